@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, each importing only the ones before it:
+// CShim (C) → JSON → RuntimeSpec → Kernel → Container → swiftlet (CLI).
+// Nothing on the runtime's path imports Foundation: start-up time is the product.
+let package = Package(
+    name: "swiftlet",
+    products: [
+        .executable(name: "swiftlet", targets: ["swiftlet"]),
+    ],
+    targets: [
+        .target(
+            name: "CShim",
+            linkerSettings: [.linkedLibrary("cap"), .linkedLibrary("seccomp")]
+        ),
+        .target(name: "JSON"),
+        .target(name: "RuntimeSpec", dependencies: ["JSON"]),
+        .target(name: "Kernel", dependencies: ["CShim"]),
+        .target(name: "Container", dependencies: ["RuntimeSpec", "Kernel", "JSON", "CShim"]),
+        .executableTarget(name: "swiftlet", dependencies: ["Container", "RuntimeSpec", "Kernel", "JSON"]),
+        .testTarget(name: "RuntimeSpecTests", dependencies: ["RuntimeSpec", "JSON"]),
+        .testTarget(name: "IntegrationTests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v5]
+)

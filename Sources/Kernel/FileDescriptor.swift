@@ -1,0 +1,223 @@
+import Glibc
+import CShim
+
+/// An owned file descriptor number. Not closed automatically: the init stage hands some of them to the
+/// container, so every close is explicit.
+public struct FD: Hashable, CustomStringConvertible {
+    public let raw: Int32
+    public init(_ raw: Int32) { self.raw = raw }
+
+    public var description: String { "fd \(raw)" }
+    /// The path through which the kernel lets us name this fd's file (`mount` onto it, re-open it).
+    public var procPath: String { "/proc/self/fd/\(raw)" }
+
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> FD {
+        FD(try sys("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) })
+    }
+
+    public static func openAt(_ dir: FD, _ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> FD {
+        FD(try sys("openat", path) { Glibc.openat(dir.raw, path, flags | O_CLOEXEC, mode) })
+    }
+
+    public func close() { _ = Glibc.close(raw) }
+
+    public func setCloexec(_ on: Bool) throws {
+        try sys("fcntl F_SETFD", "\(raw)") { cs_set_cloexec(raw, on ? 1 : 0) }
+    }
+
+    public func dup(to target: Int32, cloexec: Bool = false) throws {
+        if target == raw {
+            try setCloexec(cloexec)
+            return
+        }
+        try sys("dup3", "\(raw) to \(target)") { cs_dup3(raw, target, cloexec ? O_CLOEXEC : 0) }
+    }
+
+    /// Moves this fd to the lowest free number at or above `minimum` (keeps it clear of fds the
+    /// container must receive, like 0-2 and the preserved ones).
+    public func moved(above minimum: Int32) throws -> FD {
+        let n = try sys("fcntl F_DUPFD_CLOEXEC", "\(raw)") { cs_fcntl_int(raw, F_DUPFD_CLOEXEC, minimum) }
+        close()
+        return FD(n)
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        var off = 0
+        while off < bytes.count {
+            let n = try bytes.withUnsafeBytes { buf in
+                try sys("write", "\(raw)") { Glibc.write(raw, buf.baseAddress! + off, bytes.count - off) }
+            }
+            off += n
+        }
+    }
+
+    public func write(_ string: String) throws { try write(Array(string.utf8)) }
+
+    /// Reads up to `max` bytes; an empty result means end of file.
+    public func read(max: Int) throws -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: max)
+        let n = try buf.withUnsafeMutableBytes { b in
+            try sys("read", "\(raw)") { Glibc.read(raw, b.baseAddress, max) }
+        }
+        buf.removeSubrange(n...)
+        return buf
+    }
+
+    /// Reads exactly `count` bytes, or fewer only at end of file.
+    public func read(exactly count: Int) throws -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(count)
+        while out.count < count {
+            let chunk = try read(max: count - out.count)
+            if chunk.isEmpty { break }
+            out += chunk
+        }
+        return out
+    }
+
+    public func readAll() throws -> [UInt8] {
+        var out = [UInt8]()
+        while true {
+            let chunk = try read(max: 65536)
+            if chunk.isEmpty { return out }
+            out += chunk
+        }
+    }
+}
+
+public enum Pipe {
+    /// A pipe whose both ends are close-on-exec.
+    public static func make() throws -> (read: FD, write: FD) {
+        var fds: [Int32] = [0, 0]
+        try sys("pipe2") { cs_pipe2(&fds, O_CLOEXEC) }
+        return (FD(fds[0]), FD(fds[1]))
+    }
+
+    /// A connected pair of unix stream sockets, both close-on-exec.
+    public static func socketPair() throws -> (FD, FD) {
+        var fds: [Int32] = [0, 0]
+        try sys("socketpair") { cs_socketpair_stream(&fds) }
+        return (FD(fds[0]), FD(fds[1]))
+    }
+}
+
+// MARK: - Whole-file helpers (host paths)
+
+public func readFile(path: String) throws -> [UInt8] {
+    let fd = try FD.open(path, O_RDONLY)
+    defer { fd.close() }
+    return try fd.readAll()
+}
+
+public func readTextFile(path: String) throws -> String {
+    String(decoding: try readFile(path: path), as: UTF8.self)
+}
+
+public func writeFile(path: String, _ contents: String, flags: Int32 = O_WRONLY | O_CREAT | O_TRUNC,
+                      mode: mode_t = 0o644) throws {
+    let fd = try FD.open(path, flags, mode: mode)
+    defer { fd.close() }
+    try fd.write(contents)
+}
+
+/// Writes a file by writing a temporary beside it and renaming: readers see the old or the new
+/// contents, never half of either.
+public func writeFileAtomically(path: String, _ contents: String, mode: mode_t = 0o600) throws {
+    let tmp = path + ".tmp"
+    try writeFile(path: tmp, contents, mode: mode)
+    try sys("rename", "\(tmp) to \(path)") { Glibc.rename(tmp, path) }
+}
+
+public func fileExists(_ path: String) -> Bool {
+    var st = stat()
+    return lstat(path, &st) == 0
+}
+
+public func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+public func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
+    try sys("mkdir", path) { Glibc.mkdir(path, mode) }
+}
+
+/// `mkdir -p` for host paths the runtime owns (its state root).
+public func makeDirectories(_ path: String, mode: mode_t = 0o711) throws {
+    var current = path.hasPrefix("/") ? "" : "."
+    for part in path.split(separator: "/") {
+        current += "/" + part
+        if Glibc.mkdir(current, mode) != 0 && Glibc.errno != EEXIST {
+            throw SysError("mkdir", current)
+        }
+    }
+}
+
+public func removeFile(_ path: String) throws {
+    try sys("unlink", path) { Glibc.unlink(path) }
+}
+
+/// `rm -r` for the runtime's own state directories; never crosses into another filesystem.
+public func removeTree(_ path: String) throws {
+    guard let dir = opendir(path) else {
+        if Glibc.errno == ENOENT { return }
+        if Glibc.errno == ENOTDIR { try removeFile(path); return }
+        throw SysError("opendir", path)
+    }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    closedir(dir)
+    for name in names {
+        let child = path + "/" + name
+        var st = stat()
+        if lstat(child, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+            try removeTree(child)
+        } else if Glibc.unlink(child) != 0 && Glibc.errno != ENOENT {
+            throw SysError("unlink", child)
+        }
+    }
+    if Glibc.rmdir(path) != 0 && Glibc.errno != ENOENT { throw SysError("rmdir", path) }
+}
+
+public func listDirectory(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw SysError("opendir", path) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// Makes a path absolute against the current directory, folding `.` and `..` lexically.
+public func absolutePath(_ path: String) -> String {
+    var base = path
+    if !path.hasPrefix("/") {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let cwd = getcwd(&buf, buf.count).map { String(cString: $0) } ?? "/"
+        base = cwd + "/" + path
+    }
+    return cleanPath(base)
+}
+
+/// Lexical clean-up of an absolute or relative path: no `.`, no `..` above the start, no double slashes.
+public func cleanPath(_ path: String) -> String {
+    var parts: [Substring] = []
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+        if part == "." { continue }
+        if part == ".." {
+            if !parts.isEmpty { parts.removeLast() }
+            continue
+        }
+        parts.append(part)
+    }
+    return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
+}

@@ -1,0 +1,96 @@
+import Glibc
+import CShim
+
+/// mount(2) flags, as the kernel numbers them.
+public struct MountFlags: OptionSet, Sendable {
+    public let rawValue: UInt
+    public init(rawValue: UInt) { self.rawValue = rawValue }
+    public static let readOnly = MountFlags(rawValue: 1)
+    public static let noSuid = MountFlags(rawValue: 2)
+    public static let noDev = MountFlags(rawValue: 4)
+    public static let noExec = MountFlags(rawValue: 8)
+    public static let synchronous = MountFlags(rawValue: 16)
+    public static let remount = MountFlags(rawValue: 32)
+    public static let mandLock = MountFlags(rawValue: 64)
+    public static let dirSync = MountFlags(rawValue: 128)
+    public static let noSymFollow = MountFlags(rawValue: 256)
+    public static let noAtime = MountFlags(rawValue: 1024)
+    public static let noDirAtime = MountFlags(rawValue: 2048)
+    public static let bind = MountFlags(rawValue: 4096)
+    public static let move = MountFlags(rawValue: 8192)
+    public static let recursive = MountFlags(rawValue: 16384)
+    public static let silent = MountFlags(rawValue: 32768)
+    public static let unbindable = MountFlags(rawValue: 1 << 17)
+    public static let `private` = MountFlags(rawValue: 1 << 18)
+    public static let slave = MountFlags(rawValue: 1 << 19)
+    public static let shared = MountFlags(rawValue: 1 << 20)
+    public static let relatime = MountFlags(rawValue: 1 << 21)
+    public static let iVersion = MountFlags(rawValue: 1 << 23)
+    public static let strictAtime = MountFlags(rawValue: 1 << 24)
+    public static let lazyTime = MountFlags(rawValue: 1 << 25)
+
+    public static let propagation: MountFlags = [.unbindable, .private, .slave, .shared]
+    /// The flags a bind remount can change (and must restate when they are locked in a user namespace).
+    public static let perMount: MountFlags = [.readOnly, .noSuid, .noDev, .noExec, .noAtime, .noDirAtime,
+                                              .relatime, .strictAtime, .noSymFollow]
+}
+
+public enum Mount {
+    public static func mount(source: String?, target: String, type: String?, flags: MountFlags,
+                             data: String? = nil, describe: String? = nil) throws {
+        let what = describe ?? "\(type ?? source ?? "none") on \(target)"
+        try sys("mount", what) {
+            withOptionalCString(source) { src in
+                withOptionalCString(type) { fstype in
+                    withOptionalCString(data) { d in
+                        Glibc.mount(src, target, fstype, flags.rawValue, d.map { UnsafeRawPointer($0) })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Changes propagation of one mount point (`recursive` for the whole tree under it).
+    public static func setPropagation(_ target: String, _ propagation: MountFlags, recursive: Bool,
+                                      describe: String? = nil) throws {
+        var flags = propagation
+        if recursive { flags.insert(.recursive) }
+        try mount(source: nil, target: target, type: nil, flags: flags,
+                  describe: "\(describe ?? target) propagation")
+    }
+
+    /// The per-mount flags a path's mount has now, so that a remount can keep the ones the kernel
+    /// would refuse to clear (locked flags in a user namespace).
+    public static func currentFlags(_ path: String) throws -> MountFlags {
+        var f: UInt64 = 0
+        try sys("statvfs", path) { cs_statvfs_flags(path, &f) }
+        // statvfs ST_* values equal the MS_* values for these flags.
+        var flags = MountFlags(rawValue: UInt(f)).intersection([.readOnly, .noSuid, .noDev, .noExec,
+                                                                  .noAtime, .noDirAtime, .relatime,
+                                                                  .noSymFollow])
+        _ = flags.remove(.readOnly)
+        return flags
+    }
+
+    public static func unmount(_ target: String, detach: Bool = false) throws {
+        try sys("umount", target) { Glibc.umount2(target, detach ? Int32(MNT_DETACH) : 0) }
+    }
+
+    public static func pivotRoot(newRoot: String, putOld: String) throws {
+        try sys("pivot_root", newRoot) { cs_pivot_root(newRoot, putOld) }
+    }
+
+    /// Sets mount attributes on a whole tree at once (recursive read-only and friends).
+    public static func setAttributes(_ target: String, set: UInt64, clear: UInt64, recursive: Bool) throws {
+        let atRecursive: UInt32 = 0x8000
+        try sys("mount_setattr", target) {
+            cs_mount_setattr(AT_FDCWD, target, recursive ? atRecursive : 0, set, clear, 0, 0)
+        }
+    }
+}
+
+@inline(__always)
+func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let s else { return body(nil) }
+    return s.withCString { body($0) }
+}
