@@ -16,6 +16,11 @@
 #include <sched.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/un.h>
+#include <sys/resource.h>
+#include <sys/personality.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #ifndef SYS_open_tree
 #define SYS_open_tree 428
@@ -217,3 +222,73 @@ int cs_statvfs_flags(const char *path, uint64_t *flags) {
 }
 
 int cs_socketpair_stream(int fds[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds); }
+
+int cs_connect_unix(const char *path) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof addr.sun_path) { errno = ENAMETOOLONG; return -1; }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int cs_setrlimit(int resource, uint64_t soft, uint64_t hard) {
+    struct rlimit64 r = { .rlim_cur = soft, .rlim_max = hard };
+    return setrlimit64(resource, &r);
+}
+
+int cs_getrlimit(int resource, uint64_t *soft, uint64_t *hard) {
+    struct rlimit64 r;
+    if (getrlimit64(resource, &r) < 0) return -1;
+    *soft = r.rlim_cur;
+    *hard = r.rlim_max;
+    return 0;
+}
+
+int cs_personality(unsigned long persona) { return personality(persona); }
+
+int cs_mknod(const char *path, unsigned int mode, unsigned int major, unsigned int minor) {
+    return mknod(path, mode, makedev(major, minor));
+}
+
+int cs_mknodat(int dirfd, const char *path, unsigned int mode, unsigned int major, unsigned int minor) {
+    return mknodat(dirfd, path, mode, makedev(major, minor));
+}
+
+int cs_caps_set(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
+    cap_t caps = cap_init();
+    if (caps == NULL) return -1;
+    int last = cs_capng_last_cap();
+    for (int c = 0; c <= last && c < 64; c++) {
+        cap_value_t v = c;
+        if (effective & (1ULL << c)) cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
+        if (permitted & (1ULL << c)) cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET);
+        if (inheritable & (1ULL << c)) cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_SET);
+    }
+    int r = cap_set_proc(caps);
+    int e = errno;
+    cap_free(caps);
+    errno = e;
+    return r;
+}
+
+int cs_cap_drop_bound(int cap) { return cap_drop_bound((cap_value_t)cap); }
+int cs_cap_ambient_raise(int cap) { return cap_set_ambient((cap_value_t)cap, CAP_SET); }
+int cs_cap_ambient_clear(void) { return cap_reset_ambient(); }
+
+int cs_raise_signal_default(int sig) {
+    signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    return raise(sig);
+}

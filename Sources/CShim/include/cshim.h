@@ -57,4 +57,17 @@ int cs_statfs_type(int fd, int64_t *type);
 int cs_statvfs_flags(const char *path, uint64_t *flags);
 int cs_socketpair_stream(int fds[2]);
 
+int cs_connect_unix(const char *path);
+int cs_setrlimit(int resource, uint64_t soft, uint64_t hard);
+int cs_getrlimit(int resource, uint64_t *soft, uint64_t *hard);
+int cs_personality(unsigned long persona);
+int cs_mknod(const char *path, unsigned int mode, unsigned int major, unsigned int minor);
+int cs_mknodat(int dirfd, const char *path, unsigned int mode, unsigned int major, unsigned int minor);
+// Sets effective, permitted and inheritable capability sets from bitmasks (bit n = capability n).
+int cs_caps_set(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+int cs_cap_drop_bound(int cap);
+int cs_cap_ambient_raise(int cap);
+int cs_cap_ambient_clear(void);
+int cs_raise_signal_default(int sig);
+
 #endif

@@ -1,0 +1,184 @@
+import Glibc
+import CShim
+
+/// Process-level calls: fork, exec, wait, signals, credentials, prctl.
+public enum Proc {
+    /// Forks. Safe here because swiftlet never starts a second thread (no Dispatch, no concurrency).
+    public static func fork() throws -> pid_t {
+        try sys("fork") { cs_fork() }
+    }
+
+    public static func exit(_ status: Int32) -> Never { Glibc._exit(status) }
+
+    public static func getpid() -> pid_t { Glibc.getpid() }
+
+    /// execve with a NUL-terminated argv/envp built from Swift strings. Returns only by throwing.
+    public static func exec(path: String, args: [String], env: [String]) throws -> Never {
+        withCStringArray(args) { argv in
+            withCStringArray(env) { envp in
+                _ = cs_execve(path, argv, envp)
+            }
+        }
+        throw SysError("exec", path)
+    }
+
+    public enum Exit: Equatable, CustomStringConvertible {
+        case exited(Int32)
+        case signaled(Int32)
+        /// The shell convention: 128+n for a signal.
+        public var status: Int32 {
+            switch self {
+            case .exited(let c): return c
+            case .signaled(let s): return 128 + s
+            }
+        }
+        public var description: String {
+            switch self {
+            case .exited(let c): return "exit status \(c)"
+            case .signaled(let s): return "killed by signal \(s)"
+            }
+        }
+    }
+
+    public static func wait(_ pid: pid_t) throws -> Exit {
+        var status: Int32 = 0
+        try sys("waitpid", "\(pid)") { waitpid(pid, &status, 0) }
+        return decode(status)
+    }
+
+    /// Waits for any child; nil when there is none left.
+    public static func waitAny(nohang: Bool = false) throws -> (pid_t, Exit)? {
+        var status: Int32 = 0
+        let r = waitpid(-1, &status, nohang ? WNOHANG : 0)
+        if r == 0 { return nil }
+        if r < 0 {
+            let e = Glibc.errno
+            if e == ECHILD { return nil }
+            if e == EINTR { return try waitAny(nohang: nohang) }
+            throw SysError("waitpid", "-1", errno: e)
+        }
+        return (r, decode(status))
+    }
+
+    static func decode(_ status: Int32) -> Exit {
+        if cs_wifexited(status) != 0 { return .exited(cs_wexitstatus(status)) }
+        if cs_wifsignaled(status) != 0 { return .signaled(cs_wtermsig(status)) }
+        return .exited(255)
+    }
+
+    public static func kill(_ pid: pid_t, _ signal: Int32) throws {
+        try sys("kill", "\(pid) with signal \(signal)") { Glibc.kill(pid, signal) }
+    }
+
+    /// Whether `pid` names a live process (not a zombie).
+    public static func isAlive(_ pid: pid_t) -> Bool {
+        guard pid > 0, Glibc.kill(pid, 0) == 0 || Glibc.errno == EPERM else { return false }
+        guard let stat = try? readTextFile(path: "/proc/\(pid)/stat") else { return false }
+        return ProcStat(stat)?.state != "Z"
+    }
+
+    public static func setsid() throws { try sys("setsid") { Glibc.setsid() } }
+
+    public static func prctl(_ option: Int32, _ a2: UInt = 0, _ a3: UInt = 0, describe: String) throws {
+        try sys("prctl", describe) { cs_prctl(option, a2, a3, 0, 0) }
+    }
+
+    public static func setNoNewPrivileges() throws {
+        try prctl(38 /* PR_SET_NO_NEW_PRIVS */, 1, describe: "PR_SET_NO_NEW_PRIVS")
+    }
+
+    public static func setKeepCaps(_ on: Bool) throws {
+        try prctl(8 /* PR_SET_KEEPCAPS */, on ? 1 : 0, describe: "PR_SET_KEEPCAPS")
+    }
+
+    public static func setChildSubreaper() throws {
+        try prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, describe: "PR_SET_CHILD_SUBREAPER")
+    }
+
+    /// Asks the kernel to send `signal` to this process when its parent dies.
+    public static func setParentDeathSignal(_ signal: Int32) throws {
+        try prctl(1 /* PR_SET_PDEATHSIG */, UInt(signal), describe: "PR_SET_PDEATHSIG")
+    }
+
+    public static func setIDs(uid: UInt32, gid: UInt32) throws {
+        try sys("setresgid", "\(gid)") { cs_setresgid(gid, gid, gid) }
+        try sys("setresuid", "\(uid)") { cs_setresuid(uid, uid, uid) }
+    }
+
+    public static func setGroups(_ groups: [UInt32]) throws {
+        try groups.withUnsafeBufferPointer { buf in
+            _ = try sys("setgroups", "\(groups)") { cs_setgroups(buf.count, buf.baseAddress) }
+        }
+    }
+
+    public static func personality(_ persona: UInt) throws {
+        try sys("personality", "\(persona)") { cs_personality(persona) }
+    }
+
+    /// Blocks every signal (so a signal that arrives between fork and exec is kept, not lost).
+    public static func blockAllSignals() { _ = cs_sigfillset_block() }
+    public static func unblockAllSignals() { _ = cs_sigunblock_all() }
+
+    /// Resets every catchable signal to its default disposition (exec keeps ignored signals ignored).
+    public static func resetSignalDispositions() {
+        for s in 1..<65 where s != SIGKILL && s != SIGSTOP {
+            signal(Int32(s), SIG_DFL)
+        }
+    }
+}
+
+/// The fields of /proc/<pid>/stat that identify a process over time.
+public struct ProcStat {
+    public let state: Character
+    public let ppid: Int32
+    public let startTime: UInt64
+
+    public init?(_ text: String) {
+        // comm may contain spaces and parentheses: the fields start after the last ')'.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let rest = text[text.index(after: close)...].split(separator: " ")
+        guard rest.count > 19, let st = rest[0].first, let pp = Int32(rest[1]), let start = UInt64(rest[19])
+        else { return nil }
+        state = st
+        ppid = pp
+        startTime = start
+    }
+
+    public static func read(_ pid: pid_t) -> ProcStat? {
+        guard let text = try? readTextFile(path: "/proc/\(pid)/stat") else { return nil }
+        return ProcStat(text)
+    }
+}
+
+public func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    ptrs.append(nil)
+    defer { for p in ptrs { free(p) } }
+    return ptrs.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Signal names as `kill` accepts them (with or without the SIG prefix, or a number).
+public enum Signals {
+    public static let table: [(String, Int32)] = [
+        ("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("IOT", 6), ("BUS", 7),
+        ("FPE", 8), ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12), ("PIPE", 13), ("ALRM", 14),
+        ("TERM", 15), ("STKFLT", 16), ("CHLD", 17), ("CONT", 18), ("STOP", 19), ("TSTP", 20), ("TTIN", 21),
+        ("TTOU", 22), ("URG", 23), ("XCPU", 24), ("XFSZ", 25), ("VTALRM", 26), ("PROF", 27), ("WINCH", 28),
+        ("IO", 29), ("POLL", 29), ("PWR", 30), ("SYS", 31),
+    ]
+
+    public static func parse(_ text: String) -> Int32? {
+        if let n = Int32(text) { return (n > 0 && n < 65) ? n : nil }
+        var name = text.uppercased()
+        if name.hasPrefix("SIG") { name.removeFirst(3) }
+        if name.hasPrefix("RTMIN") || name.hasPrefix("RTMAX") {
+            let base: Int32 = name.hasPrefix("RTMIN") ? 34 : 64
+            let rest = name.dropFirst(5)
+            if rest.isEmpty { return base }
+            guard let off = Int32(rest), off >= -30, off <= 30 else { return nil }
+            let n = base + off
+            return (n >= 34 && n <= 64) ? n : nil
+        }
+        return table.first { $0.0 == name }?.1
+    }
+}
