@@ -1,0 +1,653 @@
+// Harness for the integration tests: runs real containers with the runtime named by
+// SWIFTLET_RUNTIME (default: <repo>/.build/release/swiftlet) and checks that each test leaves
+// no container, process, mount or cgroup behind.
+//
+// Every test gets
+//   - a unique token (`token`), used as prefix of all its container ids,
+//   - a fresh state root `--root /run/swiftlet-test/<token>`,
+//   - a scratch directory `/tmp/swiftlet-it/<token>` holding its bundles and host-side files.
+// Bundles share one busybox rootfs (/tmp/swiftlet-test-rootfs, built once with
+// bundles/mkrootfs.sh) read-only, unless a test asks for a private copy.
+
+import Foundation
+import XCTest
+
+typealias ProcResult = (status: Int32, stdout: String, stderr: String)
+
+func describe(_ r: ProcResult) -> String {
+    "status \(r.status)\n--- stdout ---\n\(r.stdout)\n--- stderr ---\n\(r.stderr)"
+}
+
+enum Env {
+    /// The repository root, derived from this file's location (Tests/IntegrationTests/Harness.swift).
+    static let repo: String = {
+        if let r = ProcessInfo.processInfo.environment["SWIFTLET_REPO"] { return r }
+        let file = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        return file.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }()
+
+    static let runtime: String = {
+        if let r = ProcessInfo.processInfo.environment["SWIFTLET_RUNTIME"], !r.isEmpty { return r }
+        return repo + "/.build/release/swiftlet"
+    }()
+
+    /// Basename of the runtime binary: "swiftlet", "runc", "crun", "crun-v1", ...
+    static let runtimeName: String = URL(fileURLWithPath: runtime).lastPathComponent
+
+    static var isSwiftlet: Bool { runtimeName.hasPrefix("swiftlet") }
+
+    static let sharedRootfs = "/tmp/swiftlet-test-rootfs"
+    static let stateBase = "/run/swiftlet-test"
+    static let scratchBase = "/tmp/swiftlet-it"
+
+    /// Builds the shared rootfs once per test process; nil on success, else the error.
+    static let rootfsError: String? = {
+        let script = repo + "/bundles/mkrootfs.sh"
+        let r = Host.exec("/bin/sh", [script, sharedRootfs], timeout: 60)
+        if r.status != 0 { return "bundles/mkrootfs.sh failed: \(describe(r))" }
+        // Mount points used by the tests; the shared rootfs is mounted read-only in containers.
+        for d in ["out", "mnt", "data"] {
+            try? FileManager.default.createDirectory(atPath: sharedRootfs + "/" + d, withIntermediateDirectories: true)
+        }
+        return nil
+    }()
+}
+
+/// Running external programs with a timeout. stdout/stderr go to files (not pipes), so container
+/// processes that inherit them (create, run -d) cannot block the harness.
+enum Host {
+    final class Running {
+        let process: Process
+        let outPath: String
+        let errPath: String
+        let started = Date()
+        init(process: Process, outPath: String, errPath: String) {
+            self.process = process
+            self.outPath = outPath
+            self.errPath = errPath
+        }
+
+        var pid: Int32 { process.processIdentifier }
+
+        /// Waits for the process; kills it (SIGKILL) after `timeout` seconds.
+        func wait(timeout: TimeInterval = 30) -> ProcResult {
+            let deadline = started.addingTimeInterval(timeout)
+            var timedOut = false
+            while process.isRunning {
+                if Date() > deadline {
+                    kill(process.processIdentifier, SIGKILL)
+                    timedOut = true
+                    process.waitUntilExit()
+                    break
+                }
+                usleep(2000)
+            }
+            process.waitUntilExit()
+            var status = process.terminationStatus
+            if process.terminationReason == .uncaughtSignal { status += 128 }
+            let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            var err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            if timedOut { err += "\n[harness: killed after \(Int(timeout)) s timeout]" }
+            try? FileManager.default.removeItem(atPath: outPath)
+            try? FileManager.default.removeItem(atPath: errPath)
+            return (status, out, err)
+        }
+    }
+
+    static func spawn(_ exe: String, _ args: [String], stdin: String? = nil) -> Running {
+        let tmp = NSTemporaryDirectory() + "swiftlet-it-io-" + UUID().uuidString
+        let outPath = tmp + ".out", errPath = tmp + ".err", inPath = tmp + ".in"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        if let stdin = stdin {
+            FileManager.default.createFile(atPath: inPath, contents: Data(stdin.utf8))
+            p.standardInput = FileHandle(forReadingAtPath: inPath)
+        } else {
+            p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        }
+        let out = FileHandle(forWritingAtPath: outPath)!
+        let err = FileHandle(forWritingAtPath: errPath)!
+        p.standardOutput = out
+        p.standardError = err
+        do {
+            try p.run()
+        } catch {
+            try? "cannot execute \(exe): \(error)".write(toFile: errPath, atomically: false, encoding: .utf8)
+        }
+        try? out.close()
+        try? err.close()
+        try? FileManager.default.removeItem(atPath: inPath)  // the child holds it open
+        return Running(process: p, outPath: outPath, errPath: errPath)
+    }
+
+    static func exec(_ exe: String, _ args: [String], stdin: String? = nil, timeout: TimeInterval = 30) -> ProcResult {
+        let r = spawn(exe, args, stdin: stdin)
+        if !FileManager.default.isExecutableFile(atPath: exe) {
+            _ = r.wait(timeout: 1)
+            return (127, "", "cannot execute \(exe)")
+        }
+        return r.wait(timeout: timeout)
+    }
+
+    /// Runs a host shell script.
+    @discardableResult
+    static func sh(_ script: String, timeout: TimeInterval = 30) -> ProcResult {
+        exec("/bin/sh", ["-c", script], timeout: timeout)
+    }
+}
+
+// MARK: - config.json as a dictionary
+
+typealias Config = [String: Any]
+
+extension Dictionary where Key == String, Value == Any {
+    /// Dotted-path access into nested dictionaries: c[path: "process.user.uid"] = 1000.
+    /// Setting nil removes the key.
+    subscript(path path: String) -> Any? {
+        get {
+            var cur: Any? = self
+            for k in path.split(separator: ".") {
+                guard let d = cur as? [String: Any] else { return nil }
+                cur = d[String(k)]
+            }
+            return cur
+        }
+        set {
+            let keys = path.split(separator: ".").map(String.init)
+            func set(_ d: inout [String: Any], _ keys: ArraySlice<String>, _ v: Any?) {
+                guard let first = keys.first else { return }
+                if keys.count == 1 {
+                    d[first] = v
+                } else {
+                    var sub = d[first] as? [String: Any] ?? [:]
+                    set(&sub, keys.dropFirst(), v)
+                    d[first] = sub
+                }
+            }
+            set(&self, keys[...], newValue)
+        }
+    }
+
+    var args: [String] {
+        get { self[path: "process.args"] as? [String] ?? [] }
+        set { self[path: "process.args"] = newValue }
+    }
+
+    /// Sets process.args to ["sh", "-c", script].
+    mutating func shell(_ script: String) { args = ["sh", "-c", script] }
+
+    var namespaces: [[String: Any]] {
+        get { self[path: "linux.namespaces"] as? [[String: Any]] ?? [] }
+        set { self[path: "linux.namespaces"] = newValue }
+    }
+
+    mutating func addNamespace(_ type: String, path: String? = nil) {
+        removeNamespace(type)
+        var ns: [String: Any] = ["type": type]
+        if let path = path { ns["path"] = path }
+        namespaces.append(ns)
+    }
+
+    mutating func removeNamespace(_ type: String) {
+        namespaces.removeAll { $0["type"] as? String == type }
+    }
+
+    var mounts: [[String: Any]] {
+        get { self["mounts"] as? [[String: Any]] ?? [] }
+        set { self["mounts"] = newValue }
+    }
+
+    mutating func addMount(_ destination: String, type: String?, source: String, options: [String] = []) {
+        var m: [String: Any] = ["destination": destination, "source": source]
+        if let type = type { m["type"] = type }
+        if !options.isEmpty { m["options"] = options }
+        mounts.append(m)
+    }
+
+    mutating func addBind(host: String, container: String, options: [String] = ["rbind", "rw"]) {
+        addMount(container, type: "bind", source: host, options: options)
+    }
+
+    mutating func appendEnv(_ kv: String) {
+        var env = self[path: "process.env"] as? [String] ?? []
+        env.append(kv)
+        self[path: "process.env"] = env
+    }
+
+    mutating func addHook(_ kind: String, _ hook: [String: Any]) {
+        var hooks = self["hooks"] as? [String: Any] ?? [:]
+        var list = hooks[kind] as? [[String: Any]] ?? []
+        list.append(hook)
+        hooks[kind] = list
+        self["hooks"] = hooks
+    }
+}
+
+func jsonText(_ value: Any) -> String {
+    let data = try! JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    return String(decoding: data, as: UTF8.self)
+}
+
+func parseJSON(_ text: String) -> Any? {
+    guard let data = text.data(using: .utf8) else { return nil }
+    return try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+}
+
+/// The capability bit mask /proc/<pid>/status shows for a list of capability names.
+func capMask(_ names: [String]) -> String {
+    let numbers: [String: Int] = [
+        "CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_DAC_READ_SEARCH": 2, "CAP_FOWNER": 3, "CAP_FSETID": 4,
+        "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8, "CAP_LINUX_IMMUTABLE": 9,
+        "CAP_NET_BIND_SERVICE": 10, "CAP_NET_BROADCAST": 11, "CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13,
+        "CAP_IPC_LOCK": 14, "CAP_IPC_OWNER": 15, "CAP_SYS_MODULE": 16, "CAP_SYS_RAWIO": 17,
+        "CAP_SYS_CHROOT": 18, "CAP_SYS_PTRACE": 19, "CAP_SYS_PACCT": 20, "CAP_SYS_ADMIN": 21,
+        "CAP_SYS_BOOT": 22, "CAP_SYS_NICE": 23, "CAP_SYS_RESOURCE": 24, "CAP_SYS_TIME": 25,
+        "CAP_SYS_TTY_CONFIG": 26, "CAP_MKNOD": 27, "CAP_LEASE": 28, "CAP_AUDIT_WRITE": 29,
+        "CAP_AUDIT_CONTROL": 30, "CAP_SETFCAP": 31, "CAP_MAC_OVERRIDE": 32, "CAP_MAC_ADMIN": 33,
+        "CAP_SYSLOG": 34, "CAP_WAKE_ALARM": 35, "CAP_BLOCK_SUSPEND": 36, "CAP_AUDIT_READ": 37,
+        "CAP_PERFMON": 38, "CAP_BPF": 39, "CAP_CHECKPOINT_RESTORE": 40,
+    ]
+    var mask: UInt64 = 0
+    for n in names { mask |= 1 << UInt64(numbers[n]!) }
+    return String(format: "%016llx", mask)
+}
+
+/// Parses "Key:\tvalue" lines (/proc/self/status style).
+func statusFields(_ text: String) -> [String: String] {
+    var fields: [String: String] = [:]
+    for line in text.split(separator: "\n") {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return fields
+}
+
+/// One parsed line of /proc/self/mountinfo.
+struct MountInfo {
+    let mountPoint: String
+    let root: String
+    let options: [String]       // per-mount options (field 6)
+    let optional: [String]      // optional fields: shared:N master:N unbindable ...
+    let fsType: String
+    let source: String
+    let superOptions: [String]
+
+    static func parse(_ text: String) -> [MountInfo] {
+        text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ").map(String.init)
+            guard let dash = f.firstIndex(of: "-"), dash >= 6, f.count >= dash + 3 else { return nil }
+            return MountInfo(
+                mountPoint: unescape(f[4]), root: unescape(f[3]),
+                options: f[5].split(separator: ",").map(String.init),
+                optional: Array(f[6..<dash]), fsType: f[dash + 1], source: f[dash + 2],
+                superOptions: f.count > dash + 3 ? f[dash + 3].split(separator: ",").map(String.init) : [])
+        }
+    }
+
+    static func unescape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\040", with: " ").replacingOccurrences(of: "\\011", with: "\t")
+            .replacingOccurrences(of: "\\012", with: "\n").replacingOccurrences(of: "\\134", with: "\\")
+    }
+
+    /// The topmost (last) mount at a mount point.
+    static func find(_ mounts: [MountInfo], _ point: String) -> MountInfo? {
+        mounts.last { $0.mountPoint == point }
+    }
+}
+
+// MARK: - base class
+
+struct SetupError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+class IntegrationTestCase: XCTestCase {
+    /// Unique per test; prefix of every container id of the test and part of every path it uses.
+    private(set) var token = ""
+    private(set) var stateRoot = ""
+    /// Per-test scratch directory for bundles and host-side files.
+    private(set) var scratch = ""
+    private var mountBaseline: Set<String> = []
+    private var bundleCounter = 0
+
+    var runtimeName: String { Env.runtimeName }
+    var isSwiftlet: Bool { Env.isSwiftlet }
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        token = "it" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        stateRoot = Env.stateBase + "/" + token
+        scratch = Env.scratchBase + "/" + token
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: Env.stateBase, withIntermediateDirectories: true)
+        mountBaseline = Set(hostMountinfo())
+        // A setup problem fails the test (never a skip).
+        if let e = Env.rootfsError { throw SetupError(message: e) }
+        if !FileManager.default.isExecutableFile(atPath: Env.runtime) {
+            throw SetupError(message: "runtime \(Env.runtime) is not executable (build it, or set SWIFTLET_RUNTIME)")
+        }
+    }
+
+    override func tearDownWithError() throws {
+        defer {
+            try? FileManager.default.removeItem(atPath: stateRoot)
+            try? FileManager.default.removeItem(atPath: scratch)
+        }
+        guard !token.isEmpty else { return }
+        // 1. Force-delete whatever is still there (tests may leave containers on purpose).
+        for id in Set(containerIDs() + stateEntries()) {
+            _ = runtime(["delete", "--force", id], timeout: 15)
+        }
+        // 2. Leaks.
+        let entries = stateEntries()
+        XCTAssert(entries.isEmpty, "leak: state dir \(stateRoot) still has containers \(entries) after delete --force")
+        let procs = leakedProcesses()
+        XCTAssert(procs.isEmpty, "leak: processes still running: \(procs.map { "\($0.pid): \($0.cmdline)" })")
+        for p in procs { kill(p.pid, SIGKILL) }
+        let mounts = leakedMounts()
+        XCTAssert(mounts.isEmpty, "leak: host mounts left behind:\n\(mounts.joined(separator: "\n"))")
+        for m in mounts.reversed() { Host.sh("umount -l '\(m)' 2>/dev/null") }
+        let cgroups = leakedCgroups()
+        XCTAssert(cgroups.isEmpty, "leak: cgroups left behind: \(cgroups)")
+        for c in cgroups.reversed() { rmdir(c) }
+        try super.tearDownWithError()
+    }
+
+    // MARK: runtime invocation
+
+    /// Runs the runtime with `--root <test root>` prepended.
+    @discardableResult
+    func runtime(_ args: [String], stdin: String? = nil, timeout: TimeInterval = 30) -> ProcResult {
+        Host.exec(Env.runtime, ["--root", stateRoot] + args, stdin: stdin, timeout: timeout)
+    }
+
+    func runtime(_ args: String..., stdin: String? = nil) -> ProcResult {
+        runtime(args, stdin: stdin)
+    }
+
+    /// Starts the runtime without waiting for it.
+    func spawnRuntime(_ args: [String]) -> Host.Running {
+        Host.spawn(Env.runtime, ["--root", stateRoot] + args)
+    }
+
+    /// Runs the runtime without --root (for spec, features, --version).
+    func runtimeNoRoot(_ args: [String], cwd: String? = nil) -> ProcResult {
+        if let cwd = cwd {
+            let quoted = ([Env.runtime] + args).map { "'\($0)'" }.joined(separator: " ")
+            return Host.sh("cd '\(cwd)' && exec \(quoted)")
+        }
+        return Host.exec(Env.runtime, args)
+    }
+
+    /// `runtime run --bundle B ID` with stdin from /dev/null.
+    @discardableResult
+    func run(_ bundle: String, id: String? = nil, extra: [String] = [], timeout: TimeInterval = 30) -> ProcResult {
+        runtime(["run", "--bundle", bundle] + extra + [id ?? newID()], timeout: timeout)
+    }
+
+    /// Makes a bundle, runs it, and returns the result.
+    @discardableResult
+    func runContainer(privateRootfs: Bool = false, _ configure: (inout Config) -> Void) -> ProcResult {
+        let b = makeBundle(privateRootfs: privateRootfs, configure: configure)
+        return run(b)
+    }
+
+    /// Runs a container and requires exit status 0; returns stdout.
+    func output(privateRootfs: Bool = false, file: StaticString = #filePath, line: UInt = #line,
+                _ configure: (inout Config) -> Void) -> String {
+        let r = runContainer(privateRootfs: privateRootfs, configure)
+        XCTAssertEqual(r.status, 0, "container failed: \(describe(r))", file: file, line: line)
+        return r.stdout
+    }
+
+    private var idCounter = 0
+    func newID(_ name: String = "c") -> String {
+        idCounter += 1
+        return "\(token)-\(name)\(idCounter)"
+    }
+
+    // MARK: bundles
+
+    /// The default config: like `runc spec` (terminal false, rootfs shared and read-only,
+    /// without the /sys/fs/cgroup mount), plus SWIFTLET_TEST_ID=<token> in the environment so
+    /// leaked container processes can be found.
+    func defaultConfig() -> Config {
+        let caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+        return [
+            "ociVersion": "1.0.2",
+            "process": [
+                "terminal": false,
+                "user": ["uid": 0, "gid": 0],
+                "args": ["sh", "-c", "true"],
+                "env": [
+                    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "TERM=xterm",
+                    "SWIFTLET_TEST_ID=\(token)",
+                ],
+                "cwd": "/",
+                "capabilities": ["bounding": caps, "effective": caps, "permitted": caps, "ambient": caps],
+                "rlimits": [["type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024]],
+                "noNewPrivileges": true,
+            ] as [String: Any],
+            "root": ["path": Env.sharedRootfs, "readonly": true] as [String: Any],
+            "hostname": token,
+            "mounts": [
+                ["destination": "/proc", "type": "proc", "source": "proc"],
+                ["destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+                 "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]],
+                ["destination": "/dev/pts", "type": "devpts", "source": "devpts",
+                 "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]],
+                ["destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+                 "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]],
+                ["destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+                 "options": ["nosuid", "noexec", "nodev"]],
+                ["destination": "/sys", "type": "sysfs", "source": "sysfs",
+                 "options": ["nosuid", "noexec", "nodev", "ro"]],
+            ] as [[String: Any]],
+            "linux": [
+                "resources": ["devices": [["allow": false, "access": "rwm"]]],
+                "namespaces": [["type": "pid"], ["type": "network"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]],
+                "maskedPaths": [
+                    "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+                ],
+                "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+            ] as [String: Any],
+        ]
+    }
+
+    /// Creates a bundle directory in the test's scratch dir with config.json from the default
+    /// config after `configure`. With privateRootfs the bundle gets its own writable copy of the
+    /// rootfs at <bundle>/rootfs (root.readonly false), for tests that write to the rootfs or
+    /// mount on paths that do not exist in it.
+    func makeBundle(privateRootfs: Bool = false, configure: (inout Config) -> Void = { _ in }) -> String {
+        let dir = newBundleDir()
+        var config = defaultConfig()
+        if privateRootfs {
+            let r = Host.sh("cp -a '\(Env.sharedRootfs)' '\(dir)/rootfs'")
+            XCTAssertEqual(r.status, 0, "copying the rootfs: \(describe(r))")
+            config[path: "root.path"] = dir + "/rootfs"
+            config[path: "root.readonly"] = false
+        }
+        configure(&config)
+        writeConfig(dir, jsonText(config))
+        return dir
+    }
+
+    /// A bundle whose config.json has exactly this text.
+    func makeRawBundle(_ text: String) -> String {
+        let dir = newBundleDir()
+        writeConfig(dir, text)
+        return dir
+    }
+
+    func newBundleDir() -> String {
+        bundleCounter += 1
+        let dir = "\(scratch)/bundle\(bundleCounter)"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    private func writeConfig(_ dir: String, _ text: String) {
+        try! text.write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
+    }
+
+    /// A fresh host directory in the scratch area.
+    func hostDir(_ name: String) -> String {
+        let d = "\(scratch)/\(name)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    // MARK: state
+
+    func state(_ id: String) -> [String: Any]? {
+        let r = runtime(["state", id])
+        guard r.status == 0 else { return nil }
+        return parseJSON(r.stdout) as? [String: Any]
+    }
+
+    func status(_ id: String) -> String? { state(id)?["status"] as? String }
+
+    /// Polls until the container has the status (or until timeout); returns the last status seen.
+    @discardableResult
+    func waitForStatus(_ id: String, _ want: String, timeout: TimeInterval = 5) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        var s = status(id)
+        while s != want && Date() < deadline {
+            usleep(20_000)
+            s = status(id)
+        }
+        return s
+    }
+
+    /// Container ids as reported by `list --format json`.
+    func containerIDs() -> [String] {
+        let r = runtime(["list", "--format", "json"], timeout: 15)
+        guard r.status == 0, let arr = parseJSON(r.stdout) as? [[String: Any]] else { return [] }
+        return arr.compactMap { $0["id"] as? String }
+    }
+
+    /// Entries of the state root that belong to this test's containers.
+    func stateEntries() -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []
+        return entries.filter { $0.hasPrefix(token) }.sorted()
+    }
+
+    // MARK: leak detection
+
+    func hostMountinfo() -> [String] {
+        ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+    }
+
+    /// Mount points added since setUp that mention this test (token) or the shared rootfs.
+    func leakedMounts() -> [String] {
+        hostMountinfo().filter { !mountBaseline.contains($0) }
+            .filter { $0.contains(token) || $0.contains(Env.sharedRootfs) }
+            .compactMap { MountInfo.parse($0).first?.mountPoint }
+    }
+
+    /// Live (non-zombie) processes whose cmdline or environment mentions this test's token.
+    func processesMentioningToken() -> [(pid: Int32, cmdline: String)] {
+        let me = getpid()
+        var found: [(Int32, String)] = []
+        for e in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(e), pid != me else { continue }
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let stateChar = stat[stat.index(close, offsetBy: 2)...].first
+            if stateChar == "Z" || stateChar == "X" { continue }
+            let cmd = (FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")).map {
+                String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
+            } ?? ""
+            let env = (FileManager.default.contents(atPath: "/proc/\(pid)/environ")).map {
+                String(decoding: $0, as: UTF8.self)
+            } ?? ""
+            if cmd.contains(token) || env.contains(token) { found.append((pid, cmd)) }
+        }
+        return found
+    }
+
+    /// Processes mentioning the token that survive a grace period of up to 3 s.
+    func leakedProcesses() -> [(pid: Int32, cmdline: String)] {
+        let deadline = Date().addingTimeInterval(3)
+        var procs = processesMentioningToken()
+        while !procs.isEmpty && Date() < deadline {
+            usleep(50_000)
+            procs = processesMentioningToken()
+        }
+        return procs
+    }
+
+    /// Cgroup directories (up to 3 levels deep under each hierarchy) whose name mentions the token.
+    func leakedCgroups() -> [String] {
+        var found: [String] = []
+        func scan(_ dir: String, _ depth: Int) {
+            guard depth > 0, let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+            for e in entries {
+                let p = dir + "/" + e
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else { continue }
+                if e.contains(token) { found.append(p) }
+                scan(p, depth - 1)
+            }
+        }
+        let base = "/sys/fs/cgroup"
+        if FileManager.default.fileExists(atPath: base + "/cgroup.controllers") {
+            scan(base, 3)
+        } else {
+            for h in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] { scan(base + "/" + h, 3) }
+        }
+        return found
+    }
+
+    /// Asserts that nothing of container `id` is left: no state entry, not listed, no process of this
+    /// test, no mount of this test. For tests that check a failure cleaned up after itself.
+    func assertNothingLeftBehind(_ id: String, _ context: String = "", file: StaticString = #filePath, line: UInt = #line) {
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []).filter { $0.hasPrefix(id) }
+        XCTAssert(entries.isEmpty, "\(context): state entries left for \(id): \(entries)", file: file, line: line)
+        XCTAssertFalse(containerIDs().contains(id), "\(context): \(id) still listed", file: file, line: line)
+        XCTAssertNil(state(id), "\(context): state \(id) still succeeds", file: file, line: line)
+        let procs = leakedProcesses()
+        XCTAssert(procs.isEmpty, "\(context): processes left: \(procs)", file: file, line: line)
+        let mounts = leakedMounts()
+        XCTAssert(mounts.isEmpty, "\(context): mounts left: \(mounts)", file: file, line: line)
+    }
+
+    // MARK: known deviations of reference runtimes
+
+    /// True when the runtime under test is one of `runtimes` (matched on the basename, also as
+    /// prefix "runc-..."/"crun-..."). Never true for swiftlet: every check is asserted for it.
+    func isKnownDeviation(_ runtimes: [String]) -> Bool {
+        if isSwiftlet { return false }
+        return runtimes.contains { runtimeName == $0 || runtimeName.hasPrefix($0 + "-") }
+    }
+
+    /// Runs `check` (which makes assertions) unless the runtime under test is a reference runtime
+    /// listed in `runtimes`: then the check is not asserted and a note is printed instead.
+    /// (XCTExpectFailure is not available on Linux.)
+    func knownDeviation(runtimes: [String], reason: String, file: StaticString = #filePath, line: UInt = #line,
+                        _ check: () -> Void) {
+        if isKnownDeviation(runtimes) {
+            print("NOTE: known deviation of \(runtimeName) (\(name)): \(reason) — not asserted")
+            return
+        }
+        check()
+    }
+
+    /// Asserts `condition`, or for a listed reference runtime only prints the note when it fails.
+    func assertOrDeviation(_ condition: Bool, runtimes: [String], reason: String, _ message: @autoclosure () -> String,
+                           file: StaticString = #filePath, line: UInt = #line) {
+        if condition { return }
+        if isKnownDeviation(runtimes) {
+            print("NOTE: known deviation of \(runtimeName) (\(name)): \(reason): \(message())")
+            return
+        }
+        XCTFail("\(message())", file: file, line: line)
+    }
+}
