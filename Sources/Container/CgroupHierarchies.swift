@@ -1,0 +1,35 @@
+import Kernel
+
+/// The cgroup hierarchies the host has mounted, read from mountinfo.
+struct CgroupHierarchies {
+    struct V1 {
+        /// The directory name under /sys/fs/cgroup (`cpu,cpuacct`, `memory`, `systemd`).
+        let name: String
+        let mountPoint: String
+        /// The controller list as a mount option (`cpu,cpuacct`, `name=systemd`).
+        let options: String
+    }
+
+    var v1: [V1] = []
+    var unifiedMountPoint: String?
+    var isPureV2 = false
+
+    static func host() -> CgroupHierarchies {
+        var h = CgroupHierarchies()
+        let entries = (try? MountInfo.read()) ?? []
+        for e in entries where e.mountPoint.hasPrefix("/sys/fs/cgroup") {
+            if e.fsType == "cgroup2" {
+                if e.mountPoint == "/sys/fs/cgroup" { h.isPureV2 = true } else { h.unifiedMountPoint = e.mountPoint }
+            } else if e.fsType == "cgroup" {
+                let known = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "net_prio",
+                             "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"]
+                let opts = e.superOptions.split(separator: ",").map(String.init)
+                    .filter { known.contains($0) || $0.hasPrefix("name=") }
+                guard !opts.isEmpty else { continue }
+                let name = e.mountPoint.split(separator: "/").last.map(String.init) ?? ""
+                h.v1.append(V1(name: name, mountPoint: e.mountPoint, options: opts.joined(separator: ",")))
+            }
+        }
+        return h
+    }
+}

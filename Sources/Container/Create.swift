@@ -1,0 +1,241 @@
+import Glibc
+import JSON
+import Kernel
+import RuntimeSpec
+
+public struct CreateOptions {
+    public var id: String
+    public var bundle: String
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var noPivot = false
+    public var noNewKeyring = false
+    public var preserveFDs: Int32 = 0
+    /// `run` keeps the created process as its own child (subreaper) and starts it at once.
+    public init(id: String, bundle: String) {
+        self.id = id
+        self.bundle = bundle
+    }
+}
+
+/// The runtime's operations on containers. Messages that are not errors (warnings) go to `warn`.
+public struct Runtime {
+    public let store: StateStore
+    public let warn: (String) -> Void
+
+    public init(root: String, warn: @escaping (String) -> Void) {
+        store = StateStore(root: root)
+        self.warn = warn
+    }
+
+    /// Loads and validates the bundle's config.json, reporting every problem at once.
+    public static func loadSpec(bundle: String) throws -> Spec {
+        let spec: Spec
+        do { spec = try Spec.load(bundle: bundle) } catch { throw ContainerError("\(error)") }
+        let problems = spec.validate()
+        if !problems.isEmpty {
+            throw ContainerError(problems.map { "config.json: \($0)" }.joined(separator: "\n"))
+        }
+        return spec
+    }
+
+    /// `create`: everything up to the point where the user's program waits on the exec fifo.
+    /// On failure nothing is left: no process, no state folder.
+    @discardableResult
+    public func create(_ opts: CreateOptions) throws -> ContainerRecord {
+        try StateStore.validate(id: opts.id)
+        let bundle = absolutePath(opts.bundle)
+        let spec = try Runtime.loadSpec(bundle: bundle)
+        warnUnapplied(spec)
+        guard let process = spec.process else { throw ContainerError("config.json: process: required to create a container") }
+        var plan = try makePlan(spec: spec, process: process, bundle: bundle, opts: opts)
+
+        let locked = try store.create(opts.id)
+        var childPID: pid_t = 0
+        var containerPID: pid_t = 0
+        do {
+            let (parentEnd, childEnd) = try Pipe.socketPair()
+            let floor = 3 + opts.preserveFDs
+            plan.sync = try childEnd.moved(above: floor)
+            let fifoPath = store.fifoPath(opts.id)
+            try sys("mkfifo", fifoPath) { mkfifo(fifoPath, 0o600) }
+            plan.execFifo = try FD.open(fifoPath, O_RDWR).moved(above: floor)
+            if let socket = opts.consoleSocket {
+                plan.consoleSocket = try UnixSocket.connect(socket).moved(above: floor)
+            }
+            plan.joins = try plan.joins.map { j in
+                InitPlan.NamespaceJoin(kind: j.kind, path: j.path, fd: try j.fd.moved(above: floor))
+            }
+
+            childPID = try Proc.fork()
+            if childPID == 0 {
+                parentEnd.close()
+                locked.fd.close()
+                InitStage.run(plan)
+            }
+            closePlanFDs(plan)
+            let channel = SyncChannel(fd: parentEnd)
+            defer { parentEnd.close() }
+            let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
+                                       containerPID: &containerPID, opts: opts)
+            if let pidFile = opts.pidFile {
+                try writeFileAtomically(path: absolutePath(pidFile), "\(containerPID)", mode: 0o644)
+            }
+            locked.unlock()
+            return record
+        } catch {
+            if containerPID > 0 { _ = Glibc.kill(containerPID, SIGKILL) }
+            if childPID > 0 {
+                _ = Glibc.kill(childPID, SIGKILL)
+                _ = try? Proc.wait(childPID)
+            }
+            if containerPID > 0 && containerPID != childPID { waitGone(containerPID) }
+            closePlanFDs(plan)
+            try? store.remove(opts.id)
+            locked.unlock()
+            throw error
+        }
+    }
+
+    func closePlanFDs(_ plan: InitPlan) {
+        plan.sync.close()
+        plan.execFifo?.close()
+        plan.consoleSocket?.close()
+        for j in plan.joins { j.fd.close() }
+    }
+
+    /// The parent's half of the conversation with the init stage.
+    func driveInit(channel: SyncChannel, plan: InitPlan, childPID: pid_t, containerPID: inout pid_t,
+                   opts: CreateOptions) throws -> ContainerRecord {
+        var record: ContainerRecord?
+        while true {
+            guard let msg = try channel.receive() else {
+                var detail = ""
+                if containerPID == 0, let exit = try? Proc.wait(childPID) { detail = " (\(exit))" }
+                throw ContainerError("container init exited before it was ready\(detail)")
+            }
+            switch msg {
+            case .userNamespaceReady(let pid):
+                try writeIDMaps(pid: pid, plan: plan)
+                try channel.send(.ack)
+            case .containerPID(let pid):
+                containerPID = pid
+                if pid != childPID { _ = try? Proc.wait(childPID) }
+                let start = ProcStat.read(pid)?.startTime ?? 0
+                var r = ContainerRecord(ociVersion: plan.spec.ociVersion, id: opts.id, pid: pid, pidStartTime: start,
+                                        bundle: plan.bundle, rootfs: plan.rootfs, created: Clock.rfc3339Nano(),
+                                        owner: ownerName(), annotations: plan.spec.annotations, config: plan.spec)
+                r.config = plan.spec
+                record = r
+                try channel.send(.state(hookState(r, status: .creating)))
+            case .runtimeHooks:
+                guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
+                let state = hookState(r, status: .creating)
+                try HookRunner.runAll(plan.spec.hooks?.prestart, kind: "prestart", state: state)
+                try HookRunner.runAll(plan.spec.hooks?.createRuntime, kind: "createRuntime", state: state)
+                try channel.send(.ack)
+            case .ready:
+                guard let r = record else { throw ContainerError("init ready before its pid") }
+                try store.save(r)
+                return r
+            case .failure(let text):
+                throw ContainerError(text)
+            case .ack, .state:
+                throw ContainerError("unexpected message from init")
+            }
+        }
+    }
+
+    func writeIDMaps(pid: pid_t, plan: InitPlan) throws {
+        func text(_ maps: [LinuxIDMapping]) -> String {
+            maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        do {
+            try writeFile(path: "/proc/\(pid)/uid_map", text(plan.uidMappings), flags: O_WRONLY)
+            try writeFile(path: "/proc/\(pid)/gid_map", text(plan.gidMappings), flags: O_WRONLY)
+        } catch {
+            throw ContainerError("writing uid/gid maps of the user namespace: \(error)")
+        }
+    }
+
+    /// The state JSON a hook reads on stdin.
+    func hookState(_ r: ContainerRecord, status: ContainerStatus) -> [UInt8] {
+        let s = HookState(ociVersion: r.ociVersion, id: r.id, status: status.rawValue,
+                          pid: status == .stopped ? nil : r.pid, bundle: r.bundle, annotations: r.annotations)
+        return (try? JSON.encode(s)) ?? []
+    }
+
+    func warnUnapplied(_ spec: Spec) {
+        if spec.linux?.resources != nil {
+            warn("linux.resources: cgroup limits are not applied by this version of swiftlet")
+        }
+        if let path = spec.linux?.cgroupsPath, !path.isEmpty {
+            warn("linux.cgroupsPath: \(path): cgroups are not created by this version of swiftlet")
+        }
+    }
+
+    func makePlan(spec: Spec, process: Process, bundle: String, opts: CreateOptions) throws -> InitPlan {
+        guard let rootPath = spec.root?.path else { throw ContainerError("config.json: root.path: required") }
+        let rootfs = rootPath.hasPrefix("/") ? cleanPath(rootPath) : cleanPath(bundle + "/" + rootPath)
+        guard isDirectory(rootfs) else {
+            throw ContainerError("config.json: root.path: \(rootfs): not a directory or does not exist")
+        }
+        if process.terminal == true && opts.consoleSocket == nil {
+            throw ContainerError("process.terminal is true: --console-socket is required")
+        }
+        if process.terminal != true && opts.consoleSocket != nil {
+            throw ContainerError("--console-socket given but process.terminal is false")
+        }
+        var plan = InitPlan(id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
+                            sync: FD(-1), env: process.env ?? [])
+        plan.noPivot = opts.noPivot
+        plan.preserveFDs = opts.preserveFDs
+        plan.capabilities = try InitPlan.capabilitySets(process.capabilities)
+        var opened: [InitPlan.NamespaceJoin] = []
+        do {
+            for (i, ns) in (spec.linux?.namespaces ?? []).enumerated() {
+                guard let kind = NamespaceKind(specName: ns.type) else {
+                    throw ContainerError("config.json: linux.namespaces[\(i)].type: unknown namespace \"\(ns.type)\"")
+                }
+                if let path = ns.path, !path.isEmpty {
+                    let fd: FD
+                    do { fd = try FD.open(path, O_RDONLY) } catch {
+                        throw ContainerError("config.json: linux.namespaces[\(i)].path: \(error)")
+                    }
+                    opened.append(InitPlan.NamespaceJoin(kind: kind, path: path, fd: fd))
+                } else {
+                    plan.newNamespaces.append(kind)
+                }
+            }
+        } catch {
+            for j in opened { j.fd.close() }
+            throw error
+        }
+        plan.joins = opened
+        if plan.createsUserNamespace {
+            plan.uidMappings = spec.linux?.uidMappings ?? []
+            plan.gidMappings = spec.linux?.gidMappings ?? []
+        }
+        if !plan.hasMountNamespace {
+            for j in opened { j.fd.close() }
+            throw ContainerError("config.json: linux.namespaces: a mount namespace is required")
+        }
+        return plan
+    }
+
+    func ownerName() -> String {
+        let uid = geteuid()
+        if uid == 0 { return "root" }
+        if let pw = getpwuid(uid), let name = pw.pointee.pw_name { return String(cString: name) }
+        return "\(uid)"
+    }
+
+    /// Waits (up to 10 s) until `pid` is gone or a zombie: for processes that are not our children.
+    func waitGone(_ pid: pid_t) {
+        for _ in 0..<1000 {
+            if !Proc.isAlive(pid) { return }
+            if let _ = try? Proc.waitAny(nohang: true) {}
+            Clock.sleep(milliseconds: 10)
+        }
+    }
+}

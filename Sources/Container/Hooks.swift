@@ -1,0 +1,69 @@
+import Glibc
+import CShim
+import Kernel
+import RuntimeSpec
+
+/// Runs OCI hooks: the container state JSON on stdin, a timeout that kills the hook.
+enum HookRunner {
+    static func run(_ hook: Hook, kind: String, state: [UInt8]) throws {
+        let input = try Pipe.make()
+        let pid = try Proc.fork()
+        if pid == 0 {
+            // The hook's child side: stdin from the pipe, stdout/stderr shared with the runtime.
+            _ = try? input.read.dup(to: 0)
+            Proc.resetSignalDispositions()
+            Proc.unblockAllSignals()
+            let args = (hook.args?.isEmpty ?? true) ? [hook.path] : hook.args!
+            _ = try? Proc.exec(path: hook.path, args: args, env: hook.env ?? [])
+            let msg = "swiftlet: \(kind) hook \(hook.path): exec: \(errnoString(Glibc.errno))\n"
+            _ = try? FD(2).write(msg)
+            Proc.exit(127)
+        }
+        input.read.close()
+        // A hook that does not read its stdin must not make us fail with EPIPE.
+        try? input.write.write(state)
+        input.write.close()
+
+        let result = try waitWithTimeout(pid, seconds: hook.timeout)
+        switch result {
+        case .some(.exited(0)):
+            return
+        case .some(let exit):
+            throw ContainerError("\(kind) hook \(hook.path) failed: \(exit)")
+        case .none:
+            _ = Glibc.kill(pid, SIGKILL)
+            _ = try? Proc.wait(pid)
+            throw ContainerError("\(kind) hook \(hook.path) timed out after \(hook.timeout ?? 0) seconds")
+        }
+    }
+
+    /// Waits for `pid`; nil when `seconds` (if given) pass first.
+    static func waitWithTimeout(_ pid: pid_t, seconds: Int?) throws -> Proc.Exit? {
+        guard let seconds, seconds > 0 else { return try Proc.wait(pid) }
+        let pidfd = cs_pidfd_open(pid, 0)
+        guard pidfd >= 0 else { return try Proc.wait(pid) }
+        defer { Glibc.close(pidfd) }
+        var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        let deadline = Clock.monotonicNanoseconds() + UInt64(seconds) * 1_000_000_000
+        while true {
+            let now = Clock.monotonicNanoseconds()
+            if now >= deadline { return nil }
+            let ms = Int32(min((deadline - now) / 1_000_000 + 1, 1 << 30))
+            let r = poll(&pfd, 1, ms)
+            if r > 0 { return try Proc.wait(pid) }
+            if r < 0 && Glibc.errno != EINTR { throw SysError("poll", "pidfd of hook") }
+        }
+    }
+
+    /// Runs every hook of a kind, stopping at the first failure.
+    static func runAll(_ hooks: [Hook]?, kind: String, state: [UInt8]) throws {
+        for hook in hooks ?? [] { try run(hook, kind: kind, state: state) }
+    }
+
+    /// Runs every hook of a kind; failures become warnings (poststart, poststop).
+    static func runAllWarning(_ hooks: [Hook]?, kind: String, state: [UInt8], warn: (String) -> Void) {
+        for hook in hooks ?? [] {
+            do { try run(hook, kind: kind, state: state) } catch { warn("\(error)") }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Glibc
+import Kernel
+import RuntimeSpec
+
+/// Everything the init stage applies, decided once in the `create` process where errors are easy to
+/// report. Because the init stage is a fork of that process (not a re-exec), the plan is handed over
+/// in memory; only namespace files and sockets travel as inherited descriptors.
+struct InitPlan {
+    struct NamespaceJoin {
+        let kind: NamespaceKind
+        let path: String
+        let fd: FD
+    }
+
+    var id: String
+    var bundle: String
+    /// Absolute host path of the root filesystem.
+    var rootfs: String
+    var spec: Spec
+    var process: Process
+
+    /// Namespaces to create (one unshare) and to join (setns, user first, mount last).
+    var newNamespaces: [NamespaceKind] = []
+    var joins: [NamespaceJoin] = []
+    var uidMappings: [LinuxIDMapping] = []
+    var gidMappings: [LinuxIDMapping] = []
+
+    var createsUserNamespace: Bool { newNamespaces.contains(.user) }
+    var hasMountNamespace: Bool { newNamespaces.contains(.mount) || joins.contains { $0.kind == .mount } }
+    /// A new or joined pid or time namespace applies only to children: init forks once more.
+    var needsSecondFork: Bool {
+        newNamespaces.contains(where: { $0.appliesToChildren }) || joins.contains { $0.kind.appliesToChildren }
+    }
+    var userNamespaceInUse: Bool { createsUserNamespace || joins.contains { $0.kind == .user } }
+
+    var noPivot = false
+    var preserveFDs: Int32 = 0
+    var consoleSocket: FD?
+    /// The exec fifo, opened O_RDWR so that opening it never blocks; `start` writes one byte.
+    var execFifo: FD?
+    var sync: FD
+
+    var capabilities = CapabilitySets()
+    var keepsAllCapabilities = false
+    /// `process.args[0]` resolved against the container's PATH, done in the container's root.
+    var env: [String]
+}
+
+extension InitPlan {
+    static func capabilityMask(_ names: [String]?, field: String) throws -> UInt64 {
+        var mask: UInt64 = 0
+        for (i, name) in (names ?? []).enumerated() {
+            guard let n = CapabilityNames.number(of: name) else {
+                throw ContainerError("config.json: \(field)[\(i)]: unknown capability \"\(name)\"")
+            }
+            // Capabilities the running kernel does not know are ignored, as runc does.
+            if n <= Capabilities.lastCap && n < 64 { mask |= 1 << UInt64(n) }
+        }
+        return mask
+    }
+
+    static func capabilitySets(_ caps: LinuxCapabilities?) throws -> CapabilitySets {
+        var sets = CapabilitySets()
+        sets.bounding = try capabilityMask(caps?.bounding, field: "process.capabilities.bounding")
+        sets.effective = try capabilityMask(caps?.effective, field: "process.capabilities.effective")
+        sets.permitted = try capabilityMask(caps?.permitted, field: "process.capabilities.permitted")
+        sets.inheritable = try capabilityMask(caps?.inheritable, field: "process.capabilities.inheritable")
+        sets.ambient = try capabilityMask(caps?.ambient, field: "process.capabilities.ambient")
+        return sets
+    }
+}
+
+/// An error with a finished message for the user.
+public struct ContainerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,265 @@
+import Glibc
+import CShim
+import Kernel
+import RuntimeSpec
+
+/// The container's init process: a fork of `create` that applies an `InitPlan` in one fixed order
+/// and ends in execve of the user's program. It never returns; every failure is reported to the
+/// parent over the sync socket with the step that failed.
+///
+/// Order: join namespaces (user first, mount last) → new user namespace + id maps → other new
+/// namespaces → time offsets → second fork for pid/time → setsid → hostname → rootfs (mounts,
+/// devices) → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root →
+/// propagation → console → sysctl → readonly/masked paths → read-only root → rlimits, oom score →
+/// cwd → groups/user/capabilities → umask, chdir, no_new_privs → PATH lookup → ready → exec fifo →
+/// startContainer hooks → close fds → execve.
+enum InitStage {
+    static func run(_ plan: InitPlan) -> Never {
+        let channel = SyncChannel(fd: plan.sync)
+        do {
+            try stage(plan, channel)
+        } catch {
+            _ = try? channel.send(.failure("\(error)"))
+            Proc.exit(1)
+        }
+    }
+
+    /// Prefixes a failure with the step it happened in.
+    static func step<T>(_ name: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as ContainerError { throw e } catch {
+            throw ContainerError("\(name): \(error)")
+        }
+    }
+
+    static func stage(_ plan: InitPlan, _ channel: SyncChannel) throws -> Never {
+        _ = umask(0)
+        try step("join namespaces") { try joinNamespaces(plan) }
+        if plan.createsUserNamespace {
+            try step("create user namespace") {
+                try Namespaces.unshare(NamespaceKind.user.cloneFlag, describe: "user")
+                try channel.send(.userNamespaceReady(pid: Proc.getpid()))
+                try channel.expect(.ack, step: "uid/gid maps")
+                try Proc.setIDs(uid: 0, gid: 0)
+            }
+        }
+        let others = plan.newNamespaces.filter { $0 != .user }
+        if !others.isEmpty {
+            let flags = others.reduce(Int32(0)) { $0 | $1.cloneFlag }
+            try step("create namespaces") {
+                try Namespaces.unshare(flags, describe: others.map(\.rawValue).joined(separator: ","))
+            }
+        }
+        if others.contains(.time), let offsets = plan.spec.linux?.timeOffsets, !offsets.isEmpty {
+            try step("time offsets") {
+                var text = ""
+                for (clock, off) in offsets.sorted(by: { $0.key < $1.key }) {
+                    text += "\(clock) \(off.secs ?? 0) \(off.nanosecs ?? 0)\n"
+                }
+                try writeFile(path: "/proc/self/timens_offsets", text, flags: O_WRONLY)
+            }
+        }
+        if plan.needsSecondFork {
+            let child = try step("fork into the new pid namespace") { try Proc.fork() }
+            if child != 0 {
+                // The intermediate process: report the container's pid and leave.
+                do { try channel.send(.containerPID(child)) } catch { _ = Glibc.kill(child, SIGKILL) }
+                Proc.exit(0)
+            }
+        } else {
+            try channel.send(.containerPID(Proc.getpid()))
+        }
+        var stateJSON: [UInt8] = []
+        switch try channel.receive() {
+        case .state(let bytes): stateJSON = bytes
+        default: throw ContainerError("init: expected the container state from the runtime")
+        }
+
+        try step("setsid") { try Proc.setsid() }
+        try applyHostnames(plan)
+
+        var rootfs: RootfsBuilder?
+        if plan.hasMountNamespace {
+            var builder = RootfsBuilder(plan: plan)
+            try builder.prepare()
+            rootfs = builder
+        }
+        try channel.send(.runtimeHooks)
+        try channel.expect(.ack, step: "createRuntime hooks")
+        try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON)
+
+        if let rootfs {
+            try rootfs.enterRoot()
+        } else {
+            try step("chdir to rootfs") { try sys("chdir", plan.rootfs) { chdir(plan.rootfs) } }
+        }
+        if plan.process.terminal == true {
+            try setupConsole(plan)
+        }
+        try applySysctl(plan)
+        try step("cwd") {
+            if !isDirectory(plan.process.cwd) { try makeDirectories(plan.process.cwd, mode: 0o755) }
+        }
+        if let rootfs {
+            try rootfs.finish()
+        }
+        try applyProcessLimits(plan)
+        try applyCredentials(plan)
+        _ = umask(mode_t(plan.process.user.umask ?? 0o022))
+        try step("chdir") { try sys("chdir", plan.process.cwd) { chdir(plan.process.cwd) } }
+        if plan.process.noNewPrivileges == true {
+            try step("no_new_privs") { try Proc.setNoNewPrivileges() }
+        }
+        let executable = try step("exec") { try lookPath(plan.process.args?.first ?? "", env: plan.env) }
+
+        try channel.send(.ready)
+        plan.sync.close()
+        if let fifo = plan.execFifo {
+            // `start` writes one byte. Until then the process sits here, fully prepared.
+            let byte = try step("exec fifo") { try fifo.read(max: 1) }
+            if byte.isEmpty { Proc.exit(1) }
+        }
+        try HookRunner.runAll(plan.spec.hooks?.startContainer, kind: "startContainer",
+                              state: statusPatched(stateJSON, "created"))
+        _ = cs_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
+        Proc.resetSignalDispositions()
+        Proc.unblockAllSignals()
+        do {
+            try Proc.exec(path: executable, args: plan.process.args ?? [], env: plan.env)
+        } catch {
+            _ = try? FD(2).write("swiftlet: exec \(executable): \(errnoString(Glibc.errno))\n")
+            Proc.exit(127)
+        }
+    }
+
+    static func statusPatched(_ state: [UInt8], _ status: String) -> [UInt8] {
+        let text = String(decoding: state, as: UTF8.self)
+        return Array(text.replacingFirst("\"status\":\"creating\"", with: "\"status\":\"\(status)\"").utf8)
+    }
+
+    static func joinNamespaces(_ plan: InitPlan) throws {
+        let ordered = plan.joins.filter { $0.kind == .user }
+            + plan.joins.filter { $0.kind != .user && $0.kind != .mount }
+            + plan.joins.filter { $0.kind == .mount }
+        for j in ordered {
+            try Namespaces.join(j.fd, j.kind, path: j.path)
+            j.fd.close()
+            if j.kind == .user { try Proc.setIDs(uid: 0, gid: 0) }
+        }
+    }
+
+    static func applyHostnames(_ plan: InitPlan) throws {
+        if let h = plan.spec.hostname {
+            try step("sethostname") { try sys("sethostname", h) { cs_sethostname(h, h.utf8.count) } }
+        }
+        if let d = plan.spec.domainname {
+            try step("setdomainname") { try sys("setdomainname", d) { cs_setdomainname(d, d.utf8.count) } }
+        }
+    }
+
+    static func setupConsole(_ plan: InitPlan) throws {
+        try step("console") {
+            let (master, slavePath) = try Terminal.openPair(ptmx: "/dev/pts/ptmx")
+            let slave = try FD.open(slavePath, O_RDWR | O_NOCTTY)
+            if let size = plan.process.consoleSize {
+                try Terminal.setSize(slave, rows: UInt16(clamping: size.height), cols: UInt16(clamping: size.width))
+            }
+            if fileExists("/dev") {
+                // /dev/console must name the container's terminal.
+                let console = "/dev/console"
+                if FileKind.of(path: console) == .missing {
+                    _ = try? writeFile(path: console, "", flags: O_WRONLY | O_CREAT, mode: 0o600)
+                }
+                try? Mount.mount(source: slavePath, target: console, type: nil, flags: .bind)
+            }
+            if let socket = plan.consoleSocket {
+                try UnixSocket.sendFD(socket, master, name: slavePath)
+                socket.close()
+            }
+            master.close()
+            for n in Int32(0)...2 { try slave.dup(to: n) }
+            try Terminal.makeControlling(FD(0))
+            if slave.raw > 2 { slave.close() }
+        }
+    }
+
+    static func applySysctl(_ plan: InitPlan) throws {
+        guard let sysctl = plan.spec.linux?.sysctl else { return }
+        for (key, value) in sysctl.sorted(by: { $0.key < $1.key }) {
+            try step("sysctl \(key)") {
+                let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
+                try Procfs.writeChecked(path, value)
+            }
+        }
+    }
+
+    static func applyProcessLimits(_ plan: InitPlan) throws {
+        for r in plan.process.rlimits ?? [] {
+            guard let n = RlimitNames.number(of: r.type) else {
+                throw ContainerError("process.rlimits: unknown type \"\(r.type)\"")
+            }
+            try step("rlimit") { try Rlimit.set(Int32(n), soft: r.soft, hard: r.hard, name: r.type) }
+        }
+        if let adj = plan.process.oomScoreAdj {
+            try step("oom_score_adj") { try writeFile(path: "/proc/self/oom_score_adj", String(adj), flags: O_WRONLY) }
+        }
+    }
+
+    static func applyCredentials(_ plan: InitPlan) throws {
+        let user = plan.process.user
+        let caps = plan.capabilities
+        try step("capabilities") {
+            try Proc.setKeepCaps(true)
+            try Capabilities.limitBounding(to: caps.bounding)
+        }
+        try step("groups") {
+            let groups = user.additionalGids ?? []
+            do {
+                try Proc.setGroups(groups)
+            } catch let e as SysError where e.errno == EPERM && plan.userNamespaceInUse && groups.isEmpty {
+                // setgroups is denied in this user namespace; an empty list is what we wanted anyway.
+            }
+        }
+        try step("user") { try Proc.setIDs(uid: user.uid, gid: user.gid) }
+        try step("capabilities") {
+            try Proc.setKeepCaps(false)
+            try Capabilities.setProcessSets(effective: caps.effective, permitted: caps.permitted,
+                                            inheritable: caps.inheritable)
+            if caps.ambient != 0 { try Capabilities.setAmbient(caps.ambient) }
+        }
+    }
+
+    /// Finds the program as execve(2) would after a shell's PATH search, so a missing binary fails
+    /// `create`, not `start`.
+    static func lookPath(_ name: String, env: [String]) throws -> String {
+        if name.isEmpty { throw ContainerError("process.args: empty") }
+        if name.contains("/") {
+            guard access(name, X_OK) == 0 else {
+                throw ContainerError("exec: \"\(name)\": \(errnoString(Glibc.errno))")
+            }
+            return name
+        }
+        var path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        for e in env where e.hasPrefix("PATH=") { path = String(e.dropFirst(5)) }
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let d = dir.isEmpty ? "." : String(dir)
+            let candidate = d + "/" + name
+            if FileKind.following(path: candidate) == .regular && access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        throw ContainerError("exec: \"\(name)\": executable file not found in $PATH")
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        let chars = Array(self.utf8), t = Array(target.utf8)
+        guard chars.count >= t.count else { return self }
+        for i in 0...(chars.count - t.count) where chars[i] == t[0] && Array(chars[i..<(i + t.count)]) == t {
+            return String(decoding: chars[..<i], as: UTF8.self) + replacement
+                + String(decoding: chars[(i + t.count)...], as: UTF8.self)
+        }
+        return self
+    }
+}

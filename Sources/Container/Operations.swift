@@ -1,0 +1,131 @@
+import Glibc
+import JSON
+import Kernel
+import RuntimeSpec
+
+/// The state hooks receive (runtime.md's state, status "creating" ... "stopped").
+struct HookState: Encodable {
+    var ociVersion: String
+    var id: String
+    var status: String
+    var pid: Int32?
+    var bundle: String
+    var annotations: [String: String]?
+}
+
+/// `state` output, field for field as runc prints it.
+public struct RuncStateOutput: Encodable {
+    public var ociVersion: String
+    public var id: String
+    public var pid: Int32
+    public var status: String
+    public var bundle: String
+    public var rootfs: String
+    public var created: String
+    public var annotations: [String: String]?
+    public var owner: String
+}
+
+extension Runtime {
+    /// `start`: releases the process waiting on the exec fifo, then runs poststart hooks.
+    public func start(id: String) throws {
+        let locked = try store.lock(id)
+        defer { locked.unlock() }
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == .created else {
+            throw ContainerError("cannot start a container that is \(status.rawValue) (only a created one)")
+        }
+        let fifo = store.fifoPath(id)
+        // Our own reader first: the writer open then cannot fail, and the reader reports hang-up
+        // once init's end closes on exec.
+        let reader = try FD.open(fifo, O_RDONLY | O_NONBLOCK)
+        defer { reader.close() }
+        let writer: FD
+        do { writer = try FD.open(fifo, O_WRONLY | O_NONBLOCK) } catch {
+            throw ContainerError("start \(id): the container's init is gone: \(error)")
+        }
+        try writer.write([0])
+        writer.close()
+        try? removeFile(fifo)
+        var pfd = pollfd(fd: reader.raw, events: 0, revents: 0)
+        while true {
+            let r = poll(&pfd, 1, 100)
+            if r > 0 && pfd.revents & Int16(POLLHUP) != 0 { break }
+            if !Proc.isAlive(record.pid) { break }
+        }
+        guard Proc.isAlive(record.pid) else {
+            throw ContainerError("container \(id) exited while starting")
+        }
+        HookRunner.runAllWarning(record.config.hooks?.poststart, kind: "poststart",
+                                 state: hookState(record, status: .running), warn: warn)
+    }
+
+    public func state(id: String) throws -> RuncStateOutput {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        return RuncStateOutput(ociVersion: record.ociVersion, id: record.id,
+                               pid: status == .stopped ? 0 : record.pid, status: status.rawValue,
+                               bundle: record.bundle, rootfs: record.rootfs, created: record.created,
+                               annotations: record.annotations, owner: record.owner)
+    }
+
+    public func list() -> [RuncStateOutput] {
+        store.ids().compactMap { try? state(id: $0) }
+    }
+
+    public func kill(id: String, signal: Int32, all: Bool) throws {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == .created || status == .running || status == .paused else {
+            throw ContainerError("container \(id) is not running")
+        }
+        if all {
+            for pid in processes(of: record) { _ = Glibc.kill(pid, signal) }
+        } else {
+            try Proc.kill(record.pid, signal)
+        }
+    }
+
+    /// The container's processes: everything in its pid namespace (host pids), else its init.
+    public func processes(of record: ContainerRecord) -> [pid_t] {
+        let ownPidNS = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" }
+        guard ownPidNS, let ns = Namespaces.inode(pid: record.pid, .pid),
+              ns != Namespaces.inode(pid: Proc.getpid(), .pid) else {
+            return Proc.isAlive(record.pid) ? [record.pid] : []
+        }
+        var pids: [pid_t] = []
+        for name in (try? listDirectory("/proc")) ?? [] {
+            guard let pid = Int32(name), Namespaces.inode(pid: pid, .pid) == ns else { continue }
+            pids.append(pid)
+        }
+        return pids
+    }
+
+    /// `delete`: a stopped container's folder goes, after its poststop hooks; anything else needs
+    /// `force`, which kills it first.
+    public func delete(id: String, force: Bool) throws {
+        let locked = try store.lock(id)
+        defer { locked.unlock() }
+        let record: ContainerRecord
+        do { record = try store.load(id) } catch {
+            // A folder without state is a create that died half-way: nothing to keep.
+            if force || !fileExists(store.directory(id) + "/state.json") {
+                try? store.remove(id)
+                return
+            }
+            throw error
+        }
+        let status = store.status(of: record)
+        if status != .stopped {
+            guard force else {
+                throw ContainerError("cannot delete container \(id) that is \(status.rawValue): stop it first or use --force")
+            }
+            for pid in processes(of: record) { _ = Glibc.kill(pid, SIGKILL) }
+            waitGone(record.pid)
+        }
+        try store.remove(id)
+        HookRunner.runAllWarning(record.config.hooks?.poststop, kind: "poststop",
+                                 state: hookState(record, status: .stopped), warn: warn)
+    }
+}

@@ -1,0 +1,297 @@
+import Glibc
+import Kernel
+import RuntimeSpec
+
+/// Builds the container's mount tree inside its mount namespace: the root filesystem bound onto
+/// itself, every `mounts[]` entry resolved inside it (never following a symlink out of it), the
+/// devices, then pivot_root, and after it the masked and read-only paths.
+struct RootfsBuilder {
+    let plan: InitPlan
+    var spec: Spec { plan.spec }
+    var inUserNS: Bool { plan.userNamespaceInUse }
+    /// Whether the spec mounts something at /dev (then we populate it with devices).
+    var devIsFresh = false
+
+    init(plan: InitPlan) { self.plan = plan }
+
+    mutating func prepare() throws {
+        let rootfs = plan.rootfs
+        try InitStage.step("make / a slave") {
+            // Nothing we mount may propagate back to the host.
+            try Mount.setPropagation("/", .slave, recursive: true, describe: "/")
+        }
+        try InitStage.step("bind the root filesystem") {
+            try Mount.mount(source: rootfs, target: rootfs, type: nil, flags: [.bind, .recursive],
+                            describe: "bind \(rootfs) on itself")
+        }
+        let root = try RootedPath.open(rootfs)
+        defer { root.root.close() }
+        for (i, m) in (spec.mounts ?? []).enumerated() {
+            try InitStage.step("mounts[\(i)] (\(m.destination))") { try mountOne(m, root: root) }
+            if cleanPath("/" + m.destination) == "/dev" && !isBind(m) { devIsFresh = true }
+        }
+        if devIsFresh || !(spec.mounts ?? []).contains(where: { cleanPath("/" + $0.destination) == "/dev" }) {
+            try InitStage.step("devices") { try createDevices(root: root) }
+        }
+        try InitStage.step("/dev links") { try createDevLinks(root: root) }
+    }
+
+    func isBind(_ m: RuntimeSpec.Mount) -> Bool {
+        m.type == "bind" || (m.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
+    }
+
+    func mountOne(_ m: RuntimeSpec.Mount, root: RootedPath) throws {
+        let opts = MountOptions.parse(m.options ?? [])
+        let flags = MountFlags(rawValue: UInt(opts.flags))
+        let data = opts.data.isEmpty ? nil : opts.data.joined(separator: ",")
+        let dest = m.destination
+        if isBind(m) {
+            var source = m.source ?? ""
+            if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
+            let kind = FileKind.following(path: source)
+            if kind == .missing { throw SysError("stat", source, errno: ENOENT) }
+            let target = kind == .directory ? try root.makeDirectories(dest) : try root.makeFile(dest)
+            defer { target.close() }
+            var bindFlags: MountFlags = [.bind]
+            if opts.recursiveBind { bindFlags.insert(.recursive) }
+            try Mount.mount(source: source, target: target.procPath, type: nil, flags: bindFlags,
+                            describe: "bind \(source) on \(dest)")
+            // A bind mount ignores its flags: they take a remount, on the new mount (reopened).
+            let perMount = flags.intersection(MountFlags.perMount)
+            if !perMount.isEmpty {
+                let mounted = try root.open(dest, O_PATH)
+                defer { mounted.close() }
+                var remount: MountFlags = [.bind, .remount]
+                remount.formUnion(perMount)
+                if inUserNS { remount.formUnion(try Mount.currentFlags(mounted.procPath)) }
+                try Mount.mount(source: nil, target: mounted.procPath, type: nil, flags: remount,
+                                describe: "remount \(dest)")
+            }
+            try applyPropagationAndAttrs(opts, dest: dest, root: root)
+            return
+        }
+        let type = m.type ?? "none"
+        let target = try root.makeDirectories(dest)
+        defer { target.close() }
+        var mflags = flags.subtracting(MountFlags.propagation)
+        mflags.remove(.bind)
+        switch type {
+        case "cgroup", "cgroup2":
+            try mountCgroup(target: target, dest: dest, flags: mflags, root: root)
+        case "sysfs":
+            do {
+                try Mount.mount(source: m.source ?? "sysfs", target: target.procPath, type: "sysfs", flags: mflags,
+                                data: data, describe: "sysfs on \(dest)")
+            } catch let e as SysError where e.errno == EPERM && inUserNS {
+                // Without its own network namespace a user namespace may not mount sysfs: bind the host's.
+                try Mount.mount(source: "/sys", target: target.procPath, type: nil, flags: [.bind, .recursive],
+                                describe: "bind /sys on \(dest)")
+            }
+        default:
+            try Mount.mount(source: m.source ?? type, target: target.procPath, type: type, flags: mflags,
+                            data: data, describe: "\(type) on \(dest)")
+        }
+        try applyPropagationAndAttrs(opts, dest: dest, root: root)
+    }
+
+    func applyPropagationAndAttrs(_ opts: MountOptions, dest: String, root: RootedPath) throws {
+        guard !opts.propagation.isEmpty || opts.recursiveAttrSet != 0 || opts.recursiveAttrClear != 0 else { return }
+        let fd = try root.open(dest, O_PATH)
+        defer { fd.close() }
+        for p in opts.propagation {
+            try Mount.mount(source: nil, target: fd.procPath, type: nil, flags: MountFlags(rawValue: UInt(p)),
+                            describe: "propagation of \(dest)")
+        }
+        if opts.recursiveAttrSet != 0 || opts.recursiveAttrClear != 0 {
+            try Mount.setAttributes(fd.procPath, set: opts.recursiveAttrSet, clear: opts.recursiveAttrClear,
+                                    recursive: true)
+        }
+    }
+
+    /// cgroup2 where the host has a unified hierarchy at /sys/fs/cgroup; otherwise a tmpfs with one
+    /// mount per v1 hierarchy the host has (and the hybrid host's `unified`).
+    func mountCgroup(target: FD, dest: String, flags: MountFlags, root: RootedPath) throws {
+        let hier = CgroupHierarchies.host()
+        if hier.isPureV2 {
+            try Mount.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags,
+                            describe: "cgroup2 on \(dest)")
+            return
+        }
+        try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
+                        flags: [.noSuid, .noDev, .noExec], data: "mode=755", describe: "tmpfs on \(dest)")
+        for h in hier.v1 {
+            let sub = try root.makeDirectories(dest + "/" + h.name)
+            defer { sub.close() }
+            do {
+                try Mount.mount(source: "cgroup", target: sub.procPath, type: "cgroup", flags: flags,
+                                data: h.options, describe: "cgroup \(h.options) on \(dest)/\(h.name)")
+            } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
+                try Mount.mount(source: h.mountPoint, target: sub.procPath, type: nil, flags: [.bind, .recursive],
+                                describe: "bind \(h.mountPoint) on \(dest)/\(h.name)")
+            }
+            // `cpu` and `cpuacct` name the co-mounted `cpu,cpuacct`, as on the host.
+            if h.name.contains(",") {
+                let dir = try root.open(dest, O_PATH | O_DIRECTORY)
+                defer { dir.close() }
+                for part in h.name.split(separator: ",") {
+                    _ = symlinkat(h.name, dir.raw, String(part))
+                }
+            }
+        }
+        if let unified = hier.unifiedMountPoint {
+            let sub = try root.makeDirectories(dest + "/unified")
+            defer { sub.close() }
+            try Mount.mount(source: "cgroup2", target: sub.procPath, type: "cgroup2", flags: flags,
+                            describe: "cgroup2 on \(dest)/unified (host \(unified))")
+        }
+        if flags.contains(.readOnly) {
+            var remount: MountFlags = [.remount, .readOnly, .noSuid, .noDev, .noExec]
+            remount.insert(.bind)
+            let fd = try root.open(dest, O_PATH)
+            defer { fd.close() }
+            try Mount.mount(source: nil, target: fd.procPath, type: nil, flags: remount, describe: "remount \(dest) ro")
+        }
+    }
+
+    static let defaultDevices: [(String, UInt32, UInt32)] = [
+        ("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7), ("/dev/random", 1, 8),
+        ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0),
+    ]
+
+    func createDevices(root: RootedPath) throws {
+        var devices: [DeviceNode] = Self.defaultDevices.map { path, major, minor in
+            DeviceNode(type: "c", path: path, major: Int64(major), minor: Int64(minor), fileMode: 0o666, uid: 0, gid: 0)
+        }
+        for d in spec.linux?.devices ?? [] {
+            devices.removeAll { $0.path == d.path }
+            devices.append(DeviceNode(type: d.type, path: d.path, major: d.major, minor: d.minor,
+                                      fileMode: d.fileMode, uid: d.uid, gid: d.gid))
+        }
+        for d in devices { try createDevice(d, root: root) }
+    }
+
+    struct DeviceNode {
+        var type: String
+        var path: String
+        var major: Int64?
+        var minor: Int64?
+        var fileMode: UInt32?
+        var uid: UInt32?
+        var gid: UInt32?
+    }
+
+    func createDevice(_ d: DeviceNode, root: RootedPath) throws {
+        let path = cleanPath("/" + d.path)
+        let (parentRel, name) = root.split(String(path.dropFirst()))
+        let parent = try root.makeDirectories(parentRel)
+        defer { parent.close() }
+        if inUserNS {
+            // mknod is not allowed in a user namespace: bind the host's node instead.
+            let target = try root.makeFile(path, mode: 0o600)
+            defer { target.close() }
+            try Mount.mount(source: d.path, target: target.procPath, type: nil, flags: .bind,
+                            describe: "bind device \(d.path)")
+            return
+        }
+        let typeBits: UInt32
+        switch d.type {
+        case "c", "u": typeBits = UInt32(S_IFCHR)
+        case "b": typeBits = UInt32(S_IFBLK)
+        case "p": typeBits = UInt32(S_IFIFO)
+        default: throw ContainerError("linux.devices: \(d.path): unknown type \"\(d.type)\"")
+        }
+        let perm = (d.fileMode ?? 0o666) & 0o7777
+        _ = unlinkat(parent.raw, name, 0)
+        let dirPath = parent.procPath
+        try sys("mknod", path) {
+            cs_mknod(dirPath + "/" + name, typeBits | perm, UInt32(truncatingIfNeeded: d.major ?? 0),
+                     UInt32(truncatingIfNeeded: d.minor ?? 0))
+        }
+        try sys("chown", path) { fchownat(parent.raw, name, d.uid ?? 0, d.gid ?? 0, AT_SYMLINK_NOFOLLOW) }
+        try sys("chmod", path) { fchmodat(parent.raw, name, perm, 0) }
+    }
+
+    func createDevLinks(root: RootedPath) throws {
+        let dev = try root.makeDirectories("/dev")
+        defer { dev.close() }
+        var links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
+                     ("/proc/self/fd/2", "stderr")]
+        if (spec.mounts ?? []).contains(where: { cleanPath("/" + $0.destination) == "/dev/pts" }) {
+            links.append(("pts/ptmx", "ptmx"))
+        }
+        if (spec.mounts ?? []).contains(where: { cleanPath("/" + $0.destination) == "/proc" }) {
+            links.append(("/proc/kcore", "core"))
+        }
+        for (target, name) in links {
+            if name == "ptmx" { _ = unlinkat(dev.raw, name, 0) }
+            if symlinkat(target, dev.raw, name) != 0 && Glibc.errno != EEXIST {
+                throw SysError("symlink", "/dev/\(name)")
+            }
+        }
+    }
+
+    /// Makes the prepared root the process's root: pivot_root (or, with --no-pivot, move + chroot),
+    /// then the propagation the spec asks for.
+    func enterRoot() throws {
+        let rootfs = plan.rootfs
+        try InitStage.step("pivot_root") {
+            try sys("chdir", rootfs) { chdir(rootfs) }
+            if plan.noPivot {
+                try Mount.mount(source: rootfs, target: "/", type: nil, flags: .move, describe: "move rootfs to /")
+                try sys("chroot", rootfs) { chroot(".") }
+            } else {
+                try Mount.pivotRoot(newRoot: ".", putOld: ".")
+                // The old root is stacked under the new one: detach it (slave first so the
+                // unmount does not propagate to the host).
+                try Mount.setPropagation(".", .slave, recursive: true, describe: "old root")
+                try Mount.unmount(".", detach: true)
+            }
+            try sys("chdir", "/") { chdir("/") }
+        }
+        if let prop = spec.linux?.rootfsPropagation {
+            let flag: MountFlags
+            switch prop.hasPrefix("r") ? String(prop.dropFirst()) : prop {
+            case "shared": flag = .shared
+            case "slave": flag = .slave
+            case "private": flag = .private
+            case "unbindable": flag = .unbindable
+            default: throw ContainerError("linux.rootfsPropagation: unknown value \"\(prop)\"")
+            }
+            try InitStage.step("rootfsPropagation") { try Mount.setPropagation("/", flag, recursive: true) }
+        }
+    }
+
+    /// After pivot_root: read-only and masked paths, then the read-only root.
+    func finish() throws {
+        for path in spec.linux?.readonlyPaths ?? [] {
+            try InitStage.step("readonlyPaths \(path)") {
+                guard FileKind.of(path: path) != .missing else { return }
+                try Mount.mount(source: path, target: path, type: nil, flags: [.bind, .recursive],
+                                describe: "bind \(path) on itself")
+                var flags: MountFlags = [.bind, .remount, .readOnly]
+                flags.formUnion(try Mount.currentFlags(path))
+                try Mount.mount(source: nil, target: path, type: nil, flags: flags, describe: "remount \(path) ro")
+            }
+        }
+        for path in spec.linux?.maskedPaths ?? [] {
+            try InitStage.step("maskedPaths \(path)") {
+                switch FileKind.following(path: path) {
+                case .missing: return
+                case .directory:
+                    try Mount.mount(source: "tmpfs", target: path, type: "tmpfs", flags: .readOnly,
+                                    describe: "tmpfs on \(path)")
+                default:
+                    try Mount.mount(source: "/dev/null", target: path, type: nil, flags: .bind,
+                                    describe: "bind /dev/null on \(path)")
+                }
+            }
+        }
+        if spec.root?.readonly == true {
+            try InitStage.step("read-only root") {
+                var flags: MountFlags = [.bind, .remount, .readOnly]
+                flags.formUnion(try Mount.currentFlags("/"))
+                try Mount.mount(source: nil, target: "/", type: nil, flags: flags, describe: "remount / ro")
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Glibc
+import JSON
+import Kernel
+import RuntimeSpec
+
+/// What swiftlet remembers about a container between commands: `<root>/<id>/state.json`.
+public struct ContainerRecord: Codable {
+    public var ociVersion: String
+    public var id: String
+    public var pid: Int32
+    /// Field 22 of /proc/<pid>/stat when the container was created: tells a recycled pid apart.
+    public var pidStartTime: UInt64
+    public var bundle: String
+    public var rootfs: String
+    public var created: String
+    public var owner: String
+    public var annotations: [String: String]?
+    public var config: Spec
+}
+
+public enum ContainerStatus: String {
+    case creating, created, running, stopped, paused
+}
+
+/// The state directory: one folder per container, locked with flock while a command works on it.
+public struct StateStore {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public func directory(_ id: String) -> String { root + "/" + id }
+    func fifoPath(_ id: String) -> String { directory(id) + "/exec.fifo" }
+
+    public static func validate(id: String) throws {
+        if id.isEmpty { throw ContainerError("container id cannot be empty") }
+        if id.contains("/") || id == "." || id == ".." || id.contains("..") {
+            throw ContainerError("invalid container id \"\(id)\": it must not contain \"/\" or \"..\"")
+        }
+        for c in id.unicodeScalars where !(c.properties.isAlphabetic || ("0"..."9").contains(c) || "_+-.".unicodeScalars.contains(c)) || c.value > 127 {
+            throw ContainerError("invalid container id \"\(id)\": only [a-zA-Z0-9_+.-] are allowed")
+        }
+    }
+
+    /// Makes the container's folder; fails if the id is taken. Returns the locked folder.
+    func create(_ id: String) throws -> LockedDirectory {
+        try StateStore.validate(id: id)
+        if !isDirectory(root) {
+            do { try makeDirectories(root, mode: 0o711) } catch {
+                throw ContainerError("cannot create root directory \(root): \(error)")
+            }
+        }
+        let dir = directory(id)
+        if mkdir(dir, 0o711) != 0 {
+            if errno == EEXIST { throw ContainerError("container with id \"\(id)\" already exists") }
+            throw ContainerError("\(SysError("mkdir", dir))")
+        }
+        return try LockedDirectory(path: dir)
+    }
+
+    /// Locks an existing container's folder.
+    func lock(_ id: String) throws -> LockedDirectory {
+        try StateStore.validate(id: id)
+        let dir = directory(id)
+        guard isDirectory(dir) else { throw ContainerError("container \"\(id)\" does not exist") }
+        return try LockedDirectory(path: dir)
+    }
+
+    public func load(_ id: String) throws -> ContainerRecord {
+        try StateStore.validate(id: id)
+        let path = directory(id) + "/state.json"
+        let bytes: [UInt8]
+        do { bytes = try readFile(path: path) } catch let e as SysError where e.errno == ENOENT {
+            throw ContainerError("container \"\(id)\" does not exist")
+        }
+        do { return try JSON.decode(ContainerRecord.self, from: bytes) } catch {
+            throw ContainerError("\(path): \(error)")
+        }
+    }
+
+    func save(_ record: ContainerRecord) throws {
+        let bytes = try JSON.encode(record)
+        try writeFileAtomically(path: directory(record.id) + "/state.json", String(decoding: bytes, as: UTF8.self))
+    }
+
+    func remove(_ id: String) throws {
+        try removeTree(directory(id))
+    }
+
+    public func ids() -> [String] {
+        ((try? listDirectory(root)) ?? []).filter { isDirectory(directory($0)) }.sorted()
+    }
+
+    /// The status the kernel's view implies: a dead or recycled pid is stopped; the fifo exists
+    /// until `start`.
+    public func status(of record: ContainerRecord) -> ContainerStatus {
+        guard record.pid > 0, let stat = ProcStat.read(record.pid), stat.state != "Z",
+              stat.startTime == record.pidStartTime else { return .stopped }
+        if fileExists(fifoPath(record.id)) { return .created }
+        return .running
+    }
+}
+
+/// A container folder held under an exclusive flock until `unlock` (or process exit).
+struct LockedDirectory {
+    let path: String
+    let fd: FD
+
+    init(path: String) throws {
+        fd = try FD.open(path, O_RDONLY | O_DIRECTORY)
+        try sys("flock", path) { flock(fd.raw, LOCK_EX) }
+    }
+
+    func unlock() { fd.close() }
+}

@@ -1,0 +1,100 @@
+import Glibc
+import Kernel
+
+/// The messages the init stage and the `create` process exchange over their socket pair.
+/// Frame: one type byte, a little-endian UInt32 length, then the payload.
+enum SyncMessage: Equatable {
+    /// init → parent: a user namespace exists; write its uid/gid maps, then `.ack`.
+    case userNamespaceReady(pid: Int32)
+    /// init → parent: the container process's pid in the parent's pid namespace.
+    case containerPID(Int32)
+    /// init → parent: the mounts are done; run prestart and createRuntime hooks, then `.ack`.
+    case runtimeHooks
+    /// init → parent: everything is applied; init now waits on the exec fifo.
+    case ready
+    /// init → parent: a step failed; the text is the whole message for the user.
+    case failure(String)
+    /// parent → init: go on.
+    case ack
+    /// parent → init: the state JSON hooks get on stdin (status "creating"), sent after `.containerPID`.
+    case state([UInt8])
+
+    var code: UInt8 {
+        switch self {
+        case .userNamespaceReady: return 1
+        case .containerPID: return 2
+        case .runtimeHooks: return 3
+        case .ready: return 4
+        case .failure: return 5
+        case .ack: return 6
+        case .state: return 7
+        }
+    }
+
+    var payload: [UInt8] {
+        switch self {
+        case .userNamespaceReady(let pid), .containerPID(let pid): return Array(String(pid).utf8)
+        case .failure(let text): return Array(text.utf8)
+        case .state(let bytes): return bytes
+        case .runtimeHooks, .ready, .ack: return []
+        }
+    }
+
+    init?(code: UInt8, payload: [UInt8]) {
+        let text = String(decoding: payload, as: UTF8.self)
+        switch code {
+        case 1: guard let p = Int32(text) else { return nil }; self = .userNamespaceReady(pid: p)
+        case 2: guard let p = Int32(text) else { return nil }; self = .containerPID(p)
+        case 3: self = .runtimeHooks
+        case 4: self = .ready
+        case 5: self = .failure(text)
+        case 6: self = .ack
+        case 7: self = .state(payload)
+        default: return nil
+        }
+    }
+}
+
+struct SyncChannel {
+    let fd: FD
+
+    func send(_ message: SyncMessage) throws {
+        let payload = message.payload
+        let n = UInt32(payload.count)
+        var frame: [UInt8] = [message.code, UInt8(n & 0xff), UInt8((n >> 8) & 0xff), UInt8((n >> 16) & 0xff),
+                              UInt8(n >> 24)]
+        frame += payload
+        try fd.write(frame)
+    }
+
+    /// The next message, or nil when the other side closed the socket.
+    func receive() throws -> SyncMessage? {
+        guard let header = try readExactly(5) else { return nil }
+        let n = Int(header[1]) | Int(header[2]) << 8 | Int(header[3]) << 16 | Int(header[4]) << 24
+        guard n <= 1 << 24 else { throw KernelError("sync: message of \(n) bytes") }
+        let payload = n == 0 ? [] : (try readExactly(n) ?? [])
+        guard let msg = SyncMessage(code: header[0], payload: payload) else {
+            throw KernelError("sync: unknown message \(header[0])")
+        }
+        return msg
+    }
+
+    func expect(_ wanted: SyncMessage, step: String) throws {
+        switch try receive() {
+        case .some(let m) where m == wanted: return
+        case .some(let m): throw KernelError("\(step): unexpected sync message \(m.code)")
+        case .none: throw KernelError("\(step): the runtime went away")
+        }
+    }
+
+    private func readExactly(_ count: Int) throws -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        while out.count < count {
+            let chunk = try fd.read(max: count - out.count)
+            if chunk.isEmpty { return out.isEmpty ? nil : out }
+            out += chunk
+        }
+        return out
+    }
+}
