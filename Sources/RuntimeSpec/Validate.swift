@@ -1,0 +1,635 @@
+// Static validation of a Spec: every problem is reported, each with its JSON path.
+
+/// One problem found by `Spec.validate()`; `description` is `path: message`.
+public struct SpecProblem: CustomStringConvertible, Equatable, Sendable {
+    /// JSON path of the offending value, e.g. `linux.namespaces[2].type`.
+    public var path: String
+    /// What is wrong, naming the offending value.
+    public var message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+}
+
+public extension Spec {
+    /// Checks the configuration against the runtime spec (and runc's stricter
+    /// rules where the spec leaves room), returning every problem found.
+    ///
+    /// Decisions where the spec is loose:
+    /// - A relative mount destination is accepted (runc reads it relative to
+    ///   "/"); only empty destinations and NUL bytes are problems. ".." is
+    ///   accepted: destinations are resolved inside the rootfs at mount time.
+    /// - Device nodes may live outside /dev (the spec says so); the path must be absolute.
+    /// - Unknown mount options are not problems: they are filesystem data.
+    /// - `ociVersion` must be SemVer with major version 1; any 1.x.y is accepted.
+    func validate() -> [SpecProblem] {
+        var v = Validator(spec: self)
+        v.run()
+        return v.problems
+    }
+}
+
+/// Quotes a value the way Go's %q does for printable ASCII (used in messages).
+func quoted(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if u.value < 0x20 || u.value == 0x7f {
+                let hex = String(u.value, radix: 16)
+                out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+    }
+    return out + "\""
+}
+
+/// Parses a SemVer 2.0.0 string; returns (major, minor, patch) or nil.
+func parseSemver(_ s: String) -> (Int, Int, Int)? {
+    var core = Substring(s)
+    if let plus = core.firstIndex(of: "+") {
+        let build = core[core.index(after: plus)...]
+        guard identifiersValid(build, numericStrict: false) else { return nil }
+        core = core[..<plus]
+    }
+    if let dash = core.firstIndex(of: "-") {
+        let pre = core[core.index(after: dash)...]
+        guard identifiersValid(pre, numericStrict: true) else { return nil }
+        core = core[..<dash]
+    }
+    let parts = core.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count == 3 else { return nil }
+    var nums: [Int] = []
+    for p in parts {
+        guard !p.isEmpty, p.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        if p.count > 1 && p.first == "0" { return nil }
+        guard let n = Int(p) else { return nil }
+        nums.append(n)
+    }
+    return (nums[0], nums[1], nums[2])
+}
+
+private func identifiersValid(_ s: Substring, numericStrict: Bool) -> Bool {
+    let ids = s.split(separator: ".", omittingEmptySubsequences: false)
+    guard !ids.isEmpty else { return false }
+    for id in ids {
+        guard !id.isEmpty else { return false }
+        var allDigits = true
+        for c in id.utf8 {
+            let digit = c >= 48 && c <= 57
+            let alpha = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45
+            guard digit || alpha else { return false }
+            if !digit { allDigits = false }
+        }
+        if numericStrict && allDigits && id.count > 1 && id.first == "0" { return false }
+    }
+    return true
+}
+
+/// Parses a Linux cpu/node list such as `0-3,7`; nil if malformed or empty.
+public func parseCPUList(_ s: String) -> [ClosedRange<Int>]? {
+    guard !s.isEmpty else { return nil }
+    var ranges: [ClosedRange<Int>] = []
+    for part in s.split(separator: ",", omittingEmptySubsequences: false) {
+        let ends = part.split(separator: "-", omittingEmptySubsequences: false)
+        guard ends.count == 1 || ends.count == 2 else { return nil }
+        var vals: [Int] = []
+        for e in ends {
+            let t = e.trimmingSpaces()
+            guard !t.isEmpty, t.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int(t) else { return nil }
+            vals.append(n)
+        }
+        let lo = vals[0], hi = vals.count == 2 ? vals[1] : vals[0]
+        guard lo <= hi else { return nil }
+        ranges.append(lo...hi)
+    }
+    return ranges
+}
+
+private extension Substring {
+    func trimmingSpaces() -> Substring {
+        var s = self
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return s
+    }
+}
+
+private struct Validator {
+    let spec: Spec
+    var problems: [SpecProblem] = []
+
+    init(spec: Spec) { self.spec = spec }
+
+    mutating func add(_ path: String, _ message: String) {
+        problems.append(SpecProblem(path: path, message: message))
+    }
+
+    /// Namespace types listed in linux.namespaces (first occurrence), with their paths.
+    var namespaces: [String: String?] {
+        var d: [String: String?] = [:]
+        for ns in spec.linux?.namespaces ?? [] where d[ns.type] == nil {
+            d[ns.type] = .some(ns.path)
+        }
+        return d
+    }
+
+    func hasNamespace(_ type: String) -> Bool { namespaces[type] != nil }
+
+    /// A new (not joined) namespace of this type is created.
+    func createsNamespace(_ type: String) -> Bool {
+        guard let p = namespaces[type] else { return false }
+        return (p ?? "").isEmpty
+    }
+
+    mutating func run() {
+        checkVersion()
+        checkRoot()
+        if let p = spec.process { checkProcess(p) }
+        checkNames()
+        for (i, m) in (spec.mounts ?? []).enumerated() { checkMount(m, "mounts[\(i)]") }
+        if let h = spec.hooks { checkHooks(h) }
+        if let l = spec.linux { checkLinux(l) }
+    }
+
+    mutating func checkVersion() {
+        let v = spec.ociVersion
+        guard let (major, _, _) = parseSemver(v) else {
+            add("ociVersion", "invalid semantic version \(quoted(v))")
+            return
+        }
+        if major != 1 {
+            add("ociVersion", "unsupported major version \(major) in \(quoted(v)) (want 1.x.y)")
+        }
+    }
+
+    mutating func checkRoot() {
+        if let root = spec.root {
+            if root.path.isEmpty { add("root.path", "must not be empty") }
+            if root.path.utf8.contains(0) { add("root.path", "contains a NUL byte") }
+        } else if spec.linux != nil {
+            add("root", "required property missing")
+        }
+    }
+
+    mutating func checkNames() {
+        if let h = spec.hostname, !h.isEmpty {
+            if h.utf8.count > 64 { add("hostname", "\(quoted(h)) is longer than 64 bytes") }
+            if spec.linux != nil && !hasNamespace("uts") {
+                add("hostname", "setting hostname \(quoted(h)) requires a uts namespace")
+            }
+        }
+        if let d = spec.domainname, !d.isEmpty {
+            if d.utf8.count > 64 { add("domainname", "\(quoted(d)) is longer than 64 bytes") }
+            if spec.linux != nil && !hasNamespace("uts") {
+                add("domainname", "setting domainname \(quoted(d)) requires a uts namespace")
+            }
+        }
+    }
+
+    // MARK: process
+
+    mutating func checkProcess(_ p: Process) {
+        if p.cwd.isEmpty {
+            add("process.cwd", "must not be empty")
+        } else if !p.cwd.hasPrefix("/") {
+            add("process.cwd", "must be an absolute path, got \(quoted(p.cwd))")
+        }
+        if (p.args ?? []).isEmpty && (p.commandLine ?? "").isEmpty {
+            add("process.args", "must not be empty")
+        } else if let a0 = p.args?.first, a0.isEmpty {
+            add("process.args[0]", "must not be empty")
+        }
+        if let caps = p.capabilities {
+            let sets: [(String, [String]?)] = [
+                ("bounding", caps.bounding), ("effective", caps.effective),
+                ("inheritable", caps.inheritable), ("permitted", caps.permitted),
+                ("ambient", caps.ambient),
+            ]
+            for (name, list) in sets {
+                for (i, c) in (list ?? []).enumerated() where CapabilityNames.number(of: c) == nil {
+                    add("process.capabilities.\(name)[\(i)]", "unknown capability \(quoted(c))")
+                }
+            }
+        }
+        var seenRlimits: Set<String> = []
+        for (i, r) in (p.rlimits ?? []).enumerated() {
+            let path = "process.rlimits[\(i)]"
+            if RlimitNames.number(of: r.type) == nil {
+                add("\(path).type", "unknown rlimit \(quoted(r.type))")
+            } else if !seenRlimits.insert(r.type).inserted {
+                add("\(path).type", "duplicate rlimit \(quoted(r.type))")
+            }
+            if r.soft > r.hard {
+                add(path, "soft limit \(r.soft) exceeds hard limit \(r.hard) for \(quoted(r.type))")
+            }
+        }
+        if let o = p.oomScoreAdj, o < -1000 || o > 1000 {
+            add("process.oomScoreAdj", "\(o) is out of range -1000...1000")
+        }
+        if let io = p.ioPriority {
+            if !SpecNames.ioPriorityClasses.contains(io.class) {
+                add("process.ioPriority.class", "unknown I/O priority class \(quoted(io.class))")
+            }
+            if io.priority < 0 || io.priority > 7 {
+                add("process.ioPriority.priority", "\(io.priority) is out of range 0...7")
+            }
+        }
+        if let s = p.scheduler { checkScheduler(s) }
+        if let a = p.execCPUAffinity {
+            if let i = a.initial, parseCPUList(i) == nil {
+                add("process.execCPUAffinity.initial", "invalid CPU list \(quoted(i))")
+            }
+            if let f = a.final, parseCPUList(f) == nil {
+                add("process.execCPUAffinity.final", "invalid CPU list \(quoted(f))")
+            }
+        }
+        for (i, e) in (p.env ?? []).enumerated() where e.utf8.contains(0) {
+            add("process.env[\(i)]", "contains a NUL byte")
+        }
+    }
+
+    mutating func checkScheduler(_ s: Scheduler) {
+        let base = "process.scheduler"
+        if !SpecNames.schedulerPolicies.contains(s.policy) {
+            add("\(base).policy", "unknown scheduler policy \(quoted(s.policy))")
+        }
+        if let n = s.nice, n < -20 || n > 19 {
+            add("\(base).nice", "\(n) is out of range -20...19")
+        }
+        if let pr = s.priority, pr != 0, s.policy != "SCHED_FIFO" && s.policy != "SCHED_RR" {
+            add("\(base).priority", "priority \(pr) is only valid with SCHED_FIFO or SCHED_RR, not \(quoted(s.policy))")
+        }
+        if s.policy != "SCHED_DEADLINE" {
+            for (name, val) in [("runtime", s.runtime), ("deadline", s.deadline), ("period", s.period)] {
+                if let x = val, x != 0 {
+                    add("\(base).\(name)", "\(name) \(x) is only valid with SCHED_DEADLINE, not \(quoted(s.policy))")
+                }
+            }
+        }
+        for (i, f) in (s.flags ?? []).enumerated() where !SpecNames.schedulerFlags.contains(f) {
+            add("\(base).flags[\(i)]", "unknown scheduler flag \(quoted(f))")
+        }
+    }
+
+    // MARK: mounts and hooks
+
+    mutating func checkMount(_ m: Mount, _ path: String) {
+        if m.destination.isEmpty {
+            add("\(path).destination", "must not be empty")
+        }
+        for (key, val) in [("destination", m.destination), ("source", m.source ?? ""), ("type", m.type ?? "")]
+        where val.utf8.contains(0) {
+            add("\(path).\(key)", "contains a NUL byte")
+        }
+        if (m.uidMappings == nil) != (m.gidMappings == nil) {
+            add(path, "uidMappings and gidMappings must be specified together")
+        }
+        for (key, maps) in [("uidMappings", m.uidMappings), ("gidMappings", m.gidMappings)] {
+            for (i, mp) in (maps ?? []).enumerated() where mp.size == 0 {
+                add("\(path).\(key)[\(i)].size", "must be greater than zero")
+            }
+        }
+        if m.uidMappings != nil || m.gidMappings != nil {
+            let opts = MountOptions.parse(m.options ?? [])
+            if !opts.bind {
+                add("\(path).options", "ID-mapped mount of \(quoted(m.destination)) requires \"bind\" or \"rbind\"")
+            }
+        }
+    }
+
+    mutating func checkHooks(_ h: Hooks) {
+        let lists: [(String, [Hook]?)] = [
+            ("prestart", h.prestart), ("createRuntime", h.createRuntime),
+            ("createContainer", h.createContainer), ("startContainer", h.startContainer),
+            ("poststart", h.poststart), ("poststop", h.poststop),
+        ]
+        for (name, hooks) in lists {
+            for (i, hook) in (hooks ?? []).enumerated() {
+                let path = "hooks.\(name)[\(i)]"
+                if !hook.path.hasPrefix("/") {
+                    add("\(path).path", "must be an absolute path, got \(quoted(hook.path))")
+                }
+                if let t = hook.timeout, t <= 0 {
+                    add("\(path).timeout", "must be greater than zero, got \(t)")
+                }
+            }
+        }
+    }
+
+    // MARK: linux
+
+    mutating func checkLinux(_ l: Linux) {
+        var seen: Set<String> = []
+        for (i, ns) in (l.namespaces ?? []).enumerated() {
+            let path = "linux.namespaces[\(i)]"
+            if !NamespaceNames.all.contains(ns.type) {
+                add("\(path).type", "unknown namespace \(quoted(ns.type))")
+            } else if !seen.insert(ns.type).inserted {
+                add("\(path).type", "duplicate namespace \(quoted(ns.type))")
+            }
+            if let p = ns.path, !p.isEmpty, !p.hasPrefix("/") {
+                add("\(path).path", "must be an absolute path, got \(quoted(p))")
+            }
+        }
+
+        // User namespace and mappings.
+        if createsNamespace("user") {
+            if (l.uidMappings ?? []).isEmpty {
+                add("linux.uidMappings", "required when a new user namespace is created")
+            }
+            if (l.gidMappings ?? []).isEmpty {
+                add("linux.gidMappings", "required when a new user namespace is created")
+            }
+        } else if !hasNamespace("user") {
+            if l.uidMappings != nil {
+                add("linux.uidMappings", "user namespace mappings specified, but there is no user namespace")
+            }
+            if l.gidMappings != nil {
+                add("linux.gidMappings", "user namespace mappings specified, but there is no user namespace")
+            }
+        }
+        for (key, maps) in [("uidMappings", l.uidMappings), ("gidMappings", l.gidMappings)] {
+            for (i, mp) in (maps ?? []).enumerated() where mp.size == 0 {
+                add("linux.\(key)[\(i)].size", "must be greater than zero")
+            }
+        }
+        for (i, m) in (spec.mounts ?? []).enumerated() {
+            let opts = MountOptions.parse(m.options ?? [])
+            if opts.idmap && m.uidMappings == nil && m.gidMappings == nil && !hasNamespace("user") {
+                add("mounts[\(i)].options", "\"idmap\" without mappings requires a user namespace")
+            }
+        }
+
+        // Devices.
+        for (i, d) in (l.devices ?? []).enumerated() {
+            let path = "linux.devices[\(i)]"
+            if !SpecNames.deviceTypes.contains(d.type) {
+                add("\(path).type", "unknown device type \(quoted(d.type)) (want c, b, u or p)")
+            } else if d.type != "p" {
+                if d.major == nil { add("\(path).major", "required for device type \(quoted(d.type))") }
+                if d.minor == nil { add("\(path).minor", "required for device type \(quoted(d.type))") }
+            }
+            if !d.path.hasPrefix("/") {
+                add("\(path).path", "must be an absolute path, got \(quoted(d.path))")
+            } else if d.path.split(separator: "/").contains("..") {
+                add("\(path).path", "must not contain \"..\", got \(quoted(d.path))")
+            }
+            if let mode = d.fileMode, mode & ~0o7777 != 0 {
+                add("\(path).fileMode", "\(mode) has bits outside 0o7777")
+            }
+        }
+
+        if let r = l.resources { checkResources(r) }
+
+        if let p = l.rootfsPropagation, !p.isEmpty, !SpecNames.rootfsPropagations.contains(p) {
+            add("linux.rootfsPropagation", "unknown propagation \(quoted(p))")
+        }
+
+        // sysctl, following runc: only namespaced sysctls are allowed.
+        for key in (l.sysctl ?? [:]).keys.sorted() {
+            checkSysctl(key, l)
+        }
+
+        // Time namespace offsets.
+        if let offsets = l.timeOffsets {
+            for key in offsets.keys.sorted() where !SpecNames.timeOffsetClocks.contains(key) {
+                add("linux.timeOffsets[\(quoted(key))]", "unknown clock \(quoted(key)) (want monotonic or boottime)")
+            }
+            if !offsets.isEmpty && !createsNamespace("time") {
+                add("linux.timeOffsets", "time offsets require a new time namespace")
+            }
+            for key in offsets.keys.sorted() {
+                if let ns = offsets[key]?.nanosecs, ns >= 1_000_000_000 {
+                    add("linux.timeOffsets[\(quoted(key))].nanosecs", "\(ns) is not below 1000000000")
+                }
+            }
+        }
+
+        for (key, list) in [("maskedPaths", l.maskedPaths), ("readonlyPaths", l.readonlyPaths)] {
+            for (i, p) in (list ?? []).enumerated() where !p.hasPrefix("/") {
+                add("linux.\(key)[\(i)]", "must be an absolute path, got \(quoted(p))")
+            }
+            if !(list ?? []).isEmpty && !hasNamespace("mount") {
+                add("linux.\(key)", "requires a mount namespace")
+            }
+        }
+
+        if let s = l.seccomp { checkSeccomp(s) }
+
+        if let p = l.personality {
+            if !SpecNames.personalityDomains.contains(p.domain) {
+                add("linux.personality.domain", "unknown personality domain \(quoted(p.domain)) (want LINUX or LINUX32)")
+            }
+        }
+
+        if let mp = l.memoryPolicy { checkMemoryPolicy(mp) }
+
+        if let rdt = l.intelRdt, let clos = rdt.closID {
+            if clos == "." || clos == ".." || clos.contains("/") {
+                add("linux.intelRdt.closID", "invalid closID \(quoted(clos))")
+            }
+        }
+
+        if let devs = l.netDevices, !devs.isEmpty {
+            if !hasNamespace("network") {
+                add("linux.netDevices", "network devices require a network namespace")
+            }
+            var names: [String: String] = [:]
+            for host in devs.keys.sorted() {
+                let path = "linux.netDevices[\(quoted(host))]"
+                if !validInterfaceName(host) {
+                    add(path, "invalid network interface name \(quoted(host))")
+                }
+                let name = devs[host]?.name ?? ""
+                let target = name.isEmpty ? host : name
+                if !name.isEmpty && !validInterfaceName(name) {
+                    add("\(path).name", "invalid network interface name \(quoted(name))")
+                }
+                if let other = names[target] {
+                    add("\(path).name", "name \(quoted(target)) is also used by \(quoted(other))")
+                } else {
+                    names[target] = host
+                }
+            }
+        }
+    }
+
+    func validInterfaceName(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard !b.isEmpty, b.count < 16, s != ".", s != ".." else { return false }
+        return !b.contains { $0 == 47 || $0 == 58 || $0 <= 32 || $0 == 127 }
+    }
+
+    mutating func checkSysctl(_ rawKey: String, _ l: Linux) {
+        let path = "linux.sysctl[\(quoted(rawKey))]"
+        // "net/ipv4/ip_forward" is accepted as "net.ipv4.ip_forward".
+        var key = rawKey
+        if let first = rawKey.firstIndex(where: { $0 == "." || $0 == "/" }), rawKey[first] == "/" {
+            key = String(rawKey.map { $0 == "." ? "/" : ($0 == "/" ? "." : $0) })
+        }
+        let ipc: Set<String> = [
+            "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+            "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+        ]
+        if ipc.contains(key) || key.hasPrefix("fs.mqueue.") {
+            if !hasNamespace("ipc") { add(path, "sysctl \(quoted(key)) requires an ipc namespace") }
+            return
+        }
+        if key.hasPrefix("net.") {
+            if !hasNamespace("network") { add(path, "sysctl \(quoted(key)) requires a network namespace") }
+            return
+        }
+        if key == "kernel.hostname" || key == "kernel.domainname" {
+            if !hasNamespace("uts") {
+                add(path, "sysctl \(quoted(key)) requires a uts namespace")
+            } else if key == "kernel.hostname" && !(spec.hostname ?? "").isEmpty {
+                add(path, "sysctl \(quoted(key)) conflicts with the \"hostname\" field")
+            }
+            return
+        }
+        add(path, "sysctl \(quoted(key)) is not in a separate kernel namespace")
+    }
+
+    mutating func checkResources(_ r: LinuxResources) {
+        let base = "linux.resources"
+        for (i, d) in (r.devices ?? []).enumerated() {
+            let path = "\(base).devices[\(i)]"
+            if let t = d.type, !["a", "b", "c"].contains(t) {
+                add("\(path).type", "unknown device type \(quoted(t)) (want a, b or c)")
+            }
+            if let a = d.access, a.isEmpty || a.contains(where: { !"rwm".contains($0) }) {
+                add("\(path).access", "invalid access \(quoted(a)) (want a combination of r, w, m)")
+            }
+        }
+        if let m = r.memory {
+            if let s = m.swappiness, s > 100 {
+                add("\(base).memory.swappiness", "\(s) is out of range 0...100")
+            }
+            for (key, val) in [("limit", m.limit), ("reservation", m.reservation), ("swap", m.swap)] {
+                if let x = val, x < -1 { add("\(base).memory.\(key)", "\(x) is negative (use -1 for unlimited)") }
+            }
+            if let lim = m.limit, let swap = m.swap, lim > 0, swap > 0, swap < lim {
+                add("\(base).memory.swap", "memory+swap limit \(swap) is below the memory limit \(lim)")
+            }
+        }
+        if let c = r.cpu {
+            if let s = c.cpus, !s.isEmpty, parseCPUList(s) == nil {
+                add("\(base).cpu.cpus", "invalid CPU list \(quoted(s))")
+            }
+            if let s = c.mems, !s.isEmpty, parseCPUList(s) == nil {
+                add("\(base).cpu.mems", "invalid node list \(quoted(s))")
+            }
+            if let q = c.quota, q < -1 {
+                add("\(base).cpu.quota", "\(q) is invalid (want a positive number of microseconds, or -1)")
+            }
+            if let i = c.idle, i != 0 && i != 1 {
+                add("\(base).cpu.idle", "\(i) is invalid (want 0 or 1)")
+            }
+        }
+        if let b = r.blockIO {
+            for (key, w) in [("weight", b.weight), ("leafWeight", b.leafWeight)] {
+                if let w = w, w != 0, w < 10 || w > 1000 {
+                    add("\(base).blockIO.\(key)", "\(w) is out of range 10...1000")
+                }
+            }
+        }
+        for (i, h) in (r.hugepageLimits ?? []).enumerated() where !validPageSize(h.pageSize) {
+            add("\(base).hugepageLimits[\(i)].pageSize", "invalid page size \(quoted(h.pageSize))")
+        }
+        if let u = r.unified {
+            for key in u.keys.sorted() where key.contains("/") || key.isEmpty || !key.contains(".") {
+                add("\(base).unified[\(quoted(key))]", "invalid cgroup file name \(quoted(key))")
+            }
+        }
+    }
+
+    func validPageSize(_ s: String) -> Bool {
+        // <number><unit>B, e.g. 64KB, 2MB, 1GB.
+        var digits = 0
+        let b = Array(s.utf8)
+        while digits < b.count, b[digits] >= 48, b[digits] <= 57 { digits += 1 }
+        guard digits > 0, b.count == digits + 2 else { return false }
+        return "KMGTP".utf8.contains(b[digits]) && b[digits + 1] == 66
+    }
+
+    mutating func checkSeccomp(_ s: LinuxSeccomp) {
+        let base = "linux.seccomp"
+        if !SeccompNames.actions.contains(s.defaultAction) {
+            add("\(base).defaultAction", "unknown seccomp action \(quoted(s.defaultAction))")
+        }
+        for (i, a) in (s.architectures ?? []).enumerated() where !SeccompNames.architectures.contains(a) {
+            add("\(base).architectures[\(i)]", "unknown seccomp architecture \(quoted(a))")
+        }
+        for (i, f) in (s.flags ?? []).enumerated() where !SeccompNames.flags.contains(f) {
+            add("\(base).flags[\(i)]", "unknown seccomp flag \(quoted(f))")
+        }
+        var notify = s.defaultAction == "SCMP_ACT_NOTIFY"
+        for (i, sc) in (s.syscalls ?? []).enumerated() {
+            let path = "\(base).syscalls[\(i)]"
+            if sc.names.isEmpty { add("\(path).names", "must not be empty") }
+            for (j, n) in sc.names.enumerated() where n.isEmpty {
+                add("\(path).names[\(j)]", "must not be empty")
+            }
+            if !SeccompNames.actions.contains(sc.action) {
+                add("\(path).action", "unknown seccomp action \(quoted(sc.action))")
+            }
+            if sc.action == "SCMP_ACT_NOTIFY" { notify = true }
+            for (j, arg) in (sc.args ?? []).enumerated() {
+                if !SeccompNames.operators.contains(arg.op) {
+                    add("\(path).args[\(j)].op", "unknown seccomp operator \(quoted(arg.op))")
+                }
+                if arg.index > 5 {
+                    add("\(path).args[\(j)].index", "\(arg.index) is out of range 0...5")
+                }
+            }
+        }
+        if notify && (s.listenerPath ?? "").isEmpty {
+            add("\(base).listenerPath", "required when SCMP_ACT_NOTIFY is used")
+        }
+        if let lp = s.listenerPath, !lp.isEmpty, !lp.hasPrefix("/") {
+            add("\(base).listenerPath", "must be an absolute path, got \(quoted(lp))")
+        }
+    }
+
+    mutating func checkMemoryPolicy(_ mp: LinuxMemoryPolicy) {
+        let base = "linux.memoryPolicy"
+        let mode = mp.mode
+        if !SpecNames.memoryPolicyModes.contains(mode) {
+            add("\(base).mode", "unknown memory policy mode \(quoted(mode))")
+        }
+        let nodes = mp.nodes ?? ""
+        if !nodes.isEmpty && parseCPUList(nodes) == nil {
+            add("\(base).nodes", "invalid node list \(quoted(nodes))")
+        }
+        switch mode {
+        case "MPOL_DEFAULT", "MPOL_LOCAL":
+            if !nodes.isEmpty { add("\(base).nodes", "must be empty for \(quoted(mode)), got \(quoted(nodes))") }
+        case "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED_MANY":
+            if nodes.isEmpty { add("\(base).nodes", "required for \(quoted(mode))") }
+        default:
+            break
+        }
+        let flags = mp.flags ?? []
+        for (i, f) in flags.enumerated() where !SpecNames.memoryPolicyFlags.contains(f) {
+            add("\(base).flags[\(i)]", "unknown memory policy flag \(quoted(f))")
+        }
+        if flags.contains("MPOL_F_NUMA_BALANCING") && mode != "MPOL_BIND" {
+            add("\(base).flags", "MPOL_F_NUMA_BALANCING is only valid with MPOL_BIND, not \(quoted(mode))")
+        }
+        if flags.contains("MPOL_F_STATIC_NODES") && flags.contains("MPOL_F_RELATIVE_NODES") {
+            add("\(base).flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES are mutually exclusive")
+        }
+    }
+}
