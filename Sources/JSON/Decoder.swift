@@ -1,0 +1,395 @@
+/// Decoder over a `JSONValue`. The coding path is kept as a parent chain and only materialised
+/// when needed (errors, or a type asking for `codingPath`).
+final class _JSONDecoder: Decoder, SingleValueDecodingContainer {
+    let value: JSONValue
+    let parent: _JSONDecoder?
+    let key: CodingKey?
+
+    init(value: JSONValue, parent: _JSONDecoder?, key: CodingKey?) {
+        self.value = value
+        self.parent = parent
+        self.key = key
+    }
+
+    var codingPath: [CodingKey] {
+        var keys: [CodingKey] = []
+        var d: _JSONDecoder? = self
+        while let cur = d {
+            if let k = cur.key { keys.append(k) }
+            d = cur.parent
+        }
+        return keys.reversed()
+    }
+
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func path(_ key: CodingKey?) -> String {
+        var keys = codingPath
+        if let key { keys.append(key) }
+        return _formatPath(keys)
+    }
+
+    // MARK: Containers
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .object(let members) = value else { throw mismatch("an object", value, nil) }
+        return KeyedDecodingContainer(_KeyedDecoding<Key>(decoder: self, members: members))
+    }
+
+    func unkeyedContainer() throws -> UnkeyedDecodingContainer {
+        guard case .array(let elements) = value else { throw mismatch("an array", value, nil) }
+        return _UnkeyedDecoding(decoder: self, elements: elements)
+    }
+
+    func singleValueContainer() throws -> SingleValueDecodingContainer { self }
+
+    // MARK: Unboxing (key = the key under which `v` sits relative to this decoder, for error paths)
+
+    func mismatch(_ expected: String, _ v: JSONValue, _ key: CodingKey?) -> JSONError {
+        JSONError(path: path(key), message: "expected \(expected), got \(v.kind)")
+    }
+
+    @inline(__always)
+    func unboxBool(_ v: JSONValue, _ key: CodingKey?) throws -> Bool {
+        if case .bool(let b) = v { return b }
+        throw mismatch("a boolean", v, key)
+    }
+
+    @inline(__always)
+    func unboxString(_ v: JSONValue, _ key: CodingKey?) throws -> String {
+        if case .string(let s) = v { return s }
+        throw mismatch("a string", v, key)
+    }
+
+    func unboxInt<T: FixedWidthInteger>(_ v: JSONValue, _ key: CodingKey?, as _: T.Type = T.self) throws -> T {
+        guard case .number(let s) = v else { throw mismatch("an integer", v, key) }
+        switch _parseInteger(s, as: T.self) {
+        case .ok(let r): return r
+        case .overflow: throw JSONError(path: path(key), message: "\(s) does not fit in \(T.self)")
+        case .notInteger: throw JSONError(path: path(key), message: "expected an integer, got \(s)")
+        case .invalid: throw JSONError(path: path(key), message: "invalid number \(s)")
+        }
+    }
+
+    func unboxDouble(_ v: JSONValue, _ key: CodingKey?) throws -> Double {
+        guard case .number(let s) = v else { throw mismatch("a number", v, key) }
+        guard _isValidNumber(s) else { throw JSONError(path: path(key), message: "invalid number \(s)") }
+        guard let d = Double(s), d.isFinite else {
+            throw JSONError(path: path(key), message: "\(s) does not fit in Double")
+        }
+        return d
+    }
+
+    func unboxFloat(_ v: JSONValue, _ key: CodingKey?) throws -> Float {
+        guard case .number(let s) = v else { throw mismatch("a number", v, key) }
+        guard _isValidNumber(s) else { throw JSONError(path: path(key), message: "invalid number \(s)") }
+        guard let f = Float(s), f.isFinite else {
+            throw JSONError(path: path(key), message: "\(s) does not fit in Float")
+        }
+        return f
+    }
+
+    /// Decodes any Decodable from `v` (a child of this decoder under `key`), with fast paths
+    /// for primitives so arrays of strings/ints don't allocate a decoder per element.
+    func unbox<T: Decodable>(_ v: JSONValue, as type: T.Type, _ key: CodingKey?) throws -> T {
+        if let r = try unboxPrimitive(v, as: type, key) { return r }
+        return try T(from: _JSONDecoder(value: v, parent: self, key: key))
+    }
+
+    @inline(__always)
+    func unboxPrimitive<T: Decodable>(_ v: JSONValue, as type: T.Type, _ key: CodingKey?) throws -> T? {
+        if T.self == String.self { return try unboxString(v, key) as? T }
+        if T.self == Bool.self { return try unboxBool(v, key) as? T }
+        if T.self == Int.self { return try unboxInt(v, key, as: Int.self) as? T }
+        if T.self == UInt32.self { return try unboxInt(v, key, as: UInt32.self) as? T }
+        if T.self == Int64.self { return try unboxInt(v, key, as: Int64.self) as? T }
+        if T.self == UInt64.self { return try unboxInt(v, key, as: UInt64.self) as? T }
+        if T.self == Int32.self { return try unboxInt(v, key, as: Int32.self) as? T }
+        if T.self == UInt16.self { return try unboxInt(v, key, as: UInt16.self) as? T }
+        if T.self == UInt8.self { return try unboxInt(v, key, as: UInt8.self) as? T }
+        if T.self == UInt.self { return try unboxInt(v, key, as: UInt.self) as? T }
+        if T.self == Int16.self { return try unboxInt(v, key, as: Int16.self) as? T }
+        if T.self == Int8.self { return try unboxInt(v, key, as: Int8.self) as? T }
+        if T.self == Double.self { return try unboxDouble(v, key) as? T }
+        if T.self == Float.self { return try unboxFloat(v, key) as? T }
+        if T.self == JSONValue.self { return v as? T }
+        return nil
+    }
+
+    // MARK: SingleValueDecodingContainer
+
+    func decodeNil() -> Bool {
+        if case .null = value { return true }
+        return false
+    }
+
+    func decode(_ type: Bool.Type) throws -> Bool { try unboxBool(value, nil) }
+    func decode(_ type: String.Type) throws -> String { try unboxString(value, nil) }
+    func decode(_ type: Double.Type) throws -> Double { try unboxDouble(value, nil) }
+    func decode(_ type: Float.Type) throws -> Float { try unboxFloat(value, nil) }
+    func decode(_ type: Int.Type) throws -> Int { try unboxInt(value, nil) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try unboxInt(value, nil) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try unboxInt(value, nil) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try unboxInt(value, nil) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try unboxInt(value, nil) }
+    func decode(_ type: Int128.Type) throws -> Int128 { try unboxInt(value, nil) }
+    func decode(_ type: UInt.Type) throws -> UInt { try unboxInt(value, nil) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try unboxInt(value, nil) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try unboxInt(value, nil) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try unboxInt(value, nil) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try unboxInt(value, nil) }
+    func decode(_ type: UInt128.Type) throws -> UInt128 { try unboxInt(value, nil) }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        if let r = try unboxPrimitive(value, as: type, nil) { return r }
+        // Same value, same path: let T decode from this decoder.
+        return try T(from: self)
+    }
+}
+
+// MARK: - Keyed
+
+struct _KeyedDecoding<K: CodingKey>: KeyedDecodingContainerProtocol {
+    typealias Key = K
+
+    let decoder: _JSONDecoder
+    let members: [(String, JSONValue)]
+    /// Built for large objects; maps key → index of its last occurrence.
+    let index: [String: Int]?
+
+    init(decoder: _JSONDecoder, members: [(String, JSONValue)]) {
+        self.decoder = decoder
+        self.members = members
+        if members.count > 12 {
+            var index = [String: Int](minimumCapacity: members.count)
+            for (i, m) in members.enumerated() { index[m.0] = i }
+            self.index = index
+        } else {
+            self.index = nil
+        }
+    }
+
+    var codingPath: [CodingKey] { decoder.codingPath }
+
+    var allKeys: [K] {
+        var keys: [K] = []
+        keys.reserveCapacity(members.count)
+        if let index {
+            for (i, m) in members.enumerated() where index[m.0] == i {
+                if let k = K(stringValue: m.0) { keys.append(k) }
+            }
+        } else {
+            for (i, m) in members.enumerated() {
+                var dup = false
+                for j in (i + 1)..<members.count where members[j].0 == m.0 {
+                    dup = true
+                    break
+                }
+                if !dup, let k = K(stringValue: m.0) { keys.append(k) }
+            }
+        }
+        return keys
+    }
+
+    @inline(__always)
+    func lookup(_ key: K) -> JSONValue? {
+        let name = key.stringValue
+        if let index {
+            guard let i = index[name] else { return nil }
+            return members[i].1
+        }
+        var i = members.count - 1
+        while i >= 0 {
+            if members[i].0 == name { return members[i].1 }
+            i -= 1
+        }
+        return nil
+    }
+
+    @inline(__always)
+    func require(_ key: K) throws -> JSONValue {
+        guard let v = lookup(key) else {
+            throw JSONError(path: decoder.path(key), message: "required property missing")
+        }
+        return v
+    }
+
+    /// Value for decodeIfPresent: nil when absent or null.
+    @inline(__always)
+    func present(_ key: K) -> JSONValue? {
+        guard let v = lookup(key) else { return nil }
+        if case .null = v { return nil }
+        return v
+    }
+
+    func contains(_ key: K) -> Bool { lookup(key) != nil }
+
+    func decodeNil(forKey key: K) throws -> Bool { present(key) == nil }
+
+    func decode(_ type: Bool.Type, forKey key: K) throws -> Bool { try decoder.unboxBool(try require(key), key) }
+    func decode(_ type: String.Type, forKey key: K) throws -> String { try decoder.unboxString(try require(key), key) }
+    func decode(_ type: Double.Type, forKey key: K) throws -> Double { try decoder.unboxDouble(try require(key), key) }
+    func decode(_ type: Float.Type, forKey key: K) throws -> Float { try decoder.unboxFloat(try require(key), key) }
+    func decode(_ type: Int.Type, forKey key: K) throws -> Int { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: Int8.Type, forKey key: K) throws -> Int8 { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: Int16.Type, forKey key: K) throws -> Int16 { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: Int32.Type, forKey key: K) throws -> Int32 { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: Int64.Type, forKey key: K) throws -> Int64 { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: Int128.Type, forKey key: K) throws -> Int128 { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: UInt.Type, forKey key: K) throws -> UInt { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: UInt8.Type, forKey key: K) throws -> UInt8 { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: UInt16.Type, forKey key: K) throws -> UInt16 { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: UInt32.Type, forKey key: K) throws -> UInt32 { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: UInt64.Type, forKey key: K) throws -> UInt64 { try decoder.unboxInt(try require(key), key) }
+    func decode(_ type: UInt128.Type, forKey key: K) throws -> UInt128 { try decoder.unboxInt(try require(key), key) }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: K) throws -> T {
+        try decoder.unbox(try require(key), as: type, key)
+    }
+
+    func decodeIfPresent(_ type: Bool.Type, forKey key: K) throws -> Bool? {
+        guard let v = present(key) else { return nil }
+        return try decoder.unboxBool(v, key)
+    }
+    func decodeIfPresent(_ type: String.Type, forKey key: K) throws -> String? {
+        guard let v = present(key) else { return nil }
+        return try decoder.unboxString(v, key)
+    }
+    func decodeIfPresent(_ type: Double.Type, forKey key: K) throws -> Double? {
+        guard let v = present(key) else { return nil }
+        return try decoder.unboxDouble(v, key)
+    }
+    func decodeIfPresent(_ type: Float.Type, forKey key: K) throws -> Float? {
+        guard let v = present(key) else { return nil }
+        return try decoder.unboxFloat(v, key)
+    }
+    func decodeIfPresent(_ type: Int.Type, forKey key: K) throws -> Int? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: Int8.Type, forKey key: K) throws -> Int8? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: Int16.Type, forKey key: K) throws -> Int16? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: Int32.Type, forKey key: K) throws -> Int32? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: K) throws -> Int64? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: Int128.Type, forKey key: K) throws -> Int128? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: UInt.Type, forKey key: K) throws -> UInt? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: UInt8.Type, forKey key: K) throws -> UInt8? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: K) throws -> UInt16? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: K) throws -> UInt32? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: K) throws -> UInt64? { try intIfPresent(key) }
+    func decodeIfPresent(_ type: UInt128.Type, forKey key: K) throws -> UInt128? { try intIfPresent(key) }
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: K) throws -> T? {
+        guard let v = present(key) else { return nil }
+        return try decoder.unbox(v, as: type, key)
+    }
+
+    @inline(__always)
+    func intIfPresent<T: FixedWidthInteger>(_ key: K) throws -> T? {
+        guard let v = present(key) else { return nil }
+        return try decoder.unboxInt(v, key, as: T.self)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: K) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
+        try _JSONDecoder(value: try require(key), parent: decoder, key: key).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: K) throws -> UnkeyedDecodingContainer {
+        try _JSONDecoder(value: try require(key), parent: decoder, key: key).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> Decoder {
+        let k = _JSONKey("super")
+        var v: JSONValue = .null
+        var i = members.count - 1
+        while i >= 0 {
+            if members[i].0 == "super" {
+                v = members[i].1
+                break
+            }
+            i -= 1
+        }
+        return _JSONDecoder(value: v, parent: decoder, key: k)
+    }
+
+    func superDecoder(forKey key: K) throws -> Decoder {
+        _JSONDecoder(value: lookup(key) ?? .null, parent: decoder, key: key)
+    }
+}
+
+// MARK: - Unkeyed
+
+struct _UnkeyedDecoding: UnkeyedDecodingContainer {
+    let decoder: _JSONDecoder
+    let elements: [JSONValue]
+    private(set) var currentIndex = 0
+
+    init(decoder: _JSONDecoder, elements: [JSONValue]) {
+        self.decoder = decoder
+        self.elements = elements
+    }
+
+    var codingPath: [CodingKey] { decoder.codingPath }
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    @inline(__always)
+    func peek() throws -> JSONValue {
+        guard currentIndex < elements.count else {
+            throw JSONError(
+                path: decoder.path(_JSONKey(index: currentIndex)),
+                message: "unexpected end of array (it has \(elements.count) elements)")
+        }
+        return elements[currentIndex]
+    }
+
+    var key: _JSONKey { _JSONKey(index: currentIndex) }
+
+    mutating func decodeNil() throws -> Bool {
+        if case .null = try peek() {
+            currentIndex += 1
+            return true
+        }
+        return false
+    }
+
+    @inline(__always)
+    mutating func next<T>(_ body: (_JSONDecoder, JSONValue, _JSONKey) throws -> T) throws -> T {
+        let d = decoder
+        let v = try peek()
+        let r = try body(d, v, key)
+        currentIndex += 1
+        return r
+    }
+
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try next { try $0.unboxBool($1, $2) } }
+    mutating func decode(_ type: String.Type) throws -> String { try next { try $0.unboxString($1, $2) } }
+    mutating func decode(_ type: Double.Type) throws -> Double { try next { try $0.unboxDouble($1, $2) } }
+    mutating func decode(_ type: Float.Type) throws -> Float { try next { try $0.unboxFloat($1, $2) } }
+    mutating func decode(_ type: Int.Type) throws -> Int { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: Int128.Type) throws -> Int128 { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode(_ type: UInt128.Type) throws -> UInt128 { try next { try $0.unboxInt($1, $2) } }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try next { try $0.unbox($1, as: type, $2) }
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
+        try next { try _JSONDecoder(value: $1, parent: $0, key: $2).container(keyedBy: type) }
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> UnkeyedDecodingContainer {
+        try next { try _JSONDecoder(value: $1, parent: $0, key: $2).unkeyedContainer() }
+    }
+
+    mutating func superDecoder() throws -> Decoder {
+        try next { _JSONDecoder(value: $1, parent: $0, key: $2) }
+    }
+}

@@ -1,0 +1,312 @@
+/// Mutable tree built while encoding; turned into a `JSONValue` at the end.
+final class _EncObject {
+    var keys: [String] = []
+    var values: [_EncRef] = []
+    var index: [String: Int]?
+    /// Set for Swift dictionaries so output is deterministic.
+    var sortKeys = false
+
+    func find(_ key: String) -> Int? {
+        if let index { return index[key] }
+        for i in keys.indices where keys[i] == key { return i }
+        return nil
+    }
+
+    func get(_ key: String) -> _EncRef? {
+        find(key).map { values[$0] }
+    }
+
+    func set(_ key: String, _ value: _EncRef) {
+        if let i = find(key) {
+            values[i] = value
+            return
+        }
+        keys.append(key)
+        values.append(value)
+        if index != nil {
+            index?[key] = keys.count - 1
+        } else if keys.count > 16 {
+            var idx = [String: Int](minimumCapacity: keys.count * 2)
+            for (i, k) in keys.enumerated() { idx[k] = i }
+            index = idx
+        }
+    }
+}
+
+final class _EncArray {
+    var values: [_EncRef] = []
+}
+
+enum _EncRef {
+    case value(JSONValue)
+    case object(_EncObject)
+    case array(_EncArray)
+    /// A super-encoder whose content is resolved at the end.
+    case encoder(_JSONEncoder)
+
+    var materialized: JSONValue {
+        switch self {
+        case .value(let v):
+            return v
+        case .array(let a):
+            return .array(a.values.map { $0.materialized })
+        case .object(let o):
+            var members: [(String, JSONValue)] = []
+            members.reserveCapacity(o.keys.count)
+            for i in o.keys.indices { members.append((o.keys[i], o.values[i].materialized)) }
+            if o.sortKeys {
+                members.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+            }
+            return .object(members)
+        case .encoder(let e):
+            return e.storage?.materialized ?? .object([])
+        }
+    }
+}
+
+/// Marker: values of these types get their object keys sorted.
+protocol _JSONSortedKeys {}
+extension Dictionary: _JSONSortedKeys {}
+
+final class _JSONEncoder: Encoder, SingleValueEncodingContainer {
+    var storage: _EncRef?
+    let parent: _JSONEncoder?
+    let key: CodingKey?
+
+    init(parent: _JSONEncoder?, key: CodingKey?) {
+        self.parent = parent
+        self.key = key
+    }
+
+    var codingPath: [CodingKey] {
+        var keys: [CodingKey] = []
+        var e: _JSONEncoder? = self
+        while let cur = e {
+            if let k = cur.key { keys.append(k) }
+            e = cur.parent
+        }
+        return keys.reversed()
+    }
+
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func path(_ key: CodingKey?) -> String {
+        var keys = codingPath
+        if let key { keys.append(key) }
+        return _formatPath(keys)
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        let object: _EncObject
+        if case .object(let o)? = storage {
+            object = o
+        } else {
+            object = _EncObject()
+            storage = .object(object)
+        }
+        return KeyedEncodingContainer(_KeyedEncoding<Key>(encoder: self, object: object))
+    }
+
+    func unkeyedContainer() -> UnkeyedEncodingContainer {
+        let array: _EncArray
+        if case .array(let a)? = storage {
+            array = a
+        } else {
+            array = _EncArray()
+            storage = .array(array)
+        }
+        return _UnkeyedEncoding(encoder: self, array: array)
+    }
+
+    func singleValueContainer() -> SingleValueEncodingContainer { self }
+
+    // MARK: Boxing
+
+    func boxDouble(_ d: Double, _ key: CodingKey?) throws -> JSONValue {
+        guard d.isFinite else { throw JSONError(path: path(key), message: "cannot encode non-finite number \(d)") }
+        return .number(_formatDouble(d))
+    }
+
+    func boxFloat(_ f: Float, _ key: CodingKey?) throws -> JSONValue {
+        guard f.isFinite else { throw JSONError(path: path(key), message: "cannot encode non-finite number \(f)") }
+        return .number(_formatFloat(f))
+    }
+
+    /// Encodes `value` as a child of `parent` under `key`.
+    static func box<T: Encodable>(_ value: T, parent: _JSONEncoder?, key: CodingKey?) throws -> _EncRef {
+        switch value {
+        case let v as String: return .value(.string(v))
+        case let v as Bool: return .value(.bool(v))
+        case let v as Int: return .value(.number(String(v)))
+        case let v as UInt32: return .value(.number(String(v)))
+        case let v as Int64: return .value(.number(String(v)))
+        case let v as UInt64: return .value(.number(String(v)))
+        case let v as Int32: return .value(.number(String(v)))
+        case let v as JSONValue: return .value(v)
+        default: break
+        }
+        let child = _JSONEncoder(parent: parent, key: key)
+        try value.encode(to: child)
+        guard let result = child.storage else { return .object(_EncObject()) }
+        if case .object(let o) = result, value is _JSONSortedKeys { o.sortKeys = true }
+        return result
+    }
+
+    // MARK: SingleValueEncodingContainer
+
+    func encodeNil() { storage = .value(.null) }
+    func encode(_ value: Bool) { storage = .value(.bool(value)) }
+    func encode(_ value: String) { storage = .value(.string(value)) }
+    func encode(_ value: Double) throws { storage = .value(try boxDouble(value, nil)) }
+    func encode(_ value: Float) throws { storage = .value(try boxFloat(value, nil)) }
+    func encode(_ value: Int) { storage = .value(.number(String(value))) }
+    func encode(_ value: Int8) { storage = .value(.number(String(value))) }
+    func encode(_ value: Int16) { storage = .value(.number(String(value))) }
+    func encode(_ value: Int32) { storage = .value(.number(String(value))) }
+    func encode(_ value: Int64) { storage = .value(.number(String(value))) }
+    func encode(_ value: Int128) { storage = .value(.number(String(value))) }
+    func encode(_ value: UInt) { storage = .value(.number(String(value))) }
+    func encode(_ value: UInt8) { storage = .value(.number(String(value))) }
+    func encode(_ value: UInt16) { storage = .value(.number(String(value))) }
+    func encode(_ value: UInt32) { storage = .value(.number(String(value))) }
+    func encode(_ value: UInt64) { storage = .value(.number(String(value))) }
+    func encode(_ value: UInt128) { storage = .value(.number(String(value))) }
+    func encode<T: Encodable>(_ value: T) throws {
+        // Same path as this encoder.
+        storage = try _JSONEncoder.box(value, parent: parent, key: key)
+    }
+}
+
+// MARK: - Keyed
+
+struct _KeyedEncoding<K: CodingKey>: KeyedEncodingContainerProtocol {
+    typealias Key = K
+    let encoder: _JSONEncoder
+    let object: _EncObject
+
+    var codingPath: [CodingKey] { encoder.codingPath }
+
+    @inline(__always)
+    func put(_ key: K, _ v: JSONValue) { object.set(key.stringValue, .value(v)) }
+
+    mutating func encodeNil(forKey key: K) { put(key, .null) }
+    mutating func encode(_ value: Bool, forKey key: K) { put(key, .bool(value)) }
+    mutating func encode(_ value: String, forKey key: K) { put(key, .string(value)) }
+    mutating func encode(_ value: Double, forKey key: K) throws { put(key, try encoder.boxDouble(value, key)) }
+    mutating func encode(_ value: Float, forKey key: K) throws { put(key, try encoder.boxFloat(value, key)) }
+    mutating func encode(_ value: Int, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: Int8, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: Int16, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: Int32, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: Int64, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: Int128, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: UInt, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: UInt8, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: UInt16, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: UInt32, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: UInt64, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode(_ value: UInt128, forKey key: K) { put(key, .number(String(value))) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: K) throws {
+        object.set(key.stringValue, try _JSONEncoder.box(value, parent: encoder, key: key))
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: K)
+        -> KeyedEncodingContainer<NestedKey>
+    {
+        let nested: _EncObject
+        if case .object(let o)? = object.get(key.stringValue) {
+            nested = o
+        } else {
+            nested = _EncObject()
+            object.set(key.stringValue, .object(nested))
+        }
+        let child = _JSONEncoder(parent: encoder, key: key)
+        child.storage = .object(nested)
+        return KeyedEncodingContainer(_KeyedEncoding<NestedKey>(encoder: child, object: nested))
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: K) -> UnkeyedEncodingContainer {
+        let nested: _EncArray
+        if case .array(let a)? = object.get(key.stringValue) {
+            nested = a
+        } else {
+            nested = _EncArray()
+            object.set(key.stringValue, .array(nested))
+        }
+        let child = _JSONEncoder(parent: encoder, key: key)
+        child.storage = .array(nested)
+        return _UnkeyedEncoding(encoder: child, array: nested)
+    }
+
+    mutating func superEncoder() -> Encoder {
+        let child = _JSONEncoder(parent: encoder, key: _JSONKey("super"))
+        object.set("super", .encoder(child))
+        return child
+    }
+
+    mutating func superEncoder(forKey key: K) -> Encoder {
+        let child = _JSONEncoder(parent: encoder, key: key)
+        object.set(key.stringValue, .encoder(child))
+        return child
+    }
+}
+
+// MARK: - Unkeyed
+
+struct _UnkeyedEncoding: UnkeyedEncodingContainer {
+    let encoder: _JSONEncoder
+    let array: _EncArray
+
+    var codingPath: [CodingKey] { encoder.codingPath }
+    var count: Int { array.values.count }
+
+    @inline(__always)
+    func add(_ v: JSONValue) { array.values.append(.value(v)) }
+
+    var nextKey: _JSONKey { _JSONKey(index: array.values.count) }
+
+    mutating func encodeNil() { add(.null) }
+    mutating func encode(_ value: Bool) { add(.bool(value)) }
+    mutating func encode(_ value: String) { add(.string(value)) }
+    mutating func encode(_ value: Double) throws { add(try encoder.boxDouble(value, nextKey)) }
+    mutating func encode(_ value: Float) throws { add(try encoder.boxFloat(value, nextKey)) }
+    mutating func encode(_ value: Int) { add(.number(String(value))) }
+    mutating func encode(_ value: Int8) { add(.number(String(value))) }
+    mutating func encode(_ value: Int16) { add(.number(String(value))) }
+    mutating func encode(_ value: Int32) { add(.number(String(value))) }
+    mutating func encode(_ value: Int64) { add(.number(String(value))) }
+    mutating func encode(_ value: Int128) { add(.number(String(value))) }
+    mutating func encode(_ value: UInt) { add(.number(String(value))) }
+    mutating func encode(_ value: UInt8) { add(.number(String(value))) }
+    mutating func encode(_ value: UInt16) { add(.number(String(value))) }
+    mutating func encode(_ value: UInt32) { add(.number(String(value))) }
+    mutating func encode(_ value: UInt64) { add(.number(String(value))) }
+    mutating func encode(_ value: UInt128) { add(.number(String(value))) }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        array.values.append(try _JSONEncoder.box(value, parent: encoder, key: nextKey))
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
+        -> KeyedEncodingContainer<NestedKey>
+    {
+        let nested = _EncObject()
+        let child = _JSONEncoder(parent: encoder, key: nextKey)
+        child.storage = .object(nested)
+        array.values.append(.object(nested))
+        return KeyedEncodingContainer(_KeyedEncoding<NestedKey>(encoder: child, object: nested))
+    }
+
+    mutating func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
+        let nested = _EncArray()
+        let child = _JSONEncoder(parent: encoder, key: nextKey)
+        child.storage = .array(nested)
+        array.values.append(.array(nested))
+        return _UnkeyedEncoding(encoder: child, array: nested)
+    }
+
+    mutating func superEncoder() -> Encoder {
+        let child = _JSONEncoder(parent: encoder, key: nextKey)
+        array.values.append(.encoder(child))
+        return child
+    }
+}
