@@ -255,6 +255,22 @@ func capMask(_ names: [String]) -> String {
     return String(format: "%016llx", mask)
 }
 
+/// Reads a whole file with read(2) (procfs files report size 0, so Foundation's Data reading
+/// returns nothing for them). "" when unreadable.
+func readFileBytes(_ path: String) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        bytes += buf[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
 /// Parses "Key:\tvalue" lines (/proc/self/status style).
 func statusFields(_ text: String) -> [String: String] {
     var fields: [String: String] = [:]
@@ -562,12 +578,8 @@ class IntegrationTestCase: XCTestCase {
                   let close = stat.lastIndex(of: ")") else { continue }
             let stateChar = stat[stat.index(close, offsetBy: 2)...].first
             if stateChar == "Z" || stateChar == "X" { continue }
-            let cmd = (FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")).map {
-                String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
-            } ?? ""
-            let env = (FileManager.default.contents(atPath: "/proc/\(pid)/environ")).map {
-                String(decoding: $0, as: UTF8.self)
-            } ?? ""
+            let cmd = readFileBytes("/proc/\(pid)/cmdline").replacingOccurrences(of: "\0", with: " ")
+            let env = readFileBytes("/proc/\(pid)/environ")
             if cmd.contains(token) || env.contains(token) { found.append((pid, cmd)) }
         }
         return found
