@@ -176,7 +176,7 @@ public struct Runtime {
 
     func makePlan(spec: Spec, process: Process, bundle: String, opts: CreateOptions) throws -> InitPlan {
         guard let rootPath = spec.root?.path else { throw ContainerError("config.json: root.path: required") }
-        let rootfs = rootPath.hasPrefix("/") ? cleanPath(rootPath) : cleanPath(bundle + "/" + rootPath)
+        let rootfs = rootPath.hasPrefix("/") ? Kernel.cleanPath(rootPath) : Kernel.cleanPath(bundle + "/" + rootPath)
         guard isDirectory(rootfs) else {
             throw ContainerError("config.json: root.path: \(rootfs): not a directory or does not exist")
         }

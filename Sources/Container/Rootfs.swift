@@ -1,4 +1,5 @@
 import Glibc
+import CShim
 import Kernel
 import RuntimeSpec
 
@@ -28,9 +29,9 @@ struct RootfsBuilder {
         defer { root.root.close() }
         for (i, m) in (spec.mounts ?? []).enumerated() {
             try InitStage.step("mounts[\(i)] (\(m.destination))") { try mountOne(m, root: root) }
-            if cleanPath("/" + m.destination) == "/dev" && !isBind(m) { devIsFresh = true }
+            if Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m) { devIsFresh = true }
         }
-        if devIsFresh || !(spec.mounts ?? []).contains(where: { cleanPath("/" + $0.destination) == "/dev" }) {
+        if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev" }) {
             try InitStage.step("devices") { try createDevices(root: root) }
         }
         try InitStage.step("/dev links") { try createDevLinks(root: root) }
@@ -181,7 +182,7 @@ struct RootfsBuilder {
     }
 
     func createDevice(_ d: DeviceNode, root: RootedPath) throws {
-        let path = cleanPath("/" + d.path)
+        let path = Kernel.cleanPath("/" + d.path)
         let (parentRel, name) = root.split(String(path.dropFirst()))
         let parent = try root.makeDirectories(parentRel)
         defer { parent.close() }
@@ -216,10 +217,10 @@ struct RootfsBuilder {
         defer { dev.close() }
         var links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
                      ("/proc/self/fd/2", "stderr")]
-        if (spec.mounts ?? []).contains(where: { cleanPath("/" + $0.destination) == "/dev/pts" }) {
+        if (spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev/pts" }) {
             links.append(("pts/ptmx", "ptmx"))
         }
-        if (spec.mounts ?? []).contains(where: { cleanPath("/" + $0.destination) == "/proc" }) {
+        if (spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/proc" }) {
             links.append(("/proc/kcore", "core"))
         }
         for (target, name) in links {

@@ -106,7 +106,9 @@ struct LockedDirectory {
     let fd: FD
 
     init(path: String) throws {
-        fd = try FD.open(path, O_RDONLY | O_DIRECTORY)
+        self.path = path
+        let fd = try FD.open(path, O_RDONLY | O_DIRECTORY)
+        self.fd = fd
         try sys("flock", path) { flock(fd.raw, LOCK_EX) }
     }
 

@@ -34,8 +34,10 @@ public enum Capabilities {
         try sys("cap_reset_ambient") { cs_cap_ambient_clear() }
         let last = min(lastCap, 63)
         guard last >= 0 else { return }
+        // The kernel refuses to raise a capability that is not both permitted and inheritable; runc
+        // and crun skip such a one rather than fail the container, and so do we.
         for c in 0...last where ambient & (1 << UInt64(c)) != 0 {
-            try sys("cap_set_ambient", "capability \(c)") { cs_cap_ambient_raise(Int32(c)) }
+            _ = cs_cap_ambient_raise(Int32(c))
         }
     }
 
