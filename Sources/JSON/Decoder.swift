@@ -91,29 +91,31 @@ final class _JSONDecoder: Decoder, SingleValueDecodingContainer {
 
     /// Decodes any Decodable from `v` (a child of this decoder under `key`), with fast paths
     /// for primitives so arrays of strings/ints don't allocate a decoder per element.
+    /// (No `T?` or `as? T` here: in unspecialized code those cost a metadata lookup per call.)
     func unbox<T: Decodable>(_ v: JSONValue, as type: T.Type, _ key: CodingKey?) throws -> T {
-        if let r = try unboxPrimitive(v, as: type, key) { return r }
+        if T.self == String.self { return unsafeBitCast(try unboxString(v, key), to: T.self) }
+        if T.self == Bool.self { return unsafeBitCast(try unboxBool(v, key), to: T.self) }
+        if T.self == Int.self { return unsafeBitCast(try unboxInt(v, key, as: Int.self), to: T.self) }
+        if T.self == UInt32.self { return unsafeBitCast(try unboxInt(v, key, as: UInt32.self), to: T.self) }
+        if T.self == Int64.self { return unsafeBitCast(try unboxInt(v, key, as: Int64.self), to: T.self) }
+        if T.self == UInt64.self { return unsafeBitCast(try unboxInt(v, key, as: UInt64.self), to: T.self) }
+        if T.self == Int32.self { return unsafeBitCast(try unboxInt(v, key, as: Int32.self), to: T.self) }
+        if T.self == UInt16.self { return unsafeBitCast(try unboxInt(v, key, as: UInt16.self), to: T.self) }
+        if T.self == UInt8.self { return unsafeBitCast(try unboxInt(v, key, as: UInt8.self), to: T.self) }
+        if T.self == UInt.self { return unsafeBitCast(try unboxInt(v, key, as: UInt.self), to: T.self) }
+        if T.self == Int16.self { return unsafeBitCast(try unboxInt(v, key, as: Int16.self), to: T.self) }
+        if T.self == Int8.self { return unsafeBitCast(try unboxInt(v, key, as: Int8.self), to: T.self) }
+        if T.self == Double.self { return unsafeBitCast(try unboxDouble(v, key), to: T.self) }
+        if T.self == Float.self { return unsafeBitCast(try unboxFloat(v, key), to: T.self) }
+        if T.self == JSONValue.self { return unsafeBitCast(v, to: T.self) }
         return try T(from: _JSONDecoder(value: v, parent: self, key: key))
     }
 
     @inline(__always)
-    func unboxPrimitive<T: Decodable>(_ v: JSONValue, as type: T.Type, _ key: CodingKey?) throws -> T? {
-        if T.self == String.self { return try unboxString(v, key) as? T }
-        if T.self == Bool.self { return try unboxBool(v, key) as? T }
-        if T.self == Int.self { return try unboxInt(v, key, as: Int.self) as? T }
-        if T.self == UInt32.self { return try unboxInt(v, key, as: UInt32.self) as? T }
-        if T.self == Int64.self { return try unboxInt(v, key, as: Int64.self) as? T }
-        if T.self == UInt64.self { return try unboxInt(v, key, as: UInt64.self) as? T }
-        if T.self == Int32.self { return try unboxInt(v, key, as: Int32.self) as? T }
-        if T.self == UInt16.self { return try unboxInt(v, key, as: UInt16.self) as? T }
-        if T.self == UInt8.self { return try unboxInt(v, key, as: UInt8.self) as? T }
-        if T.self == UInt.self { return try unboxInt(v, key, as: UInt.self) as? T }
-        if T.self == Int16.self { return try unboxInt(v, key, as: Int16.self) as? T }
-        if T.self == Int8.self { return try unboxInt(v, key, as: Int8.self) as? T }
-        if T.self == Double.self { return try unboxDouble(v, key) as? T }
-        if T.self == Float.self { return try unboxFloat(v, key) as? T }
-        if T.self == JSONValue.self { return v as? T }
-        return nil
+    static func isPrimitive(_ t: Any.Type) -> Bool {
+        t == String.self || t == Bool.self || t == Int.self || t == UInt32.self || t == Int64.self
+            || t == UInt64.self || t == Int32.self || t == UInt16.self || t == UInt8.self || t == UInt.self
+            || t == Int16.self || t == Int8.self || t == Double.self || t == Float.self || t == JSONValue.self
     }
 
     // MARK: SingleValueDecodingContainer
@@ -141,7 +143,7 @@ final class _JSONDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_ type: UInt128.Type) throws -> UInt128 { try unboxInt(value, nil) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if let r = try unboxPrimitive(value, as: type, nil) { return r }
+        if Self.isPrimitive(T.self) { return try unbox(value, as: type, nil) }
         // Same value, same path: let T decode from this decoder.
         return try T(from: self)
     }

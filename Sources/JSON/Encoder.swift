@@ -134,21 +134,19 @@ final class _JSONEncoder: Encoder, SingleValueEncodingContainer {
 
     /// Encodes `value` as a child of `parent` under `key`.
     static func box<T: Encodable>(_ value: T, parent: _JSONEncoder?, key: CodingKey?) throws -> _EncRef {
-        switch value {
-        case let v as String: return .value(.string(v))
-        case let v as Bool: return .value(.bool(v))
-        case let v as Int: return .value(.number(String(v)))
-        case let v as UInt32: return .value(.number(String(v)))
-        case let v as Int64: return .value(.number(String(v)))
-        case let v as UInt64: return .value(.number(String(v)))
-        case let v as Int32: return .value(.number(String(v)))
-        case let v as JSONValue: return .value(v)
-        default: break
-        }
+        // Metatype comparisons + bitcasts: `as?` casts would cost a dynamic cast per value.
+        if T.self == String.self { return .value(.string(unsafeBitCast(value, to: String.self))) }
+        if T.self == Bool.self { return .value(.bool(unsafeBitCast(value, to: Bool.self))) }
+        if T.self == Int.self { return .value(.number(String(unsafeBitCast(value, to: Int.self)))) }
+        if T.self == UInt32.self { return .value(.number(String(unsafeBitCast(value, to: UInt32.self)))) }
+        if T.self == Int64.self { return .value(.number(String(unsafeBitCast(value, to: Int64.self)))) }
+        if T.self == UInt64.self { return .value(.number(String(unsafeBitCast(value, to: UInt64.self)))) }
+        if T.self == Int32.self { return .value(.number(String(unsafeBitCast(value, to: Int32.self)))) }
+        if T.self == JSONValue.self { return .value(unsafeBitCast(value, to: JSONValue.self)) }
         let child = _JSONEncoder(parent: parent, key: key)
         try value.encode(to: child)
         guard let result = child.storage else { return .object(_EncObject()) }
-        if case .object(let o) = result, value is _JSONSortedKeys { o.sortKeys = true }
+        if case .object(let o) = result, T.self is _JSONSortedKeys.Type { o.sortKeys = true }
         return result
     }
 
