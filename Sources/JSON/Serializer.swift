@@ -88,8 +88,13 @@ struct _Writer {
                 case 0x08: out.append(UInt8(ascii: "b"))
                 case 0x0C: out.append(UInt8(ascii: "f"))
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+                    // c < 0x20: "\u00" + two lowercase hex digits
+                    let lo = c & 0xF
+                    out.append(UInt8(ascii: "u"))
+                    out.append(0x30)
+                    out.append(0x30)
+                    out.append(0x30 + (c >> 4))
+                    out.append(lo < 10 ? 0x30 + lo : 0x57 + lo)
                 }
                 i += 1
                 runStart = i

@@ -77,3 +77,24 @@ final class FuzzTests: XCTestCase {
         XCTAssertEqual(try JSON.decode(Int.self, from: Array(("0." + String(repeating: "0", count: 3000) + "1e3001").utf8)), 1)
     }
 }
+
+final class DepthTests: XCTestCase {
+    final class Node: Codable {
+        var c: [Node]
+        init(c: [Node]) { self.c = c }
+    }
+
+    func testDeepRecursiveDecodeEncode() throws {
+        // Deepest document the parser accepts: 255 Node levels = 510 containers.
+        let depth = 255
+        let text = String(repeating: #"{"c":["#, count: depth) + String(repeating: "]}", count: depth)
+        let node = try JSON.decode(Node.self, from: bytes(text))
+        var d = 0
+        var cur: Node? = node
+        while let n = cur { d += 1; cur = n.c.first }
+        XCTAssertEqual(d, depth)
+        XCTAssertEqual(text, String(decoding: try JSON.encode(node), as: UTF8.self))
+        let v = try JSON.parse(bytes(text))
+        XCTAssertEqual(v, try JSON.parse(JSON.serialize(v, pretty: true)))
+    }
+}
