@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "Kernel", dependencies: ["CShim"]),
         .target(name: "Container", dependencies: ["RuntimeSpec", "Kernel", "JSON", "CShim"]),
         .executableTarget(name: "swiftlet", dependencies: ["Container", "RuntimeSpec", "Kernel", "JSON"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RuntimeSpecTests", dependencies: ["RuntimeSpec", "JSON"]),
         .testTarget(name: "IntegrationTests", dependencies: []),
     ],
