@@ -59,93 +59,22 @@ func createOptions(_ p: ParsedArguments, id: String) throws -> CreateOptions {
     return o
 }
 
-func tableRow(_ cells: [String], _ widths: [Int]) -> String {
-    var line = ""
-    for (i, c) in cells.enumerated() {
-        if i == cells.count - 1 { line += c } else { line += c + String(repeating: " ", count: widths[i] - c.count) }
-    }
-    return line + "\n"
-}
+/// One entry per runc command; each lives in Commands/<Name>.swift.
+let commands: [String: (ArraySlice<String>, Runtime) throws -> Int32] = [
+    "create": createCommand, "run": runCommand, "start": startCommand, "state": stateCommand,
+    "kill": killCommand, "delete": deleteCommand, "list": listCommand, "spec": specCommand,
+    "features": featuresCommand,
+]
 
-func runCommand(_ command: String, _ rest: ArraySlice<String>, root: String) throws -> Int32 {
+let notYetImplemented: Set<String> = ["exec", "ps", "pause", "resume", "update", "events", "checkpoint", "restore"]
+
+func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throws -> Int32 {
     let runtime = Runtime(root: root, warn: { logger.warn($0) })
-    switch command {
-    case "create":
-        let (p, _) = try parseFlags(rest, createFlags, command: command)
-        try runtime.create(try createOptions(p, id: try requireID(p, command)))
-        return 0
-    case "run":
-        let (p, _) = try parseFlags(rest, createFlags + [FlagSpec(names: ["detach", "d"], takesValue: false),
-                                                         FlagSpec(names: ["keep"], takesValue: false)],
-                                    command: command)
-        return try runtime.run(try createOptions(p, id: try requireID(p, command)), detach: p.has("detach"))
-    case "start":
-        let (p, _) = try parseFlags(rest, [], command: command)
-        try runtime.start(id: try requireID(p, command))
-        return 0
-    case "state":
-        let (p, _) = try parseFlags(rest, [], command: command)
-        let s = try runtime.state(id: try requireID(p, command))
-        out(String(decoding: try JSON.encode(s, pretty: true), as: UTF8.self) + "\n")
-        return 0
-    case "kill":
-        let (p, _) = try parseFlags(rest, [FlagSpec(names: ["all", "a"], takesValue: false)], command: command)
-        let id = try requireID(p, command)
-        let name = p.positional.count > 1 ? p.positional[1] : "SIGTERM"
-        guard let sig = Signals.parse(name) else { throw ContainerError("kill: unknown signal \"\(name)\"") }
-        try runtime.kill(id: id, signal: sig, all: p.has("all"))
-        return 0
-    case "delete":
-        let (p, _) = try parseFlags(rest, [FlagSpec(names: ["force", "f"], takesValue: false)], command: command)
-        try runtime.delete(id: try requireID(p, command), force: p.has("force"))
-        return 0
-    case "list", "ps" where false:
-        return 0
-    case "list":
-        let (p, _) = try parseFlags(rest, [FlagSpec(names: ["format", "f"], takesValue: true),
-                                           FlagSpec(names: ["quiet", "q"], takesValue: false)], command: command)
-        let states = runtime.list()
-        if p.has("quiet") {
-            for s in states { out(s.id + "\n") }
-            return 0
-        }
-        switch p.value("format") ?? "table" {
-        case "json":
-            out(String(decoding: try JSON.encode(states), as: UTF8.self) + "\n")
-        case "table":
-            var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
-            for s in states {
-                rows.append([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])
-            }
-            var widths = [Int](repeating: 12, count: 6)
-            for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count + 3) } }
-            for r in rows { out(tableRow(r, widths)) }
-        case let f:
-            throw UsageError("list: invalid format \"\(f)\" (table or json)")
-        }
-        return 0
-    case "spec":
-        let (p, _) = try parseFlags(rest, [FlagSpec(names: ["bundle", "b"], takesValue: true),
-                                           FlagSpec(names: ["rootless"], takesValue: false)], command: command)
-        let dir = p.value("bundle") ?? "."
-        let path = dir + "/config.json"
-        let spec = Spec.defaultSpec(rootless: p.has("rootless"))
-        let text = String(decoding: try JSON.encode(spec, pretty: true), as: UTF8.self) + "\n"
-        do {
-            try writeFile(path: path, text, flags: O_WRONLY | O_CREAT | O_EXCL)
-        } catch let e as SysError where e.errno == EEXIST {
-            throw ContainerError("spec: \(path) already exists; remove it first")
-        }
-        return 0
-    case "features":
-        _ = try parseFlags(rest, [], command: command)
-        out(String(decoding: JSON.serialize(Features.current(), pretty: true), as: UTF8.self) + "\n")
-        return 0
-    case "exec", "ps", "pause", "resume", "update", "events", "checkpoint", "restore":
+    if let handler = commands[command] { return try handler(rest, runtime) }
+    if notYetImplemented.contains(command) {
         throw ContainerError("\(command): not implemented in swiftlet \(swiftletVersion) yet")
-    default:
-        throw UsageError("unknown command \"\(command)\"")
     }
+    throw UsageError("unknown command \"\(command)\"")
 }
 
 func usage() -> String {
@@ -190,7 +119,7 @@ func main() -> Int32 {
     let root = global.value("root") ?? "/run/swiftlet"
     let command = rest.first!
     do {
-        return try runCommand(command, rest.dropFirst(), root: root)
+        return try dispatch(command, rest.dropFirst(), root: root)
     } catch {
         fail("\(error)")
     }
