@@ -292,3 +292,7 @@ int cs_raise_signal_default(int sig) {
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     return raise(sig);
 }
+
+long cs_join_session_keyring(const char *name) {
+    return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
+}

@@ -189,6 +189,7 @@ public struct Runtime {
         var plan = InitPlan(id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
                             sync: FD(-1), env: process.env ?? [])
         plan.noPivot = opts.noPivot
+        plan.noNewKeyring = opts.noNewKeyring
         plan.preserveFDs = opts.preserveFDs
         plan.capabilities = try InitPlan.capabilitySets(process.capabilities)
         var opened: [InitPlan.NamespaceJoin] = []

@@ -34,6 +34,7 @@ struct InitPlan {
     var userNamespaceInUse: Bool { createsUserNamespace || joins.contains { $0.kind == .user } }
 
     var noPivot = false
+    var noNewKeyring = false
     var preserveFDs: Int32 = 0
     var consoleSocket: FD?
     /// The exec fifo, opened O_RDWR so that opening it never blocks; `start` writes one byte.

@@ -75,6 +75,17 @@ enum InitStage {
         }
 
         try step("setsid") { try Proc.setsid() }
+        if !plan.noNewKeyring {
+            // A kernel without keyrings, or one that refuses them here, is not a reason to fail (runc
+            // ignores ENOSYS and, in user namespaces, EACCES/EPERM too).
+            let name = "_ses." + plan.id
+            if cs_join_session_keyring(name) < 0 {
+                let e = Glibc.errno
+                if e != ENOSYS && e != EACCES && e != EPERM && e != EDQUOT {
+                    throw ContainerError("join session keyring: \(errnoString(e))")
+                }
+            }
+        }
         try applyHostnames(plan)
 
         var rootfs: RootfsBuilder?

@@ -69,5 +69,7 @@ int cs_cap_drop_bound(int cap);
 int cs_cap_ambient_raise(int cap);
 int cs_cap_ambient_clear(void);
 int cs_raise_signal_default(int sig);
+// keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring, so the container does not share the caller's.
+long cs_join_session_keyring(const char *name);
 
 #endif
