@@ -296,3 +296,32 @@ int cs_raise_signal_default(int sig) {
 long cs_join_session_keyring(const char *name) {
     return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
 }
+
+// ---- foreground supervision and terminal relay (exec/run) ----
+#include <sys/signalfd.h>
+
+int cs_signalfd_block(const int *sigs, int n) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int i = 0; i < n; i++) sigaddset(&set, sigs[i]);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) return -1;
+    return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+int cs_signalfd_next(int fd, int *pid) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof info);
+    if (n != (ssize_t)sizeof info) return -1;
+    if (pid) *pid = (int)info.ssi_pid;
+    return (int)info.ssi_signo;
+}
+
+int cs_termios_size(void) { return (int)sizeof(struct termios); }
+int cs_tty_save(int fd, void *buf) { return tcgetattr(fd, (struct termios *)buf); }
+int cs_tty_restore(int fd, const void *buf) { return tcsetattr(fd, TCSANOW, (const struct termios *)buf); }
+int cs_tty_make_raw(int fd) {
+    struct termios t;
+    if (tcgetattr(fd, &t) < 0) return -1;
+    cfmakeraw(&t);
+    return tcsetattr(fd, TCSANOW, &t);
+}

@@ -11,6 +11,10 @@ public struct CreateOptions {
     public var noPivot = false
     public var noNewKeyring = false
     public var preserveFDs: Int32 = 0
+    /// runc 1.2's --pidfd-socket: a pidfd of the container process is sent over this unix socket.
+    public var pidfdSocket: String?
+    /// `run` in the foreground with a terminal: one end of a socket pair the pty master comes back on.
+    var internalConsole: FD?
     /// `run` keeps the created process as its own child (subreaper) and starts it at once.
     public init(id: String, bundle: String) {
         self.id = id
@@ -55,13 +59,15 @@ public struct Runtime {
         var containerPID: pid_t = 0
         do {
             let (parentEnd, childEnd) = try Pipe.socketPair()
-            let floor = 3 + opts.preserveFDs
+            let floor = 3 + plan.preserveFDs
             plan.sync = try childEnd.moved(above: floor)
             let fifoPath = store.fifoPath(opts.id)
             try sys("mkfifo", fifoPath) { mkfifo(fifoPath, 0o600) }
             plan.execFifo = try FD.open(fifoPath, O_RDWR).moved(above: floor)
             if let socket = opts.consoleSocket {
                 plan.consoleSocket = try UnixSocket.connect(socket).moved(above: floor)
+            } else if let pair = opts.internalConsole {
+                plan.consoleSocket = try pair.moved(above: floor)
             }
             plan.joins = try plan.joins.map { j in
                 InitPlan.NamespaceJoin(kind: j.kind, path: j.path, fd: try j.fd.moved(above: floor))
@@ -81,6 +87,7 @@ public struct Runtime {
             if let pidFile = opts.pidFile {
                 try writeFileAtomically(path: absolutePath(pidFile), "\(containerPID)", mode: 0o644)
             }
+            if let socket = opts.pidfdSocket { try sendPidfd(of: containerPID, to: socket) }
             locked.unlock()
             return record
         } catch {
@@ -180,7 +187,7 @@ public struct Runtime {
         guard isDirectory(rootfs) else {
             throw ContainerError("config.json: root.path: \(rootfs): not a directory or does not exist")
         }
-        if process.terminal == true && opts.consoleSocket == nil {
+        if process.terminal == true && opts.consoleSocket == nil && opts.internalConsole == nil {
             throw ContainerError("process.terminal is true: --console-socket is required")
         }
         if process.terminal != true && opts.consoleSocket != nil {
@@ -190,7 +197,9 @@ public struct Runtime {
                             sync: FD(-1), env: process.env ?? [])
         plan.noPivot = opts.noPivot
         plan.noNewKeyring = opts.noNewKeyring
-        plan.preserveFDs = opts.preserveFDs
+        // Socket activation: fds 3..3+LISTEN_FDS go first, then the --preserve-fds ones (as runc).
+        plan.listenFDs = Runtime.inheritedListenFDs()
+        plan.preserveFDs = plan.listenFDs + opts.preserveFDs
         plan.capabilities = try InitPlan.capabilitySets(process.capabilities)
         var opened: [InitPlan.NamespaceJoin] = []
         do {

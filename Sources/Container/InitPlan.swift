@@ -36,6 +36,8 @@ struct InitPlan {
     var noPivot = false
     var noNewKeyring = false
     var preserveFDs: Int32 = 0
+    /// Socket-activation fds passed on (LISTEN_FDS); counted in `preserveFDs` too.
+    var listenFDs: Int32 = 0
     var consoleSocket: FD?
     /// The exec fifo, opened O_RDWR so that opening it never blocks; `start` writes one byte.
     var execFifo: FD?

@@ -104,7 +104,7 @@ enum InitStage {
             try step("chdir to rootfs") { try sys("chdir", plan.rootfs) { chdir(plan.rootfs) } }
         }
         if plan.process.terminal == true {
-            try setupConsole(plan)
+            try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true)
         }
         try applySysctl(plan)
         try step("cwd") {
@@ -113,8 +113,9 @@ enum InitStage {
         if let rootfs {
             try rootfs.finish()
         }
-        try applyProcessLimits(plan)
-        try applyCredentials(plan)
+        try applyProcessLimits(plan.process)
+        try applyCredentials(user: plan.process.user, caps: plan.capabilities,
+                             userNamespaceInUse: plan.userNamespaceInUse)
         _ = umask(mode_t(plan.process.user.umask ?? 0o022))
         try step("chdir") { try sys("chdir", plan.process.cwd) { chdir(plan.process.cwd) } }
         if plan.process.noNewPrivileges == true {
@@ -132,10 +133,14 @@ enum InitStage {
         try HookRunner.runAll(plan.spec.hooks?.startContainer, kind: "startContainer",
                               state: statusPatched(stateJSON, "created"))
         _ = cs_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
+        var env = plan.env
+        if plan.listenFDs > 0 {
+            env += ["LISTEN_FDS=\(plan.listenFDs)", "LISTEN_PID=\(Proc.getpid())"]
+        }
         Proc.resetSignalDispositions()
         Proc.unblockAllSignals()
         do {
-            try Proc.exec(path: executable, args: plan.process.args ?? [], env: plan.env)
+            try Proc.exec(path: executable, args: plan.process.args ?? [], env: env)
         } catch {
             _ = try? FD(2).write("swiftlet: exec \(executable): \(errnoString(Glibc.errno))\n")
             Proc.exit(127)
@@ -167,14 +172,17 @@ enum InitStage {
         }
     }
 
-    static func setupConsole(_ plan: InitPlan) throws {
+    /// Opens a pty in the container's devpts, sends the master over `socket` (SCM_RIGHTS, with the
+    /// slave's path as the message, as runc does), and makes the slave stdio and controlling terminal.
+    /// Used by the init stage and by `exec` (which does not touch /dev/console).
+    static func setupConsole(size: Box?, socket: FD?, bindDevConsole: Bool) throws {
         try step("console") {
             let (master, slavePath) = try Terminal.openPair(ptmx: "/dev/pts/ptmx")
             let slave = try FD.open(slavePath, O_RDWR | O_NOCTTY)
-            if let size = plan.process.consoleSize {
+            if let size {
                 try Terminal.setSize(slave, rows: UInt16(clamping: size.height), cols: UInt16(clamping: size.width))
             }
-            if fileExists("/dev") {
+            if bindDevConsole && fileExists("/dev") {
                 // /dev/console must name the container's terminal.
                 let console = "/dev/console"
                 if FileKind.of(path: console) == .missing {
@@ -182,7 +190,7 @@ enum InitStage {
                 }
                 try? Mount.mount(source: slavePath, target: console, type: nil, flags: .bind)
             }
-            if let socket = plan.consoleSocket {
+            if let socket {
                 try UnixSocket.sendFD(socket, master, name: slavePath)
                 socket.close()
             }
@@ -203,21 +211,19 @@ enum InitStage {
         }
     }
 
-    static func applyProcessLimits(_ plan: InitPlan) throws {
-        for r in plan.process.rlimits ?? [] {
+    static func applyProcessLimits(_ process: Process) throws {
+        for r in process.rlimits ?? [] {
             guard let n = RlimitNames.number(of: r.type) else {
                 throw ContainerError("process.rlimits: unknown type \"\(r.type)\"")
             }
             try step("rlimit") { try Rlimit.set(Int32(n), soft: r.soft, hard: r.hard, name: r.type) }
         }
-        if let adj = plan.process.oomScoreAdj {
+        if let adj = process.oomScoreAdj {
             try step("oom_score_adj") { try writeFile(path: "/proc/self/oom_score_adj", String(adj), flags: O_WRONLY) }
         }
     }
 
-    static func applyCredentials(_ plan: InitPlan) throws {
-        let user = plan.process.user
-        let caps = plan.capabilities
+    static func applyCredentials(user: User, caps: CapabilitySets, userNamespaceInUse: Bool) throws {
         try step("capabilities") {
             try Proc.setKeepCaps(true)
             try Capabilities.limitBounding(to: caps.bounding)
@@ -226,7 +232,7 @@ enum InitStage {
             let groups = user.additionalGids ?? []
             do {
                 try Proc.setGroups(groups)
-            } catch let e as SysError where e.errno == EPERM && plan.userNamespaceInUse && groups.isEmpty {
+            } catch let e as SysError where e.errno == EPERM && userNamespaceInUse && groups.isEmpty {
                 // setgroups is denied in this user namespace; an empty list is what we wanted anyway.
             }
         }

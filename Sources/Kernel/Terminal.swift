@@ -25,6 +25,49 @@ public enum Terminal {
     public static func makeControlling(_ fd: FD) throws {
         try sys("ioctl TIOCSCTTY") { cs_make_controlling_tty(fd.raw) }
     }
+
+    public static func getSize(_ fd: FD) -> (rows: UInt16, cols: UInt16)? {
+        var r: UInt16 = 0, c: UInt16 = 0
+        guard cs_get_winsize(fd.raw, &r, &c) == 0 else { return nil }
+        return (r, c)
+    }
+
+    public static func isTerminal(_ fd: FD) -> Bool { isatty(fd.raw) == 1 }
+
+    /// A terminal's saved settings; `restore` puts them back.
+    public struct Saved {
+        let fd: FD
+        let bytes: [UInt8]
+        public func restore() {
+            bytes.withUnsafeBytes { _ = cs_tty_restore(fd.raw, $0.baseAddress) }
+        }
+    }
+
+    /// Puts the terminal in raw mode (cfmakeraw) and returns its previous settings.
+    public static func makeRaw(_ fd: FD) throws -> Saved {
+        var bytes = [UInt8](repeating: 0, count: Int(cs_termios_size()))
+        try bytes.withUnsafeMutableBytes { b in _ = try sys("tcgetattr") { cs_tty_save(fd.raw, b.baseAddress) } }
+        try sys("tcsetattr") { cs_tty_make_raw(fd.raw) }
+        return Saved(fd: fd, bytes: bytes)
+    }
+}
+
+/// A signalfd for a set of signals (which it blocks for the whole process).
+public struct SignalFD {
+    public let fd: FD
+    public init(_ signals: [Int32]) throws {
+        let raw = try signals.withUnsafeBufferPointer { b in
+            try sys("signalfd") { cs_signalfd_block(b.baseAddress, Int32(b.count)) }
+        }
+        fd = FD(raw)
+    }
+
+    /// The next pending signal (blocks unless poll said readable); nil on error.
+    public func next() -> Int32? {
+        var pid: Int32 = 0
+        let s = cs_signalfd_next(fd.raw, &pid)
+        return s > 0 ? s : nil
+    }
 }
 
 public enum UnixSocket {

@@ -14,9 +14,12 @@ struct ParsedArguments {
     var values: [String: String] = [:]
     var switches: Set<String> = []
     var positional: [String] = []
+    /// Every value of a repeatable flag (--env A --env B), in order.
+    var all: [String: [String]] = [:]
 
     /// The value of a flag by its first (canonical) name.
     func value(_ name: String) -> String? { values[name] }
+    func values(_ name: String) -> [String] { all[name] ?? [] }
     func has(_ name: String) -> Bool { switches.contains(name) }
 }
 
@@ -49,6 +52,7 @@ func parseFlags(_ args: ArraySlice<String>, _ specs: [FlagSpec], command: String
                     guard i < args.endIndex else { throw UsageError("\(command): flag needs an argument: -\(name)") }
                     out.values[canonical] = args[i]
                 }
+                out.all[canonical, default: []].append(out.values[canonical]!)
             } else {
                 if let inline, inline == "false" { out.switches.remove(canonical) } else { out.switches.insert(canonical) }
             }

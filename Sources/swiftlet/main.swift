@@ -52,6 +52,7 @@ func createOptions(_ p: ParsedArguments, id: String) throws -> CreateOptions {
     o.consoleSocket = p.value("console-socket")
     o.noPivot = p.has("no-pivot")
     o.noNewKeyring = p.has("no-new-keyring")
+    o.pidfdSocket = p.value("pidfd-socket")
     if let n = p.value("preserve-fds") {
         guard let v = Int32(n), v >= 0, v < 65536 else { throw UsageError("--preserve-fds: invalid number \"\(n)\"") }
         o.preserveFDs = v
@@ -63,10 +64,10 @@ func createOptions(_ p: ParsedArguments, id: String) throws -> CreateOptions {
 let commands: [String: (ArraySlice<String>, Runtime) throws -> Int32] = [
     "create": createCommand, "run": runCommand, "start": startCommand, "state": stateCommand,
     "kill": killCommand, "delete": deleteCommand, "list": listCommand, "spec": specCommand,
-    "features": featuresCommand,
+    "features": featuresCommand, "exec": execCommand,
 ]
 
-let notYetImplemented: Set<String> = ["exec", "ps", "pause", "resume", "update", "events", "checkpoint", "restore"]
+let notYetImplemented: Set<String> = ["ps", "pause", "resume", "update", "events", "checkpoint", "restore"]
 
 func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throws -> Int32 {
     let runtime = Runtime(root: root, warn: { logger.warn($0) })
@@ -81,7 +82,7 @@ func usage() -> String {
     """
     usage: swiftlet [global options] command [options] [arguments]
 
-    commands: create, start, state, kill, delete, run, list, spec, features
+    commands: create, start, state, kill, delete, run, exec, list, spec, features
     global options: --root DIR (default /run/swiftlet), --log FILE, --log-format text|json,
                     --debug, --systemd-cgroup, --version
 

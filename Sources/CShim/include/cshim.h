@@ -72,4 +72,14 @@ int cs_raise_signal_default(int sig);
 // keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring, so the container does not share the caller's.
 long cs_join_session_keyring(const char *name);
 
+// Blocks the signals and returns a signalfd (CLOEXEC) reading them.
+int cs_signalfd_block(const int *sigs, int n);
+// Reads one signal from a signalfd: its number (-1 on error); *pid = the sender.
+int cs_signalfd_next(int fd, int *pid);
+// struct termios as an opaque buffer of cs_termios_size() bytes.
+int cs_termios_size(void);
+int cs_tty_save(int fd, void *buf);
+int cs_tty_restore(int fd, const void *buf);
+int cs_tty_make_raw(int fd);
+
 #endif

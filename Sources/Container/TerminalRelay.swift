@@ -1,0 +1,113 @@
+import Glibc
+import Kernel
+
+/// Foreground `run`/`exec` with a terminal: copies between the caller's stdin/stdout and the
+/// container's pty master, with the caller's terminal in raw mode (restored by `close`) and its
+/// window size passed on at the start and on every SIGWINCH.
+final class TerminalRelay {
+    let master: FD
+    private var saved: Terminal.Saved?
+    var masterOpen = true
+    var stdinOpen = true
+
+    init(master: FD) {
+        self.master = master
+        let stdin = FD(0)
+        if Terminal.isTerminal(stdin) {
+            resize()
+            saved = try? Terminal.makeRaw(stdin)
+        }
+    }
+
+    /// Gives the pty the caller's window size.
+    func resize() {
+        if let size = Terminal.getSize(FD(0)) {
+            try? Terminal.setSize(master, rows: size.rows, cols: size.cols)
+        }
+    }
+
+    /// Copies what is readable on `from` to `to`; false at end of file or error.
+    static func pump(_ from: FD, _ to: FD, _ buf: inout [UInt8]) -> Bool {
+        let n = buf.withUnsafeMutableBytes { read(from.raw, $0.baseAddress, $0.count) }
+        if n < 0 && (errno == EINTR || errno == EAGAIN) { return true }
+        if n <= 0 { return false }
+        var off = 0
+        while off < n {
+            let w = buf.withUnsafeBytes { write(to.raw, $0.baseAddress! + off, n - off) }
+            if w < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return true  // the reader went away: keep draining the pty anyway
+            }
+            off += w
+        }
+        return true
+    }
+
+    /// Copies what the pty still holds after the process ended (up to a quiet 100 ms).
+    func drain() {
+        var buf = [UInt8](repeating: 0, count: 32768)
+        while masterOpen {
+            var pfd = pollfd(fd: master.raw, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 100) <= 0 { break }
+            if !TerminalRelay.pump(master, FD(1), &buf) { masterOpen = false }
+        }
+    }
+
+    func close() {
+        saved?.restore()
+        saved = nil
+        master.close()
+    }
+}
+
+extension Runtime {
+    /// The foreground loop of `run` and `exec`: forwards signals to `pid`, relays the terminal,
+    /// reaps every child (we are a subreaper) and returns `pid`'s exit.
+    static func supervise(pid: pid_t, signals: SignalFD, relay: TerminalRelay?) -> Proc.Exit {
+        var buf = [UInt8](repeating: 0, count: 32768)
+        var exit: Proc.Exit?
+        func reap() {
+            while let (p, status) = try? Proc.waitAny(nohang: true) {
+                if p == pid { exit = status }
+            }
+        }
+        reap()
+        while exit == nil {
+            var fds = [pollfd(fd: signals.fd.raw, events: Int16(POLLIN), revents: 0)]
+            var masterIndex = -1, stdinIndex = -1
+            if let relay {
+                if relay.masterOpen {
+                    masterIndex = fds.count
+                    fds.append(pollfd(fd: relay.master.raw, events: Int16(POLLIN), revents: 0))
+                }
+                if relay.stdinOpen {
+                    stdinIndex = fds.count
+                    fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0))
+                }
+            }
+            let r = poll(&fds, nfds_t(fds.count), -1)
+            if r < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            if fds[0].revents != 0, let sig = signals.next() {
+                switch sig {
+                case SIGCHLD: reap()
+                case SIGWINCH where relay != nil: relay?.resize()
+                default: _ = Glibc.kill(pid, sig)
+                }
+            }
+            if let relay {
+                if masterIndex >= 0 && fds[masterIndex].revents != 0 {
+                    if !TerminalRelay.pump(relay.master, FD(1), &buf) { relay.masterOpen = false }
+                }
+                if stdinIndex >= 0 && fds[stdinIndex].revents != 0 {
+                    if !TerminalRelay.pump(FD(0), relay.master, &buf) { relay.stdinOpen = false }
+                }
+            }
+        }
+        relay?.drain()
+        reap()
+        return exit ?? .exited(255)
+    }
+}
