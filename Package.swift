@@ -17,11 +17,13 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "RuntimeSpec", dependencies: ["JSON"]),
         .target(name: "Kernel", dependencies: ["CShim"]),
-        .target(name: "Container", dependencies: ["RuntimeSpec", "Kernel", "JSON", "CShim"]),
-        .executableTarget(name: "swiftlet", dependencies: ["Container", "RuntimeSpec", "Kernel", "JSON"]),
+        .target(name: "Cgroups", dependencies: ["RuntimeSpec", "Kernel", "JSON", "CShim"]),
+        .target(name: "Container", dependencies: ["Cgroups", "RuntimeSpec", "Kernel", "JSON", "CShim"]),
+        .executableTarget(name: "swiftlet", dependencies: ["Container", "Cgroups", "RuntimeSpec", "Kernel", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RuntimeSpecTests", dependencies: ["RuntimeSpec", "JSON"]),
         .testTarget(name: "IntegrationTests", dependencies: []),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "RuntimeSpec"]),
     ],
     swiftLanguageModes: [.v5]
 )

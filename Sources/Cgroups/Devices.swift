@@ -1,0 +1,76 @@
+import RuntimeSpec
+
+/// One device cgroup rule, after defaults are merged in.
+struct DeviceRule: Equatable {
+    var allow: Bool
+    /// "a", "c" or "b".
+    var type: Character
+    /// -1: any.
+    var major: Int64
+    var minor: Int64
+    /// Bits: 1 mknod, 2 read, 4 write (BPF_DEVCG_ACC_*).
+    var access: UInt32
+    /// Index in linux.resources.devices, nil for a default rule.
+    var index: Int?
+
+    var isAll: Bool { type == "a" }
+
+    var accessString: String {
+        var s = ""
+        if access & 2 != 0 { s += "r" }
+        if access & 4 != 0 { s += "w" }
+        if access & 1 != 0 { s += "m" }
+        return s
+    }
+
+    var v1Line: String {
+        if isAll { return "a" }
+        let maj = major < 0 ? "*" : "\(major)"
+        let min = minor < 0 ? "*" : "\(minor)"
+        return "\(type) \(maj):\(min) \(accessString)"
+    }
+}
+
+enum DeviceRules {
+    /// The devices every container may use, appended after the config's rules as runc does.
+    static let defaults: [DeviceRule] = [
+        DeviceRule(allow: true, type: "c", major: -1, minor: -1, access: 1),
+        DeviceRule(allow: true, type: "b", major: -1, minor: -1, access: 1),
+        DeviceRule(allow: true, type: "c", major: 1, minor: 3, access: 7),    // /dev/null
+        DeviceRule(allow: true, type: "c", major: 1, minor: 8, access: 7),    // /dev/random
+        DeviceRule(allow: true, type: "c", major: 1, minor: 7, access: 7),    // /dev/full
+        DeviceRule(allow: true, type: "c", major: 5, minor: 0, access: 7),    // /dev/tty
+        DeviceRule(allow: true, type: "c", major: 1, minor: 5, access: 7),    // /dev/zero
+        DeviceRule(allow: true, type: "c", major: 1, minor: 9, access: 7),    // /dev/urandom
+        DeviceRule(allow: true, type: "c", major: 136, minor: -1, access: 7), // /dev/pts/*
+        DeviceRule(allow: true, type: "c", major: 5, minor: 2, access: 7),    // /dev/ptmx
+        DeviceRule(allow: true, type: "c", major: 10, minor: 200, access: 7), // /dev/net/tun
+    ]
+
+    static func parse(_ d: LinuxDeviceCgroup, index: Int) throws -> DeviceRule {
+        let field = "linux.resources.devices[\(index)]"
+        let t = d.type ?? "a"
+        guard t == "a" || t == "c" || t == "b" else {
+            throw CgroupError("\(field).type: \"\(t)\" is not a, c or b")
+        }
+        var access: UInt32 = 0
+        let a = d.access ?? "rwm"
+        if a.isEmpty { throw CgroupError("\(field).access: cannot be empty") }
+        for ch in a {
+            switch ch {
+            case "r": access |= 2
+            case "w": access |= 4
+            case "m": access |= 1
+            default: throw CgroupError("\(field).access: \"\(a)\": only r, w and m are allowed")
+            }
+        }
+        return DeviceRule(allow: d.allow, type: Character(t), major: d.major ?? -1, minor: d.minor ?? -1,
+                          access: access, index: index)
+    }
+
+    static func effective(_ rules: [LinuxDeviceCgroup]) throws -> [DeviceRule] {
+        var out: [DeviceRule] = []
+        for (i, d) in rules.enumerated() { out.append(try parse(d, index: i)) }
+        return out + defaults
+    }
+}

@@ -1,0 +1,148 @@
+import Glibc
+import Kernel
+import RuntimeSpec
+
+public enum FreezerState: String, Sendable {
+    case thawed, freezing, frozen, unknown
+}
+
+/// A cgroup manager for one container. The cgroupfs drivers (v1, v2, hybrid) implement it; a systemd
+/// driver would too (create = StartTransientUnit, the rest through the unit's cgroup).
+public protocol CgroupDriver {
+    /// "v1", "v2" or "hybrid" (kept in the container's state to find the driver again).
+    var kind: String { get }
+    /// Controller → directory, like runc's `cgroup_paths` ("" is the unified hierarchy).
+    var paths: [String: String] { get }
+    /// The cgroup.procs files a process writes "0" to in order to join every hierarchy.
+    var procsFiles: [String] { get }
+    /// The directory of the v2 (unified) cgroup, if there is one.
+    var unifiedPath: String? { get }
+
+    /// Makes the directories (and, on v2, enables the controllers in the parents).
+    func create() throws
+    /// Applies limits. `update` is true for `swiftlet update` (checkBeforeUpdate, no device reset).
+    func apply(_ resources: LinuxResources, update: Bool) throws
+    func addProcess(_ pid: pid_t) throws
+    func freeze() throws
+    func thaw() throws
+    func freezerState() -> FreezerState
+    /// Every process in the cgroup (and below).
+    func pids() -> [pid_t]
+    func stats() -> CgroupStats
+    /// Signals every process; SIGKILL uses cgroup.kill where the kernel has it.
+    func signalAll(_ signal: Int32) throws
+    /// Kills what is left, waits for the cgroup to empty, removes the directories.
+    func destroy() throws
+}
+
+extension CgroupDriver {
+    public func addProcess(_ pid: pid_t) throws {
+        for f in procsFiles {
+            let dir = String(f.dropLast("/cgroup.procs".count))
+            try CgroupFS.write(dir, "cgroup.procs", "\(pid)", field: "cgroup")
+        }
+    }
+
+    /// Waits (up to `milliseconds`) until the cgroup has no process.
+    func waitEmpty(milliseconds: Int = 5000) -> Bool {
+        var waited = 0
+        var delay = 1
+        while waited < milliseconds {
+            if pids().isEmpty { return true }
+            reapChildren()
+            Clock.sleep(milliseconds: delay)
+            waited += delay
+            delay = min(delay * 2, 50)
+        }
+        return pids().isEmpty
+    }
+
+    func reapChildren() {
+        var status: Int32 = 0
+        while waitpid(-1, &status, WNOHANG) > 0 {}
+    }
+}
+
+public enum Cgroups {
+    /// The path of the container's cgroup below each hierarchy's root, as runc computes it: an absolute
+    /// cgroupsPath is used as is; a relative one (or the container id when there is none) goes below
+    /// the caller's own cgroup (on v2: below its parent, which has no processes).
+    static func inner(cgroupsPath: String?, id: String) -> (path: String, absolute: Bool) {
+        let p = cgroupsPath.map { Kernel.cleanPath($0) } ?? ""
+        if p.isEmpty || p == "." { return (id, false) }
+        return (p, p.hasPrefix("/"))
+    }
+
+    public static func validate(cgroupsPath: String?) throws {
+        guard let p = cgroupsPath, !p.isEmpty else { return }
+        if p.contains(":") && !p.hasPrefix("/") {
+            throw CgroupError("linux.cgroupsPath: \"\(p)\" looks like a systemd slice:prefix:name path; the systemd cgroup driver is not supported (use a cgroupfs path)")
+        }
+        let parts = p.split(separator: "/")
+        if parts.contains("..") {
+            throw CgroupError("linux.cgroupsPath: \"\(p)\": must not contain \"..\"")
+        }
+    }
+
+    /// The driver for a new container on this host.
+    public static func driver(cgroupsPath: String?, id: String, host: CgroupHost = .detect()) throws -> CgroupDriver {
+        try validate(cgroupsPath: cgroupsPath)
+        let (inner, absolute) = inner(cgroupsPath: cgroupsPath, id: id)
+        let own = (host.mode == .v2 && host.v1.isEmpty) || !absolute ? CgroupHost.ownCgroups() : [:]
+        func v2Dir(_ mount: String) -> String {
+            if absolute { return CgroupFS.join(mount, inner) }
+            var base = own[""] ?? "/"
+            // The caller's own cgroup most likely has processes in it: use its parent.
+            if base != "/" { base = String(base[..<(base.lastIndex(of: "/") ?? base.startIndex)]) }
+            return CgroupFS.join(CgroupFS.join(mount, base), inner)
+        }
+        func v1Paths() -> [String: String] {
+            var paths: [String: String] = [:]
+            for (ctrl, mount) in host.v1 {
+                if absolute {
+                    paths[ctrl] = CgroupFS.join(mount, inner)
+                } else {
+                    paths[ctrl] = CgroupFS.join(CgroupFS.join(mount, own[ctrl] ?? "/"), inner)
+                }
+            }
+            return paths
+        }
+        switch host.mode {
+        case .v2:
+            guard let mount = host.unified else { throw CgroupError("no cgroup hierarchy is mounted") }
+            return CgroupV2Driver(path: v2Dir(mount), mountPoint: mount)
+        case .v1:
+            if host.v1.isEmpty { throw CgroupError("no cgroup hierarchy is mounted under /sys/fs/cgroup") }
+            return CgroupV1Driver(paths: v1Paths(), mounts: host.v1)
+        case .hybrid:
+            let mount = host.unified!
+            return HybridDriver(v1: CgroupV1Driver(paths: v1Paths(), mounts: host.v1),
+                                v2: CgroupV2Driver(path: v2Dir(mount), mountPoint: mount, trackingOnly: true))
+        }
+    }
+
+    /// The driver of an existing container, from what its state recorded.
+    public static func load(kind: String, paths: [String: String], host: CgroupHost = .detect()) -> CgroupDriver {
+        var v1 = paths
+        let unified = v1.removeValue(forKey: "")
+        func mount(for dir: String) -> String {
+            for m in Set(host.v1.values).sorted(by: { $0.count > $1.count }) where dir == m || dir.hasPrefix(m + "/") {
+                return m
+            }
+            if let u = host.unified, dir.hasPrefix(u) { return u }
+            return CgroupHost.base
+        }
+        var mounts: [String: String] = [:]
+        for (c, d) in v1 { mounts[c] = mount(for: d) }
+        switch kind {
+        case "v2":
+            return CgroupV2Driver(path: unified ?? "", mountPoint: host.unified ?? CgroupHost.base)
+        case "hybrid":
+            return HybridDriver(v1: CgroupV1Driver(paths: v1, mounts: mounts),
+                                v2: CgroupV2Driver(path: unified ?? "", mountPoint: host.unified ?? CgroupHost.base,
+                                                   trackingOnly: true))
+        default:
+            return CgroupV1Driver(paths: v1, mounts: mounts)
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Glibc
+import Kernel
+
+/// An error about a cgroup: names the resource (spec field) or the file it is about.
+public struct CgroupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Which layout the host uses. Chosen from what is mounted under /sys/fs/cgroup.
+public enum CgroupMode: String, Sendable {
+    /// Only v1 hierarchies.
+    case v1
+    /// cgroup2 at /sys/fs/cgroup.
+    case v2
+    /// v1 controllers, plus a cgroup2 hierarchy (/sys/fs/cgroup/unified) used for process tracking.
+    case hybrid
+}
+
+/// The cgroup hierarchies visible to this process.
+public struct CgroupHost: Sendable {
+    /// v1 controller (or `name=systemd`) → its mount point. Co-mounted controllers share one.
+    public var v1: [String: String] = [:]
+    /// The cgroup2 mount point, if any.
+    public var unified: String?
+    public var mode: CgroupMode = .v1
+
+    public init(v1: [String: String] = [:], unified: String? = nil, mode: CgroupMode = .v1) {
+        self.v1 = v1
+        self.unified = unified
+        self.mode = mode
+    }
+
+    static let base = "/sys/fs/cgroup"
+
+    /// Reads /proc/self/mountinfo; a later mount on a path hides the ones below it (a private mount
+    /// namespace with cgroup2 mounted over /sys/fs/cgroup is a v2 host).
+    public static func detect() -> CgroupHost {
+        var entries: [MountInfoEntry] = []
+        for e in (try? MountInfo.read()) ?? [] where e.mountPoint == base || e.mountPoint.hasPrefix(base + "/") {
+            entries.removeAll { $0.mountPoint == e.mountPoint || $0.mountPoint.hasPrefix(e.mountPoint + "/") }
+            entries.append(e)
+        }
+        var h = CgroupHost()
+        for e in entries {
+            if e.fsType == "cgroup2" {
+                h.unified = e.mountPoint
+            } else if e.fsType == "cgroup" {
+                for opt in e.superOptions.split(separator: ",") {
+                    let o = String(opt)
+                    if CgroupHost.knownV1.contains(o) || o.hasPrefix("name=") { h.v1[o] = e.mountPoint }
+                }
+            }
+        }
+        if h.unified == base {
+            h.mode = .v2
+            h.v1 = [:]
+        } else if h.unified != nil && !h.v1.isEmpty {
+            h.mode = .hybrid
+        } else if h.v1.isEmpty, h.unified != nil {
+            h.mode = .v2
+        } else {
+            h.mode = .v1
+        }
+        return h
+    }
+
+    static let knownV1: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls",
+                                       "net_prio", "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"]
+
+    /// /proc/self/cgroup: controller (or "" for v2) → path.
+    public static func ownCgroups(pid: String = "self") -> [String: String] {
+        var out: [String: String] = [:]
+        let text = (try? readTextFile(path: "/proc/\(pid)/cgroup")) ?? ""
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard f.count == 3 else { continue }
+            let path = String(f[2])
+            if f[1].isEmpty { out[""] = path; continue }
+            for c in f[1].split(separator: ",") { out[String(c)] = path }
+        }
+        return out
+    }
+}
+
+// MARK: - file helpers
+
+enum CgroupFS {
+    static func join(_ a: String, _ b: String) -> String {
+        let c = Kernel.cleanPath("/" + b)
+        return c == "/" ? a : a + c
+    }
+
+    static func read(_ path: String) -> String? {
+        guard let s = try? readTextFile(path: path) else { return nil }
+        var t = s
+        while t.last == "\n" || t.last == " " { t.removeLast() }
+        return t
+    }
+
+    static func readUInt(_ path: String) -> UInt64? {
+        guard let s = read(path) else { return nil }
+        if s == "max" { return UInt64.max }
+        return UInt64(s)
+    }
+
+    /// `key value` lines (memory.stat, cpu.stat, memory.events, ...).
+    static func readKeyed(_ path: String) -> [(String, UInt64)] {
+        guard let s = read(path) else { return [] }
+        var out: [(String, UInt64)] = []
+        for line in s.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count == 2, let v = UInt64(f[1]) { out.append((String(f[0]), v)) }
+        }
+        return out
+    }
+
+    static func keyed(_ path: String, _ key: String) -> UInt64? {
+        readKeyed(path).first { $0.0 == key }?.1
+    }
+
+    /// Writes one value; the error names the spec field and the file.
+    static func write(_ dir: String, _ file: String, _ value: String, field: String) throws {
+        let path = dir + "/" + file
+        let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            if e == ENOENT {
+                throw CgroupError("\(field): cannot set \(value): the host's cgroup has no \(file) (\(dir)): the controller or feature is missing")
+            }
+            throw CgroupError("\(field): open \(path): \(errnoString(e))")
+        }
+        defer { Glibc.close(fd) }
+        let bytes = Array(value.utf8)
+        while true {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n >= 0 { return }
+            let e = errno
+            if e == EINTR { continue }
+            var hint = ""
+            if e == EINVAL || e == ERANGE { hint = " (value out of range for this host)" }
+            if e == EBUSY { hint = " (in use)" }
+            throw CgroupError("\(field): writing \"\(value)\" to \(path): \(errnoString(e))\(hint)")
+        }
+    }
+
+    static func exists(_ path: String) -> Bool { fileExists(path) }
+
+    /// mkdir -p below (not including) an existing root.
+    static func makeAll(_ dir: String) throws {
+        if isDirectory(dir) { return }
+        var current = ""
+        for part in dir.split(separator: "/") {
+            current += "/" + part
+            if Glibc.mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw CgroupError("creating cgroup \(dir): mkdir \(current): \(errnoString(errno))")
+            }
+        }
+    }
+
+    /// Pids in cgroup.procs of dir and of every cgroup below it.
+    static func procs(_ dir: String) -> [pid_t] {
+        var out: [pid_t] = []
+        if let s = read(dir + "/cgroup.procs") {
+            for l in s.split(separator: "\n") { if let p = Int32(l) { out.append(p) } }
+        }
+        for name in (try? listDirectory(dir)) ?? [] where isDirectory(dir + "/" + name) {
+            out += procs(dir + "/" + name)
+        }
+        return out
+    }
+
+    /// rmdir of the cgroup and anything below it, deepest first; retries while it is still busy.
+    static func remove(_ dir: String) throws {
+        guard isDirectory(dir) else { return }
+        for name in (try? listDirectory(dir)) ?? [] where isDirectory(dir + "/" + name) {
+            try remove(dir + "/" + name)
+        }
+        var delay = 1
+        for _ in 0..<40 {
+            if Glibc.rmdir(dir) == 0 || errno == ENOENT { return }
+            if errno != EBUSY && errno != EAGAIN { break }
+            Clock.sleep(milliseconds: delay)
+            delay = min(delay * 2, 100)
+        }
+        throw CgroupError("removing cgroup \(dir): rmdir: \(errnoString(errno))")
+    }
+}

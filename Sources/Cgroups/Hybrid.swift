@@ -1,0 +1,90 @@
+import Glibc
+import Kernel
+import RuntimeSpec
+
+/// The hybrid layout (v1 controllers, cgroup2 at /sys/fs/cgroup/unified): limits go to v1, the
+/// unified cgroup tracks processes (cgroup.kill, cgroup.procs) and takes the controllers only it has
+/// (hugetlb on this kind of host).
+public struct HybridDriver: CgroupDriver {
+    public let kind = "hybrid"
+    let v1: CgroupV1Driver
+    let v2: CgroupV2Driver
+
+    public init(v1: CgroupV1Driver, v2: CgroupV2Driver) {
+        self.v1 = v1
+        self.v2 = v2
+    }
+
+    public var paths: [String: String] { v1.paths.merging(v2.paths) { a, _ in a } }
+    public var unifiedPath: String? { v2.path }
+    public var procsFiles: [String] { v1.procsFiles + v2.procsFiles }
+
+    public func create() throws {
+        try v1.create()
+        do { try v2.create() } catch {
+            try? v1.destroy()
+            throw error
+        }
+    }
+
+    public func apply(_ r: LinuxResources, update: Bool) throws {
+        var forV1 = r
+        var forV2 = LinuxResources()
+        // hugetlb: where the host has it.
+        if let h = r.hugepageLimits, !h.isEmpty, v1.paths["hugetlb"] == nil, v2.controllers.contains("hugetlb") {
+            forV1.hugepageLimits = nil
+            forV2.hugepageLimits = h
+        }
+        if let u = r.unified, !u.isEmpty {
+            forV1.unified = nil
+            forV2.unified = u
+        }
+        try v1.apply(forV1, update: update)
+        if forV2 != LinuxResources() { try v2.apply(forV2, update: update) }
+    }
+
+    public func freeze() throws {
+        if v1.paths["freezer"] != nil { try v1.freeze() } else { try v2.freeze() }
+    }
+
+    public func thaw() throws {
+        if v1.paths["freezer"] != nil { try v1.thaw() } else { try v2.thaw() }
+    }
+
+    public func freezerState() -> FreezerState {
+        v1.paths["freezer"] != nil ? v1.freezerState() : v2.freezerState()
+    }
+
+    public func pids() -> [pid_t] {
+        let p = v2.pids()
+        return p.isEmpty ? v1.pids() : p
+    }
+
+    public func stats() -> CgroupStats {
+        var s = v1.stats()
+        let u = v2.stats()
+        if s.hugetlb.isEmpty { s.hugetlb = u.hugetlb }
+        return s
+    }
+
+    public func signalAll(_ signal: Int32) throws {
+        if signal == SIGKILL && v2.hasKill {
+            try CgroupFS.write(v2.path, "cgroup.kill", "1", field: "cgroup.kill")
+            // A frozen v1 task dies only once thawed.
+            if v1.freezerState() == .frozen { try? v1.thaw() }
+            return
+        }
+        try v1.signalAll(signal)
+    }
+
+    public func destroy() throws {
+        if !pids().isEmpty {
+            try? signalAll(SIGKILL)
+            _ = waitEmpty()
+        }
+        var firstError: Error?
+        do { try v1.destroy() } catch { firstError = error }
+        do { try v2.destroy() } catch { if firstError == nil { firstError = error } }
+        if let e = firstError { throw e }
+    }
+}

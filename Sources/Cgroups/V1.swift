@@ -1,0 +1,116 @@
+import Glibc
+import Kernel
+import RuntimeSpec
+
+/// cgroup v1: one directory per hierarchy (co-mounted controllers share one).
+public struct CgroupV1Driver: CgroupDriver {
+    public let kind = "v1"
+    /// controller → directory.
+    public let paths: [String: String]
+    /// controller → mount point of its hierarchy.
+    let mounts: [String: String]
+
+    public init(paths: [String: String], mounts: [String: String]) {
+        self.paths = paths
+        self.mounts = mounts
+    }
+
+    public var unifiedPath: String? { nil }
+    var dirs: [String] { Set(paths.values).sorted() }
+    public var procsFiles: [String] { dirs.map { $0 + "/cgroup.procs" } }
+
+    func dir(_ controller: String) -> String? { paths[controller] }
+
+    public func create() throws {
+        for d in dirs { try CgroupFS.makeAll(d) }
+        if let cpuset = paths["cpuset"], let mount = mounts["cpuset"] { try initCpuset(cpuset, mount: mount) }
+    }
+
+    /// A new v1 cpuset has empty cpus and mems, and refuses processes: copy them down from the
+    /// nearest ancestor that has them.
+    func initCpuset(_ dir: String, mount: String) throws {
+        var chain: [String] = []
+        var d = dir
+        while d.count > mount.count {
+            chain.append(d)
+            d = String(d[..<(d.lastIndex(of: "/") ?? d.startIndex)])
+        }
+        var parent = mount
+        for level in chain.reversed() {
+            for file in ["cpuset.cpus", "cpuset.mems"] {
+                let cur = CgroupFS.read(level + "/" + file) ?? ""
+                if cur.isEmpty, let p = CgroupFS.read(parent + "/" + file), !p.isEmpty {
+                    try CgroupFS.write(level, file, p, field: "cgroup cpuset")
+                }
+            }
+            parent = level
+        }
+    }
+
+    public func apply(_ r: LinuxResources, update: Bool) throws {
+        try ResourcesV1.apply(r, paths: paths, update: update)
+    }
+
+    public func freeze() throws {
+        guard let d = dir("freezer") else {
+            throw CgroupError("pause: the host has no freezer cgroup controller")
+        }
+        try CgroupFS.write(d, "freezer.state", "FROZEN", field: "freezer")
+        for _ in 0..<1000 {
+            if CgroupFS.read(d + "/freezer.state") == "FROZEN" { return }
+            // Writing FROZEN again retries tasks that were busy.
+            Clock.sleep(milliseconds: 1)
+            try CgroupFS.write(d, "freezer.state", "FROZEN", field: "freezer")
+        }
+        try? thaw()
+        throw CgroupError("pause: the cgroup \(d) did not freeze in time")
+    }
+
+    public func thaw() throws {
+        guard let d = dir("freezer") else { throw CgroupError("resume: the host has no freezer cgroup controller") }
+        try CgroupFS.write(d, "freezer.state", "THAWED", field: "freezer")
+    }
+
+    public func freezerState() -> FreezerState {
+        guard let d = dir("freezer"), let s = CgroupFS.read(d + "/freezer.state") else { return .unknown }
+        switch s {
+        case "FROZEN": return .frozen
+        case "FREEZING": return .freezing
+        default: return .thawed
+        }
+    }
+
+    /// The hierarchy that tracks processes best: pids, freezer, memory, then any.
+    var trackingDir: String? {
+        for c in ["pids", "freezer", "memory", "cpu", "devices"] { if let d = paths[c] { return d } }
+        return dirs.first
+    }
+
+    public func pids() -> [pid_t] {
+        guard let d = trackingDir else { return [] }
+        return CgroupFS.procs(d)
+    }
+
+    public func stats() -> CgroupStats { Stats.v1(paths) }
+
+    public func signalAll(_ signal: Int32) throws {
+        // Frozen, nothing can fork while we walk the list; SIGKILL also reaches frozen tasks once thawed.
+        let wasFrozen = freezerState() == .frozen
+        let canFreeze = dir("freezer") != nil
+        if canFreeze && !wasFrozen { try? freeze() }
+        for p in pids() { _ = Glibc.kill(p, signal) }
+        if canFreeze && (!wasFrozen || signal == SIGKILL) { try? thaw() }
+    }
+
+    public func destroy() throws {
+        if !pids().isEmpty {
+            try? signalAll(SIGKILL)
+            _ = waitEmpty()
+        }
+        var firstError: Error?
+        for d in dirs {
+            do { try CgroupFS.remove(d) } catch { if firstError == nil { firstError = error } }
+        }
+        if let e = firstError { throw e }
+    }
+}
