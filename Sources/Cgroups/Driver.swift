@@ -121,28 +121,20 @@ public enum Cgroups {
         }
     }
 
-    /// The driver of an existing container, from what its state recorded.
-    public static func load(kind: String, paths: [String: String], host: CgroupHost = .detect()) -> CgroupDriver {
+    /// The driver of an existing container, from what its state recorded (no mountinfo read: the
+    /// mount points matter only when creating).
+    public static func load(kind: String, paths: [String: String]) -> CgroupDriver {
         var v1 = paths
-        let unified = v1.removeValue(forKey: "")
-        func mount(for dir: String) -> String {
-            for m in Set(host.v1.values).sorted(by: { $0.count > $1.count }) where dir == m || dir.hasPrefix(m + "/") {
-                return m
-            }
-            if let u = host.unified, dir.hasPrefix(u) { return u }
-            return CgroupHost.base
-        }
-        var mounts: [String: String] = [:]
-        for (c, d) in v1 { mounts[c] = mount(for: d) }
+        let unified = v1.removeValue(forKey: "") ?? ""
+        let unifiedMount = kind == "v2" ? CgroupHost.base : CgroupHost.base + "/unified"
         switch kind {
         case "v2":
-            return CgroupV2Driver(path: unified ?? "", mountPoint: host.unified ?? CgroupHost.base)
+            return CgroupV2Driver(path: unified, mountPoint: unifiedMount)
         case "hybrid":
-            return HybridDriver(v1: CgroupV1Driver(paths: v1, mounts: mounts),
-                                v2: CgroupV2Driver(path: unified ?? "", mountPoint: host.unified ?? CgroupHost.base,
-                                                   trackingOnly: true))
+            return HybridDriver(v1: CgroupV1Driver(paths: v1, mounts: [:]),
+                                v2: CgroupV2Driver(path: unified, mountPoint: unifiedMount, trackingOnly: true))
         default:
-            return CgroupV1Driver(paths: v1, mounts: mounts)
+            return CgroupV1Driver(paths: v1, mounts: [:])
         }
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Cgroups
 import JSON
 import Kernel
 import RuntimeSpec
@@ -57,7 +58,9 @@ public struct Runtime {
         let locked = try store.create(opts.id)
         var childPID: pid_t = 0
         var containerPID: pid_t = 0
+        var cgroup: CgroupDriver?
         do {
+            cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
             let (parentEnd, childEnd) = try Pipe.socketPair()
             let floor = 3 + plan.preserveFDs
             plan.sync = try childEnd.moved(above: floor)
@@ -98,6 +101,7 @@ public struct Runtime {
             }
             if containerPID > 0 && containerPID != childPID { waitGone(containerPID) }
             closePlanFDs(plan)
+            try? cgroup?.destroy()
             try? store.remove(opts.id)
             locked.unlock()
             throw error
@@ -133,6 +137,8 @@ public struct Runtime {
                                         bundle: plan.bundle, rootfs: plan.rootfs, created: Clock.rfc3339Nano(),
                                         owner: ownerName(), annotations: plan.spec.annotations, config: plan.spec)
                 r.config = plan.spec
+                r.cgroupDriver = plan.cgroupKind
+                r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
                 record = r
                 try channel.send(.state(hookState(r, status: .creating)))
             case .runtimeHooks:
@@ -172,14 +178,7 @@ public struct Runtime {
         return (try? JSON.encode(s)) ?? []
     }
 
-    func warnUnapplied(_ spec: Spec) {
-        if spec.linux?.resources != nil {
-            warn("linux.resources: cgroup limits are not applied by this version of swiftlet")
-        }
-        if let path = spec.linux?.cgroupsPath, !path.isEmpty {
-            warn("linux.cgroupsPath: \(path): cgroups are not created by this version of swiftlet")
-        }
-    }
+    func warnUnapplied(_ spec: Spec) {}
 
     func makePlan(spec: Spec, process: Process, bundle: String, opts: CreateOptions) throws -> InitPlan {
         guard let rootPath = spec.root?.path else { throw ContainerError("config.json: root.path: required") }

@@ -43,7 +43,16 @@ struct InitPlan {
     var execFifo: FD?
     var sync: FD
 
+    /// cgroup.procs files init writes "0" to first; the driver kind and controller → directory map.
+    var cgroupProcs: [String] = []
+    var cgroupKind: String?
+    var cgroupPaths: [String: String] = [:]
+
     var capabilities = CapabilitySets()
+    /// `linux.seccomp` compiled in the parent; installed right before execve.
+    var seccomp: SeccompProgram?
+    /// With SCMP_ACT_NOTIFY: a connection to `listenerPath`, made by the parent.
+    var seccompListener: FD?
     var keepsAllCapabilities = false
     /// `process.args[0]` resolved against the container's PATH, done in the container's root.
     var env: [String]

@@ -7,7 +7,7 @@ import RuntimeSpec
 /// and ends in execve of the user's program. It never returns; every failure is reported to the
 /// parent over the sync socket with the step that failed.
 ///
-/// Order: join namespaces (user first, mount last) → new user namespace + id maps → other new
+/// Order: join the cgroup (made by the parent) → join namespaces (user first, mount last) → new user namespace + id maps → other new
 /// namespaces → time offsets → second fork for pid/time → setsid → hostname → rootfs (mounts,
 /// devices) → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root →
 /// propagation → console → sysctl → readonly/masked paths → read-only root → rlimits, oom score →
@@ -33,6 +33,9 @@ enum InitStage {
 
     static func stage(_ plan: InitPlan, _ channel: SyncChannel) throws -> Never {
         _ = umask(0)
+        try step("join cgroup") {
+            for file in plan.cgroupProcs { try writeFile(path: file, "0", flags: O_WRONLY) }
+        }
         try step("join namespaces") { try joinNamespaces(plan) }
         if plan.createsUserNamespace {
             try step("create user namespace") {

@@ -81,14 +81,19 @@ extension Runtime {
             throw ContainerError("container \(id) is not running")
         }
         if all {
-            for pid in processes(of: record) { _ = Glibc.kill(pid, signal) }
+            if let cg = cgroup(of: record) {
+                do { try cg.signalAll(signal) } catch { throw ContainerError("kill --all \(id): \(error)") }
+            } else {
+                for pid in processes(of: record) { _ = Glibc.kill(pid, signal) }
+            }
         } else {
             try Proc.kill(record.pid, signal)
         }
     }
 
-    /// The container's processes: everything in its pid namespace (host pids), else its init.
+    /// The container's processes: its cgroup's, else everything in its pid namespace (host pids), else its init.
     public func processes(of record: ContainerRecord) -> [pid_t] {
+        if let cg = cgroup(of: record) { return cg.pids() }
         let ownPidNS = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" }
         guard ownPidNS, let ns = Namespaces.inode(pid: record.pid, .pid),
               ns != Namespaces.inode(pid: Proc.getpid(), .pid) else {
@@ -121,8 +126,13 @@ extension Runtime {
             guard force else {
                 throw ContainerError("cannot delete container \(id) that is \(status.rawValue): stop it first or use --force")
             }
+            if let cg = cgroup(of: record) { try? cg.signalAll(SIGKILL) }
             for pid in processes(of: record) { _ = Glibc.kill(pid, SIGKILL) }
             waitGone(record.pid)
+        }
+        if let cg = cgroup(of: record) {
+            // Also kills what a stopped container left running in its cgroup.
+            do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
         }
         try store.remove(id)
         HookRunner.runAllWarning(record.config.hooks?.poststop, kind: "poststop",

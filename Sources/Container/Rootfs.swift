@@ -113,7 +113,25 @@ struct RootfsBuilder {
     /// mount per v1 hierarchy the host has (and the hybrid host's `unified`).
     func mountCgroup(target: FD, dest: String, flags: MountFlags, root: RootedPath) throws {
         let hier = CgroupHierarchies.host()
+        // Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: bind the
+        // container's own cgroup directories instead (as runc does).
+        let ownNS = plan.newNamespaces.contains(.cgroup) || plan.joins.contains { $0.kind == .cgroup }
+        func bindOwn(_ key: String, _ target: FD, _ where_: String) throws -> Bool {
+            guard !ownNS, let dir = plan.cgroupPaths[key], isDirectory(dir) else { return false }
+            try Mount.mount(source: dir, target: target.procPath, type: nil, flags: [.bind],
+                            describe: "bind \(dir) on \(where_)")
+            let perMount = flags.intersection(MountFlags.perMount)
+            if !perMount.isEmpty {
+                var remount: MountFlags = [.bind, .remount]
+                remount.formUnion(perMount)
+                let fd = try root.open(where_, O_PATH)
+                defer { fd.close() }
+                try Mount.mount(source: nil, target: fd.procPath, type: nil, flags: remount, describe: "remount \(where_)")
+            }
+            return true
+        }
         if hier.isPureV2 {
+            if try bindOwn("", target, dest) { return }
             try Mount.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags,
                             describe: "cgroup2 on \(dest)")
             return
@@ -123,13 +141,16 @@ struct RootfsBuilder {
         for h in hier.v1 {
             let sub = try root.makeDirectories(dest + "/" + h.name)
             defer { sub.close() }
-            do {
+            let key = h.options.split(separator: ",").first.map(String.init) ?? h.name
+            if try bindOwn(key, sub, dest + "/" + h.name) {
+                // bound
+            } else { do {
                 try Mount.mount(source: "cgroup", target: sub.procPath, type: "cgroup", flags: flags,
                                 data: h.options, describe: "cgroup \(h.options) on \(dest)/\(h.name)")
             } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
                 try Mount.mount(source: h.mountPoint, target: sub.procPath, type: nil, flags: [.bind, .recursive],
                                 describe: "bind \(h.mountPoint) on \(dest)/\(h.name)")
-            }
+            } }
             // `cpu` and `cpuacct` name the co-mounted `cpu,cpuacct`, as on the host.
             if h.name.contains(",") {
                 let dir = try root.open(dest, O_PATH | O_DIRECTORY)
@@ -142,8 +163,10 @@ struct RootfsBuilder {
         if let unified = hier.unifiedMountPoint {
             let sub = try root.makeDirectories(dest + "/unified")
             defer { sub.close() }
-            try Mount.mount(source: "cgroup2", target: sub.procPath, type: "cgroup2", flags: flags,
-                            describe: "cgroup2 on \(dest)/unified (host \(unified))")
+            if try !bindOwn("", sub, dest + "/unified") {
+                try Mount.mount(source: "cgroup2", target: sub.procPath, type: "cgroup2", flags: flags,
+                                describe: "cgroup2 on \(dest)/unified (host \(unified))")
+            }
         }
         if flags.contains(.readOnly) {
             var remount: MountFlags = [.remount, .readOnly, .noSuid, .noDev, .noExec]

@@ -1,4 +1,5 @@
 import Glibc
+import Cgroups
 import JSON
 import Kernel
 import RuntimeSpec
@@ -16,6 +17,9 @@ public struct ContainerRecord: Codable {
     public var owner: String
     public var annotations: [String: String]?
     public var config: Spec
+    /// The cgroup driver ("v1", "v2", "hybrid") and controller → cgroup directory ("" = unified).
+    public var cgroupDriver: String?
+    public var cgroupPaths: [String: String]?
 }
 
 public enum ContainerStatus: String {
@@ -95,6 +99,10 @@ public struct StateStore {
     public func status(of record: ContainerRecord) -> ContainerStatus {
         guard record.pid > 0, let stat = ProcStat.read(record.pid), stat.state != "Z",
               stat.startTime == record.pidStartTime else { return .stopped }
+        if let kind = record.cgroupDriver, let paths = record.cgroupPaths,
+           Cgroups.load(kind: kind, paths: paths).freezerState() == .frozen {
+            return .paused
+        }
         if fileExists(fifoPath(record.id)) { return .created }
         return .running
     }

@@ -25,8 +25,8 @@ enum Features {
             ("linux", .object([
                 ("namespaces", strings(["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"])),
                 ("capabilities", strings(caps)),
-                ("cgroup", .object([("v1", .bool(false)), ("v2", .bool(false)), ("systemd", .bool(false)),
-                                    ("systemdUser", .bool(false)), ("rdma", .bool(false))])),
+                ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
+                                    ("systemdUser", .bool(false)), ("rdma", .bool(true))])),
                 ("seccomp", .object([("enabled", .bool(false))])),
                 ("apparmor", .object([("enabled", .bool(false))])),
                 ("selinux", .object([("enabled", .bool(false))])),

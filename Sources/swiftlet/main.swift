@@ -65,9 +65,11 @@ let commands: [String: (ArraySlice<String>, Runtime) throws -> Int32] = [
     "create": createCommand, "run": runCommand, "start": startCommand, "state": stateCommand,
     "kill": killCommand, "delete": deleteCommand, "list": listCommand, "spec": specCommand,
     "features": featuresCommand, "exec": execCommand,
+    "pause": pauseCommand, "resume": resumeCommand, "update": updateCommand, "events": eventsCommand,
+    "ps": psCommand,
 ]
 
-let notYetImplemented: Set<String> = ["ps", "pause", "resume", "update", "events", "checkpoint", "restore"]
+let notYetImplemented: Set<String> = ["checkpoint", "restore"]
 
 func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throws -> Int32 {
     let runtime = Runtime(root: root, warn: { logger.warn($0) })
@@ -82,7 +84,8 @@ func usage() -> String {
     """
     usage: swiftlet [global options] command [options] [arguments]
 
-    commands: create, start, state, kill, delete, run, exec, list, spec, features
+    commands: create, start, state, kill, delete, run, exec, list, ps, pause, resume, update, events,
+              spec, features
     global options: --root DIR (default /run/swiftlet), --log FILE, --log-format text|json,
                     --debug, --systemd-cgroup, --version
 

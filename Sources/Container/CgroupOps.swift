@@ -1,0 +1,151 @@
+import Glibc
+import Cgroups
+import JSON
+import Kernel
+import RuntimeSpec
+
+/// Commands that work on a running container through its cgroup: pause, resume, update, events, ps.
+extension Runtime {
+    func requireCgroup(_ record: ContainerRecord, _ command: String) throws -> CgroupDriver {
+        guard let cg = cgroup(of: record) else {
+            throw ContainerError("\(command) \(record.id): the container has no cgroup")
+        }
+        return cg
+    }
+
+    public func pause(id: String) throws {
+        let locked = try store.lock(id)
+        defer { locked.unlock() }
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == .running || status == .created else {
+            throw ContainerError("container \(id) is not running (it is \(status.rawValue))")
+        }
+        do { try requireCgroup(record, "pause").freeze() } catch let e as ContainerError { throw e } catch {
+            throw ContainerError("pause \(id): \(error)")
+        }
+    }
+
+    public func resume(id: String) throws {
+        let locked = try store.lock(id)
+        defer { locked.unlock() }
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == .paused else {
+            throw ContainerError("container \(id) is not paused (it is \(status.rawValue))")
+        }
+        do { try requireCgroup(record, "resume").thaw() } catch let e as ContainerError { throw e } catch {
+            throw ContainerError("resume \(id): \(error)")
+        }
+    }
+
+    /// `update`: merges `changes` into the container's resources, applies them to the live cgroup
+    /// and records them.
+    public func update(id: String, changes: LinuxResources) throws {
+        let locked = try store.lock(id)
+        defer { locked.unlock() }
+        var record = try store.load(id)
+        let status = store.status(of: record)
+        guard status != .stopped else { throw ContainerError("container \(id) is not running") }
+        let cg = try requireCgroup(record, "update")
+        var merged = record.config.linux?.resources ?? LinuxResources()
+        merged.merge(changes)
+        var apply = merged
+        apply.devices = nil
+        do { try cg.apply(apply, update: true) } catch { throw ContainerError("update \(id): \(error)") }
+        if record.config.linux == nil { record.config.linux = Linux() }
+        record.config.linux?.resources = merged
+        try store.save(record)
+    }
+
+    public func stats(id: String) throws -> CgroupStats {
+        let record = try store.load(id)
+        guard store.status(of: record) != .stopped else { throw ContainerError("container \(id) is not running") }
+        return try requireCgroup(record, "events").stats()
+    }
+
+    /// `events`: every `interval` ms a stats event (unless `statsOnly` prints one and returns); an
+    /// `oom` event whenever the OOM killer struck. Ends when the container stops.
+    public func events(id: String, intervalMS: Int, statsOnce: Bool, emit: (JSONValue) -> Void) throws {
+        let record = try store.load(id)
+        guard store.status(of: record) != .stopped else { throw ContainerError("container \(id) is not running") }
+        let cg = try requireCgroup(record, "events")
+        func event(_ type: String, _ data: JSONValue?) -> JSONValue {
+            var m: [(String, JSONValue)] = [("type", .string(type)), ("id", .string(id))]
+            if let data { m.append(("data", data)) }
+            return .object(m)
+        }
+        if statsOnce {
+            emit(event("stats", cg.stats().json))
+            return
+        }
+        var lastOOM = cg.stats().oomKills
+        var sinceStats = intervalMS
+        let tick = min(100, max(intervalMS, 10))
+        while store.status(of: record) != .stopped {
+            let s = cg.stats()
+            if s.oomKills > lastOOM {
+                lastOOM = s.oomKills
+                emit(event("oom", nil))
+            }
+            if sinceStats >= intervalMS {
+                emit(event("stats", s.json))
+                sinceStats = 0
+            }
+            Clock.sleep(milliseconds: tick)
+            sinceStats += tick
+        }
+    }
+
+    public func pids(id: String) throws -> [pid_t] {
+        let record = try store.load(id)
+        return processes(of: record)
+    }
+}
+
+extension LinuxResources {
+    /// Fields set in `c` replace ours (field by field inside memory, cpu, blockIO, pids).
+    public mutating func merge(_ c: LinuxResources) {
+        if let m = c.memory {
+            var cur = memory ?? LinuxMemory()
+            if m.limit != nil { cur.limit = m.limit }
+            if m.reservation != nil { cur.reservation = m.reservation }
+            if m.swap != nil { cur.swap = m.swap }
+            if m.kernel != nil { cur.kernel = m.kernel }
+            if m.kernelTCP != nil { cur.kernelTCP = m.kernelTCP }
+            if m.swappiness != nil { cur.swappiness = m.swappiness }
+            if m.disableOOMKiller != nil { cur.disableOOMKiller = m.disableOOMKiller }
+            if m.checkBeforeUpdate != nil { cur.checkBeforeUpdate = m.checkBeforeUpdate }
+            memory = cur
+        }
+        if let x = c.cpu {
+            var cur = cpu ?? LinuxCPU()
+            if x.shares != nil { cur.shares = x.shares }
+            if x.quota != nil { cur.quota = x.quota }
+            if x.burst != nil { cur.burst = x.burst }
+            if x.period != nil { cur.period = x.period }
+            if x.realtimeRuntime != nil { cur.realtimeRuntime = x.realtimeRuntime }
+            if x.realtimePeriod != nil { cur.realtimePeriod = x.realtimePeriod }
+            if x.cpus != nil { cur.cpus = x.cpus }
+            if x.mems != nil { cur.mems = x.mems }
+            if x.idle != nil { cur.idle = x.idle }
+            cpu = cur
+        }
+        if let p = c.pids { pids = p }
+        if let b = c.blockIO {
+            var cur = blockIO ?? LinuxBlockIO()
+            if b.weight != nil { cur.weight = b.weight }
+            if b.leafWeight != nil { cur.leafWeight = b.leafWeight }
+            if b.weightDevice != nil { cur.weightDevice = b.weightDevice }
+            if b.throttleReadBpsDevice != nil { cur.throttleReadBpsDevice = b.throttleReadBpsDevice }
+            if b.throttleWriteBpsDevice != nil { cur.throttleWriteBpsDevice = b.throttleWriteBpsDevice }
+            if b.throttleReadIOPSDevice != nil { cur.throttleReadIOPSDevice = b.throttleReadIOPSDevice }
+            if b.throttleWriteIOPSDevice != nil { cur.throttleWriteIOPSDevice = b.throttleWriteIOPSDevice }
+            blockIO = cur
+        }
+        if c.hugepageLimits != nil { hugepageLimits = c.hugepageLimits }
+        if c.network != nil { network = c.network }
+        if c.rdma != nil { rdma = c.rdma }
+        if c.unified != nil { unified = c.unified }
+    }
+}

@@ -1,0 +1,45 @@
+import Glibc
+import Cgroups
+import Kernel
+import RuntimeSpec
+
+/// The container's cgroup: made and limited by `create` before the init stage exists; the init
+/// stage joins it as its first step, so that a cgroup namespace it creates later is rooted there.
+extension Runtime {
+    func setUpCgroup(spec: Spec, id: String, plan: inout InitPlan) throws -> CgroupDriver? {
+        let host = CgroupHost.detect()
+        let resources = spec.linux?.resources
+        if host.v1.isEmpty && host.unified == nil {
+            if resources != nil || !(spec.linux?.cgroupsPath ?? "").isEmpty {
+                throw ContainerError("linux.resources: this host has no cgroup hierarchy mounted under /sys/fs/cgroup")
+            }
+            return nil
+        }
+        let driver: CgroupDriver
+        do { driver = try Cgroups.driver(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: host) } catch {
+            throw ContainerError("config.json: \(error)")
+        }
+        do {
+            try driver.create()
+        } catch {
+            try? driver.destroy()
+            throw ContainerError("cgroup: \(error)")
+        }
+        do {
+            try driver.apply(resources ?? LinuxResources(), update: false)
+        } catch {
+            try? driver.destroy()
+            throw ContainerError("config.json: \(error)")
+        }
+        plan.cgroupProcs = driver.procsFiles
+        plan.cgroupKind = driver.kind
+        plan.cgroupPaths = driver.paths
+        return driver
+    }
+
+    /// The driver of an existing container (nil for one created without cgroups).
+    public func cgroup(of record: ContainerRecord) -> CgroupDriver? {
+        guard let kind = record.cgroupDriver, let paths = record.cgroupPaths, !paths.isEmpty else { return nil }
+        return Cgroups.load(kind: kind, paths: paths)
+    }
+}

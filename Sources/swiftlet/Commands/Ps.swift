@@ -1,0 +1,83 @@
+import Glibc
+import Container
+import Kernel
+
+/// `ps [--format table|json] ID [ps options]`: runs ps(1) (default `-ef`) and keeps the header and
+/// the container's processes; json prints the pids.
+func psCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
+    var format = "table"
+    var id: String?
+    var psArgs: [String] = []
+    var i = rest.startIndex
+    while i < rest.endIndex {
+        let a = rest[i]
+        if id != nil { psArgs.append(a) } else if a == "--format" || a == "-f" || a == "-format" {
+            i += 1
+            guard i < rest.endIndex else { throw UsageError("ps: flag needs an argument: -f") }
+            format = rest[i]
+        } else if a.hasPrefix("--format=") || a.hasPrefix("-f=") {
+            format = String(a[a.index(after: a.firstIndex(of: "=")!)...])
+        } else if a == "--" {
+            if i + 1 < rest.endIndex { id = rest[i + 1]; i += 1 }
+        } else if a.hasPrefix("-") {
+            throw UsageError("ps: flag provided but not defined: \(a)")
+        } else {
+            id = a
+        }
+        i += 1
+    }
+    guard let id else { throw UsageError("ps: \"ps\" requires a container id") }
+    let pids = try runtime.pids(id: id)
+    switch format {
+    case "json":
+        out("[" + pids.map(String.init).joined(separator: ",") + "]\n")
+        return 0
+    case "table": break
+    default: throw UsageError("ps: invalid format option \"\(format)\"")
+    }
+    if psArgs.isEmpty { psArgs = ["-ef"] }
+    let text = try capture(["ps"] + psArgs)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if lines.last == "" { lines.removeLast() }
+    guard let header = lines.first else { throw ContainerError("ps: no output from ps") }
+    let columns = header.split(separator: " ")
+    guard let pidColumn = columns.firstIndex(of: "PID") else {
+        throw ContainerError("ps: could not find a PID column in the ps output")
+    }
+    let wanted = Set(pids)
+    var result = header + "\n"
+    for line in lines.dropFirst() {
+        let fields = line.split(separator: " ")
+        guard pidColumn < fields.count, let pid = Int32(fields[pidColumn]) else { continue }
+        if wanted.contains(pid) { result += line + "\n" }
+    }
+    out(result)
+    return 0
+}
+
+/// Runs a program found on PATH and returns its stdout; a failure carries its stderr.
+func capture(_ args: [String]) throws -> String {
+    let (outR, outW) = try Pipe.make()
+    let pid = try Proc.fork()
+    if pid == 0 {
+        outR.close()
+        try? outW.dup(to: 1)
+        let env = (try? readTextFile(path: "/proc/self/environ"))?.split(separator: "\0").map(String.init) ?? []
+        var path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        for e in env where e.hasPrefix("PATH=") { path = String(e.dropFirst(5)) }
+        for dir in path.split(separator: ":") {
+            let candidate = dir + "/" + args[0]
+            if access(candidate, X_OK) == 0 { try? Proc.exec(path: String(candidate), args: args, env: env) }
+        }
+        _ = try? FD(2).write("ps: \(args[0]): not found\n")
+        Proc.exit(127)
+    }
+    outW.close()
+    let bytes = (try? outR.readAll()) ?? []
+    outR.close()
+    let status = try Proc.wait(pid)
+    guard status.status == 0 else {
+        throw ContainerError("ps: \(args.joined(separator: " ")) failed (\(status))")
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

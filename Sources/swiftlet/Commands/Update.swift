@@ -1,0 +1,102 @@
+import Glibc
+import Container
+import JSON
+import Kernel
+import RuntimeSpec
+
+let updateFlags = [
+    FlagSpec(names: ["resources", "r"], takesValue: true),
+    FlagSpec(names: ["blkio-weight"], takesValue: true),
+    FlagSpec(names: ["cpu-period"], takesValue: true),
+    FlagSpec(names: ["cpu-quota"], takesValue: true),
+    FlagSpec(names: ["cpu-share"], takesValue: true),
+    FlagSpec(names: ["cpu-rt-period"], takesValue: true),
+    FlagSpec(names: ["cpu-rt-runtime"], takesValue: true),
+    FlagSpec(names: ["cpu-idle"], takesValue: true),
+    FlagSpec(names: ["cpuset-cpus"], takesValue: true),
+    FlagSpec(names: ["cpuset-mems"], takesValue: true),
+    FlagSpec(names: ["kernel-memory"], takesValue: true),
+    FlagSpec(names: ["kernel-memory-tcp"], takesValue: true),
+    FlagSpec(names: ["memory"], takesValue: true),
+    FlagSpec(names: ["memory-reservation"], takesValue: true),
+    FlagSpec(names: ["memory-swap"], takesValue: true),
+    FlagSpec(names: ["pids-limit"], takesValue: true),
+    FlagSpec(names: ["l3-cache-schema"], takesValue: true),
+    FlagSpec(names: ["mem-bw-schema"], takesValue: true),
+]
+
+/// A size as runc's flags take it: "-1", bytes, or a number with k/m/g/t/p (binary, optional "b"/"ib").
+func parseBytes(_ text: String, flag: String) throws -> Int64 {
+    if text == "-1" { return -1 }
+    var s = Substring(text.lowercased())
+    if s.hasSuffix("b") { s = s.dropLast() }
+    if s.hasSuffix("i") { s = s.dropLast() }
+    var mult: Double = 1
+    if let last = s.last, let i = "kmgtp".firstIndex(of: last) {
+        mult = Double(1 << (10 * ("kmgtp".distance(from: "kmgtp".startIndex, to: i) + 1)))
+        s = s.dropLast()
+    }
+    while s.last == " " { s = s.dropLast() }
+    guard let v = Double(s), v >= 0 else { throw UsageError("--\(flag): invalid size \"\(text)\"") }
+    return Int64(v * mult)
+}
+
+func updateCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
+    let (p, _) = try parseFlags(rest, updateFlags, command: "update")
+    let id = try requireID(p, "update")
+    var r = LinuxResources()
+    if let file = p.value("resources") {
+        let bytes: [UInt8]
+        do { bytes = file == "-" ? try FD(0).readAll() : try readFile(path: file) } catch {
+            throw ContainerError("update: reading resources from \(file): \(error)")
+        }
+        do { r = try JSON.decode(LinuxResources.self, from: bytes) } catch {
+            throw ContainerError("update: \(file): \(error)")
+        }
+    }
+    func u64(_ name: String) throws -> UInt64? {
+        guard let v = p.value(name) else { return nil }
+        guard let n = UInt64(v) else { throw UsageError("--\(name): invalid value \"\(v)\"") }
+        return n
+    }
+    func i64(_ name: String) throws -> Int64? {
+        guard let v = p.value(name) else { return nil }
+        guard let n = Int64(v) else { throw UsageError("--\(name): invalid value \"\(v)\"") }
+        return n
+    }
+    func bytes(_ name: String) throws -> Int64? {
+        guard let v = p.value(name) else { return nil }
+        return try parseBytes(v, flag: name)
+    }
+    if let w = try u64("blkio-weight") {
+        guard w <= UInt64(UInt16.max) else { throw UsageError("--blkio-weight: out of range") }
+        var b = r.blockIO ?? LinuxBlockIO()
+        b.weight = UInt16(w)
+        r.blockIO = b
+    }
+    var cpu = r.cpu ?? LinuxCPU()
+    var cpuSet = r.cpu != nil
+    if let v = try u64("cpu-period") { cpu.period = v; cpuSet = true }
+    if let v = try i64("cpu-quota") { cpu.quota = v; cpuSet = true }
+    if let v = try u64("cpu-share") { cpu.shares = v; cpuSet = true }
+    if let v = try u64("cpu-rt-period") { cpu.realtimePeriod = v; cpuSet = true }
+    if let v = try i64("cpu-rt-runtime") { cpu.realtimeRuntime = v; cpuSet = true }
+    if let v = try i64("cpu-idle") { cpu.idle = v; cpuSet = true }
+    if let v = p.value("cpuset-cpus") { cpu.cpus = v; cpuSet = true }
+    if let v = p.value("cpuset-mems") { cpu.mems = v; cpuSet = true }
+    if cpuSet { r.cpu = cpu }
+    var mem = r.memory ?? LinuxMemory()
+    var memSet = r.memory != nil
+    if let v = try bytes("memory") { mem.limit = v; memSet = true }
+    if let v = try bytes("memory-reservation") { mem.reservation = v; memSet = true }
+    if let v = try bytes("memory-swap") { mem.swap = v; memSet = true }
+    if let v = try bytes("kernel-memory") { mem.kernel = v; memSet = true }
+    if let v = try bytes("kernel-memory-tcp") { mem.kernelTCP = v; memSet = true }
+    if memSet { r.memory = mem }
+    if let v = try i64("pids-limit") { r.pids = LinuxPids(limit: v) }
+    if p.value("l3-cache-schema") != nil || p.value("mem-bw-schema") != nil {
+        throw ContainerError("update: Intel RDT (--l3-cache-schema, --mem-bw-schema) is not supported by swiftlet")
+    }
+    try runtime.update(id: id, changes: r)
+    return 0
+}
