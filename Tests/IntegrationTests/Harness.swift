@@ -55,81 +55,121 @@ enum Env {
 
 /// Running external programs with a timeout. stdout/stderr go to files (not pipes), so container
 /// processes that inherit them (create, run -d) cannot block the harness.
+/// Uses posix_spawn + waitpid directly: Foundation's Process can miss the exit of a child that
+/// exits very quickly (and then waits forever), and it leaks the test process's descriptors.
 enum Host {
     final class Running {
-        let process: Process
+        let pid: pid_t
         let outPath: String
         let errPath: String
         let started = Date()
-        init(process: Process, outPath: String, errPath: String) {
-            self.process = process
+        private var result: ProcResult?
+
+        init(pid: pid_t, outPath: String, errPath: String) {
+            self.pid = pid
             self.outPath = outPath
             self.errPath = errPath
         }
 
-        var pid: Int32 { process.processIdentifier }
-
         /// Waits for the process; kills it (SIGKILL) after `timeout` seconds.
         func wait(timeout: TimeInterval = 30) -> ProcResult {
-            let deadline = started.addingTimeInterval(timeout)
+            if let r = result { return r }
+            var status: Int32 = 0
             var timedOut = false
-            while process.isRunning {
-                if Date() > deadline {
-                    kill(process.processIdentifier, SIGKILL)
-                    timedOut = true
-                    process.waitUntilExit()
-                    break
+            if pid > 0 {
+                let deadline = started.addingTimeInterval(timeout)
+                while true {
+                    let w = waitpid(pid, &status, WNOHANG)
+                    if w == pid || (w < 0 && errno != EINTR) { break }
+                    if Date() > deadline && !timedOut {
+                        kill(pid, SIGKILL)
+                        timedOut = true
+                        _ = waitpid(pid, &status, 0)
+                        break
+                    }
+                    usleep(1000)
                 }
-                usleep(2000)
             }
-            process.waitUntilExit()
-            var status = process.terminationStatus
-            if process.terminationReason == .uncaughtSignal { status += 128 }
+            let code: Int32
+            if pid <= 0 {
+                code = 127
+            } else if status & 0x7f == 0 {
+                code = (status >> 8) & 0xff  // exited
+            } else {
+                code = 128 + (status & 0x7f)  // killed by a signal
+            }
             let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
             var err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
             if timedOut { err += "\n[harness: killed after \(Int(timeout)) s timeout]" }
             try? FileManager.default.removeItem(atPath: outPath)
             try? FileManager.default.removeItem(atPath: errPath)
-            return (status, out, err)
+            result = (code, out, err)
+            return (code, out, err)
+        }
+    }
+
+    /// Sets FD_CLOEXEC on every open descriptor above 2 (glibc's posix_spawn has no portable
+    /// "close all others" action reachable from Swift).
+    static func markAllDescriptorsCloseOnExec() {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            guard let fd = Int32(entry), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
         }
     }
 
     static func spawn(_ exe: String, _ args: [String], stdin: String? = nil) -> Running {
         let tmp = NSTemporaryDirectory() + "swiftlet-it-io-" + UUID().uuidString
         let outPath = tmp + ".out", errPath = tmp + ".err", inPath = tmp + ".in"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
+        let outFd = open(outPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let errFd = open(errPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let inFd: Int32
         if let stdin = stdin {
             FileManager.default.createFile(atPath: inPath, contents: Data(stdin.utf8))
-            p.standardInput = FileHandle(forReadingAtPath: inPath)
+            inFd = open(inPath, O_RDONLY | O_CLOEXEC)
+            unlink(inPath)
         } else {
-            p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+            inFd = open("/dev/null", O_RDONLY | O_CLOEXEC)
         }
-        let out = FileHandle(forWritingAtPath: outPath)!
-        let err = FileHandle(forWritingAtPath: errPath)!
-        p.standardOutput = out
-        p.standardError = err
-        do {
-            try p.run()
-        } catch {
-            try? "cannot execute \(exe): \(error)".write(toFile: errPath, atomically: false, encoding: .utf8)
+        defer {
+            close(inFd)
+            close(outFd)
+            close(errFd)
         }
-        try? out.close()
-        try? err.close()
-        try? FileManager.default.removeItem(atPath: inPath)  // the child holds it open
-        return Running(process: p, outPath: outPath, errPath: errPath)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inFd, 0)
+        posix_spawn_file_actions_adddup2(&actions, outFd, 1)
+        posix_spawn_file_actions_adddup2(&actions, errFd, 2)
+        markAllDescriptorsCloseOnExec()  // nothing of the test process leaks into the child
+
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attr, &noSignals)
+        posix_spawnattr_setsigdefault(&attr, &allSignals)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + args).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, &attr, argv, environ)
+        if rc != 0 {
+            let msg = "cannot execute \(exe): \(String(cString: strerror(rc)))\n"
+            _ = msg.withCString { write(errFd, $0, strlen($0)) }
+            pid = -1
+        }
+        return Running(pid: pid, outPath: outPath, errPath: errPath)
     }
 
     static func exec(_ exe: String, _ args: [String], stdin: String? = nil, timeout: TimeInterval = 30) -> ProcResult {
-        let r = spawn(exe, args, stdin: stdin)
-        if !FileManager.default.isExecutableFile(atPath: exe) {
-            _ = r.wait(timeout: 1)
-            return (127, "", "cannot execute \(exe)")
-        }
-        return r.wait(timeout: timeout)
+        spawn(exe, args, stdin: stdin).wait(timeout: timeout)
     }
 
     /// Runs a host shell script.
