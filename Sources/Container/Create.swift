@@ -72,6 +72,11 @@ public struct Runtime {
             } else if let pair = opts.internalConsole {
                 plan.consoleSocket = try pair.moved(above: floor)
             }
+            if let program = plan.seccomp, program.usesNotify, let path = program.listenerPath {
+                do { plan.seccompListener = try UnixSocket.connect(path).moved(above: floor) } catch {
+                    throw ContainerError("config.json: linux.seccomp.listenerPath: \(error)")
+                }
+            }
             plan.joins = try plan.joins.map { j in
                 InitPlan.NamespaceJoin(kind: j.kind, path: j.path, fd: try j.fd.moved(above: floor))
             }
@@ -112,6 +117,7 @@ public struct Runtime {
         plan.sync.close()
         plan.execFifo?.close()
         plan.consoleSocket?.close()
+        plan.seccompListener?.close()
         for j in plan.joins { j.fd.close() }
     }
 
@@ -200,6 +206,7 @@ public struct Runtime {
         plan.listenFDs = Runtime.inheritedListenFDs()
         plan.preserveFDs = plan.listenFDs + opts.preserveFDs
         plan.capabilities = try InitPlan.capabilitySets(process.capabilities)
+        if let s = spec.linux?.seccomp { plan.seccomp = try SeccompProgram.compile(s, warn: warn) }
         var opened: [InitPlan.NamespaceJoin] = []
         do {
             for (i, ns) in (spec.linux?.namespaces ?? []).enumerated() {

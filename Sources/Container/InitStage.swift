@@ -12,7 +12,8 @@ import RuntimeSpec
 /// devices) → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root →
 /// propagation → console → sysctl → readonly/masked paths → read-only root → rlimits, oom score →
 /// cwd → groups/user/capabilities → umask, chdir, no_new_privs → PATH lookup → ready → exec fifo →
-/// startContainer hooks → close fds → execve.
+/// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it, send
+/// the listener to the agent) → execve.
 enum InitStage {
     static func run(_ plan: InitPlan) -> Never {
         let channel = SyncChannel(fd: plan.sync)
@@ -117,8 +118,11 @@ enum InitStage {
             try rootfs.finish()
         }
         try applyProcessLimits(plan.process)
+        // Without no_new_privs, installing the filter needs CAP_SYS_ADMIN: hold it until then.
+        let holdSysAdmin = plan.seccomp != nil && plan.process.noNewPrivileges != true
+            && (plan.capabilities.effective & plan.capabilities.permitted) & (1 << 21) == 0
         try applyCredentials(user: plan.process.user, caps: plan.capabilities,
-                             userNamespaceInUse: plan.userNamespaceInUse)
+                             userNamespaceInUse: plan.userNamespaceInUse, holdSysAdmin: holdSysAdmin)
         _ = umask(mode_t(plan.process.user.umask ?? 0o022))
         try step("chdir") { try sys("chdir", plan.process.cwd) { chdir(plan.process.cwd) } }
         if plan.process.noNewPrivileges == true {
@@ -142,6 +146,17 @@ enum InitStage {
         }
         Proc.resetSignalDispositions()
         Proc.unblockAllSignals()
+        if let program = plan.seccomp {
+            // The parent has gone (sync closed): a failure here can only be told on stderr.
+            do {
+                try installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,
+                                   listener: plan.seccompListener, ociVersion: plan.spec.ociVersion,
+                                   state: statusPatched(stateJSON, "running"))
+            } catch {
+                _ = try? FD(2).write("swiftlet: \(error)\n")
+                Proc.exit(1)
+            }
+        }
         do {
             try Proc.exec(path: executable, args: plan.process.args ?? [], env: env)
         } catch {
@@ -226,7 +241,10 @@ enum InitStage {
         }
     }
 
-    static func applyCredentials(user: User, caps: CapabilitySets, userNamespaceInUse: Bool) throws {
+    /// With `holdSysAdmin`, CAP_SYS_ADMIN stays effective and permitted on top of `caps` so that a
+    /// seccomp filter can be installed later without no_new_privs; `installSeccomp` drops it.
+    static func applyCredentials(user: User, caps: CapabilitySets, userNamespaceInUse: Bool,
+                                 holdSysAdmin: Bool = false) throws {
         try step("capabilities") {
             try Proc.setKeepCaps(true)
             try Capabilities.limitBounding(to: caps.bounding)
@@ -242,9 +260,32 @@ enum InitStage {
         try step("user") { try Proc.setIDs(uid: user.uid, gid: user.gid) }
         try step("capabilities") {
             try Proc.setKeepCaps(false)
-            try Capabilities.setProcessSets(effective: caps.effective, permitted: caps.permitted,
+            let held: UInt64 = holdSysAdmin ? 1 << 21 /* CAP_SYS_ADMIN */ : 0
+            try Capabilities.setProcessSets(effective: caps.effective | held, permitted: caps.permitted | held,
                                             inheritable: caps.inheritable)
             if caps.ambient != 0 { try Capabilities.setAmbient(caps.ambient) }
+        }
+    }
+
+    /// Installs the seccomp program: the last thing before execve, so that as few of the runtime's
+    /// own syscalls as possible go through the filter (only capset, when CAP_SYS_ADMIN was held for
+    /// this, and the sendmsg of the listener to the agent).
+    static func installSeccomp(_ program: SeccompProgram, caps: CapabilitySets, heldSysAdmin: Bool,
+                               listener: FD?, ociVersion: String, state: [UInt8]) throws {
+        let notifyFD = try step("seccomp") { try Seccomp.install(program.instructions, flags: program.flags) }
+        if heldSysAdmin {
+            try step("capabilities after seccomp") {
+                try Capabilities.setProcessSets(effective: caps.effective, permitted: caps.permitted,
+                                                inheritable: caps.inheritable)
+            }
+        }
+        if let notifyFD {
+            try step("seccomp listener \(program.listenerPath ?? "")") {
+                guard let listener else { throw KernelError("no connection to the seccomp agent") }
+                try UnixSocket.sendFD(listener, notifyFD, name: program.agentMessage(ociVersion: ociVersion, state: state))
+                listener.close()
+                notifyFD.close()
+            }
         }
     }
 
