@@ -22,7 +22,8 @@ let package = Package(
         .executableTarget(name: "swiftlet", dependencies: ["Container", "Cgroups", "RuntimeSpec", "Kernel", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RuntimeSpecTests", dependencies: ["RuntimeSpec", "JSON"]),
-        .testTarget(name: "IntegrationTests", dependencies: []),
+        // Fixtures (profiles, C sources of test helpers) are read by path, not built.
+        .testTarget(name: "IntegrationTests", dependencies: [], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "RuntimeSpec"]),
     ],
     swiftLanguageModes: [.v5]
