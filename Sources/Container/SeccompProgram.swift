@@ -65,11 +65,6 @@ struct SeccompProgram {
         }
     }
 
-    /// libseccomp's name of a spec architecture: SCMP_ARCH_X86_64 → x86_64.
-    static func archName(_ spec: String) -> String {
-        String(spec.dropFirst("SCMP_ARCH_".count)).lowercased()
-    }
-
     /// Compiles the filter. Syscall names libseccomp does not know are skipped with one warning (as
     /// runc does, where it is a debug message); everything else that cannot be expressed is an error
     /// naming the field.
@@ -81,7 +76,7 @@ struct SeccompProgram {
         }
         for (i, a) in (s.architectures ?? []).enumerated() {
             let field = "\(base).architectures[\(i)]"
-            guard a.hasPrefix("SCMP_ARCH_"), let token = Seccomp.archToken(archName(a)) else {
+            guard let token = Seccomp.archToken(specName: a) else {
                 throw ContainerError("\(field): \(a) is not supported by libseccomp \(Seccomp.libraryVersion)")
             }
             do { try filter.addArch(token) } catch { throw ContainerError("\(field): \(a): \(error)") }

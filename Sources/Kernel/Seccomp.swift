@@ -53,6 +53,12 @@ public enum Seccomp {
         return t == 0 ? nil : t
     }
 
+    /// libseccomp's token for a runtime-spec architecture name (SCMP_ARCH_X86_64 → "x86_64").
+    public static func archToken(specName: String) -> UInt32? {
+        guard specName.hasPrefix("SCMP_ARCH_") else { return nil }
+        return archToken(String(specName.dropFirst("SCMP_ARCH_".count)).lowercased())
+    }
+
     /// The installed libseccomp's version, "2.5.4".
     public static var libraryVersion: String {
         guard let v = seccomp_version() else { return "?" }

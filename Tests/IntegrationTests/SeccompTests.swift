@@ -1,0 +1,414 @@
+import Foundation
+import XCTest
+
+/// Test helpers compiled from Tests/IntegrationTests/Fixtures once per test process: `sysc` (static,
+/// mounted into containers at /mnt) makes one syscall and prints "ok <value>" or "errno <n>";
+/// `notify-agent` is a seccomp notify agent run on the host.
+enum SeccompFixtures {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures"
+    static let helperDir = "/tmp/swiftlet-it-helpers"
+
+    static var dockerProfile: [String: Any] {
+        let data = FileManager.default.contents(atPath: dir + "/docker-default-seccomp.json") ?? Data()
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    }
+
+    static func compiler() -> String? {
+        for c in ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang", "/opt/swift/usr/bin/clang"]
+        where FileManager.default.isExecutableFile(atPath: c) { return c }
+        return nil
+    }
+
+    /// nil on success, else why the helpers could not be built.
+    static let buildError: String? = {
+        guard let cc = compiler() else { return "no C compiler (install gcc and libc6-dev)" }
+        try? FileManager.default.createDirectory(atPath: helperDir, withIntermediateDirectories: true)
+        let r1 = Host.exec(cc, ["-static", "-O2", "-o", helperDir + "/sysc", dir + "/sysc.c"], timeout: 120)
+        if r1.status != 0 { return "building sysc: \(describe(r1))" }
+        let r2 = Host.exec(cc, ["-O2", "-o", helperDir + "/notify-agent", dir + "/notify-agent.c"], timeout: 120)
+        if r2.status != 0 { return "building notify-agent: \(describe(r2))" }
+        return nil
+    }()
+}
+
+extension Dictionary where Key == String, Value == Any {
+    /// Mounts the test helpers (sysc) at /mnt, read-only.
+    mutating func addHelpers() {
+        addBind(host: SeccompFixtures.helperDir, container: "/mnt", options: ["rbind", "ro"])
+    }
+}
+
+/// linux.seccomp: every action, operator and flag, NOTIFY with an agent, Docker's default profile,
+/// and the moment the filter is loaded.
+final class SeccompTests: IntegrationTestCase {
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        if let e = SeccompFixtures.buildError { throw SetupError(message: e) }
+    }
+
+    /// Runs `script` (with /mnt/sysc available) under `seccomp`; returns stdout lines.
+    func lines(_ seccomp: [String: Any], noNewPrivileges: Bool = true, user: [String: Any]? = nil,
+               file: StaticString = #filePath, line: UInt = #line, _ script: String) -> [String] {
+        let out = output(file: file, line: line) { c in
+            c.addHelpers()
+            c[path: "linux.seccomp"] = seccomp
+            c[path: "process.noNewPrivileges"] = noNewPrivileges
+            if let user { c[path: "process.user"] = user }
+            c.shell(script)
+        }
+        return out.split(separator: "\n").map(String.init)
+    }
+
+    func allowAllExcept(_ rules: [[String: Any]]) -> [String: Any] {
+        ["defaultAction": "SCMP_ACT_ALLOW", "syscalls": rules]
+    }
+
+    // MARK: Docker's default profile
+
+    func dockerChecks(noNewPrivileges: Bool, user: [String: Any]? = nil) {
+        let script = """
+            /mnt/sysc unshare 0x20000; /mnt/sysc mount 0 0 0 0 0; /mnt/sysc keyctl 0 0 0; /mnt/sysc ptrace 16 1
+            /mnt/sysc clone3 0 0; /mnt/sysc socket 40 1 0; /mnt/sysc acct 0
+            /mnt/sysc socket 1 1 0 | cut -c1-2
+            /mnt/sysc personality 0xffffffff | cut -c1-2; /mnt/sysc personality 0; /mnt/sysc personality 1
+            ls / >/dev/null && echo ls-ok; echo hello | tr a-z A-Z; cat /proc/self/status | grep -c '^Seccomp:.2'
+            """
+        let got = lines(SeccompFixtures.dockerProfile, noNewPrivileges: noNewPrivileges, user: user, script)
+        let want = [
+            "errno 1", "errno 1", "errno 1", "errno 1",  // unshare, mount, keyctl, ptrace(ATTACH, 1)
+            "errno 38", "errno 1", "errno 1",  // clone3 → ENOSYS, socket(AF_VSOCK), acct
+            "ok",  // socket(AF_UNIX)
+            "ok", "ok 0", "errno 1",  // personality: query, PER_LINUX allowed; 1 denied
+            "ls-ok", "HELLO", "1",
+        ]
+        XCTAssertEqual(got, want)
+    }
+
+    func testDockerDefaultProfile() {
+        dockerChecks(noNewPrivileges: true)
+    }
+
+    func testDockerDefaultProfileWithoutNoNewPrivileges() {
+        // Docker's usual case: no no_new_privs, no CAP_SYS_ADMIN in the container's sets.
+        dockerChecks(noNewPrivileges: false)
+    }
+
+    func testDockerDefaultProfileNonRootWithoutNoNewPrivileges() {
+        dockerChecks(noNewPrivileges: false, user: ["uid": 1000, "gid": 1000])
+    }
+
+    func testDockerDefaultErrnoRet() {
+        var p = SeccompFixtures.dockerProfile
+        p["defaultErrnoRet"] = 95
+        XCTAssertEqual(lines(p, "/mnt/sysc acct 0; /mnt/sysc unshare 0x20000; /mnt/sysc getpid | cut -c1-2"),
+                       ["errno 95", "errno 95", "ok"])
+    }
+
+    // MARK: actions
+
+    func testErrnoAction() {
+        let p = allowAllExcept([
+            ["names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42],
+            ["names": ["setpriority", "sched_yield"], "action": "SCMP_ACT_ERRNO"],
+        ])
+        XCTAssertEqual(lines(p, "/mnt/sysc getpriority 0 0; /mnt/sysc setpriority 0 0 0; /mnt/sysc sched_yield"),
+                       ["errno 42", "errno 1", "errno 1"])  // without errnoRet: EPERM
+    }
+
+    func testDefaultErrnoRet() {
+        // Default ERRNO with a value, everything the shell needs allowed through Docker's list.
+        var p = SeccompFixtures.dockerProfile
+        p["defaultErrnoRet"] = 61
+        XCTAssertEqual(lines(p, "/mnt/sysc swapon 0 0"), ["errno 61"])
+    }
+
+    func testKillProcess() {
+        for action in ["SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP"] {
+            let r = runContainer { c in
+                c.addHelpers()
+                c[path: "linux.seccomp"] = allowAllExcept([["names": ["getpriority"], "action": action]])
+                c.args = ["/mnt/sysc", "getpriority", "0", "0"]
+            }
+            XCTAssertEqual(r.status, 128 + SIGSYS, "\(action): the container must end with SIGSYS: \(describe(r))")
+            XCTAssertEqual(r.stdout, "", action)
+        }
+    }
+
+    func testKillProcessFromShell() {
+        let got = lines(allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_KILL_PROCESS"]]),
+                        "/mnt/sysc getpriority 0 0; echo status=$?")
+        XCTAssertEqual(got, ["status=\(128 + SIGSYS)"])
+    }
+
+    func testLogAction() {
+        let got = lines(allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_LOG"]]),
+                        "/mnt/sysc getpriority 0 0")
+        XCTAssertEqual(got, ["ok 20"])
+    }
+
+    func testTraceWithoutTracer() {
+        // No tracer attached: the kernel fails the syscall with ENOSYS.
+        let got = lines(allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_TRACE", "errnoRet": 5]]),
+                        "/mnt/sysc getpriority 0 0")
+        XCTAssertEqual(got, ["errno 38"])
+    }
+
+    func testAllowListWithDefaultKill() {
+        // Everything the shell and sysc need is in Docker's allow list; the default kills.
+        var p = SeccompFixtures.dockerProfile
+        p["defaultAction"] = "SCMP_ACT_KILL_PROCESS"
+        p["defaultErrnoRet"] = nil
+        XCTAssertEqual(lines(p, "/mnt/sysc getpid | cut -c1-2; /mnt/sysc acct 0; echo status=$?"),
+                       ["ok", "status=\(128 + SIGSYS)"])
+    }
+
+    // MARK: arguments
+
+    func testOperators() {
+        // getpriority(which, 0): `which` 5, 10, 15 and 0x15, 0x25, 0x1f are invalid (EINVAL = 22)
+        // unless the rule matches (errno 77).
+        let cases: [(op: String, value: Int, valueTwo: Int?, args: [String], want: [String])] = [
+            ("SCMP_CMP_EQ", 10, nil, ["5", "10", "15"], ["22", "77", "22"]),
+            ("SCMP_CMP_NE", 10, nil, ["5", "10", "15"], ["77", "22", "77"]),
+            ("SCMP_CMP_LT", 10, nil, ["5", "10", "15"], ["77", "22", "22"]),
+            ("SCMP_CMP_LE", 10, nil, ["5", "10", "15"], ["77", "77", "22"]),
+            ("SCMP_CMP_GT", 10, nil, ["5", "10", "15"], ["22", "22", "77"]),
+            ("SCMP_CMP_GE", 10, nil, ["5", "10", "15"], ["22", "77", "77"]),
+            ("SCMP_CMP_MASKED_EQ", 0xf0, 0x10, ["0x15", "0x25", "0x1f"], ["77", "22", "77"]),
+        ]
+        for c in cases {
+            var arg: [String: Any] = ["index": 0, "value": c.value, "op": c.op]
+            if let two = c.valueTwo { arg["valueTwo"] = two }
+            let p = allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 77,
+                                     "args": [arg]]])
+            let script = c.args.map { "/mnt/sysc getpriority \($0) 0" }.joined(separator: "; ")
+            XCTAssertEqual(lines(p, script), c.want.map { "errno \($0)" }, c.op)
+        }
+    }
+
+    func testSeveralArgsAndRules() {
+        let p = allowAllExcept([
+            // Two arguments in one rule: both must match.
+            ["names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 77,
+             "args": [["index": 0, "value": 5, "op": "SCMP_CMP_EQ"], ["index": 1, "value": 7, "op": "SCMP_CMP_EQ"]]],
+            // The same argument twice: runc makes one rule of each, so either matches.
+            ["names": ["setpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 78,
+             "args": [["index": 0, "value": 5, "op": "SCMP_CMP_EQ"], ["index": 0, "value": 6, "op": "SCMP_CMP_EQ"]]],
+            // The same syscall in several rules.
+            ["names": ["umask"], "action": "SCMP_ACT_ERRNO", "errnoRet": 79,
+             "args": [["index": 0, "value": 0o11, "op": "SCMP_CMP_EQ"]]],
+            ["names": ["umask"], "action": "SCMP_ACT_ERRNO", "errnoRet": 79,
+             "args": [["index": 0, "value": 0o33, "op": "SCMP_CMP_EQ"]]],
+        ])
+        let script = """
+            /mnt/sysc getpriority 5 7; /mnt/sysc getpriority 5 8; /mnt/sysc getpriority 6 7
+            /mnt/sysc setpriority 5 0 0; /mnt/sysc setpriority 6 0 0; /mnt/sysc setpriority 7 0 0
+            /mnt/sysc umask 011; /mnt/sysc umask 033; /mnt/sysc umask 022
+            """
+        XCTAssertEqual(lines(p, script), [
+            "errno 77", "errno 22", "errno 22",
+            "errno 78", "errno 78", "errno 22",
+            "errno 79", "errno 79", "ok 18",  // umask returns the previous mask, 022 = 18
+        ])
+    }
+
+    func testPersonalityArgumentRule() {
+        let p: [String: Any] = [
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [
+                ["names": ["personality"], "action": "SCMP_ACT_ERRNO",
+                 "args": [["index": 0, "value": 0xffff_ffff, "op": "SCMP_CMP_NE"]]],
+            ],
+        ]
+        XCTAssertEqual(lines(p, "/mnt/sysc personality 0xffffffff | cut -c1-2; /mnt/sysc personality 0; /mnt/sysc personality 8"),
+                       ["ok", "errno 1", "errno 1"])
+    }
+
+    // MARK: flags
+
+    func testFlags() {
+        for flag in ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"] {
+            var p = allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42]])
+            p["flags"] = [flag]
+            XCTAssertEqual(lines(p, "/mnt/sysc getpriority 0 0"), ["errno 42"], flag)
+        }
+    }
+
+    func testSpecAllowKeepsSpeculationMitigationOff() {
+        let p = allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_ERRNO"]])
+        let script = "grep '^Speculation_Store_Bypass:' /proc/self/status | cut -f2"
+        let plain = lines(p, script)
+        var allow = p
+        allow["flags"] = ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"]
+        let withFlag = lines(allow, script)
+        if plain == ["thread force mitigated"] {
+            XCTAssertNotEqual(withFlag, plain, "SPEC_ALLOW must leave the store-bypass mitigation to the process")
+        } else {
+            print("NOTE: this CPU/kernel does not force the SSB mitigation under seccomp (\(plain)); only checked that SPEC_ALLOW loads")
+            XCTAssertEqual(withFlag.count, 1)
+        }
+    }
+
+    // MARK: names
+
+    func testUnknownSyscallIsSkippedWithWarning() {
+        let bundle = makeBundle { c in
+            c.addHelpers()
+            c[path: "linux.seccomp"] = allowAllExcept([
+                ["names": ["no_such_syscall_xyz", "getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42],
+            ])
+            c.args = ["/mnt/sysc", "getpriority", "0", "0"]
+        }
+        let r = run(bundle)
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertEqual(r.stdout, "errno 42\n")
+        knownDeviation(runtimes: ["runc", "crun"], reason: "runc logs skipped syscalls at debug level only") {
+            XCTAssertTrue(r.stderr.contains("no_such_syscall_xyz"), "no warning naming the unknown syscall: \(describe(r))")
+        }
+    }
+
+    func testUnknownActionOrOperatorIsAnErrorNamingTheField() {
+        let cases: [(String, [String: Any], String)] = [
+            ("action", allowAllExcept([["names": ["getpid"], "action": "SCMP_ACT_SOMETIMES"]]),
+             "linux.seccomp.syscalls[0].action"),
+            ("operator", allowAllExcept([["names": ["getpid"], "action": "SCMP_ACT_ERRNO",
+                                          "args": [["index": 0, "value": 1, "op": "SCMP_CMP_ROUGHLY"]]]]),
+             "linux.seccomp.syscalls[0].args[0].op"),
+            ("default action", ["defaultAction": "SCMP_ACT_SOMETIMES"], "linux.seccomp.defaultAction"),
+        ]
+        for (what, p, field) in cases {
+            let id = newID()
+            let r = run(makeBundle { c in c[path: "linux.seccomp"] = p }, id: id)
+            XCTAssertNotEqual(r.status, 0, "\(what): \(describe(r))")
+            if Env.isSwiftlet {
+                XCTAssertTrue(r.stderr.contains(field), "\(what): error does not name \(field): \(describe(r))")
+            }
+            assertNothingLeftBehind(id, what)
+        }
+    }
+
+    // MARK: when the filter is loaded
+
+    func testRuntimeSyscallsBeforeExecAreNotFiltered() {
+        // The filter denies what the init stage uses to set the container up (mounts, pivot_root,
+        // hostname, user and group switch, prctl, chdir, umask, session keyring, fd closing); the
+        // container still starts because the filter comes after all of it.
+        let denied = ["mount", "umount2", "pivot_root", "sethostname", "setgroups", "setresuid", "setresgid",
+                      "prctl", "chdir", "umask", "keyctl", "add_key", "close_range", "openat2", "mount_setattr",
+                      "unshare", "setsid", "setrlimit", "prlimit64"]
+        let p = allowAllExcept([["names": denied, "action": "SCMP_ACT_ERRNO"]])
+        let r = runContainer { c in
+            c.addHelpers()
+            c[path: "linux.seccomp"] = p
+            c[path: "process.user"] = ["uid": 1000, "gid": 1000]
+            c[path: "process.cwd"] = "/tmp"
+            c.args = ["/mnt/sysc", "umask", "0"]
+        }
+        assertOrDeviation(r.status == 0 && r.stdout.hasPrefix("errno 1"), runtimes: ["runc"],
+                          reason: "runc loads the filter before the exec fifo and closes fds after it",
+                          "container with a filter denying the runtime's setup syscalls: \(describe(r))")
+    }
+
+    func testLoadedWithoutNoNewPrivilegesAfterUserSwitch() {
+        // Without no_new_privs the runtime keeps CAP_SYS_ADMIN just long enough to install the filter,
+        // so the filter may deny the user switch (runc loads it before the switch and fails here).
+        let p = allowAllExcept([["names": ["setgroups", "setresuid", "setresgid", "chdir", "umask"],
+                                 "action": "SCMP_ACT_ERRNO"]])
+        let r = runContainer { c in
+            c.addHelpers()
+            c[path: "linux.seccomp"] = p
+            c[path: "process.noNewPrivileges"] = false
+            c[path: "process.user"] = ["uid": 1000, "gid": 1000]
+            c.shell("grep -E '^(NoNewPrivs|Seccomp|CapEff|CapPrm):' /proc/self/status; /mnt/sysc umask 0")
+        }
+        assertOrDeviation(r.status == 0, runtimes: ["runc"],
+                          reason: "runc installs the filter before the user switch when no_new_privs is off",
+                          "container failed: \(describe(r))")
+        if r.status == 0 {
+            let f = statusFields(r.stdout)
+            XCTAssertEqual(f["NoNewPrivs"], "0", r.stdout)
+            XCTAssertEqual(f["Seccomp"], "2", r.stdout)
+            XCTAssertEqual(f["CapEff"], capMask([]), "CAP_SYS_ADMIN held for the filter leaked: \(r.stdout)")
+            XCTAssertEqual(f["CapPrm"], capMask([]), r.stdout)
+            XCTAssertTrue(r.stdout.hasSuffix("errno 1\n"), r.stdout)
+        }
+    }
+
+    // MARK: NOTIFY
+
+    func testNotifyAgent() throws {
+        let dir = hostDir("agent")
+        let socket = dir + "/agent.sock", out = dir + "/agent"
+        let agent = Host.spawn(SeccompFixtures.helperDir + "/notify-agent", [socket, out])
+        defer {
+            kill(agent.pid, SIGTERM)
+            _ = agent.wait(timeout: 5)
+        }
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
+        let id = newID()
+        let bundle = makeBundle { c in
+            c.addHelpers()
+            c[path: "linux.seccomp"] = [
+                "defaultAction": "SCMP_ACT_ALLOW",
+                "listenerPath": socket,
+                "listenerMetadata": "meta-\(self.token)",
+                "syscalls": [["names": ["getpriority", "setpriority"], "action": "SCMP_ACT_NOTIFY"]],
+            ]
+            c.shell("/mnt/sysc getpriority 0 0; /mnt/sysc setpriority 0 0 0; /mnt/sysc getpid | cut -c1-2")
+        }
+        let r = run(bundle, id: id)
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertEqual(r.stdout, "ok 42\nerrno 112\nok\n", "the container must see the agent's answers")
+        let calls = (try? String(contentsOfFile: out + ".calls", encoding: .utf8)) ?? ""
+        XCTAssertEqual(calls, "140\n141\n", "the agent must see exactly the two notified calls")
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        let msg = try XCTUnwrap(parseJSON(text) as? [String: Any], "agent message: \(text)")
+        XCTAssertEqual(msg["fds"] as? [String], ["seccompFd"], text)
+        XCTAssertEqual(msg["metadata"] as? String, "meta-\(token)", text)
+        XCTAssertNotNil(msg["ociVersion"] as? String, text)
+        XCTAssertGreaterThan(msg["pid"] as? Int ?? 0, 1, text)
+        let state = try XCTUnwrap(msg["state"] as? [String: Any], text)
+        XCTAssertEqual(state["id"] as? String, id, text)
+        XCTAssertEqual(state["status"] as? String, "running", text)
+        XCTAssertEqual(state["bundle"] as? String, bundle, text)
+        XCTAssertEqual(state["pid"] as? Int, msg["pid"] as? Int, text)
+    }
+
+    func testNotifyWithoutAgentFailsCreate() {
+        let id = newID()
+        let r = run(makeBundle { c in
+            c[path: "linux.seccomp"] = [
+                "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": self.scratch + "/nobody.sock",
+                "syscalls": [["names": ["getpriority"], "action": "SCMP_ACT_NOTIFY"]],
+            ]
+        }, id: id)
+        XCTAssertNotEqual(r.status, 0, describe(r))
+        assertNothingLeftBehind(id, "notify without agent")
+    }
+
+    // MARK: features
+
+    func testFeatures() throws {
+        guard Env.isSwiftlet else { return }
+        let r = runtimeNoRoot(["features"])
+        XCTAssertEqual(r.status, 0, describe(r))
+        let f = try XCTUnwrap(parseJSON(r.stdout) as? [String: Any])
+        let s = try XCTUnwrap(f[path: "linux.seccomp"] as? [String: Any], r.stdout)
+        XCTAssertEqual(s["enabled"] as? Bool, true)
+        XCTAssertEqual(Set(s["actions"] as? [String] ?? []), [
+            "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO",
+            "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY",
+        ])
+        XCTAssertEqual(Set(s["operators"] as? [String] ?? []), [
+            "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ",
+        ])
+        let archs = s["archs"] as? [String] ?? []
+        XCTAssertTrue(archs.contains("SCMP_ARCH_X86_64") && archs.contains("SCMP_ARCH_X86"), "\(archs)")
+        let known = Set(s["knownFlags"] as? [String] ?? [])
+        XCTAssertEqual(known, ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                               "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"])
+        let supported = Set(s["supportedFlags"] as? [String] ?? [])
+        XCTAssertTrue(supported.isSubset(of: known))
+        XCTAssertTrue(supported.contains("SECCOMP_FILTER_FLAG_LOG"), "\(supported)")
+    }
+}
