@@ -231,6 +231,10 @@ final class SeccompTests: IntegrationTestCase {
     // MARK: flags
 
     func testFlags() {
+        if isKnownDeviation(["runc"]) && runtimeVersion().contains("runc version 1.1.") {
+            print("NOTE: known deviation of runc 1.1: \"seccomp flags are not yet supported by runc\" — not run")
+            return
+        }
         for flag in ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"] {
             var p = allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42]])
             p["flags"] = [flag]
@@ -238,7 +242,13 @@ final class SeccompTests: IntegrationTestCase {
         }
     }
 
+    func runtimeVersion() -> String { runtimeNoRoot(["--version"]).stdout }
+
     func testSpecAllowKeepsSpeculationMitigationOff() {
+        if isKnownDeviation(["runc"]) && runtimeVersion().contains("runc version 1.1.") {
+            print("NOTE: known deviation of runc 1.1: \"seccomp flags are not yet supported by runc\" — not run")
+            return
+        }
         let p = allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_ERRNO"]])
         let script = "grep '^Speculation_Store_Bypass:' /proc/self/status | cut -f2"
         let plain = lines(p, script)
@@ -373,7 +383,8 @@ final class SeccompTests: IntegrationTestCase {
         XCTAssertGreaterThan(msg["pid"] as? Int ?? 0, 1, text)
         let state = try XCTUnwrap(msg["state"] as? [String: Any], text)
         XCTAssertEqual(state["id"] as? String, id, text)
-        XCTAssertEqual(state["status"] as? String, "running", text)
+        assertOrDeviation(state["status"] as? String == "running", runtimes: ["runc"],
+                          reason: "runc 1.1 sends the state as \"creating\"", "state.status: \(text)")
         XCTAssertEqual(state["bundle"] as? String, bundle, text)
         XCTAssertEqual(state["pid"] as? Int, msg["pid"] as? Int, text)
     }
