@@ -49,12 +49,15 @@ extension Runtime {
         writer.close()
         try? removeFile(fifo)
         var pfd = pollfd(fd: reader.raw, events: 0, revents: 0)
+        // Hang-up: init's end closed on execve. A program that is quick may already be gone by
+        // the time we look, which is not a failure to start.
+        var execed = false
         while true {
             let r = poll(&pfd, 1, 100)
-            if r > 0 && pfd.revents & Int16(POLLHUP) != 0 { break }
+            if r > 0 && pfd.revents & Int16(POLLHUP) != 0 { execed = true; break }
             if !Proc.isAlive(record.pid) { break }
         }
-        guard Proc.isAlive(record.pid) else {
+        guard execed || Proc.isAlive(record.pid) else {
             throw ContainerError("container \(id) exited while starting")
         }
         HookRunner.runAllWarning(record.config.hooks?.poststart, kind: "poststart",

@@ -21,7 +21,8 @@ final class TerminalRelay {
 
     /// Gives the pty the caller's window size.
     func resize() {
-        if let size = Terminal.getSize(FD(0)) {
+        // A 0x0 terminal (no size known) leaves the pty's size (process.consoleSize) alone.
+        if let size = Terminal.getSize(FD(0)), size.rows > 0 && size.cols > 0 {
             try? Terminal.setSize(master, rows: size.rows, cols: size.cols)
         }
     }
