@@ -206,7 +206,7 @@ public struct Runtime {
         plan.listenFDs = Runtime.inheritedListenFDs()
         plan.preserveFDs = plan.listenFDs + opts.preserveFDs
         plan.capabilities = try InitPlan.capabilitySets(process.capabilities)
-        if let s = spec.linux?.seccomp { plan.seccomp = try SeccompProgram.compile(s, warn: warn) }
+        if let s = spec.linux?.seccomp { plan.seccomp = try SeccompProgram.compile(s, cacheDir: store.root, warn: warn) }
         var opened: [InitPlan.NamespaceJoin] = []
         do {
             for (i, ns) in (spec.linux?.namespaces ?? []).enumerated() {

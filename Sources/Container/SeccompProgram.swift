@@ -65,21 +65,27 @@ struct SeccompProgram {
         }
     }
 
-    /// Compiles the filter. Syscall names libseccomp does not know are skipped with one warning (as
-    /// runc does, where it is a debug message); everything else that cannot be expressed is an error
-    /// naming the field.
-    static func compile(_ s: LinuxSeccomp, warn: (String) -> Void) throws -> SeccompProgram {
+    /// A rule of the filter, checked and translated.
+    struct Rule {
+        var field: String
+        var names: [String]
+        var action: UInt32
+        /// Each group is one libseccomp rule (its conditions must all hold).
+        var groups: [[Seccomp.Condition]]
+    }
+
+    /// Compiles the filter, or takes it from the cache in `cacheDir` (the state root) when the
+    /// same `linux.seccomp` was compiled before by the same libseccomp. Syscall names libseccomp
+    /// does not know are skipped with one warning (as runc does, where it is a debug message);
+    /// everything else that cannot be expressed is an error naming the field.
+    static func compile(_ s: LinuxSeccomp, cacheDir: String? = nil, warn: (String) -> Void) throws -> SeccompProgram {
         let defaultAction = try action(s.defaultAction, errnoRet: s.defaultErrnoRet, field: "\(base).defaultAction")
-        let filter: Seccomp.Filter
-        do { filter = try Seccomp.Filter(defaultAction: defaultAction) } catch {
-            throw ContainerError("\(base).defaultAction: \(s.defaultAction): \(error)")
-        }
+        var archs: [UInt32] = []
         for (i, a) in (s.architectures ?? []).enumerated() {
-            let field = "\(base).architectures[\(i)]"
             guard let token = Seccomp.archToken(specName: a) else {
-                throw ContainerError("\(field): \(a) is not supported by libseccomp \(Seccomp.libraryVersion)")
+                throw ContainerError("\(base).architectures[\(i)]: \(a) is not supported by libseccomp \(Seccomp.libraryVersion)")
             }
-            do { try filter.addArch(token) } catch { throw ContainerError("\(field): \(a): \(error)") }
+            archs.append(token)
         }
         var flags: UInt32 = 0
         for (i, name) in (s.flags ?? []).enumerated() {
@@ -92,19 +98,11 @@ struct SeccompProgram {
             }
             flags |= bit
         }
-        let rules = s.syscalls ?? []
-        if rules.count > 32 {
-            // A binary tree of syscall numbers instead of a linear list: fewer instructions per
-            // syscall for long profiles (runc does the same above 32 rules).
-            try? filter.setOptimize(2)
-        }
         var notify = defaultAction == Seccomp.Action.notify
-        var unknown: [String] = []
-        for (i, rule) in rules.enumerated() {
+        var rules: [Rule] = []
+        for (i, rule) in (s.syscalls ?? []).enumerated() {
             let field = "\(base).syscalls[\(i)]"
             let act = try action(rule.action, errnoRet: rule.errnoRet, field: "\(field).action")
-            // A rule that does what the default does is redundant (and libseccomp refuses it).
-            if act == defaultAction { continue }
             if act == Seccomp.Action.notify { notify = true }
             var conditions: [Seccomp.Condition] = []
             var perIndex = [Int](repeating: 0, count: 6)
@@ -118,24 +116,12 @@ struct SeccompProgram {
                 perIndex[Int(arg.index)] += 1
                 conditions.append(Seccomp.Condition(index: UInt32(arg.index), op: o, a: arg.value, b: arg.valueTwo ?? 0))
             }
+            // A rule that does what the default does is redundant (and libseccomp refuses it).
+            if act == defaultAction { continue }
             // Several conditions on the same argument cannot all hold in one rule: like runc, make
             // one rule per condition then (any of them matches).
             let groups = perIndex.contains(where: { $0 > 1 }) ? conditions.map { [$0] } : [conditions]
-            for (j, name) in rule.names.enumerated() {
-                guard let nr = Seccomp.syscallNumber(name) else {
-                    unknown.append(name)
-                    continue
-                }
-                for g in groups {
-                    do { try filter.addRule(syscall: nr, action: act, conditions: g) } catch {
-                        throw ContainerError("\(field).names[\(j)]: \(name): \(error)")
-                    }
-                }
-            }
-        }
-        if !unknown.isEmpty {
-            warn("linux.seccomp: syscalls unknown to libseccomp \(Seccomp.libraryVersion) ignored: "
-                 + unknown.joined(separator: ", "))
+            rules.append(Rule(field: field, names: rule.names, action: act, groups: groups))
         }
         if notify {
             flags |= Seccomp.Flag.newListener
@@ -147,10 +133,58 @@ struct SeccompProgram {
             // Only meaningful for a listener; the kernel refuses it without one.
             flags &= ~Seccomp.Flag.waitKillableRecv
         }
-        let program: [UInt64]
-        do { program = try filter.export() } catch { throw ContainerError("linux.seccomp: \(error)") }
-        return SeccompProgram(instructions: program, flags: flags,
+
+        let cache = cacheDir.map { SeccompCache(dir: $0, filter: s) }
+        let compiled: SeccompCache.Entry
+        if let hit = cache?.load() {
+            compiled = hit
+        } else {
+            compiled = try build(defaultAction: defaultAction, archs: archs, rules: rules, specArchs: s.architectures ?? [])
+            cache?.store(compiled)
+        }
+        if !compiled.unknown.isEmpty {
+            warn("linux.seccomp: syscalls unknown to libseccomp \(Seccomp.libraryVersion) ignored: "
+                 + compiled.unknown.joined(separator: ", "))
+        }
+        return SeccompProgram(instructions: compiled.instructions, flags: flags,
                               listenerPath: notify ? s.listenerPath : nil, listenerMetadata: s.listenerMetadata)
+    }
+
+    /// The libseccomp part: rules → BPF.
+    static func build(defaultAction: UInt32, archs: [UInt32], rules: [Rule], specArchs: [String]) throws -> SeccompCache.Entry {
+        let filter: Seccomp.Filter
+        do { filter = try Seccomp.Filter(defaultAction: defaultAction) } catch {
+            throw ContainerError("\(base).defaultAction: \(error)")
+        }
+        for (i, token) in archs.enumerated() {
+            do { try filter.addArch(token) } catch {
+                throw ContainerError("\(base).architectures[\(i)]: \(specArchs[i]): \(error)")
+            }
+        }
+        if rules.count > 32 {
+            // A binary tree of syscall numbers instead of a linear list: fewer instructions per
+            // syscall for long profiles (runc does the same above 32 rules).
+            try? filter.setOptimize(2)
+        }
+        var unknown: [String] = []
+        for rule in rules {
+            for (j, name) in rule.names.enumerated() {
+                guard let nr = Seccomp.syscallNumber(name) else {
+                    unknown.append(name)
+                    continue
+                }
+                for g in rule.groups {
+                    do { try filter.addRule(syscall: nr, action: rule.action, conditions: g) } catch {
+                        throw ContainerError("\(rule.field).names[\(j)]: \(name): \(error)")
+                    }
+                }
+            }
+        }
+        do {
+            return SeccompCache.Entry(instructions: try filter.export(), unknown: unknown)
+        } catch {
+            throw ContainerError("linux.seccomp: \(error)")
+        }
     }
 
     /// The message for the seccomp agent (runtime-spec's ContainerProcessState): sent with the
@@ -162,5 +196,84 @@ struct SeccompProgram {
         var text = "{\"ociVersion\":\(quoted(ociVersion)),\"fds\":[\"seccompFd\"],\"pid\":\(pid)"
         if let m = listenerMetadata, !m.isEmpty { text += ",\"metadata\":\(quoted(m))" }
         return text + ",\"state\":" + String(decoding: state, as: UTF8.self) + "}"
+    }
+}
+
+/// Compiled filters kept in the state root as `seccomp:<hash>` files (':' cannot occur in a
+/// container id, and `list` only looks at directories), so that a profile used again (Docker's
+/// default, say) is not compiled again. The key covers the filter's JSON and the libseccomp
+/// version; a file that does not check out (short, bad magic, bad checksum) is ignored.
+struct SeccompCache {
+    struct Entry {
+        var instructions: [UInt64]
+        var unknown: [String]
+    }
+
+    let path: String
+
+    static let magic: [UInt8] = Array("swiftlet-seccomp-1\n".utf8)
+
+    init(dir: String, filter: LinuxSeccomp) {
+        var key = filter
+        // The agent's address and metadata do not change the program.
+        key.listenerPath = nil
+        key.listenerMetadata = nil
+        var bytes = Array("\(Seccomp.libraryVersion)\n".utf8)
+        bytes += (try? JSON.encode(key)) ?? []
+        path = dir + "/seccomp:" + SeccompCache.hex(SeccompCache.fnv(bytes, seed: 0xcbf2_9ce4_8422_2325))
+            + SeccompCache.hex(SeccompCache.fnv(bytes, seed: 0x6c62_272e_07bb_0142))
+    }
+
+    static func fnv(_ bytes: [UInt8], seed: UInt64) -> UInt64 {
+        var h = seed
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01b3
+        }
+        return h
+    }
+
+    static func hex(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+
+    /// magic, unknown names (one line, comma-separated), instruction count (decimal line), the
+    /// instructions (8 bytes each, native order), FNV-1a of everything before.
+    func load() -> Entry? {
+        guard let data = try? readFile(path: path), data.count > SeccompCache.magic.count + 8,
+              Array(data[0..<SeccompCache.magic.count]) == SeccompCache.magic else { return nil }
+        let body = Array(data[0..<(data.count - 8)])
+        var sum: UInt64 = 0
+        for i in 0..<8 { sum |= UInt64(data[data.count - 8 + i]) << UInt64(8 * i) }
+        guard sum == SeccompCache.fnv(body, seed: 0xcbf2_9ce4_8422_2325) else { return nil }
+        var pos = SeccompCache.magic.count
+        func line() -> String? {
+            guard let end = body[pos...].firstIndex(of: 10) else { return nil }
+            defer { pos = end + 1 }
+            return String(decoding: body[pos..<end], as: UTF8.self)
+        }
+        guard let unknownLine = line(), let countLine = line(), let count = Int(countLine),
+              body.count - pos == count * 8 else { return nil }
+        var program = [UInt64](repeating: 0, count: count)
+        program.withUnsafeMutableBytes { dst in
+            body[pos...].withUnsafeBytes { src in dst.copyMemory(from: src) }
+        }
+        let unknown = unknownLine.isEmpty ? [] : unknownLine.split(separator: ",").map(String.init)
+        return Entry(instructions: program, unknown: unknown)
+    }
+
+    /// Best effort: a cache that cannot be written only costs the next compile.
+    func store(_ e: Entry) {
+        var out = SeccompCache.magic
+        out += Array((e.unknown.joined(separator: ",") + "\n\(e.instructions.count)\n").utf8)
+        e.instructions.withUnsafeBytes { out += $0 }
+        let sum = SeccompCache.fnv(out, seed: 0xcbf2_9ce4_8422_2325)
+        for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: sum >> UInt64(8 * i))) }
+        let tmp = path + ".tmp\(Proc.getpid())"
+        guard let fd = try? FD.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600) else { return }
+        let ok = (try? fd.write(out)) != nil
+        fd.close()
+        if !ok || rename(tmp, path) != 0 { _ = unlink(tmp) }
     }
 }
