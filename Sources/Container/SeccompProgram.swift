@@ -270,6 +270,8 @@ struct SeccompCache {
         e.instructions.withUnsafeBytes { out += $0 }
         let sum = SeccompCache.fnv(out, seed: 0xcbf2_9ce4_8422_2325)
         for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: sum >> UInt64(8 * i))) }
+        // The state root may not exist yet on the first `create`.
+        if let slash = path.lastIndex(of: "/") { try? makeDirectories(String(path[..<slash]), mode: 0o711) }
         let tmp = path + ".tmp\(Proc.getpid())"
         guard let fd = try? FD.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600) else { return }
         let ok = (try? fd.write(out)) != nil

@@ -348,6 +348,32 @@ final class SeccompTests: IntegrationTestCase {
         }
     }
 
+    func testCompiledFilterCache() throws {
+        guard Env.isSwiftlet else { return }
+        let p = allowAllExcept([["names": ["getpriority", "no_such_syscall_xyz"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42]])
+        let bundle = makeBundle { c in
+            c.addHelpers()
+            c[path: "linux.seccomp"] = p
+            c.args = ["/mnt/sysc", "getpriority", "0", "0"]
+        }
+        let first = run(bundle)
+        XCTAssertEqual(first.stdout, "errno 42\n", describe(first))
+        let cached = try FileManager.default.contentsOfDirectory(atPath: stateRoot).filter { $0.hasPrefix("seccomp:") }
+        XCTAssertEqual(cached.count, 1, "\(cached)")
+        let second = run(bundle)
+        XCTAssertEqual(second.stdout, "errno 42\n", "from the cache: \(describe(second))")
+        XCTAssertTrue(second.stderr.contains("no_such_syscall_xyz"), "the warning must repeat on a cache hit: \(describe(second))")
+        // A damaged cache file is ignored (and replaced).
+        for f in cached {
+            let path = stateRoot + "/" + f
+            var data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data[data.count / 2] ^= 0xff
+            try data.write(to: URL(fileURLWithPath: path))
+        }
+        let third = run(bundle)
+        XCTAssertEqual(third.stdout, "errno 42\n", "with a damaged cache: \(describe(third))")
+    }
+
     // MARK: NOTIFY
 
     func testNotifyAgent() throws {
