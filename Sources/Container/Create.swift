@@ -205,7 +205,7 @@ public struct Runtime {
         // Socket activation: fds 3..3+LISTEN_FDS go first, then the --preserve-fds ones (as runc).
         plan.listenFDs = Runtime.inheritedListenFDs()
         plan.preserveFDs = plan.listenFDs + opts.preserveFDs
-        plan.capabilities = try InitPlan.capabilitySets(process.capabilities)
+        plan.capabilities = try InitPlan.capabilitySets(process.capabilities, warn: warn)
         if let s = spec.linux?.seccomp { plan.seccomp = try SeccompProgram.compile(s, cacheDir: store.root, warn: warn) }
         var opened: [InitPlan.NamespaceJoin] = []
         do {

@@ -59,25 +59,35 @@ struct InitPlan {
 }
 
 extension InitPlan {
-    static func capabilityMask(_ names: [String]?, field: String) throws -> UInt64 {
+    /// Names that are not capabilities at all fail; capabilities this kernel does not know yet are
+    /// left out and reported through `warn` (runc: "ignoring unknown or unavailable capabilities").
+    static func capabilityMask(_ names: [String]?, field: String, unavailable: inout [String]) throws -> UInt64 {
         var mask: UInt64 = 0
         for (i, name) in (names ?? []).enumerated() {
             guard let n = CapabilityNames.number(of: name) else {
                 throw ContainerError("config.json: \(field)[\(i)]: unknown capability \"\(name)\"")
             }
-            // Capabilities the running kernel does not know are ignored, as runc does.
-            if n <= Capabilities.lastCap && n < 64 { mask |= 1 << UInt64(n) }
+            if n <= Capabilities.lastCap && n < 64 {
+                mask |= 1 << UInt64(n)
+            } else if !unavailable.contains(name) {
+                unavailable.append(name)
+            }
         }
         return mask
     }
 
-    static func capabilitySets(_ caps: LinuxCapabilities?) throws -> CapabilitySets {
+    static func capabilitySets(_ caps: LinuxCapabilities?, warn: ((String) -> Void)? = nil) throws -> CapabilitySets {
         var sets = CapabilitySets()
-        sets.bounding = try capabilityMask(caps?.bounding, field: "process.capabilities.bounding")
-        sets.effective = try capabilityMask(caps?.effective, field: "process.capabilities.effective")
-        sets.permitted = try capabilityMask(caps?.permitted, field: "process.capabilities.permitted")
-        sets.inheritable = try capabilityMask(caps?.inheritable, field: "process.capabilities.inheritable")
-        sets.ambient = try capabilityMask(caps?.ambient, field: "process.capabilities.ambient")
+        var unavailable: [String] = []
+        let base = "process.capabilities"
+        sets.bounding = try capabilityMask(caps?.bounding, field: "\(base).bounding", unavailable: &unavailable)
+        sets.effective = try capabilityMask(caps?.effective, field: "\(base).effective", unavailable: &unavailable)
+        sets.permitted = try capabilityMask(caps?.permitted, field: "\(base).permitted", unavailable: &unavailable)
+        sets.inheritable = try capabilityMask(caps?.inheritable, field: "\(base).inheritable", unavailable: &unavailable)
+        sets.ambient = try capabilityMask(caps?.ambient, field: "\(base).ambient", unavailable: &unavailable)
+        if !unavailable.isEmpty, let warn {
+            warn("\(base): ignoring capabilities this kernel does not know: \(unavailable.joined(separator: ", "))")
+        }
         return sets
     }
 }
