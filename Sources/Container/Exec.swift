@@ -47,6 +47,10 @@ struct ExecPlan {
     var sync: FD
     /// The parent moves the child into the container's cgroups and then sends `.ack`.
     var waitForCgroups = false
+    /// The container's `linux.seccomp`, compiled; installed right before execve as in the init.
+    var seccomp: SeccompProgram?
+    var seccompListener: FD?
+    var seccompState: [UInt8] = []
 }
 
 extension Runtime {
@@ -114,6 +118,16 @@ extension Runtime {
             }
         }
         defer { relaySocket?.close() }
+        if let s = record.config.linux?.seccomp {
+            let program = try SeccompProgram.compile(s, cacheDir: store.root, warn: warn)
+            if program.usesNotify, let path = program.listenerPath {
+                do { plan.seccompListener = try UnixSocket.connect(path).moved(above: floor) } catch {
+                    throw ContainerError("linux.seccomp.listenerPath: \(error)")
+                }
+                plan.seccompState = hookState(record, status: .running)
+            }
+            plan.seccomp = program
+        }
 
         var signals: SignalFD?
         if !opts.detach {
@@ -136,6 +150,7 @@ extension Runtime {
         }
         plan.sync.close()
         plan.consoleSocket?.close()
+        plan.seccompListener?.close()
         let channel = SyncChannel(fd: parentEnd)
         do {
             if plan.waitForCgroups {
@@ -346,8 +361,10 @@ enum ExecStage {
         }
         plan.consoleSocket?.close()
         try InitStage.applyProcessLimits(p)
+        let holdSysAdmin = plan.seccomp != nil && p.noNewPrivileges != true
+            && (plan.capabilities.effective & plan.capabilities.permitted) & (1 << 21) == 0
         try InitStage.applyCredentials(user: p.user, caps: plan.capabilities,
-                                       userNamespaceInUse: plan.userNamespaceInUse)
+                                       userNamespaceInUse: plan.userNamespaceInUse, holdSysAdmin: holdSysAdmin)
         _ = umask(mode_t(p.user.umask ?? 0o022))
         try InitStage.step("chdir") { try sys("chdir", p.cwd) { chdir(p.cwd) } }
         if p.noNewPrivileges == true {
@@ -358,6 +375,10 @@ enum ExecStage {
         for fd in 3..<(3 + plan.preserveFDs) { try? FD(fd).setCloexec(false) }
         Proc.resetSignalDispositions()
         Proc.unblockAllSignals()
+        if let program = plan.seccomp {
+            try InitStage.installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,
+                                         listener: plan.seccompListener, ociVersion: "1.3.0", state: plan.seccompState)
+        }
         do {
             try Proc.exec(path: executable, args: p.args ?? [], env: plan.env)
         } catch {

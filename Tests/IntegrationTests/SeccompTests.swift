@@ -374,6 +374,24 @@ final class SeccompTests: IntegrationTestCase {
         XCTAssertEqual(third.stdout, "errno 42\n", "with a damaged cache: \(describe(third))")
     }
 
+    func testExecProcessIsFiltered() {
+        let id = newID()
+        let bundle = makeBundle { c in
+            c.addHelpers()
+            c[path: "linux.seccomp"] = self.allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42]])
+            c.args = ["sleep", "30"]
+        }
+        let r = runtime(["run", "-d", "--bundle", bundle, id])
+        XCTAssertEqual(r.status, 0, describe(r))
+        for noNewPrivs in [true, false] {
+            var args = ["exec"]
+            if noNewPrivs { args.append("--no-new-privs") }
+            let e = runtime(args + [id, "/mnt/sysc", "getpriority", "0", "0"])
+            XCTAssertEqual(e.stdout, "errno 42\n", "exec (no_new_privs \(noNewPrivs)): \(describe(e))")
+        }
+        _ = runtime(["delete", "--force", id])
+    }
+
     // MARK: NOTIFY
 
     func testNotifyAgent() throws {
