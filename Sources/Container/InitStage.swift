@@ -209,7 +209,8 @@ enum InitStage {
                 try? Mount.mount(source: slavePath, target: console, type: nil, flags: .bind)
             }
             if let socket {
-                try UnixSocket.sendFD(socket, master, name: slavePath)
+                // runc's message is the master's file name, "/dev/ptmx".
+                try UnixSocket.sendFD(socket, master, name: "/dev/ptmx")
                 socket.close()
             }
             master.close()
