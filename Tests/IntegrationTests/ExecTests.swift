@@ -92,8 +92,8 @@ final class ExecTests: IntegrationTestCase {
     func testCommandLineFlags() {
         let id = startSleeper { c in c[path: "process.noNewPrivileges"] = false }
         let r = exec(id, ["sh", "-c", "id -u; id -g; id -G; pwd; echo $A $B; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status"],
-                     flags: ["--user", "1000:1001", "-g", "20", "--additional-gids", "30", "--cwd", "/tmp",
-                             "-e", "A=1", "--env", "B=two words", "--cap", "CAP_SYS_CHROOT", "--no-new-privs"])
+                     flags: ["--user", "1000:1001", "--additional-gids", "20", "--additional-gids", "30", "--cwd", "/tmp",
+                             "--env", "A=1", "--env", "B=two words", "--cap", "CAP_SYS_CHROOT", "--no-new-privs"])
         XCTAssertEqual(r.status, 0, describe(r))
         let lines = r.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 7, describe(r))
@@ -169,6 +169,10 @@ final class ExecTests: IntegrationTestCase {
     }
 
     func testPidfdSocket() throws {
+        if isKnownDeviation(["runc"]) {
+            print("NOTE: known deviation of \(runtimeName): runc 1.1 has no --pidfd-socket — not tested")
+            return
+        }
         // A python listener receives the fd and reports what it points at.
         let sock = scratch + "/pidfd.sock"
         let out = scratch + "/pidfd.out"
@@ -194,8 +198,7 @@ final class ExecTests: IntegrationTestCase {
         _ = listener.wait(timeout: 10)
         let got = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         let want = (try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "?"
-        assertOrDeviation(got == want, runtimes: ["runc"], reason: "runc 1.1 has no --pidfd-socket",
-                          "pidfd names pid \(got), exec'd pid \(want)")
+        XCTAssertEqual(got, want, "the pidfd names another process than the exec'd one")
         if let p = Int32(want) { kill(p, SIGKILL) }
     }
 
