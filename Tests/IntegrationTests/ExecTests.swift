@@ -81,7 +81,13 @@ final class ExecTests: IntegrationTestCase {
         let r = exec(id, ["sh", "-c", "echo $FROMCONFIG; pwd; ulimit -n; ulimit -Hn; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status"])
         XCTAssertEqual(r.status, 0, describe(r))
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        XCTAssertEqual(Array(lines.prefix(4)), ["yes", "/etc", "777", "888"], describe(r))
+        XCTAssertEqual(Array(lines.prefix(2)), ["yes", "/etc"], describe(r))
+        XCTAssertEqual(lines.dropFirst(3).first, "888", describe(r))
+        // Go raises the soft nofile limit to the hard one at start-up, and runc 1.1 does not set it
+        // back for exec'd processes (fixed in runc 1.2).
+        assertOrDeviation(lines.dropFirst(2).first == "777", runtimes: ["runc"],
+                          reason: "runc 1.1 leaks Go's raised RLIMIT_NOFILE soft limit into exec'd processes",
+                          "soft nofile limit: \(describe(r))")
         let f = statusFields(r.stdout)
         let caps = capMask(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
         XCTAssertEqual(f["CapEff"], caps, describe(r))
