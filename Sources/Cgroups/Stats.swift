@@ -22,7 +22,13 @@ public struct CgroupStats {
 
     /// runc's JSON: zero values of `omitempty` fields are left out.
     public var json: JSONValue {
-        func obj(_ members: [(String, JSONValue?)]) -> JSONValue { .object(members.compactMap { k, v in v.map { (k, $0) } }) }
+        // JSONValue takes `nil` as .null: drop both (runc's omitempty).
+        func obj(_ members: [(String, JSONValue?)]) -> JSONValue {
+            .object(members.compactMap { k, v in
+                guard let v, v != .null else { return nil }
+                return (k, v)
+            })
+        }
         func opt(_ v: UInt64) -> JSONValue? { v == 0 ? nil : Stats.n(v) }
         func entry(_ limit: UInt64, _ usage: UInt64, _ max: UInt64, _ failcnt: UInt64) -> JSONValue {
             obj([("limit", Stats.n(limit)), ("usage", opt(usage)), ("max", opt(max)), ("failcnt", Stats.n(failcnt))])
@@ -55,8 +61,7 @@ public struct CgroupStats {
             ("hugetlb", .object(hugetlb.map { ($0.0, obj([("usage", opt($0.1)), ("max", opt($0.2)),
                                                            ("failcnt", Stats.n($0.3))])) })),
             ("intel_rdt", .object([])),
-            ("network_interfaces", .null),
-        ])
+        ]).appending("network_interfaces", .null)
     }
 }
 
@@ -182,5 +187,13 @@ enum Stats {
                               CgroupFS.keyed(d + "/hugetlb.\(size).events", "max") ?? 0))
         }
         return s
+    }
+}
+
+extension JSONValue {
+    func appending(_ key: String, _ value: JSONValue) -> JSONValue {
+        guard case .object(var m) = self else { return self }
+        m.append((key, value))
+        return .object(m)
     }
 }

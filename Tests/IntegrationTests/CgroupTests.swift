@@ -1,0 +1,332 @@
+// cgroups: limits read back from the host's cgroup files and from inside the container, limits
+// that really bite (memory, pids, devices), pause/resume, update, events, ps, kill --all, delete
+// of running and paused containers, the cgroup namespace and mount.
+//
+// This host is hybrid (v1 controllers, cgroup2 at /sys/fs/cgroup/unified): these tests run the
+// v1/hybrid driver. CgroupV2Tests runs the runtime in a private mount namespace with cgroup2 at
+// /sys/fs/cgroup.
+
+import Foundation
+import XCTest
+
+/// Shared helpers for the cgroup tests.
+class CgroupTestCase: IntegrationTestCase {
+    /// The absolute cgroupsPath the tests use: `/swiftlet-it/<id>` (the id carries the token, so the
+    /// harness's leak check sees a directory left behind).
+    func cgPath(_ id: String) -> String { "/swiftlet-it/\(id)" }
+
+    override func tearDownWithError() throws {
+        try super.tearDownWithError()
+        // The shared parent; fails harmlessly while another test uses it.
+        for h in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+            rmdir("/sys/fs/cgroup/\(h)/swiftlet-it")
+        }
+    }
+
+    func readHost(_ path: String) -> String {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "<missing \(path)>")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Creates and starts a detached container whose process is `script`; returns its id.
+    func startDetached(_ configure: (inout Config) -> Void, file: StaticString = #filePath, line: UInt = #line) -> String {
+        let id = newID()
+        let b = makeBundle { c in
+            c.shell("sleep 100")
+            c[path: "linux.cgroupsPath"] = cgPath(id)
+            configure(&c)
+        }
+        let r = runtime(["run", "-d", "--bundle", b, id])
+        XCTAssertEqual(r.status, 0, "run -d: \(describe(r))", file: file, line: line)
+        return id
+    }
+
+    func pid(_ id: String) -> Int32 { (state(id)?["pid"] as? Int).map(Int32.init) ?? 0 }
+
+    func procState(_ pid: Int32) -> String {
+        statusFields(readFileBytes("/proc/\(pid)/status"))["State"] ?? ""
+    }
+
+    func assertCgroupGone(_ id: String, file: StaticString = #filePath, line: UInt = #line) {
+        for h in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+            let p = "/sys/fs/cgroup/\(h)\(cgPath(id))"
+            XCTAssertFalse(FileManager.default.fileExists(atPath: p), "cgroup \(p) left behind", file: file, line: line)
+        }
+    }
+}
+
+final class CgroupTests: CgroupTestCase {
+    let mem = "/sys/fs/cgroup/memory"
+
+    func testLimitsReadBackFromHostFiles() {
+        let id = startDetached { c in
+            c[path: "linux.resources.memory"] = ["limit": 64 << 20, "reservation": 32 << 20, "swap": 64 << 20,
+                                                 "swappiness": 10]
+            c[path: "linux.resources.cpu"] = ["shares": 512, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0"]
+            c[path: "linux.resources.pids"] = ["limit": 42]
+        }
+        defer { runtime(["delete", "--force", id]) }
+        let p = cgPath(id)
+        XCTAssertEqual(readHost("\(mem)\(p)/memory.limit_in_bytes"), "\(64 << 20)")
+        XCTAssertEqual(readHost("\(mem)\(p)/memory.soft_limit_in_bytes"), "\(32 << 20)")
+        XCTAssertEqual(readHost("\(mem)\(p)/memory.memsw.limit_in_bytes"), "\(64 << 20)")
+        XCTAssertEqual(readHost("\(mem)\(p)/memory.swappiness"), "10")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/cpu\(p)/cpu.shares"), "512")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/cpu\(p)/cpu.cfs_quota_us"), "50000")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/cpu\(p)/cpu.cfs_period_us"), "100000")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/cpuset\(p)/cpuset.cpus"), "0")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/pids\(p)/pids.max"), "42")
+        // The container's process is in the cgroup of every hierarchy.
+        let cg = readFileBytes("/proc/\(pid(id))/cgroup")
+        for ctrl in ["memory", "cpu", "pids", "freezer", "devices"] {
+            XCTAssertTrue(cg.split(separator: "\n").contains { $0.hasSuffix(":\(ctrl):\(p)") }, "\(ctrl) not joined: \(cg)")
+        }
+        XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
+        assertCgroupGone(id)
+    }
+
+    func testCgroupNamespaceAndMountShowOwnCgroup() {
+        let out = output { c in
+            c.addNamespace("cgroup")
+            c[path: "linux.cgroupsPath"] = cgPath(newID("ns"))
+            c[path: "linux.resources.memory"] = ["limit": 48 << 20]
+            c[path: "linux.resources.cpu"] = ["quota": 30000, "period": 100000]
+            c.addMount("/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "ro"])
+            c.shell("cat /proc/self/cgroup; echo ===; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+        }
+        let parts = out.components(separatedBy: "===\n")
+        XCTAssertEqual(parts.count, 2, out)
+        for line in parts[0].split(separator: "\n") {
+            XCTAssertTrue(line.hasSuffix(":/"), "cgroup namespace root is not the container's cgroup: \(line)")
+        }
+        XCTAssertEqual(parts.last?.split(separator: "\n").map(String.init), ["\(48 << 20)", "30000"])
+    }
+
+    func testCgroupMountWithoutNamespaceBindsOwnCgroup() {
+        let out = output { c in
+            c[path: "linux.cgroupsPath"] = cgPath(newID("bind"))
+            c[path: "linux.resources.pids"] = ["limit": 17]
+            c.addMount("/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "ro"])
+            c.shell("cat /sys/fs/cgroup/pids/pids.max; grep -c . /sys/fs/cgroup/pids/cgroup.procs")
+        }
+        XCTAssertEqual(out.split(separator: "\n").first.map(String.init), "17", out)
+    }
+
+    func testMemoryLimitHitByAllocationAndOOMEvent() {
+        let id = newID()
+        let b = makeBundle { c in
+            c[path: "linux.cgroupsPath"] = cgPath(id)
+            c[path: "linux.resources.memory"] = ["limit": 32 << 20, "swap": 32 << 20]
+            // tail keeps the one endless "line" in memory: 200 MB against a 32 MB limit.
+            c.shell("sleep 1; head -c 200m /dev/zero | tail > /dev/null; echo tail=$?; sleep 100")
+        }
+        XCTAssertEqual(runtime(["create", "--bundle", b, id]).status, 0)
+        defer { runtime(["delete", "--force", id]) }
+        let events = spawnRuntime(["events", "--interval", "200ms", id])
+        XCTAssertEqual(runtime(["start", id]).status, 0)
+        let oom = mem + cgPath(id) + "/memory.oom_control"
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline && !readHost(oom).contains("oom_kill 1") { usleep(100_000) }
+        XCTAssertTrue(readHost(oom).contains("oom_kill 1"), "no OOM kill: \(readHost(oom))")
+        usleep(1_500_000)
+        kill(events.pid, SIGTERM)
+        let ev = events.wait(timeout: 5)
+        XCTAssertTrue(ev.stdout.contains("\"type\":\"oom\""), "no oom event: \(describe(ev))")
+        XCTAssertTrue(ev.stdout.contains("\"type\":\"stats\""), "no stats event: \(describe(ev))")
+    }
+
+    func testPidsLimitStopsForkBombHostFine() {
+        let id = startDetached { c in
+            c[path: "linux.resources.pids"] = ["limit": 20]
+            c.shell("i=0; while [ $i -lt 100 ]; do sleep 100 & i=$((i+1)); done 2>/dev/null; sleep 100")
+        }
+        defer { runtime(["delete", "--force", id]) }
+        let p = "/sys/fs/cgroup/pids" + cgPath(id)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && !readHost(p + "/pids.events").hasPrefix("max ") { usleep(100_000) }
+        var hitMax = false
+        for _ in 0..<50 {
+            if let n = Int(readHost(p + "/pids.events").split(separator: " ").last ?? ""), n > 0 { hitMax = true; break }
+            usleep(100_000)
+        }
+        XCTAssertTrue(hitMax, "pids limit never hit: \(readHost(p + "/pids.events"))")
+        XCTAssertLessThanOrEqual(Int(readHost(p + "/pids.current")) ?? 99, 20)
+        XCTAssertEqual(Host.sh("echo host-fine").stdout, "host-fine\n")
+        XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
+        assertCgroupGone(id)
+    }
+
+    func testDeviceRulesDenyAndAllow() {
+        func probe(_ rules: [[String: Any]]) -> String {
+            output { c in
+                c[path: "linux.devices"] = [["path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o600]]
+                c[path: "linux.resources.devices"] = rules
+                // Opening is what the device cgroup checks; nothing is written.
+                c.shell("(exec 3>/dev/kmsg) 2>/dev/null && echo kmsg-open || echo kmsg-denied; echo x > /dev/null && echo null-ok")
+            }
+        }
+        XCTAssertEqual(probe([["allow": false, "access": "rwm"]]), "kmsg-denied\nnull-ok\n")
+        XCTAssertEqual(probe([["allow": false, "access": "rwm"], ["allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"]]),
+                       "kmsg-open\nnull-ok\n")
+        // A later deny overrides an earlier allow (not "m": the runtime must still mknod it).
+        XCTAssertEqual(probe([["allow": true, "access": "rwm"], ["allow": false, "type": "c", "major": 1, "minor": 11, "access": "rw"]]),
+                       "kmsg-denied\nnull-ok\n")
+    }
+
+    func testPauseResumeFreezesProcess() {
+        let id = startDetached { _ in }
+        defer { runtime(["delete", "--force", id]) }
+        let p = pid(id)
+        XCTAssertEqual(runtime(["pause", id]).status, 0)
+        XCTAssertEqual(status(id), "paused")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/freezer\(cgPath(id))/freezer.state"), "FROZEN")
+        XCTAssertTrue(procState(p).hasPrefix("D"), "not frozen: \(procState(p))")
+        XCTAssertNotEqual(runtime(["pause", id]).status, 0, "pausing a paused container must fail")
+        XCTAssertEqual(runtime(["resume", id]).status, 0)
+        XCTAssertEqual(status(id), "running")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/freezer\(cgPath(id))/freezer.state"), "THAWED")
+        XCTAssertNotEqual(runtime(["resume", id]).status, 0, "resuming a running container must fail")
+    }
+
+    func testDeleteForceOfPausedAndRunning() {
+        let a = startDetached { c in c.shell("sleep 100 & sleep 100") }
+        let b = startDetached { _ in }
+        XCTAssertEqual(runtime(["pause", a]).status, 0)
+        let pids = (runtime(["ps", "--format", "json", a]).stdout)
+        XCTAssertEqual(runtime(["delete", "--force", a]).status, 0)
+        XCTAssertEqual(runtime(["delete", "--force", b]).status, 0)
+        for id in [a, b] {
+            XCTAssertNil(state(id))
+            assertCgroupGone(id)
+        }
+        for p in (parseJSON(pids) as? [Int]) ?? [] { XCTAssertFalse(kill(Int32(p), 0) == 0 && procState(Int32(p)) != "Z (zombie)", "pid \(p) survived") }
+    }
+
+    func testKillAllSignalsEveryProcessInCgroup() {
+        let id = startDetached { c in
+            c.removeNamespace("pid")  // without a pid namespace only the cgroup knows the processes
+            c.shell("sleep 100 & sleep 100 & sleep 100")
+        }
+        defer { runtime(["delete", "--force", id]) }
+        usleep(200_000)
+        let pids = (parseJSON(runtime(["ps", "--format", "json", id]).stdout) as? [Int]) ?? []
+        XCTAssertGreaterThanOrEqual(pids.count, 3, "ps: \(pids)")
+        XCTAssertEqual(runtime(["kill", "--all", id, "KILL"]).status, 0)
+        XCTAssertEqual(waitForStatus(id, "stopped"), "stopped")
+        usleep(300_000)
+        for p in pids {
+            let st = procState(Int32(p))
+            XCTAssertTrue(st.isEmpty || st.hasPrefix("Z"), "pid \(p) still alive: \(st)")
+        }
+        XCTAssertEqual(runtime(["delete", id]).status, 0)
+        assertCgroupGone(id)
+    }
+
+    func testDeleteAfterKill9OfEverything() {
+        let id = startDetached { c in c.removeNamespace("pid"); c.shell("sleep 100 & sleep 100") }
+        let pids = (parseJSON(runtime(["ps", "--format", "json", id]).stdout) as? [Int]) ?? []
+        for p in pids { kill(Int32(p), SIGKILL) }
+        XCTAssertEqual(waitForStatus(id, "stopped"), "stopped")
+        XCTAssertEqual(runtime(["delete", id]).status, 0)
+        assertCgroupGone(id)
+    }
+
+    func testUpdateChangesLiveLimits() {
+        let id = startDetached { c in
+            c[path: "linux.resources.memory"] = ["limit": 64 << 20]
+            c[path: "linux.resources.pids"] = ["limit": 50]
+            c[path: "linux.resources.cpu"] = ["quota": 50000, "period": 100000]
+        }
+        defer { runtime(["delete", "--force", id]) }
+        let p = cgPath(id)
+        let r = runtime(["update", "--memory", "96M", "--pids-limit", "30", "--cpu-quota", "25000", id])
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertEqual(readHost("\(mem)\(p)/memory.limit_in_bytes"), "\(96 << 20)")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/pids\(p)/pids.max"), "30")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/cpu\(p)/cpu.cfs_quota_us"), "25000")
+        let file = hostDir("upd") + "/r.json"
+        try? #"{"cpu": {"shares": 256}, "pids": {"limit": 40}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let r2 = runtime(["update", "-r", file, id])
+        XCTAssertEqual(r2.status, 0, describe(r2))
+        XCTAssertEqual(readHost("/sys/fs/cgroup/cpu\(p)/cpu.shares"), "256")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/pids\(p)/pids.max"), "40")
+        // Unchanged values stay.
+        XCTAssertEqual(readHost("\(mem)\(p)/memory.limit_in_bytes"), "\(96 << 20)")
+    }
+
+    func testEventsStatsAndPs() {
+        let id = startDetached { c in
+            c[path: "linux.resources.memory"] = ["limit": 64 << 20]
+            c[path: "linux.resources.pids"] = ["limit": 50]
+        }
+        defer { runtime(["delete", "--force", id]) }
+        let r = runtime(["events", "--stats", id])
+        XCTAssertEqual(r.status, 0, describe(r))
+        let ev = parseJSON(r.stdout) as? [String: Any]
+        XCTAssertEqual(ev?["type"] as? String, "stats", r.stdout)
+        XCTAssertEqual(ev?["id"] as? String, id)
+        let data = ev?["data"] as? [String: Any]
+        let usage = (data?["memory"] as? [String: Any])?["usage"] as? [String: Any]
+        XCTAssertEqual(usage?["limit"] as? Int, 64 << 20, r.stdout)
+        XCTAssertEqual((data?["pids"] as? [String: Any])?["current"] as? Int, 1, r.stdout)
+        XCTAssertNotNil((data?["cpu"] as? [String: Any])?["usage"], r.stdout)
+
+        let ps = runtime(["ps", id])
+        XCTAssertEqual(ps.status, 0, describe(ps))
+        let lines = ps.stdout.split(separator: "\n")
+        XCTAssertTrue(lines.first?.contains("PID") == true, ps.stdout)
+        XCTAssertEqual(lines.count, 2, ps.stdout)
+        XCTAssertTrue(lines.last?.contains("sleep 100") == true, ps.stdout)
+        let json = runtime(["ps", "-f", "json", id])
+        XCTAssertEqual(parseJSON(json.stdout) as? [Int], [Int(pid(id))], json.stdout)
+        let custom = runtime(["ps", id, "-o", "pid,comm"])
+        XCTAssertEqual(custom.status, 0, describe(custom))
+        XCTAssertTrue(custom.stdout.contains("sleep"), custom.stdout)
+    }
+
+    func testDefaultAndRelativeCgroupsPath() {
+        // No cgroupsPath: a cgroup named after the id, below the runtime's own cgroup.
+        let a = newID("def")
+        let ba = makeBundle { c in c.shell("sleep 100") }
+        XCTAssertEqual(runtime(["run", "-d", "--bundle", ba, a]).status, 0)
+        defer { runtime(["delete", "--force", a]) }
+        let cg = readFileBytes("/proc/\(pid(a))/cgroup")
+        XCTAssertTrue(cg.contains(":pids:") && cg.split(separator: "\n").contains { $0.contains(":pids:") && $0.hasSuffix("/\(a)") }, cg)
+        // Relative: below the runtime's own cgroup too.
+        let b = newID("rel")
+        let bb = makeBundle { c in c.shell("sleep 100"); c[path: "linux.cgroupsPath"] = "swiftlet-it-rel/\(b)" }
+        XCTAssertEqual(runtime(["run", "-d", "--bundle", bb, b]).status, 0)
+        defer { runtime(["delete", "--force", b]) }
+        let cgb = readFileBytes("/proc/\(pid(b))/cgroup")
+        XCTAssertTrue(cgb.split(separator: "\n").contains { $0.contains(":pids:") && $0.hasSuffix("/swiftlet-it-rel/\(b)") }, cgb)
+        XCTAssertEqual(runtime(["delete", "--force", a]).status, 0)
+        XCTAssertEqual(runtime(["delete", "--force", b]).status, 0)
+        rmdir("/sys/fs/cgroup/pids/swiftlet-it-rel")
+        for h in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+            rmdir("/sys/fs/cgroup/\(h)/swiftlet-it-rel")
+        }
+    }
+
+    func testLimitTheHostCannotApplyIsAClearError() {
+        // No 3MB huge pages on x86-64, no net_cls and no rdma controller on this host.
+        for (field, value, words) in [("linux.resources.hugepageLimits", [["pageSize": "3MB", "limit": 0]] as Any, "hugepageLimits[0]"),
+                                      ("linux.resources.network", ["classID": 42] as Any, "network.classID"),
+                                      ("linux.resources.rdma", ["mlx4_0": ["hcaHandles": 2]] as Any, "rdma"),
+                                      ("linux.resources.memory", ["swappiness": 500] as Any, "swappiness")] {
+            let id = newID("bad")
+            let b = makeBundle { c in c[path: "linux.cgroupsPath"] = cgPath(id); c[path: field] = value }
+            let r = runtime(["run", "--bundle", b, id])
+            XCTAssertNotEqual(r.status, 0, "\(field) \(value) should fail: \(describe(r))")
+            if isSwiftlet { XCTAssertTrue(r.stderr.contains(words), "error does not name \(words): \(r.stderr)") }
+            assertNothingLeftBehind(id, field)
+            assertCgroupGone(id)
+        }
+    }
+
+    func testSystemdCgroupIsAClearError() {
+        let b = makeBundle()
+        let r = Host.exec(Env.runtime, ["--root", stateRoot, "--systemd-cgroup", "run", "--bundle", b, newID()])
+        XCTAssertNotEqual(r.status, 0)
+        if isSwiftlet { XCTAssertTrue(r.stderr.contains("systemd"), r.stderr) }
+    }
+}
