@@ -17,18 +17,16 @@ int cs_bpf_load_device_prog(const uint64_t *insns, uint32_t count, char *log, ui
     attr.insns = (uint64_t)(uintptr_t)insns;
     attr.insn_cnt = count;
     attr.license = (uint64_t)(uintptr_t)"Apache";
-    if (log && loglen > 0) {
-        log[0] = 0;
-        attr.log_buf = (uint64_t)(uintptr_t)log;
-        attr.log_size = loglen;
-        attr.log_level = 0;
-    }
+    if (log && loglen > 0) log[0] = 0;
     int fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
     if (fd < 0 && log && loglen > 0) {
-        // Retry with a verifier log for the error message.
+        // Again with the verifier's log, for the error message (a log buffer needs log_level > 0).
         int saved = errno;
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+        attr.log_size = loglen;
         attr.log_level = 1;
-        (void)sys_bpf(BPF_PROG_LOAD, &attr);
+        int again = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+        if (again >= 0) close(again);
         errno = saved;
     }
     return fd;

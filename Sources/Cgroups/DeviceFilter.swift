@@ -52,18 +52,18 @@ enum DeviceFilter {
             // Block: [prelude is placed before the access check] checks..., mov r0, exit.
             var block: [UInt64] = []
             let tail = 2
-            var emitted = 0
             for (i, c) in checks.enumerated() {
                 if i == n - 1 && !prelude.isEmpty { block += prelude }
                 // Remaining instructions after this jump: later checks (+ prelude if not yet) + tail.
                 var remaining = tail + (n - 1 - i)
                 if !prelude.isEmpty && i < n - 1 { remaining += prelude.count }
                 block.append(insn(c.0, dst: c.1, off: Int16(remaining), imm: c.2))
-                emitted += 1
             }
             block.append(insn(mov64K, dst: 0, imm: r.allow ? 1 : 0))
             block.append(insn(exit))
             p += block
+            // A rule that matches everything ends the program (the verifier rejects dead code).
+            if checks.isEmpty { return p }
         }
         p.append(insn(mov64K, dst: 0, imm: 0))
         p.append(insn(exit))
