@@ -330,3 +330,99 @@ final class CgroupTests: CgroupTestCase {
         if isSwiftlet { XCTAssertTrue(r.stderr.contains("systemd"), r.stderr) }
     }
 }
+
+/// cgroup v2: every runtime call runs in a private mount namespace with cgroup2 mounted over
+/// /sys/fs/cgroup (the host's unified hierarchy, seen from the host at /sys/fs/cgroup/unified).
+/// Only hugetlb is enabled there, but cgroup.procs, cgroup.freeze, cgroup.kill and the eBPF device
+/// controller are real. Containers are deleted inside the namespace by each test.
+final class CgroupV2Tests: CgroupTestCase {
+    @discardableResult
+    func rt2(_ args: [String], timeout: TimeInterval = 30) -> ProcResult {
+        Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
+                                       Env.runtime, "--root", stateRoot] + args, timeout: timeout)
+    }
+
+    func hostV2(_ id: String) -> String { "/sys/fs/cgroup/unified" + cgPath(id) }
+
+    func bundle(_ id: String, _ configure: (inout Config) -> Void) -> String {
+        makeBundle { c in
+            c.shell("sleep 100")
+            c[path: "linux.cgroupsPath"] = cgPath(id)
+            configure(&c)
+        }
+    }
+
+    func testV2PauseResumeKillAllDelete() {
+        let id = newID()
+        let b = bundle(id) { c in c.removeNamespace("pid"); c.shell("sleep 100 & sleep 100") }
+        XCTAssertEqual(rt2(["run", "-d", "--bundle", b, id]).status, 0)
+        defer { rt2(["delete", "--force", id]) }
+        let st = parseJSON(rt2(["state", id]).stdout) as? [String: Any]
+        XCTAssertEqual(st?["status"] as? String, "running")
+        XCTAssertEqual(rt2(["pause", id]).status, 0)
+        XCTAssertEqual((parseJSON(rt2(["state", id]).stdout) as? [String: Any])?["status"] as? String, "paused")
+        XCTAssertEqual(readHost(hostV2(id) + "/cgroup.freeze"), "1")
+        XCTAssertTrue(readHost(hostV2(id) + "/cgroup.events").contains("frozen 1"))
+        XCTAssertEqual(rt2(["resume", id]).status, 0)
+        XCTAssertEqual(readHost(hostV2(id) + "/cgroup.freeze"), "0")
+        let pids = (parseJSON(rt2(["ps", "-f", "json", id]).stdout) as? [Int]) ?? []
+        XCTAssertEqual(pids.count, 2, "\(pids)")  // sh execs the last sleep
+        XCTAssertEqual(rt2(["kill", "--all", id, "KILL"]).status, 0)
+        usleep(300_000)
+        XCTAssertEqual(readHost(hostV2(id) + "/cgroup.procs"), "")
+        XCTAssertEqual(rt2(["delete", id]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: hostV2(id)), "cgroup left behind")
+    }
+
+    func testV2DeletePausedRemovesCgroup() {
+        let id = newID()
+        XCTAssertEqual(rt2(["run", "-d", "--bundle", bundle(id) { _ in }, id]).status, 0)
+        XCTAssertEqual(rt2(["pause", id]).status, 0)
+        XCTAssertEqual(rt2(["delete", "--force", id]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: hostV2(id)), "cgroup left behind")
+    }
+
+    func testV2EBPFDeviceFilter() {
+        func probe(_ rules: [[String: Any]]) -> ProcResult {
+            let id = newID()
+            let b = bundle(id) { c in
+                c[path: "linux.devices"] = [["path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o600]]
+                c[path: "linux.resources.devices"] = rules
+                c.shell("(exec 3>/dev/kmsg) 2>/dev/null && echo kmsg-open || echo kmsg-denied; echo x > /dev/null && echo null-ok; (exec 3</dev/null) && echo null-read")
+            }
+            return rt2(["run", "--bundle", b, id])
+        }
+        let denied = probe([["allow": false, "access": "rwm"]])
+        XCTAssertEqual(denied.stdout, "kmsg-denied\nnull-ok\nnull-read\n", describe(denied))
+        let allowed = probe([["allow": false, "access": "rwm"], ["allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"]])
+        XCTAssertEqual(allowed.stdout, "kmsg-open\nnull-ok\nnull-read\n", describe(allowed))
+        let later = probe([["allow": true, "access": "rwm"], ["allow": false, "type": "c", "major": 1, "minor": 11, "access": "rw"]])
+        XCTAssertEqual(later.stdout, "kmsg-denied\nnull-ok\nnull-read\n", describe(later))
+    }
+
+    func testV2HugetlbLimitAndCgroupNamespace() {
+        let id = newID()
+        let b = bundle(id) { c in
+            c.addNamespace("cgroup")
+            c[path: "linux.resources.hugepageLimits"] = [["pageSize": "2MB", "limit": 4 << 20]]
+            c.addMount("/sys/fs/cgroup", type: "cgroup2", source: "cgroup", options: ["nosuid", "noexec", "nodev", "ro"])
+            c.shell("grep '^0::' /proc/self/cgroup; cat /sys/fs/cgroup/hugetlb.2MB.max")
+        }
+        let r = rt2(["run", "--bundle", b, id])
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertEqual(r.stdout, "0::/\n\(4 << 20)\n", describe(r))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: hostV2(id)), "cgroup left behind")
+    }
+
+    func testV2MissingControllerIsAClearError() {
+        let id = newID()
+        let b = bundle(id) { c in c[path: "linux.resources.memory"] = ["limit": 64 << 20] }
+        let r = rt2(["run", "--bundle", b, id])
+        XCTAssertNotEqual(r.status, 0, describe(r))
+        if isSwiftlet {
+            XCTAssertTrue(r.stderr.contains("linux.resources.memory") && r.stderr.contains("memory controller"), r.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: hostV2(id)), "cgroup left behind")
+        XCTAssertTrue(stateEntries().isEmpty)
+    }
+}
