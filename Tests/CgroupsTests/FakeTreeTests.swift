@@ -1,0 +1,127 @@
+// The v2 (and v1) files this host cannot provide, written into a fake tree of plain files and read
+// back: conversions (shares → weight, blkio weight → io.weight, swap), cpu.max, io.max, unified.
+
+import Foundation
+import XCTest
+import RuntimeSpec
+@testable import Cgroups
+
+final class FakeTreeTests: XCTestCase {
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "cgroups-fake-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func touch(_ files: [String], _ contents: [String: String] = [:]) {
+        for f in files { FileManager.default.createFile(atPath: dir + "/" + f, contents: Data((contents[f] ?? "").utf8)) }
+    }
+
+    func read(_ f: String) -> String {
+        ((try? String(contentsOfFile: dir + "/" + f, encoding: .utf8)) ?? "<missing>")
+    }
+
+    func testV2FilesAndConversions() throws {
+        touch(["cgroup.controllers", "memory.max", "memory.swap.max", "memory.low", "cpu.weight", "cpu.max",
+               "cpu.max.burst", "cpu.idle", "pids.max", "io.weight", "io.max", "cpuset.cpus", "cpuset.mems",
+               "hugetlb.2MB.max", "rdma.max", "memory.oom.group"],
+              ["cgroup.controllers": "cpuset cpu io memory hugetlb pids rdma\n", "cpu.max": "max 100000\n"])
+        var r = LinuxResources()
+        r.memory = LinuxMemory(limit: 1 << 30, reservation: 1 << 29, swap: 3 << 29)
+        r.cpu = LinuxCPU(shares: 1024, quota: 50000, burst: 1000, period: 200000, cpus: "0-1", mems: "0", idle: 1)
+        r.pids = LinuxPids(limit: 0)
+        r.blockIO = LinuxBlockIO(weight: 500, throttleReadBpsDevice: [LinuxThrottleDevice(major: 8, minor: 0, rate: 1048576)])
+        r.hugepageLimits = [LinuxHugepageLimit(pageSize: "2MB", limit: 4194304)]
+        r.rdma = ["mlx4_0": LinuxRdma(hcaHandles: 2, hcaObjects: 2000)]
+        r.unified = ["memory.oom.group": "1"]
+        try ResourcesV2.apply(r, dir: dir, update: true)
+        XCTAssertEqual(read("memory.max"), "\(1 << 30)")
+        XCTAssertEqual(read("memory.swap.max"), "\((3 << 29) - (1 << 30))")   // v2 swap excludes memory
+        XCTAssertEqual(read("memory.low"), "\(1 << 29)")
+        XCTAssertEqual(read("cpu.weight"), "100")                              // shares 1024 → weight 100
+        XCTAssertEqual(read("cpu.max"), "50000 200000")
+        XCTAssertEqual(read("cpu.max.burst"), "1000")
+        XCTAssertEqual(read("cpu.idle"), "1")
+        XCTAssertEqual(read("cpuset.cpus"), "0-1")
+        XCTAssertEqual(read("pids.max"), "max")
+        XCTAssertEqual(read("io.weight"), "default 4950")                      // blkio 500 → io 4950
+        XCTAssertEqual(read("io.max"), "8:0 rbps=1048576")
+        XCTAssertEqual(read("hugetlb.2MB.max"), "4194304")
+        XCTAssertEqual(read("rdma.max"), "mlx4_0 hca_handle=2 hca_object=2000")
+        XCTAssertEqual(read("memory.oom.group"), "1")
+    }
+
+    func testV2UnlimitedAndErrors() throws {
+        touch(["cgroup.controllers", "memory.max", "memory.swap.max", "cpu.max"], ["cgroup.controllers": "cpu memory"])
+        try ResourcesV2.apply(LinuxResources(memory: LinuxMemory(limit: -1), cpu: LinuxCPU(quota: -1)), dir: dir, update: true)
+        XCTAssertEqual(read("memory.max"), "max")
+        XCTAssertEqual(read("memory.swap.max"), "max")
+        XCTAssertEqual(read("cpu.max"), "max 100000")
+        func fails(_ r: LinuxResources, _ words: String, line: UInt = #line) {
+            XCTAssertThrowsError(try ResourcesV2.apply(r, dir: dir, update: true), line: line) { e in
+                XCTAssertTrue("\(e)".contains(words), "\(e)", line: line)
+            }
+        }
+        fails(LinuxResources(pids: LinuxPids(limit: 5)), "pids controller is not available")
+        fails(LinuxResources(memory: LinuxMemory(limit: 100, swap: 50)), "memory.swap")
+        fails(LinuxResources(memory: LinuxMemory(swappiness: 10)), "swappiness")
+        fails(LinuxResources(cpu: LinuxCPU(realtimeRuntime: 10)), "realtime")
+        fails(LinuxResources(network: LinuxNetwork(classID: 1)), "net_cls")
+        fails(LinuxResources(unified: ["../x": "1"]), "not a cgroup file name")
+        fails(LinuxResources(unified: ["io.max": "1"]), "io controller is not available")
+    }
+
+    func testConversionTables() {
+        XCTAssertEqual(ResourcesV2.weight(fromShares: 2), 1)
+        XCTAssertEqual(ResourcesV2.weight(fromShares: 1024), 100)
+        XCTAssertEqual(ResourcesV2.weight(fromShares: 262144), 10000)
+        XCTAssertEqual(ResourcesV2.ioWeight(fromBlkio: 10), 1)
+        XCTAssertEqual(ResourcesV2.ioWeight(fromBlkio: 1000), 10000)
+    }
+
+    func testV1FilesAndSwapOrder() throws {
+        touch(["memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.swappiness",
+               "memory.oom_control", "cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.rt_runtime_us",
+               "cpu.rt_period_us", "blkio.weight", "blkio.throttle.write_iops_device", "net_cls.classid", "net_prio.ifpriomap"],
+              ["memory.memsw.limit_in_bytes": "100\n"])
+        let paths = ["memory": dir, "cpu": dir, "blkio": dir, "net_cls": dir, "net_prio": dir]
+        var r = LinuxResources()
+        r.memory = LinuxMemory(limit: 1000, reservation: 500, swap: 2000, swappiness: 5, disableOOMKiller: true)
+        r.cpu = LinuxCPU(shares: 0, quota: 20000, period: 100000, realtimeRuntime: 950, realtimePeriod: 1000)
+        r.blockIO = LinuxBlockIO(weight: 300, throttleWriteIOPSDevice: [LinuxThrottleDevice(major: 8, minor: 0, rate: 100)])
+        r.network = LinuxNetwork(classID: 0x100001, priorities: [LinuxInterfacePriority(name: "eth0", priority: 5)])
+        try ResourcesV1.apply(r, paths: paths, update: true)
+        XCTAssertEqual(read("memory.limit_in_bytes"), "1000")
+        XCTAssertEqual(read("memory.memsw.limit_in_bytes"), "2000")
+        XCTAssertEqual(read("memory.soft_limit_in_bytes"), "500")
+        XCTAssertEqual(read("memory.swappiness"), "5")
+        XCTAssertEqual(read("memory.oom_control"), "1")
+        XCTAssertEqual(read("cpu.cfs_quota_us"), "20000")
+        XCTAssertEqual(read("cpu.rt_runtime_us"), "950")
+        XCTAssertEqual(read("blkio.weight"), "300")
+        XCTAssertEqual(read("blkio.throttle.write_iops_device"), "8:0 100")
+        XCTAssertEqual(read("net_cls.classid"), "\(0x100001)")
+        XCTAssertEqual(read("net_prio.ifpriomap"), "eth0 5")
+        XCTAssertThrowsError(try ResourcesV1.apply(LinuxResources(pids: LinuxPids(limit: 3)), paths: paths, update: true)) { e in
+            XCTAssertTrue("\(e)".contains("no pids cgroup controller"), "\(e)")
+        }
+    }
+
+    func testDeviceRulesAndProgram() throws {
+        let rules = try DeviceRules.effective([LinuxDeviceCgroup(allow: false, access: "rwm"),
+                                               LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 11, access: "w")])
+        XCTAssertEqual(rules.first?.v1Line, "a")
+        XCTAssertEqual(rules[1].v1Line, "c 1:11 w")
+        XCTAssertTrue(rules.contains { $0.v1Line == "c 136:* rwm" })
+        let prog = DeviceFilter.program(rules)
+        // Ends at the deny-all rule (first in the list, checked last): no unreachable default.
+        XCTAssertEqual(prog.last.map { UInt8($0 & 0xff) }, 0x95)
+        XCTAssertEqual(prog[prog.count - 2] & 0xff, 0xb7)
+        XCTAssertEqual(prog[prog.count - 2] >> 32, 0)
+        XCTAssertThrowsError(try DeviceRules.effective([LinuxDeviceCgroup(allow: true, type: "x", access: "r")]))
+        XCTAssertThrowsError(try DeviceRules.effective([LinuxDeviceCgroup(allow: true, access: "rq")]))
+    }
+}
