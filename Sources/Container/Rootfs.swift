@@ -272,6 +272,11 @@ struct RootfsBuilder {
             }
             try sys("chdir", "/") { chdir("/") }
         }
+    }
+
+    /// The propagation the spec asks for on the new root. It comes last: an unbindable root would
+    /// refuse the bind mounts that read-only and masked paths need.
+    func applyRootPropagation() throws {
         if let prop = spec.linux?.rootfsPropagation {
             let flag: MountFlags
             switch prop.hasPrefix("r") ? String(prop.dropFirst()) : prop {
@@ -317,5 +322,6 @@ struct RootfsBuilder {
                 try Mount.mount(source: nil, target: "/", type: nil, flags: flags, describe: "remount / ro")
             }
         }
+        try applyRootPropagation()
     }
 }
