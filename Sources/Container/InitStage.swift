@@ -137,8 +137,14 @@ enum InitStage {
             let byte = try step("exec fifo") { try fifo.read(max: 1) }
             if byte.isEmpty { Proc.exit(1) }
         }
-        try HookRunner.runAll(plan.spec.hooks?.startContainer, kind: "startContainer",
-                              state: statusPatched(stateJSON, "created"))
+        do {
+            try HookRunner.runAll(plan.spec.hooks?.startContainer, kind: "startContainer",
+                                  state: statusPatched(stateJSON, "created"))
+        } catch {
+            // The parent is gone; `start` reads the reason from the fifo after it hangs up.
+            _ = try? plan.execFifo?.write(Array("\(error)".utf8))
+            Proc.exit(1)
+        }
         _ = cs_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
         var env = plan.env
         if plan.listenFDs > 0 {

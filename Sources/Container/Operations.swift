@@ -57,6 +57,12 @@ extension Runtime {
             if r > 0 && pfd.revents & Int16(POLLHUP) != 0 { execed = true; break }
             if !Proc.isAlive(record.pid) { break }
         }
+        // Anything left in the fifo is init's reason for not reaching execve (a startContainer hook
+        // failed); our own byte left unread means init never got to read it.
+        if let left = try? reader.read(max: 65536), !left.isEmpty {
+            let text = String(decoding: left.filter { $0 != 0 }, as: UTF8.self)
+            throw ContainerError(text.isEmpty ? "container \(id) exited before it was started" : text)
+        }
         guard execed || Proc.isAlive(record.pid) else {
             throw ContainerError("container \(id) exited while starting")
         }
