@@ -148,6 +148,8 @@ enum CgroupFS {
 
     /// mkdir -p below (not including) an existing root.
     static func makeAll(_ dir: String) throws {
+        // Most often only the last component is missing: try it first, walk down only if needed.
+        if Glibc.mkdir(dir, 0o755) == 0 || errno == EEXIST { return }
         if isDirectory(dir) { return }
         var current = ""
         for part in dir.split(separator: "/") {
@@ -164,7 +166,7 @@ enum CgroupFS {
         if let s = read(dir + "/cgroup.procs") {
             for l in s.split(separator: "\n") { if let p = Int32(l) { out.append(p) } }
         }
-        for name in (try? listDirectory(dir)) ?? [] where isDirectory(dir + "/" + name) {
+        for name in (try? listSubdirectories(dir)) ?? [] {
             out += procs(dir + "/" + name)
         }
         return out
@@ -172,8 +174,9 @@ enum CgroupFS {
 
     /// rmdir of the cgroup and anything below it, deepest first; retries while it is still busy.
     static func remove(_ dir: String) throws {
-        guard isDirectory(dir) else { return }
-        for name in (try? listDirectory(dir)) ?? [] where isDirectory(dir + "/" + name) {
+        // The common case, an empty leaf, takes one rmdir; children are looked for only when busy.
+        if Glibc.rmdir(dir) == 0 || errno == ENOENT { return }
+        for name in (try? listSubdirectories(dir)) ?? [] {
             try remove(dir + "/" + name)
         }
         var delay = 1

@@ -197,6 +197,25 @@ public func listDirectory(_ path: String) throws -> [String] {
     return names
 }
 
+/// The subdirectories of `path`, told apart by the entry type readdir reports (no stat per entry:
+/// cgroup directories hold dozens of files and are walked on every delete).
+public func listSubdirectories(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw SysError("opendir", path) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let type = entry.pointee.d_type
+        guard type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) else { continue }
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        if name == "." || name == ".." { continue }
+        if type == UInt8(DT_UNKNOWN) && !isDirectory(path + "/" + name) { continue }
+        names.append(name)
+    }
+    return names
+}
+
 /// Makes a path absolute against the current directory, folding `.` and `..` lexically.
 public func absolutePath(_ path: String) -> String {
     var base = path
