@@ -12,7 +12,9 @@ let package = Package(
     targets: [
         .target(
             name: "CShim",
-            linkerSettings: [.linkedLibrary("cap"), .linkedLibrary("seccomp")]
+            // Linked statically: two fewer shared objects to map at every start (libcap-dev and
+            // libseccomp-dev ship the archives).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libcap.a", "-Xlinker", "-l:libseccomp.a"])]
         ),
         .target(name: "JSON"),
         .target(name: "RuntimeSpec", dependencies: ["JSON"]),
