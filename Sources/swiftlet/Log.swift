@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 import Kernel
 
 /// Errors and warnings, to stderr and, with --log, to the log file in runc's formats (engines parse
@@ -39,22 +40,5 @@ struct Logger {
 
 /// A JSON string literal (also what logrus's text format uses for values with spaces).
 func quote(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if u.value < 0x20 {
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
+    String(decoding: JSON.serialize(.string(s)), as: UTF8.self)
 }
