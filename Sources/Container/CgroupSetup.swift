@@ -19,6 +19,11 @@ extension Runtime {
         do { driver = try Cgroups.driver(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: host) } catch {
             throw ContainerError("config.json: \(error)")
         }
+        // Claimed before it exists: a create killed from here on leaves a folder without state.json,
+        // and `delete` finds the cgroup to remove through this file.
+        do { try store.saveCgroupClaim(id, CgroupClaim(driver: driver.kind, paths: driver.paths)) } catch {
+            throw ContainerError("cgroup: \(error)")
+        }
         do {
             try driver.create()
         } catch {

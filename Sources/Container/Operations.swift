@@ -1,4 +1,5 @@
 import Glibc
+import Cgroups
 import JSON
 import Kernel
 import RuntimeSpec
@@ -123,8 +124,14 @@ extension Runtime {
         defer { locked.unlock() }
         let record: ContainerRecord
         do { record = try store.load(id) } catch {
-            // A folder without state is a create that died half-way: nothing to keep.
+            // A folder without state is a create that died half-way: nothing to keep, but its
+            // init may still run inside the cgroup it claimed.
             if force || !fileExists(store.directory(id) + "/state.json") {
+                if let claim = store.loadCgroupClaim(id) {
+                    let cg = Cgroups.load(kind: claim.driver, paths: claim.paths)
+                    try? cg.signalAll(SIGKILL)
+                    do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
+                }
                 try? store.remove(id)
                 return
             }

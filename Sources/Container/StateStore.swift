@@ -22,6 +22,12 @@ public struct ContainerRecord: Codable {
     public var cgroupPaths: [String: String]?
 }
 
+/// `<root>/<id>/cgroup.json`: which cgroup a container owns, known before state.json exists.
+struct CgroupClaim: Codable {
+    var driver: String
+    var paths: [String: String]
+}
+
 public enum ContainerStatus: String {
     case creating, created, running, stopped, paused
 }
@@ -84,6 +90,17 @@ public struct StateStore {
     func save(_ record: ContainerRecord) throws {
         let bytes = try JSON.encode(record)
         try writeFileAtomically(path: directory(record.id) + "/state.json", String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The cgroup a `create` is about to make, written before it makes it.
+    func saveCgroupClaim(_ id: String, _ claim: CgroupClaim) throws {
+        try writeFileAtomically(path: directory(id) + "/cgroup.json",
+                                String(decoding: try JSON.encode(claim), as: UTF8.self))
+    }
+
+    func loadCgroupClaim(_ id: String) -> CgroupClaim? {
+        guard let bytes = try? readFile(path: directory(id) + "/cgroup.json") else { return nil }
+        return try? JSON.decode(CgroupClaim.self, from: bytes)
     }
 
     func remove(_ id: String) throws {
