@@ -179,8 +179,9 @@ public struct Runtime {
 
     /// The state JSON a hook reads on stdin.
     func hookState(_ r: ContainerRecord, status: ContainerStatus) -> [UInt8] {
-        let s = HookState(ociVersion: r.ociVersion, id: r.id, status: status.rawValue,
-                          pid: status == .stopped ? nil : r.pid, bundle: r.bundle, annotations: r.annotations)
+        // runtime.md's state: RuntimeSpec's `State`, without the pid once stopped.
+        let s = State(ociVersion: r.ociVersion, id: r.id, status: status.rawValue,
+                      pid: status == .stopped ? nil : Int(r.pid), bundle: r.bundle, annotations: r.annotations)
         return (try? JSON.encode(s)) ?? []
     }
 

@@ -344,16 +344,7 @@ enum ExecStage {
     static func stage(_ plan: ExecPlan, _ channel: SyncChannel) throws -> Never {
         let p = plan.process
         if plan.waitForCgroups { try channel.expect(.ack, step: "cgroups") }
-        try InitStage.step("join namespaces") {
-            let ordered = plan.joins.filter { $0.kind == .user }
-                + plan.joins.filter { $0.kind != .user && $0.kind != .mount }
-                + plan.joins.filter { $0.kind == .mount }
-            for j in ordered {
-                try Namespaces.join(j.fd, j.kind, path: j.path)
-                j.fd.close()
-                if j.kind == .user { try Proc.setIDs(uid: 0, gid: 0) }
-            }
-        }
+        try InitStage.step("join namespaces") { try InitStage.joinNamespaces(plan.joins) }
         try InitStage.step("setsid") { try Proc.setsid() }
         _ = cs_join_session_keyring("_ses." + plan.id)
         if p.terminal == true {

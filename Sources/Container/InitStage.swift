@@ -37,7 +37,7 @@ enum InitStage {
         try step("join cgroup") {
             for file in plan.cgroupProcs { try writeFile(path: file, "0", flags: O_WRONLY) }
         }
-        try step("join namespaces") { try joinNamespaces(plan) }
+        try step("join namespaces") { try joinNamespaces(plan.joins) }
         if plan.createsUserNamespace {
             try step("create user namespace") {
                 try Namespaces.unshare(NamespaceKind.user.cloneFlag, describe: "user")
@@ -176,10 +176,12 @@ enum InitStage {
         return Array(text.replacingFirst("\"status\":\"creating\"", with: "\"status\":\"\(status)\"").utf8)
     }
 
-    static func joinNamespaces(_ plan: InitPlan) throws {
-        let ordered = plan.joins.filter { $0.kind == .user }
-            + plan.joins.filter { $0.kind != .user && $0.kind != .mount }
-            + plan.joins.filter { $0.kind == .mount }
+    /// setns in the order the kernel needs: user first (it grants the rights for the others),
+    /// mount last (after it, the other namespace files may no longer be reachable).
+    static func joinNamespaces(_ joins: [InitPlan.NamespaceJoin]) throws {
+        let ordered = joins.filter { $0.kind == .user }
+            + joins.filter { $0.kind != .user && $0.kind != .mount }
+            + joins.filter { $0.kind == .mount }
         for j in ordered {
             try Namespaces.join(j.fd, j.kind, path: j.path)
             j.fd.close()

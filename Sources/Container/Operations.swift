@@ -4,29 +4,6 @@ import JSON
 import Kernel
 import RuntimeSpec
 
-/// The state hooks receive (runtime.md's state, status "creating" ... "stopped").
-struct HookState: Encodable {
-    var ociVersion: String
-    var id: String
-    var status: String
-    var pid: Int32?
-    var bundle: String
-    var annotations: [String: String]?
-}
-
-/// `state` output, field for field as runc prints it.
-public struct RuncStateOutput: Encodable {
-    public var ociVersion: String
-    public var id: String
-    public var pid: Int32
-    public var status: String
-    public var bundle: String
-    public var rootfs: String
-    public var created: String
-    public var annotations: [String: String]?
-    public var owner: String
-}
-
 extension Runtime {
     /// `start`: releases the process waiting on the exec fifo, then runs poststart hooks.
     public func start(id: String) throws {
@@ -71,16 +48,16 @@ extension Runtime {
                                  state: hookState(record, status: .running), warn: warn)
     }
 
-    public func state(id: String) throws -> RuncStateOutput {
+    public func state(id: String) throws -> RuncState {
         let record = try store.load(id)
         let status = store.status(of: record)
-        return RuncStateOutput(ociVersion: record.ociVersion, id: record.id,
-                               pid: status == .stopped ? 0 : record.pid, status: status.rawValue,
-                               bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-                               annotations: record.annotations, owner: record.owner)
+        return RuncState(ociVersion: record.ociVersion, id: record.id,
+                         pid: status == .stopped ? 0 : Int(record.pid), status: status.rawValue,
+                         bundle: record.bundle, rootfs: record.rootfs, created: record.created,
+                         annotations: record.annotations, owner: record.owner)
     }
 
-    public func list() -> [RuncStateOutput] {
+    public func list() -> [RuncState] {
         store.ids().compactMap { try? state(id: $0) }
     }
 
