@@ -38,7 +38,14 @@ final class EngineTests: IntegrationTestCase {
         let image = Host.sh("""
             set -e; W='\(work)'; mkdir -p "$W/bin" "$W"/rootfs/bin "$W"/rootfs/etc "$W"/rootfs/proc "$W"/rootfs/sys \\
               "$W"/rootfs/dev "$W"/rootfs/tmp "$W"/rootfs/root
-            ln -sf '\(Env.runtime)' "$W/bin/runc"
+            # podman passes no --root: without one the runtime would keep state (seccomp filter cache
+            # included) in its default root, outside this test's directory. The name must be `runc`
+            # for podman to pass --log-format json.
+            cat > "$W/bin/runc" <<'EOS'
+            #!/bin/sh
+            exec '\(Env.runtime)' --root '\(work)/runtime-root' "$@"
+            EOS
+            chmod 755 "$W/bin/runc"
             cp "$(command -v busybox)" "$W/rootfs/bin/busybox"
             for a in $("$W/rootfs/bin/busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$W/rootfs/bin/$a"; done
             echo 'root:x:0:0:root:/root:/bin/sh' > "$W/rootfs/etc/passwd"; echo 'root:x:0:' > "$W/rootfs/etc/group"
