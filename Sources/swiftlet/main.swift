@@ -80,14 +80,41 @@ func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throw
     throw UsageError("unknown command \"\(command)\"")
 }
 
+/// runc's default: /run/swiftlet for root; $XDG_RUNTIME_DIR/swiftlet for an unprivileged user (and
+/// for root in a user namespace whose $USER is not root, as rootless podman runs it).
+func defaultRoot(needed: Bool) throws -> String {
+    let system = "/run/swiftlet"
+    let xdg = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) } ?? ""
+    let euid = geteuid()
+    if !xdg.isEmpty && (euid != 0 || (inUserNamespace() && getenv("USER").map { String(cString: $0) } != "root")) {
+        return xdg + "/swiftlet"
+    }
+    if euid != 0 && needed {
+        // Without XDG_RUNTIME_DIR an unprivileged user can only use /run/swiftlet if it was made theirs.
+        let probe = access(system, F_OK) == 0 ? system : "/run"
+        if access(probe, W_OK | X_OK) != 0 {
+            throw ContainerError("XDG_RUNTIME_DIR is not set and \(system) is not writable by uid \(euid): "
+                + "set XDG_RUNTIME_DIR (the state goes to $XDG_RUNTIME_DIR/swiftlet) or pass --root")
+        }
+    }
+    return system
+}
+
+/// True unless /proc/self/uid_map is the initial namespace's identity map.
+func inUserNamespace() -> Bool {
+    guard let text = try? readTextFile(path: "/proc/self/uid_map") else { return false }
+    let f = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+    return !(f.count == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
+}
+
 func usage() -> String {
     """
     usage: swiftlet [global options] command [options] [arguments]
 
     commands: create, start, state, kill, delete, run, exec, list, ps, pause, resume, update, events,
               spec, features
-    global options: --root DIR (default /run/swiftlet), --log FILE, --log-format text|json,
-                    --debug, --systemd-cgroup, --version
+    global options: --root DIR (default /run/swiftlet; $XDG_RUNTIME_DIR/swiftlet when not root),
+                    --log FILE, --log-format text|json, --debug, --systemd-cgroup, --version
 
     """
 }
@@ -120,8 +147,13 @@ func main() -> Int32 {
     if global.has("systemd-cgroup") {
         fail("--systemd-cgroup: the systemd cgroup driver is not supported by swiftlet (no systemd driver exists yet)")
     }
-    let root = global.value("root") ?? "/run/swiftlet"
     let command = rest.first!
+    let root: String
+    if let r = global.value("root") {
+        root = r
+    } else {
+        do { root = try defaultRoot(needed: command != "spec" && command != "features") } catch { fail("\(error)") }
+    }
     do {
         return try dispatch(command, rest.dropFirst(), root: root)
     } catch {
