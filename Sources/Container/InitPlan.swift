@@ -24,6 +24,8 @@ struct InitPlan {
     var joins: [NamespaceJoin] = []
     var uidMappings: [LinuxIDMapping] = []
     var gidMappings: [LinuxIDMapping] = []
+    /// Detached ID-mapped trees made by the parent, by index in `spec.mounts` (see IDMapMounts).
+    var idmapTrees: [Int: FD] = [:]
 
     var createsUserNamespace: Bool { newNamespaces.contains(.user) }
     var hasMountNamespace: Bool { newNamespaces.contains(.mount) || joins.contains { $0.kind == .mount } }

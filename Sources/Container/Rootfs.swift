@@ -28,7 +28,7 @@ struct RootfsBuilder {
         let root = try RootedPath.open(rootfs)
         defer { root.root.close() }
         for (i, m) in (spec.mounts ?? []).enumerated() {
-            try InitStage.step("mounts[\(i)] (\(m.destination))") { try mountOne(m, root: root) }
+            try InitStage.step("mounts[\(i)] (\(m.destination))") { try mountOne(m, index: i, root: root) }
             if Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m) { devIsFresh = true }
         }
         if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev" }) {
@@ -41,7 +41,7 @@ struct RootfsBuilder {
         m.type == "bind" || (m.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
     }
 
-    func mountOne(_ m: RuntimeSpec.Mount, root: RootedPath) throws {
+    func mountOne(_ m: RuntimeSpec.Mount, index: Int, root: RootedPath) throws {
         let opts = MountOptions.parse(m.options ?? [])
         let flags = MountFlags(rawValue: UInt(opts.flags))
         let data = opts.data.isEmpty ? nil : opts.data.joined(separator: ",")
@@ -55,8 +55,13 @@ struct RootfsBuilder {
             defer { target.close() }
             var bindFlags: MountFlags = [.bind]
             if opts.recursiveBind { bindFlags.insert(.recursive) }
-            try Mount.mount(source: source, target: target.procPath, type: nil, flags: bindFlags,
-                            describe: "bind \(source) on \(dest)")
+            if let tree = plan.idmapTrees[index] {
+                // ID-mapped: the parent made the mapped tree; attach it (see IDMapMounts).
+                try MountAPI.moveMount(tree, onto: target, describe: "ID-mapped \(source) on \(dest)")
+            } else {
+                try Mount.mount(source: source, target: target.procPath, type: nil, flags: bindFlags,
+                                describe: "bind \(source) on \(dest)")
+            }
             // A bind mount ignores its flags: they take a remount, on the new mount (reopened).
             let perMount = flags.intersection(MountFlags.perMount)
             if !perMount.isEmpty {
