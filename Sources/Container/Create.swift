@@ -60,11 +60,7 @@ public struct Runtime {
         var containerPID: pid_t = 0
         var cgroup: CgroupDriver?
         do {
-            // Without a cgroup namespace, the cgroup is made and joined by this process while the init
-            // stage builds the rootfs: joining costs an RCU grace period (v1), which then overlaps
-            // with the mounts. A cgroup namespace must be rooted in the joined cgroup: init joins first.
-            let initJoinsCgroup = plan.newNamespaces.contains(.cgroup)
-            if initJoinsCgroup { cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan) }
+            cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
             let (parentEnd, childEnd) = try Pipe.socketPair()
             let floor = 3 + plan.preserveFDs
             plan.sync = try childEnd.moved(above: floor)
@@ -95,10 +91,8 @@ public struct Runtime {
             closePlanFDs(plan)
             let channel = SyncChannel(fd: parentEnd)
             defer { parentEnd.close() }
-            if !initJoinsCgroup { cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan) }
             let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
-                                       containerPID: &containerPID, opts: opts,
-                                       joinCgroup: initJoinsCgroup ? nil : cgroup)
+                                       containerPID: &containerPID, opts: opts)
             if let pidFile = opts.pidFile {
                 try writeFileAtomically(path: absolutePath(pidFile), "\(containerPID)", mode: 0o644)
             }
@@ -131,7 +125,7 @@ public struct Runtime {
 
     /// The parent's half of the conversation with the init stage.
     func driveInit(channel: SyncChannel, plan: InitPlan, childPID: pid_t, containerPID: inout pid_t,
-                   opts: CreateOptions, joinCgroup: CgroupDriver?) throws -> ContainerRecord {
+                   opts: CreateOptions) throws -> ContainerRecord {
         var record: ContainerRecord?
         while true {
             guard let msg = try channel.receive() else {
@@ -155,10 +149,6 @@ public struct Runtime {
                 r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
                 record = r
                 try channel.send(.state(hookState(r, status: .creating)))
-                // Before any hook runs and before init may go past its createRuntime hooks.
-                if let cg = joinCgroup {
-                    do { try cg.addProcess(pid) } catch { throw ContainerError("cgroup: \(error)") }
-                }
             case .runtimeHooks:
                 guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
                 let state = hookState(r, status: .creating)
@@ -178,7 +168,15 @@ public struct Runtime {
     }
 
     func writeIDMaps(pid: pid_t, plan: InitPlan) throws {
-        try Rootless.writeIDMaps(pid: pid, uid: plan.uidMappings, gid: plan.gidMappings)
+        func text(_ maps: [LinuxIDMapping]) -> String {
+            maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        do {
+            try writeFile(path: "/proc/\(pid)/uid_map", text(plan.uidMappings), flags: O_WRONLY)
+            try writeFile(path: "/proc/\(pid)/gid_map", text(plan.gidMappings), flags: O_WRONLY)
+        } catch {
+            throw ContainerError("writing uid/gid maps of the user namespace: \(error)")
+        }
     }
 
     /// The state JSON a hook reads on stdin.
@@ -240,10 +238,6 @@ public struct Runtime {
         if !plan.hasMountNamespace {
             for j in opened { j.fd.close() }
             throw ContainerError("config.json: linux.namespaces: a mount namespace is required")
-        }
-        do { try Rootless.check(spec: spec, plan: plan) } catch {
-            for j in opened { j.fd.close() }
-            throw error
         }
         return plan
     }
