@@ -16,8 +16,13 @@ extension Runtime {
             return nil
         }
         let driver: CgroupDriver
-        do { driver = try Cgroups.driver(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: host) } catch {
-            throw ContainerError("config.json: \(error)")
+        if Rootless.active {
+            guard let d = try Rootless.cgroupDriver(spec: spec, id: id, host: host) else { return nil }
+            driver = d
+        } else {
+            do { driver = try Cgroups.driver(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: host) } catch {
+                throw ContainerError("config.json: \(error)")
+            }
         }
         // Claimed before it exists: a create killed from here on leaves a folder without state.json,
         // and `delete` finds the cgroup to remove through this file.

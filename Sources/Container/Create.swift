@@ -168,15 +168,7 @@ public struct Runtime {
     }
 
     func writeIDMaps(pid: pid_t, plan: InitPlan) throws {
-        func text(_ maps: [LinuxIDMapping]) -> String {
-            maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
-        }
-        do {
-            try writeFile(path: "/proc/\(pid)/uid_map", text(plan.uidMappings), flags: O_WRONLY)
-            try writeFile(path: "/proc/\(pid)/gid_map", text(plan.gidMappings), flags: O_WRONLY)
-        } catch {
-            throw ContainerError("writing uid/gid maps of the user namespace: \(error)")
-        }
+        try Rootless.writeIDMaps(pid: pid, uid: plan.uidMappings, gid: plan.gidMappings)
     }
 
     /// The state JSON a hook reads on stdin.
@@ -238,6 +230,10 @@ public struct Runtime {
         if !plan.hasMountNamespace {
             for j in opened { j.fd.close() }
             throw ContainerError("config.json: linux.namespaces: a mount namespace is required")
+        }
+        do { try Rootless.check(spec: spec, plan: plan) } catch {
+            for j in opened { j.fd.close() }
+            throw error
         }
         return plan
     }
