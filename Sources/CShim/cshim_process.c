@@ -1,0 +1,72 @@
+#define _GNU_SOURCE
+#include "cshim_process.h"
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#ifndef SYS_sched_setattr
+#define SYS_sched_setattr 314
+#endif
+#ifndef SYS_ioprio_set
+#define SYS_ioprio_set 251
+#endif
+#ifndef SYS_ioprio_get
+#define SYS_ioprio_get 252
+#endif
+#ifndef SYS_set_mempolicy
+#define SYS_set_mempolicy 238
+#endif
+
+struct cs_sched_attr {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+    uint32_t sched_util_min;
+    uint32_t sched_util_max;
+};
+
+int cs_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                     uint64_t runtime, uint64_t deadline, uint64_t period) {
+    struct cs_sched_attr a;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.sched_policy = policy;
+    a.sched_flags = flags;
+    a.sched_nice = nice;
+    a.sched_priority = priority;
+    a.sched_runtime = runtime;
+    a.sched_deadline = deadline;
+    a.sched_period = period;
+    // Without values, a clamp flag would clamp to 0: ask for the whole range instead.
+    a.sched_util_min = 0;
+    a.sched_util_max = 1024;
+    return (int)syscall(SYS_sched_setattr, pid, &a, 0);
+}
+
+int cs_ioprio_set(pid_t pid, int ioclass, int level) {
+    return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, pid, (ioclass << 13) | level);
+}
+
+int cs_ioprio_get(pid_t pid) {
+    return (int)syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, pid);
+}
+
+long cs_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode) {
+    return syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
+int cs_sched_setaffinity(pid_t pid, const uint8_t *mask, size_t len) {
+    size_t size = (len + sizeof(unsigned long) - 1) / sizeof(unsigned long) * sizeof(unsigned long);
+    if (size < sizeof(cpu_set_t)) size = sizeof(cpu_set_t);
+    unsigned char buf[size];
+    memset(buf, 0, size);
+    memcpy(buf, mask, len);
+    return sched_setaffinity(pid, size, (const cpu_set_t *)buf);
+}

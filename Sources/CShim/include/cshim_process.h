@@ -1,0 +1,21 @@
+// Process attributes glibc has no (or no convenient) wrapper for: sched_setattr(2), ioprio_set(2),
+// set_mempolicy(2), sched_setaffinity(2) with a plain byte mask.
+#ifndef SWIFTLET_CSHIM_PROCESS_H
+#define SWIFTLET_CSHIM_PROCESS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+// struct sched_attr (SCHED_ATTR_SIZE_VER1, 56 bytes) filled from the arguments; pid 0 = the caller.
+int cs_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                     uint64_t runtime, uint64_t deadline, uint64_t period);
+// ioprio_set(IOPRIO_WHO_PROCESS, pid, class << 13 | level).
+int cs_ioprio_set(pid_t pid, int ioclass, int level);
+int cs_ioprio_get(pid_t pid);
+// set_mempolicy(mode | flags, nodemask, maxnode): `words` unsigned longs of node bits.
+long cs_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
+// sched_setaffinity with `len` bytes of CPU bits (bit n = CPU n).
+int cs_sched_setaffinity(pid_t pid, const uint8_t *mask, size_t len);
+
+#endif
