@@ -233,7 +233,11 @@ enum InitStage {
         for (key, value) in sysctl.sorted(by: { $0.key < $1.key }) {
             try step("sysctl \(key)") {
                 let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
-                try Procfs.writeChecked(path, value)
+                do { try Procfs.writeChecked(path, value) } catch let e as SysError
+                    where (e.errno == EACCES || e.errno == EPERM) && plan.userNamespaceInUse {
+                    throw ContainerError("linux.sysctl[\"\(key)\"]: \(e): in a user namespace only sysctls of "
+                        + "namespaces the container owns can be set; this one needs privilege on the host")
+                }
             }
         }
     }
