@@ -32,21 +32,15 @@ enum Features {
     }
 
     static func current() -> JSONValue {
-        let mountOptions = ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
-                            "lazytime", "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime",
-                            "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
-                            "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
-                            "runbindable", "rw", "shared", "slave", "strictatime", "suid", "symfollow",
-                            "sync", "unbindable", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev",
-                            "rnoexec", "rexec", "rnoatime", "ratime", "rrelatime", "rnorelatime",
-                            "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow"]
+        // Every option the mount code applies (tmpcopyup is parsed but not implemented: left out).
+        let mountOptions = MountOptions.knownOptions.filter { $0 != "tmpcopyup" }
         let caps = CapabilityNames.all.filter { (CapabilityNames.number(of: $0) ?? 99) <= Capabilities.lastCap }
         return .object([
             ("ociVersionMin", .string("1.0.0")),
             ("ociVersionMax", .string("1.3.0")),
             ("hooks", strings(["prestart", "createRuntime", "createContainer", "startContainer", "poststart",
                                "poststop"])),
-            ("mountOptions", strings(mountOptions.sorted())),
+            ("mountOptions", strings(mountOptions)),
             ("linux", .object([
                 ("namespaces", strings(["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"])),
                 ("capabilities", strings(caps)),
@@ -56,7 +50,8 @@ enum Features {
                 ("apparmor", .object([("enabled", .bool(false))])),
                 ("selinux", .object([("enabled", .bool(false))])),
                 ("intelRdt", .object([("enabled", .bool(false))])),
-                ("mountExtensions", .object([("idmap", .object([("enabled", .bool(false))]))])),
+                // ID-mapped bind mounts need mount_setattr(2) (Linux 5.12).
+                ("mountExtensions", .object([("idmap", .object([("enabled", .bool(MountAPI.available))]))])),
             ])),
             ("annotations", .object([
                 ("org.opencontainers.runtime-spec.features.swiftlet.version", .string(swiftletVersion)),
