@@ -22,6 +22,9 @@ let package = Package(
         .target(name: "Cgroups", dependencies: ["RuntimeSpec", "Kernel", "JSON", "CShim"]),
         .target(name: "Container", dependencies: ["Cgroups", "RuntimeSpec", "Kernel", "JSON", "CShim"]),
         .executableTarget(name: "swiftlet", dependencies: ["Container", "Cgroups", "RuntimeSpec", "Kernel", "JSON"]),
+        // Fuzz target (conformance/fuzz builds it with -sanitize=fuzzer -parse-as-library -DFUZZING);
+        // in normal builds a replayer of the corpus in Tests/Fuzz.
+        .executableTarget(name: "FuzzSpec", dependencies: ["Container", "Cgroups", "RuntimeSpec", "JSON"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "RuntimeSpecTests", dependencies: ["RuntimeSpec", "JSON"]),
         // Fixtures (profiles, C sources of test helpers) are read by path, not built.

@@ -1,0 +1,107 @@
+// Fuzz target for everything swiftlet decodes from files a user (or a crashed run) controls:
+// config.json (JSON parser → Spec decode → validate → the conversions `create` applies before it
+// forks: capabilities, seccomp, cgroup device rules and weights) and state.json (ContainerRecord,
+// and runtime-spec's State / runc's state shape).
+//
+// Normal builds: a replayer, `FuzzSpec FILE...` runs each file through the same checks (CI runs
+// the corpus and the kept crashers this way). Fuzzing builds (conformance/fuzz):
+//   swift build -c release --product FuzzSpec -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library \
+//     -Xswiftc -DFUZZING -Xswiftc -enable-testing
+// libFuzzer then provides main() and calls LLVMFuzzerTestOneInput.
+
+#if FUZZING
+@testable import Cgroups
+@testable import Container
+#else
+import Cgroups
+import Container
+#endif
+import Glibc
+import JSON
+import RuntimeSpec
+
+/// One input. Any trap (overflow, force-unwrap, index out of range, stack overflow) is a bug: user
+/// input must end in a thrown error.
+func fuzzOne(_ bytes: [UInt8]) {
+    // 1. The parser, and the serializer on whatever parses.
+    if let value = try? JSON.parse(bytes) {
+        let text = JSON.serialize(value)
+        guard let again = try? JSON.parse(text), again == value else {
+            fatalError("serialize/parse round trip changed the value")
+        }
+        _ = JSON.serialize(value, pretty: true)
+    }
+    // 2. config.json: decode, validate, and the conversions of create.
+    if let spec = try? Spec.decode(bytes) {
+        _ = spec.validate()
+        exerciseSpec(spec)
+        if let encoded = try? JSON.encode(spec) { _ = try? Spec.decode(encoded) }
+    }
+    // 3. state.json and the state shapes.
+    if let record = try? JSON.decode(ContainerRecord.self, from: bytes) {
+        _ = try? JSON.encode(record)
+        _ = record.config.validate()
+    }
+    #if FUZZING
+    _ = try? JSON.decode(CgroupClaim.self, from: bytes)
+    #endif
+    _ = try? JSON.decode(State.self, from: bytes)
+    _ = try? JSON.decode(RuncState.self, from: bytes)
+}
+
+func exerciseSpec(_ spec: Spec) {
+    for m in spec.mounts ?? [] { _ = MountOptions.parse(m.options ?? []) }
+    #if FUZZING
+    _ = try? InitPlan.capabilitySets(spec.process?.capabilities)
+    if let r = spec.linux?.resources {
+        if let rules = try? DeviceRules.effective(r.devices ?? []) { _ = DeviceFilter.program(rules) }
+        // The v1 → v2 conversions `create` applies to a config that passed validation.
+        if spec.validate().isEmpty {
+            if let shares = r.cpu?.shares { _ = ResourcesV2.weight(fromShares: shares) }
+            if let w = r.blockIO?.weight { _ = ResourcesV2.ioWeight(fromBlkio: UInt64(w)) }
+            if let m = r.memory, let swap = m.swap { _ = try? ResourcesV2.swapMax(swap: swap, limit: m.limit ?? -1) }
+        }
+    }
+    #endif
+    _ = try? Cgroups.validate(cgroupsPath: spec.linux?.cgroupsPath)
+}
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    fuzzOne(bytes)
+    return 0
+}
+
+// SwiftPM links an executable target with `main` aliased to `<Target>_main`: hand over to
+// libFuzzer's driver from there.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+@_cdecl("FuzzSpec_main")
+public func fuzzSpecMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var c = argc
+    var v = argv
+    return LLVMFuzzerRunDriver(&c, &v, LLVMFuzzerTestOneInput)
+}
+#else
+@main
+struct Replay {
+    static func main() {
+        var failures = 0
+        for path in CommandLine.arguments.dropFirst() {
+            guard let bytes = try? SpecFile.read(path) else {
+                print("FuzzSpec: cannot read \(path)")
+                failures += 1
+                continue
+            }
+            fuzzOne(bytes)
+        }
+        print("FuzzSpec: \(CommandLine.arguments.count - 1) inputs, no trap")
+        exit(failures == 0 ? 0 : 1)
+    }
+}
+#endif
