@@ -18,6 +18,19 @@ enum Rootless {
 
     /// Checks made in `create` before anything exists.
     static func check(spec: Spec, plan: InitPlan) throws {
+        if plan.createsUserNamespace {
+            // setresuid/setresgid to an id without a mapping fails with a bare EINVAL: name the field.
+            func mapped(_ id: UInt32, _ maps: [LinuxIDMapping]) -> Bool {
+                maps.contains { id >= $0.containerID && UInt64(id) < UInt64($0.containerID) + UInt64($0.size) }
+            }
+            let user = plan.process.user
+            if !plan.uidMappings.isEmpty && !mapped(user.uid, plan.uidMappings) {
+                throw ContainerError("config.json: process.user.uid: \(user.uid) is not mapped by linux.uidMappings")
+            }
+            if !plan.gidMappings.isEmpty && !mapped(user.gid, plan.gidMappings) {
+                throw ContainerError("config.json: process.user.gid: \(user.gid) is not mapped by linux.gidMappings")
+            }
+        }
         guard active else { return }
         if plan.createsUserNamespace && deniesSetgroups(plan.gidMappings),
            let groups = plan.process.user.additionalGids, !groups.isEmpty {
