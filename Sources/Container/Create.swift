@@ -107,6 +107,7 @@ public struct Runtime {
             }
             if containerPID > 0 && containerPID != childPID { waitGone(containerPID) }
             closePlanFDs(plan)
+            undoProcessFeatures(spec: spec, id: opts.id)
             try? cgroup?.destroy()
             try? store.remove(opts.id)
             locked.unlock()
@@ -148,6 +149,7 @@ public struct Runtime {
                 r.cgroupDriver = plan.cgroupKind
                 r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
                 record = r
+                try attachProcessFeatures(plan: plan, pid: pid)
                 try channel.send(.state(hookState(r, status: .creating)))
             case .runtimeHooks:
                 guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
@@ -197,6 +199,7 @@ public struct Runtime {
                             sync: FD(-1), env: process.env ?? [])
         plan.noPivot = opts.noPivot
         plan.noNewKeyring = opts.noNewKeyring
+        try prepareProcessFeatures(&plan, spec: spec, process: process)
         // Socket activation: fds 3..3+LISTEN_FDS go first, then the --preserve-fds ones (as runc).
         plan.listenFDs = Runtime.inheritedListenFDs()
         plan.preserveFDs = plan.listenFDs + opts.preserveFDs

@@ -51,6 +51,8 @@ struct ExecPlan {
     var seccomp: SeccompProgram?
     var seccompListener: FD?
     var seccompState: [UInt8] = []
+    /// The container's linux section (personality, memory policy apply to exec'd processes too).
+    var linux: Linux?
 }
 
 extension Runtime {
@@ -66,6 +68,14 @@ extension Runtime {
         default: break
         }
         let process = try execProcess(opts, record.config)
+        try ProcessAttributes.checkLsm(process: process, linux: nil,
+                                       apparmorField: opts.apparmor != nil ? "--apparmor" : "process.apparmorProfile",
+                                       selinuxField: opts.processLabel != nil ? "--process-label" : "process.selinuxLabel")
+        let affinity = process.execCPUAffinity
+        let initialCPUs = try affinity?.initial.flatMap { $0.isEmpty ? nil : $0 }
+            .map { try ProcessAttributes.cpus($0, field: "process.execCPUAffinity.initial") }
+        let finalCPUs = try affinity?.final.flatMap { $0.isEmpty ? nil : $0 }
+            .map { try ProcessAttributes.cpus($0, field: "process.execCPUAffinity.final") }
         let terminal = process.terminal == true
         if opts.detach && terminal && opts.consoleSocket == nil {
             throw ContainerError("cannot allocate tty if swiftlet will detach without setting console socket")
@@ -102,7 +112,9 @@ extension Runtime {
             throw ContainerError("cannot exec in a stopped container \(opts.id)")
         }
         let cgroupMoves = try cgroupTargets(containerPID: record.pid, sub: opts.cgroups)
-        plan.waitForCgroups = !cgroupMoves.isEmpty
+        plan.linux = record.config.linux
+        // The CPU affinity is set by this process on the child, around its move into the cgroups.
+        plan.waitForCgroups = !cgroupMoves.isEmpty || initialCPUs != nil || finalCPUs != nil
 
         let (parentEnd, childEnd) = try Pipe.socketPair()
         defer { parentEnd.close() }
@@ -162,13 +174,25 @@ extension Runtime {
         let channel = SyncChannel(fd: parentEnd)
         do {
             if plan.waitForCgroups {
+                // execCPUAffinity: "initial" before the move into the container's cgroups, "final" after.
+                if let cpus = initialCPUs {
+                    do { try Sched.setAffinity(cpus: cpus, pid: child) } catch {
+                        throw ContainerError("process.execCPUAffinity.initial: \(error)")
+                    }
+                }
                 for (file, path) in cgroupMoves {
                     do { try writeFile(path: file, "\(child)", flags: O_WRONLY) } catch {
                         throw ContainerError("exec: joining the container's cgroup \(path): \(error)")
                     }
                 }
+                if let cpus = finalCPUs {
+                    do { try Sched.setAffinity(cpus: cpus, pid: child) } catch {
+                        throw ContainerError("process.execCPUAffinity.final: \(error)")
+                    }
+                }
                 try channel.send(.ack)
             }
+            if let rdt = record.config.linux?.intelRdt { try IntelRdt.join(rdt, id: opts.id, pid: child) }
             // The sync socket closes on execve: end of file means the process runs.
             switch try channel.receive() {
             case .none: break
@@ -360,6 +384,7 @@ enum ExecStage {
         }
         plan.consoleSocket?.close()
         try InitStage.applyProcessLimits(p)
+        try ProcessAttributes.apply(process: p, linux: plan.linux)
         let holdSysAdmin = plan.seccomp != nil && p.noNewPrivileges != true
             && (plan.capabilities.effective & plan.capabilities.permitted) & (1 << 21) == 0
         try InitStage.applyCredentials(user: p.user, caps: plan.capabilities,

@@ -56,6 +56,10 @@ struct InitPlan {
     /// With SCMP_ACT_NOTIFY: a connection to `listenerPath`, made by the parent.
     var seccompListener: FD?
     var keepsAllCapabilities = false
+    /// linux.netDevices, checked on the host: the parent moves them in, init sets them up inside.
+    var netDevices: [NetDeviceMove] = []
+    /// linux.intelRdt's resctrl group (the parent creates it and adds init's pid).
+    var intelRdt: IntelRdt.Group?
     /// `process.args[0]` resolved against the container's PATH, done in the container's root.
     var env: [String]
 }

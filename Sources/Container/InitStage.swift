@@ -8,9 +8,12 @@ import RuntimeSpec
 /// parent over the sync socket with the step that failed.
 ///
 /// Order: join the cgroup (made by the parent) → join namespaces (user first, mount last) → new user namespace + id maps → other new
-/// namespaces → time offsets → second fork for pid/time → setsid → hostname → rootfs (mounts,
+/// namespaces → time offsets → second fork for pid/time → linux.netDevices (moved in by the parent)
+/// up with their addresses → setsid → hostname → rootfs (mounts,
 /// devices) → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root →
 /// propagation → console → sysctl → readonly/masked paths → read-only root → rlimits, oom score →
+/// process attributes (personality → memory policy → I/O priority → scheduler → AppArmor/SELinux
+/// exec labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) →
 /// cwd → groups/user/capabilities → umask, chdir, no_new_privs → PATH lookup → ready → exec fifo →
 /// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it, send
 /// the listener to the agent) → execve.
@@ -77,6 +80,8 @@ enum InitStage {
         case .state(let bytes): stateJSON = bytes
         default: throw ContainerError("init: expected the container state from the runtime")
         }
+        // The parent has moved linux.netDevices in by now: up, with their addresses.
+        try NetDevices.configureInside(plan.netDevices)
 
         try step("setsid") { try Proc.setsid() }
         if !plan.noNewKeyring {
@@ -118,6 +123,7 @@ enum InitStage {
             try rootfs.finish()
         }
         try applyProcessLimits(plan.process)
+        try ProcessAttributes.apply(process: plan.process, linux: plan.spec.linux)
         // Without no_new_privs, installing the filter needs CAP_SYS_ADMIN: hold it until then.
         let holdSysAdmin = plan.seccomp != nil && plan.process.noNewPrivileges != true
             && (plan.capabilities.effective & plan.capabilities.permitted) & (1 << 21) == 0

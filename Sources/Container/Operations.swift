@@ -127,6 +127,7 @@ extension Runtime {
             // Also kills what a stopped container left running in its cgroup.
             do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
         }
+        releaseProcessFeatures(record)
         try store.remove(id)
         HookRunner.runAllWarning(record.config.hooks?.poststop, kind: "poststop",
                                  state: hookState(record, status: .stopped), warn: warn)

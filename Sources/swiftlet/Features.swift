@@ -31,7 +31,26 @@ enum Features {
         ])
     }
 
+    /// The set_mempolicy(2) modes and flags this kernel accepts, probed on this (short-lived)
+    /// process with node 0 and reset to MPOL_DEFAULT afterwards.
+    static func memoryPolicy() -> JSONValue {
+        let nodes = [MemoryPolicy.nodesWithMemory().first ?? 0]
+        func works(_ mode: String, _ flags: [String] = []) -> Bool {
+            guard let m = SpecNames.memoryPolicyModeNumber(of: mode) else { return false }
+            let f = flags.reduce(Int32(0)) { $0 | (SpecNames.memoryPolicyFlagBit(of: $1) ?? 0) }
+            let needsNoNodes = mode == "MPOL_DEFAULT" || mode == "MPOL_LOCAL"
+            defer { try? MemoryPolicy.set(mode: 0, flags: 0, nodes: []) }
+            return (try? MemoryPolicy.set(mode: m, flags: f, nodes: needsNoNodes ? [] : nodes)) != nil
+        }
+        let modes = SpecNames.memoryPolicyModes.filter { works($0) }
+        let flags = SpecNames.memoryPolicyFlags.filter {
+            works($0 == "MPOL_F_NUMA_BALANCING" ? "MPOL_BIND" : "MPOL_INTERLEAVE", [$0])
+        }
+        return .object([("modes", strings(modes)), ("flags", strings(flags))])
+    }
+
     static func current() -> JSONValue {
+        let rdt = IntelRdtProbe.mounted
         // Every option the mount code applies (tmpcopyup is parsed but not implemented: left out).
         let mountOptions = MountOptions.knownOptions.filter { $0 != "tmpcopyup" }
         let caps = CapabilityNames.all.filter { (CapabilityNames.number(of: $0) ?? 99) <= Capabilities.lastCap }
@@ -47,9 +66,12 @@ enum Features {
                 ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
                                     ("systemdUser", .bool(false)), ("rdma", .bool(true))])),
                 ("seccomp", seccomp()),
-                ("apparmor", .object([("enabled", .bool(false))])),
-                ("selinux", .object([("enabled", .bool(false))])),
-                ("intelRdt", .object([("enabled", .bool(false))])),
+                // What works on this host: an LSM that is on, a mounted resctrl.
+                ("apparmor", .object([("enabled", .bool(Lsm.apparmorEnabled))])),
+                ("selinux", .object([("enabled", .bool(Lsm.selinuxEnabled))])),
+                ("intelRdt", .object([("enabled", .bool(rdt)), ("schemata", .bool(rdt))])),
+                ("netDevices", .object([("enabled", .bool(Netlink.index(of: "lo") != nil))])),
+                ("memoryPolicy", memoryPolicy()),
                 // ID-mapped bind mounts need mount_setattr(2) (Linux 5.12).
                 ("mountExtensions", .object([("idmap", .object([("enabled", .bool(MountAPI.available))]))])),
             ])),
@@ -58,4 +80,9 @@ enum Features {
             ])),
         ])
     }
+}
+
+/// Whether a resctrl filesystem is mounted (Intel RDT / AMD QoS usable).
+enum IntelRdtProbe {
+    static var mounted: Bool { ((try? MountInfo.read()) ?? []).contains { $0.fsType == "resctrl" } }
 }
