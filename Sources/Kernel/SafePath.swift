@@ -35,58 +35,76 @@ public struct RootedPath {
         return FD(fd)
     }
 
-    /// `mkdir -p` inside the root; returns an O_PATH fd of the final directory. Each component is
-    /// created with mkdirat on an fd that was itself resolved inside the root.
+    /// `mkdir -p` inside the root; returns an O_PATH fd of the final directory. Every prefix is
+    /// resolved from the root (symlinks in it followed inside the root, magic links refused) and
+    /// each missing component is made with mkdirat on the fd of its resolved parent.
     @discardableResult
     public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws -> FD {
+        if let fd = try? open(path, O_PATH | O_DIRECTORY) { return fd }
         var dir = try open("", O_PATH | O_DIRECTORY)
         var sofar = ""
         for part in relative(path).split(separator: "/") {
             let name = String(part)
-            sofar += "/" + name
             if name == "." { continue }
+            let candidate = sofar + "/" + name
             let next: FD
             do {
-                next = try FD(sys("openat2", "\(sofar) in \(rootPath)") {
-                    cs_openat2(dir.raw, name, UInt64(UInt32(bitPattern: O_PATH | O_DIRECTORY | O_CLOEXEC)), 0,
-                               RootedPath.resolveInRoot | RootedPath.resolveNoMagicLinks)
-                })
+                next = try open(candidate, O_PATH | O_DIRECTORY)
             } catch let e as SysError where e.errno == ENOENT {
                 if mkdirat(dir.raw, name, mode) != 0 && Glibc.errno != EEXIST {
                     dir.close()
-                    throw SysError("mkdir", "\(sofar) in \(rootPath)")
+                    throw SysError("mkdir", "\(candidate) in \(rootPath)")
                 }
-                // Re-open through the resolver: a racing symlink swap is resolved inside the root too.
-                next = try FD(sys("openat2", "\(sofar) in \(rootPath)") {
-                    cs_openat2(dir.raw, name, UInt64(UInt32(bitPattern: O_PATH | O_DIRECTORY | O_CLOEXEC)), 0,
-                               RootedPath.resolveInRoot | RootedPath.resolveNoMagicLinks)
-                })
+                do { next = try open(candidate, O_PATH | O_DIRECTORY) } catch {
+                    dir.close()
+                    throw error
+                }
             } catch {
                 dir.close()
                 throw error
             }
             dir.close()
             dir = next
+            sofar = candidate
         }
         return dir
     }
 
-    /// Makes sure `path` exists as a regular file (for bind mounts of files and /dev nodes); returns
-    /// an O_PATH fd of it.
-    public func makeFile(_ path: String, mode: mode_t = 0o644) throws -> FD {
+    /// Makes sure `path` exists as a file (for bind mounts of files and /dev nodes); returns an
+    /// O_PATH fd of it. With `followFinal` false a symlink as the last component is refused (for
+    /// targets the runtime itself names, like /dev/console: CVE-2025-52565).
+    public func makeFile(_ path: String, mode: mode_t = 0o644, followFinal: Bool = true) throws -> FD {
         let rel = relative(path)
         let (parent, name) = split(rel)
+        if name.isEmpty || name == "." || name == ".." { throw KernelError("\(display(path)): not a file path") }
+        do {
+            let fd = try open(rel, O_PATH, followFinal: followFinal)
+            if !followFinal && FileKind.of(fd: fd) == .symlink {
+                fd.close()
+                throw KernelError("\(display(path)) in \(rootPath) is a symbolic link: refusing to use it")
+            }
+            return fd
+        } catch let e as SysError where e.errno == ENOENT {}
         let dir = try makeDirectories(parent)
         defer { dir.close() }
-        if name.isEmpty { throw KernelError("\(display(path)): not a file path") }
-        let fd = openat(dir.raw, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode)
+        let fd = openat(dir.raw, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode)
         if fd >= 0 {
             Glibc.close(fd)
-        } else if Glibc.errno != EISDIR && Glibc.errno != ELOOP && Glibc.errno != ENXIO
-                    && Glibc.errno != EACCES && Glibc.errno != EROFS && Glibc.errno != ETXTBSY {
+        } else if Glibc.errno != EEXIST {
             throw SysError("create", "\(display(path)) in \(rootPath)")
         }
-        return try open(rel, O_PATH)
+        let made = try open(rel, O_PATH, followFinal: false)
+        if FileKind.of(fd: made) == .symlink {
+            made.close()
+            throw KernelError("\(display(path)) in \(rootPath) is a dangling or swapped symbolic link: refusing to use it")
+        }
+        return made
+    }
+
+    /// Runs `body` with this root and closes it afterwards.
+    public func withRoot<T>(_ body: (RootedPath) throws -> T) rethrows -> T {
+        defer { root.close() }
+        return try body(self)
     }
 
     /// Splits a relative path into (parent, last component).
@@ -134,21 +152,5 @@ public enum FileKind {
         var st = stat()
         guard stat(path, &st) == 0 else { return .missing }
         return (st.st_mode & S_IFMT) == S_IFDIR ? .directory : (st.st_mode & S_IFMT) == S_IFREG ? .regular : .other
-    }
-}
-
-public enum Procfs {
-    public static let magic: Int64 = 0x9fa0
-    public static let sysfsMagic: Int64 = 0x6265_6572
-
-    /// Refuses to write to a file that is not really on procfs (a bind mount or symlink planted by the
-    /// container could redirect a sysctl write to the host's /proc/sys/kernel/core_pattern).
-    public static func writeChecked(_ path: String, _ value: String) throws {
-        let fd = try FD.open(path, O_WRONLY | O_NOFOLLOW)
-        defer { fd.close() }
-        var type: Int64 = 0
-        try sys("fstatfs", path) { cs_statfs_type(fd.raw, &type) }
-        if type != magic { throw KernelError("\(path) is not on procfs: refusing to write to it") }
-        try fd.write(value)
     }
 }

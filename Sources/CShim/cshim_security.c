@@ -1,0 +1,116 @@
+#define _GNU_SOURCE
+#include "cshim_security.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+#ifndef SYS_execveat
+#define SYS_execveat 322
+#endif
+
+#define CS_OPEN_TREE_CLONE 1
+#define CS_AT_EMPTY_PATH 0x1000
+#define CS_MOUNT_ATTR_RDONLY 0x1
+#define CS_MOUNT_ATTR_NOSUID 0x2
+#define CS_MOUNT_ATTR_NODEV 0x4
+#define CS_MOUNT_ATTR_NOEXEC 0x8
+#define CS_FSCONFIG_CMD_CREATE 6
+#define CS_FSMOUNT_CLOEXEC 1
+#ifndef F_SEAL_SEAL
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_GET_SEALS 1034
+#endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 2U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x10U
+#endif
+
+struct cs_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+
+int cs_exe_is_protected(void) {
+    struct statvfs sv;
+    if (statvfs("/proc/self/exe", &sv) == 0 && (sv.f_flag & ST_RDONLY)) return 1;
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    int seals = fcntl(fd, F_GET_SEALS);
+    close(fd);
+    return seals >= 0 && (seals & F_SEAL_WRITE) ? 1 : 0;
+}
+
+static int exec_from_memfd(char *const argv[], char *const envp[]) {
+    int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (src < 0) return -1;
+    struct stat st;
+    if (fstat(src, &st) < 0) { close(src); return -1; }
+    int mfd = (int)syscall(SYS_memfd_create, "swiftlet", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (mfd < 0 && errno == EINVAL) mfd = (int)syscall(SYS_memfd_create, "swiftlet", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (mfd < 0) { close(src); return -1; }
+    off_t left = st.st_size;
+    while (left > 0) {
+        ssize_t n = sendfile(mfd, src, NULL, (size_t)left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { int e = errno; close(src); close(mfd); errno = n == 0 ? EIO : e; return -1; }
+        left -= n;
+    }
+    close(src);
+    if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+        int e = errno; close(mfd); errno = e; return -1;
+    }
+    syscall(SYS_execveat, mfd, "", argv, envp, CS_AT_EMPTY_PATH);
+    int e = errno; close(mfd); errno = e;
+    return -1;
+}
+
+int cs_exe_protect(char *const argv[], char *const envp[]) {
+    if (cs_exe_is_protected()) return 0;
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe", CS_OPEN_TREE_CLONE | O_CLOEXEC);
+    if (fd >= 0) {
+        struct cs_mount_attr a = { CS_MOUNT_ATTR_RDONLY | CS_MOUNT_ATTR_NOSUID | CS_MOUNT_ATTR_NODEV, 0, 0, 0 };
+        if (syscall(SYS_mount_setattr, fd, "", CS_AT_EMPTY_PATH, &a, sizeof a) == 0) {
+            syscall(SYS_execveat, fd, "", argv, envp, CS_AT_EMPTY_PATH);
+        }
+        close(fd);
+    }
+    // Not allowed to make mounts here (no CAP_SYS_ADMIN over our mount namespace): a sealed copy.
+    return exec_from_memfd(argv, envp);
+}
+
+int cs_fsmount_tmpfs_ro(void) {
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+    if (fs < 0) return -1;
+    if (syscall(SYS_fsconfig, fs, CS_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) { int e = errno; close(fs); errno = e; return -1; }
+    int m = (int)syscall(SYS_fsmount, fs, CS_FSMOUNT_CLOEXEC, CS_MOUNT_ATTR_RDONLY);
+    int e = errno;
+    close(fs);
+    errno = e;
+    return m;
+}

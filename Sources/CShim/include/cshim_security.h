@@ -1,0 +1,20 @@
+// Escape hardening: running from a read-only (or sealed) copy of the runtime binary, and the new
+// mount API calls the masked paths need. Every function returns what the kernel returned (-1 and
+// errno on failure) unless said otherwise.
+#ifndef SWIFTLET_CSHIM_SECURITY_H
+#define SWIFTLET_CSHIM_SECURITY_H
+
+#include <stdint.h>
+
+// CVE-2019-5736: makes /proc/self/exe of this process (and so of every fork of it) name a file the
+// container cannot write to. When the binary is already on a read-only mount (or is our sealed
+// memfd) returns 0 at once. Otherwise re-executes the same binary with the same argv/envp from a
+// detached read-only bind mount of itself (open_tree + mount_setattr + execveat), or, where that
+// is not allowed, from a sealed memfd copy. Returns only on failure (-1, errno set).
+int cs_exe_protect(char *const argv[], char *const envp[]);
+// 1 when /proc/self/exe cannot be written through (read-only mount or sealed memfd), 0 if it can.
+int cs_exe_is_protected(void);
+// A detached, read-only tmpfs (fsopen + fsmount), close-on-exec; attach it with move_mount.
+int cs_fsmount_tmpfs_ro(void);
+
+#endif

@@ -1,0 +1,67 @@
+import Glibc
+import CShim
+
+/// Every write the runtime makes to procfs goes through here (sysctls, oom_score_adj,
+/// timens_offsets, uid_map/gid_map/setgroups, attr/*). A bind mount or symlink planted over a procfs
+/// file could otherwise redirect the write to /proc/sys/kernel/core_pattern or /proc/sysrq-trigger
+/// (CVE-2025-52881), so each write:
+///  - starts from the `/proc` of the current mount namespace, which must itself be procfs,
+///  - resolves the rest with openat2(RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS) and
+///    O_NOFOLLOW: no mount crossed on the way (an overmount fails with EXDEV), no symlink out of
+///    /proc, no magic link, the file itself not a symlink,
+///  - checks with fstatfs that the opened file is on procfs (PROC_SUPER_MAGIC) before writing.
+public enum Procfs {
+    public static let magic: Int64 = 0x9fa0
+    public static let sysfsMagic: Int64 = 0x6265_6572
+
+    /// Writes `value` to the procfs file `path` (an absolute path under /proc), refusing with an
+    /// error that names the path when it is not really that procfs file.
+    public static func write(_ path: String, _ value: String) throws {
+        let fd = try openForWriting(path)
+        defer { fd.close() }
+        try fd.write(value)
+    }
+
+    /// Kept for callers of the earlier name.
+    public static func writeChecked(_ path: String, _ value: String) throws { try write(path, value) }
+
+    /// Opens the procfs file `path` write-only after the checks above.
+    public static func openForWriting(_ path: String) throws -> FD {
+        guard path.hasPrefix("/proc/") else { throw KernelError("\(path): not a path under /proc") }
+        let rel = String(path.dropFirst("/proc/".count))
+        let root = try FD(sys("open", "/proc") { Glibc.open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) })
+        defer { root.close() }
+        var type: Int64 = 0
+        try sys("fstatfs", "/proc") { cs_statfs_type(root.raw, &type) }
+        if type != magic {
+            throw KernelError("\(path): /proc is not a procfs mount (refusing to write to a file that may not be procfs)")
+        }
+        let resolve = RootedPath.resolveBeneath | RootedPath.resolveNoXdev | RootedPath.resolveNoMagicLinks
+        let flags = UInt64(UInt32(bitPattern: O_WRONLY | O_NOFOLLOW | O_CLOEXEC))
+        let raw = cs_openat2(root.raw, rel, flags, 0, resolve)
+        if raw < 0 {
+            let e = Glibc.errno
+            switch e {
+            case EXDEV:
+                throw KernelError("\(path): another mount is on it or on a directory above it inside /proc "
+                    + "(refusing to write: the write could be redirected)")
+            case ELOOP:
+                throw KernelError("\(path): is a symbolic link or leads through one out of /proc (refusing to write)")
+            default:
+                throw SysError("open", path, errno: e)
+            }
+        }
+        let fd = FD(raw)
+        do {
+            try sys("fstatfs", path) { cs_statfs_type(fd.raw, &type) }
+        } catch {
+            fd.close()
+            throw error
+        }
+        if type != magic {
+            fd.close()
+            throw KernelError("\(path) is not on procfs: refusing to write to it")
+        }
+        return fd
+    }
+}

@@ -1,0 +1,28 @@
+import Glibc
+import CShim
+
+/// CVE-2019-5736: a container whose program is `#!/proc/self/exe` (or that reaches
+/// /proc/<pid>/exe of a runtime process) gets a handle on the runtime binary and, once the runtime
+/// has exited, can reopen it for writing and replace it on the host. swiftlet's init and exec
+/// stages are forks (no re-exec), so the binary they run is the one `create`/`run`/`exec` started
+/// from: those commands first re-execute themselves from a detached read-only bind mount of their
+/// own binary (one execveat, no copy; the page cache is shared), or from a sealed memfd copy where
+/// no mount may be made. Writing through any /proc/<pid>/exe of ours then fails with EROFS (or
+/// EPERM on the seals). A binary already on a read-only mount is used as it is (as crun does).
+public enum RuntimeBinary {
+    /// Returns at once when protected; otherwise re-executes (and does not return) or throws.
+    public static func protect() throws {
+        if cs_exe_protect(CommandLine.unsafeArgv, environ) != 0 {
+            throw SysError("re-executing from a read-only copy of the runtime binary", "/proc/self/exe")
+        }
+    }
+
+    public static var isProtected: Bool { cs_exe_is_protected() == 1 }
+
+    /// PR_SET_DUMPABLE 0: /proc/<pid>/exe, fd/, mem, ... of this process can only be opened by
+    /// holders of CAP_SYS_PTRACE until the next execve (which makes the container program dumpable
+    /// again). For the init and exec stages, which run the runtime's code inside the container.
+    public static func setNotDumpable() {
+        _ = cs_prctl(4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0)
+    }
+}

@@ -1,0 +1,63 @@
+import Glibc
+import CShim
+
+/// Mounts made through file descriptors only (the new mount API), for the steps that run after
+/// pivot_root, where /proc/self/fd of the container cannot be trusted (or may not exist): the
+/// source and the target are fds resolved inside the root and checked, never paths the kernel
+/// would resolve again.
+extension MountAPI {
+    /// A detached copy of the mount of the file or directory `fd` refers to (a bind mount of it).
+    public static func cloneTree(fd: FD, recursive: Bool, describe: String) throws -> FD {
+        var flags = openTreeClone | UInt32(O_CLOEXEC) | atEmptyPath
+        if recursive { flags |= atRecursive }
+        return FD(try sys("open_tree", describe) { cs_open_tree(fd.raw, "", flags) })
+    }
+
+    /// Sets (and clears) mount attributes (MOUNT_ATTR_*) on the top mount of a detached tree.
+    public static func setAttributes(_ tree: FD, set: UInt64, clear: UInt64 = 0, describe: String) throws {
+        try sys("mount_setattr", describe) { cs_mount_setattr(tree.raw, "", atEmptyPath, set, clear, 0, 0) }
+    }
+
+    /// A new read-only tmpfs, detached (what masks a directory).
+    public static func readOnlyTmpfs(describe: String) throws -> FD {
+        FD(try sys("fsmount tmpfs", describe) { cs_fsmount_tmpfs_ro() })
+    }
+
+    public static let attrReadOnly: UInt64 = 0x1
+}
+
+public enum SafeMount {
+    /// Bind-mounts the target onto itself read-only (readonlyPaths): clone, MOUNT_ATTR_RDONLY on the
+    /// clone, attach it on the same fd. Locked flags in a user namespace are kept (only RDONLY is set).
+    public static func bindReadOnly(_ target: FD, describe: String) throws {
+        let tree = try MountAPI.cloneTree(fd: target, recursive: true, describe: describe)
+        defer { tree.close() }
+        try MountAPI.setAttributes(tree, set: MountAPI.attrReadOnly, describe: describe)
+        try MountAPI.moveMount(tree, onto: target, describe: "read-only \(describe)")
+    }
+
+    /// Masks a directory with an empty read-only tmpfs.
+    public static func maskDirectory(_ target: FD, describe: String) throws {
+        let tree = try MountAPI.readOnlyTmpfs(describe: describe)
+        defer { tree.close() }
+        try MountAPI.moveMount(tree, onto: target, describe: "tmpfs on \(describe)")
+    }
+
+    /// Masks a file with the null device `null` (which must really be the 1:3 character device:
+    /// a /dev/null swapped for a symlink or another file would be bound instead, CVE-2025-31133).
+    public static func maskFile(_ target: FD, null: FD, describe: String) throws {
+        try verifyNullDevice(null)
+        let tree = try MountAPI.cloneTree(fd: null, recursive: false, describe: "/dev/null")
+        defer { tree.close() }
+        try MountAPI.moveMount(tree, onto: target, describe: "/dev/null on \(describe)")
+    }
+
+    public static func verifyNullDevice(_ fd: FD) throws {
+        var st = stat()
+        try sys("fstat", "/dev/null") { fstat(fd.raw, &st) }
+        let major = (UInt64(st.st_rdev) >> 8) & 0xfff, minor = (UInt64(st.st_rdev) & 0xff) | ((UInt64(st.st_rdev) >> 12) & 0xfff00)
+        if (st.st_mode & S_IFMT) != S_IFCHR || major != 1 || minor != 3 {
+            throw KernelError("/dev/null in the container is not the null device (char 1:3): refusing to mask paths with it")
+        }
+    }
+}
