@@ -66,10 +66,10 @@ let commands: [String: (ArraySlice<String>, Runtime) throws -> Int32] = [
     "kill": killCommand, "delete": deleteCommand, "list": listCommand, "spec": specCommand,
     "features": featuresCommand, "exec": execCommand,
     "pause": pauseCommand, "resume": resumeCommand, "update": updateCommand, "events": eventsCommand,
-    "ps": psCommand,
+    "ps": psCommand, "checkpoint": checkpointCommand, "restore": restoreCommand,
 ]
 
-let notYetImplemented: Set<String> = ["checkpoint", "restore"]
+let notYetImplemented: Set<String> = []
 
 func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throws -> Int32 {
     let runtime = Runtime(root: root, warn: { logger.warn($0) })
@@ -148,6 +148,7 @@ func main() -> Int32 {
         fail("--systemd-cgroup: the systemd cgroup driver is not supported by swiftlet (no systemd driver exists yet)")
     }
     let command = rest.first!
+    if let c = global.value("criu") { criuBinary = c }
     let root: String
     if let r = global.value("root") {
         root = r
