@@ -30,6 +30,7 @@ let package = Package(
         // Fixtures (profiles, C sources of test helpers) are read by path, not built.
         .testTarget(name: "IntegrationTests", dependencies: [], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "RuntimeSpec"]),
+        .testTarget(name: "ContainerTests", dependencies: ["Container", "RuntimeSpec"]),
     ],
     swiftLanguageModes: [.v5]
 )
