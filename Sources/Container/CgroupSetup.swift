@@ -41,6 +41,7 @@ extension Runtime {
             try? driver.destroy()
             throw ContainerError("config.json: \(error)")
         }
+        Fault.point("create.cgroup")
         plan.cgroupProcs = driver.procsFiles
         plan.cgroupKind = driver.kind
         plan.cgroupPaths = driver.paths

@@ -56,6 +56,7 @@ public struct Runtime {
         var plan = try makePlan(spec: spec, process: process, bundle: bundle, opts: opts)
 
         let locked = try store.create(opts.id)
+        Fault.point("create.state-dir")
         var childPID: pid_t = 0
         var containerPID: pid_t = 0
         var cgroup: CgroupDriver?
@@ -82,13 +83,16 @@ public struct Runtime {
             }
             plan.idmapTrees = try IDMapMounts.prepare(plan: plan, floor: floor)
 
+            let parentPID = Proc.getpid()
             childPID = try Proc.fork()
             if childPID == 0 {
+                Fault.dieWithParent(parentPID)
                 parentEnd.close()
                 locked.fd.close()
                 InitStage.run(plan)
             }
             closePlanFDs(plan)
+            Fault.point("create.forked")
             let channel = SyncChannel(fd: parentEnd)
             defer { parentEnd.close() }
             let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
@@ -149,9 +153,11 @@ public struct Runtime {
                 r.cgroupDriver = plan.cgroupKind
                 r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
                 record = r
+                Fault.point("create.namespaces")
                 try attachProcessFeatures(plan: plan, pid: pid)
                 try channel.send(.state(hookState(r, status: .creating)))
             case .runtimeHooks:
+                Fault.point("create.rootfs")
                 guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
                 let state = hookState(r, status: .creating)
                 try HookRunner.runAll(plan.spec.hooks?.prestart, kind: "prestart", state: state)
@@ -159,7 +165,11 @@ public struct Runtime {
                 try channel.send(.ack)
             case .ready:
                 guard let r = record else { throw ContainerError("init ready before its pid") }
+                Fault.point("create.ready")
                 try store.save(r)
+                Fault.point("create.saved")
+                // init waits for this before the exec fifo: a create killed earlier leaves no init.
+                try channel.send(.ack)
                 return r
             case .failure(let text):
                 throw ContainerError(text)

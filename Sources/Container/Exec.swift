@@ -171,6 +171,7 @@ extension Runtime {
         plan.sync.close()
         plan.consoleSocket?.close()
         plan.seccompListener?.close()
+        Fault.point("exec.forked")
         let channel = SyncChannel(fd: parentEnd)
         do {
             if plan.waitForCgroups {
@@ -195,7 +196,7 @@ extension Runtime {
             if let rdt = record.config.linux?.intelRdt { try IntelRdt.join(rdt, id: opts.id, pid: child) }
             // The sync socket closes on execve: end of file means the process runs.
             switch try channel.receive() {
-            case .none: break
+            case .none: Fault.point("exec.running")
             case .failure(let text)?: throw ContainerError(text)
             case .some: throw ContainerError("exec: unexpected message from the exec child")
             }

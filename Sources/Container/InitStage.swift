@@ -137,6 +137,10 @@ enum InitStage {
         let executable = try step("exec") { try lookPath(plan.process.args?.first ?? "", env: plan.env) }
 
         try channel.send(.ready)
+        // The parent acks once state.json is written; end of file means it was killed: leave.
+        // From here on this process outlives it (no more parent-death signal).
+        try channel.expect(.ack, step: "state.json")
+        _ = try? Proc.setParentDeathSignal(0)
         plan.sync.close()
         if let fifo = plan.execFifo {
             // `start` writes one byte. Until then the process sits here, fully prepared.

@@ -14,6 +14,7 @@ extension Runtime {
         guard status == .created else {
             throw ContainerError("cannot start a container that is \(status.rawValue) (only a created one)")
         }
+        Fault.point("start.locked")
         let fifo = store.fifoPath(id)
         // Our own reader first: the writer open then cannot fail, and the reader reports hang-up
         // once init's end closes on exec.
@@ -25,6 +26,7 @@ extension Runtime {
         }
         try writer.write([0])
         writer.close()
+        Fault.point("start.written")
         try? removeFile(fifo)
         var pfd = pollfd(fd: reader.raw, events: 0, revents: 0)
         // Hang-up: init's end closed on execve. A program that is quick may already be gone by
@@ -44,6 +46,7 @@ extension Runtime {
         guard execed || Proc.isAlive(record.pid) else {
             throw ContainerError("container \(id) exited while starting")
         }
+        Fault.point("start.fifo-removed")
         HookRunner.runAllWarning(record.config.hooks?.poststart, kind: "poststart",
                                  state: hookState(record, status: .running), warn: warn)
     }
@@ -123,12 +126,15 @@ extension Runtime {
             for pid in processes(of: record) { _ = Glibc.kill(pid, SIGKILL) }
             waitGone(record.pid)
         }
+        Fault.point("delete.killed")
         if let cg = cgroup(of: record) {
             // Also kills what a stopped container left running in its cgroup.
             do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
         }
         releaseProcessFeatures(record)
+        Fault.point("delete.cgroup")
         try store.remove(id)
+        Fault.point("delete.removed")
         HookRunner.runAllWarning(record.config.hooks?.poststop, kind: "poststop",
                                  state: hookState(record, status: .stopped), warn: warn)
     }

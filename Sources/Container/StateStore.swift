@@ -80,6 +80,9 @@ public struct StateStore {
         let path = directory(id) + "/state.json"
         let bytes: [UInt8]
         do { bytes = try readFile(path: path) } catch let e as SysError where e.errno == ENOENT {
+            if isDirectory(directory(id)) {
+                throw ContainerError("container \"\(id)\" has no state.json: its create has not finished or was killed (delete --force removes what is left)")
+            }
             throw ContainerError("container \"\(id)\" does not exist")
         }
         do { return try JSON.decode(ContainerRecord.self, from: bytes) } catch {
@@ -107,6 +110,17 @@ public struct StateStore {
         try removeTree(directory(id))
     }
 
+    /// The exec fifo exists until `start` removes it, and init holds it open until its execve: a
+    /// fifo without a reader is what a `start` killed after its write leaves (the process runs).
+    func waitsOnFifo(_ id: String) -> Bool {
+        let fd = open(fifoPath(id), O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+        if fd >= 0 {
+            close(fd)
+            return true
+        }
+        return errno != ENOENT && errno != ENXIO
+    }
+
     public func ids() -> [String] {
         ((try? listDirectory(root)) ?? []).filter { isDirectory(directory($0)) }.sorted()
     }
@@ -120,7 +134,7 @@ public struct StateStore {
            Cgroups.load(kind: kind, paths: paths).freezerState() == .frozen {
             return .paused
         }
-        if fileExists(fifoPath(record.id)) { return .created }
+        if waitsOnFifo(record.id) { return .created }
         return .running
     }
 }
