@@ -1,0 +1,181 @@
+import Foundation
+import XCTest
+
+/// The runtime killed (SIGKILL) at each step of create, start, exec and delete, through swiftlet's
+/// fault injection (SWIFTLET_FAULT=<step>, see Sources/Container/Fault.swift). Afterwards `state`
+/// tells the truth or fails with a clear error, and `delete --force` removes every process, mount,
+/// cgroup and state file (checked here and again by the harness's tearDown).
+/// Reference runtimes have no fault injection: for them these tests only print a note.
+final class FaultTests: IntegrationTestCase {
+    /// Runs the runtime with SWIFTLET_FAULT=step; it must die of SIGKILL (exit 137).
+    @discardableResult
+    func runtimeWithFault(_ step: String, _ args: [String], file: StaticString = #filePath, line: UInt = #line) -> ProcResult {
+        let r = Host.exec("/usr/bin/env", ["SWIFTLET_FAULT=\(step)", Env.runtime, "--root", stateRoot] + args, timeout: 30)
+        XCTAssertEqual(r.status, 128 + SIGKILL, "[\(step)] the runtime did not kill itself: \(describe(r))", file: file, line: line)
+        return r
+    }
+
+    func sleepingBundle() -> String {
+        makeBundle { $0.args = ["sleep", "100"] }
+    }
+
+    /// Is the process with this pid alive (not a zombie)?
+    func alive(_ pid: Int) -> Bool {
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let s = stat[stat.index(close, offsetBy: 2)...].first
+        return s != "Z" && s != "X"
+    }
+
+    /// `state` after the fault: a status consistent with the kernel's view, or a clear error.
+    /// Returns the status (nil for an error).
+    @discardableResult
+    func checkState(_ id: String, _ step: String, expect: Set<String>? = nil,
+                    file: StaticString = #filePath, line: UInt = #line) -> String? {
+        let r = runtime(["state", id])
+        if r.status != 0 {
+            XCTAssertTrue(r.stderr.contains(id), "[\(step)] state error should name the container: \(describe(r))", file: file, line: line)
+            XCTAssertNil(expect, "[\(step)] state failed, expected one of \(expect ?? []): \(describe(r))", file: file, line: line)
+            return nil
+        }
+        guard let obj = parseJSON(r.stdout) as? [String: Any], let status = obj["status"] as? String else {
+            XCTFail("[\(step)] state output is not a state: \(describe(r))", file: file, line: line)
+            return nil
+        }
+        let pid = obj["pid"] as? Int ?? 0
+        switch status {
+        case "created", "running", "paused":
+            XCTAssertTrue(alive(pid), "[\(step)] state says \(status) but pid \(pid) is not alive", file: file, line: line)
+        case "stopped":
+            XCTAssertFalse(alive(pid), "[\(step)] state says stopped but pid \(pid) is alive", file: file, line: line)
+        default:
+            XCTFail("[\(step)] unexpected status \(status)", file: file, line: line)
+        }
+        if let expect { XCTAssertTrue(expect.contains(status), "[\(step)] status \(status), expected \(expect)", file: file, line: line) }
+        return status
+    }
+
+    /// `delete --force` succeeds (or, when the folder is already gone, fails saying so) and leaves nothing.
+    func forceDeleteLeavesNothing(_ id: String, _ step: String, file: StaticString = #filePath, line: UInt = #line) {
+        let d = runtime(["delete", "--force", id])
+        if d.status != 0 {
+            XCTAssertTrue(d.stderr.contains("does not exist"), "[\(step)] delete --force failed: \(describe(d))", file: file, line: line)
+        }
+        assertNothingLeftBehind(id, "[\(step)] after delete --force", file: file, line: line)
+        XCTAssertEqual(leakedCgroups(), [], "[\(step)] cgroups left", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stateRoot + "/" + id), "[\(step)] state folder left", file: file, line: line)
+    }
+
+    func testCreateKilledAtEachStep() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
+        let steps = ["create.state-dir", "create.cgroup", "create.forked", "create.namespaces", "create.rootfs",
+                     "create.ready", "create.saved"]
+        for step in steps {
+            let id = newID("create")
+            runtimeWithFault(step, ["create", "--bundle", sleepingBundle(), id])
+            // The init stage must not outlive a create killed before it was told state.json exists.
+            let procs = leakedProcesses()
+            XCTAssertEqual(procs.map(\.pid), [], "[\(step)] processes survive the killed create: \(procs)")
+            // Before state.json: a clear error; after it: stopped (the init left with its parent).
+            checkState(id, step, expect: step == "create.saved" ? ["stopped"] : nil)
+            // Listing must not fail on the half-made folder.
+            XCTAssertEqual(runtime(["list"]).status, 0, "[\(step)] list failed")
+            forceDeleteLeavesNothing(id, step)
+        }
+    }
+
+    func testStartKilledAtEachStep() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
+        let expected: [(String, String)] = [("start.locked", "created"), ("start.written", "running"),
+                                            ("start.fifo-removed", "running")]
+        for (step, want) in expected {
+            let id = newID("start")
+            let c = runtime(["create", "--bundle", sleepingBundle(), id])
+            XCTAssertEqual(c.status, 0, describe(c))
+            runtimeWithFault(step, ["start", id])
+            checkState(id, step, expect: [want])
+            if want == "created" {
+                // Nothing was done: a second start works.
+                let s = runtime(["start", id])
+                XCTAssertEqual(s.status, 0, "[\(step)] start after the killed start: \(describe(s))")
+                checkState(id, step, expect: ["running"])
+            } else {
+                let s = runtime(["start", id])
+                XCTAssertNotEqual(s.status, 0, "[\(step)] a running container was started again: \(describe(s))")
+            }
+            forceDeleteLeavesNothing(id, step)
+        }
+    }
+
+    func testExecKilledAtEachStep() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
+        for step in ["exec.forked", "exec.running"] {
+            for detach in [false, true] {
+                let id = newID("exec")
+                let r = runtime(["run", "-d", "--bundle", sleepingBundle(), id])
+                XCTAssertEqual(r.status, 0, describe(r))
+                runtimeWithFault(step, ["exec"] + (detach ? ["-d"] : []) + [id, "sleep", "77"])
+                checkState(id, step, expect: ["running"])
+                // The container still works.
+                let e = runtime(["exec", id, "true"])
+                XCTAssertEqual(e.status, 0, "[\(step)] exec after the killed exec: \(describe(e))")
+                forceDeleteLeavesNothing(id, step)
+            }
+        }
+    }
+
+    func testDeleteKilledAtEachStep() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
+        for step in ["delete.killed", "delete.cgroup", "delete.removed"] {
+            for running in [true, false] {
+                let id = newID("delete")
+                let b = running ? sleepingBundle() : makeBundle { $0.args = ["true"] }
+                let r = runtime(["run", "-d", "--bundle", b, id])
+                XCTAssertEqual(r.status, 0, describe(r))
+                if !running { waitForStatus(id, "stopped") }
+                runtimeWithFault(step, ["delete", "--force", id])
+                checkState(id, step, expect: step == "delete.removed" ? nil : ["stopped"])
+                forceDeleteLeavesNothing(id, step)
+            }
+        }
+    }
+
+    /// A state.json torn or garbled (a crash mid-write on a filesystem without atomic rename, a
+    /// disk error): state and delete say what is wrong, delete --force still removes the container
+    /// (through the cgroup it claimed).
+    func testCorruptStateFile() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }
+        for (name, text) in [("truncated", "{\"ociVersion\":\"1.0.2\",\"id\":"), ("empty", ""), ("not JSON", "\u{0}\u{1}garbage"),
+                             ("wrong types", "{\"ociVersion\":1,\"id\":[],\"pid\":\"x\"}"),
+                             ("huge pid", "{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"pid\":99999999999999999999}")] {
+            let id = newID("corrupt")
+            let r = runtime(["run", "-d", "--bundle", sleepingBundle(), id])
+            XCTAssertEqual(r.status, 0, describe(r))
+            try? text.write(toFile: stateRoot + "/" + id + "/state.json", atomically: false, encoding: .utf8)
+            // A temporary file of an interrupted atomic write next to it.
+            try? "{".write(toFile: stateRoot + "/" + id + "/state.json.tmp", atomically: false, encoding: .utf8)
+            let s = runtime(["state", id])
+            XCTAssertNotEqual(s.status, 0, "[\(name)] state of a corrupt state.json: \(describe(s))")
+            XCTAssertTrue(s.stderr.contains("state.json"), "[\(name)] error should name state.json: \(describe(s))")
+            XCTAssertFalse(s.stderr.contains("Fatal error"), "[\(name)] trap: \(describe(s))")
+            XCTAssertEqual(runtime(["list"]).status, 0, "[\(name)] list failed")
+            let d = runtime(["delete", id])
+            XCTAssertNotEqual(d.status, 0, "[\(name)] delete without --force of an unreadable state: \(describe(d))")
+            forceDeleteLeavesNothing(id, name)
+        }
+    }
+
+    /// delete --force of a folder holding only a cgroup claim whose cgroup has processes in it.
+    func testForceDeleteCleansCgroupClaimWithoutState() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }
+        let id = newID("claim")
+        let r = runtime(["run", "-d", "--bundle", sleepingBundle(), id])
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: stateRoot + "/" + id + "/cgroup.json"), "no cgroup claim")
+        try? FileManager.default.removeItem(atPath: stateRoot + "/" + id + "/state.json")
+        let s = runtime(["state", id])
+        XCTAssertNotEqual(s.status, 0, describe(s))
+        XCTAssertTrue(s.stderr.contains("state.json"), "error should say state.json is missing: \(describe(s))")
+        forceDeleteLeavesNothing(id, "claim only")
+    }
+}
