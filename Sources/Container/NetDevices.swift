@@ -125,7 +125,10 @@ enum NetDevices {
             var nl = try Netlink.open()
             defer { nl.close() }
             for hostName in devices.keys.sorted() {
-                let name = devices[hostName]?.name.flatMap { $0.isEmpty ? nil : $0 } ?? hostName
+                // Under its host name when a rename failed half-way (the kernel moves first, then
+                // renames), else under its container name.
+                let wanted = devices[hostName]?.name.flatMap { $0.isEmpty ? nil : $0 } ?? hostName
+                let name = Netlink.index(of: hostName) != nil ? hostName : wanted
                 guard let index = Netlink.index(of: name) else {
                     warn("linux.netDevices[\"\(hostName)\"]: \"\(name)\" is no longer in the container's network namespace")
                     continue
