@@ -273,6 +273,20 @@ final class RootlessTests: IntegrationTestCase {
         XCTAssertEqual(r.status, 0, describe(r))
     }
 
+    /// A foreground run with a terminal (under script(1)): devpts without gid=5, the console is the pty.
+    func testTerminal() {
+        let b = userBundle {
+            $0[path: "process.terminal"] = true
+            $0.shell("tty; test -c /dev/console && test -c /dev/pts/ptmx && echo console-ok")
+        }
+        let command = (["/usr/bin/setpriv"] + userCommand(["run", "--bundle", b, newID()], xdg: xdg))
+            .map { "'\($0)'" }.joined(separator: " ")
+        let r = Host.exec("/usr/bin/script", ["-qec", command, "/dev/null"])
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssert(r.stdout.contains("/dev/pts/0"), describe(r))
+        XCTAssert(r.stdout.contains("console-ok"), describe(r))
+    }
+
     /// Without --root and without XDG_RUNTIME_DIR, an unprivileged user gets an error naming the
     /// variable (the system directory is not writable for it); nothing is created.
     func testNoXDGRuntimeDirIsAClearError() {
