@@ -376,6 +376,8 @@ enum ExecStage {
 
     static func stage(_ plan: ExecPlan, _ channel: SyncChannel) throws -> Never {
         let p = plan.process
+        // Until execve, /proc/<pid>/exe, fd/, ... of this process stay closed to the container.
+        RuntimeBinary.setNotDumpable()
         if plan.waitForCgroups { try channel.expect(.ack, step: "cgroups") }
         try InitStage.step("join namespaces") { try InitStage.joinNamespaces(plan.joins) }
         try InitStage.step("setsid") { try Proc.setsid() }
@@ -391,7 +393,7 @@ enum ExecStage {
         try InitStage.applyCredentials(user: p.user, caps: plan.capabilities,
                                        userNamespaceInUse: plan.userNamespaceInUse, holdSysAdmin: holdSysAdmin)
         _ = umask(mode_t(p.user.umask ?? 0o022))
-        try InitStage.step("chdir") { try sys("chdir", p.cwd) { chdir(p.cwd) } }
+        try InitStage.changeDirectory(p.cwd)
         if p.noNewPrivileges == true {
             try InitStage.step("no_new_privs") { try Proc.setNoNewPrivileges() }
         }

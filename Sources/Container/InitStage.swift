@@ -49,6 +49,9 @@ enum InitStage {
                 try Proc.setIDs(uid: 0, gid: 0)
             }
         }
+        // From here on nothing of this process (/proc/<pid>/exe, fd/, ...) is open to the container's
+        // processes without CAP_SYS_PTRACE (the uid/gid maps, written by the parent, are done).
+        RuntimeBinary.setNotDumpable()
         let others = plan.newNamespaces.filter { $0 != .user }
         if !others.isEmpty {
             let flags = others.reduce(Int32(0)) { $0 | $1.cloneFlag }
@@ -62,7 +65,7 @@ enum InitStage {
                 for (clock, off) in offsets.sorted(by: { $0.key < $1.key }) {
                     text += "\(clock) \(off.secs ?? 0) \(off.nanosecs ?? 0)\n"
                 }
-                try writeFile(path: "/proc/self/timens_offsets", text, flags: O_WRONLY)
+                try Procfs.write("/proc/self/timens_offsets", text)
             }
         }
         if plan.needsSecondFork {
@@ -116,8 +119,10 @@ enum InitStage {
             try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true)
         }
         try applySysctl(plan)
-        try step("cwd") {
-            if !isDirectory(plan.process.cwd) { try makeDirectories(plan.process.cwd, mode: 0o755) }
+        try step("process.cwd \(plan.process.cwd)") {
+            // Created inside the new root only: `..`, symlinks and magic links (/proc/self/fd/N,
+            // CVE-2024-21626) never lead out of it.
+            try RootedPath.open("/").withRoot { try $0.makeDirectories(plan.process.cwd).close() }
         }
         if let rootfs {
             try rootfs.finish()
@@ -130,7 +135,7 @@ enum InitStage {
         try applyCredentials(user: plan.process.user, caps: plan.capabilities,
                              userNamespaceInUse: plan.userNamespaceInUse, holdSysAdmin: holdSysAdmin)
         _ = umask(mode_t(plan.process.user.umask ?? 0o022))
-        try step("chdir") { try sys("chdir", plan.process.cwd) { chdir(plan.process.cwd) } }
+        try changeDirectory(plan.process.cwd)
         if plan.process.noNewPrivileges == true {
             try step("no_new_privs") { try Proc.setNoNewPrivileges() }
         }
@@ -181,6 +186,19 @@ enum InitStage {
         }
     }
 
+    /// chdir to `cwd` resolved inside the current root (after pivot_root, or after joining the
+    /// container's mount namespace): a cwd like /proc/self/fd/N or ../.. cannot land outside it.
+    /// Opened as the container's user, so the permission checks are that user's.
+    static func changeDirectory(_ cwd: String) throws {
+        try step("chdir to process.cwd \(cwd)") {
+            try RootedPath.open("/").withRoot { root in
+                let dir = try root.open(cwd, O_PATH | O_DIRECTORY)
+                defer { dir.close() }
+                try sys("fchdir", cwd) { fchdir(dir.raw) }
+            }
+        }
+    }
+
     static func statusPatched(_ state: [UInt8], _ status: String) -> [UInt8] {
         let text = String(decoding: state, as: UTF8.self)
         return Array(text.replacingFirst("\"status\":\"creating\"", with: "\"status\":\"\(status)\"").utf8)
@@ -219,12 +237,15 @@ enum InitStage {
                 try Terminal.setSize(slave, rows: UInt16(clamping: size.height), cols: UInt16(clamping: size.width))
             }
             if bindDevConsole && fileExists("/dev") {
-                // /dev/console must name the container's terminal.
-                let console = "/dev/console"
-                if FileKind.of(path: console) == .missing {
-                    _ = try? writeFile(path: console, "", flags: O_WRONLY | O_CREAT, mode: 0o600)
+                // /dev/console must name the container's terminal. Its target is resolved inside the
+                // root and must not be a symlink (CVE-2025-52565): the pty goes onto that very file.
+                try RootedPath.open("/").withRoot { root in
+                    let target = try root.makeFile("/dev/console", mode: 0o600, followFinal: false)
+                    defer { target.close() }
+                    let tree = try MountAPI.cloneTree(fd: slave, recursive: false, describe: slavePath)
+                    defer { tree.close() }
+                    try MountAPI.moveMount(tree, onto: target, describe: "\(slavePath) on /dev/console")
                 }
-                try? Mount.mount(source: slavePath, target: console, type: nil, flags: .bind)
             }
             if let socket {
                 // runc's message is the master's file name, "/dev/ptmx".
@@ -243,7 +264,7 @@ enum InitStage {
         for (key, value) in sysctl.sorted(by: { $0.key < $1.key }) {
             try step("sysctl \(key)") {
                 let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
-                do { try Procfs.writeChecked(path, value) } catch let e as SysError
+                do { try Procfs.write(path, value) } catch let e as SysError
                     where (e.errno == EACCES || e.errno == EPERM) && plan.userNamespaceInUse {
                     throw ContainerError("linux.sysctl[\"\(key)\"]: \(e): in a user namespace only sysctls of "
                         + "namespaces the container owns can be set; this one needs privilege on the host")
@@ -260,7 +281,7 @@ enum InitStage {
             try step("rlimit") { try Rlimit.set(Int32(n), soft: r.soft, hard: r.hard, name: r.type) }
         }
         if let adj = process.oomScoreAdj {
-            try step("oom_score_adj") { try writeFile(path: "/proc/self/oom_score_adj", String(adj), flags: O_WRONLY) }
+            try step("oom_score_adj") { try Procfs.write("/proc/self/oom_score_adj", String(adj)) }
         }
     }
 

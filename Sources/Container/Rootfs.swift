@@ -77,6 +77,7 @@ struct RootfsBuilder {
             return
         }
         let type = m.type ?? "none"
+        if type == "proc" || type == "sysfs" { try checkProcDestination(dest, type: type, root: root) }
         let target = try root.makeDirectories(dest)
         defer { target.close() }
         var mflags = flags.subtracting(MountFlags.propagation)
@@ -111,6 +112,39 @@ struct RootfsBuilder {
         if opts.recursiveAttrSet != 0 || opts.recursiveAttrClear != 0 {
             try Mount.setAttributes(fd.procPath, set: opts.recursiveAttrSet, clear: opts.recursiveAttrClear,
                                     recursive: true)
+        }
+    }
+
+    /// proc and sysfs go on an ordinary directory of the rootfs only: not on a symlink or through
+    /// one (CVE-2019-16884: a /proc that is a symlink redirects the runtime's later /proc writes and
+    /// masks), not on a file (CVE-2019-19921). A missing destination is created.
+    func checkProcDestination(_ dest: String, type: String, root: RootedPath) throws {
+        let path = Kernel.cleanPath("/" + dest)
+        let resolve = RootedPath.resolveInRoot | RootedPath.resolveNoMagicLinks | RootedPath.resolveNoSymlinks
+        let raw = cs_openat2(root.root.raw, String(path.dropFirst()).isEmpty ? "." : String(path.dropFirst()),
+                             UInt64(UInt32(bitPattern: O_PATH | O_NOFOLLOW | O_CLOEXEC)), 0, resolve)
+        if raw < 0 {
+            switch Glibc.errno {
+            case ENOENT: return
+            case ELOOP:
+                throw ContainerError("mounts: \(type) on \(path): a directory above \(path) in the rootfs is a "
+                    + "symbolic link: refusing to mount \(type) through it")
+            case ENOTDIR:
+                throw ContainerError("mounts: \(type) on \(path): \(path) in the rootfs is not a directory: "
+                    + "\(type) must be mounted on an ordinary directory")
+            default: throw SysError("open", "\(path) in \(plan.rootfs)")
+            }
+        }
+        let fd = FD(raw)
+        defer { fd.close() }
+        switch FileKind.of(fd: fd) {
+        case .directory: return
+        case .symlink:
+            throw ContainerError("mounts: \(type) on \(path): \(path) in the rootfs is a symbolic link: refusing to "
+                + "mount \(type) on it")
+        default:
+            throw ContainerError("mounts: \(type) on \(path): \(path) in the rootfs is not a directory: \(type) "
+                + "must be mounted on an ordinary directory")
         }
     }
 
@@ -296,27 +330,36 @@ struct RootfsBuilder {
     }
 
     /// After pivot_root: read-only and masked paths, then the read-only root.
+    /// Every path is resolved inside the new root (no magic link, no way out) into an fd, and the
+    /// mounts go onto those fds with the new mount API (CVE-2021-30465, CVE-2025-31133): a path
+    /// swapped for a symlink cannot redirect them, and /dev/null must be the null device.
     func finish() throws {
-        for path in spec.linux?.readonlyPaths ?? [] {
-            try InitStage.step("readonlyPaths \(path)") {
-                guard FileKind.of(path: path) != .missing else { return }
-                try Mount.mount(source: path, target: path, type: nil, flags: [.bind, .recursive],
-                                describe: "bind \(path) on itself")
-                var flags: MountFlags = [.bind, .remount, .readOnly]
-                flags.formUnion(try Mount.currentFlags(path))
-                try Mount.mount(source: nil, target: path, type: nil, flags: flags, describe: "remount \(path) ro")
+        try RootedPath.open("/").withRoot { root in
+            /// The fd of `path`, nil when it does not exist (nothing to protect).
+            func target(_ path: String) throws -> FD? {
+                do { return try root.open(path, O_PATH) } catch let e as SysError where e.errno == ENOENT || e.errno == ENOTDIR {
+                    return nil
+                }
             }
-        }
-        for path in spec.linux?.maskedPaths ?? [] {
-            try InitStage.step("maskedPaths \(path)") {
-                switch FileKind.following(path: path) {
-                case .missing: return
-                case .directory:
-                    try Mount.mount(source: "tmpfs", target: path, type: "tmpfs", flags: .readOnly,
-                                    describe: "tmpfs on \(path)")
-                default:
-                    try Mount.mount(source: "/dev/null", target: path, type: nil, flags: .bind,
-                                    describe: "bind /dev/null on \(path)")
+            for path in spec.linux?.readonlyPaths ?? [] {
+                try InitStage.step("readonlyPaths \(path)") {
+                    guard let fd = try target(path) else { return }
+                    defer { fd.close() }
+                    try SafeMount.bindReadOnly(fd, describe: path)
+                }
+            }
+            var null: FD?
+            defer { null?.close() }
+            for path in spec.linux?.maskedPaths ?? [] {
+                try InitStage.step("maskedPaths \(path)") {
+                    guard let fd = try target(path) else { return }
+                    defer { fd.close() }
+                    if FileKind.of(fd: fd) == .directory {
+                        try SafeMount.maskDirectory(fd, describe: path)
+                    } else {
+                        if null == nil { null = try root.open("/dev/null", O_PATH, followFinal: false) }
+                        try SafeMount.maskFile(fd, null: null!, describe: path)
+                    }
                 }
             }
         }

@@ -40,6 +40,12 @@ public struct RootedPath {
     /// each missing component is made with mkdirat on the fd of its resolved parent.
     @discardableResult
     public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws -> FD {
+        try makeDirectories(path, mode: mode, depth: 0)
+    }
+
+    /// A dangling symlink on the way is made to point at something: its target is created inside
+    /// the root (as runc's MkdirAllInRoot does), at most 40 links deep.
+    private func makeDirectories(_ path: String, mode: mode_t, depth: Int) throws -> FD {
         if let fd = try? open(path, O_PATH | O_DIRECTORY) { return fd }
         var dir = try open("", O_PATH | O_DIRECTORY)
         var sofar = ""
@@ -55,7 +61,14 @@ public struct RootedPath {
                     dir.close()
                     throw SysError("mkdir", "\(candidate) in \(rootPath)")
                 }
-                do { next = try open(candidate, O_PATH | O_DIRECTORY) } catch {
+                do {
+                    if let link = readLink(dir, name) {
+                        if depth >= 40 { throw SysError("mkdir", "\(candidate) in \(rootPath)", errno: ELOOP) }
+                        let to = link.hasPrefix("/") ? link : sofar + "/" + link
+                        try makeDirectories(to, mode: mode, depth: depth + 1).close()
+                    }
+                    next = try open(candidate, O_PATH | O_DIRECTORY)
+                } catch {
                     dir.close()
                     throw error
                 }
@@ -93,12 +106,28 @@ public struct RootedPath {
         } else if Glibc.errno != EEXIST {
             throw SysError("create", "\(display(path)) in \(rootPath)")
         }
-        let made = try open(rel, O_PATH, followFinal: false)
+        var made = try open(rel, O_PATH, followFinal: false)
+        if followFinal && FileKind.of(fd: made) == .symlink, let link = readLink(dir, name) {
+            // A dangling symlink: the file it names is made inside the root.
+            made.close()
+            let to = link.hasPrefix("/") ? link : parent + "/" + link
+            if cleanPath("/" + to) == "/" + rel { throw SysError("create", display(path), errno: ELOOP) }
+            try makeFile(to, mode: mode, followFinal: false).close()
+            made = try open(rel, O_PATH)
+        }
         if FileKind.of(fd: made) == .symlink {
             made.close()
             throw KernelError("\(display(path)) in \(rootPath) is a dangling or swapped symbolic link: refusing to use it")
         }
         return made
+    }
+
+    /// The target of the symlink `name` in `dir`, nil if it is not a symlink.
+    private func readLink(_ dir: FD, _ name: String) -> String? {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlinkat(dir.raw, name, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Runs `body` with this root and closes it afterwards.
