@@ -21,8 +21,10 @@ final class BadConfigTests: IntegrationTestCase {
     }
 
     /// A regular file in the scratch area (for "rootfs is a file").
-    static func scratchFile(_ t: BadConfigTests) -> String {
-        let f = t.scratch + "/a-file"
+    static func scratchFile(_ t: BadConfigTests) -> String { scratchFile2(t.scratch) }
+
+    static func scratchFile2(_ scratch: String) -> String {
+        let f = scratch + "/a-file"
         FileManager.default.createFile(atPath: f, contents: Data("x".utf8))
         return f
     }
