@@ -153,7 +153,6 @@ final class EscapeTests: IntegrationTestCase {
         let victim = makeBundle { c in
             c.removeNamespace("pid")
             c.addNamespace("pid", path: "/proc/\(aPID)/ns/pid")
-            c.mounts = c.mounts.filter { $0["type"] as? String != "proc" }
             c.args = ["true"]
         }
         let v = newID("vic")
@@ -268,14 +267,16 @@ final class EscapeTests: IntegrationTestCase {
             XCTAssertEqual(symlink(target, rootfs + "/" + name), 0, name)
         }
         let r = run(b)
-        XCTAssertEqual(r.status, 0, describe(r))
+        assertOrDeviation(r.status == 0, runtimes: ["crun"], reason: "crun 1.8 fails on dangling symlinks as mount targets",
+                          describe(r))
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: hostTarget)) ?? [], ["keep"])
         XCTAssertEqual(try? String(contentsOfFile: hostTarget + "/keep", encoding: .utf8), "host\n")
         XCTAssertEqual(try? String(contentsOfFile: hostFile, encoding: .utf8), "host file\n")
         XCTAssertEqual(hostMounts(under: hostTarget), [])
         XCTAssertEqual(hostMounts(under: hostFile), [])
         // What the symlinks named was created inside the rootfs instead.
-        XCTAssertTrue(FileManager.default.fileExists(atPath: rootfs + hostTarget), "not created inside: \(rootfs + hostTarget)")
+        assertOrDeviation(FileManager.default.fileExists(atPath: rootfs + hostTarget), runtimes: ["crun"],
+                          reason: "crun 1.8 fails on dangling symlinks as mount targets", "not created inside: \(rootfs + hostTarget)")
     }
 
     /// /dev/null swapped for a symlink after the devices were made (here by a createContainer
