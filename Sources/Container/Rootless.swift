@@ -54,15 +54,15 @@ enum Rootless {
         }
         if !active {
             do {
-                try writeFile(path: "/proc/\(pid)/uid_map", text(uid), flags: O_WRONLY)
-                try writeFile(path: "/proc/\(pid)/gid_map", text(gid), flags: O_WRONLY)
+                try Procfs.write("/proc/\(pid)/uid_map", text(uid))
+                try Procfs.write("/proc/\(pid)/gid_map", text(gid))
             } catch {
                 throw ContainerError("writing uid/gid maps of the user namespace: \(error)")
             }
             return
         }
         if deniesSetgroups(gid) {
-            do { try writeFile(path: "/proc/\(pid)/setgroups", "deny", flags: O_WRONLY) } catch {
+            do { try Procfs.write("/proc/\(pid)/setgroups", "deny") } catch {
                 throw ContainerError("denying setgroups in the user namespace: \(error)")
             }
         }
@@ -76,7 +76,7 @@ enum Rootless {
             throw ContainerError("\(field): a user namespace needs at least one mapping (\"containerID\": 0, \"hostID\": \(own), \"size\": 1)")
         }
         do {
-            try writeFile(path: "/proc/\(pid)/\(kind)_map", text, flags: O_WRONLY)
+            try Procfs.write("/proc/\(pid)/\(kind)_map", text)
             return
         } catch let e as SysError where e.errno == EPERM {
             // Not only our own id: the setuid helper may allow it.

@@ -26,14 +26,14 @@ public enum Lsm {
     public static func apparmorExecProfile(_ name: String) throws {
         let text = "exec " + name
         do {
-            try writeFile(path: "/proc/thread-self/attr/apparmor/exec", text, flags: O_WRONLY)
+            try Procfs.write("/proc/thread-self/attr/apparmor/exec", text)
         } catch {
-            try writeFile(path: "/proc/thread-self/attr/exec", text, flags: O_WRONLY)
+            try Procfs.write("/proc/thread-self/attr/exec", text)
         }
     }
 
     /// Makes the next execve run with the SELinux context `label` (setexeccon).
     public static func selinuxExecLabel(_ label: String) throws {
-        try writeFile(path: "/proc/thread-self/attr/exec", label, flags: O_WRONLY)
+        try Procfs.write("/proc/thread-self/attr/exec", label)
     }
 }

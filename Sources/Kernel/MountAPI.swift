@@ -71,8 +71,8 @@ public enum MappingNamespace {
         let got = (try? ready.read.read(max: 1)) ?? []
         if got.isEmpty { throw KernelError("unshare(CLONE_NEWUSER) for an ID mapping failed in the helper process") }
         do {
-            try writeFile(path: "/proc/\(pid)/uid_map", uidMap, flags: O_WRONLY)
-            try writeFile(path: "/proc/\(pid)/gid_map", gidMap, flags: O_WRONLY)
+            try Procfs.write("/proc/\(pid)/uid_map", uidMap)
+            try Procfs.write("/proc/\(pid)/gid_map", gidMap)
         } catch {
             throw KernelError("writing the ID mapping of a helper user namespace: \(error)")
         }
