@@ -165,3 +165,55 @@ final class FuzzCorpusTests: XCTestCase {
         XCTAssertEqual(r.status, 0, describe(r))
     }
 }
+
+/// The CI-sized version of conformance/bench-sequence: 100 containers one after the other leave no
+/// mount, cgroup, state folder, zombie or descriptor behind (no timing assertion: the figures are
+/// the script's).
+final class SequenceTests: IntegrationTestCase {
+    func openDescriptors() -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count
+    }
+
+    /// Zombies whose parent is this test process (runtimes it ran that were not reaped would be
+    /// caught by Host; this catches container processes reparented to us).
+    func zombieChildren() -> [Int32] {
+        let me = getpid()
+        var found: [Int32] = []
+        for e in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(e), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            if fields.count > 1, fields[0] == "Z", Int32(fields[1]) == me { found.append(pid) }
+        }
+        return found
+    }
+
+    func testHundredContainersInSequenceLeaveNothing() {
+        let bundle = makeBundle { $0.args = ["true"] }
+        let fds0 = openDescriptors()
+        var failures: [String] = []
+        for i in 0..<100 {
+            let id = newID("seq")
+            let r = run(bundle, id: id)
+            if r.status != 0 { failures.append("\(i): \(describe(r))") }
+            if i % 25 == 24 {
+                // Exercise create/start/delete as separate commands too.
+                let id2 = newID("seq")
+                for args in [["create", "--bundle", bundle, id2], ["start", id2]] {
+                    let c = runtime(args)
+                    if c.status != 0 { failures.append("\(i) \(args[0]): \(describe(c))") }
+                }
+                waitForStatus(id2, "stopped")
+                let d = runtime(["delete", id2])
+                if d.status != 0 { failures.append("\(i) delete: \(describe(d))") }
+            }
+        }
+        XCTAssertEqual(failures, [], "\(failures.count) failed")
+        XCTAssertEqual(stateEntries(), [], "state folders left")
+        XCTAssertEqual(leakedCgroups(), [], "cgroups left")
+        XCTAssertEqual(leakedMounts(), [], "mounts left")
+        XCTAssertEqual(leakedProcesses().map(\.cmdline), [], "processes left")
+        XCTAssertEqual(zombieChildren(), [], "zombies left")
+        XCTAssertLessThanOrEqual(openDescriptors(), fds0 + 2, "the test process holds more descriptors than before")
+    }
+}
