@@ -52,11 +52,14 @@ func fuzzOne(_ bytes: [UInt8]) {
 func exerciseSpec(_ spec: Spec) {
     for m in spec.mounts ?? [] { _ = MountOptions.parse(m.options ?? []) }
     #if FUZZING
+    let valid = spec.validate().isEmpty
+    // linux.seccomp to BPF through libseccomp, as `create` does (no cache: nothing on disk).
+    if valid, let s = spec.linux?.seccomp { _ = try? SeccompProgram.compile(s, cacheDir: nil, warn: { _ in }) }
     _ = try? InitPlan.capabilitySets(spec.process?.capabilities)
     if let r = spec.linux?.resources {
         if let rules = try? DeviceRules.effective(r.devices ?? []) { _ = DeviceFilter.program(rules) }
         // The v1 → v2 conversions `create` applies to a config that passed validation.
-        if spec.validate().isEmpty {
+        if valid {
             if let shares = r.cpu?.shares { _ = ResourcesV2.weight(fromShares: shares) }
             if let w = r.blockIO?.weight { _ = ResourcesV2.ioWeight(fromBlkio: UInt64(w)) }
             if let m = r.memory, let swap = m.swap { _ = try? ResourcesV2.swapMax(swap: swap, limit: m.limit ?? -1) }
