@@ -178,4 +178,26 @@ final class FaultTests: IntegrationTestCase {
         XCTAssertTrue(s.stderr.contains("state.json"), "error should say state.json is missing: \(describe(s))")
         forceDeleteLeavesNothing(id, "claim only")
     }
+
+    /// Works for every runtime: `run` and `exec` in the foreground SIGKILLed from outside while the
+    /// container runs. The container is still there and true to `state`; delete --force cleans up.
+    func testForegroundRunAndExecKilledFromOutside() {
+        let id = newID("fg")
+        let run = spawnRuntime(["run", "--bundle", sleepingBundle(), id])
+        XCTAssertEqual(waitForStatus(id, "running", timeout: 10), "running")
+        kill(run.pid, SIGKILL)
+        let r = run.wait(timeout: 10)
+        XCTAssertEqual(r.status, 128 + SIGKILL, describe(r))
+        checkState(id, "run killed", expect: ["running", "stopped"])
+        let exec = spawnRuntime(["exec", id, "sleep", "55"])
+        // Wait until the exec'd process shows up, then kill the runtime that supervises it.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && !processesMentioningToken().contains(where: { $0.cmdline.hasPrefix("sleep 55") }) {
+            usleep(20_000)
+        }
+        kill(exec.pid, SIGKILL)
+        _ = exec.wait(timeout: 10)
+        checkState(id, "exec killed", expect: ["running", "stopped"])
+        forceDeleteLeavesNothing(id, "run/exec killed from outside")
+    }
 }
