@@ -48,9 +48,14 @@ public struct Runtime {
     /// On failure nothing is left: no process, no state folder.
     @discardableResult
     public func create(_ opts: CreateOptions) throws -> ContainerRecord {
+        try create(opts, spec: nil)
+    }
+
+    /// `spec`: the bundle's config, when the caller (`run`) has already loaded it.
+    func create(_ opts: CreateOptions, spec loaded: Spec?) throws -> ContainerRecord {
         try StateStore.validate(id: opts.id)
         let bundle = absolutePath(opts.bundle)
-        let spec = try Runtime.loadSpec(bundle: bundle)
+        let spec = try loaded ?? Runtime.loadSpec(bundle: bundle)
         warnUnapplied(spec)
         guard let process = spec.process else { throw ContainerError("config.json: process: required to create a container") }
         var plan = try makePlan(spec: spec, process: process, bundle: bundle, opts: opts)
@@ -61,7 +66,13 @@ public struct Runtime {
         var containerPID: pid_t = 0
         var cgroup: CgroupDriver?
         do {
-            cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
+            // Without a cgroup namespace, the cgroup is made and joined by this process while the init
+            // stage builds the rootfs: joining costs an RCU grace period (v1), which then overlaps
+            // with the mounts. A cgroup namespace must be rooted in the joined cgroup: init joins first.
+            // A `cgroup` mount without a cgroup namespace binds the cgroup init is in: same rule.
+            let initJoinsCgroup = plan.newNamespaces.contains(.cgroup)
+                || (spec.mounts ?? []).contains { $0.type == "cgroup" || $0.type == "cgroup2" }
+            if initJoinsCgroup { cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan) }
             let (parentEnd, childEnd) = try Pipe.socketPair()
             let floor = 3 + plan.preserveFDs
             plan.sync = try childEnd.moved(above: floor)
@@ -95,8 +106,10 @@ public struct Runtime {
             Fault.point("create.forked")
             let channel = SyncChannel(fd: parentEnd)
             defer { parentEnd.close() }
+            if !initJoinsCgroup { cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan) }
             let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
-                                       containerPID: &containerPID, opts: opts)
+                                       containerPID: &containerPID, opts: opts,
+                                       joinCgroup: initJoinsCgroup ? nil : cgroup)
             if let pidFile = opts.pidFile {
                 try writeFileAtomically(path: absolutePath(pidFile), "\(containerPID)", mode: 0o644)
             }
@@ -130,7 +143,7 @@ public struct Runtime {
 
     /// The parent's half of the conversation with the init stage.
     func driveInit(channel: SyncChannel, plan: InitPlan, childPID: pid_t, containerPID: inout pid_t,
-                   opts: CreateOptions) throws -> ContainerRecord {
+                   opts: CreateOptions, joinCgroup: CgroupDriver?) throws -> ContainerRecord {
         var record: ContainerRecord?
         while true {
             guard let msg = try channel.receive() else {
@@ -155,7 +168,13 @@ public struct Runtime {
                 record = r
                 Fault.point("create.namespaces")
                 try attachProcessFeatures(plan: plan, pid: pid)
-                try channel.send(.state(hookState(r, status: .creating)))
+                try reportingInitFailure(channel) {
+                    try channel.send(.state(hookState(r, status: .creating)))
+                    // Before any hook runs and before init may go past its createRuntime hooks.
+                    if let cg = joinCgroup {
+                        do { try cg.addProcess(pid) } catch { throw ContainerError("cgroup: \(error)") }
+                    }
+                }
             case .runtimeHooks:
                 Fault.point("create.rootfs")
                 guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
@@ -176,6 +195,18 @@ public struct Runtime {
             case .ack, .state:
                 throw ContainerError("unexpected message from init")
             }
+        }
+    }
+
+    /// init reads the state only once its rootfs is built, so it may have failed and gone by the time
+    /// the state is sent or its process is moved: its report, still in the socket, says why better
+    /// than EPIPE or ESRCH.
+    private func reportingInitFailure(_ channel: SyncChannel, _ body: () throws -> Void) throws {
+        do { try body() } catch {
+            // A live init waits for the state and says nothing: do not wait for it then.
+            var pfd = pollfd(fd: channel.fd.raw, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 1000) > 0, case .failure(let text)? = try? channel.receive() { throw ContainerError(text) }
+            throw error
         }
     }
 

@@ -158,6 +158,8 @@ extension Runtime {
             defer { user.fd.close() }
             try Namespaces.join(user.fd, user.kind, path: user.path)
         }
+        // setns into a time namespace wants a single-threaded caller (see cs_cgroup_prewarm_start).
+        if parentJoins.contains(where: { $0.kind == .time }) { cs_cgroup_prewarm_wait() }
         for j in parentJoins { try Namespaces.join(j.fd, j.kind, path: j.path) }
 
         let child = try Proc.fork()

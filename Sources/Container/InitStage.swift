@@ -7,7 +7,8 @@ import RuntimeSpec
 /// and ends in execve of the user's program. It never returns; every failure is reported to the
 /// parent over the sync socket with the step that failed.
 ///
-/// Order: join the cgroup (made by the parent) → join namespaces (user first, mount last) → new user namespace + id maps → other new
+/// Order: join the cgroup (made by the parent; only when a cgroup namespace is created, otherwise the
+/// parent adds the container process while this stage builds the rootfs) → join namespaces (user first, mount last) → new user namespace + id maps → other new
 /// namespaces → time offsets → second fork for pid/time → linux.netDevices (moved in by the parent)
 /// up with their addresses → setsid → hostname → rootfs (mounts,
 /// devices) → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root →
@@ -78,13 +79,21 @@ enum InitStage {
         } else {
             try channel.send(.containerPID(Proc.getpid()))
         }
+        // The state comes from the parent right after it has our pid (and has moved linux.netDevices
+        // in). Without net devices it is read only once the rootfs is built, so that the rootfs is
+        // built while the parent makes and joins the cgroup. Reading it before our next message also
+        // orders that message after the pid, which the intermediate process of a pid namespace sends.
         var stateJSON: [UInt8] = []
-        switch try channel.receive() {
-        case .state(let bytes): stateJSON = bytes
-        default: throw ContainerError("init: expected the container state from the runtime")
+        func receiveState() throws {
+            switch try channel.receive() {
+            case .state(let bytes): stateJSON = bytes
+            default: throw ContainerError("init: expected the container state from the runtime")
+            }
         }
-        // The parent has moved linux.netDevices in by now: up, with their addresses.
-        try NetDevices.configureInside(plan.netDevices)
+        if !plan.netDevices.isEmpty {
+            try receiveState()
+            try NetDevices.configureInside(plan.netDevices)
+        }
 
         try step("setsid") { try Proc.setsid() }
         if !plan.noNewKeyring {
@@ -106,6 +115,7 @@ enum InitStage {
             try builder.prepare()
             rootfs = builder
         }
+        if plan.netDevices.isEmpty { try receiveState() }
         try channel.send(.runtimeHooks)
         try channel.expect(.ack, step: "createRuntime hooks")
         try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON)

@@ -7,10 +7,15 @@ import RuntimeSpec
 extension Runtime {
     /// `start`: releases the process waiting on the exec fifo, then runs poststart hooks.
     public func start(id: String) throws {
+        try start(id: id, record: nil)
+    }
+
+    /// `known`: the record `run` has just created (it is `created`), so it is not read back.
+    func start(id: String, record known: ContainerRecord?) throws {
         let locked = try store.lock(id)
         defer { locked.unlock() }
-        let record = try store.load(id)
-        let status = store.status(of: record)
+        let record = try known ?? store.load(id)
+        let status = known != nil ? .created : store.status(of: record)
         guard status == .created else {
             throw ContainerError("cannot start a container that is \(status.rawValue) (only a created one)")
         }
@@ -100,10 +105,15 @@ extension Runtime {
     /// `delete`: a stopped container's folder goes, after its poststop hooks; anything else needs
     /// `force`, which kills it first.
     public func delete(id: String, force: Bool) throws {
+        try delete(id: id, force: force, record: nil)
+    }
+
+    /// `known`: the record `run` created, so that it is not read back.
+    func delete(id: String, force: Bool, record known: ContainerRecord?) throws {
         let locked = try store.lock(id)
         defer { locked.unlock() }
         let record: ContainerRecord
-        do { record = try store.load(id) } catch {
+        do { record = try known ?? store.load(id) } catch {
             // A folder without state is a create that died half-way: nothing to keep, but its
             // init may still run inside the cgroup it claimed.
             if force || !fileExists(store.directory(id) + "/state.json") {

@@ -19,16 +19,20 @@ extension Runtime {
             // The container process ends up our child even after the init stage's second fork.
             try Proc.setChildSubreaper()
             signals = try SignalFD([SIGCHLD] + Runtime.forwardedSignals)
-            if opts.consoleSocket == nil, (try? Runtime.loadSpec(bundle: absolutePath(opts.bundle)))?.process?.terminal == true {
+        }
+        // Loaded once here and handed to create, start and delete (each would decode it again).
+        try StateStore.validate(id: opts.id)
+        let spec = try Runtime.loadSpec(bundle: absolutePath(opts.bundle))
+        if !detach {
+            if opts.consoleSocket == nil, spec.process?.terminal == true {
                 let (mine, theirs) = try Pipe.socketPair()
                 relaySocket = mine
                 opts.internalConsole = theirs
             }
-        } else if opts.consoleSocket == nil,
-                  (try? Runtime.loadSpec(bundle: absolutePath(opts.bundle)))?.process?.terminal == true {
+        } else if opts.consoleSocket == nil, spec.process?.terminal == true {
             throw ContainerError("cannot allocate tty if swiftlet will detach without setting console socket")
         }
-        let record = try create(opts)
+        let record = try create(opts, spec: spec)
         var relay: TerminalRelay?
         defer { relay?.close() }
         do {
@@ -36,16 +40,16 @@ extension Runtime {
                 let (master, _) = try UnixSocket.receiveFD(socket)
                 relay = TerminalRelay(master: master)
             }
-            try start(id: opts.id)
+            try start(id: opts.id, record: record)
         } catch {
-            try? delete(id: opts.id, force: true)
+            try? delete(id: opts.id, force: true, record: record)
             throw error
         }
         guard let signals else { return 0 }
         let exit = Runtime.supervise(pid: record.pid, signals: signals, relay: relay)
         relay?.close()
         relay = nil
-        try delete(id: opts.id, force: true)
+        try delete(id: opts.id, force: true, record: record)
         return exit.status
     }
 }

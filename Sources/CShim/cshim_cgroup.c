@@ -1,0 +1,103 @@
+// Moving a process between cgroups takes cgroup_threadgroup_rwsem for writing. That percpu rwsem
+// makes its first writer wait for an RCU grace period (5-15 ms on a busy 2-core VM); writers that
+// follow within about one grace period pass at once. `create`, `run` and `exec` each move one
+// process, late in their work: a no-op move of ourselves, made at start-up in a thread, pays the
+// grace period while the main thread parses config.json and forks the init stage.
+//
+// The thread runs plain C (no Swift runtime, no malloc): a fork of the main thread while it runs
+// cannot inherit a held lock from it.
+#include "cshim_cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_t prewarm_thread;
+static int prewarm_running;
+
+// Appends `s` to buf at *len; returns 0, or -1 if it does not fit.
+static int append(char *buf, size_t cap, size_t *len, const char *s, size_t n) {
+    if (*len + n + 1 > cap) return -1;
+    memcpy(buf + *len, s, n);
+    *len += n;
+    buf[*len] = 0;
+    return 0;
+}
+
+// Writes "0" (= this process) into the cgroup.procs of the cgroup named by one /proc/self/cgroup
+// line ("0::/path" or "N:controllers:/path"). Returns 0 when a write happened.
+static int move_into_own(const char *controllers, size_t clen, const char *path, size_t plen) {
+    static const char *v2_mounts[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
+    char file[4096];
+    for (int i = 0; i < (clen == 0 ? 2 : 1); i++) {
+        size_t len = 0;
+        file[0] = 0;
+        if (clen == 0) {
+            if (append(file, sizeof file, &len, v2_mounts[i], strlen(v2_mounts[i]))) return -1;
+        } else {
+            const char *name = controllers;
+            size_t nlen = clen;
+            if (nlen > 5 && memcmp(name, "name=", 5) == 0) { name += 5; nlen -= 5; }
+            if (append(file, sizeof file, &len, "/sys/fs/cgroup/", 15)) return -1;
+            if (append(file, sizeof file, &len, name, nlen)) return -1;
+        }
+        if (append(file, sizeof file, &len, path, plen)) return -1;
+        if (append(file, sizeof file, &len, "/cgroup.procs", 13)) return -1;
+        int fd = open(file, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n = write(fd, "0", 1);
+        close(fd);
+        if (n == 1) return 0;
+    }
+    return -1;
+}
+
+static void *prewarm(void *arg) {
+    (void)arg;
+    char buf[8192];
+    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return NULL;
+    buf[n] = 0;
+    // Prefer the unified line (one write); else the first v1 line that works.
+    for (int pass = 0; pass < 2; pass++) {
+        char *line = buf;
+        while (*line) {
+            char *end = strchr(line, '\n');
+            size_t l = end ? (size_t)(end - line) : strlen(line);
+            char *c1 = memchr(line, ':', l);
+            char *c2 = c1 ? memchr(c1 + 1, ':', l - (size_t)(c1 + 1 - line)) : NULL;
+            if (c2) {
+                size_t clen = (size_t)(c2 - c1 - 1);
+                size_t plen = l - (size_t)(c2 + 1 - line);
+                if ((pass == 0) == (clen == 0) && move_into_own(c1 + 1, clen, c2 + 1, plen) == 0) return NULL;
+            }
+            if (!end) break;
+            line = end + 1;
+        }
+    }
+    return NULL;
+}
+
+int cs_cgroup_prewarm_start(void) {
+    if (prewarm_running) return 0;
+    if (geteuid() != 0) return 0;  // moving ourselves needs write access to cgroup.procs
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr)) return -1;
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    int r = pthread_create(&prewarm_thread, &attr, prewarm, NULL);
+    pthread_attr_destroy(&attr);
+    if (r) { errno = r; return -1; }
+    prewarm_running = 1;
+    return 0;
+}
+
+void cs_cgroup_prewarm_wait(void) {
+    if (!prewarm_running) return;
+    pthread_join(prewarm_thread, NULL);
+    prewarm_running = 0;
+}

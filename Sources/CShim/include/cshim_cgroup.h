@@ -1,0 +1,12 @@
+// Starting the cgroup migration grace period early (see cshim_cgroup.c).
+#ifndef SWIFTLET_CSHIM_CGROUP_H
+#define SWIFTLET_CSHIM_CGROUP_H
+
+/// Starts a thread that moves this process into the cgroup it is already in: a no-op for the
+/// process, but the kernel's migration lock waits for an RCU grace period the first time, and for a
+/// while after that later migrations (the container's) are fast. Returns 0 or -1 (errno set).
+int cs_cgroup_prewarm_start(void);
+/// Waits for that thread (if any): needed before a call that wants a single-threaded caller.
+void cs_cgroup_prewarm_wait(void);
+
+#endif
