@@ -285,7 +285,14 @@ public struct Runtime {
     func ownerName() -> String {
         let uid = geteuid()
         if uid == 0 { return "root" }
-        if let pw = getpwuid(uid), let name = pw.pointee.pw_name { return String(cString: name) }
+        // /etc/passwd read directly, as runc does: the binary is static, and glibc's NSS would have
+        // to load shared libraries for getpwuid.
+        if let text = try? readTextFile(path: "/etc/passwd") {
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: ":", omittingEmptySubsequences: false)
+                if f.count > 2, f[2] == "\(uid)" { return String(f[0]) }
+            }
+        }
         return "\(uid)"
     }
 
