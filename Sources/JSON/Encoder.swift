@@ -5,6 +5,8 @@ final class _EncObject {
     var index: [String: Int]?
     /// Set for Swift dictionaries so output is deterministic.
     var sortKeys = false
+    /// The CodingKey type of the container that made this object.
+    var keyType: ObjectIdentifier?
 
     func find(_ key: String) -> Int? {
         if let index { return index[key] }
@@ -64,9 +66,16 @@ enum _EncRef {
     }
 }
 
-/// Marker: values of these types get their object keys sorted.
-protocol _JSONSortedKeys {}
-extension Dictionary: _JSONSortedKeys {}
+/// The CodingKey type Dictionary encodes its keys with (the standard library's internal
+/// `_DictionaryCodingKey`), found once by encoding a small dictionary. Objects keyed by it get
+/// sorted keys. Comparing metatypes costs nothing, whereas `T.self is SomeProtocol.Type` scans every
+/// protocol conformance in the binary the first time for each T: about 0.2 ms per process.
+let _dictionaryKeyType: ObjectIdentifier? = {
+    let probe = _JSONEncoder(parent: nil, key: nil)
+    try? ["k": 0].encode(to: probe)
+    if case .object(let o)? = probe.storage { return o.keyType }
+    return nil
+}()
 
 final class _JSONEncoder: Encoder, SingleValueEncodingContainer {
     var storage: _EncRef?
@@ -102,6 +111,7 @@ final class _JSONEncoder: Encoder, SingleValueEncodingContainer {
             object = o
         } else {
             object = _EncObject()
+            object.keyType = ObjectIdentifier(Key.self)
             storage = .object(object)
         }
         return KeyedEncodingContainer(_KeyedEncoding<Key>(encoder: self, object: object))
@@ -146,7 +156,7 @@ final class _JSONEncoder: Encoder, SingleValueEncodingContainer {
         let child = _JSONEncoder(parent: parent, key: key)
         try value.encode(to: child)
         guard let result = child.storage else { return .object(_EncObject()) }
-        if case .object(let o) = result, T.self is _JSONSortedKeys.Type { o.sortKeys = true }
+        if case .object(let o) = result, o.keyType != nil, o.keyType == _dictionaryKeyType { o.sortKeys = true }
         return result
     }
 
