@@ -117,14 +117,44 @@ final class BenchmarkTests: XCTestCase {
         let foundationEncodeTime = try clock.measure {
             for _ in 0..<iterations { sink &+= try encoder.encode(theirs).count }
         }
+        // libyajl (the parser the design card names) on the same document, built from conformance/.
+        let yajl = yajlParseMicroseconds(doc, iterations: iterations)
+        XCTAssertNotNil(yajl, "conformance/yajl-parse.c did not build or run (gcc, libyajl-dev)")
         print("""
         BENCHMARK document \(doc.count) bytes, \(iterations) iterations (per iteration):
           JSON.parse                  \(String(format: "%8.1f", perIteration(parseTime))) µs
           JSON.decode (parse+decode)  \(String(format: "%8.1f", perIteration(oursTime))) µs
           Foundation JSONDecoder      \(String(format: "%8.1f", perIteration(foundationTime))) µs
+          yajl_tree_parse (C, -O2)    \(String(format: "%8.1f", yajl ?? -1)) µs (parse only, no decoding)
           JSON.encode                 \(String(format: "%8.1f", perIteration(encodeTime))) µs
           Foundation JSONEncoder      \(String(format: "%8.1f", perIteration(foundationEncodeTime))) µs
           (sink \(sink))
         """)
     }
+}
+
+/// Builds conformance/yajl-parse.c and times it on `doc`; nil when it cannot.
+func yajlParseMicroseconds(_ doc: [UInt8], iterations: Int) -> Double? {
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-yajl-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let exe = dir.appendingPathComponent("yajl-parse").path
+    let file = dir.appendingPathComponent("config.json").path
+    guard FileManager.default.createFile(atPath: file, contents: Data(doc)) else { return nil }
+    func run(_ args: [String]) -> String? {
+        let p = Foundation.Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        do { try p.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+    }
+    guard run(["gcc", "-O2", "-o", exe, repo.appendingPathComponent("conformance/yajl-parse.c").path, "-lyajl"]) != nil,
+          let text = run([exe, file, "\(iterations)"]) else { return nil }
+    return Double(text.trimmingCharacters(in: .whitespacesAndNewlines))
 }
