@@ -15,6 +15,12 @@ struct DeviceRule: Equatable {
 
     var isAll: Bool { type == "a" }
 
+    /// True when `other` names one device (no wildcard) that this rule also matches.
+    func covers(_ other: DeviceRule) -> Bool {
+        guard !other.isAll, other.major >= 0, other.minor >= 0 else { return false }
+        return (isAll || type == other.type) && (major < 0 || major == other.major) && (minor < 0 || minor == other.minor)
+    }
+
     var accessString: String {
         var s = ""
         if access & 2 != 0 { s += "r" }
@@ -68,9 +74,15 @@ enum DeviceRules {
                           access: access, index: index)
     }
 
+    /// The config's rules, then the defaults (so that a "deny all" first, as engines write it, still
+    /// leaves /dev/null and friends usable, as in runc), then again the config's rules that name one
+    /// of those default devices: a rule that names /dev/null itself says more than the defaults do,
+    /// so `{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}` makes /dev/null
+    /// unwritable (runc re-allows it).
     static func effective(_ rules: [LinuxDeviceCgroup]) throws -> [DeviceRule] {
         var out: [DeviceRule] = []
         for (i, d) in rules.enumerated() { out.append(try parse(d, index: i)) }
-        return out + defaults
+        let explicit = out.filter { r in defaults.contains { $0.access & 6 != 0 && $0.covers(r) } }
+        return out + defaults + explicit
     }
 }

@@ -121,6 +121,14 @@ final class FakeTreeTests: XCTestCase {
         XCTAssertEqual(prog.last.map { UInt8($0 & 0xff) }, 0x95)
         XCTAssertEqual(prog[prog.count - 2] & 0xff, 0xb7)
         XCTAssertEqual(prog[prog.count - 2] >> 32, 0)
+        // Only the rules that name a default device come again after the defaults.
+        let named = try DeviceRules.effective([LinuxDeviceCgroup(allow: false, access: "rwm"),
+                                               LinuxDeviceCgroup(allow: false, type: "c", major: 1, minor: 3, access: "w"),
+                                               LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 11, access: "w"),
+                                               LinuxDeviceCgroup(allow: false, type: "c", major: 136, minor: 4, access: "rw")])
+        XCTAssertEqual(named.suffix(2).map(\.v1Line), ["c 1:3 w", "c 136:4 rw"])
+        XCTAssertEqual(named.suffix(2).map(\.allow), [false, false])
+        XCTAssertEqual(named.count, 4 + DeviceRules.defaults.count + 2)
         XCTAssertThrowsError(try DeviceRules.effective([LinuxDeviceCgroup(allow: true, type: "x", access: "r")]))
         XCTAssertThrowsError(try DeviceRules.effective([LinuxDeviceCgroup(allow: true, access: "rq")]))
     }

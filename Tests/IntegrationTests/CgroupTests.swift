@@ -166,7 +166,7 @@ final class CgroupTests: CgroupTestCase {
                 c[path: "linux.devices"] = [["path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o600]]
                 c[path: "linux.resources.devices"] = rules
                 // Opening is what the device cgroup checks; nothing is written.
-                c.shell("(exec 3>/dev/kmsg) 2>/dev/null && echo kmsg-open || echo kmsg-denied; echo x > /dev/null && echo null-ok")
+                c.shell("(exec 3>/dev/kmsg) 2>/dev/null && echo kmsg-open || echo kmsg-denied; (echo x > /dev/null) 2>/dev/null && echo null-ok; true")
             }
         }
         XCTAssertEqual(probe([["allow": false, "access": "rwm"]]), "kmsg-denied\nnull-ok\n")
@@ -175,6 +175,16 @@ final class CgroupTests: CgroupTestCase {
         // A later deny overrides an earlier allow (not "m": the runtime must still mknod it).
         XCTAssertEqual(probe([["allow": true, "access": "rwm"], ["allow": false, "type": "c", "major": 1, "minor": 11, "access": "rw"]]),
                        "kmsg-denied\nnull-ok\n")
+        // A rule naming /dev/null itself beats the default devices, which are allowed after the
+        // config's rules (so that a leading "deny all" keeps them).
+        let nullDenied = probe([["allow": false, "access": "rwm"], ["allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"]])
+        assertOrDeviation(nullDenied == "kmsg-denied\n", runtimes: ["runc"],
+                          reason: "runc appends its default devices after the config's rules, re-allowing /dev/null",
+                          "a deny rule for c 1:3 w left /dev/null writable: \(nullDenied)")
+        // Of the config's rules naming /dev/null, the last one still decides.
+        let nullWritable = probe([["allow": false, "access": "rwm"], ["allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"],
+                                  ["allow": true, "type": "c", "major": 1, "minor": 3, "access": "w"]])
+        XCTAssertEqual(nullWritable, "kmsg-denied\nnull-ok\n")
     }
 
     func testPauseResumeFreezesProcess() {
@@ -402,6 +412,11 @@ final class CgroupV2Tests: CgroupTestCase {
         XCTAssertEqual(allowed.stdout, "kmsg-open\nnull-ok\nnull-read\n", describe(allowed))
         let later = probe([["allow": true, "access": "rwm"], ["allow": false, "type": "c", "major": 1, "minor": 11, "access": "rw"]])
         XCTAssertEqual(later.stdout, "kmsg-denied\nnull-ok\nnull-read\n", describe(later))
+        // A rule naming /dev/null beats the default devices: not writable, still readable.
+        let nullDenied = probe([["allow": false, "access": "rwm"], ["allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"]])
+        assertOrDeviation(nullDenied.stdout == "kmsg-denied\nnull-read\n", runtimes: ["runc"],
+                          reason: "runc appends its default devices after the config's rules, re-allowing /dev/null",
+                          "a deny rule for c 1:3 w: \(describe(nullDenied))")
     }
 
     func testV2HugetlbLimitAndCgroupNamespace() {
