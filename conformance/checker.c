@@ -38,6 +38,20 @@
  *   same-file A B                  A and B resolve to the same inode (bind mount or symlink)
  *   open-denied PATH               open(PATH, O_RDONLY) fails with EPERM (device cgroup)
  *   open-ok PATH                   open(PATH, O_RDONLY) succeeds
+ *   tty FD                         FD is a terminal whose name is /dev/pts/N (the reason names it and its
+ *                                  rdev, so the runner can match it with the master it received)
+ *   notty FD                       FD is not a terminal
+ *   winsize ROWS COLS              ioctl(0, TIOCGWINSZ) gives ROWS x COLS
+ *   propagation PATH shared|slave|private|unbindable [HOSTGROUP]
+ *                                  the topmost mount at PATH has this propagation in /proc/self/mountinfo:
+ *                                  shared: a shared:N tag, N a new peer group (not HOSTGROUP; it may also be
+ *                                  a slave, master:M); slave: master:M and no shared:N; private: neither;
+ *                                  unbindable: the unbindable tag
+ *   personality HEX                personality(0xffffffff) & PER_MASK (0xff) equals HEX
+ *   machine NAME                   uname().machine (PER_LINUX32 shows a 32-bit CPU type)
+ *   sched POLICY NICE PRIO         sched_getscheduler(0) (RESET_ON_FORK masked off), getpriority(), sched_priority
+ *   ioprio CLASS LEVEL             ioprio_get(IOPRIO_WHO_PROCESS, 0) gives this class (1 RT, 2 BE, 3 IDLE) and level
+ *   owner PATH UID GID             stat(PATH) owner as seen by the process (ID-mapped mounts)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +62,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -146,7 +163,7 @@ static int ns_inode(const char *type, unsigned long *ino) {
     return 0;
 }
 
-struct mnt { char point[PATH_MAX]; char opts[512]; char fstype[64]; };
+struct mnt { char point[PATH_MAX]; char opts[512]; char fstype[64]; char tags[256]; };
 
 /* The last (topmost) entry of /proc/self/mountinfo whose mount point is `dest`. */
 static int find_mount(const char *dest, struct mnt *m) {
@@ -179,6 +196,12 @@ static int find_mount(const char *dest, struct mnt *m) {
         snprintf(m->point, sizeof m->point, "%s", point);
         snprintf(m->opts, sizeof m->opts, "%s", fields[5]);
         snprintf(m->fstype, sizeof m->fstype, "%s", fields[dash + 1]);
+        /* optional fields between the options and the dash: shared:N master:N propagate_from:N unbindable */
+        m->tags[0] = 0;
+        for (int i = 6; i < dash; i++) {
+            if (m->tags[0]) strncat(m->tags, " ", sizeof m->tags - strlen(m->tags) - 1);
+            strncat(m->tags, fields[i], sizeof m->tags - strlen(m->tags) - 1);
+        }
         found = 1;
     }
     fclose(f);
@@ -424,6 +447,82 @@ static void check(char *arg) {
         if (fd >= 0) close(fd);
         if (kind[5] == 'd') result(id, fd < 0 && e == EPERM, "open %s: %s", argv[2], fd >= 0 ? "succeeded" : strerror(e));
         else result(id, fd >= 0, "open %s: %s", argv[2], fd >= 0 ? "succeeded" : strerror(e));
+    } else if (strcmp(kind, "tty") == 0) {
+        NEED(1);
+        int fd = atoi(argv[2]);
+        struct stat st;
+        char name[PATH_MAX] = "";
+        int is = isatty(fd);
+        if (is && ttyname_r(fd, name, sizeof name) != 0) snprintf(name, sizeof name, "?");
+        int rdev_ok = fstat(fd, &st) == 0;
+        int ok = is && strncmp(name, "/dev/pts/", 9) == 0 && name[9] >= '0' && name[9] <= '9';
+        result(id, ok, "fd %d %s %s (rdev %u:%u)", fd, is ? "is the terminal" : "is not a terminal", is ? name : "",
+               rdev_ok ? major(st.st_rdev) : 0, rdev_ok ? minor(st.st_rdev) : 0);
+    } else if (strcmp(kind, "notty") == 0) {
+        NEED(1);
+        int fd = atoi(argv[2]);
+        result(id, !isatty(fd), "fd %d %s", fd, isatty(fd) ? "is a terminal" : "is not a terminal");
+    } else if (strcmp(kind, "winsize") == 0) {
+        NEED(2);
+        struct winsize ws;
+        if (ioctl(0, TIOCGWINSZ, &ws) != 0) { result(id, 0, "TIOCGWINSZ on fd 0: %s", strerror(errno)); return; }
+        int ok = ws.ws_row == strtoul(argv[2], NULL, 10) && ws.ws_col == strtoul(argv[3], NULL, 10);
+        result(id, ok, "window %u rows x %u columns, wanted %s x %s", ws.ws_row, ws.ws_col, argv[2], argv[3]);
+    } else if (strcmp(kind, "propagation") == 0) {
+        NEED(2);
+        struct mnt m;
+        if (find_mount(argv[2], &m) != 0) { result(id, 0, "no mount at %s in /proc/self/mountinfo", argv[2]); return; }
+        int shared = strstr(m.tags, "shared:") != NULL, slave = strstr(m.tags, "master:") != NULL;
+        int unbindable = strstr(m.tags, "unbindable") != NULL;
+        const char *got = unbindable ? "unbindable" : shared && slave ? "shared+slave" : shared ? "shared" : slave ? "slave" : "private";
+        int ok = strcmp(got, argv[3]) == 0;
+        char hostgroup[64] = "";
+        if (strcmp(argv[3], "shared") == 0) {
+            ok = shared && !unbindable;
+            if (argc > 4) {
+                snprintf(hostgroup, sizeof hostgroup, "shared:%s", argv[4]);
+                char padded[300];
+                snprintf(padded, sizeof padded, " %s ", m.tags);
+                char needle[70];
+                snprintf(needle, sizeof needle, " %s ", hostgroup);
+                if (strstr(padded, needle)) ok = 0;
+            }
+        }
+        result(id, ok, "%s is %s (mountinfo tags '%s'), wanted %s%s%s", argv[2], got, m.tags, argv[3],
+               hostgroup[0] ? " in a new peer group, not the host's " : "", hostgroup);
+    } else if (strcmp(kind, "personality") == 0) {
+        NEED(1);
+        int p = personality(0xffffffff);
+        unsigned long want = strtoul(argv[2], NULL, 16);
+        result(id, p != -1 && (unsigned long)(p & 0xff) == want, "personality 0x%x (domain 0x%x), wanted domain 0x%lx", p, p & 0xff, want);
+    } else if (strcmp(kind, "machine") == 0) {
+        NEED(1);
+        struct utsname u;
+        uname(&u);
+        result(id, strcmp(u.machine, argv[2]) == 0, "uname machine '%s', wanted '%s'", u.machine, argv[2]);
+    } else if (strcmp(kind, "sched") == 0) {
+        NEED(3);
+        int pol = sched_getscheduler(0);
+        errno = 0;
+        int nice = getpriority(PRIO_PROCESS, 0);
+        int nerr = errno;
+        struct sched_param sp = {0};
+        sched_getparam(0, &sp);
+        if (pol >= 0) pol &= ~0x40000000; /* SCHED_RESET_ON_FORK */
+        int ok = pol == atoi(argv[2]) && !nerr && nice == atoi(argv[3]) && sp.sched_priority == atoi(argv[4]);
+        result(id, ok, "policy %d nice %d priority %d, wanted %s %s %s", pol, nice, sp.sched_priority, argv[2], argv[3], argv[4]);
+    } else if (strcmp(kind, "ioprio") == 0) {
+        NEED(2);
+        long v = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+        if (v < 0) { result(id, 0, "ioprio_get: %s", strerror(errno)); return; }
+        int cls = (int)(v >> 13), lvl = (int)(v & 0x1fff);
+        result(id, cls == atoi(argv[2]) && lvl == atoi(argv[3]), "ioprio class %d level %d (0x%lx), wanted %s %s", cls, lvl, v, argv[2], argv[3]);
+    } else if (strcmp(kind, "owner") == 0) {
+        NEED(3);
+        struct stat st;
+        if (lstat(argv[2], &st) != 0) { result(id, 0, "%s: %s", argv[2], strerror(errno)); return; }
+        int ok = st.st_uid == strtoul(argv[3], NULL, 10) && st.st_gid == strtoul(argv[4], NULL, 10);
+        result(id, ok, "%s owned by %u:%u, wanted %s:%s", argv[2], (unsigned)st.st_uid, (unsigned)st.st_gid, argv[3], argv[4]);
     } else {
         result(id, 0, "unknown expectation kind %s", kind);
     }
