@@ -3,11 +3,22 @@
 struct UsageError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+
+    /// runc's words when a command that acts on a container is given none.
+    init(missingIDFor command: String) {
+        self.init("\(command): \"\(command)\" requires a container id")
+    }
 }
 
 struct FlagSpec {
     let names: [String]
     let takesValue: Bool
+
+    /// A flag with an argument (`--root DIR`); the first name is the one it is looked up by.
+    static func value(_ names: String...) -> FlagSpec { FlagSpec(names: names, takesValue: true) }
+
+    /// A flag without one (`--debug`, or `--debug=false` to turn it off).
+    static func bool(_ names: String...) -> FlagSpec { FlagSpec(names: names, takesValue: false) }
 }
 
 struct ParsedArguments {
@@ -21,6 +32,15 @@ struct ParsedArguments {
     func value(_ name: String) -> String? { values[name] }
     func values(_ name: String) -> [String] { all[name] ?? [] }
     func has(_ name: String) -> Bool { switches.contains(name) }
+
+    /// The value of `name` read as a `T`, nil when the flag is absent. Text that is not a `T` in
+    /// `range` is refused before the command does anything, in the words runc has for it.
+    func integer<T: FixedWidthInteger>(_ name: String, as _: T.Type = T.self, in range: ClosedRange<T> = T.min...T.max,
+                                       invalid noun: String = "number") throws -> T? {
+        guard let text = value(name) else { return nil }
+        guard let n = T(text), range.contains(n) else { throw UsageError("--\(name): invalid \(noun) \"\(text)\"") }
+        return n
+    }
 }
 
 func parseFlags(_ args: ArraySlice<String>, _ specs: [FlagSpec], command: String,
@@ -63,4 +83,12 @@ func parseFlags(_ args: ArraySlice<String>, _ specs: [FlagSpec], command: String
         i += 1
     }
     return (out, [])
+}
+
+/// The shape of most commands: their flags, then the id of the container they act on.
+func parseFlagsAndID(_ args: ArraySlice<String>, _ specs: [FlagSpec],
+                     command: String) throws -> (ParsedArguments, id: String) {
+    let (p, _) = try parseFlags(args, specs, command: command)
+    guard let id = p.positional.first else { throw UsageError(missingIDFor: command) }
+    return (p, id)
 }

@@ -6,26 +6,14 @@ import RuntimeSpec
 
 let swiftletVersion = "0.1.0"
 
-let globalFlags = [
-    FlagSpec(names: ["root"], takesValue: true),
-    FlagSpec(names: ["log"], takesValue: true),
-    FlagSpec(names: ["log-format"], takesValue: true),
-    FlagSpec(names: ["debug"], takesValue: false),
-    FlagSpec(names: ["systemd-cgroup"], takesValue: false),
-    FlagSpec(names: ["criu"], takesValue: true),
-    FlagSpec(names: ["rootless"], takesValue: true),
-    FlagSpec(names: ["version", "v"], takesValue: false),
-    FlagSpec(names: ["help", "h"], takesValue: false),
+let globalFlags: [FlagSpec] = [
+    .value("root"), .value("log"), .value("log-format"), .bool("debug"), .bool("systemd-cgroup"),
+    .value("criu"), .value("rootless"), .bool("version", "v"), .bool("help", "h"),
 ]
 
-let createFlags = [
-    FlagSpec(names: ["bundle", "b"], takesValue: true),
-    FlagSpec(names: ["pid-file"], takesValue: true),
-    FlagSpec(names: ["console-socket"], takesValue: true),
-    FlagSpec(names: ["no-pivot"], takesValue: false),
-    FlagSpec(names: ["no-new-keyring"], takesValue: false),
-    FlagSpec(names: ["preserve-fds"], takesValue: true),
-    FlagSpec(names: ["pidfd-socket"], takesValue: true),
+let createFlags: [FlagSpec] = [
+    .value("bundle", "b"), .value("pid-file"), .value("console-socket"), .bool("no-pivot"),
+    .bool("no-new-keyring"), .value("preserve-fds"), .value("pidfd-socket"),
 ]
 
 var logger = Logger()
@@ -39,13 +27,6 @@ func out(_ s: String) {
     _ = try? FD(1).write(s)
 }
 
-func requireID(_ p: ParsedArguments, _ command: String) throws -> String {
-    guard let id = p.positional.first else {
-        throw UsageError("\(command): \"\(command)\" requires a container id")
-    }
-    return id
-}
-
 func createOptions(_ p: ParsedArguments, id: String) throws -> CreateOptions {
     var o = CreateOptions(id: id, bundle: p.value("bundle") ?? ".")
     o.pidFile = p.value("pid-file")
@@ -53,11 +34,13 @@ func createOptions(_ p: ParsedArguments, id: String) throws -> CreateOptions {
     o.noPivot = p.has("no-pivot")
     o.noNewKeyring = p.has("no-new-keyring")
     o.pidfdSocket = p.value("pidfd-socket")
-    if let n = p.value("preserve-fds") {
-        guard let v = Int32(n), v >= 0, v < 65536 else { throw UsageError("--preserve-fds: invalid number \"\(n)\"") }
-        o.preserveFDs = v
-    }
+    o.preserveFDs = try preservedFDs(p)
     return o
+}
+
+/// --preserve-fds of create, run and exec: how many fds after stdio the process inherits.
+func preservedFDs(_ p: ParsedArguments) throws -> Int32 {
+    try p.integer("preserve-fds", as: Int32.self, in: 0...65535) ?? 0
 }
 
 /// One entry per runc command; each lives in Commands/<Name>.swift.

@@ -5,25 +5,14 @@ import Kernel
 nonisolated(unsafe) var criuBinary = "criu"
 
 /// runc's checkpoint/restore flags shared by both commands.
-let criuCommonFlags = [
-    FlagSpec(names: ["image-path"], takesValue: true),
-    FlagSpec(names: ["work-path"], takesValue: true),
-    FlagSpec(names: ["tcp-established"], takesValue: false),
-    FlagSpec(names: ["ext-unix-sk"], takesValue: false),
-    FlagSpec(names: ["shell-job"], takesValue: false),
-    FlagSpec(names: ["file-locks"], takesValue: false),
-    FlagSpec(names: ["manage-cgroups-mode"], takesValue: true),
-    FlagSpec(names: ["empty-ns"], takesValue: true),
-    FlagSpec(names: ["auto-dedup"], takesValue: false),
-    FlagSpec(names: ["lazy-pages"], takesValue: false),
+let criuCommonFlags: [FlagSpec] = [
+    .value("image-path"), .value("work-path"), .bool("tcp-established"), .bool("ext-unix-sk"),
+    .bool("shell-job"), .bool("file-locks"), .value("manage-cgroups-mode"), .value("empty-ns"),
+    .bool("auto-dedup"), .bool("lazy-pages"),
 ]
 
 let checkpointFlags = criuCommonFlags + [
-    FlagSpec(names: ["parent-path"], takesValue: true),
-    FlagSpec(names: ["leave-running"], takesValue: false),
-    FlagSpec(names: ["status-fd"], takesValue: true),
-    FlagSpec(names: ["page-server"], takesValue: true),
-    FlagSpec(names: ["pre-dump"], takesValue: false),
+    .value("parent-path"), .bool("leave-running"), .value("status-fd"), .value("page-server"), .bool("pre-dump"),
 ]
 
 /// runc's default image path: ./checkpoint.
@@ -39,10 +28,7 @@ func criuOptions(_ p: ParsedArguments) throws -> CriuOptions {
     o.preDump = p.has("pre-dump")
     o.autoDedup = p.has("auto-dedup")
     o.lazyPages = p.has("lazy-pages")
-    if let s = p.value("status-fd") {
-        guard let fd = Int32(s) else { throw UsageError("--status-fd: invalid number \"\(s)\"") }
-        o.statusFD = fd
-    }
+    if let fd = try p.integer("status-fd", as: Int32.self) { o.statusFD = fd }
     o.pageServer = p.value("page-server")
     o.manageCgroupsMode = p.value("manage-cgroups-mode")
     o.emptyNamespaces = p.values("empty-ns")
@@ -53,8 +39,7 @@ func criuOptions(_ p: ParsedArguments) throws -> CriuOptions {
 }
 
 func checkpointCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
-    let (p, _) = try parseFlags(rest, checkpointFlags, command: "checkpoint")
-    let id = try requireID(p, "checkpoint")
+    let (p, id) = try parseFlagsAndID(rest, checkpointFlags, command: "checkpoint")
     try runtime.checkpoint(id: id, options: try criuOptions(p))
     return 0
 }

@@ -30,9 +30,7 @@ func parseDuration(_ text: String) throws -> Int {
 }
 
 func eventsCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
-    let (p, _) = try parseFlags(rest, [FlagSpec(names: ["interval"], takesValue: true),
-                                       FlagSpec(names: ["stats"], takesValue: false)], command: "events")
-    let id = try requireID(p, "events")
+    let (p, id) = try parseFlagsAndID(rest, [.value("interval"), .bool("stats")], command: "events")
     let interval = try parseDuration(p.value("interval") ?? "5s")
     try runtime.events(id: id, intervalMS: interval, statsOnce: p.has("stats")) { event in
         out(String(decoding: JSON.serialize(event), as: UTF8.self) + "\n")

@@ -1,30 +1,17 @@
 import Container
 import Kernel
 
-let execFlags = [
-    FlagSpec(names: ["console-socket"], takesValue: true),
-    FlagSpec(names: ["pidfd-socket"], takesValue: true),
-    FlagSpec(names: ["cwd"], takesValue: true),
-    FlagSpec(names: ["env", "e"], takesValue: true),
-    FlagSpec(names: ["tty", "t"], takesValue: false),
-    FlagSpec(names: ["user", "u"], takesValue: true),
-    FlagSpec(names: ["additional-gids", "g"], takesValue: true),
-    FlagSpec(names: ["process", "p"], takesValue: true),
-    FlagSpec(names: ["detach", "d"], takesValue: false),
-    FlagSpec(names: ["pid-file"], takesValue: true),
-    FlagSpec(names: ["process-label"], takesValue: true),
-    FlagSpec(names: ["apparmor"], takesValue: true),
-    FlagSpec(names: ["no-new-privs"], takesValue: false),
-    FlagSpec(names: ["cap", "c"], takesValue: true),
-    FlagSpec(names: ["preserve-fds"], takesValue: true),
-    FlagSpec(names: ["cgroup"], takesValue: true),
-    FlagSpec(names: ["ignore-paused"], takesValue: false),
+let execFlags: [FlagSpec] = [
+    .value("console-socket"), .value("pidfd-socket"), .value("cwd"), .value("env", "e"), .bool("tty", "t"),
+    .value("user", "u"), .value("additional-gids", "g"), .value("process", "p"), .bool("detach", "d"),
+    .value("pid-file"), .value("process-label"), .value("apparmor"), .bool("no-new-privs"), .value("cap", "c"),
+    .value("preserve-fds"), .value("cgroup"), .bool("ignore-paused"),
 ]
 
 /// `exec [flags] ID [command [args...]]`: flags end at the container id, as with runc.
 func execCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
     let (p, tail) = try parseFlags(rest, execFlags, command: "exec", stopAtPositional: true)
-    guard let id = tail.first else { throw UsageError("exec: \"exec\" requires a container id") }
+    guard let id = tail.first else { throw UsageError(missingIDFor: "exec") }
     var o = ExecOptions(id: id)
     o.args = Array(tail.dropFirst())
     if let f = p.value("process") {
@@ -50,9 +37,6 @@ func execCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32
     o.cgroups = p.values("cgroup")
     o.apparmor = p.value("apparmor")
     o.processLabel = p.value("process-label")
-    if let n = p.value("preserve-fds") {
-        guard let v = Int32(n), v >= 0, v < 65536 else { throw UsageError("--preserve-fds: invalid number \"\(n)\"") }
-        o.preserveFDs = v
-    }
+    o.preserveFDs = try preservedFDs(p)
     return try runtime.exec(o)
 }

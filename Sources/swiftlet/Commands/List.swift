@@ -2,8 +2,7 @@ import Container
 import JSON
 
 func listCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
-    let (p, _) = try parseFlags(rest, [FlagSpec(names: ["format", "f"], takesValue: true),
-                                       FlagSpec(names: ["quiet", "q"], takesValue: false)], command: "list")
+    let (p, _) = try parseFlags(rest, [.value("format", "f"), .bool("quiet", "q")], command: "list")
     let states = runtime.list()
     if p.has("quiet") {
         for s in states { out(s.id + "\n") }

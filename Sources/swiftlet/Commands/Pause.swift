@@ -1,13 +1,11 @@
 import Container
 
 func pauseCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
-    let (p, _) = try parseFlags(rest, [], command: "pause")
-    try runtime.pause(id: try requireID(p, "pause"))
+    try runtime.pause(id: try parseFlagsAndID(rest, [], command: "pause").id)
     return 0
 }
 
 func resumeCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
-    let (p, _) = try parseFlags(rest, [], command: "resume")
-    try runtime.resume(id: try requireID(p, "resume"))
+    try runtime.resume(id: try parseFlagsAndID(rest, [], command: "resume").id)
     return 0
 }

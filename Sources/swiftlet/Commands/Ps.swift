@@ -26,7 +26,7 @@ func psCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
         }
         i += 1
     }
-    guard let id else { throw UsageError("ps: \"ps\" requires a container id") }
+    guard let id else { throw UsageError(missingIDFor: "ps") }
     let pids = try runtime.pids(id: id)
     switch format {
     case "json":

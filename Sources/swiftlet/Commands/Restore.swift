@@ -2,19 +2,12 @@ import Container
 import Kernel
 
 let restoreFlags = criuCommonFlags + [
-    FlagSpec(names: ["console-socket"], takesValue: true),
-    FlagSpec(names: ["bundle", "b"], takesValue: true),
-    FlagSpec(names: ["detach", "d"], takesValue: false),
-    FlagSpec(names: ["pid-file"], takesValue: true),
-    FlagSpec(names: ["no-subreaper"], takesValue: false),
-    FlagSpec(names: ["no-pivot"], takesValue: false),
-    FlagSpec(names: ["lsm-profile"], takesValue: true),
-    FlagSpec(names: ["lsm-mount-context"], takesValue: true),
+    .value("console-socket"), .value("bundle", "b"), .bool("detach", "d"), .value("pid-file"),
+    .bool("no-subreaper"), .bool("no-pivot"), .value("lsm-profile"), .value("lsm-mount-context"),
 ]
 
 func restoreCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
-    let (p, _) = try parseFlags(rest, restoreFlags, command: "restore")
-    let id = try requireID(p, "restore")
+    let (p, id) = try parseFlagsAndID(rest, restoreFlags, command: "restore")
     return try runtime.restore(id: id, bundle: p.value("bundle") ?? ".", options: try criuOptions(p),
                                detach: p.has("detach"), pidFile: p.value("pid-file"),
                                consoleSocket: p.value("console-socket"), noPivot: p.has("no-pivot"),

@@ -5,8 +5,7 @@ import Kernel
 import RuntimeSpec
 
 func specCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
-    let (p, _) = try parseFlags(rest, [FlagSpec(names: ["bundle", "b"], takesValue: true),
-                                       FlagSpec(names: ["rootless"], takesValue: false)], command: "spec")
+    let (p, _) = try parseFlags(rest, [.value("bundle", "b"), .bool("rootless")], command: "spec")
     let dir = p.value("bundle") ?? "."
     let path = dir + "/config.json"
     let spec = Spec.defaultSpec(rootless: p.has("rootless"))

@@ -4,25 +4,11 @@ import JSON
 import Kernel
 import RuntimeSpec
 
-let updateFlags = [
-    FlagSpec(names: ["resources", "r"], takesValue: true),
-    FlagSpec(names: ["blkio-weight"], takesValue: true),
-    FlagSpec(names: ["cpu-period"], takesValue: true),
-    FlagSpec(names: ["cpu-quota"], takesValue: true),
-    FlagSpec(names: ["cpu-share"], takesValue: true),
-    FlagSpec(names: ["cpu-rt-period"], takesValue: true),
-    FlagSpec(names: ["cpu-rt-runtime"], takesValue: true),
-    FlagSpec(names: ["cpu-idle"], takesValue: true),
-    FlagSpec(names: ["cpuset-cpus"], takesValue: true),
-    FlagSpec(names: ["cpuset-mems"], takesValue: true),
-    FlagSpec(names: ["kernel-memory"], takesValue: true),
-    FlagSpec(names: ["kernel-memory-tcp"], takesValue: true),
-    FlagSpec(names: ["memory"], takesValue: true),
-    FlagSpec(names: ["memory-reservation"], takesValue: true),
-    FlagSpec(names: ["memory-swap"], takesValue: true),
-    FlagSpec(names: ["pids-limit"], takesValue: true),
-    FlagSpec(names: ["l3-cache-schema"], takesValue: true),
-    FlagSpec(names: ["mem-bw-schema"], takesValue: true),
+let updateFlags: [FlagSpec] = [
+    .value("resources", "r"), .value("blkio-weight"), .value("cpu-period"), .value("cpu-quota"), .value("cpu-share"),
+    .value("cpu-rt-period"), .value("cpu-rt-runtime"), .value("cpu-idle"), .value("cpuset-cpus"), .value("cpuset-mems"),
+    .value("kernel-memory"), .value("kernel-memory-tcp"), .value("memory"), .value("memory-reservation"),
+    .value("memory-swap"), .value("pids-limit"), .value("l3-cache-schema"), .value("mem-bw-schema"),
 ]
 
 /// A size as runc's flags take it: "-1", bytes, or a number with k/m/g/t/p (binary, optional "b"/"ib").
@@ -42,8 +28,7 @@ func parseBytes(_ text: String, flag: String) throws -> Int64 {
 }
 
 func updateCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
-    let (p, _) = try parseFlags(rest, updateFlags, command: "update")
-    let id = try requireID(p, "update")
+    let (p, id) = try parseFlagsAndID(rest, updateFlags, command: "update")
     var r = LinuxResources()
     if let file = p.value("resources") {
         let bytes: [UInt8]
@@ -54,16 +39,8 @@ func updateCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int
             throw ContainerError("update: \(file): \(error)")
         }
     }
-    func u64(_ name: String) throws -> UInt64? {
-        guard let v = p.value(name) else { return nil }
-        guard let n = UInt64(v) else { throw UsageError("--\(name): invalid value \"\(v)\"") }
-        return n
-    }
-    func i64(_ name: String) throws -> Int64? {
-        guard let v = p.value(name) else { return nil }
-        guard let n = Int64(v) else { throw UsageError("--\(name): invalid value \"\(v)\"") }
-        return n
-    }
+    func u64(_ name: String) throws -> UInt64? { try p.integer(name, invalid: "value") }
+    func i64(_ name: String) throws -> Int64? { try p.integer(name, invalid: "value") }
     func bytes(_ name: String) throws -> Int64? {
         guard let v = p.value(name) else { return nil }
         return try parseBytes(v, flag: name)
