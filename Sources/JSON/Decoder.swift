@@ -1,6 +1,6 @@
 /// Decoder over a `JSONValue`. The coding path is kept as a parent chain and only materialised
 /// when needed (errors, or a type asking for `codingPath`).
-final class _JSONDecoder: Decoder, SingleValueDecodingContainer {
+final class _JSONDecoder: Decoder, SingleValueDecodingContainer, _CodingChain {
     let value: JSONValue
     let parent: _JSONDecoder?
     let key: CodingKey?
@@ -9,24 +9,6 @@ final class _JSONDecoder: Decoder, SingleValueDecodingContainer {
         self.value = value
         self.parent = parent
         self.key = key
-    }
-
-    var codingPath: [CodingKey] {
-        var keys: [CodingKey] = []
-        var d: _JSONDecoder? = self
-        while let cur = d {
-            if let k = cur.key { keys.append(k) }
-            d = cur.parent
-        }
-        return keys.reversed()
-    }
-
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
-
-    func path(_ key: CodingKey?) -> String {
-        var keys = codingPath
-        if let key { keys.append(key) }
-        return _formatPath(keys)
     }
 
     // MARK: Containers

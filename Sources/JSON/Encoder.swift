@@ -77,7 +77,7 @@ let _dictionaryKeyType: ObjectIdentifier? = {
     return nil
 }()
 
-final class _JSONEncoder: Encoder, SingleValueEncodingContainer {
+final class _JSONEncoder: Encoder, SingleValueEncodingContainer, _CodingChain {
     var storage: _EncRef?
     let parent: _JSONEncoder?
     let key: CodingKey?
@@ -85,24 +85,6 @@ final class _JSONEncoder: Encoder, SingleValueEncodingContainer {
     init(parent: _JSONEncoder?, key: CodingKey?) {
         self.parent = parent
         self.key = key
-    }
-
-    var codingPath: [CodingKey] {
-        var keys: [CodingKey] = []
-        var e: _JSONEncoder? = self
-        while let cur = e {
-            if let k = cur.key { keys.append(k) }
-            e = cur.parent
-        }
-        return keys.reversed()
-    }
-
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
-
-    func path(_ key: CodingKey?) -> String {
-        var keys = codingPath
-        if let key { keys.append(key) }
-        return _formatPath(keys)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {

@@ -43,6 +43,35 @@ struct _JSONKey: CodingKey {
     var intValue: Int? { index }
 }
 
+/// The encoder and the decoder keep their coding path as a chain of parents, each knowing only the
+/// key it sits under: building the array for every value would cost more than the rare error or
+/// custom `codingPath` reader that needs it.
+protocol _CodingChain: AnyObject {
+    var parent: Self? { get }
+    var key: CodingKey? { get }
+}
+
+extension _CodingChain {
+    var codingPath: [CodingKey] {
+        var keys: [CodingKey] = []
+        var link: Self? = self
+        while let cur = link {
+            if let k = cur.key { keys.append(k) }
+            link = cur.parent
+        }
+        return keys.reversed()
+    }
+
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    /// Where an error about the value under `key` (nil: this one) points.
+    func path(_ key: CodingKey?) -> String {
+        var keys = codingPath
+        if let key { keys.append(key) }
+        return _formatPath(keys)
+    }
+}
+
 /// Formats a coding path as `a.b[3].c`.
 func _formatPath(_ keys: [CodingKey]) -> String {
     var out = ""
