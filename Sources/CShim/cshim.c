@@ -112,18 +112,24 @@ int cs_pty_unlock(int masterfd) {
 
 int cs_make_controlling_tty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
 
+/* Both ends of an fd passing build the same message: one buffer, room for one SCM_RIGHTS fd. */
+static void fd_message(struct msghdr *msg, struct iovec *iov, char *control, size_t controllen) {
+    memset(control, 0, controllen);
+    memset(msg, 0, sizeof *msg);
+    msg->msg_iov = iov;
+    msg->msg_iovlen = 1;
+    msg->msg_control = control;
+    msg->msg_controllen = controllen;
+}
+
 int cs_send_fd(int sock, int fd, const char *name, size_t namelen) {
     char control[CMSG_SPACE(sizeof(int))];
-    memset(control, 0, sizeof control);
     struct iovec iov = { .iov_base = (void *)name, .iov_len = namelen };
     char dummy = 0;
+    /* On a stream socket the fd travels only with at least one byte of data. */
     if (namelen == 0) { iov.iov_base = &dummy; iov.iov_len = 1; }
     struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
+    fd_message(&msg, &iov, control, sizeof control);
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
@@ -136,14 +142,9 @@ int cs_send_fd(int sock, int fd, const char *name, size_t namelen) {
 
 int cs_recv_fd(int sock, char *buf, size_t buflen) {
     char control[CMSG_SPACE(sizeof(int))];
-    memset(control, 0, sizeof control);
     struct iovec iov = { .iov_base = buf, .iov_len = buflen > 0 ? buflen - 1 : 0 };
     struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
+    fd_message(&msg, &iov, control, sizeof control);
     ssize_t n;
     do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
     if (n < 0) return -1;
