@@ -53,37 +53,32 @@ final class IdmapMountTests: IntegrationTestCase {
         XCTAssertEqual(hostOwner(src + "/root.txt"), "0 0", "the source itself is not changed")
     }
 
-    func testMappingsWithUserNamespace() {
+    /// The mount undoes the container's user namespace whether it names that namespace's mapping
+    /// (`mountMapping`) or, with nil, only has the idmap option and so takes the container's.
+    func checkMountInUserNamespace(mountMapping: [[String: Any]]?, file: StaticString = #filePath, line: UInt = #line) {
         let src = sourceDir("src", userFile: "1:1", dirOwner: "0:0")
         let r = runContainer { c in
             c.addNamespace("user")
             c[path: "linux.uidMappings"] = userNSMapping
             c[path: "linux.gidMappings"] = userNSMapping
-            c.mounts.append(mappedMount(src, uid: userNSMapping, gid: userNSMapping))
+            c.mounts.append(mappedMount(src, uid: mountMapping, gid: mountMapping))
             c.shell(script)
         }
-        knownDeviation(runtimes: noIdmap, reason: noIdmapReason) {
-            XCTAssertEqual(r.status, 0, describe(r))
-            XCTAssertEqual(r.stdout, "/mnt/root.txt 0 0\n/mnt/user.txt 1 1\n/mnt/new 0 0\n", describe(r))
+        knownDeviation(runtimes: noIdmap, reason: noIdmapReason, file: file, line: line) {
+            XCTAssertEqual(r.status, 0, describe(r), file: file, line: line)
+            XCTAssertEqual(r.stdout, "/mnt/root.txt 0 0\n/mnt/user.txt 1 1\n/mnt/new 0 0\n", describe(r),
+                           file: file, line: line)
             // The container's root is host 100000, but through the mount its file is owned by 0.
-            XCTAssertEqual(hostOwner(src + "/new"), "0 0")
+            XCTAssertEqual(hostOwner(src + "/new"), "0 0", file: file, line: line)
         }
     }
 
+    func testMappingsWithUserNamespace() {
+        checkMountInUserNamespace(mountMapping: userNSMapping)
+    }
+
     func testIdmapOptionUsesTheContainerUserNamespace() {
-        let src = sourceDir("src", userFile: "1:1", dirOwner: "0:0")
-        let r = runContainer { c in
-            c.addNamespace("user")
-            c[path: "linux.uidMappings"] = userNSMapping
-            c[path: "linux.gidMappings"] = userNSMapping
-            c.mounts.append(mappedMount(src, uid: nil, gid: nil))
-            c.shell(script)
-        }
-        knownDeviation(runtimes: noIdmap, reason: noIdmapReason) {
-            XCTAssertEqual(r.status, 0, describe(r))
-            XCTAssertEqual(r.stdout, "/mnt/root.txt 0 0\n/mnt/user.txt 1 1\n/mnt/new 0 0\n", describe(r))
-            XCTAssertEqual(hostOwner(src + "/new"), "0 0")
-        }
+        checkMountInUserNamespace(mountMapping: nil)
     }
 
     /// Without the option the field alone still maps (the option only chooses recursion).
@@ -117,60 +112,48 @@ final class IdmapMountTests: IntegrationTestCase {
         }
     }
 
+    /// The container must not start; swiftlet's error must name each of `mentions` (where in
+    /// config.json the fault is), and nothing of the container may stay behind.
+    func checkRejected(_ what: String, mentions: [String], file: StaticString = #filePath, line: UInt = #line,
+                       _ configure: (inout Config) -> Void) {
+        let id = newID()
+        let r = run(makeBundle(configure: configure), id: id)
+        knownDeviation(runtimes: noIdmap, reason: noIdmapReason, file: file, line: line) {
+            XCTAssertNotEqual(r.status, 0, describe(r), file: file, line: line)
+            if isSwiftlet {
+                for m in mentions { XCTAssert(r.stderr.contains(m), "\(m): \(describe(r))", file: file, line: line) }
+            }
+        }
+        assertNothingLeftBehind(id, what, file: file, line: line)
+    }
+
     /// sysfs has no ID-mapped mount support: the error names the mount's field and the filesystem.
     func testUnsupportedFilesystemIsAClearError() {
-        let id = newID()
-        let b = makeBundle { c in
+        checkRejected("unsupported filesystem", mentions: ["mounts[6].uidMappings", "sysfs"]) { c in
             c.mounts.append(mappedMount("/sys/kernel", options: ["bind", "ro", "idmap"], uid: swapMapping, gid: swapMapping))
             c.shell("ls /mnt")
         }
-        let r = run(b, id: id)
-        knownDeviation(runtimes: noIdmap, reason: noIdmapReason) {
-            XCTAssertNotEqual(r.status, 0, describe(r))
-            if isSwiftlet {
-                XCTAssert(r.stderr.contains("mounts[6].uidMappings"), describe(r))
-                XCTAssert(r.stderr.contains("sysfs"), describe(r))
-            }
-        }
-        assertNothingLeftBehind(id, "unsupported filesystem")
     }
 
     func testMappingsOnANonBindMountAreRejected() {
-        let id = newID()
-        let b = makeBundle { c in
+        checkRejected("non-bind", mentions: ["mounts[6].options"]) { c in
             c.mounts.append(["destination": "/mnt", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"],
                              "uidMappings": swapMapping, "gidMappings": swapMapping])
         }
-        let r = run(b, id: id)
-        knownDeviation(runtimes: noIdmap, reason: noIdmapReason) {
-            XCTAssertNotEqual(r.status, 0, describe(r))
-            if isSwiftlet { XCTAssert(r.stderr.contains("mounts[6].options"), describe(r)) }
-        }
-        assertNothingLeftBehind(id, "non-bind")
     }
 
     func testIdmapWithoutMappingsOrUserNamespaceIsRejected() {
         let src = sourceDir("src", userFile: "1:1", dirOwner: "0:0")
-        let id = newID()
-        let b = makeBundle { c in c.mounts.append(mappedMount(src, uid: nil, gid: nil)) }
-        let r = run(b, id: id)
-        knownDeviation(runtimes: noIdmap, reason: noIdmapReason) {
-            XCTAssertNotEqual(r.status, 0, describe(r))
-            if isSwiftlet { XCTAssert(r.stderr.contains("mounts[6].options"), describe(r)) }
+        checkRejected("idmap without mappings", mentions: ["mounts[6].options"]) { c in
+            c.mounts.append(mappedMount(src, uid: nil, gid: nil))
         }
-        assertNothingLeftBehind(id, "idmap without mappings")
     }
 
     func testUidMappingsWithoutGidMappingsIsRejected() {
         let src = sourceDir("src", userFile: "1:1", dirOwner: "0:0")
-        let id = newID()
-        let b = makeBundle { c in c.mounts.append(mappedMount(src, uid: swapMapping, gid: nil)) }
-        let r = run(b, id: id)
-        knownDeviation(runtimes: noIdmap, reason: noIdmapReason) {
-            XCTAssertNotEqual(r.status, 0, describe(r))
-            if isSwiftlet { XCTAssert(r.stderr.contains("mounts[6]"), describe(r)) }
+        checkRejected("uid without gid", mentions: ["mounts[6]"]) { c in
+            c.mounts.append(mappedMount(src, uid: swapMapping, gid: nil))
         }
-        assertNothingLeftBehind(id, "uid without gid")
     }
 }
 

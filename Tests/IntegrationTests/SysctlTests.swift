@@ -3,22 +3,28 @@ import XCTest
 
 /// linux.sysctl and hostname.
 final class SysctlTests: IntegrationTestCase {
+    /// Sets `sysctl` in a container whose `script` prints them back, and checks that the host's copy of
+    /// `hostWatch` (a /proc/sys path) kept its value: the setting belongs to the container's namespace.
+    func checkNamespacedSysctl(_ sysctl: [String: String], script: String, prints want: String, hostWatch: String,
+                               file: StaticString = #filePath, line: UInt = #line) {
+        let hostValue = readFileBytes(hostWatch)
+        XCTAssertEqual(output(file: file, line: line) { c in
+            c[path: "linux.sysctl"] = sysctl
+            c.shell(script)
+        }, want, file: file, line: line)
+        XCTAssertEqual(readFileBytes(hostWatch), hostValue, "the host's \(hostWatch) changed", file: file, line: line)
+    }
+
     func testIPCSysctl() {
-        let hostValue = readFileBytes("/proc/sys/kernel/shmmax")
-        XCTAssertEqual(output { c in
-            c[path: "linux.sysctl"] = ["kernel.shmmax": "123456789", "kernel.msgmax": "4321"]
-            c.shell("cat /proc/sys/kernel/shmmax /proc/sys/kernel/msgmax")
-        }, "123456789\n4321\n")
-        XCTAssertEqual(readFileBytes("/proc/sys/kernel/shmmax"), hostValue, "the host's kernel.shmmax changed")
+        checkNamespacedSysctl(["kernel.shmmax": "123456789", "kernel.msgmax": "4321"],
+                              script: "cat /proc/sys/kernel/shmmax /proc/sys/kernel/msgmax",
+                              prints: "123456789\n4321\n", hostWatch: "/proc/sys/kernel/shmmax")
     }
 
     func testNetSysctl() {
-        let hostValue = readFileBytes("/proc/sys/net/ipv4/ip_forward")
-        XCTAssertEqual(output { c in
-            c[path: "linux.sysctl"] = ["net.ipv4.ip_forward": "1", "net.ipv4.ip_local_port_range": "20000 30000"]
-            c.shell("cat /proc/sys/net/ipv4/ip_forward; cat /proc/sys/net/ipv4/ip_local_port_range | tr -s ' \\t' ' '")
-        }, "1\n20000 30000\n")
-        XCTAssertEqual(readFileBytes("/proc/sys/net/ipv4/ip_forward"), hostValue, "the host's ip_forward changed")
+        checkNamespacedSysctl(["net.ipv4.ip_forward": "1", "net.ipv4.ip_local_port_range": "20000 30000"],
+                              script: "cat /proc/sys/net/ipv4/ip_forward; cat /proc/sys/net/ipv4/ip_local_port_range | tr -s ' \\t' ' '",
+                              prints: "1\n20000 30000\n", hostWatch: "/proc/sys/net/ipv4/ip_forward")
     }
 
     func testUTSSysctl() {
@@ -53,20 +59,20 @@ final class SysctlTests: IntegrationTestCase {
         XCTAssertNotEqual(r.status, 0, describe(r))
         if isSwiftlet { XCTAssertTrue(r.stderr.contains("hostname"), r.stderr) }
         assertNothingLeftBehind(id, "hostname without uts")
-        var uts = utsname()
-        uname(&uts)
-        let hostName = withUnsafeBytes(of: &uts.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        XCTAssertNotEqual(hostName, "nope-\(token)")
+        XCTAssertNotEqual(hostName(), "nope-\(token)")
     }
 
     func testNoHostnameKeepsNamespaceDefault() {
         // uts namespace without hostname: the host's name is inherited, nothing is set.
-        var uts = utsname()
-        uname(&uts)
-        let hostName = withUnsafeBytes(of: &uts.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         XCTAssertEqual(output { c in
             c["hostname"] = nil
             c.args = ["hostname"]
-        }, hostName + "\n")
+        }, hostName() + "\n")
+    }
+
+    func hostName() -> String {
+        var uts = utsname()
+        uname(&uts)
+        return withUnsafeBytes(of: &uts.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 }
