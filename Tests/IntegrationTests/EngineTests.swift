@@ -12,6 +12,21 @@ final class EngineTests: IntegrationTestCase {
     static var podmanReady: String?
     static var containerdPID: Int32 = 0
     static var containerdReady: String?
+    /// The engines' own parent cgroups (podman's `libpod_parent`, containerd's per-namespace `test`)
+    /// that existed before: only the ones the engines make here are removed afterwards.
+    static let engineCgroupNames = ["libpod_parent", "test"]
+    static var cgroupsBefore: Set<String> = []
+
+    static func engineCgroups() -> Set<String> {
+        let roots = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []).map { "/sys/fs/cgroup/" + $0 }
+        return Set(roots.flatMap { root in engineCgroupNames.map { root + "/" + $0 } }
+            .filter { FileManager.default.fileExists(atPath: $0 + "/cgroup.procs") })
+    }
+
+    override class func setUp() {
+        super.setUp()
+        cgroupsBefore = engineCgroups()
+    }
 
     static var podman: [String] {
         ["podman", "--root", work + "/storage", "--runroot", work + "/run", "--tmpdir", work + "/tmp",
@@ -102,6 +117,10 @@ final class EngineTests: IntegrationTestCase {
             kill(containerdPID, SIGKILL)
         }
         Host.sh("grep -o ' \(work)[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null; rm -rf '\(work)'")
+        // Deepest first; a cgroup with processes left in it stays, and the leak checks report it.
+        for dir in engineCgroups().subtracting(cgroupsBefore) {
+            Host.sh("find '\(dir)' -depth -type d -exec rmdir {} \\; 2>/dev/null")
+        }
         super.tearDown()
     }
 
