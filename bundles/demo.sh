@@ -29,4 +29,5 @@ status=$?
 set -e
 # Leave nothing behind, even if run failed half-way.
 "$runtime" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+rmdir "$root" 2>/dev/null || true
 exit $status

@@ -392,6 +392,9 @@ class IntegrationTestCase: XCTestCase {
         defer {
             try? FileManager.default.removeItem(atPath: stateRoot)
             try? FileManager.default.removeItem(atPath: scratch)
+            // The shared parents go with the last test (rmdir fails while another test uses them).
+            rmdir(Env.stateBase)
+            rmdir(Env.scratchBase)
         }
         guard !token.isEmpty else { return }
         // 1. Force-delete whatever is still there (tests may leave containers on purpose).
