@@ -121,6 +121,13 @@ enum CgroupFS {
 
     /// Writes one value; the error names the spec field and the file.
     static func write(_ dir: String, _ file: String, _ value: String, field: String) throws {
+        let fd = try open(dir, file, value, field: field)
+        defer { Glibc.close(fd) }
+        try write(fd: fd, path: dir + "/" + file, value, field: field)
+    }
+
+    /// Opens a control file for writing; the error names the spec field and the file.
+    static func open(_ dir: String, _ file: String, _ value: String, field: String) throws -> Int32 {
         let path = dir + "/" + file
         let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
         if fd < 0 {
@@ -130,7 +137,12 @@ enum CgroupFS {
             }
             throw CgroupError("\(field): open \(path): \(errnoString(e))")
         }
-        defer { Glibc.close(fd) }
+        return fd
+    }
+
+    /// One write(2) of `value` to an open control file: files such as devices.allow take one
+    /// entry per write, so one open serves many entries.
+    static func write(fd: Int32, path: String, _ value: String, field: String) throws {
         let bytes = Array(value.utf8)
         while true {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }

@@ -194,10 +194,21 @@ enum ResourcesV1 {
         } else {
             try CgroupFS.write(d, "devices.deny", "a", field: "linux.resources.devices")
         }
+        // Kept open across the rules: a dozen of them on every create.
+        var files: [Bool: Int32] = [:]
+        defer { for fd in files.values { Glibc.close(fd) } }
         for (i, r) in rules.enumerated() {
             if i == 0 && r.isAll { continue }
-            try CgroupFS.write(d, r.allow ? "devices.allow" : "devices.deny", r.v1Line,
-                               field: r.index.map { "linux.resources.devices[\($0)]" } ?? "default device rule \(r.v1Line)")
+            let file = r.allow ? "devices.allow" : "devices.deny"
+            let field = r.index.map { "linux.resources.devices[\($0)]" } ?? "default device rule \(r.v1Line)"
+            let fd: Int32
+            if let open = files[r.allow] {
+                fd = open
+            } else {
+                fd = try CgroupFS.open(d, file, r.v1Line, field: field)
+                files[r.allow] = fd
+            }
+            try CgroupFS.write(fd: fd, path: d + "/" + file, r.v1Line, field: field)
         }
     }
 }
