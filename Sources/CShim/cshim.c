@@ -306,7 +306,8 @@ int cs_signalfd_block(const int *sigs, int n) {
     sigemptyset(&set);
     for (int i = 0; i < n; i++) sigaddset(&set, sigs[i]);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) return -1;
-    return signalfd(-1, &set, SFD_CLOEXEC);
+    // Non-blocking: a read after poll must not hang when another thread took the signal first.
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 int cs_signalfd_next(int fd, int *pid) {

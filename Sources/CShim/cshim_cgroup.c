@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -89,7 +90,14 @@ int cs_cgroup_prewarm_start(void) {
     pthread_attr_t attr;
     if (pthread_attr_init(&attr)) return -1;
     pthread_attr_setstacksize(&attr, 64 * 1024);
+    // Born with every signal blocked: a process-directed signal (the container's SIGCHLD, a
+    // SIGTERM to forward) must reach the main thread, whose signalfd waits for it. Delivered to
+    // this thread, SIGCHLD would be dropped and `run`/`exec` would wait forever.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     int r = pthread_create(&prewarm_thread, &attr, prewarm, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     if (r) { errno = r; return -1; }
     prewarm_running = 1;

@@ -78,11 +78,17 @@ enum DeviceRules {
     /// leaves /dev/null and friends usable, as in runc), then again the config's rules that name one
     /// of those default devices: a rule that names /dev/null itself says more than the defaults do,
     /// so `{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}` makes /dev/null
-    /// unwritable (runc re-allows it).
+    /// unwritable (runc re-allows it). Such a deny keeps mknod allowed: the runtime must still
+    /// create the default device nodes (config-linux.md, default devices).
     static func effective(_ rules: [LinuxDeviceCgroup]) throws -> [DeviceRule] {
         var out: [DeviceRule] = []
         for (i, d) in rules.enumerated() { out.append(try parse(d, index: i)) }
-        let explicit = out.filter { r in defaults.contains { $0.access & 6 != 0 && $0.covers(r) } }
+        let explicit = out.compactMap { r -> DeviceRule? in
+            guard defaults.contains(where: { $0.access & 6 != 0 && $0.covers(r) }) else { return nil }
+            var r = r
+            if !r.allow { r.access &= ~1 }
+            return r.access == 0 ? nil : r
+        }
         return out + defaults + explicit
     }
 }

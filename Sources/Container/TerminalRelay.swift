@@ -86,10 +86,15 @@ extension Runtime {
                     fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0))
                 }
             }
-            let r = poll(&fds, nfds_t(fds.count), -1)
+            // Woken at least once a second to reap: whatever happens to a SIGCHLD, an exit is seen.
+            let r = poll(&fds, nfds_t(fds.count), 1000)
             if r < 0 {
                 if errno == EINTR { continue }
                 break
+            }
+            if r == 0 {
+                reap()
+                continue
             }
             if fds[0].revents != 0, let sig = signals.next() {
                 switch sig {

@@ -129,6 +129,11 @@ final class FakeTreeTests: XCTestCase {
         XCTAssertEqual(named.suffix(2).map(\.v1Line), ["c 1:3 w", "c 136:4 rw"])
         XCTAssertEqual(named.suffix(2).map(\.allow), [false, false])
         XCTAssertEqual(named.count, 4 + DeviceRules.defaults.count + 2)
+        // A deny of a default device keeps its mknod: the runtime creates the node all the same.
+        let full = try DeviceRules.effective([LinuxDeviceCgroup(allow: false, type: "c", major: 1, minor: 7, access: "rwm"),
+                                              LinuxDeviceCgroup(allow: false, type: "c", major: 1, minor: 9, access: "m")])
+        XCTAssertEqual(full.last?.v1Line, "c 1:7 rw")
+        XCTAssertEqual(full.count, 2 + DeviceRules.defaults.count + 1)
         XCTAssertThrowsError(try DeviceRules.effective([LinuxDeviceCgroup(allow: true, type: "x", access: "r")]))
         XCTAssertThrowsError(try DeviceRules.effective([LinuxDeviceCgroup(allow: true, access: "rq")]))
     }

@@ -120,17 +120,21 @@ final class CgroupTests: CgroupTestCase {
             // tail keeps the one endless "line" in memory: 200 MB against a 32 MB limit.
             c.shell("sleep 1; head -c 200m /dev/zero | tail > /dev/null; echo tail=$?; sleep 100")
         }
-        // busybox's pages, read here, are charged to our cgroup: were they first read by the container,
-        // reclaim under the limit could evict and refault them for a long time instead of OOM-killing.
-        Host.sh("cat '\(Env.sharedRootfs)/bin/busybox' > /dev/null")
         XCTAssertEqual(runtime(["create", "--bundle", b, id]).status, 0)
         defer { runtime(["delete", "--force", id]) }
         let events = spawnRuntime(["events", "--interval", "200ms", id])
         XCTAssertEqual(runtime(["start", id]).status, 0)
         let oom = mem + cgPath(id) + "/memory.oom_control"
+        // head and tail may both be killed between two looks: any count above 0 will do.
+        func kills() -> Int {
+            readHost(oom).split(separator: "\n").compactMap { line -> Int? in
+                let f = line.split(separator: " ")
+                return f.count == 2 && f[0] == "oom_kill" ? Int(f[1]) : nil
+            }.first ?? 0
+        }
         let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline && !readHost(oom).contains("oom_kill 1") { usleep(100_000) }
-        XCTAssertTrue(readHost(oom).contains("oom_kill 1"),
+        while Date() < deadline && kills() == 0 { usleep(100_000) }
+        XCTAssertGreaterThan(kills(), 0,
                       "no OOM kill: \(readHost(oom)) \(readHost(mem + cgPath(id) + "/memory.stat")) procs: \(Host.sh("for p in $(cat \(mem + cgPath(id))/cgroup.procs); do echo $p $(cat /proc/$p/comm) $(cat /proc/$p/wchan); cat /proc/$p/stack; done").stdout)")
         usleep(1_500_000)
         kill(events.pid, SIGTERM)

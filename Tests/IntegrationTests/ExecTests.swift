@@ -61,6 +61,22 @@ final class ExecTests: IntegrationTestCase {
         XCTAssertNotEqual(noContainer.status, 0)
     }
 
+    /// A process that exits at once, many times over: every `exec` and `run` returns. (A start-up
+    /// thread of the runtime that did not block signals once took the SIGCHLD meant for the main
+    /// thread's signalfd, about one `exec` in a hundred, and that `exec` waited forever.)
+    func testQuickExitsAlwaysReturn() {
+        let id = startSleeper()
+        for i in 0..<150 {
+            let r = runtime(["exec", id, "true"], timeout: 10)
+            guard r.status == 0 else { return XCTFail("exec #\(i) of true: \(describe(r))") }
+        }
+        let b = makeBundle { c in c.args = ["true"] }
+        for i in 0..<30 {
+            let r = runtime(["run", "--bundle", b, newID("quick")], timeout: 10)
+            guard r.status == 0 else { return XCTFail("run #\(i) of true: \(describe(r))") }
+        }
+    }
+
     func testExecInStoppedContainerFails() {
         let b = makeBundle { $0.args = ["true"] }
         let id = newID()
