@@ -106,6 +106,11 @@ public struct Runtime {
             Fault.point("create.forked")
             let channel = SyncChannel(fd: parentEnd)
             defer { parentEnd.close() }
+            // libseccomp's work, while the init stage builds the rootfs on the other CPU.
+            if var pending = plan.seccompPending {
+                try pending.finish(warn: warn)
+                plan.seccomp = pending.program
+            }
             if !initJoinsCgroup { cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan) }
             let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
                                        containerPID: &containerPID, opts: opts,
@@ -187,12 +192,15 @@ public struct Runtime {
                 Fault.point("create.ready")
                 try store.save(r)
                 Fault.point("create.saved")
+                if plan.seccompArrivesLater, let program = plan.seccomp {
+                    try channel.send(.seccompProgram(program.instructions.withUnsafeBytes { Array($0) }))
+                }
                 // init waits for this before the exec fifo: a create killed earlier leaves no init.
                 try channel.send(.ack)
                 return r
             case .failure(let text):
                 throw ContainerError(text)
-            case .ack, .state:
+            case .ack, .state, .seccompProgram:
                 throw ContainerError("unexpected message from init")
             }
         }
@@ -245,7 +253,15 @@ public struct Runtime {
         plan.listenFDs = Runtime.inheritedListenFDs()
         plan.preserveFDs = plan.listenFDs + opts.preserveFDs
         plan.capabilities = try InitPlan.capabilitySets(process.capabilities, warn: warn)
-        if let s = spec.linux?.seccomp { plan.seccomp = try SeccompProgram.compile(s, cacheDir: store.root, warn: warn) }
+        if let s = spec.linux?.seccomp {
+            var prepared = try SeccompProgram.prepare(s, cacheDir: store.root)
+            if prepared.needsBuild {
+                plan.seccompPending = prepared
+            } else {
+                try prepared.finish(warn: warn)
+            }
+            plan.seccomp = prepared.program
+        }
         var opened: [InitPlan.NamespaceJoin] = []
         do {
             for (i, ns) in (spec.linux?.namespaces ?? []).enumerated() {

@@ -53,6 +53,10 @@ struct InitPlan {
     var capabilities = CapabilitySets()
     /// `linux.seccomp` compiled in the parent; installed right before execve.
     var seccomp: SeccompProgram?
+    /// Set when the program was not in the cache: the parent compiles it after the fork and sends
+    /// it (`.seccompProgram`) before its answer to `.ready`.
+    var seccompPending: SeccompProgram.Prepared?
+    var seccompArrivesLater: Bool { seccompPending?.needsBuild == true }
     /// With SCMP_ACT_NOTIFY: a connection to `listenerPath`, made by the parent.
     var seccompListener: FD?
     var keepsAllCapabilities = false

@@ -152,6 +152,17 @@ enum InitStage {
         let executable = try step("exec") { try lookPath(plan.process.args?.first ?? "", env: plan.env) }
 
         try channel.send(.ready)
+        var seccomp = plan.seccomp
+        if plan.seccompArrivesLater {
+            switch try channel.receive() {
+            case .seccompProgram(let bytes)?:
+                var words = [UInt64](repeating: 0, count: bytes.count / 8)
+                words.withUnsafeMutableBytes { dst in bytes[0..<dst.count].withUnsafeBytes { dst.copyMemory(from: $0) } }
+                seccomp?.instructions = words
+            case .some(let m): throw KernelError("seccomp program: unexpected sync message \(m.code)")
+            case .none: throw KernelError("seccomp program: the runtime went away")
+            }
+        }
         // The parent acks once state.json is written; end of file means it was killed: leave.
         // From here on this process outlives it (no more parent-death signal).
         try channel.expect(.ack, step: "state.json")
@@ -177,7 +188,7 @@ enum InitStage {
         }
         Proc.resetSignalDispositions()
         Proc.unblockAllSignals()
-        if let program = plan.seccomp {
+        if let program = seccomp {
             // The parent has gone (sync closed): a failure here can only be told on stderr.
             do {
                 try installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,

@@ -79,6 +79,40 @@ struct SeccompProgram {
     /// does not know are skipped with one warning (as runc does, where it is a debug message);
     /// everything else that cannot be expressed is an error naming the field.
     static func compile(_ s: LinuxSeccomp, cacheDir: String? = nil, warn: (String) -> Void) throws -> SeccompProgram {
+        var prepared = try prepare(s, cacheDir: cacheDir)
+        try prepared.finish(warn: warn)
+        return prepared.program
+    }
+
+    /// `compile` in two steps: `prepare` checks every field and looks in the cache (cheap);
+    /// `finish` runs libseccomp when the cache had nothing (milliseconds for Docker's profile), so
+    /// that `create` can do it after the fork, beside the init stage's work, as crun does.
+    struct Prepared {
+        /// Without instructions until `finish` when `needsBuild`.
+        var program: SeccompProgram
+        fileprivate var job: (defaultAction: UInt32, archs: [UInt32], rules: [Rule], specArchs: [String], cache: SeccompCache?)?
+        fileprivate var unknown: [String] = []
+
+        var needsBuild: Bool { job != nil }
+
+        mutating func finish(warn: (String) -> Void) throws {
+            if let j = job {
+                let compiled = try SeccompProgram.build(defaultAction: j.defaultAction, archs: j.archs, rules: j.rules,
+                                                        specArchs: j.specArchs)
+                j.cache?.store(compiled)
+                program.instructions = compiled.instructions
+                unknown = compiled.unknown
+                job = nil
+            }
+            if !unknown.isEmpty {
+                warn("linux.seccomp: syscalls unknown to libseccomp \(Seccomp.libraryVersion) ignored: "
+                     + unknown.joined(separator: ", "))
+                unknown = []
+            }
+        }
+    }
+
+    static func prepare(_ s: LinuxSeccomp, cacheDir: String? = nil) throws -> Prepared {
         let defaultAction = try action(s.defaultAction, errnoRet: s.defaultErrnoRet, field: "\(base).defaultAction")
         var archs: [UInt32] = []
         for (i, a) in (s.architectures ?? []).enumerated() {
@@ -135,19 +169,16 @@ struct SeccompProgram {
         }
 
         let cache = cacheDir.map { SeccompCache(dir: $0, filter: s) }
-        let compiled: SeccompCache.Entry
+        var prepared = Prepared(program: SeccompProgram(instructions: [], flags: flags,
+                                                        listenerPath: notify ? s.listenerPath : nil,
+                                                        listenerMetadata: s.listenerMetadata))
         if let hit = cache?.load() {
-            compiled = hit
+            prepared.program.instructions = hit.instructions
+            prepared.unknown = hit.unknown
         } else {
-            compiled = try build(defaultAction: defaultAction, archs: archs, rules: rules, specArchs: s.architectures ?? [])
-            cache?.store(compiled)
+            prepared.job = (defaultAction, archs, rules, s.architectures ?? [], cache)
         }
-        if !compiled.unknown.isEmpty {
-            warn("linux.seccomp: syscalls unknown to libseccomp \(Seccomp.libraryVersion) ignored: "
-                 + compiled.unknown.joined(separator: ", "))
-        }
-        return SeccompProgram(instructions: compiled.instructions, flags: flags,
-                              listenerPath: notify ? s.listenerPath : nil, listenerMetadata: s.listenerMetadata)
+        return prepared
     }
 
     /// The libseccomp part: rules → BPF.

@@ -18,6 +18,9 @@ enum SyncMessage: Equatable {
     case ack
     /// parent → init: the state JSON hooks get on stdin (status "creating"), sent after `.containerPID`.
     case state([UInt8])
+    /// parent → init: the seccomp program compiled after the fork (struct sock_filter words, native
+    /// byte order), sent before the `.ack` of `.ready` when the plan says it comes.
+    case seccompProgram([UInt8])
 
     var code: UInt8 {
         switch self {
@@ -28,6 +31,7 @@ enum SyncMessage: Equatable {
         case .failure: return 5
         case .ack: return 6
         case .state: return 7
+        case .seccompProgram: return 8
         }
     }
 
@@ -35,7 +39,7 @@ enum SyncMessage: Equatable {
         switch self {
         case .userNamespaceReady(let pid), .containerPID(let pid): return Array(String(pid).utf8)
         case .failure(let text): return Array(text.utf8)
-        case .state(let bytes): return bytes
+        case .state(let bytes), .seccompProgram(let bytes): return bytes
         case .runtimeHooks, .ready, .ack: return []
         }
     }
@@ -50,6 +54,7 @@ enum SyncMessage: Equatable {
         case 5: self = .failure(text)
         case 6: self = .ack
         case 7: self = .state(payload)
+        case 8: self = .seccompProgram(payload)
         default: return nil
         }
     }
