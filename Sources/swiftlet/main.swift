@@ -99,7 +99,7 @@ func usage() -> String {
     usage: swiftlet [global options] command [options] [arguments]
 
     commands: create, start, state, kill, delete, run, exec, list, ps, pause, resume, update, events,
-              spec, features
+              checkpoint, restore, spec, features
     global options: --root DIR (default /run/swiftlet; $XDG_RUNTIME_DIR/swiftlet when not root),
                     --log FILE, --log-format text|json, --debug, --systemd-cgroup, --version
 
