@@ -182,8 +182,8 @@ final class CgroupTests: CgroupTestCase {
         // A rule naming /dev/null itself beats the default devices, which are allowed after the
         // config's rules (so that a leading "deny all" keeps them).
         let nullDenied = probe([["allow": false, "access": "rwm"], ["allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"]])
-        assertOrDeviation(nullDenied == "kmsg-denied\n", runtimes: ["runc"],
-                          reason: "runc appends its default devices after the config's rules, re-allowing /dev/null",
+        assertOrDeviation(nullDenied == "kmsg-denied\n", runtimes: ["runc", "crun"],
+                          reason: "runc and crun append their default devices after the config's rules, re-allowing /dev/null",
                           "a deny rule for c 1:3 w left /dev/null writable: \(nullDenied)")
         // Of the config's rules naming /dev/null, the last one still decides.
         let nullWritable = probe([["allow": false, "access": "rwm"], ["allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"],
@@ -418,8 +418,8 @@ final class CgroupV2Tests: CgroupTestCase {
         XCTAssertEqual(later.stdout, "kmsg-denied\nnull-ok\nnull-read\n", describe(later))
         // A rule naming /dev/null beats the default devices: not writable, still readable.
         let nullDenied = probe([["allow": false, "access": "rwm"], ["allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"]])
-        assertOrDeviation(nullDenied.stdout == "kmsg-denied\nnull-read\n", runtimes: ["runc"],
-                          reason: "runc appends its default devices after the config's rules, re-allowing /dev/null",
+        assertOrDeviation(nullDenied.stdout == "kmsg-denied\nnull-read\n", runtimes: ["runc", "crun"],
+                          reason: "runc and crun append their default devices after the config's rules, re-allowing /dev/null",
                           "a deny rule for c 1:3 w: \(describe(nullDenied))")
     }
 
