@@ -162,7 +162,6 @@ public struct Runtime {
                 try channel.send(.ack)
             case .containerPID(let pid):
                 containerPID = pid
-                if pid != childPID { _ = try? Proc.wait(childPID) }
                 let start = ProcStat.read(pid)?.startTime ?? 0
                 var r = ContainerRecord(ociVersion: plan.spec.ociVersion, id: opts.id, pid: pid, pidStartTime: start,
                                         bundle: plan.bundle, rootfs: plan.rootfs, created: Clock.rfc3339Nano(),
@@ -180,6 +179,9 @@ public struct Runtime {
                         do { try cg.addProcess(pid) } catch { throw ContainerError("cgroup: \(error)") }
                     }
                 }
+                // The intermediate process of a pid namespace has sent the pid and is exiting: reaped
+                // only now, so that init gets its state without waiting for that exit.
+                if pid != childPID { _ = try? Proc.wait(childPID) }
             case .runtimeHooks:
                 Fault.point("create.rootfs")
                 guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
