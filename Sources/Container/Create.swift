@@ -150,6 +150,21 @@ public struct Runtime {
     func driveInit(channel: SyncChannel, plan: InitPlan, childPID: pid_t, containerPID: inout pid_t,
                    opts: CreateOptions, joinCgroup: CgroupDriver?) throws -> ContainerRecord {
         var record: ContainerRecord?
+        // Without hooks before `ready`, the container process is moved into its cgroup after init
+        // has been told to go on, so that the ten cgroup.procs writes of a v1 host overlap with
+        // pivot_root and the rest of init's setup instead of holding it up. Not with a scheduler
+        // policy or memory policy, which init sets after that point and which the cgroup (cpu
+        // realtime runtime, cpuset) must see first.
+        let hooks = plan.spec.hooks
+        let hooksBeforeReady = !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty
+            || !(hooks?.createContainer ?? []).isEmpty
+            || plan.process.scheduler != nil || plan.spec.linux?.memoryPolicy != nil
+        var pendingJoin: pid_t?
+        func join(_ pid: pid_t) throws {
+            pendingJoin = nil
+            guard let cg = joinCgroup else { return }
+            do { try cg.addProcess(pid) } catch { throw ContainerError("cgroup: \(error)") }
+        }
         while true {
             guard let msg = try channel.receive() else {
                 var detail = ""
@@ -175,9 +190,7 @@ public struct Runtime {
                 try reportingInitFailure(channel) {
                     try channel.send(.state(hookState(r, status: .creating)))
                     // Before any hook runs and before init may go past its createRuntime hooks.
-                    if let cg = joinCgroup {
-                        do { try cg.addProcess(pid) } catch { throw ContainerError("cgroup: \(error)") }
-                    }
+                    if hooksBeforeReady { try join(pid) } else { pendingJoin = pid }
                 }
                 // The intermediate process of a pid namespace has sent the pid and is exiting: reaped
                 // only now, so that init gets its state without waiting for that exit.
@@ -189,8 +202,10 @@ public struct Runtime {
                 try HookRunner.runAll(plan.spec.hooks?.prestart, kind: "prestart", state: state)
                 try HookRunner.runAll(plan.spec.hooks?.createRuntime, kind: "createRuntime", state: state)
                 try channel.send(.ack)
+                if let pid = pendingJoin { try reportingInitFailure(channel) { try join(pid) } }
             case .ready:
                 guard let r = record else { throw ContainerError("init ready before its pid") }
+                if let pid = pendingJoin { try join(pid) }
                 Fault.point("create.ready")
                 try store.save(r)
                 Fault.point("create.saved")
