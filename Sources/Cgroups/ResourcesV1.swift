@@ -186,29 +186,27 @@ enum ResourcesV1 {
 
     static func applyDevices(_ rules: [DeviceRule], _ paths: [String: String]) throws {
         let d = try need(paths, "devices", "linux.resources.devices")
-        // Start from nothing allowed, then the rules in order (a later rule overrides an earlier one).
-        var startAllowAll = false
-        if let first = rules.first, first.isAll, first.allow { startAllowAll = true }
-        if startAllowAll {
-            try CgroupFS.write(d, "devices.allow", "a", field: "linux.resources.devices")
-        } else {
-            try CgroupFS.write(d, "devices.deny", "a", field: "linux.resources.devices")
-        }
-        // Kept open across the rules: a dozen of them on every create.
+        // devices.allow and devices.deny kept open across the rules: a dozen of them on every create.
         var files: [Bool: Int32] = [:]
         defer { for fd in files.values { Glibc.close(fd) } }
-        for (i, r) in rules.enumerated() {
-            if i == 0 && r.isAll { continue }
-            let file = r.allow ? "devices.allow" : "devices.deny"
-            let field = r.index.map { "linux.resources.devices[\($0)]" } ?? "default device rule \(r.v1Line)"
+        func write(allow: Bool, _ line: String, field: String) throws {
+            let file = allow ? "devices.allow" : "devices.deny"
             let fd: Int32
-            if let open = files[r.allow] {
+            if let open = files[allow] {
                 fd = open
             } else {
-                fd = try CgroupFS.open(d, file, r.v1Line, field: field)
-                files[r.allow] = fd
+                fd = try CgroupFS.open(d, file, line, field: field)
+                files[allow] = fd
             }
-            try CgroupFS.write(fd: fd, path: d + "/" + file, r.v1Line, field: field)
+            try CgroupFS.write(fd: fd, path: d + "/" + file, line, field: field)
+        }
+        // Start from nothing allowed, then the rules in order (a later rule overrides an earlier one).
+        let startAllowAll = rules.first.map { $0.isAll && $0.allow } ?? false
+        try write(allow: startAllowAll, "a", field: "linux.resources.devices")
+        for (i, r) in rules.enumerated() {
+            if i == 0 && r.isAll { continue }
+            try write(allow: r.allow, r.v1Line,
+                      field: r.index.map { "linux.resources.devices[\($0)]" } ?? "default device rule \(r.v1Line)")
         }
     }
 }

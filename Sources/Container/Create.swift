@@ -210,7 +210,7 @@ public struct Runtime {
                 try store.save(r)
                 Fault.point("create.saved")
                 if plan.seccompArrivesLater, let program = plan.seccomp {
-                    try channel.send(.seccompProgram(program.instructions.withUnsafeBytes { Array($0) }))
+                    try channel.send(.seccompProgram(SeccompProgram.bytes(of: program.instructions)))
                 }
                 // init waits for this before the exec fifo: a create killed earlier leaves no init.
                 try channel.send(.ack)

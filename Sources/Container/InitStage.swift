@@ -156,9 +156,7 @@ enum InitStage {
         if plan.seccompArrivesLater {
             switch try channel.receive() {
             case .seccompProgram(let bytes)?:
-                var words = [UInt64](repeating: 0, count: bytes.count / 8)
-                words.withUnsafeMutableBytes { dst in bytes[0..<dst.count].withUnsafeBytes { dst.copyMemory(from: $0) } }
-                seccomp?.instructions = words
+                seccomp?.instructions = SeccompProgram.instructions(from: bytes)
             case .some(let m): throw KernelError("seccomp program: unexpected sync message \(m.code)")
             case .none: throw KernelError("seccomp program: the runtime went away")
             }

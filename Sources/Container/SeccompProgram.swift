@@ -16,6 +16,19 @@ struct SeccompProgram {
 
     var usesNotify: Bool { flags & Seccomp.Flag.newListener != 0 }
 
+    /// The instructions as bytes (native order), as the cache file and the sync message carry them.
+    static func bytes(of instructions: [UInt64]) -> [UInt8] {
+        instructions.withUnsafeBytes { Array($0) }
+    }
+
+    /// The inverse of `bytes(of:)`; trailing bytes short of a whole instruction are dropped.
+    static func instructions<C: Collection>(from bytes: C) -> [UInt64] where C.Element == UInt8 {
+        let raw = Array(bytes)
+        var words = [UInt64](repeating: 0, count: raw.count / 8)
+        words.withUnsafeMutableBytes { dst in raw[0..<dst.count].withUnsafeBytes { dst.copyMemory(from: $0) } }
+        return words
+    }
+
     static let base = "config.json: linux.seccomp"
 
     /// The seccomp(2) flag of a `flags` entry.
@@ -286,10 +299,7 @@ struct SeccompCache {
         }
         guard let unknownLine = line(), let countLine = line(), let count = Int(countLine),
               body.count - pos == count * 8 else { return nil }
-        var program = [UInt64](repeating: 0, count: count)
-        program.withUnsafeMutableBytes { dst in
-            body[pos...].withUnsafeBytes { src in dst.copyMemory(from: src) }
-        }
+        let program = SeccompProgram.instructions(from: body[pos...])
         let unknown = unknownLine.isEmpty ? [] : unknownLine.split(separator: ",").map(String.init)
         return Entry(instructions: program, unknown: unknown)
     }
@@ -298,7 +308,7 @@ struct SeccompCache {
     func store(_ e: Entry) {
         var out = SeccompCache.magic
         out += Array((e.unknown.joined(separator: ",") + "\n\(e.instructions.count)\n").utf8)
-        e.instructions.withUnsafeBytes { out += $0 }
+        out += SeccompProgram.bytes(of: e.instructions)
         let sum = SeccompCache.fnv(out, seed: 0xcbf2_9ce4_8422_2325)
         for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: sum >> UInt64(8 * i))) }
         // The state root may not exist yet on the first `create`.
