@@ -167,7 +167,7 @@ public enum CriuCommand {
     public static func errorLines(fromLog text: String) -> [String] {
         let lines = text.split(separator: "\n").map(String.init)
         var errors: [String] = []
-        for line in lines where line.contains("Error (") || line.hasPrefix("Error") {
+        for line in lines where line.containsText("Error (") || line.hasPrefix("Error") {
             var l = Substring(line)
             if l.hasPrefix("("), let close = l.firstIndex(of: ")") { l = l[l.index(after: close)...] }
             errors.append(String(l.drop { $0 == " " }))

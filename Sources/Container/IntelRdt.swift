@@ -23,7 +23,7 @@ enum IntelRdt {
     /// The group `rdt` asks for: fails, naming the field, when the host cannot give it.
     static func check(_ rdt: LinuxIntelRdt, id: String) throws -> Group {
         guard let root = mountPoint() else {
-            let known = ((try? readTextFile(path: "/proc/filesystems")) ?? "").contains("resctrl")
+            let known = ((try? readTextFile(path: "/proc/filesystems")) ?? "").containsText("resctrl")
             throw ContainerError("config.json: linux.intelRdt: the resctrl filesystem is not mounted"
                 + (known ? " (mount it: mount -t resctrl resctrl /sys/fs/resctrl)"
                          : " and this kernel has no resctrl support (Intel RDT / AMD QoS, CONFIG_X86_CPU_RESCTRL)"))

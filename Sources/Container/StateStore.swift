@@ -43,7 +43,7 @@ public struct StateStore {
 
     public static func validate(id: String) throws {
         if id.isEmpty { throw ContainerError("container id cannot be empty") }
-        if id.contains("/") || id == "." || id == ".." || id.contains("..") {
+        if id.containsText("/") || id == "." || id == ".." || id.containsText("..") {
             throw ContainerError("invalid container id \"\(id)\": it must not contain \"/\" or \"..\"")
         }
         for c in id.unicodeScalars where !(c.properties.isAlphabetic || ("0"..."9").contains(c) || "_+-.".unicodeScalars.contains(c)) || c.value > 127 {
