@@ -61,6 +61,11 @@ static void load_entries(const char *path) {
     }
     fclose(f);
     qsort(entries, count, sizeof *entries, by_address);
+    // One entry per address: a second trap at the same byte would save 0xcc as the original.
+    size_t unique = 0;
+    for (size_t i = 0; i < count; i++)
+        if (unique == 0 || entries[unique - 1] != entries[i]) entries[unique++] = entries[i];
+    count = unique;
     original = calloc(count, 1);
     reported = calloc(count, 1);
 }

@@ -25,8 +25,16 @@ static const char *command_of(int argc, char **argv) {
     return NULL;
 }
 
+static int startup_argc;
+static char **startup_argv;
+
+int cs_argc(void) { return startup_argc; }
+char **cs_argv(void) { return startup_argv; }
+
 __attribute__((constructor))
 static void swiftlet_startup(int argc, char **argv, char **envp) {
+    startup_argc = argv == NULL ? 0 : argc;
+    startup_argv = argv;
     if (argc < 2 || argv == NULL) return;
     const char *cmd = command_of(argc, argv);
     if (cmd == NULL) return;

@@ -37,7 +37,7 @@ enum SyncMessage: Equatable {
 
     var payload: [UInt8] {
         switch self {
-        case .userNamespaceReady(let pid), .containerPID(let pid): return Array(String(pid).utf8)
+        case .userNamespaceReady(let pid), .containerPID(let pid): return Array(String(pid, radix: 10).utf8)
         case .failure(let text): return Array(text.utf8)
         case .state(let bytes), .seccompProgram(let bytes): return bytes
         case .runtimeHooks, .ready, .ack: return []

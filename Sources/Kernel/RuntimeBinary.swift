@@ -12,7 +12,7 @@ import CShim
 public enum RuntimeBinary {
     /// Returns at once when protected; otherwise re-executes (and does not return) or throws.
     public static func protect() throws {
-        if cs_exe_protect(CommandLine.unsafeArgv, environ) != 0 {
+        if cs_exe_protect(cs_argv(), environ) != 0 {
             throw SysError("re-executing from a read-only copy of the runtime binary", "/proc/self/exe")
         }
     }
@@ -25,4 +25,11 @@ public enum RuntimeBinary {
     public static func setNotDumpable() {
         _ = cs_prctl(4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0)
     }
+}
+
+/// The process's arguments as the start-up constructor received them (`CommandLine.arguments` would
+/// pull a stretch of the standard library that nothing else on the start-up path uses; see cs_argv).
+public func processArguments() -> [String] {
+    guard let argv = cs_argv() else { return [] }
+    return (0..<Int(cs_argc())).map { argv[$0].map { String(cString: $0) } ?? "" }
 }

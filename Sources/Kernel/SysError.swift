@@ -31,9 +31,13 @@ public func errnoString(_ e: Int32) -> String {
     return String(cString: s)
 }
 
-/// Turns the kernel's `-1 and errno` into a thrown `SysError`; retries EINTR.
+/// Turns the kernel's `-1 and errno` into a thrown `SysError`; retries EINTR. Specialised for the
+/// syscall return types: a generic copy compares with -1 through Int32's witness table, which lives in
+/// a stretch of the standard library nothing else on the start-up path touches.
 @inline(__always)
 @discardableResult
+@_specialize(where T == Int32)
+@_specialize(where T == Int)
 public func sys<T: FixedWidthInteger>(_ call: String, _ detail: @autoclosure () -> String = "",
                                        _ body: () -> T) throws -> T {
     while true {

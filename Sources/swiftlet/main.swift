@@ -108,7 +108,7 @@ func usage() -> String {
 
 func main() -> Int32 {
     signal(SIGPIPE, SIG_IGN)
-    let argv = CommandLine.arguments
+    let argv = processArguments()
     let global: ParsedArguments
     let rest: ArraySlice<String>
     do {

@@ -14,6 +14,12 @@
 int cs_exe_protect(char *const argv[], char *const envp[]);
 // 1 when /proc/self/exe cannot be written through (read-only mount or sealed memfd), 0 if it can.
 int cs_exe_is_protected(void);
+
+// The argument vector the process started with, as the start-up constructor received it. Swift's
+// CommandLine would give the same, but its lazy initialisers sit in a 64 KB stretch of the standard
+// library that nothing else on a container's start-up path touches (see Package.swift, hotText).
+int cs_argc(void);
+char **cs_argv(void);
 // A detached, read-only tmpfs (fsopen + fsmount), close-on-exec; attach it with move_mount.
 int cs_fsmount_tmpfs_ro(void);
 

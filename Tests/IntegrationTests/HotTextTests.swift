@@ -1,0 +1,79 @@
+import Foundation
+import XCTest
+
+/// The start-up code is linked into one packed section (Sources/swiftlet/hot-text.ld, written by
+/// conformance/hot-order); peak RSS depends on it (conformance/BENCH.md). These tests check that
+/// the binary under test has that section, that the script still names the functions of this code
+/// base, and that the profiler the script comes from works.
+final class HotTextTests: IntegrationTestCase {
+    private var script: String { Env.repo + "/Sources/swiftlet/hot-text.ld" }
+
+    private func requireSwiftlet() throws {
+        guard Env.isSwiftlet else { throw XCTSkip("swiftlet's link layout") }
+    }
+
+    /// `.text.hot` exists and holds the ~1 MB of start-up code (not an empty script).
+    func testBinaryHasPackedStartupCode() throws {
+        try requireSwiftlet()
+        let r = Host.exec("/usr/bin/readelf", ["-SW", Env.runtime])
+        XCTAssertEqual(r.status, 0, describe(r))
+        guard let line = r.stdout.split(separator: "\n").first(where: { $0.contains(" .text.hot ") }) else {
+            return XCTFail("no .text.hot section in \(Env.runtime):\n\(r.stdout)")
+        }
+        // [Nr] Name Type Address Off Size ...
+        let fields = line.split(separator: "]").last!.split(separator: " ")
+        let size = Int(fields[4], radix: 16) ?? 0
+        XCTAssertGreaterThan(size, 512 * 1024, String(line))
+    }
+
+    /// Nine in ten of the swiftlet functions the script names still exist: after a refactor that
+    /// renames the start-up path, `conformance/hot-order` must be run again.
+    func testScriptNamesCurrentFunctions() throws {
+        try requireSwiftlet()
+        let text = try String(contentsOfFile: script, encoding: .utf8)
+        let modules = ["JSON", "RuntimeSpec", "Kernel", "Cgroups", "Container", "swiftlet"]
+        var named: [String] = []
+        for line in text.split(separator: "\n") {
+            let l = line.trimmingCharacters(in: .whitespaces)
+            guard let open = l.firstIndex(of: "("), l.hasSuffix(")"),
+                  modules.contains(where: { l.hasPrefix("*\($0).build/") }) else { continue }
+            let section = l[l.index(after: open)..<l.index(before: l.endIndex)]
+            guard section.hasPrefix(".text.$s") else { continue }  // unnamed sections have no symbol
+            named.append(String(section.dropFirst(".text.".count)))
+        }
+        XCTAssertGreaterThan(named.count, 500, "the script names too few swiftlet functions: \(script)")
+        let nm = Host.exec("/usr/bin/nm", [Env.runtime])
+        XCTAssertEqual(nm.status, 0, describe(nm))
+        let symbols = Set(nm.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })
+        let missing = named.filter { !symbols.contains($0) }
+        XCTAssertLessThan(Double(missing.count), Double(named.count) * 0.1,
+                          "\(missing.count) of \(named.count) functions in hot-text.ld are gone; run conformance/hot-order. First: \(missing.prefix(5))")
+    }
+
+    /// conformance/bptrace reports the functions a command runs, in the order they first run.
+    func testProfilerReportsFunctionsRun() throws {
+        try requireSwiftlet()
+        let dir = scratch
+        let tracer = dir + "/bptrace"
+        let cc = Host.exec("/usr/bin/cc", ["-O2", "-o", tracer, Env.repo + "/conformance/bptrace.c"])
+        XCTAssertEqual(cc.status, 0, describe(cc))
+        let nm = Host.exec("/usr/bin/nm", [Env.runtime])
+        var address: [String: String] = [:]  // symbol -> address as bptrace prints it
+        var entries = ""
+        for line in nm.stdout.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 3, "tTwW".contains(f[1]), let a = UInt64(f[0], radix: 16) else { continue }
+            address[String(f[2])] = String(a, radix: 16)
+            entries += "\(f[0])\n"
+        }
+        try entries.write(toFile: dir + "/entries", atomically: true, encoding: .utf8)
+        let r = Host.exec(tracer, [dir + "/entries", dir + "/hits", Env.runtime, "--version"])
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssert(r.stdout.hasPrefix("swiftlet version"), describe(r))
+        let hits = try String(contentsOfFile: dir + "/hits", encoding: .utf8).split(separator: "\n").map(String.init)
+        let start = try XCTUnwrap(address["_start"]), main = try XCTUnwrap(address["main"])
+        XCTAssertEqual(hits.first, start, "the first function run is _start")
+        XCTAssert(hits.contains(main), "main was not reported")
+        XCTAssertEqual(Set(hits).count, hits.count, "a function was reported twice")
+    }
+}
