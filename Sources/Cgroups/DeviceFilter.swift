@@ -74,13 +74,21 @@ enum DeviceFilter {
     /// attached there before.
     static func install(_ rules: [DeviceRule], dir: String) throws {
         let prog = program(rules)
-        var log = [CChar](repeating: 0, count: 65536)
-        let progFD = prog.withUnsafeBufferPointer { buf in
-            cs_bpf_load_device_prog(buf.baseAddress, UInt32(buf.count), &log, UInt32(log.count))
+        var progFD = prog.withUnsafeBufferPointer { buf in
+            cs_bpf_load_device_prog(buf.baseAddress, UInt32(buf.count), nil, 0)
+        }
+        var verifier = ""
+        if progFD < 0 {
+            // Again with a buffer for the verifier's log, only now: 64 KB zero-filled on every
+            // container would be 16 pages copied after the fork.
+            var log = [CChar](repeating: 0, count: 65536)
+            progFD = prog.withUnsafeBufferPointer { buf in
+                cs_bpf_load_device_prog(buf.baseAddress, UInt32(buf.count), &log, UInt32(log.count))
+            }
+            verifier = String(cString: log)
         }
         if progFD < 0 {
             let e = errno
-            let verifier = String(cString: log)
             throw CgroupError("linux.resources.devices: loading the eBPF device program: \(errnoString(e))"
                 + (verifier.isEmpty ? "" : ": \(verifier)"))
         }

@@ -53,14 +53,13 @@ public struct FD: Hashable, CustomStringConvertible {
 
     public func write(_ string: String) throws { try write(Array(string.utf8)) }
 
-    /// Reads up to `max` bytes; an empty result means end of file.
+    /// Reads up to `max` bytes; an empty result means end of file. The buffer is not zero-filled
+    /// first: only the pages the kernel writes get touched (after a fork, each touched page is a
+    /// copy charged to the container's memory cgroup).
     public func read(max: Int) throws -> [UInt8] {
-        var buf = [UInt8](repeating: 0, count: max)
-        let n = try buf.withUnsafeMutableBytes { b in
-            try sys("read", "\(raw)") { Glibc.read(raw, b.baseAddress, max) }
+        try [UInt8](unsafeUninitializedCapacity: max) { buf, count in
+            count = try sys("read", "\(raw)") { Glibc.read(raw, buf.baseAddress, max) }
         }
-        buf.removeSubrange(n...)
-        return buf
     }
 
     /// Reads exactly `count` bytes, or fewer only at end of file.
@@ -75,12 +74,16 @@ public struct FD: Hashable, CustomStringConvertible {
         return out
     }
 
+    /// Reads to end of file, in chunks that double from 4 KB (most files read here are /proc and
+    /// cgroup files of a few bytes).
     public func readAll() throws -> [UInt8] {
         var out = [UInt8]()
+        var chunk = 4096
         while true {
-            let chunk = try read(max: 65536)
-            if chunk.isEmpty { return out }
-            out += chunk
+            let bytes = try read(max: chunk)
+            if bytes.isEmpty { return out }
+            if out.isEmpty { out = bytes } else { out += bytes }
+            chunk = min(chunk * 2, 1 << 20)
         }
     }
 }

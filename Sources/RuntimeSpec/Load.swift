@@ -21,18 +21,23 @@ public enum SpecFile {
         } while fd < 0 && errno == EINTR
         if fd < 0 { throw SpecLoadError("open \(path): \(errorString(errno))") }
         defer { close(fd) }
+        // Chunks read straight into uninitialised array storage: no zero-filled scratch buffer whose
+        // pages would all be touched (and, after the fork, copied) for a 2 KB file.
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var chunk = 16 * 1024
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SpecLoadError("read \(path): \(errorString(errno))")
+            var failure: Int32 = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: chunk) { buf, count in
+                var n: Int
+                repeat { n = Glibc.read(fd, buf.baseAddress, chunk) } while n < 0 && errno == EINTR
+                if n < 0 { failure = errno; n = 0 }
+                count = n
             }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+            if failure != 0 { throw SpecLoadError("read \(path): \(errorString(failure))") }
+            if bytes.isEmpty { return out }
+            if out.isEmpty { out = bytes } else { out += bytes }
+            chunk = min(chunk * 2, 1 << 20)
         }
-        return out
     }
 
     static func errorString(_ code: Int32) -> String {
