@@ -199,9 +199,13 @@ int cs_wtermsig(int status) { return WTERMSIG(status); }
 
 int cs_unshare(int flags) { return unshare(flags); }
 int cs_setns(int fd, int nstype) { return setns(fd, nstype); }
-int cs_setresuid(uid_t r, uid_t e, uid_t s) { return setresuid(r, e, s); }
-int cs_setresgid(gid_t r, gid_t e, gid_t s) { return setresgid(r, e, s); }
-int cs_setgroups(size_t n, const gid_t *groups) { return setgroups(n, groups); }
+// The system calls themselves, for the calling thread only. The processes that change credentials
+// (the init and exec stages) are single-threaded; glibc's wrappers signal every thread glibc believes
+// exists and wait for it, and after cs_fork_new_pid_namespace (no fork bookkeeping) that list still
+// holds the start-up prewarm thread of the parent, which never answers.
+int cs_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
+int cs_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }
+int cs_setgroups(size_t n, const gid_t *groups) { return (int)syscall(SYS_setgroups, n, groups); }
 int cs_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int cs_dup3(int oldfd, int newfd, int flags) { return dup3(oldfd, newfd, flags); }
 int cs_execve(const char *path, char *const argv[], char *const envp[]) { return execve(path, argv, envp); }

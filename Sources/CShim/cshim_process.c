@@ -2,6 +2,7 @@
 #include "cshim_process.h"
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -31,6 +32,10 @@ struct cs_sched_attr {
     uint32_t sched_util_min;
     uint32_t sched_util_max;
 };
+
+pid_t cs_fork_new_pid_namespace(void) {
+    return (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), 0UL, NULL, NULL, 0UL);
+}
 
 int cs_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
                      uint64_t runtime, uint64_t deadline, uint64_t period) {

@@ -95,9 +95,10 @@ public struct Runtime {
             plan.idmapTrees = try IDMapMounts.prepare(plan: plan, floor: floor)
 
             let parentPID = Proc.getpid()
-            childPID = try Proc.fork()
+            plan.pidNamespaceAtFork = plan.canCreatePIDNamespaceAtFork
+            childPID = try plan.pidNamespaceAtFork ? Proc.forkIntoNewPIDNamespace() : Proc.fork()
             if childPID == 0 {
-                Fault.dieWithParent(parentPID)
+                Fault.dieWithParent(parentPID, parentOutsidePIDNamespace: plan.pidNamespaceAtFork)
                 parentEnd.close()
                 locked.fd.close()
                 InitStage.run(plan)
@@ -175,7 +176,8 @@ public struct Runtime {
             case .userNamespaceReady(let pid):
                 try writeIDMaps(pid: pid, plan: plan)
                 try channel.send(.ack)
-            case .containerPID(let pid):
+            case .containerPID(let sent):
+                let pid = sent == 0 ? childPID : sent
                 containerPID = pid
                 let start = ProcStat.read(pid)?.startTime ?? 0
                 var r = ContainerRecord(ociVersion: plan.spec.ociVersion, id: opts.id, pid: pid, pidStartTime: start,
@@ -214,6 +216,9 @@ public struct Runtime {
                 }
                 // init waits for this before the exec fifo: a create killed earlier leaves no init.
                 try channel.send(.ack)
+                // init disarms its parent-death signal on this ack and then closes its end: returning
+                // (and exiting) before that would kill it.
+                channel.waitForClose(timeoutMS: 5000)
                 return r
             case .failure(let text):
                 throw ContainerError(text)

@@ -37,8 +37,11 @@ public enum Fault {
     /// In a process forked by `create`: dies with its parent until the handshake ends (cleared by
     /// the init stage once the parent has written state.json), so a killed `create` leaves no init
     /// behind. The pid check closes the race with a parent that died before the prctl.
-    static func dieWithParent(_ parent: pid_t) {
+    /// In a new pid namespace the parent is outside it and getppid() is 0; a parent gone before the
+    /// death signal was armed then shows as the sync socket's end of file at init's first message.
+    static func dieWithParent(_ parent: pid_t, parentOutsidePIDNamespace: Bool = false) {
         _ = try? Proc.setParentDeathSignal(SIGKILL)
-        if getppid() != parent { Glibc._exit(1) }
+        let ppid = getppid()
+        if ppid != parent && !(parentOutsidePIDNamespace && ppid == 0) { Glibc._exit(1) }
     }
 }

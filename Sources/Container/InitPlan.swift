@@ -29,9 +29,24 @@ struct InitPlan {
 
     var createsUserNamespace: Bool { newNamespaces.contains(.user) }
     var hasMountNamespace: Bool { newNamespaces.contains(.mount) || joins.contains { $0.kind == .mount } }
-    /// A new or joined pid or time namespace applies only to children: init forks once more.
+    /// The pid namespace can be made by the fork itself (clone(CLONE_NEWPID), as crun does) when
+    /// nothing has to happen before it: no user namespace to create or join first (the new pid
+    /// namespace belongs to the user namespace of its creator), no time namespace (its offsets must be
+    /// written before a process is in it), no pid or time namespace to join.
+    var canCreatePIDNamespaceAtFork: Bool {
+        newNamespaces.contains(.pid) && !userNamespaceInUse && !newNamespaces.contains(.time)
+            && !joins.contains { $0.kind.appliesToChildren }
+    }
+    /// Set by the parent when it did: init is then pid 1 of its namespace from its first instruction.
+    var pidNamespaceAtFork = false
+    /// Namespaces init creates with unshare.
+    var unsharedNamespaces: [NamespaceKind] {
+        newNamespaces.filter { !(pidNamespaceAtFork && $0 == .pid) }
+    }
+    /// A pid or time namespace made by unshare, or joined, applies only to children: init forks once
+    /// more (through an intermediate process that reports the pid and exits).
     var needsSecondFork: Bool {
-        newNamespaces.contains(where: { $0.appliesToChildren }) || joins.contains { $0.kind.appliesToChildren }
+        unsharedNamespaces.contains(where: { $0.appliesToChildren }) || joins.contains { $0.kind.appliesToChildren }
     }
     var userNamespaceInUse: Bool { createsUserNamespace || joins.contains { $0.kind == .user } }
 

@@ -3,19 +3,21 @@ import CShim
 import Kernel
 import RuntimeSpec
 
-/// The container's init process: a fork of `create` that applies an `InitPlan` in one fixed order
-/// and ends in execve of the user's program. It never returns; every failure is reported to the
-/// parent over the sync socket with the step that failed.
+/// The container's init process: a fork of `create` (already pid 1 of a new pid namespace when
+/// nothing has to come before that namespace: `InitPlan.canCreatePIDNamespaceAtFork`) that applies
+/// an `InitPlan` in one fixed order and ends in execve of the user's program. It never returns;
+/// every failure is reported to the parent over the sync socket with the step that failed.
 ///
-/// Order: join the cgroup (made by the parent; only when a cgroup namespace is created, otherwise the
-/// parent adds the container process while this stage builds the rootfs) → join namespaces (user first, mount last) → new user namespace + id maps → other new
-/// namespaces → time offsets → second fork for pid/time → linux.netDevices (moved in by the parent)
-/// up with their addresses → setsid → hostname → rootfs (mounts,
-/// devices) → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root →
-/// propagation → console → sysctl → readonly/masked paths → read-only root → rlimits, oom score →
-/// process attributes (personality → memory policy → I/O priority → scheduler → AppArmor/SELinux
-/// exec labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) →
-/// cwd → groups/user/capabilities → umask, chdir, no_new_privs → PATH lookup → ready → exec fifo →
+/// Order: join the cgroup (made by the parent; only when a cgroup namespace is created, otherwise
+/// the parent adds the container process while this stage builds the rootfs) → join namespaces
+/// (user first, mount last) → new user namespace + id maps → other new namespaces → time offsets →
+/// second fork for a pid namespace not made at the fork, or a time namespace → linux.netDevices
+/// (moved in by the parent) up with their addresses → setsid → hostname → rootfs (mounts, devices)
+/// → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root → propagation →
+/// console → sysctl → readonly/masked paths → read-only root → rlimits, oom score → process
+/// attributes (personality → memory policy → I/O priority → scheduler → AppArmor/SELinux exec
+/// labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) → cwd →
+/// groups/user/capabilities → umask, chdir, no_new_privs → PATH lookup → ready → exec fifo →
 /// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it, send
 /// the listener to the agent) → execve.
 enum InitStage {
@@ -53,7 +55,7 @@ enum InitStage {
         // From here on nothing of this process (/proc/<pid>/exe, fd/, ...) is open to the container's
         // processes without CAP_SYS_PTRACE (the uid/gid maps, written by the parent, are done).
         RuntimeBinary.setNotDumpable()
-        let others = plan.newNamespaces.filter { $0 != .user }
+        let others = plan.unsharedNamespaces.filter { $0 != .user }
         if !others.isEmpty {
             let flags = others.reduce(Int32(0)) { $0 | $1.cloneFlag }
             try step("create namespaces") {
@@ -77,7 +79,8 @@ enum InitStage {
                 Proc.exit(0)
             }
         } else {
-            try channel.send(.containerPID(Proc.getpid()))
+            // 0: "the process you forked"; in a pid namespace made by the fork, getpid() is 1.
+            try channel.send(.containerPID(plan.pidNamespaceAtFork ? 0 : Proc.getpid()))
         }
         // The state comes from the parent right after it has our pid (and has moved linux.netDevices
         // in). Without net devices it is read only once the rootfs is built, so that the rootfs is

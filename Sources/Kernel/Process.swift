@@ -8,6 +8,11 @@ public enum Proc {
         try sys("fork") { cs_fork() }
     }
 
+    /// fork() into a new pid namespace whose init the child is (see cs_fork_new_pid_namespace).
+    public static func forkIntoNewPIDNamespace() throws -> pid_t {
+        try sys("clone(CLONE_NEWPID)") { cs_fork_new_pid_namespace() }
+    }
+
     public static func exit(_ status: Int32) -> Never { Glibc._exit(status) }
 
     public static func getpid() -> pid_t { Glibc.getpid() }
