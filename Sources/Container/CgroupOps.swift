@@ -95,6 +95,8 @@ extension Runtime {
             Clock.sleep(milliseconds: tick)
             sinceStats += tick
         }
+        // An OOM kill that stopped the container (its init among the victims) between two looks.
+        if cg.stats().oomKills > lastOOM { emit(event("oom", nil)) }
     }
 
     public func pids(id: String) throws -> [pid_t] {
