@@ -74,21 +74,15 @@ enum DeviceFilter {
     /// attached there before.
     static func install(_ rules: [DeviceRule], dir: String) throws {
         let prog = program(rules)
-        var progFD = prog.withUnsafeBufferPointer { buf in
-            cs_bpf_load_device_prog(buf.baseAddress, UInt32(buf.count), nil, 0)
-        }
-        var verifier = ""
-        if progFD < 0 {
-            // Again with a buffer for the verifier's log, only now: 64 KB zero-filled on every
-            // container would be 16 pages copied after the fork.
-            var log = [CChar](repeating: 0, count: 65536)
-            progFD = prog.withUnsafeBufferPointer { buf in
-                cs_bpf_load_device_prog(buf.baseAddress, UInt32(buf.count), &log, UInt32(log.count))
-            }
-            verifier = String(cString: log)
+        // Not zero-filled: the shim writes log[0] and the kernel the rest only when a load fails, so a
+        // successful load touches one page of it, not the 16 a fill would (copied after the fork).
+        var log = [CChar](unsafeUninitializedCapacity: 65536) { _, count in count = 65536 }
+        let progFD = prog.withUnsafeBufferPointer { buf in
+            cs_bpf_load_device_prog(buf.baseAddress, UInt32(buf.count), &log, UInt32(log.count))
         }
         if progFD < 0 {
             let e = errno
+            let verifier = String(cString: log)
             throw CgroupError("linux.resources.devices: loading the eBPF device program: \(errnoString(e))"
                 + (verifier.isEmpty ? "" : ": \(verifier)"))
         }
