@@ -5,20 +5,14 @@
 
 extension StringProtocol {
     /// Whether `needle` occurs in `self` (byte-wise: equal UTF-8, not canonical equivalence).
-    @inlinable
     public func containsText(_ needle: some StringProtocol) -> Bool {
-        rangeOfText(needle) != nil
-    }
-
-    /// The UTF-8 offsets of the first occurrence of `needle`, if any.
-    public func rangeOfText(_ needle: some StringProtocol) -> Range<Int>? {
         let hay = Array(utf8), pat = Array(needle.utf8)
-        if pat.isEmpty { return 0..<0 }
-        if pat.count > hay.count { return nil }
+        if pat.isEmpty { return true }
+        if pat.count > hay.count { return false }
         outer: for start in 0...(hay.count - pat.count) where hay[start] == pat[0] {
             for k in 1..<pat.count where hay[start + k] != pat[k] { continue outer }
-            return start..<(start + pat.count)
+            return true
         }
-        return nil
+        return false
     }
 }
