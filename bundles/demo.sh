@@ -1,5 +1,6 @@
 #!/bin/bash
-# Builds the rootfs and swiftlet if missing, then runs bundles/hello with swiftlet.
+# Installs the Debian packages it needs if they are missing (as root), builds the rootfs and swiftlet if
+# missing, then runs bundles/hello with swiftlet.
 # Usage: bash bundles/demo.sh   (SWIFTLET_RUNTIME=/path/to/runtime to use another runtime)
 set -euo pipefail
 
@@ -8,6 +9,8 @@ repo=$(cd "$here/.." && pwd)
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH=/opt/swift/usr/bin:$PATH
 fi
+
+bash "$repo/tools/deps.sh" build
 
 if [ ! -x "$here/rootfs/bin/busybox" ]; then
     echo "demo: building rootfs in $here/rootfs" >&2

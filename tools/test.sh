@@ -1,0 +1,15 @@
+#!/bin/bash
+# The test command (README.md's second line; .ci/run runs exactly it). As root on Debian 12 with Swift:
+# installs what the tests need, builds swiftlet, then runs the tiers one after the other:
+#   1. unit, integration and conformance tests (everything but the engines), then
+#   2. the engine tier: podman, containerd (ctr), each test starting and stopping its own daemon.
+# Run one tier alone: `swift test --skip EngineTests` or `swift test --filter EngineTests`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH=/opt/swift/usr/bin:$PATH
+fi
+bash tools/deps.sh test
+swift build -c release --static-swift-stdlib
+swift test --skip EngineTests
+swift test --filter EngineTests
