@@ -173,6 +173,7 @@ extension Runtime {
         plan.sync.close()
         plan.consoleSocket?.close()
         plan.seccompListener?.close()
+        debug("exec \(opts.id): process forked: pid \(child), joining [\((parentJoins + plan.joins).map(\.kind.rawValue).joined(separator: ","))]")
         Fault.point("exec.forked")
         let channel = SyncChannel(fd: parentEnd)
         do {

@@ -213,6 +213,137 @@ final class ProcessDropInTests: IntegrationTestCase {
         XCTAssertEqual(out, "0x8\n")
     }
 
+    // MARK: help
+
+    /// Every command and the flags it takes (as parsed in Sources/swiftlet/Commands).
+    static let commandFlags: [String: [String]] = [
+        "checkpoint": ["image-path", "work-path", "parent-path", "leave-running", "tcp-established", "ext-unix-sk",
+                       "shell-job", "lazy-pages", "status-fd", "page-server", "file-locks", "pre-dump",
+                       "manage-cgroups-mode", "empty-ns", "auto-dedup"],
+        "restore": ["console-socket", "image-path", "work-path", "tcp-established", "ext-unix-sk", "shell-job",
+                    "file-locks", "manage-cgroups-mode", "bundle", "detach", "pid-file", "no-subreaper", "no-pivot",
+                    "empty-ns", "auto-dedup", "lazy-pages", "lsm-profile", "lsm-mount-context"],
+        "create": ["bundle", "console-socket", "pidfd-socket", "pid-file", "no-pivot", "no-new-keyring", "preserve-fds"],
+        "run": ["bundle", "console-socket", "pidfd-socket", "detach", "keep", "pid-file", "no-pivot", "no-new-keyring",
+                "preserve-fds"],
+        "delete": ["force"], "kill": ["all"], "list": ["format", "quiet"], "ps": ["format"],
+        "events": ["interval", "stats"], "spec": ["bundle", "rootless"],
+        "exec": ["console-socket", "pidfd-socket", "cwd", "env", "tty", "user", "additional-gids", "process", "detach",
+                 "pid-file", "process-label", "apparmor", "no-new-privs", "cap", "preserve-fds", "cgroup",
+                 "ignore-paused"],
+        "update": ["resources", "blkio-weight", "cpu-period", "cpu-quota", "cpu-share", "cpu-rt-period",
+                   "cpu-rt-runtime", "cpu-idle", "cpuset-cpus", "cpuset-mems", "kernel-memory", "kernel-memory-tcp",
+                   "memory", "memory-reservation", "memory-swap", "pids-limit", "l3-cache-schema", "mem-bw-schema"],
+        "start": [], "state": [], "pause": [], "resume": [], "features": [],
+    ]
+    /// Flags runc 1.1.5 does not have (later runc's --pidfd-socket, cgroup v2's cpu.idle, ...).
+    static let notInRunc11: Set<String> = ["pidfd-socket", "cpu-idle", "kernel-memory", "kernel-memory-tcp"]
+
+    func testHelpOfEveryCommand() {
+        for (command, flags) in Self.commandFlags.sorted(by: { $0.key < $1.key }) {
+            let r = runtimeNoRoot([command, "--help"])
+            XCTAssertEqual(r.status, 0, "\(command) --help: \(describe(r))")
+            XCTAssertTrue(r.stdout.hasPrefix("NAME:\n"), "\(command) --help: \(r.stdout)")
+            XCTAssertTrue(r.stdout.contains(" \(command) - "), "\(command) --help names it: \(r.stdout)")
+            XCTAssertTrue(r.stdout.contains("\nUSAGE:\n"), "\(command) --help: \(r.stdout)")
+            if isSwiftlet { XCTAssertTrue(r.stdout.contains("\nDESCRIPTION:\n"), "\(command) --help: \(r.stdout)") }
+            if !flags.isEmpty { XCTAssertTrue(r.stdout.contains("\nOPTIONS:\n"), "\(command) --help: \(r.stdout)") }
+            for flag in flags where isSwiftlet || !Self.notInRunc11.contains(flag) {
+                XCTAssertTrue(r.stdout.contains("   --\(flag)"), "\(command) --help lacks --\(flag): \(r.stdout)")
+            }
+            // -h and `help COMMAND` say the same.
+            let short = runtimeNoRoot([command, "-h"])
+            XCTAssertEqual(short.status, 0, "\(command) -h: \(describe(short))")
+            XCTAssertEqual(short.stdout, r.stdout, "\(command) -h")
+            let viaHelp = runtimeNoRoot(["help", command])
+            XCTAssertEqual(viaHelp.status, 0, "help \(command): \(describe(viaHelp))")
+            XCTAssertEqual(viaHelp.stdout, r.stdout, "help \(command)")
+        }
+        // --help after other flags, as urfave/cli takes it.
+        let late = runtimeNoRoot(["create", "--bundle", "/nonexistent", "--help"])
+        XCTAssertEqual(late.status, 0, describe(late))
+        XCTAssertTrue(late.stdout.contains("--console-socket"), describe(late))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/run/swiftlet/--help"))
+    }
+
+    func testGlobalHelpListsCommands() {
+        for args in [["--help"], ["-h"], ["help"]] {
+            let r = runtimeNoRoot(args)
+            XCTAssertEqual(r.status, 0, "\(args): \(describe(r))")
+            XCTAssertTrue(r.stdout.contains("USAGE:"), "\(args): \(r.stdout)")
+            XCTAssertTrue(r.stdout.contains("COMMANDS:"), "\(args): \(r.stdout)")
+            for command in Self.commandFlags.keys {
+                XCTAssertTrue(r.stdout.contains("\n   \(command) "), "\(args) lacks \(command): \(r.stdout)")
+            }
+            for flag in ["--root", "--log", "--log-format", "--debug"] {
+                XCTAssertTrue(r.stdout.contains(flag), "\(args) lacks \(flag)")
+            }
+        }
+    }
+
+    func testHelpFlagOfTheExecutedProgramIsNotTaken() {
+        // Everything after the container id belongs to the process: `exec ID echo --help` runs echo.
+        let id = startSleeper()
+        let r = runtime(["exec", id, "echo", "--help"])
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertEqual(r.stdout, "--help\n", describe(r))
+        let k = runtime(["exec", id, "sh", "-c", "echo $0 $1", "-h", "x"])
+        XCTAssertEqual(k.stdout, "-h x\n", describe(k))
+    }
+
+    // MARK: --debug
+
+    func debugBundle() -> String { makeBundle { $0.args = ["true"] } }
+
+    func testDebugGoesToStderrInRuncFormat() {
+        let r = runtime(["--debug", "run", "--bundle", debugBundle(), newID()])
+        XCTAssertEqual(r.status, 0, describe(r))
+        let lines = r.stderr.split(separator: "\n").filter { $0.contains("level=debug") }
+        XCTAssertFalse(lines.isEmpty, "no debug lines: \(describe(r))")
+        for l in lines {
+            XCTAssertTrue(l.hasPrefix("time=\"") && l.contains(" level=debug msg="), "not logrus' text format: \(l)")
+        }
+        if isSwiftlet {
+            for step in ["config.json loaded", "namespaces:", "cgroup made:", "container process: pid",
+                         "hooks", "created", "started"] {
+                XCTAssertTrue(lines.contains { $0.contains(step) }, "no debug line about \(step): \(r.stderr)")
+            }
+        }
+        // Without --debug, nothing of it.
+        let quiet = runtime(["run", "--bundle", debugBundle(), newID()])
+        XCTAssertEqual(quiet.status, 0, describe(quiet))
+        XCTAssertFalse(quiet.stderr.contains("level=debug"), describe(quiet))
+    }
+
+    func testDebugGoesToTheLogFile() throws {
+        // JSON, as podman and containerd's shim ask for it: every line an object with level, msg, time.
+        let json = scratch + "/debug.json"
+        let r = runtime(["--debug", "--log", json, "--log-format", "json", "run", "--bundle", debugBundle(), newID()])
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertFalse(r.stderr.contains("debug"), "debug lines go to the log, not stderr: \(describe(r))")
+        let text = (try? String(contentsOfFile: json, encoding: .utf8)) ?? ""
+        let objects = text.split(separator: "\n").map { parseJSON(String($0)) as? [String: Any] }
+        XCTAssertFalse(objects.isEmpty, "the log \(json) is empty or missing")
+        for (i, o) in objects.enumerated() {
+            XCTAssertNotNil(o?["msg"] as? String, "line \(i) of the log is not runc's JSON: \(text)")
+            XCTAssertNotNil(o?["time"] as? String, "line \(i): \(text)")
+        }
+        XCTAssertTrue(objects.contains { $0?["level"] as? String == "debug" }, "no debug line: \(text)")
+
+        let plain = scratch + "/debug.log"
+        let t = runtime(["--debug", "--log", plain, "run", "--bundle", debugBundle(), newID()])
+        XCTAssertEqual(t.status, 0, describe(t))
+        let log = (try? String(contentsOfFile: plain, encoding: .utf8)) ?? ""
+        XCTAssertTrue(log.contains(" level=debug msg="), "no debug line in \(plain): \(log)")
+
+        // --log without --debug: no debug lines.
+        let none = scratch + "/nodebug.log"
+        let n = runtime(["--log", none, "run", "--bundle", debugBundle(), newID()])
+        XCTAssertEqual(n.status, 0, describe(n))
+        let nlog = (try? String(contentsOfFile: none, encoding: .utf8)) ?? ""
+        XCTAssertFalse(nlog.contains("debug"), nlog)
+    }
+
     // MARK: sysctl
 
     func testHostnameSysctlRefusedWithoutHostnameField() {
