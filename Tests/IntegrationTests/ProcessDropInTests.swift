@@ -65,6 +65,34 @@ final class ProcessDropInTests: IntegrationTestCase {
         XCTAssertEqual(withHome.stdout, "HOME=/tmp\n", describe(withHome))
     }
 
+    /// A hostile bundle whose /etc/passwd is a fifo (blocks whoever opens or reads it), a symlink to
+    /// /dev/zero (never ends, no newline) or a huge file: the runtime reads it for HOME, as root,
+    /// and must neither hang nor run out of memory. HOME falls back to "/".
+    func testHostilePasswdDoesNotHangTheRuntime() {
+        let cases: [(String, String)] = [
+            ("fifo", "rm -f etc/passwd && mkfifo etc/passwd"),
+            ("/dev/zero", "rm -f etc/passwd && ln -s /dev/zero etc/passwd"),
+            ("64 MiB without a newline", "head -c 67108864 /dev/zero | tr '\\0' x > etc/passwd"),
+        ]
+        for (what, prepare) in cases {
+            let b = makeBundle(privateRootfs: true) { c in c.shell(Self.printHome) }
+            let p = Host.sh("cd '\(b)/rootfs' && \(prepare)")
+            XCTAssertEqual(p.status, 0, describe(p))
+            let id = newID()
+            let started = Date()
+            let r = runtime(["run", "--bundle", b, id], timeout: 20)
+            let seconds = Date().timeIntervalSince(started)
+            knownDeviation(runtimes: ["runc", "crun"], reason: "reads the container's /etc/passwd as it is") {
+                XCTAssertEqual(r.status, 0, "/etc/passwd a \(what): \(describe(r))")
+                XCTAssertEqual(r.stdout, "HOME=/\n", "/etc/passwd a \(what): \(describe(r))")
+                XCTAssertLessThan(seconds, 10, "/etc/passwd a \(what): took \(seconds) s")
+            }
+            if !isSwiftlet { print("NOTE: \(runtimeName), /etc/passwd a \(what): \(Int(seconds)) s, \(describe(r))") }
+            runtime(["delete", "--force", id])
+            Host.sh("rm -rf '\(b)/rootfs'")
+        }
+    }
+
     // MARK: cwd
 
     func testCwdOnlyRootCanReach() {
