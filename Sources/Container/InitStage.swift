@@ -10,14 +10,16 @@ import RuntimeSpec
 ///
 /// Order: join the cgroup (made by the parent; only when a cgroup namespace is created, otherwise
 /// the parent adds the container process while this stage builds the rootfs) → join namespaces
-/// (user first, mount last) → new user namespace + id maps → other new namespaces → time offsets →
+/// (user first, mount last) → new user namespace + id maps → other new namespaces (a new network
+/// namespace gets `lo` up) → time offsets →
 /// second fork for a pid namespace not made at the fork, or a time namespace → linux.netDevices
 /// (moved in by the parent) up with their addresses → setsid → hostname → rootfs (mounts, devices)
 /// → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root → propagation →
 /// console → sysctl → readonly/masked paths → read-only root → rlimits, oom score → process
 /// attributes (personality → memory policy → I/O priority → scheduler → AppArmor/SELinux exec
-/// labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) → cwd →
-/// groups/user/capabilities → umask, chdir, no_new_privs → PATH lookup → ready → exec fifo →
+/// labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) → HOME from
+/// /etc/passwd → cwd entered as root → groups/user/capabilities → umask, cwd again as the user if root
+/// was refused, no_new_privs → PATH lookup → ready → exec fifo →
 /// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it, send
 /// the listener to the agent) → execve.
 enum InitStage {
