@@ -36,7 +36,9 @@ final class ProcessDropInTests: IntegrationTestCase {
                 c[path: "process.user"] = ["uid": uid, "gid": uid]
                 c.shell(Self.printHome)
             }
-            XCTAssertEqual(out, "HOME=\(want)\n", "run as uid \(uid)")
+            knownDeviation(runtimes: ["crun"], reason: "crun 1.8 sets no HOME for a uid without a passwd entry") {
+                XCTAssertEqual(out, "HOME=\(want)\n", "run as uid \(uid)")
+            }
         }
         // A HOME given in process.env is kept.
         let given = output { c in
@@ -48,6 +50,10 @@ final class ProcessDropInTests: IntegrationTestCase {
 
     func testExecGetsHomeToo() {
         let id = startSleeper()
+        if isKnownDeviation(["crun"]) {
+            print("NOTE: known deviation of \(runtimeName) (\(name)): crun 1.8's exec sets no HOME — not asserted")
+            return
+        }
         let plain = runtime(["exec", "-u", "1000:1000", id, "sh", "-c", Self.printHome])
         XCTAssertEqual(plain.status, 0, describe(plain))
         XCTAssertEqual(plain.stdout, "HOME=/home/app\n", describe(plain))
@@ -75,6 +81,11 @@ final class ProcessDropInTests: IntegrationTestCase {
             ("64 MiB without a newline", "head -c 67108864 /dev/zero | tr '\\0' x > etc/passwd"),
         ]
         for (what, prepare) in cases {
+            if what == "fifo" && isKnownDeviation(["crun"]) {
+                // Measured: crun hangs on it, and leaves its process and cgroups when killed.
+                print("NOTE: known deviation of \(runtimeName) (\(name)): hangs on a fifo /etc/passwd — not run")
+                continue
+            }
             let b = makeBundle(privateRootfs: true) { c in c.shell(Self.printHome) }
             let p = Host.sh("cd '\(b)/rootfs' && \(prepare)")
             XCTAssertEqual(p.status, 0, describe(p))
@@ -186,7 +197,8 @@ final class ProcessDropInTests: IntegrationTestCase {
         XCTAssertEqual(e.status, 0, describe(e))
         _ = listener2.wait(timeout: 20)
         let got2 = (try? String(contentsOfFile: out2, encoding: .utf8)) ?? ""
-        XCTAssertTrue(got2.contains("tty=1000:5:620"), "exec's terminal: \(got2)")
+        assertOrDeviation(got2.contains("tty=1000:5:620"), runtimes: ["crun"],
+                          reason: "crun 1.8 leaves exec's pty to root", "exec's terminal: \(got2)")
 
         // Root's terminal stays root's.
         let sock3 = scratch + "/r.sock", out3 = scratch + "/r.out"
@@ -267,7 +279,8 @@ final class ProcessDropInTests: IntegrationTestCase {
     /// Flags runc 1.1.5 does not have (later runc's --pidfd-socket, cgroup v2's cpu.idle, ...).
     static let notInRunc11: Set<String> = ["pidfd-socket", "cpu-idle", "kernel-memory", "kernel-memory-tcp"]
 
-    func testHelpOfEveryCommand() {
+    func testHelpOfEveryCommand() throws {
+        if isKnownDeviation(["crun"]) { throw XCTSkip("crun's help has its own (argp) layout") }
         for (command, flags) in Self.commandFlags.sorted(by: { $0.key < $1.key }) {
             let r = runtimeNoRoot([command, "--help"])
             XCTAssertEqual(r.status, 0, "\(command) --help: \(describe(r))")
@@ -294,7 +307,8 @@ final class ProcessDropInTests: IntegrationTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/run/swiftlet/--help"))
     }
 
-    func testGlobalHelpListsCommands() {
+    func testGlobalHelpListsCommands() throws {
+        if isKnownDeviation(["crun"]) { throw XCTSkip("crun's help has its own (argp) layout") }
         for args in [["--help"], ["-h"], ["help"]] {
             let r = runtimeNoRoot(args)
             XCTAssertEqual(r.status, 0, "\(args): \(describe(r))")
@@ -323,7 +337,8 @@ final class ProcessDropInTests: IntegrationTestCase {
 
     func debugBundle() -> String { makeBundle { $0.args = ["true"] } }
 
-    func testDebugGoesToStderrInRuncFormat() {
+    func testDebugGoesToStderrInRuncFormat() throws {
+        if isKnownDeviation(["crun"]) { throw XCTSkip("crun 1.8 logs nothing at debug level for run") }
         let r = runtime(["--debug", "run", "--bundle", debugBundle(), newID()])
         XCTAssertEqual(r.status, 0, describe(r))
         let lines = r.stderr.split(separator: "\n").filter { $0.contains("level=debug") }
@@ -344,6 +359,7 @@ final class ProcessDropInTests: IntegrationTestCase {
     }
 
     func testDebugGoesToTheLogFile() throws {
+        if isKnownDeviation(["crun"]) { throw XCTSkip("crun 1.8 logs nothing at debug level for run") }
         // JSON, as podman and containerd's shim ask for it: every line an object with level, msg, time.
         let json = scratch + "/debug.json"
         let r = runtime(["--debug", "--log", json, "--log-format", "json", "run", "--bundle", debugBundle(), newID()])
