@@ -1,7 +1,7 @@
 /// `--help`, `-h` and `help [COMMAND]` in runc's layout (NAME / USAGE / DESCRIPTION / OPTIONS), so
 /// that what users and engines' scripts read from `runc X --help` reads the same here. Only text: the
-/// flags themselves are parsed by each command (Commands/<Name>.swift); `HelpTests` checks that
-/// every flag a command takes is listed.
+/// flags themselves are parsed by each command (Commands/<Name>.swift);
+/// `ProcessDropInTests.testHelpOfEveryCommand` checks that every flag a command takes is listed.
 
 /// Thrown by the flag parser for `-h`/`--help` among a command's flags: main prints the command's
 /// help and exits 0.
