@@ -35,6 +35,7 @@ extension Runtime {
             try? driver.destroy()
             throw ContainerError("cgroup: \(error)")
         }
+        debug("cgroup made: \(driver.paths.sorted(by: { $0.key < $1.key }).map { "\($0.key.isEmpty ? "unified" : $0.key)=\($0.value)" }.joined(separator: " "))")
         do {
             try driver.apply(resources ?? LinuxResources(), update: false)
         } catch {

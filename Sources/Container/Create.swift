@@ -27,10 +27,19 @@ public struct CreateOptions {
 public struct Runtime {
     public let store: StateStore
     public let warn: (String) -> Void
+    /// --debug: told each main step (config loaded, cgroup made, namespaces, hooks, started...).
+    /// nil without --debug, and then `debug` does not even build its message.
+    public var debugLog: ((String) -> Void)?
 
     public init(root: String, warn: @escaping (String) -> Void) {
         store = StateStore(root: root)
         self.warn = warn
+    }
+
+    /// A --debug line; the message is built only when someone listens.
+    @inline(__always)
+    public func debug(_ message: @autoclosure () -> String) {
+        if let debugLog { debugLog(message()) }
     }
 
     /// Loads and validates the bundle's config.json, reporting every problem at once.
@@ -56,9 +65,12 @@ public struct Runtime {
         try StateStore.validate(id: opts.id)
         let bundle = absolutePath(opts.bundle)
         let spec = try loaded ?? Runtime.loadSpec(bundle: bundle)
+        debug("create \(opts.id): config.json loaded from \(bundle)")
         warnUnapplied(spec)
         guard let process = spec.process else { throw ContainerError("config.json: process: required to create a container") }
         var plan = try makePlan(spec: spec, process: process, bundle: bundle, opts: opts)
+        debug("namespaces: new [\(plan.newNamespaces.map(\.rawValue).joined(separator: ","))], joined ["
+            + plan.joins.map { "\($0.kind.rawValue):\($0.path)" }.joined(separator: ",") + "]")
 
         let locked = try store.create(opts.id)
         Fault.point("create.state-dir")
@@ -97,6 +109,7 @@ public struct Runtime {
             let parentPID = Proc.getpid()
             plan.pidNamespaceAtFork = plan.canCreatePIDNamespaceAtFork
             childPID = try plan.pidNamespaceAtFork ? Proc.forkIntoNewPIDNamespace() : Proc.fork()
+            if childPID != 0 { debug("init stage forked: pid \(childPID)") }
             if childPID == 0 {
                 Fault.dieWithParent(parentPID, parentOutsidePIDNamespace: plan.pidNamespaceAtFork)
                 parentEnd.close()
@@ -121,8 +134,10 @@ public struct Runtime {
             }
             if let socket = opts.pidfdSocket { try sendPidfd(of: containerPID, to: socket) }
             locked.unlock()
+            debug("container \(opts.id) created: pid \(containerPID)")
             return record
         } catch {
+            debug("create \(opts.id) failed, undoing: \(error)")
             if containerPID > 0 { _ = Glibc.kill(containerPID, SIGKILL) }
             if childPID > 0 {
                 _ = Glibc.kill(childPID, SIGKILL)
@@ -179,6 +194,7 @@ public struct Runtime {
             case .containerPID(let sent):
                 let pid = sent == 0 ? childPID : sent
                 containerPID = pid
+                debug("container process: pid \(pid)")
                 let start = ProcStat.read(pid)?.startTime ?? 0
                 var r = ContainerRecord(ociVersion: plan.spec.ociVersion, id: opts.id, pid: pid, pidStartTime: start,
                                         bundle: plan.bundle, rootfs: plan.rootfs, created: Clock.rfc3339Nano(),
@@ -201,6 +217,8 @@ public struct Runtime {
                 Fault.point("create.rootfs")
                 guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
                 let state = hookState(r, status: .creating)
+                debug("running prestart (\(plan.spec.hooks?.prestart?.count ?? 0)) and createRuntime ("
+                    + "\(plan.spec.hooks?.createRuntime?.count ?? 0)) hooks")
                 try HookRunner.runAll(plan.spec.hooks?.prestart, kind: "prestart", state: state)
                 try HookRunner.runAll(plan.spec.hooks?.createRuntime, kind: "createRuntime", state: state)
                 try channel.send(.ack)
@@ -210,6 +228,7 @@ public struct Runtime {
                 if let pid = pendingJoin { try join(pid) }
                 Fault.point("create.ready")
                 try store.save(r)
+                debug("init ready; state saved to \(store.root)/\(r.id)")
                 Fault.point("create.saved")
                 if plan.seccompArrivesLater, let program = plan.seccomp {
                     try channel.send(.seccompProgram(SeccompProgram.bytes(of: program.instructions)))

@@ -173,6 +173,7 @@ extension Runtime {
         plan.sync.close()
         plan.consoleSocket?.close()
         plan.seccompListener?.close()
+        debug("exec \(opts.id): process forked: pid \(child), joining [\((parentJoins + plan.joins).map(\.kind.rawValue).joined(separator: ","))]")
         Fault.point("exec.forked")
         let channel = SyncChannel(fd: parentEnd)
         do {
@@ -385,21 +386,24 @@ enum ExecStage {
         try InitStage.step("setsid") { try Proc.setsid() }
         _ = cs_join_session_keyring("_ses." + plan.id)
         if p.terminal == true {
-            try InitStage.setupConsole(size: p.consoleSize, socket: plan.consoleSocket, bindDevConsole: false)
+            try InitStage.setupConsole(size: p.consoleSize, socket: plan.consoleSocket, bindDevConsole: false,
+                                       owner: p.user.uid)
         }
         plan.consoleSocket?.close()
         try InitStage.applyProcessLimits(p)
         try ProcessAttributes.apply(process: p, linux: plan.linux)
         let holdSysAdmin = plan.seccomp != nil && p.noNewPrivileges != true
             && (plan.capabilities.effective & plan.capabilities.permitted) & (1 << 21) == 0
+        let env = InitStage.environmentWithHome(plan.env, uid: p.user.uid)
+        let cwdEntered = try InitStage.enterCwdWhilePrivileged(p.cwd)
         try InitStage.applyCredentials(user: p.user, caps: plan.capabilities,
                                        userNamespaceInUse: plan.userNamespaceInUse, holdSysAdmin: holdSysAdmin)
         _ = umask(mode_t(p.user.umask ?? 0o022))
-        try InitStage.changeDirectory(p.cwd)
+        if !cwdEntered { try InitStage.changeDirectory(p.cwd) }
         if p.noNewPrivileges == true {
             try InitStage.step("no_new_privs") { try Proc.setNoNewPrivileges() }
         }
-        let executable = try InitStage.step("exec") { try InitStage.lookPath(p.args?.first ?? "", env: plan.env) }
+        let executable = try InitStage.step("exec") { try InitStage.lookPath(p.args?.first ?? "", env: env) }
         _ = cs_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
         for fd in 3..<(3 + plan.preserveFDs) { try? FD(fd).setCloexec(false) }
         Proc.resetSignalDispositions()
@@ -409,7 +413,7 @@ enum ExecStage {
                                          listener: plan.seccompListener, ociVersion: "1.3.0", state: plan.seccompState)
         }
         do {
-            try Proc.exec(path: executable, args: p.args ?? [], env: plan.env)
+            try Proc.exec(path: executable, args: p.args ?? [], env: env)
         } catch {
             throw ContainerError("exec \(executable): \(errnoString(Glibc.errno))")
         }

@@ -10,14 +10,16 @@ import RuntimeSpec
 ///
 /// Order: join the cgroup (made by the parent; only when a cgroup namespace is created, otherwise
 /// the parent adds the container process while this stage builds the rootfs) → join namespaces
-/// (user first, mount last) → new user namespace + id maps → other new namespaces → time offsets →
+/// (user first, mount last) → new user namespace + id maps → other new namespaces (a new network
+/// namespace gets `lo` up) → time offsets →
 /// second fork for a pid namespace not made at the fork, or a time namespace → linux.netDevices
 /// (moved in by the parent) up with their addresses → setsid → hostname → rootfs (mounts, devices)
 /// → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root → propagation →
 /// console → sysctl → readonly/masked paths → read-only root → rlimits, oom score → process
 /// attributes (personality → memory policy → I/O priority → scheduler → AppArmor/SELinux exec
-/// labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) → cwd →
-/// groups/user/capabilities → umask, chdir, no_new_privs → PATH lookup → ready → exec fifo →
+/// labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) → HOME from
+/// /etc/passwd → cwd entered as root → groups/user/capabilities → umask, cwd again as the user if root
+/// was refused, no_new_privs → PATH lookup → ready → exec fifo →
 /// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it, send
 /// the listener to the agent) → execve.
 enum InitStage {
@@ -61,6 +63,7 @@ enum InitStage {
             try step("create namespaces") {
                 try Namespaces.unshare(flags, describe: others.map(\.rawValue).joined(separator: ","))
             }
+            if others.contains(.network) { try bringLoopbackUp() }
         }
         if others.contains(.time), let offsets = plan.spec.linux?.timeOffsets, !offsets.isEmpty {
             try step("time offsets") {
@@ -129,7 +132,8 @@ enum InitStage {
             try step("chdir to rootfs") { try sys("chdir", plan.rootfs) { chdir(plan.rootfs) } }
         }
         if plan.process.terminal == true {
-            try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true)
+            try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true,
+                             owner: plan.process.user.uid)
         }
         try applySysctl(plan)
         try step("process.cwd \(plan.process.cwd)") {
@@ -145,14 +149,16 @@ enum InitStage {
         // Without no_new_privs, installing the filter needs CAP_SYS_ADMIN: hold it until then.
         let holdSysAdmin = plan.seccomp != nil && plan.process.noNewPrivileges != true
             && (plan.capabilities.effective & plan.capabilities.permitted) & (1 << 21) == 0
+        var env = environmentWithHome(plan.env, uid: plan.process.user.uid)
+        let cwdEntered = try enterCwdWhilePrivileged(plan.process.cwd)
         try applyCredentials(user: plan.process.user, caps: plan.capabilities,
                              userNamespaceInUse: plan.userNamespaceInUse, holdSysAdmin: holdSysAdmin)
         _ = umask(mode_t(plan.process.user.umask ?? 0o022))
-        try changeDirectory(plan.process.cwd)
+        if !cwdEntered { try changeDirectory(plan.process.cwd) }
         if plan.process.noNewPrivileges == true {
             try step("no_new_privs") { try Proc.setNoNewPrivileges() }
         }
-        let executable = try step("exec") { try lookPath(plan.process.args?.first ?? "", env: plan.env) }
+        let executable = try step("exec") { try lookPath(plan.process.args?.first ?? "", env: env) }
 
         try channel.send(.ready)
         var seccomp = plan.seccomp
@@ -183,7 +189,6 @@ enum InitStage {
             Proc.exit(1)
         }
         _ = cs_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
-        var env = plan.env
         if plan.listenFDs > 0 {
             env += ["LISTEN_FDS=\(plan.listenFDs)", "LISTEN_PID=\(Proc.getpid())"]
         }
@@ -210,7 +215,7 @@ enum InitStage {
 
     /// chdir to `cwd` resolved inside the current root (after pivot_root, or after joining the
     /// container's mount namespace): a cwd like /proc/self/fd/N or ../.. cannot land outside it.
-    /// Opened as the container's user, so the permission checks are that user's.
+    /// Called after the credentials change, the permission checks are the container user's.
     static func changeDirectory(_ cwd: String) throws {
         try step("chdir to process.cwd \(cwd)") {
             try RootedPath.open("/").withRoot { root in
@@ -218,6 +223,67 @@ enum InitStage {
                 defer { dir.close() }
                 try sys("fchdir", cwd) { fchdir(dir.raw) }
             }
+        }
+    }
+
+    /// The first of runc's two tries at `process.cwd`: before the credentials change, so that a cwd
+    /// only root can reach (a 0700 home, a volume) works for a process whose user cannot search it.
+    /// False when root was refused (EACCES/EPERM: e.g. a directory on a root-squashed or
+    /// user-namespaced filesystem that only the container user may enter): `changeDirectory` tries
+    /// again as that user. Any other failure is the error.
+    static func enterCwdWhilePrivileged(_ cwd: String) throws -> Bool {
+        do {
+            try RootedPath.open("/").withRoot { root in
+                let dir = try root.open(cwd, O_PATH | O_DIRECTORY)
+                defer { dir.close() }
+                try sys("fchdir", cwd) { fchdir(dir.raw) }
+            }
+            return true
+        } catch let e as SysError where e.errno == EACCES || e.errno == EPERM {
+            return false
+        } catch {
+            throw ContainerError("chdir to process.cwd \(cwd): \(error)")
+        }
+    }
+
+    /// `env` with HOME added when it has none, as runc does: the home directory of `uid` in the
+    /// container's /etc/passwd (read inside the current root, before the credentials change), "/"
+    /// when there is no such entry or no readable file. Programs that call getenv("HOME") expect it.
+    static func environmentWithHome(_ env: [String], uid: UInt32) -> [String] {
+        if env.contains(where: { $0.hasPrefix("HOME=") }) { return env }
+        return env + ["HOME=" + (homeDirectory(uid: uid) ?? "/")]
+    }
+
+    /// The home field of the first /etc/passwd entry with `uid`, nil when there is none. The file
+    /// belongs to the container: only a regular file is read (not a fifo or a device that would
+    /// block or never end), and at most 4 MiB of it.
+    static func homeDirectory(uid: UInt32) -> String? {
+        guard let root = try? RootedPath.open("/") else { return nil }
+        defer { root.root.close() }
+        guard let fd = try? root.open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY) else { return nil }
+        defer { fd.close() }
+        var st = stat()
+        guard fstat(fd.raw, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        var bytes: [UInt8] = []
+        while bytes.count < 4 << 20, let chunk = try? fd.read(max: 65536), !chunk.isEmpty { bytes += chunk }
+        let wanted = String(uid)
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            // name:password:uid:gid:gecos:home:shell
+            let f = line.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            guard f.count >= 6, String(decoding: f[2], as: UTF8.self) == wanted else { continue }
+            let home = String(decoding: f[5], as: UTF8.self)
+            return home.isEmpty ? nil : home
+        }
+        return nil
+    }
+
+    /// A new network namespace has only `lo`, down (index 1 in every namespace). runc and crun bring
+    /// it up, and services on 127.0.0.1 inside the container rely on it: one RTM_NEWLINK.
+    static func bringLoopbackUp() throws {
+        try step("network namespace: bring lo up") {
+            var nl = try Netlink.open()
+            defer { nl.close() }
+            try nl.setLink(index: 1, up: true)
         }
     }
 
@@ -251,10 +317,18 @@ enum InitStage {
     /// Opens a pty in the container's devpts, sends the master over `socket` (SCM_RIGHTS, with the
     /// slave's path as the message, as runc does), and makes the slave stdio and controlling terminal.
     /// Used by the init stage and by `exec` (which does not touch /dev/console).
-    static func setupConsole(size: Box?, socket: FD?, bindDevConsole: Bool) throws {
+    /// The slave belongs to `owner` (the process's uid; the group stays devpts' gid=, tty), as with
+    /// runc, so that a non-root process can use its own terminal (mesg, write, chmod of its tty).
+    static func setupConsole(size: Box?, socket: FD?, bindDevConsole: Bool, owner: UInt32) throws {
         try step("console") {
             let (master, slavePath) = try Terminal.openPair(ptmx: "/dev/pts/ptmx")
             let slave = try FD.open(slavePath, O_RDWR | O_NOCTTY)
+            if fchown(slave.raw, owner, gid_t(bitPattern: -1)) != 0 {
+                // Not mapped in the container's user namespace (EINVAL), or devpts refuses (EPERM,
+                // EROFS): the terminal still works, owned by root, as runc leaves it then.
+                let e = Glibc.errno
+                if e != EINVAL && e != EPERM && e != EROFS { throw SysError("fchown", slavePath, errno: e) }
+            }
             if let size {
                 try Terminal.setSize(slave, rows: UInt16(clamping: size.height), cols: UInt16(clamping: size.width))
             }

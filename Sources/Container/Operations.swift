@@ -31,6 +31,7 @@ extension Runtime {
         }
         try writer.write([0])
         writer.close()
+        debug("start \(id): exec fifo written, pid \(record.pid) runs the user process")
         Fault.point("start.written")
         try? removeFile(fifo)
         var pfd = pollfd(fd: reader.raw, events: 0, revents: 0)
@@ -52,6 +53,7 @@ extension Runtime {
             throw ContainerError("container \(id) exited while starting")
         }
         Fault.point("start.fifo-removed")
+        debug("container \(id) started")
         HookRunner.runAllWarning(record.config.hooks?.poststart, kind: "poststart",
                                  state: hookState(record, status: .running), warn: warn)
     }
@@ -75,6 +77,7 @@ extension Runtime {
         guard status == .created || status == .running || status == .paused else {
             throw ContainerError("container \(id) is not running")
         }
+        debug("kill \(id): signal \(signal) to \(all ? "every process" : "pid \(record.pid)")")
         if all {
             if let cg = cgroup(of: record) {
                 do { try cg.signalAll(signal) } catch { throw ContainerError("kill --all \(id): \(error)") }
@@ -136,6 +139,7 @@ extension Runtime {
             for pid in processes(of: record) { _ = Glibc.kill(pid, SIGKILL) }
             waitGone(record.pid)
         }
+        debug("delete \(id): was \(status.rawValue), removing cgroup and state")
         Fault.point("delete.killed")
         if let cg = cgroup(of: record) {
             // Also kills what a stopped container left running in its cgroup.

@@ -126,6 +126,30 @@ public struct Process: Codable, Equatable, Sendable {
     }
 }
 
+extension Process {
+    /// As synthesized, except that a missing `user` is uid 0, gid 0: runc runs an `exec --process`
+    /// file (and a config.json) without one as root, and engines write such files.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        terminal = try c.decodeIfPresent(Bool.self, forKey: .terminal)
+        consoleSize = try c.decodeIfPresent(Box.self, forKey: .consoleSize)
+        user = try c.decodeIfPresent(User.self, forKey: .user) ?? User(uid: 0, gid: 0)
+        args = try c.decodeIfPresent([String].self, forKey: .args)
+        commandLine = try c.decodeIfPresent(String.self, forKey: .commandLine)
+        env = try c.decodeIfPresent([String].self, forKey: .env)
+        cwd = try c.decode(String.self, forKey: .cwd)
+        capabilities = try c.decodeIfPresent(LinuxCapabilities.self, forKey: .capabilities)
+        rlimits = try c.decodeIfPresent([POSIXRlimit].self, forKey: .rlimits)
+        noNewPrivileges = try c.decodeIfPresent(Bool.self, forKey: .noNewPrivileges)
+        apparmorProfile = try c.decodeIfPresent(String.self, forKey: .apparmorProfile)
+        oomScoreAdj = try c.decodeIfPresent(Int.self, forKey: .oomScoreAdj)
+        scheduler = try c.decodeIfPresent(Scheduler.self, forKey: .scheduler)
+        selinuxLabel = try c.decodeIfPresent(String.self, forKey: .selinuxLabel)
+        ioPriority = try c.decodeIfPresent(LinuxIOPriority.self, forKey: .ioPriority)
+        execCPUAffinity = try c.decodeIfPresent(CPUAffinity.self, forKey: .execCPUAffinity)
+    }
+}
+
 /// A rectangle, used for the console size.
 public struct Box: Codable, Equatable, Sendable {
     public var height: UInt

@@ -492,10 +492,15 @@ private struct Validator {
             return
         }
         if key == "kernel.hostname" || key == "kernel.domainname" {
+            // As runc: kernel.hostname always conflicts with the dedicated `hostname` field (set or
+            // not, the two would race over one value); kernel.domainname only once `domainname`
+            // (added to the spec later) is given too.
             if !hasNamespace("uts") {
                 add(path, "sysctl \(quoted(key)) requires a uts namespace")
-            } else if key == "kernel.hostname" && !(spec.hostname ?? "").isEmpty {
-                add(path, "sysctl \(quoted(key)) conflicts with the \"hostname\" field")
+            } else if key == "kernel.hostname" {
+                add(path, "sysctl \(quoted(key)) is not allowed as it conflicts with the OCI \"hostname\" field")
+            } else if !(spec.domainname ?? "").isEmpty {
+                add(path, "sysctl \(quoted(key)) is not allowed as it conflicts with the OCI \"domainname\" field")
             }
             return
         }

@@ -61,6 +61,8 @@ func parseFlags(_ args: ArraySlice<String>, _ specs: [FlagSpec], command: String
                 name = String(name[..<eq])
             }
             guard let spec = specs.first(where: { $0.names.contains(name) }) else {
+                // -h, --help (and Go's -help) of any command that does not define them itself.
+                if name == "help" || name == "h" { throw HelpRequested(command: command) }
                 throw UsageError("\(command): flag provided but not defined: -\(name)")
             }
             let canonical = spec.names[0]

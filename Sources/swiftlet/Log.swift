@@ -19,22 +19,27 @@ struct Logger {
         append("warning", msg)
     }
 
+    /// --debug: to the --log file, else to stderr, both in runc's (logrus') format.
     func debugLog(_ msg: String) {
         guard debug else { return }
-        if path == nil { _ = try? FD(2).write("swiftlet: debug: \(msg)\n") }
-        append("debug", msg)
+        if path == nil {
+            _ = try? FD(2).write(line("debug", msg))
+        } else {
+            append("debug", msg)
+        }
+    }
+
+    private func line(_ level: String, _ msg: String) -> String {
+        let time = Clock.rfc3339Nano()
+        if json {
+            return "{\"level\":\"\(level)\",\"msg\":\(quote(msg)),\"time\":\"\(time)\"}\n"
+        }
+        return "time=\"\(time)\" level=\(level) msg=\(quote(msg))\n"
     }
 
     private func append(_ level: String, _ msg: String) {
         guard let path else { return }
-        let time = Clock.rfc3339Nano()
-        let line: String
-        if json {
-            line = "{\"level\":\"\(level)\",\"msg\":\(quote(msg)),\"time\":\"\(time)\"}\n"
-        } else {
-            line = "time=\"\(time)\" level=\(level) msg=\(quote(msg))\n"
-        }
-        _ = try? writeFile(path: path, line, flags: O_WRONLY | O_CREAT | O_APPEND)
+        _ = try? writeFile(path: path, line(level, msg), flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o644)
     }
 }
 

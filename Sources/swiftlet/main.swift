@@ -55,7 +55,14 @@ let commands: [String: (ArraySlice<String>, Runtime) throws -> Int32] = [
 let notYetImplemented: Set<String> = []
 
 func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throws -> Int32 {
-    let runtime = Runtime(root: root, warn: { logger.warn($0) })
+    if command == "help" { return try helpCommand(rest) }
+    // `COMMAND --help` also for the commands that parse their arguments themselves (ps).
+    if let first = rest.first, first == "-h" || first == "--help" || first == "-help", commandHelps[command] != nil {
+        throw HelpRequested(command: command)
+    }
+    var runtime = Runtime(root: root, warn: { logger.warn($0) })
+    if logger.debug { runtime.debugLog = { logger.debugLog($0) } }
+    runtime.debug("\(command): root \(root)")
     if command == "create" || command == "run" || command == "exec" || command == "restore" {
         // Their forks end in the container: run them from a copy it cannot write (CVE-2019-5736).
         do { try RuntimeBinary.protect() } catch { logger.warn("\(error)") }
@@ -94,18 +101,6 @@ func inUserNamespace() -> Bool {
     return !(f.count == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
 }
 
-func usage() -> String {
-    """
-    usage: swiftlet [global options] command [options] [arguments]
-
-    commands: create, start, state, kill, delete, run, exec, list, ps, pause, resume, update, events,
-              checkpoint, restore, spec, features
-    global options: --root DIR (default /run/swiftlet; $XDG_RUNTIME_DIR/swiftlet when not root),
-                    --log FILE, --log-format text|json, --debug, --systemd-cgroup, --version
-
-    """
-}
-
 func main() -> Int32 {
     signal(SIGPIPE, SIG_IGN)
     let argv = processArguments()
@@ -128,7 +123,7 @@ func main() -> Int32 {
         return 0
     }
     if global.has("help") || rest.isEmpty {
-        out(usage())
+        out(globalHelpText())
         return global.has("help") ? 0 : 1
     }
     if global.has("systemd-cgroup") {
@@ -140,10 +135,14 @@ func main() -> Int32 {
     if let r = global.value("root") {
         root = r
     } else {
-        do { root = try defaultRoot(needed: command != "spec" && command != "features") } catch { fail("\(error)") }
+        let needed = command != "spec" && command != "features" && command != "help"
+        do { root = try defaultRoot(needed: needed) } catch { fail("\(error)") }
     }
     do {
         return try dispatch(command, rest.dropFirst(), root: root)
+    } catch let help as HelpRequested {
+        out(commandHelpText(help.command) ?? globalHelpText())
+        return 0
     } catch {
         fail("\(error)")
     }

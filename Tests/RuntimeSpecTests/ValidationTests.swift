@@ -96,7 +96,15 @@ final class ValidationTests: XCTestCase {
             s.linux!.sysctl = ["kernel.domainname": "x"]
          }, "linux.sysctl[\"kernel.domainname\"]", "requires a uts namespace"),
         ("hostname sysctl conflicts", { $0.linux!.sysctl = ["kernel.hostname": "x"] },
-         "linux.sysctl[\"kernel.hostname\"]", "conflicts with the \"hostname\" field"),
+         "linux.sysctl[\"kernel.hostname\"]", "conflicts with the OCI \"hostname\" field"),
+        ("hostname sysctl conflicts without hostname", { s in
+            s.hostname = nil
+            s.linux!.sysctl = ["kernel.hostname": "x"]
+         }, "linux.sysctl[\"kernel.hostname\"]", "conflicts with the OCI \"hostname\" field"),
+        ("domainname sysctl conflicts with domainname", { s in
+            s.domainname = "example"
+            s.linux!.sysctl = ["kernel.domainname": "x"]
+         }, "linux.sysctl[\"kernel.domainname\"]", "conflicts with the OCI \"domainname\" field"),
         ("non-namespaced sysctl", { $0.linux!.sysctl = ["vm.swappiness": "1"] },
          "linux.sysctl[\"vm.swappiness\"]", "not in a separate kernel namespace"),
         ("hostname without uts", { removeNamespace("uts", &$0) }, "hostname", "requires a uts namespace"),
