@@ -492,15 +492,8 @@ enum ExecStage {
     /// the fds passed on (below the floor), the sync and console sockets, the seccomp listener and
     /// the namespace files still to join (closed one by one as they are joined).
     static func closeUnneededFDs(_ plan: ExecPlan) {
-        var keep = [plan.sync.raw] + plan.joins.map(\.fd.raw)
-        if let c = plan.consoleSocket { keep.append(c.raw) }
-        if let l = plan.seccompListener { keep.append(l.raw) }
-        var next = UInt32(plan.fdFloor)
-        for fd in keep.sorted() where fd >= plan.fdFloor {
-            let n = UInt32(fd)
-            if n > next { _ = cs_close_range(next, n - 1, 0) }
-            next = max(next, n + 1)
-        }
-        _ = cs_close_range(next, UInt32.max, 0)
+        var keep = [plan.sync] + plan.joins.map(\.fd)
+        for fd in [plan.consoleSocket, plan.seccompListener] { if let fd { keep.append(fd) } }
+        InitStage.closeFDs(from: plan.fdFloor, keeping: keep)
     }
 }

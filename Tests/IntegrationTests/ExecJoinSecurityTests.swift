@@ -133,6 +133,41 @@ final class ExecJoinSecurityTests: IntegrationTestCase {
         }
     }
 
+    /// A container joining another's pid namespace still works as before: in that namespace, its
+    /// root built (read-only root, masked and read-only paths, cwd), its exit status returned by a
+    /// foreground `run`, its fds only stdio.
+    func testContainerJoiningPIDNamespaceRuns() {
+        let sleeper = makeBundle { c in c.args = ["sleep", "1000"] }
+        let id = newID("pod")
+        XCTAssertEqual(run(sleeper, id: id, extra: ["--detach"]).status, 0)
+        guard let pid = state(id)?["pid"] as? Int else { return XCTFail("no pid") }
+        let podNS = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/pid")) ?? "?"
+        let b = makeBundle { c in
+            c.shell("""
+                readlink /proc/self/ns/pid; pwd; ls /proc/self/fd | wc -l
+                touch /rootfs-write 2>/dev/null && echo root-writable
+                [ -s /proc/kcore ] && echo kcore-visible
+                grep -q ' /proc/sys ro,' /proc/self/mounts || grep -q ' /proc/sys proc ro' /proc/self/mounts && echo sys-ro
+                ps -o comm | grep -cx sleep
+                exit 5
+                """)
+            c[path: "process.cwd"] = "/tmp"
+            c.removeNamespace("pid")
+            c.addNamespace("pid", path: "/proc/\(pid)/ns/pid")
+        }
+        let r = run(b)
+        XCTAssertEqual(r.status, 5, describe(r))
+        let lines = r.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(lines.first, podNS, "pid namespace: \(describe(r))")
+        XCTAssertEqual(lines.dropFirst().first, "/tmp", "cwd: \(describe(r))")
+        // stdin, stdout, stderr and ls's own fd of the directory.
+        XCTAssertEqual(lines.dropFirst(2).first, "4", "fds: \(describe(r))")
+        XCTAssertFalse(lines.contains("root-writable"), describe(r))
+        XCTAssertFalse(lines.contains("kcore-visible"), describe(r))
+        XCTAssertTrue(lines.contains("sys-ro"), describe(r))
+        XCTAssertEqual(lines.last, "1", "the pod's sleep is not the only one visible: \(describe(r))")
+    }
+
     // MARK: exec --cgroup
 
     /// The container's cgroup path in the hierarchy whose controllers line field is `controllers`.
