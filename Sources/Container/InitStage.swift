@@ -20,6 +20,11 @@ import RuntimeSpec
 /// groups/user/capabilities → umask, chdir, no_new_privs → PATH lookup → ready → exec fifo →
 /// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it, send
 /// the listener to the agent) → execve.
+///
+/// Into a joined pid namespace (`InitPlan.buildsRootOutsidePIDNamespace`) the steps are shared out:
+/// this process does everything up to pivot_root outside that namespace, and the container process,
+/// forked into it by a helper with an empty root, does setsid/keyring and everything from the
+/// console on (see `forkIntoJoinedPIDNamespace`).
 enum InitStage {
     static func run(_ plan: InitPlan) -> Never {
         let channel = SyncChannel(fd: plan.sync)
