@@ -168,6 +168,36 @@ final class ExecJoinSecurityTests: IntegrationTestCase {
         XCTAssertEqual(lines.last, "1", "the pod's sleep is not the only one visible: \(describe(r))")
     }
 
+    /// Pod-style with a user namespace (as Kubernetes pods with user namespaces): the container
+    /// joins the pod's user and pid namespaces; it runs as root of that user namespace and sees the
+    /// pod's processes.
+    func testContainerJoiningUserAndPIDNamespacesRuns() {
+        let map: [[String: Any]] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+        let sleeper = makeBundle { c in
+            c.args = ["sleep", "1000"]
+            c.addNamespace("user")
+            c[path: "linux.uidMappings"] = map
+            c[path: "linux.gidMappings"] = map
+        }
+        let id = newID("pod")
+        let p = run(sleeper, id: id, extra: ["--detach"])
+        XCTAssertEqual(p.status, 0, describe(p))
+        guard let pid = state(id)?["pid"] as? Int else { return XCTFail("no pid") }
+        let b = makeBundle { c in
+            c.shell("ps -o comm | grep -cx sleep; id -u; cat /proc/self/uid_map")
+            c.removeNamespace("pid")
+            c.addNamespace("pid", path: "/proc/\(pid)/ns/pid")
+            c.addNamespace("user", path: "/proc/\(pid)/ns/user")
+            // The pod's own mappings: runc 1.1 wants them even for a joined user namespace.
+            c[path: "linux.uidMappings"] = map
+            c[path: "linux.gidMappings"] = map
+        }
+        let r = run(b)
+        XCTAssertEqual(r.status, 0, describe(r))
+        let words = r.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        XCTAssertEqual(words, ["1", "0", "0", "100000", "65536"], describe(r))
+    }
+
     /// Into a joined pid namespace, a failure while the rootfs is built (a bind of a missing host
     /// path) or in the container process (a missing program) fails `create` with the reason and
     /// leaves no process, state or mount.
