@@ -2,6 +2,7 @@
 #include "cshim_security.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -102,6 +103,16 @@ int cs_exe_protect(char *const argv[], char *const envp[]) {
     }
     // Not allowed to make mounts here (no CAP_SYS_ADMIN over our mount namespace): a sealed copy.
     return exec_from_memfd(argv, envp);
+}
+
+int cs_proc_accepts_pidns(int nsfd) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", nsfd);
+    int fs = (int)syscall(SYS_fsopen, "proc", 1 /* FSOPEN_CLOEXEC */);
+    if (fs < 0) return 0;
+    int r = (int)syscall(SYS_fsconfig, fs, 1 /* FSCONFIG_SET_STRING */, "pidns", path, 0);
+    close(fs);
+    return r == 0;
 }
 
 int cs_fsmount_tmpfs_ro(void) {

@@ -1,4 +1,5 @@
 import Glibc
+import CShim
 import Cgroups
 import JSON
 import Kernel
@@ -211,8 +212,9 @@ public struct Runtime {
                     if hooksBeforeReady { try join(pid) } else { pendingJoin = pid }
                 }
                 // The intermediate process of a pid namespace has sent the pid and is exiting: reaped
-                // only now, so that init gets its state without waiting for that exit.
-                if pid != childPID { _ = try? Proc.wait(childPID) }
+                // only now, so that init gets its state without waiting for that exit. Into a joined
+                // pid namespace, our child builds the root and leaves later (reaped at `.ready`).
+                if pid != childPID && !plan.buildsRootOutsidePIDNamespace { _ = try? Proc.wait(childPID) }
             case .runtimeHooks:
                 Fault.point("create.rootfs")
                 guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
@@ -226,6 +228,7 @@ public struct Runtime {
             case .ready:
                 guard let r = record else { throw ContainerError("init ready before its pid") }
                 if let pid = pendingJoin { try join(pid) }
+                if plan.buildsRootOutsidePIDNamespace { _ = try? Proc.wait(childPID) }
                 Fault.point("create.ready")
                 try store.save(r)
                 debug("init ready; state saved to \(store.root)/\(r.id)")
@@ -327,6 +330,10 @@ public struct Runtime {
         if plan.createsUserNamespace {
             plan.uidMappings = spec.linux?.uidMappings ?? []
             plan.gidMappings = spec.linux?.gidMappings ?? []
+        }
+        if let pidJoin = opened.first(where: { $0.kind == .pid }), !plan.createsUserNamespace {
+            let mountsProc = (spec.mounts ?? []).contains { $0.type == "proc" }
+            plan.buildsRootOutsidePIDNamespace = !mountsProc || cs_proc_accepts_pidns(pidJoin.fd.raw) == 1
         }
         if !plan.hasMountNamespace {
             for j in opened { j.fd.close() }

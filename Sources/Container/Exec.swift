@@ -38,14 +38,21 @@ struct ExecPlan {
     var id: String
     var process: Process
     var capabilities: CapabilitySets
-    /// Namespaces the child joins itself (pid and time are joined by the parent, for its children).
+    /// Every namespace of the container that differs from ours; the exec child joins them all
+    /// (user first, mount last).
     var joins: [InitPlan.NamespaceJoin] = []
+    /// A pid or time namespace is among `joins`: they apply to children only, so the exec child
+    /// joins everything and then forks the process that runs (see `ExecStage`).
+    var forksIntoPIDNamespace = false
     var userNamespaceInUse = false
     var env: [String]
     var preserveFDs: Int32
     var consoleSocket: FD?
     var sync: FD
-    /// The parent moves the child into the container's cgroups and then sends `.ack`.
+    /// The fds the caller passes on (3..<3+preserveFDs) end below this; everything of ours is above.
+    var fdFloor: Int32 { 3 + preserveFDs }
+    /// The parent moves the child into the container's cgroups (and resctrl group) and sets its CPU
+    /// affinity, then sends `.ack`. A process forked after that inherits all of it.
     var waitForCgroups = false
     /// The container's `linux.seccomp`, compiled; installed right before execve as in the init.
     var seccomp: SeccompProgram?
@@ -89,9 +96,8 @@ extension Runtime {
                             env: process.env ?? [], preserveFDs: opts.preserveFDs, sync: FD(-1))
 
         // Namespaces: every one the container has that differs from ours.
-        var parentJoins: [InitPlan.NamespaceJoin] = []
         defer {
-            for j in parentJoins + plan.joins { j.fd.close() }
+            for j in plan.joins { j.fd.close() }
         }
         let floor = 3 + opts.preserveFDs
         for ns in record.config.linux?.namespaces ?? [] {
@@ -103,18 +109,20 @@ extension Runtime {
             do { fd = try FD.open(path, O_RDONLY).moved(above: floor) } catch {
                 throw ContainerError("exec: opening the container's \(kind.rawValue) namespace: \(error)")
             }
-            let join = InitPlan.NamespaceJoin(kind: kind, path: path, fd: fd)
-            if kind.appliesToChildren { parentJoins.append(join) } else { plan.joins.append(join) }
+            plan.joins.append(InitPlan.NamespaceJoin(kind: kind, path: path, fd: fd))
             if kind == .user { plan.userNamespaceInUse = true }
         }
+        plan.forksIntoPIDNamespace = plan.joins.contains { $0.kind.appliesToChildren }
         // The namespaces are held open now: make sure they are still the container's.
         guard ProcStat.read(record.pid)?.startTime == record.pidStartTime else {
             throw ContainerError("cannot exec in a stopped container \(opts.id)")
         }
-        let cgroupMoves = try cgroupTargets(containerPID: record.pid, sub: opts.cgroups)
+        let cgroupMoves = try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
+        defer { for m in cgroupMoves { m.dir.close() } }
         plan.linux = record.config.linux
         // The CPU affinity is set by this process on the child, around its move into the cgroups.
         plan.waitForCgroups = !cgroupMoves.isEmpty || initialCPUs != nil || finalCPUs != nil
+            || record.config.linux?.intelRdt != nil
 
         let (parentEnd, childEnd) = try Pipe.socketPair()
         defer { parentEnd.close() }
@@ -142,32 +150,18 @@ extension Runtime {
         }
 
         var signals: SignalFD?
-        if !opts.detach {
-            try Proc.setChildSubreaper()
-            signals = try SignalFD([SIGCHLD] + Runtime.forwardedSignals)
-        }
+        // The process that runs is our grandchild when the exec child forks it into the pid
+        // namespace: as a subreaper we get it when the exec child exits, to wait for it (foreground)
+        // or to kill and reap it when it fails.
+        if !opts.detach || plan.forksIntoPIDNamespace { try Proc.setChildSubreaper() }
+        if !opts.detach { signals = try SignalFD([SIGCHLD] + Runtime.forwardedSignals) }
         defer { signals?.fd.close() }
-
-        // pid and time namespaces apply to the children of the process that joins them: join them
-        // here, so the child is born inside and stays our child.
-        // Unprivileged, those belong to the container's user namespace and can only be joined from
-        // inside it: join it here first (the child inherits it). Root keeps its host privileges for
-        // the cgroup moves below, so only the rootless case does this.
-        if Rootless.active && !parentJoins.isEmpty, let i = plan.joins.firstIndex(where: { $0.kind == .user }) {
-            let user = plan.joins.remove(at: i)
-            defer { user.fd.close() }
-            try Namespaces.join(user.fd, user.kind, path: user.path)
-        }
-        // setns into a time namespace wants a single-threaded caller (see cs_cgroup_prewarm_start).
-        if parentJoins.contains(where: { $0.kind == .time }) { cs_cgroup_prewarm_wait() }
-        for j in parentJoins { try Namespaces.join(j.fd, j.kind, path: j.path) }
 
         let child = try Proc.fork()
         if child == 0 {
             parentEnd.close()
             signals?.fd.close()
             relaySocket?.close()
-            for j in parentJoins { j.fd.close() }
             ExecStage.run(plan)
         }
         plan.sync.close()
@@ -176,6 +170,8 @@ extension Runtime {
         debug("exec \(opts.id): process forked: pid \(child), joining [\((parentJoins + plan.joins).map(\.kind.rawValue).joined(separator: ","))]")
         Fault.point("exec.forked")
         let channel = SyncChannel(fd: parentEnd)
+        // The process that runs: the child, or the child's child in the container's pid namespace.
+        var processPID = child
         do {
             if plan.waitForCgroups {
                 // execCPUAffinity: "initial" before the move into the container's cgroups, "final" after.
@@ -184,9 +180,13 @@ extension Runtime {
                         throw ContainerError("process.execCPUAffinity.initial: \(error)")
                     }
                 }
-                for (file, path) in cgroupMoves {
-                    do { try writeFile(path: file, "\(child)", flags: O_WRONLY) } catch {
-                        throw ContainerError("exec: joining the container's cgroup \(path): \(error)")
+                for move in cgroupMoves {
+                    do {
+                        let procs = try FD.openAt(move.dir, "cgroup.procs", O_WRONLY)
+                        defer { procs.close() }
+                        try procs.write("\(child)")
+                    } catch {
+                        throw ContainerError("exec: joining the container's cgroup \(move.path): \(error)")
                     }
                 }
                 if let cpus = finalCPUs {
@@ -194,9 +194,20 @@ extension Runtime {
                         throw ContainerError("process.execCPUAffinity.final: \(error)")
                     }
                 }
+                if let rdt = record.config.linux?.intelRdt { try IntelRdt.join(rdt, id: opts.id, pid: child) }
                 try channel.send(.ack)
             }
-            if let rdt = record.config.linux?.intelRdt { try IntelRdt.join(rdt, id: opts.id, pid: child) }
+            if plan.forksIntoPIDNamespace {
+                switch try channel.receive() {
+                case .containerPID(let pid)?:
+                    processPID = pid
+                    // The exec child leaves once it has sent the pid; its child is then ours.
+                    _ = try? Proc.wait(child)
+                case .failure(let text)?: throw ContainerError(text)
+                case nil: throw ContainerError("exec: the exec child exited before it forked the process")
+                case .some: throw ContainerError("exec: unexpected message from the exec child")
+                }
+            }
             // The sync socket closes on execve: end of file means the process runs.
             switch try channel.receive() {
             case .none: Fault.point("exec.running")
@@ -204,8 +215,8 @@ extension Runtime {
             case .some: throw ContainerError("exec: unexpected message from the exec child")
             }
         } catch {
-            _ = Glibc.kill(child, SIGKILL)
-            _ = try? Proc.wait(child)
+            _ = Glibc.kill(processPID, SIGKILL)
+            _ = try? Proc.wait(processPID)
             throw error
         }
 
@@ -215,18 +226,18 @@ extension Runtime {
                 let (master, _) = try UnixSocket.receiveFD(socket)
                 relay = TerminalRelay(master: master)
             } catch {
-                _ = Glibc.kill(child, SIGKILL)
-                _ = try? Proc.wait(child)
+                _ = Glibc.kill(processPID, SIGKILL)
+                _ = try? Proc.wait(processPID)
                 throw ContainerError("exec: receiving the terminal: \(error)")
             }
         }
         defer { relay?.close() }
         if let pidFile = opts.pidFile {
-            try writeFileAtomically(path: absolutePath(pidFile), "\(child)", mode: 0o644)
+            try writeFileAtomically(path: absolutePath(pidFile), "\(processPID)", mode: 0o644)
         }
-        if let socket = opts.pidfdSocket { try sendPidfd(of: child, to: socket) }
+        if let socket = opts.pidfdSocket { try sendPidfd(of: processPID, to: socket) }
         guard let signals else { return 0 }
-        return Runtime.supervise(pid: child, signals: signals, relay: relay).status
+        return Runtime.supervise(pid: processPID, signals: signals, relay: relay).status
     }
 
     /// The process to run: --process's file as it is, or the container's process with the flags.
@@ -299,47 +310,90 @@ extension Runtime {
         return out
     }
 
-    /// The cgroup.procs files the exec'd process must be written to: each hierarchy where the
-    /// container's init is in another cgroup than we are (plus --cgroup sub-cgroups).
-    func cgroupTargets(containerPID: pid_t, sub: [String]) throws -> [(file: String, path: String)] {
+    /// The cgroups the exec'd process must be moved into: each hierarchy where the container's init
+    /// is in another cgroup than we are, or a sub-cgroup of the container's named by --cgroup. Each
+    /// comes as an O_PATH fd of its directory (above `floor`), opened beneath the container's cgroup.
+    ///
+    /// --cgroup must not lead out of the container's cgroup (out of its limits): `..`, an absolute
+    /// path and a path through a symlink are checked as words first (a clear error naming the
+    /// argument), then the directory is opened with openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
+    /// from the container's cgroup directory, so that what is written to is what was checked.
+    func cgroupTargets(containerPID: pid_t, sub: [String], floor: Int32) throws -> [(dir: FD, path: String)] {
         guard let theirs = try? readTextFile(path: "/proc/\(containerPID)/cgroup") else { return [] }
         let mine = (try? readTextFile(path: "/proc/self/cgroup")) ?? ""
         if theirs == mine && sub.isEmpty { return [] }
-        // --cgroup: "path" for every controller, or "ctrl[,ctrl]:path".
-        var subAll: String?
-        var subBy: [String: String] = [:]
+        // --cgroup: "path" for every controller, or "ctrl[,ctrl]:path" (runc's forms).
+        var subAll: (arg: String, path: String)?
+        var subBy: [String: (arg: String, path: String)] = [:]
         for s in sub {
             if let colon = s.firstIndex(of: ":") {
-                for c in s[..<colon].split(separator: ",") { subBy[String(c)] = String(s[s.index(after: colon)...]) }
+                let path = String(s[s.index(after: colon)...])
+                // An empty list (":path") names the cgroup v2 hierarchy, as its /proc/<pid>/cgroup line does.
+                let controllers = s[..<colon].split(separator: ",").map(String.init)
+                for c in controllers.isEmpty ? [""] : controllers { subBy[c] = (s, path) }
             } else {
-                subAll = s
+                subAll = (s, s)
             }
         }
         let myPaths = Set(mine.split(separator: "\n").map(String.init))
         let hosts = CgroupHierarchies.host()
-        var out: [(String, String)] = []
-        for line in theirs.split(separator: "\n") {
-            let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard f.count == 3 else { continue }
-            let controllers = String(f[1])
-            var path = String(f[2])
-            let ctrlList = controllers.split(separator: ",").map(String.init)
-            let extra = ctrlList.lazy.compactMap { subBy[$0] }.first ?? (controllers.isEmpty ? subBy[""] : nil) ?? subAll
-            if extra == nil && myPaths.contains(String(line)) { continue }
-            if let extra { path = Kernel.cleanPath(path + "/" + extra) }
-            let mount: String?
-            if controllers.isEmpty {
-                mount = hosts.isPureV2 ? "/sys/fs/cgroup" : hosts.unifiedMountPoint
-            } else {
-                let want = Set(ctrlList)
-                mount = hosts.v1.first { Set($0.options.split(separator: ",").map(String.init)) == want }?.mountPoint
+        var out: [(dir: FD, path: String)] = []
+        do {
+            for line in theirs.split(separator: "\n") {
+                let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+                guard f.count == 3 else { continue }
+                let controllers = String(f[1])
+                let base = String(f[2])
+                let ctrlList = controllers.split(separator: ",").map(String.init)
+                let named = controllers.isEmpty ? [""] : ctrlList
+                let extra = named.lazy.compactMap { subBy[$0] }.first ?? subAll
+                for c in named { subBy[c] = nil }
+                if extra == nil && myPaths.contains(String(line)) { continue }
+                // The sub-cgroup relative to the container's: joined to its path and cleaned as runc
+                // does (an absolute path is taken below the container's cgroup too), then checked to
+                // stay at or below it, component-wise.
+                var rel = ""
+                if let extra {
+                    let joined = Kernel.cleanPath(base + "/" + extra.path)
+                    let prefix = base.hasSuffix("/") ? base : base + "/"
+                    guard joined == Kernel.cleanPath(base) || joined.hasPrefix(prefix) else {
+                        throw ContainerError("exec: --cgroup \(extra.arg): \(extra.path) is not a sub cgroup path "
+                            + "of the container's cgroup \(base)")
+                    }
+                    rel = joined == Kernel.cleanPath(base) ? "" : String(joined.dropFirst(prefix.count))
+                }
+                let mount: String?
+                if controllers.isEmpty {
+                    mount = hosts.isPureV2 ? "/sys/fs/cgroup" : hosts.unifiedMountPoint
+                } else {
+                    let want = Set(ctrlList)
+                    mount = hosts.v1.first { Set($0.options.split(separator: ",").map(String.init)) == want }?.mountPoint
+                }
+                guard let mount else { continue }
+                let containerDir = mount + base
+                let dir = rel.isEmpty ? containerDir : containerDir + "/" + rel
+                let fd: FD
+                do {
+                    let top = try FD.open(containerDir, O_PATH | O_DIRECTORY)
+                    defer { top.close() }
+                    let resolve = RootedPath.resolveBeneath | RootedPath.resolveNoSymlinks
+                        | RootedPath.resolveNoMagicLinks | RootedPath.resolveNoXdev
+                    let flags = UInt64(UInt32(bitPattern: O_PATH | O_DIRECTORY | O_CLOEXEC))
+                    fd = FD(try sys("openat2", dir) { cs_openat2(top.raw, rel.isEmpty ? "." : rel, flags, 0, resolve) })
+                } catch let e as SysError where extra != nil && (e.errno == EXDEV || e.errno == ELOOP) {
+                    throw ContainerError("exec: --cgroup \(extra!.arg): \(extra!.path) is not a sub cgroup path "
+                        + "of the container's cgroup \(base) (\(e))")
+                } catch {
+                    throw ContainerError("exec: cgroup \(dir) does not exist (\(error))")
+                }
+                out.append((try fd.moved(above: floor), dir))
             }
-            guard let mount else { continue }
-            let dir = mount + path
-            guard isDirectory(dir) else {
-                throw ContainerError("exec: cgroup \(dir) does not exist")
+            if let (c, extra) = subBy.first {
+                throw ContainerError("exec: --cgroup \(extra.arg): the container has no cgroup with the controller \"\(c)\"")
             }
-            out.append((dir + "/cgroup.procs", dir))
+        } catch {
+            for m in out { m.dir.close() }
+            throw error
         }
         return out
     }
@@ -379,10 +433,27 @@ enum ExecStage {
 
     static func stage(_ plan: ExecPlan, _ channel: SyncChannel) throws -> Never {
         let p = plan.process
-        // Until execve, /proc/<pid>/exe, fd/, ... of this process stay closed to the container.
+        // Until execve, /proc/<pid>/exe, fd/, ... of this process stay closed to the container's
+        // processes without CAP_SYS_PTRACE.
         RuntimeBinary.setNotDumpable()
+        closeUnneededFDs(plan)
         if plan.waitForCgroups { try channel.expect(.ack, step: "cgroups") }
         try InitStage.step("join namespaces") { try InitStage.joinNamespaces(plan.joins) }
+        if plan.forksIntoPIDNamespace {
+            // Joined pid and time namespaces apply to our children only. This process stays invisible
+            // to the container (it is in the runtime's pid namespace) while it joins; its child is
+            // born in the container's pid namespace already inside everything else: mount namespace,
+            // root and cwd at the container's root (setns(mnt) sets both), no namespace fd, no fd but
+            // those kept above. A container process with CAP_SYS_PTRACE that looks at
+            // /proc/<pid>/root, cwd or fd/ of that child never finds the host there. (Joining pid
+            // first and forking before setns(mnt) gave it the host's root for a while.) As in runc's
+            // nsexec: this process reports the pid and leaves; the runtime, a subreaper, gets the child.
+            let final = try InitStage.step("fork into the container's pid namespace") { try Proc.fork() }
+            if final != 0 {
+                do { try channel.send(.containerPID(final)) } catch { _ = Glibc.kill(final, SIGKILL) }
+                Proc.exit(0)
+            }
+        }
         try InitStage.step("setsid") { try Proc.setsid() }
         _ = cs_join_session_keyring("_ses." + plan.id)
         if p.terminal == true {
@@ -417,5 +488,16 @@ enum ExecStage {
         } catch {
             throw ContainerError("exec \(executable): \(errnoString(Glibc.errno))")
         }
+    }
+
+    /// Closes every fd of the runtime this process does not need: it, or its child, is visible in
+    /// the container's pid namespace, and /proc/<pid>/fd/N of a visible process opens the file for a
+    /// container process with CAP_SYS_PTRACE (a --log file, a cgroup directory, ...). Kept: stdio and
+    /// the fds passed on (below the floor), the sync and console sockets, the seccomp listener and
+    /// the namespace files still to join (closed one by one as they are joined).
+    static func closeUnneededFDs(_ plan: ExecPlan) {
+        var keep = [plan.sync] + plan.joins.map(\.fd)
+        for fd in [plan.consoleSocket, plan.seccompListener] { if let fd { keep.append(fd) } }
+        InitStage.closeFDs(from: plan.fdFloor, keeping: keep)
     }
 }

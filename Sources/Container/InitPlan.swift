@@ -49,6 +49,20 @@ struct InitPlan {
         unsharedNamespaces.contains(where: { $0.appliesToChildren }) || joins.contains { $0.kind.appliesToChildren }
     }
     var userNamespaceInUse: Bool { createsUserNamespace || joins.contains { $0.kind == .user } }
+    /// An existing pid namespace is joined (pod-style) and its processes never see the container's
+    /// process while the rootfs is built with the host's root: that is built outside the pid
+    /// namespace (see `InitStage.forkIntoJoinedPIDNamespace`), and `proc` is mounted with
+    /// `pidns=` naming the joined namespace. Set by `makePlan` when that can be done: the pid
+    /// namespace is joined by a helper after the other namespaces, which a user namespace created
+    /// here would forbid (the joined one belongs to another owner), and a `proc` mount needs a
+    /// kernel whose procfs takes `pidns=` (6.18). Otherwise init joins the pid namespace first and
+    /// builds the rootfs in it (as runc and crun do).
+    var buildsRootOutsidePIDNamespace = false
+    /// `pidns=` for proc mounts: the joined pid namespace, through the fd the init still holds.
+    var procPIDNamespaceOption: String? {
+        guard buildsRootOutsidePIDNamespace, let j = joins.first(where: { $0.kind == .pid }) else { return nil }
+        return "pidns=/proc/self/fd/\(j.fd.raw)"
+    }
 
     var noPivot = false
     var noNewKeyring = false

@@ -22,6 +22,11 @@ import RuntimeSpec
 /// was refused, no_new_privs → PATH lookup → ready → exec fifo →
 /// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it, send
 /// the listener to the agent) → execve.
+///
+/// Into a joined pid namespace (`InitPlan.buildsRootOutsidePIDNamespace`) the steps are shared out:
+/// this process does everything up to pivot_root outside that namespace, and the container process,
+/// forked into it by a helper with an empty root, does setsid/keyring and everything from the
+/// console on (see `forkIntoJoinedPIDNamespace`).
 enum InitStage {
     static func run(_ plan: InitPlan) -> Never {
         let channel = SyncChannel(fd: plan.sync)
@@ -45,7 +50,9 @@ enum InitStage {
         try step("join cgroup") {
             for file in plan.cgroupProcs { try writeFile(path: file, "0", flags: O_WRONLY) }
         }
-        try step("join namespaces") { try joinNamespaces(plan.joins) }
+        // Joining a pid namespace outside the init (see forkIntoJoinedPIDNamespace): keep it for later.
+        let pidJoin = plan.buildsRootOutsidePIDNamespace ? plan.joins.first { $0.kind == .pid } : nil
+        try step("join namespaces") { try joinNamespaces(plan.joins.filter { $0.kind != .pid || pidJoin == nil }) }
         if plan.createsUserNamespace {
             try step("create user namespace") {
                 try Namespaces.unshare(NamespaceKind.user.cloneFlag, describe: "user")
@@ -74,7 +81,11 @@ enum InitStage {
                 try Procfs.write("/proc/self/timens_offsets", text)
             }
         }
-        if plan.needsSecondFork {
+        // In a joined pid namespace: the socket to the container process, for the root built here.
+        var containerProcess: (socket: FD, helper: pid_t)?
+        if let pidJoin {
+            containerProcess = try forkIntoJoinedPIDNamespace(plan, channel, pidJoin: pidJoin)
+        } else if plan.needsSecondFork {
             let child = try step("fork into the new pid namespace") { try Proc.fork() }
             if child != 0 {
                 // The intermediate process: report the container's pid and leave.
@@ -85,6 +96,119 @@ enum InitStage {
             // 0: "the process you forked"; in a pid namespace made by the fork, getpid() is 1.
             try channel.send(.containerPID(plan.pidNamespaceAtFork ? 0 : Proc.getpid()))
         }
+        let stateJSON = try buildRoot(plan, channel, isContainerProcess: containerProcess == nil)
+        pidJoin?.fd.close()
+        if let (socket, helper) = containerProcess {
+            // The root is ready: hand it over with the state, and leave (the parent reaps us).
+            try step("hand the root over to the container process") {
+                try SyncChannel(fd: socket).send(.state(stateJSON))
+                let root = try FD.open("/", O_PATH | O_DIRECTORY)
+                try UnixSocket.sendFD(socket, root, name: "/")
+                root.close()
+            }
+            _ = try? Proc.wait(helper)
+            Proc.exit(0)
+        }
+        try finishProcess(plan, channel, stateJSON: stateJSON)
+    }
+
+    /// Joining an existing pid namespace (pod-style) makes the init's children visible to that
+    /// namespace's processes, and a process there with CAP_SYS_PTRACE opens /proc/<pid>/root, cwd
+    /// and fd/N of any of them. The init building the rootfs has the host's root (a private copy of
+    /// the host's mount namespace) and host directory fds, so nothing of it may be visible there.
+    /// Hence three processes:
+    /// - this one (outside the pid namespace) builds the rootfs and runs the hooks as before, up to
+    ///   and including pivot_root, then hands the new root over and exits;
+    /// - a helper it forks enters a root that is not the host's (a new, empty, read-only tmpfs,
+    ///   detached: `..` cannot leave it, so /proc/<pid>/root/.. stays there), closes every fd the
+    ///   container process does not need, joins the pid namespace and forks the container process,
+    ///   whose pid it reports before leaving;
+    /// - the container process, born in the pid namespace with that empty root as root and cwd,
+    ///   does setsid and the keyring, waits for the state and an fd of the built root, chroots into
+    ///   it (the same mount namespace, pivoted already), and goes on from the console to execve.
+    /// Returns (in this process) the socket to the container process and the helper's pid.
+    static func forkIntoJoinedPIDNamespace(_ plan: InitPlan, _ channel: SyncChannel,
+                                           pidJoin: InitPlan.NamespaceJoin) throws -> (socket: FD, helper: pid_t) {
+        let floor = 3 + plan.preserveFDs
+        let (builderEnd, processEnd) = try step("socketpair") {
+            let (a, b) = try Pipe.socketPair()
+            return (try a.moved(above: floor), try b.moved(above: floor))
+        }
+        let helper = try step("fork") { try Proc.fork() }
+        if helper != 0 {
+            // The pid namespace fd stays open here for proc's pidns= (closed once the root is built).
+            processEnd.close()
+            return (builderEnd, helper)
+        }
+        builderEnd.close()
+        let process: pid_t
+        do {
+            process = try step("join the pid namespace \(pidJoin.path)") {
+                let empty = try MountAPI.readOnlyTmpfs(describe: "the container process's first root")
+                try sys("fchdir", "empty root") { fchdir(empty.raw) }
+                try sys("chroot", "empty root") { chroot(".") }
+                empty.close()
+                var keep = [plan.sync, processEnd, pidJoin.fd]
+                for fd in [plan.execFifo, plan.consoleSocket, plan.seccompListener] { if let fd { keep.append(fd) } }
+                closeFDs(from: floor, keeping: keep)
+                try Namespaces.join(pidJoin.fd, .pid, path: pidJoin.path)
+                pidJoin.fd.close()
+                return try Proc.fork()
+            }
+        } catch {
+            _ = try? channel.send(.failure("\(error)"))
+            Proc.exit(1)
+        }
+        if process != 0 {
+            do { try channel.send(.containerPID(process)) } catch { _ = Glibc.kill(process, SIGKILL) }
+            Proc.exit(0)
+        }
+        // The container process.
+        try joinSession(plan)
+        let builder = SyncChannel(fd: processEnd)
+        // End of file: the builder failed and has told the parent why.
+        guard case .state(let stateJSON)? = try? builder.receive() else { Proc.exit(1) }
+        try step("enter the root") {
+            let (root, _) = try UnixSocket.receiveFD(processEnd)
+            defer { root.close() }
+            try sys("fchdir", "root") { fchdir(root.raw) }
+            try sys("chroot", "root") { chroot(".") }
+        }
+        processEnd.close()
+        try finishProcess(plan, channel, stateJSON: stateJSON)
+    }
+
+    /// Closes every fd from `floor` up but those in `keep` (the fds below `floor` are stdio and
+    /// those passed on to the container). One close_range per gap.
+    static func closeFDs(from floor: Int32, keeping keep: [FD]) {
+        var next = UInt32(floor)
+        for fd in keep.map(\.raw).sorted() where fd >= floor {
+            let n = UInt32(fd)
+            if n > next { _ = cs_close_range(next, n - 1, 0) }
+            next = max(next, n + 1)
+        }
+        _ = cs_close_range(next, UInt32.max, 0)
+    }
+
+    /// setsid and the session keyring: the container process's own.
+    static func joinSession(_ plan: InitPlan) throws {
+        try step("setsid") { try Proc.setsid() }
+        if !plan.noNewKeyring {
+            // A kernel without keyrings, or one that refuses them here, is not a reason to fail (runc
+            // ignores ENOSYS and, in user namespaces, EACCES/EPERM too).
+            let name = "_ses." + plan.id
+            if cs_join_session_keyring(name) < 0 {
+                let e = Glibc.errno
+                if e != ENOSYS && e != EACCES && e != EPERM && e != EDQUOT {
+                    throw ContainerError("join session keyring: \(errnoString(e))")
+                }
+            }
+        }
+    }
+
+    /// net devices, hostname, the rootfs, prestart/createRuntime/createContainer hooks, pivot_root.
+    /// Returns the state JSON the parent sent.
+    static func buildRoot(_ plan: InitPlan, _ channel: SyncChannel, isContainerProcess: Bool) throws -> [UInt8] {
         // The state comes from the parent right after it has our pid (and has moved linux.netDevices
         // in). Without net devices it is read only once the rootfs is built, so that the rootfs is
         // built while the parent makes and joins the cgroup. Reading it before our next message also
@@ -101,18 +225,7 @@ enum InitStage {
             try NetDevices.configureInside(plan.netDevices)
         }
 
-        try step("setsid") { try Proc.setsid() }
-        if !plan.noNewKeyring {
-            // A kernel without keyrings, or one that refuses them here, is not a reason to fail (runc
-            // ignores ENOSYS and, in user namespaces, EACCES/EPERM too).
-            let name = "_ses." + plan.id
-            if cs_join_session_keyring(name) < 0 {
-                let e = Glibc.errno
-                if e != ENOSYS && e != EACCES && e != EPERM && e != EDQUOT {
-                    throw ContainerError("join session keyring: \(errnoString(e))")
-                }
-            }
-        }
+        if isContainerProcess { try joinSession(plan) }
         try applyHostnames(plan)
 
         var rootfs: RootfsBuilder?
@@ -131,6 +244,11 @@ enum InitStage {
         } else {
             try step("chdir to rootfs") { try sys("chdir", plan.rootfs) { chdir(plan.rootfs) } }
         }
+        return stateJSON
+    }
+
+    /// From the console to execve, in the container's root.
+    static func finishProcess(_ plan: InitPlan, _ channel: SyncChannel, stateJSON: [UInt8]) throws -> Never {
         if plan.process.terminal == true {
             try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true,
                              owner: plan.process.user.uid)
@@ -141,8 +259,8 @@ enum InitStage {
             // CVE-2024-21626) never lead out of it.
             try RootedPath.open("/").withRoot { try $0.makeDirectories(plan.process.cwd).close() }
         }
-        if let rootfs {
-            try rootfs.finish()
+        if plan.hasMountNamespace {
+            try RootfsBuilder(plan: plan).finish()
         }
         try applyProcessLimits(plan.process)
         try ProcessAttributes.apply(process: plan.process, linux: plan.spec.linux)

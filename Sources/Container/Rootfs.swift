@@ -95,6 +95,11 @@ struct RootfsBuilder {
                                 describe: "bind /sys on \(dest)")
             }
         default:
+            var data = data
+            if type == "proc", let pidns = plan.procPIDNamespaceOption {
+                // Mounted outside the joined pid namespace: proc would show ours without it.
+                data = data.map { $0 + "," + pidns } ?? pidns
+            }
             try Mount.mount(source: m.source ?? type, target: target.procPath, type: type, flags: mflags,
                             data: data, describe: "\(type) on \(dest)")
         }

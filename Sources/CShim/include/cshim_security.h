@@ -22,5 +22,7 @@ int cs_argc(void);
 char **cs_argv(void);
 // A detached, read-only tmpfs (fsopen + fsmount), close-on-exec; attach it with move_mount.
 int cs_fsmount_tmpfs_ro(void);
+// 1 when procfs takes the pidns= option (Linux 6.18) naming the pid namespace file `nsfd`, else 0.
+int cs_proc_accepts_pidns(int nsfd);
 
 #endif
