@@ -167,7 +167,7 @@ extension Runtime {
         plan.sync.close()
         plan.consoleSocket?.close()
         plan.seccompListener?.close()
-        debug("exec \(opts.id): process forked: pid \(child), joining [\((parentJoins + plan.joins).map(\.kind.rawValue).joined(separator: ","))]")
+        debug("exec \(opts.id): process forked: pid \(child), joining [\(plan.joins.map(\.kind.rawValue).joined(separator: ","))]")
         Fault.point("exec.forked")
         let channel = SyncChannel(fd: parentEnd)
         // The process that runs: the child, or the child's child in the container's pid namespace.
