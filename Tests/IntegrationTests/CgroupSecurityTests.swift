@@ -239,6 +239,9 @@ final class CgroupSecurityTests: CgroupTestCase {
         defer {
             writeHost(freezer + "/freezer.state", "THAWED")
             runtime(["delete", "--force", id])
+            // What a runtime killed by the test's timeout left in the container's cgroup.
+            for p in procs(freezer + "/c") { kill(p, SIGKILL) }
+            for _ in 0..<50 where !procs(freezer + "/c").isEmpty { usleep(20_000) }
             removeCgroup(parent)
         }
         assertFrozenRefused(id, cgroupsPath: parent + "/c")
