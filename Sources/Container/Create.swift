@@ -1,4 +1,5 @@
 import Glibc
+import CShim
 import Cgroups
 import JSON
 import Kernel
@@ -201,7 +202,7 @@ public struct Runtime {
                 }
                 // The intermediate process of a pid namespace has sent the pid and is exiting: reaped
                 // only now, so that init gets its state without waiting for that exit.
-                if pid != childPID { _ = try? Proc.wait(childPID) }
+                if pid != childPID { try reapIntermediate(childPID, plan: plan) }
             case .runtimeHooks:
                 Fault.point("create.rootfs")
                 guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
@@ -268,6 +269,27 @@ public struct Runtime {
             if r < 0 && errno != EINTR { return }
             try failIfFrozen(plan)
         }
+    }
+
+    /// Reaps the intermediate process, which exits right after sending the pid. It joined the
+    /// cgroup first (a cgroup namespace is rooted there), so a frozen ancestor could hold it: the
+    /// freezer is looked at after each second.
+    func reapIntermediate(_ pid: pid_t, plan: InitPlan) throws {
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) != 0 { return }
+        let fd = cs_pidfd_open(pid, 0)
+        if fd < 0 {
+            _ = try? Proc.wait(pid)
+            return
+        }
+        defer { Glibc.close(fd) }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let r = poll(&pfd, 1, 1000)
+            if r > 0 || (r < 0 && errno != EINTR) { break }
+            if r == 0 { try failIfFrozen(plan) }
+        }
+        _ = try? Proc.wait(pid)
     }
 
     /// Reaps a child this create has SIGKILLed, waiting at most 5 s.

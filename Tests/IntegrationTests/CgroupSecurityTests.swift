@@ -175,10 +175,12 @@ final class CgroupSecurityTests: CgroupTestCase {
 
     /// `run -d` into the cgroup `rel` (frozen by the caller) must fail within seconds, naming the
     /// cause, and leave nothing behind.
-    func assertFrozenRefused(_ id: String, cgroupsPath: String, file: StaticString = #filePath, line: UInt = #line) {
+    func assertFrozenRefused(_ id: String, cgroupsPath: String, configure: (inout Config) -> Void = { _ in },
+                             file: StaticString = #filePath, line: UInt = #line) {
         let b = makeBundle { c in
             c.shell("sleep 100")
             c[path: "linux.cgroupsPath"] = cgroupsPath
+            configure(&c)
         }
         let started = Date()
         let r = runtime(["run", "-d", "--bundle", b, id], timeout: 20)
@@ -230,7 +232,20 @@ final class CgroupSecurityTests: CgroupTestCase {
     }
 
     func testFrozenAncestorFailsCreateQuickly() {
-        // The container's cgroup is new, below a frozen parent: only noticed once init stops.
+        frozenAncestor { _ in }
+    }
+
+    func testFrozenAncestorWithCgroupNamespaceFailsCreateQuickly() {
+        // init's first process joins the cgroup itself (a cgroup namespace is rooted there), and
+        // with a time namespace that is an intermediate process which forks init.
+        frozenAncestor { c in
+            c.addNamespace("cgroup")
+            c.addNamespace("time")
+        }
+    }
+
+    /// The container's cgroup is new, below a frozen parent: only noticed once init stops.
+    func frozenAncestor(file: StaticString = #filePath, line: UInt = #line, _ configure: (inout Config) -> Void) {
         let id = newID()
         let parent = cgPath(id)
         let freezer = "/sys/fs/cgroup/freezer" + parent
@@ -244,11 +259,12 @@ final class CgroupSecurityTests: CgroupTestCase {
             for _ in 0..<50 where !procs(freezer + "/c").isEmpty { usleep(20_000) }
             removeCgroup(parent)
         }
-        assertFrozenRefused(id, cgroupsPath: parent + "/c")
-        XCTAssertEqual(readHost(freezer + "/freezer.state"), "FROZEN", "the parent was thawed")
+        assertFrozenRefused(id, cgroupsPath: parent + "/c", configure: configure, file: file, line: line)
+        XCTAssertEqual(readHost(freezer + "/freezer.state"), "FROZEN", "the parent was thawed", file: file, line: line)
         if !isKnownDeviation(["runc", "crun"]) {
             for h in hierarchies() {
-                XCTAssertFalse(FileManager.default.fileExists(atPath: h.mount + parent + "/c"), "\(h.mount)\(parent)/c left behind")
+                XCTAssertFalse(FileManager.default.fileExists(atPath: h.mount + parent + "/c"), "\(h.mount)\(parent)/c left behind",
+                               file: file, line: line)
             }
         }
     }
