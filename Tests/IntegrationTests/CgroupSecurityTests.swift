@@ -62,9 +62,11 @@ final class CgroupSecurityTests: CgroupTestCase {
     }
 
     /// A host `sleep` put into `rel` of every hierarchy. Killed and reaped by the returned closure.
-    func hostSleeper(in rel: String) -> (pid: Int32, stop: () -> Void) {
+    func hostSleeper(in rel: String, hierarchies only: Set<String>? = nil) -> (pid: Int32, stop: () -> Void) {
         let sleeper = Host.spawn("/bin/sleep", ["1000"])
-        for h in hierarchies() { writeHost("\(h.mount)\(rel)/cgroup.procs", "\(sleeper.pid)") }
+        for h in hierarchies() where only == nil || only!.contains(h.mount) {
+            writeHost("\(h.mount)\(rel)/cgroup.procs", "\(sleeper.pid)")
+        }
         return (sleeper.pid, { kill(sleeper.pid, SIGKILL); _ = sleeper.wait() })
     }
 
@@ -269,8 +271,50 @@ final class CgroupSecurityTests: CgroupTestCase {
         }
     }
 
+    func testPureV2NonEmptyOrFrozenCgroupIsRefused() {
+        // A host whose only hierarchy is cgroup2 at /sys/fs/cgroup (a private mount namespace).
+        if isKnownDeviation(["crun"]) {
+            print("NOTE: \(runtimeName) (\(name)): not run: crun-v1 hides the cgroup2 hierarchy")
+            return
+        }
+        let id = newID()
+        let rel = cgPath(id)
+        let unified = "/sys/fs/cgroup/unified" + rel
+        makeCgroup(rel, hierarchies: ["/sys/fs/cgroup/unified"])
+        let sleeper = hostSleeper(in: rel, hierarchies: ["/sys/fs/cgroup/unified"])
+        defer {
+            sleeper.stop()
+            writeHost(unified + "/cgroup.freeze", "0")
+            rt2(["delete", "--force", id])
+            removeCgroup(rel)
+        }
+        let b = makeBundle { c in
+            c.shell("sleep 100")
+            c[path: "linux.cgroupsPath"] = rel
+        }
+        let r = rt2(["run", "-d", "--bundle", b, id], timeout: 20)
+        assertOrDeviation(r.status != 0, runtimes: ["runc"],
+                          reason: "runc 1.1 uses a cgroup that already has processes (runc 1.2 refuses it)",
+                          "v2: run -d in a cgroup holding a host process succeeded")
+        if isSwiftlet { XCTAssertTrue(r.stderr.contains("linux.cgroupsPath") && r.stderr.contains("not empty"), describe(r)) }
+        rt2(["delete", "--force", id])
+        XCTAssertTrue(isAlive(sleeper.pid), "the host process in the cgroup was killed")
+        XCTAssertEqual(procs(unified), [sleeper.pid])
+        // Emptied and frozen.
+        sleeper.stop()
+        writeHost(unified + "/cgroup.freeze", "1")
+        let started = Date()
+        let f = rt2(["run", "-d", "--bundle", b, id], timeout: 20)
+        assertOrDeviation(f.status != 0 && Date().timeIntervalSince(started) < 10, runtimes: ["runc"],
+                          reason: "runc 1.1 refuses only a frozen v1 freezer cgroup of its own",
+                          "v2: run -d in a frozen cgroup: \(describe(f))")
+        if isSwiftlet { XCTAssertTrue(f.stderr.contains("linux.cgroupsPath") && f.stderr.contains("frozen"), describe(f)) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: unified), "the frozen cgroup was removed")
+    }
+
     // MARK: item 3: /dev/net/tun is not a default device
 
+    @discardableResult
     func rt2(_ args: [String], timeout: TimeInterval = 30) -> ProcResult {
         Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
                                        Env.runtime, "--root", stateRoot] + args, timeout: timeout)
