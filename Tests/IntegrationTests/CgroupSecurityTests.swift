@@ -173,6 +173,52 @@ final class CgroupSecurityTests: CgroupTestCase {
         }
     }
 
+    /// The runtime in a private mount namespace without any cgroup hierarchy: containers get no cgroup.
+    @discardableResult
+    func rtNoCgroups(_ args: [String], timeout: TimeInterval = 30) -> ProcResult {
+        Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "umount -R /sys/fs/cgroup && exec \"$@\"", "sh",
+                                       Env.runtime, "--root", stateRoot] + args, timeout: timeout)
+    }
+
+    func testKillAllWithoutCgroupSparesAJoinedPidNamespace() {
+        // Without a cgroup, `kill --all` goes by pid namespace: only one the container made is its
+        // own. B joins A's pid namespace; killing all of B must leave A's processes alone.
+        guard isSwiftlet else {
+            print("NOTE: \(runtimeName) (\(name)): not run: runc and crun need a cgroup hierarchy")
+            return
+        }
+        let a = newID("a")
+        let ba = makeBundle { c in
+            c[path: "linux.resources"] = nil
+            c.shell("sleep 100 & exec sleep 101")
+        }
+        let ra = rtNoCgroups(["run", "-d", "--bundle", ba, a])
+        XCTAssertEqual(ra.status, 0, describe(ra))
+        defer { rtNoCgroups(["delete", "--force", a]) }
+        let aPid = pid(a)
+        XCTAssertGreaterThan(aPid, 0)
+        let b = newID("b")
+        let bb = makeBundle { c in
+            c[path: "linux.resources"] = nil
+            c.removeNamespace("pid")
+            c.addNamespace("pid", path: "/proc/\(aPid)/ns/pid")
+            c.shell("exec sleep 102")
+        }
+        let rb = rtNoCgroups(["run", "-d", "--bundle", bb, b])
+        XCTAssertEqual(rb.status, 0, describe(rb))
+        defer { rtNoCgroups(["delete", "--force", b]) }
+        let bPid = pid(b)
+        XCTAssertGreaterThan(bPid, 0)
+        // A's init and its child sleep, by their host pids.
+        let aProcs = [aPid] + (readHost("/proc/\(aPid)/task/\(aPid)/children").split(separator: " ").compactMap { Int32($0) })
+        XCTAssertEqual(aProcs.count, 2, "container a: \(aProcs)")
+        let k = rtNoCgroups(["kill", "--all", b, "KILL"])
+        XCTAssertEqual(k.status, 0, describe(k))
+        XCTAssertEqual(waitForStatus(b, "stopped"), "stopped")
+        for p in aProcs { XCTAssertTrue(isAlive(p), "kill --all of \(b) killed \(p) of container \(a)") }
+        XCTAssertEqual(status(a), "running")
+    }
+
     // MARK: item 2: a frozen cgroup does not hang the runtime
 
     /// `run -d` into the cgroup `rel` (frozen by the caller) must fail within seconds, naming the
