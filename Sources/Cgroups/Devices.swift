@@ -50,7 +50,8 @@ enum DeviceRules {
         DeviceRule(allow: true, type: "c", major: 1, minor: 9, access: 7),    // /dev/urandom
         DeviceRule(allow: true, type: "c", major: 136, minor: -1, access: 7), // /dev/pts/*
         DeviceRule(allow: true, type: "c", major: 5, minor: 2, access: 7),    // /dev/ptmx
-        DeviceRule(allow: true, type: "c", major: 10, minor: 200, access: 7), // /dev/net/tun
+        // Not /dev/net/tun (10:200): runc 1.1 allowed it, runc 1.2 and later do not (a container
+        // that needs it says so in linux.resources.devices).
     ]
 
     static func parse(_ d: LinuxDeviceCgroup, index: Int) throws -> DeviceRule {

@@ -17,6 +17,11 @@ public protocol CgroupDriver {
     var procsFiles: [String] { get }
     /// The directory of the v2 (unified) cgroup, if there is one.
     var unifiedPath: String? { get }
+    /// Every directory of the cgroup: one per v1 hierarchy, the unified one.
+    var directories: [String] { get }
+    /// The directories this container made: the only ones `destroy` removes. A cgroupsPath naming
+    /// a cgroup that was there before is used and left in place.
+    var made: Set<String> { get set }
 
     /// Makes the directories (and, on v2, enables the controllers in the parents).
     func create() throws
@@ -31,7 +36,7 @@ public protocol CgroupDriver {
     func stats() -> CgroupStats
     /// Signals every process; SIGKILL uses cgroup.kill where the kernel has it.
     func signalAll(_ signal: Int32) throws
-    /// Kills what is left, waits for the cgroup to empty, removes the directories.
+    /// Kills what is left, waits for the cgroup to empty, removes the directories it made.
     func destroy() throws
 }
 
@@ -55,6 +60,54 @@ extension CgroupDriver {
             delay = min(delay * 2, 50)
         }
         return pids().isEmpty
+    }
+
+    /// The directories that are not there yet, which `create` will make.
+    public func missingDirectories() -> Set<String> {
+        Set(directories.filter { !isDirectory($0) })
+    }
+
+    /// An existing cgroup is used only when it is empty and not frozen: processes in it are not the
+    /// container's, yet `destroy` and `kill --all` would hit them (a cgroupsPath of "/" names the
+    /// whole host); in a frozen one init would freeze and `create` never return. runc 1.2 refuses
+    /// both too. `existing`: the directories that were there before.
+    public func checkReusable(existing: [String]) throws {
+        for d in existing.sorted() {
+            if let frozen = Self.frozenState(d) {
+                throw CgroupError("the cgroup \(d) is frozen (\(frozen)): a container cannot start in a frozen cgroup (thaw it, or choose another path)")
+            }
+            let procs = CgroupFS.firstProcs(d)
+            if !procs.isEmpty {
+                let shown = procs.prefix(5).map(String.init).joined(separator: ", ") + (procs.count > 5 ? ", ..." : "")
+                throw CgroupError("the cgroup \(d) is not empty: it already has processes (pid \(shown)); a container needs a cgroup of its own, empty or not yet made")
+            }
+        }
+    }
+
+    /// The directory of this cgroup that is frozen, by itself or through an ancestor, if any.
+    public func frozenDirectory() -> String? {
+        directories.first { Self.frozenState($0) != nil }
+    }
+
+    /// Why `dir` counts as frozen: the v1 freezer.state (the effective one, ancestors included) or
+    /// v2's cgroup.freeze / cgroup.events; nil when it is thawed or has no freezer.
+    static func frozenState(_ dir: String) -> String? {
+        if let s = CgroupFS.read(dir + "/freezer.state") {
+            return s == "THAWED" ? nil : "freezer.state \(s)"
+        }
+        if CgroupFS.read(dir + "/cgroup.freeze") == "1" { return "cgroup.freeze 1" }
+        if CgroupFS.keyed(dir + "/cgroup.events", "frozen") == 1 { return "cgroup.events frozen 1, an ancestor is frozen" }
+        return nil
+    }
+
+    /// Moves `pid` (a process of ours that was killed) back to the caller's own cgroup of the v1
+    /// freezer hierarchy: moved to a thawed cgroup a frozen task thaws, and can die. (A v2 freezer
+    /// lets SIGKILL through.)
+    public func release(_ pid: pid_t) {
+        guard let v1 = (self as? CgroupV1Driver) ?? (self as? HybridDriver)?.v1,
+              v1.paths["freezer"] != nil, let mount = v1.mounts["freezer"] else { return }
+        let own = CgroupHost.ownCgroups()["freezer"] ?? "/"
+        try? CgroupFS.write(CgroupFS.join(mount, own), "cgroup.procs", "\(pid)", field: "freezer")
     }
 
     func reapChildren() {
@@ -122,19 +175,23 @@ public enum Cgroups {
     }
 
     /// The driver of an existing container, from what its state recorded (no mountinfo read: the
-    /// mount points matter only when creating).
-    public static func load(kind: String, paths: [String: String]) -> CgroupDriver {
+    /// mount points matter only when creating). `made`: the directories it made; nil (a state
+    /// written before this was recorded) counts every one as made.
+    public static func load(kind: String, paths: [String: String], made: [String]? = nil) -> CgroupDriver {
         var v1 = paths
         let unified = v1.removeValue(forKey: "") ?? ""
         let unifiedMount = kind == "v2" ? CgroupHost.base : CgroupHost.base + "/unified"
+        var driver: CgroupDriver
         switch kind {
         case "v2":
-            return CgroupV2Driver(path: unified, mountPoint: unifiedMount)
+            driver = CgroupV2Driver(path: unified, mountPoint: unifiedMount)
         case "hybrid":
-            return HybridDriver(v1: CgroupV1Driver(paths: v1, mounts: [:]),
-                                v2: CgroupV2Driver(path: unified, mountPoint: unifiedMount, trackingOnly: true))
+            driver = HybridDriver(v1: CgroupV1Driver(paths: v1, mounts: [:]),
+                                  v2: CgroupV2Driver(path: unified, mountPoint: unifiedMount, trackingOnly: true))
         default:
-            return CgroupV1Driver(paths: v1, mounts: [:])
+            driver = CgroupV1Driver(paths: v1, mounts: [:])
         }
+        if let made { driver.made = Set(made) }
+        return driver
     }
 }

@@ -156,6 +156,20 @@ enum CgroupFS {
         }
     }
 
+    /// One write without an error message: the errno it failed with, 0 once written. For writes
+    /// that may be retried later in another order.
+    static func tryWrite(_ dir: String, _ file: String, _ value: String) -> Int32 {
+        let fd = Glibc.open(dir + "/" + file, O_WRONLY | O_CLOEXEC)
+        if fd < 0 { return errno }
+        defer { Glibc.close(fd) }
+        let bytes = Array(value.utf8)
+        while true {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n >= 0 { return 0 }
+            if errno != EINTR { return errno }
+        }
+    }
+
     static func exists(_ path: String) -> Bool { fileExists(path) }
 
     /// mkdir -p below (not including) an existing root.
@@ -182,6 +196,18 @@ enum CgroupFS {
             out += procs(dir + "/" + name)
         }
         return out
+    }
+
+    /// The pids of the first cgroup at or below dir (dir itself first) that has any: [] when the
+    /// whole subtree is empty. Stops there, so a root cgroup is not walked.
+    static func firstProcs(_ dir: String) -> [pid_t] {
+        let own = (read(dir + "/cgroup.procs") ?? "").split(separator: "\n").compactMap { pid_t($0) }
+        if !own.isEmpty { return own }
+        for name in (try? listSubdirectories(dir)) ?? [] {
+            let below = firstProcs(dir + "/" + name)
+            if !below.isEmpty { return below }
+        }
+        return []
     }
 
     /// rmdir of the cgroup and anything below it, deepest first; retries while it is still busy.

@@ -7,8 +7,8 @@ import RuntimeSpec
 /// (hugetlb on this kind of host).
 public struct HybridDriver: CgroupDriver {
     public let kind = "hybrid"
-    let v1: CgroupV1Driver
-    let v2: CgroupV2Driver
+    var v1: CgroupV1Driver
+    var v2: CgroupV2Driver
 
     public init(v1: CgroupV1Driver, v2: CgroupV2Driver) {
         self.v1 = v1
@@ -18,6 +18,15 @@ public struct HybridDriver: CgroupDriver {
     public var paths: [String: String] { v1.paths.merging(v2.paths) { a, _ in a } }
     public var unifiedPath: String? { v2.path }
     public var procsFiles: [String] { v1.procsFiles + v2.procsFiles }
+    public var directories: [String] { v1.directories + v2.directories }
+
+    public var made: Set<String> {
+        get { v1.made.union(v2.made) }
+        set {
+            v1.made = newValue.intersection(v1.directories)
+            v2.made = newValue.intersection(v2.directories)
+        }
+    }
 
     public func create() throws {
         try v1.create()

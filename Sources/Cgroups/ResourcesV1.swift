@@ -115,12 +115,25 @@ enum ResourcesV1 {
                     throw CgroupError("linux.resources.cpu.shares: \(s) is out of range: the kernel set \(got)")
                 }
             }
-            // The period first when the quota shrinks; the kernel checks quota against period.
+            // The period first, then the quota. The kernel checks each write against the other value
+            // and the parent's limit (old quota / new period may exceed the parent's): a period it
+            // refuses with EINVAL is written again after the quota, as runc does.
+            var periodLeft: UInt64?
             if let p = c.period, p != 0 {
-                try CgroupFS.write(d, "cpu.cfs_period_us", "\(p)", field: "linux.resources.cpu.period")
+                if let q = c.quota, q != 0 {
+                    let e = CgroupFS.tryWrite(d, "cpu.cfs_period_us", "\(p)")
+                    if e == EINVAL { periodLeft = p } else if e != 0 {
+                        try CgroupFS.write(d, "cpu.cfs_period_us", "\(p)", field: "linux.resources.cpu.period")
+                    }
+                } else {
+                    try CgroupFS.write(d, "cpu.cfs_period_us", "\(p)", field: "linux.resources.cpu.period")
+                }
             }
             if let q = c.quota, q != 0 {
                 try CgroupFS.write(d, "cpu.cfs_quota_us", q < 0 ? "-1" : "\(q)", field: "linux.resources.cpu.quota")
+            }
+            if let p = periodLeft {
+                try CgroupFS.write(d, "cpu.cfs_period_us", "\(p)", field: "linux.resources.cpu.period")
             }
             if let b = c.burst {
                 try CgroupFS.write(d, "cpu.cfs_burst_us", "\(b)", field: "linux.resources.cpu.burst")

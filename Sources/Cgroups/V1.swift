@@ -10,13 +10,17 @@ public struct CgroupV1Driver: CgroupDriver {
     /// controller → mount point of its hierarchy.
     let mounts: [String: String]
 
+    public var made: Set<String>
+
     public init(paths: [String: String], mounts: [String: String]) {
         self.paths = paths
         self.mounts = mounts
+        made = Set(paths.values)
     }
 
     public var unifiedPath: String? { nil }
     var dirs: [String] { Set(paths.values).sorted() }
+    public var directories: [String] { dirs }
     public var procsFiles: [String] { dirs.map { $0 + "/cgroup.procs" } }
 
     func dir(_ controller: String) -> String? { paths[controller] }
@@ -108,7 +112,7 @@ public struct CgroupV1Driver: CgroupDriver {
             _ = waitEmpty()
         }
         var firstError: Error?
-        for d in dirs {
+        for d in dirs where made.contains(d) {
             do { try CgroupFS.remove(d) } catch { if firstError == nil { firstError = error } }
         }
         if let e = firstError { throw e }

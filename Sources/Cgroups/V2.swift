@@ -9,12 +9,16 @@ public struct CgroupV2Driver: CgroupDriver {
     let mountPoint: String
     /// In the hybrid layout the unified cgroup only tracks processes (and holds controllers v1 lacks).
     let trackingOnly: Bool
+    public var made: Set<String>
 
     public init(path: String, mountPoint: String, trackingOnly: Bool = false) {
         self.path = path
         self.mountPoint = mountPoint
         self.trackingOnly = trackingOnly
+        made = [path]
     }
+
+    public var directories: [String] { [path] }
 
     public var paths: [String: String] { ["": path] }
     public var unifiedPath: String? { path }
@@ -115,6 +119,6 @@ public struct CgroupV2Driver: CgroupDriver {
             try? signalAll(SIGKILL)
             _ = waitEmpty()
         }
-        try CgroupFS.remove(path)
+        if made.contains(path) { try CgroupFS.remove(path) }
     }
 }

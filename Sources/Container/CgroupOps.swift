@@ -50,6 +50,11 @@ extension Runtime {
         let cg = try requireCgroup(record, "update")
         var merged = record.config.linux?.resources ?? LinuxResources()
         merged.merge(changes)
+        // An unlimited memory limit without a new swap limit lifts the memory+swap limit too (as
+        // runc): a finite one kept from before would be below it, which the kernel refuses.
+        if changes.memory?.limit == -1, changes.memory?.swap == nil, let swap = merged.memory?.swap, swap > 0 {
+            merged.memory?.swap = -1
+        }
         var apply = merged
         apply.devices = nil
         do { try cg.apply(apply, update: true) } catch { throw ContainerError("update \(id): \(error)") }

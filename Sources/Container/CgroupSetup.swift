@@ -15,7 +15,7 @@ extension Runtime {
             }
             return nil
         }
-        let driver: CgroupDriver
+        var driver: CgroupDriver
         if Rootless.active {
             guard let d = try Rootless.cgroupDriver(spec: spec, id: id, host: host) else { return nil }
             driver = d
@@ -24,9 +24,18 @@ extension Runtime {
                 throw ContainerError("config.json: \(error)")
             }
         }
+        // What is there already is not ours: used only if empty and thawed, and never removed.
+        driver.made = driver.missingDirectories()
+        let existing = driver.directories.filter { !driver.made.contains($0) }
+        if !existing.isEmpty {
+            do { try driver.checkReusable(existing: existing) } catch {
+                throw ContainerError("config.json: \(Runtime.cgroupsPathField(spec)): \(error)")
+            }
+        }
         // Claimed before it exists: a create killed from here on leaves a folder without state.json,
         // and `delete` finds the cgroup to remove through this file.
-        do { try store.saveCgroupClaim(id, CgroupClaim(driver: driver.kind, paths: driver.paths)) } catch {
+        let claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted())
+        do { try store.saveCgroupClaim(id, claim) } catch {
             throw ContainerError("cgroup: \(error)")
         }
         do {
@@ -46,12 +55,19 @@ extension Runtime {
         plan.cgroupProcs = driver.procsFiles
         plan.cgroupKind = driver.kind
         plan.cgroupPaths = driver.paths
+        plan.cgroupMade = claim.made
         return driver
+    }
+
+    /// How an error names the cgroup: the config field when it is set, else the default path.
+    static func cgroupsPathField(_ spec: Spec) -> String {
+        guard let p = spec.linux?.cgroupsPath, !p.isEmpty else { return "linux.cgroupsPath (not set: the default cgroup)" }
+        return "linux.cgroupsPath \"\(p)\""
     }
 
     /// The driver of an existing container (nil for one created without cgroups).
     public func cgroup(of record: ContainerRecord) -> CgroupDriver? {
         guard let kind = record.cgroupDriver, let paths = record.cgroupPaths, !paths.isEmpty else { return nil }
-        return Cgroups.load(kind: kind, paths: paths)
+        return Cgroups.load(kind: kind, paths: paths, made: record.cgroupMade)
     }
 }

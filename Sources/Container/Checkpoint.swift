@@ -383,6 +383,7 @@ extension Runtime {
                                     config: spec)
             r.cgroupDriver = plan.cgroupKind
             r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
+            r.cgroupMade = plan.cgroupMade
             try store.save(r)
             if let pidFile {
                 try writeFileAtomically(path: absolutePath(pidFile), "\(pid)", mode: 0o644)

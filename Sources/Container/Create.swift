@@ -140,10 +140,13 @@ public struct Runtime {
         } catch {
             debug("create \(opts.id) failed, undoing: \(error)")
             if containerPID > 0 { _ = Glibc.kill(containerPID, SIGKILL) }
-            if childPID > 0 {
-                _ = Glibc.kill(childPID, SIGKILL)
-                _ = try? Proc.wait(childPID)
+            if childPID > 0 { _ = Glibc.kill(childPID, SIGKILL) }
+            // A v1 freezer holds killed tasks until they thaw: ours go back to the runtime's own
+            // freezer cgroup (which thaws them) rather than thawing a cgroup that may not be ours.
+            if let cg = cgroup, cg.frozenDirectory() != nil {
+                for pid in [childPID, containerPID] where pid > 0 { cg.release(pid) }
             }
+            if childPID > 0 { reapKilled(childPID) }
             if containerPID > 0 && containerPID != childPID { waitGone(containerPID) }
             closePlanFDs(plan)
             undoProcessFeatures(spec: spec, id: opts.id)
@@ -183,6 +186,7 @@ public struct Runtime {
             do { try cg.addProcess(pid) } catch { throw ContainerError("cgroup: \(error)") }
         }
         while true {
+            try awaitInit(channel, plan: plan)
             guard let msg = try channel.receive() else {
                 var detail = ""
                 if containerPID == 0, let exit = try? Proc.wait(childPID) { detail = " (\(exit))" }
@@ -203,6 +207,7 @@ public struct Runtime {
                 r.config = plan.spec
                 r.cgroupDriver = plan.cgroupKind
                 r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
+                r.cgroupMade = plan.cgroupMade
                 record = r
                 Fault.point("create.namespaces")
                 try attachProcessFeatures(plan: plan, pid: pid)
@@ -214,7 +219,7 @@ public struct Runtime {
                 // The intermediate process of a pid namespace has sent the pid and is exiting: reaped
                 // only now, so that init gets its state without waiting for that exit. Into a joined
                 // pid namespace, our child builds the root and leaves later (reaped at `.ready`).
-                if pid != childPID && !plan.buildsRootOutsidePIDNamespace { _ = try? Proc.wait(childPID) }
+                if pid != childPID && !plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
             case .runtimeHooks:
                 Fault.point("create.rootfs")
                 guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
@@ -228,7 +233,7 @@ public struct Runtime {
             case .ready:
                 guard let r = record else { throw ContainerError("init ready before its pid") }
                 if let pid = pendingJoin { try join(pid) }
-                if plan.buildsRootOutsidePIDNamespace { _ = try? Proc.wait(childPID) }
+                if plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
                 Fault.point("create.ready")
                 try store.save(r)
                 debug("init ready; state saved to \(store.root)/\(r.id)")
@@ -240,7 +245,7 @@ public struct Runtime {
                 try channel.send(.ack)
                 // init disarms its parent-death signal on this ack and then closes its end: returning
                 // (and exiting) before that would kill it.
-                channel.waitForClose(timeoutMS: 5000)
+                try awaitClose(channel, plan: plan)
                 return r
             case .failure(let text):
                 throw ContainerError(text)
@@ -248,6 +253,75 @@ public struct Runtime {
                 throw ContainerError("unexpected message from init")
             }
         }
+    }
+
+    /// Waits for init's next message. init may be silent for long (createContainer hooks run in
+    /// it), so there is no overall timeout; but a frozen cgroup (an ancestor frozen, or frozen after
+    /// `create` looked) stops it for good and would hang `create`: checked after each second of
+    /// silence.
+    func awaitInit(_ channel: SyncChannel, plan: InitPlan) throws {
+        var pfd = pollfd(fd: channel.fd.raw, events: Int16(POLLIN), revents: 0)
+        while true {
+            let r = poll(&pfd, 1, 1000)
+            if r > 0 || (r < 0 && errno != EINTR) { return }
+            if r == 0 { try failIfFrozen(plan) }
+        }
+    }
+
+    /// A frozen cgroup (an ancestor frozen, or frozen after `create` looked) stops init for good.
+    func failIfFrozen(_ plan: InitPlan) throws {
+        guard let kind = plan.cgroupKind,
+              let dir = Cgroups.load(kind: kind, paths: plan.cgroupPaths).frozenDirectory() else { return }
+        throw ContainerError("config.json: \(Runtime.cgroupsPathField(plan.spec)): the cgroup \(dir) is frozen "
+            + "(by an ancestor, or since create began): the container cannot start in it (thaw it, or choose another path)")
+    }
+
+    /// Waits (up to 5 s) for init to close its end after the last ack. init joined its cgroup
+    /// while it went on, so it may have sent `.ready` just before a frozen ancestor stopped it:
+    /// then it never closes, and `start` would wait for it for good.
+    func awaitClose(_ channel: SyncChannel, plan: InitPlan) throws {
+        for _ in 0..<5 {
+            var pfd = pollfd(fd: channel.fd.raw, events: Int16(POLLIN), revents: 0)
+            let r = poll(&pfd, 1, 1000)
+            if r > 0 {
+                guard let msg = try? channel.receive(), msg != nil else { return }
+                continue
+            }
+            if r < 0 && errno != EINTR { return }
+            try failIfFrozen(plan)
+        }
+    }
+
+    /// Reaps the intermediate process, which exits right after sending the pid. It joined the
+    /// cgroup first (a cgroup namespace is rooted there), so a frozen ancestor could hold it: the
+    /// freezer is looked at after each second.
+    func reapIntermediate(_ pid: pid_t, plan: InitPlan) throws {
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) != 0 { return }
+        let fd = cs_pidfd_open(pid, 0)
+        if fd < 0 {
+            _ = try? Proc.wait(pid)
+            return
+        }
+        defer { Glibc.close(fd) }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let r = poll(&pfd, 1, 1000)
+            if r > 0 || (r < 0 && errno != EINTR) { break }
+            if r == 0 { try failIfFrozen(plan) }
+        }
+        _ = try? Proc.wait(pid)
+    }
+
+    /// Reaps a child this create has SIGKILLed, waiting at most 5 s.
+    func reapKilled(_ pid: pid_t) {
+        var status: Int32 = 0
+        for _ in 0..<500 {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r < 0 && errno != EINTR) { return }
+            Clock.sleep(milliseconds: 10)
+        }
+        warn("process \(pid) did not exit within 5 s of SIGKILL")
     }
 
     /// init reads the state only once its rootfs is built, so it may have failed and gone by the time

@@ -78,6 +78,7 @@ struct InitPlan {
     var cgroupProcs: [String] = []
     var cgroupKind: String?
     var cgroupPaths: [String: String] = [:]
+    var cgroupMade: [String]?
 
     var capabilities = CapabilitySets()
     /// `linux.seccomp` compiled in the parent; installed right before execve.

@@ -89,10 +89,11 @@ extension Runtime {
         }
     }
 
-    /// The container's processes: its cgroup's, else everything in its pid namespace (host pids), else its init.
+    /// The container's processes: its cgroup's, else everything in the pid namespace it made (host
+    /// pids), else its init. A pid namespace it joined (`path`) is someone else's: not counted.
     public func processes(of record: ContainerRecord) -> [pid_t] {
         if let cg = cgroup(of: record) { return cg.pids() }
-        let ownPidNS = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" }
+        let ownPidNS = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" && ($0.path ?? "").isEmpty }
         guard ownPidNS, let ns = Namespaces.inode(pid: record.pid, .pid),
               ns != Namespaces.inode(pid: Proc.getpid(), .pid) else {
             return Proc.isAlive(record.pid) ? [record.pid] : []
@@ -121,7 +122,7 @@ extension Runtime {
             // init may still run inside the cgroup it claimed.
             if force || !fileExists(store.directory(id) + "/state.json") {
                 if let claim = store.loadCgroupClaim(id) {
-                    let cg = Cgroups.load(kind: claim.driver, paths: claim.paths)
+                    let cg = Cgroups.load(kind: claim.driver, paths: claim.paths, made: claim.made)
                     try? cg.signalAll(SIGKILL)
                     do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
                 }

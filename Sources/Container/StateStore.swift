@@ -20,12 +20,17 @@ public struct ContainerRecord: Codable {
     /// The cgroup driver ("v1", "v2", "hybrid") and controller → cgroup directory ("" = unified).
     public var cgroupDriver: String?
     public var cgroupPaths: [String: String]?
+    /// The cgroup directories this container made (and `delete` removes); nil in a state written
+    /// before this was kept: then every one.
+    public var cgroupMade: [String]?
 }
 
 /// `<root>/<id>/cgroup.json`: which cgroup a container owns, known before state.json exists.
 struct CgroupClaim: Codable {
     var driver: String
     var paths: [String: String]
+    /// The directories the create makes (not those that were there before).
+    var made: [String]?
 }
 
 public enum ContainerStatus: String {
