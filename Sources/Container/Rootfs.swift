@@ -12,6 +12,9 @@ struct RootfsBuilder {
     var inUserNS: Bool { plan.userNamespaceInUse }
     /// Whether the spec mounts something at /dev (then we populate it with devices).
     var devIsFresh = false
+    /// A read-only /dev (not a bind) is mounted writable, filled (devpts, shm, mqueue, device
+    /// nodes, links, /dev/console) and made read-only at the end, through this fd of its mount.
+    var readOnlyDev: FD?
 
     init(plan: InitPlan) { self.plan = plan }
 
@@ -28,8 +31,19 @@ struct RootfsBuilder {
         let root = try RootedPath.open(rootfs)
         defer { root.root.close() }
         for (i, m) in (spec.mounts ?? []).enumerated() {
-            try InitStage.step("mounts[\(i)] (\(m.destination))") { try mountOne(m, index: i, root: root) }
-            if Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m) { devIsFresh = true }
+            let isDev = Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m)
+            if isDev && MountOptions.parse(m.options ?? []).flags & MS.RDONLY != 0 {
+                var writable = m
+                writable.options = (m.options ?? []).filter { $0 != "ro" } + ["rw"]
+                try InitStage.step("mounts[\(i)] (\(m.destination))") {
+                    try mountOne(writable, index: i, root: root)
+                    readOnlyDev?.close()
+                    readOnlyDev = try Self.mountRoot("/dev", root: root)
+                }
+            } else {
+                try InitStage.step("mounts[\(i)] (\(m.destination))") { try mountOne(m, index: i, root: root) }
+            }
+            if isDev { devIsFresh = true }
         }
         if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev" }) {
             try InitStage.step("devices") { try createDevices(root: root) }
@@ -132,6 +146,19 @@ struct RootfsBuilder {
         let fd = try root.open(dest, O_PATH | O_DIRECTORY)
         var a = stat(), b = stat()
         if fstat(fd.raw, &a) != 0 || fstat(target.raw, &b) != 0 || a.st_dev == b.st_dev {
+            fd.close()
+            throw ContainerError("mounts: \(dest): the mount just made is no longer at \(dest) in the rootfs "
+                + "(the path was replaced while the container was being created)")
+        }
+        return fd
+    }
+
+    /// `dest` inside the root, which must be the root of a mount other than the root's own
+    /// (the mount just made there).
+    static func mountRoot(_ dest: String, root: RootedPath) throws -> FD {
+        let fd = try root.open(dest, O_PATH | O_DIRECTORY)
+        var a = stat(), b = stat()
+        if fstat(fd.raw, &a) != 0 || fstat(root.root.raw, &b) != 0 || a.st_dev == b.st_dev {
             fd.close()
             throw ContainerError("mounts: \(dest): the mount just made is no longer at \(dest) in the rootfs "
                 + "(the path was replaced while the container was being created)")
@@ -471,6 +498,12 @@ struct RootfsBuilder {
                 var flags: MountFlags = [.bind, .remount, .readOnly]
                 flags.formUnion(try Mount.currentFlags("/"))
                 try Mount.mount(source: nil, target: "/", type: nil, flags: flags, describe: "remount / ro")
+            }
+        }
+        if let dev = readOnlyDev {
+            try InitStage.step("read-only /dev") {
+                defer { dev.close() }
+                try MountAPI.setAttributes(dev, set: MountAttr.RDONLY, describe: "/dev read-only")
             }
         }
         try applyRootPropagation()

@@ -71,9 +71,13 @@ final class MountSecurityTests: IntegrationTestCase {
             }
         }
         print("NOTE: \(started) of 100 containers started under the race; some errors: \(errors)")
-        XCTAssert(failures.isEmpty, "\(failures.count) of \(started) started containers had a bind without its flags:\n"
-                  + failures.prefix(5).joined(separator: "\n"))
-        XCTAssertEqual(Host.sh("ls -A '\(source)'").stdout, "file\n", "a container wrote into the host directory")
+        let reason = "remounts the bind's flags through the destination's path: a racing rename leaves the bind writable"
+        assertOrDeviation(failures.isEmpty, runtimes: ["runc", "crun"], reason: reason,
+                          "\(failures.count) of \(started) started containers had a bind without its flags:\n"
+                          + failures.prefix(5).joined(separator: "\n"))
+        let left = Host.sh("ls -A '\(source)'").stdout
+        assertOrDeviation(left == "file\n", runtimes: ["runc", "crun"], reason: reason,
+                          "a container wrote into the host directory: \(left)")
         XCTAssertGreaterThan(started, 0, "no container started at all under the race")
     }
 
@@ -90,6 +94,10 @@ final class MountSecurityTests: IntegrationTestCase {
             c[path: "linux.gidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
             c.args = ["cat", "/proc/self/mountinfo"]
         }
+        if r.status != 0 && isKnownDeviation(["runc"]) {
+            print("NOTE: known deviation of \(runtimeName): no sysfs fallback, the container fails: \(r.stderr)")
+            return
+        }
         XCTAssertEqual(r.status, 0, describe(r))
         let mounts = MountInfo.parse(r.stdout)
         // The masked paths under /sys (an empty read-only tmpfs each) are not part of the bind.
@@ -98,7 +106,8 @@ final class MountSecurityTests: IntegrationTestCase {
         XCTAssertFalse(sys.isEmpty, "no /sys in the container:\n\(r.stdout)")
         for m in sys {
             for o in ["ro", "nosuid", "nodev", "noexec"] {
-                XCTAssert(m.options.contains(o), "\(m.mountPoint) (\(m.fsType)) is not \(o): \(m.options)")
+                assertOrDeviation(m.options.contains(o), runtimes: ["crun"], reason: "binds the host's /sys without the flags",
+                                  "\(m.mountPoint) (\(m.fsType)) is not \(o): \(m.options)")
             }
         }
     }
