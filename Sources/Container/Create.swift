@@ -269,6 +269,7 @@ public struct Runtime {
         var plan = InitPlan(id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
                             sync: FD(-1), env: process.env ?? [])
         plan.noPivot = opts.noPivot
+        plan.stateDirectory = store.directory(opts.id)
         plan.noNewKeyring = opts.noNewKeyring
         try prepareProcessFeatures(&plan, spec: spec, process: process)
         // Socket activation: fds 3..3+LISTEN_FDS go first, then the --preserve-fds ones (as runc).

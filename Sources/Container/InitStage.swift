@@ -44,6 +44,8 @@ enum InitStage {
             for file in plan.cgroupProcs { try writeFile(path: file, "0", flags: O_WRONLY) }
         }
         try step("join namespaces") { try joinNamespaces(plan.joins) }
+        // Before the user namespace: the sources are resolved as the host's root (see BindSources).
+        let stagedSources = try step("bind sources") { try BindSources.stage(plan) }
         if plan.createsUserNamespace {
             try step("create user namespace") {
                 try Namespaces.unshare(NamespaceKind.user.cloneFlag, describe: "user")
@@ -114,7 +116,7 @@ enum InitStage {
 
         var rootfs: RootfsBuilder?
         if plan.hasMountNamespace {
-            var builder = RootfsBuilder(plan: plan)
+            var builder = RootfsBuilder(plan: plan, stagedSources: stagedSources)
             try builder.prepare()
             rootfs = builder
         }

@@ -16,7 +16,15 @@ struct RootfsBuilder {
     /// nodes, links, /dev/console) and made read-only at the end, through this fd of its mount.
     var readOnlyDev: FD?
 
-    init(plan: InitPlan) { self.plan = plan }
+    /// Bind sources staged before the user namespace, by index in `mounts`: names in `staging`.
+    let stagedSources: [Int: String]
+    /// The directory of the staged sources (the working directory BindSources left the init in).
+    var staging: FD?
+
+    init(plan: InitPlan, stagedSources: [Int: String] = [:]) {
+        self.plan = plan
+        self.stagedSources = stagedSources
+    }
 
     mutating func prepare() throws {
         let rootfs = plan.rootfs
@@ -28,6 +36,8 @@ struct RootfsBuilder {
             try Mount.mount(source: rootfs, target: rootfs, type: nil, flags: [.bind, .recursive],
                             describe: "bind \(rootfs) on itself")
         }
+        if !stagedSources.isEmpty { staging = try FD.open(".", O_PATH | O_DIRECTORY) }
+        defer { staging?.close() }
         let root = try RootedPath.open(rootfs)
         defer { root.root.close() }
         for (i, m) in (spec.mounts ?? []).enumerated() {
@@ -64,8 +74,13 @@ struct RootfsBuilder {
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
             var st = stat()
-            // The real errno: a source the container's user cannot reach is EACCES, not "missing".
-            if stat(source, &st) != 0 { throw SysError("stat", "mounts[\(index)].source \(source)") }
+            let staged = stagedSources[index]
+            if let staged, let staging {
+                if fstatat(staging.raw, staged, &st, 0) != 0 { throw SysError("stat", "mounts[\(index)].source \(source)") }
+            } else if stat(source, &st) != 0 {
+                // The real errno: a source the container's user cannot reach is EACCES, not "missing".
+                throw SysError("stat", "mounts[\(index)].source \(source)")
+            }
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR
             let target = isDir ? try root.makeDirectories(dest) : try root.makeFile(dest)
             defer { target.close() }
@@ -76,6 +91,8 @@ struct RootfsBuilder {
             let tree: FD
             if let mapped = plan.idmapTrees[index] {
                 tree = mapped  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
+            } else if let staged, let staging {
+                tree = try MountAPI.cloneTree(at: staging, staged, recursive: opts.recursiveBind, describe: source)
             } else {
                 tree = try MountAPI.cloneTree(source, recursive: opts.recursiveBind)
             }

@@ -13,6 +13,13 @@ extension MountAPI {
         return FD(try sys("open_tree", describe) { cs_open_tree(fd.raw, "", flags) })
     }
 
+    /// A detached copy of the mount at `path` relative to the directory `dir`.
+    public static func cloneTree(at dir: FD, _ path: String, recursive: Bool, describe: String) throws -> FD {
+        var flags = openTreeClone | UInt32(O_CLOEXEC)
+        if recursive { flags |= atRecursive }
+        return FD(try sys("open_tree", describe) { cs_open_tree(dir.raw, path, flags) })
+    }
+
     /// Sets (and clears) mount attributes (MOUNT_ATTR_*) on the mount `tree` refers to (a detached
     /// tree, or a mount attached from one: the fd still names that mount), and with `recursive` on
     /// every mount under it. Only the named bits change: flags the kernel locked stay as they are.

@@ -36,4 +36,74 @@ final class MountDropInTests: IntegrationTestCase {
             XCTAssertEqual(MountInfo.find(mounts, point)?.fsType, type, "\(point) under the read-only /dev")
         }
     }
+
+    // MARK: item 4a: bind sources are opened as the host sees them
+
+    func userNamespace(_ c: inout Config) {
+        c.addNamespace("user")
+        c[path: "linux.uidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+        c[path: "linux.gidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+    }
+
+    /// A directory and a file under a 0700 directory of host root, bound into a container whose
+    /// root is uid 100000 on the host: the runtime (host root) can reach them, the container's
+    /// root could not; the binds work (as with runc).
+    func testBindSourceUnderPrivateHostDirectoryWithUserNamespace() {
+        let priv = hostDir("private")
+        XCTAssertEqual(Host.sh("""
+            chmod 0700 '\(priv)' && mkdir '\(priv)/dir' && echo in-dir > '\(priv)/dir/f' && echo a-file > '\(priv)/file'
+            chmod 0755 '\(priv)/dir' && chmod 0644 '\(priv)/dir/f' '\(priv)/file'
+            """).status, 0)
+        let r = runContainer { c in
+            userNamespace(&c)
+            // Existing destinations: the container's root may not create any in the shared rootfs.
+            c.addBind(host: priv + "/dir", container: "/mnt", options: ["rbind", "ro"])
+            c.addBind(host: priv + "/file", container: "/etc/hostname", options: ["bind", "ro"])
+            c.shell("cat /mnt/f /etc/hostname")
+        }
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertEqual(r.stdout, "in-dir\na-file\n", describe(r))
+    }
+
+    /// A bind source that cannot be opened is reported with its real errno and its path.
+    func testBindSourceErrorHasTheRealErrno() {
+        let id = newID("badsrc")
+        let bundle = makeBundle { c in c.addBind(host: "/etc/passwd/sub", container: "/mnt/x", options: ["bind"]) }
+        let r = runtime(["run", "--bundle", bundle, id])
+        XCTAssertNotEqual(r.status, 0)
+        if isSwiftlet {
+            XCTAssert(r.stderr.contains("/etc/passwd/sub") && r.stderr.contains("Not a directory"),
+                      "the error should name the source and ENOTDIR: \(r.stderr)")
+            XCTAssert(r.stderr.contains("mounts["), "the error should name the field: \(r.stderr)")
+        }
+        assertNothingLeftBehind(id, "failed create")
+    }
+
+    /// Staging the sources before the user namespace must not loosen them: a source on a host
+    /// mount that is read-only stays read-only for a container root with CAP_SYS_ADMIN in its user
+    /// namespace (the copy into the container's mount namespace locks the flag).
+    func testStagedBindSourceKeepsHostReadOnlyLocked() {
+        let ro = hostDir("ro-source")
+        XCTAssertEqual(Host.sh("echo data > '\(ro)/f' && mount --bind '\(ro)' '\(ro)' && mount -o remount,bind,ro '\(ro)'").status, 0)
+        defer { Host.sh("umount -l '\(ro)'") }
+        let r = runContainer { c in
+            userNamespace(&c)
+            let caps = ["CAP_SYS_ADMIN", "CAP_DAC_OVERRIDE"]
+            for set in ["bounding", "effective", "permitted"] { c[path: "process.capabilities.\(set)"] = caps }
+            c[path: "process.capabilities.ambient"] = nil
+            c.addBind(host: ro, container: "/mnt", options: ["rbind"])
+            c.shell("""
+                mount -t tmpfs tmpfs /tmp && echo can-mount
+                mount -o remount,bind,rw /mnt 2>/dev/null && echo REMOUNTED
+                echo x > /mnt/new 2>/dev/null && echo WROTE
+                echo done
+                """)
+        }
+        XCTAssertEqual(r.status, 0, describe(r))
+        // CAP_SYS_ADMIN in its user namespace works (so the refusal below is the lock's).
+        XCTAssert(r.stdout.contains("can-mount") && r.stdout.contains("done"), describe(r))
+        XCTAssertFalse(r.stdout.contains("REMOUNTED"), "the container cleared the host's read-only flag")
+        XCTAssertFalse(r.stdout.contains("WROTE"), "the container wrote into a read-only host mount")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ro + "/new"))
+    }
 }
