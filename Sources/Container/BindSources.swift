@@ -21,14 +21,15 @@ enum BindSources {
     /// init's namespaces; on the host the directory stays empty and goes with the state directory).
     static let stagingName = "binds"
 
-    /// Whether `plan` needs its bind sources staged: a new user namespace and a new (not joined)
-    /// mount namespace, and a bind mount that is not ID-mapped (those are made by the parent).
+    /// Whether `plan` needs its bind sources staged: a new user namespace, a new (not joined)
+    /// mount namespace and a bind mount. ID-mapped trees, made by the parent, are staged as they
+    /// are: attached directly they would be just as unlocked.
     /// An unprivileged (rootless) runtime sees the sources as its own user, who is the container's
     /// root: nothing to stage (nor could it make the mount namespace outside its user namespace).
     static func needed(_ plan: InitPlan) -> Bool {
         guard geteuid() == 0, plan.createsUserNamespace, plan.newNamespaces.contains(.mount),
               !plan.joins.contains(where: { $0.kind == .mount }) else { return false }
-        return (plan.spec.mounts ?? []).enumerated().contains { isBind($0.element) && plan.idmapTrees[$0.offset] == nil }
+        return (plan.spec.mounts ?? []).contains { isBind($0) }
     }
 
     static func isBind(_ m: RuntimeSpec.Mount) -> Bool {
@@ -53,13 +54,14 @@ enum BindSources {
                         data: "mode=0711", describe: "tmpfs on \(dir)")
         try sys("chdir", dir) { chdir(dir) }
         var staged: [Int: String] = [:]
-        for (i, m) in (plan.spec.mounts ?? []).enumerated() where isBind(m) && plan.idmapTrees[i] == nil {
+        for (i, m) in (plan.spec.mounts ?? []).enumerated() where isBind(m) {
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
             var st = stat()
             if stat(source, &st) != 0 { throw SysError("stat", "mounts[\(i)].source \(source)") }
-            let tree = try MountAPI.cloneTree(source, recursive: MountOptions.parse(m.options ?? []).recursiveBind)
-            defer { tree.close() }
+            let mapped = plan.idmapTrees[i]
+            let tree = try mapped ?? MountAPI.cloneTree(source, recursive: MountOptions.parse(m.options ?? []).recursiveBind)
+            defer { if mapped == nil { tree.close() } }
             let name = String(i)
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 if mkdir(name, 0o700) != 0 { throw SysError("mkdir", "\(dir)/\(name)") }

@@ -89,10 +89,10 @@ struct RootfsBuilder {
             // again after the check, so a destination swapped for a symlink meanwhile can neither
             // redirect the mount nor leave it without its flags (ro, nosuid, ...).
             let tree: FD
-            if let mapped = plan.idmapTrees[index] {
-                tree = mapped  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
-            } else if let staged, let staging {
+            if let staged, let staging {
                 tree = try MountAPI.cloneTree(at: staging, staged, recursive: opts.recursiveBind, describe: source)
+            } else if let mapped = plan.idmapTrees[index] {
+                tree = mapped  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
             } else {
                 tree = try MountAPI.cloneTree(source, recursive: opts.recursiveBind)
             }

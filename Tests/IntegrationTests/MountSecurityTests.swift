@@ -142,4 +142,48 @@ final class MountSecurityTests: IntegrationTestCase {
                            "CAP_SYS_ADMIN \(withSysAdmin): a fresh procfs was mounted in a --no-pivot container")
         }
     }
+
+    // MARK: flags of a host read-only mount, bound into a user namespace
+
+    /// A bind (plain, and ID-mapped with `idmap`) of a host mount that is read-only, into a
+    /// container with its own user namespace whose root holds CAP_SYS_ADMIN there: the container
+    /// may not make it writable (the kernel locks the flags of mounts copied into a less privileged
+    /// mount namespace; a tree cloned on the host and attached directly carried no such lock).
+    func testHostReadOnlyMountStaysReadOnlyInUserNamespace() {
+        let ro = hostDir("ro-source")
+        XCTAssertEqual(Host.sh("echo data > '\(ro)/f' && mount --bind '\(ro)' '\(ro)' && mount -o remount,bind,ro '\(ro)'").status, 0)
+        defer { Host.sh("umount -l '\(ro)'") }
+        for options in [["rbind"], ["rbind", "idmap"]] {
+            let r = runContainer { c in
+                c.addNamespace("user")
+                c[path: "linux.uidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+                c[path: "linux.gidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+                let caps = ["CAP_SYS_ADMIN", "CAP_DAC_OVERRIDE"]
+                for set in ["bounding", "effective", "permitted"] { c[path: "process.capabilities.\(set)"] = caps }
+                c[path: "process.capabilities.ambient"] = nil
+                c.addBind(host: ro, container: "/mnt", options: options)
+                c.shell("""
+                    mount -t tmpfs tmpfs /tmp && echo can-mount
+                    mount -o remount,bind,rw /mnt 2>/dev/null && echo REMOUNTED
+                    echo x > /mnt/new 2>/dev/null && echo WROTE
+                    echo done
+                    """)
+            }
+            if r.status != 0 && options.contains("idmap") && isKnownDeviation(["runc", "crun"]) {
+                print("NOTE: \(runtimeName) does not support idmap here: \(r.stderr)")
+                continue
+            }
+            XCTAssertEqual(r.status, 0, "\(options): \(describe(r))")
+            // CAP_SYS_ADMIN in its user namespace works (so a refusal below is the lock's).
+            XCTAssert(r.stdout.contains("can-mount") && r.stdout.contains("done"), "\(options): \(describe(r))")
+            let reason = "the flags of a host read-only mount are not locked in the container's user namespace"
+            assertOrDeviation(!r.stdout.contains("REMOUNTED"), runtimes: ["crun"], reason: reason,
+                              "\(options): the container cleared the host's read-only flag")
+            assertOrDeviation(!r.stdout.contains("WROTE"), runtimes: ["crun"], reason: reason,
+                              "\(options): the container wrote into a read-only host mount")
+            assertOrDeviation(!FileManager.default.fileExists(atPath: ro + "/new"), runtimes: ["crun"], reason: reason,
+                              "\(options): the host directory changed")
+            Host.sh("rm -f '\(ro)/new' 2>/dev/null; mount -o remount,bind,ro '\(ro)'")
+        }
+    }
 }
