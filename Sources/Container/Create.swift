@@ -130,6 +130,7 @@ public struct Runtime {
             }
             if containerPID > 0 && containerPID != childPID { waitGone(containerPID) }
             closePlanFDs(plan)
+            if !plan.hasMountNamespace { RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(opts.id), rootfs: plan.rootfs, warn: warn) }
             undoProcessFeatures(spec: spec, id: opts.id)
             try? cgroup?.destroy()
             try? store.remove(opts.id)
@@ -309,10 +310,6 @@ public struct Runtime {
         if plan.createsUserNamespace {
             plan.uidMappings = spec.linux?.uidMappings ?? []
             plan.gidMappings = spec.linux?.gidMappings ?? []
-        }
-        if !plan.hasMountNamespace {
-            for j in opened { j.fd.close() }
-            throw ContainerError("config.json: linux.namespaces: a mount namespace is required")
         }
         do { try Rootless.check(spec: spec, plan: plan) } catch {
             for j in opened { j.fd.close() }

@@ -53,6 +53,8 @@ struct ExecPlan {
     var seccompState: [UInt8] = []
     /// The container's linux section (personality, memory policy apply to exec'd processes too).
     var linux: Linux?
+    /// A container without a mount namespace runs chrooted in the runtime's: its root, to enter.
+    var root: FD?
 }
 
 extension Runtime {
@@ -92,6 +94,7 @@ extension Runtime {
         var parentJoins: [InitPlan.NamespaceJoin] = []
         defer {
             for j in parentJoins + plan.joins { j.fd.close() }
+            plan.root?.close()
         }
         let floor = 3 + opts.preserveFDs
         for ns in record.config.linux?.namespaces ?? [] {
@@ -106,6 +109,11 @@ extension Runtime {
             let join = InitPlan.NamespaceJoin(kind: kind, path: path, fd: fd)
             if kind.appliesToChildren { parentJoins.append(join) } else { plan.joins.append(join) }
             if kind == .user { plan.userNamespaceInUse = true }
+        }
+        if !(record.config.linux?.namespaces ?? []).contains(where: { $0.type == "mount" }) {
+            do { plan.root = try FD.open("/proc/\(record.pid)/root", O_PATH | O_DIRECTORY).moved(above: floor) } catch {
+                throw ContainerError("exec: opening the container's root: \(error)")
+            }
         }
         // The namespaces are held open now: make sure they are still the container's.
         guard ProcStat.read(record.pid)?.startTime == record.pidStartTime else {
@@ -382,6 +390,13 @@ enum ExecStage {
         RuntimeBinary.setNotDumpable()
         if plan.waitForCgroups { try channel.expect(.ack, step: "cgroups") }
         try InitStage.step("join namespaces") { try InitStage.joinNamespaces(plan.joins) }
+        if let root = plan.root {
+            try InitStage.step("enter the container's root") {
+                try sys("fchdir", "container root") { fchdir(root.raw) }
+                try sys("chroot", "container root") { chroot(".") }
+                root.close()
+            }
+        }
         try InitStage.step("setsid") { try Proc.setsid() }
         _ = cs_join_session_keyring("_ses." + plan.id)
         if p.terminal == true {

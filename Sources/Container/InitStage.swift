@@ -114,22 +114,15 @@ enum InitStage {
         }
         try applyHostnames(plan)
 
-        var rootfs: RootfsBuilder?
-        if plan.hasMountNamespace {
-            var builder = RootfsBuilder(plan: plan, stagedSources: stagedSources)
-            try builder.prepare()
-            rootfs = builder
-        }
+        // Without a mount namespace the rootfs is built in the runtime's (see RootfsBuilder).
+        var rootfs = RootfsBuilder(plan: plan, stagedSources: stagedSources)
+        try rootfs.prepare()
         if plan.netDevices.isEmpty { try receiveState() }
         try channel.send(.runtimeHooks)
         try channel.expect(.ack, step: "createRuntime hooks")
         try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON)
 
-        if let rootfs {
-            try rootfs.enterRoot()
-        } else {
-            try step("chdir to rootfs") { try sys("chdir", plan.rootfs) { chdir(plan.rootfs) } }
-        }
+        try rootfs.enterRoot()
         if plan.process.terminal == true {
             try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true)
         }
@@ -139,9 +132,7 @@ enum InitStage {
             // CVE-2024-21626) never lead out of it.
             try RootedPath.open("/").withRoot { try $0.makeDirectories(plan.process.cwd).close() }
         }
-        if let rootfs {
-            try rootfs.finish()
-        }
+        try rootfs.finish()
         try applyProcessLimits(plan.process)
         try ProcessAttributes.apply(process: plan.process, linux: plan.spec.linux)
         // Without no_new_privs, installing the filter needs CAP_SYS_ADMIN: hold it until then.

@@ -142,6 +142,9 @@ extension Runtime {
             do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
         }
         releaseProcessFeatures(record)
+        if !(record.config.linux?.namespaces ?? []).contains(where: { $0.type == "mount" }) {
+            RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(id), rootfs: record.rootfs, warn: warn)
+        }
         Fault.point("delete.cgroup")
         try store.remove(id)
         Fault.point("delete.removed")

@@ -26,15 +26,28 @@ struct RootfsBuilder {
         self.stagedSources = stagedSources
     }
 
+    /// No mount namespace: the container inherits the runtime's (the spec's MUST). Its mounts are
+    /// then made there, as runc makes them, under a private bind of the rootfs on itself that
+    /// `delete` detaches again (RuntimeNamespaceRootfs); the process is chrooted into it, never
+    /// pivoted (that would change the root of every process in the namespace).
+    var inRuntimeNamespace: Bool { !plan.hasMountNamespace }
+
     mutating func prepare() throws {
         let rootfs = plan.rootfs
-        try InitStage.step("make / a slave") {
-            // Nothing we mount may propagate back to the host.
-            try Mount.setPropagation("/", .slave, recursive: true, describe: "/")
+        if !inRuntimeNamespace {
+            try InitStage.step("make / a slave") {
+                // Nothing we mount may propagate back to the host.
+                try Mount.setPropagation("/", .slave, recursive: true, describe: "/")
+            }
         }
         try InitStage.step("bind the root filesystem") {
             try Mount.mount(source: rootfs, target: rootfs, type: nil, flags: [.bind, .recursive],
                             describe: "bind \(rootfs) on itself")
+            if inRuntimeNamespace {
+                // Private: the container's mounts under it reach no other mount namespace.
+                try Mount.setPropagation(rootfs, .private, recursive: true, describe: rootfs)
+                try RuntimeNamespaceRootfs.record(rootfs: rootfs, stateDirectory: plan.stateDirectory)
+            }
         }
         if !stagedSources.isEmpty { staging = try FD.open(".", O_PATH | O_DIRECTORY) }
         defer { staging?.close() }
@@ -396,7 +409,9 @@ struct RootfsBuilder {
         let rootfs = plan.rootfs
         try InitStage.step("pivot_root") {
             try sys("chdir", rootfs) { chdir(rootfs) }
-            if plan.noPivot {
+            if inRuntimeNamespace {
+                try sys("chroot", rootfs) { chroot(".") }
+            } else if plan.noPivot {
                 try hideHostProcAndSys(rootfs: rootfs)
                 try Mount.mount(source: rootfs, target: "/", type: nil, flags: .move, describe: "move rootfs to /")
                 try sys("chroot", rootfs) { chroot(".") }

@@ -78,4 +78,66 @@ final class MountDropInTests: IntegrationTestCase {
         }
         assertNothingLeftBehind(id, "failed create")
     }
+
+    // MARK: item 4c: no mount namespace
+
+    /// Without a mount namespace in `linux.namespaces` the container inherits the runtime's (the
+    /// spec's MUST; swiftlet refused such a config). Its mounts are made there, under the rootfs,
+    /// the process (and an exec'd one) is chrooted into the rootfs, and `delete` leaves no mount
+    /// behind (runc does).
+    func testNoMountNamespaceInheritsTheRuntimes() {
+        let bundle = makeBundle(privateRootfs: true) { c in
+            c.removeNamespace("mount")
+            // As with runc, masked and read-only paths need a mount namespace of the container's own.
+            c[path: "linux.maskedPaths"] = nil
+            c[path: "linux.readonlyPaths"] = nil
+            c.args = ["sleep", "30"]
+        }
+        let rootfs = bundle + "/rootfs"
+        XCTAssertEqual(Host.sh("touch '\(rootfs)/marker-of-the-rootfs'").status, 0)
+        func mountsUnderRootfs() -> [String] {
+            MountInfo.parse(hostMountinfo().joined(separator: "\n")).map(\.mountPoint)
+                .filter { $0 == rootfs || $0.hasPrefix(rootfs + "/") }
+        }
+        let id = newID("nomnt")
+        let created = runtime(["create", "--bundle", bundle, id])
+        XCTAssertEqual(created.status, 0, describe(created))
+        guard created.status == 0 else { return }
+        let ownNS = "makes a mount namespace anyway"
+        assertOrDeviation(mountsUnderRootfs().contains(rootfs + "/proc"), runtimes: ["crun"], reason: ownNS,
+                          "the container's /proc is not in the runtime's mount namespace")
+        XCTAssertEqual(runtime(["start", id]).status, 0)
+        let hostNS = Host.sh("readlink /proc/self/ns/mnt").stdout
+        let e = runtime(["exec", id, "sh", "-c", "readlink /proc/self/ns/mnt; ls /marker-of-the-rootfs; ls /proc/1/ns >/dev/null && echo proc-ok"])
+        XCTAssertEqual(e.status, 0, describe(e))
+        assertOrDeviation(e.stdout.hasPrefix(hostNS), runtimes: ["crun"], reason: ownNS,
+                          "exec'd process not in the runtime's mount namespace: \(e.stdout) vs \(hostNS)")
+        assertOrDeviation(e.stdout.contains("/marker-of-the-rootfs") && e.stdout.contains("proc-ok"), runtimes: ["runc", "crun"],
+                          reason: "exec does not enter the container's root", "exec'd process not in the rootfs: \(describe(e))")
+        let rootOfInit = Host.sh("readlink /proc/$(\(Env.runtime) --root \(stateRoot) state \(id) | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p')/root").stdout
+        XCTAssertEqual(rootOfInit, rootfs + "\n", "the container process is not chrooted into the rootfs")
+        XCTAssertEqual(runtime(["kill", id, "KILL"]).status, 0)
+        _ = waitForStatus(id, "stopped")
+        let d = runtime(["delete", id])
+        XCTAssertEqual(d.status, 0, describe(d))
+        let left = mountsUnderRootfs()
+        assertOrDeviation(left.isEmpty, runtimes: ["runc", "crun"], reason: "leaves the container's mounts in its mount namespace",
+                          "mounts left in the runtime's mount namespace after delete: \(left)")
+        if !left.isEmpty { Host.sh("umount -l '\(rootfs)'") }
+
+        // A create that fails after the mounts were made takes them away too.
+        let failing = makeBundle(privateRootfs: true) { c in
+            c.removeNamespace("mount")
+            c[path: "linux.maskedPaths"] = nil
+            c[path: "linux.readonlyPaths"] = nil
+            c.args = ["/no/such/program"]
+        }
+        let failID = newID("nomntfail")
+        XCTAssertNotEqual(runtime(["create", "--bundle", failing, failID]).status, 0)
+        let leftByFailure = MountInfo.parse(hostMountinfo().joined(separator: "\n")).map(\.mountPoint)
+            .filter { $0.hasPrefix(failing + "/rootfs") }
+        assertOrDeviation(leftByFailure.isEmpty, runtimes: ["runc", "crun"], reason: "leaves the container's mounts in its mount namespace",
+                          "mounts left in the runtime's mount namespace after a failed create: \(leftByFailure)")
+        if !leftByFailure.isEmpty { Host.sh("umount -l '\(failing)/rootfs'") }
+    }
 }
