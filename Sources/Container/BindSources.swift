@@ -36,14 +36,20 @@ enum BindSources {
         m.type == "bind" || (m.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
     }
 
-    /// Stages the sources (see above); returns the staged name of each, by index in `mounts`,
-    /// relative to the working directory the init is left in.
-    static func stage(_ plan: InitPlan) throws -> [Int: String] {
-        guard needed(plan) else { return [:] }
+    /// What `stage` did: the staged name of each source, by index in `mounts`, relative to the
+    /// working directory the init is left in, and the working directory it had before.
+    struct Staged {
+        var names: [Int: String] = [:]
+        var previousDirectory: String?
+    }
+
+    /// Stages the sources (see above).
+    static func stage(_ plan: InitPlan) throws -> Staged {
+        guard needed(plan) else { return Staged() }
         do {
             try Namespaces.unshare(NamespaceKind.mount.cloneFlag, describe: "mount (bind sources)")
         } catch let e as SysError where e.errno == EPERM {
-            return [:]  // root without CAP_SYS_ADMIN: the sources are resolved inside, as before
+            return Staged()  // root without CAP_SYS_ADMIN: the sources are resolved inside, as before
         }
         // Nothing attached here may propagate to the host.
         try Mount.setPropagation("/", .slave, recursive: true, describe: "/")
@@ -52,8 +58,10 @@ enum BindSources {
         // 0711: the container's root may look up the staged names, nothing more.
         try Mount.mount(source: "tmpfs", target: dir, type: "tmpfs", flags: [.noSuid, .noDev, .noExec],
                         data: "mode=0711", describe: "tmpfs on \(dir)")
+        var staged = Staged()
+        var cwd = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        if getcwd(&cwd, cwd.count) != nil { staged.previousDirectory = String(cString: cwd) }
         try sys("chdir", dir) { chdir(dir) }
-        var staged: [Int: String] = [:]
         for (i, m) in (plan.spec.mounts ?? []).enumerated() where isBind(m) {
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
@@ -73,7 +81,7 @@ enum BindSources {
             let target = try FD.open(name, O_PATH | O_NOFOLLOW)
             defer { target.close() }
             try MountAPI.moveMount(tree, onto: target, describe: "mounts[\(i)].source \(source)")
-            staged[i] = name
+            staged.names[i] = name
         }
         return staged
     }

@@ -10,7 +10,8 @@ import RuntimeSpec
 ///
 /// Order: join the cgroup (made by the parent; only when a cgroup namespace is created, otherwise
 /// the parent adds the container process while this stage builds the rootfs) → join namespaces
-/// (user first, mount last) → new user namespace + id maps → other new namespaces → time offsets →
+/// (user first, mount last) → bind sources staged as the host sees them (with a new user namespace:
+/// BindSources) → new user namespace + id maps → other new namespaces → time offsets →
 /// second fork for a pid namespace not made at the fork, or a time namespace → linux.netDevices
 /// (moved in by the parent) up with their addresses → setsid → hostname → rootfs (mounts, devices)
 /// → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root → propagation →
@@ -115,7 +116,7 @@ enum InitStage {
         try applyHostnames(plan)
 
         // Without a mount namespace the rootfs is built in the runtime's (see RootfsBuilder).
-        var rootfs = RootfsBuilder(plan: plan, stagedSources: stagedSources)
+        var rootfs = RootfsBuilder(plan: plan, staged: stagedSources)
         try rootfs.prepare()
         if plan.netDevices.isEmpty { try receiveState() }
         try channel.send(.runtimeHooks)

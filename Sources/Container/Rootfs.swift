@@ -16,14 +16,15 @@ struct RootfsBuilder {
     /// nodes, links, /dev/console) and made read-only at the end, through this fd of its mount.
     var readOnlyDev: FD?
 
-    /// Bind sources staged before the user namespace, by index in `mounts`: names in `staging`.
-    let stagedSources: [Int: String]
+    /// Bind sources staged before the user namespace (BindSources): names in `staging`.
+    let staged: BindSources.Staged
+    var stagedSources: [Int: String] { staged.names }
     /// The directory of the staged sources (the working directory BindSources left the init in).
     var staging: FD?
 
-    init(plan: InitPlan, stagedSources: [Int: String] = [:]) {
+    init(plan: InitPlan, staged: BindSources.Staged = BindSources.Staged()) {
         self.plan = plan
-        self.stagedSources = stagedSources
+        self.staged = staged
     }
 
     /// No mount namespace: the container inherits the runtime's (the spec's MUST). Its mounts are
@@ -49,7 +50,11 @@ struct RootfsBuilder {
                 try RuntimeNamespaceRootfs.record(rootfs: rootfs, stateDirectory: plan.stateDirectory)
             }
         }
-        if !stagedSources.isEmpty { staging = try FD.open(".", O_PATH | O_DIRECTORY) }
+        if !stagedSources.isEmpty {
+            staging = try FD.open(".", O_PATH | O_DIRECTORY)
+            // Back where it was (best effort: the container's root may not reach it), as without staging.
+            if let previous = staged.previousDirectory { _ = chdir(previous) }
+        }
         defer { staging?.close() }
         let root = try RootedPath.open(rootfs)
         defer { root.root.close() }
@@ -61,7 +66,7 @@ struct RootfsBuilder {
                 try InitStage.step("mounts[\(i)] (\(m.destination))") {
                     try mountOne(writable, index: i, root: root)
                     readOnlyDev?.close()
-                    readOnlyDev = try Self.mountRoot("/dev", root: root)
+                    readOnlyDev = try Self.mountRoot("/dev", root: root, under: root.root)
                 }
             } else {
                 try InitStage.step("mounts[\(i)] (\(m.destination))") { try mountOne(m, index: i, root: root) }
@@ -151,7 +156,7 @@ struct RootfsBuilder {
                             data: data, describe: "\(type) on \(dest)")
         }
         guard !opts.propagation.isEmpty || opts.hasRecursiveAttributes else { return }
-        let mounted = try reopenMount(dest, on: target, root: root)
+        let mounted = try Self.mountRoot(dest, root: root, under: target)
         defer { mounted.close() }
         try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: mounted)
     }
@@ -169,26 +174,13 @@ struct RootfsBuilder {
         }
     }
 
-    /// The mount just made by mount(2) on `target` (an fd of the directory under it), for changes
-    /// after the mount: `dest` opened again inside the root, which must be the root of a new
-    /// filesystem, not the directory `target` is (a path swapped meanwhile is refused).
-    func reopenMount(_ dest: String, on target: FD, root: RootedPath) throws -> FD {
+    /// The mount just made by mount(2) on `dest`, for changes after the mount: `dest` opened again
+    /// inside the root, which must be the root of another filesystem than `under` (the directory
+    /// it was mounted on, or the rootfs): a path swapped meanwhile is refused, not followed.
+    static func mountRoot(_ dest: String, root: RootedPath, under: FD) throws -> FD {
         let fd = try root.open(dest, O_PATH | O_DIRECTORY)
         var a = stat(), b = stat()
-        if fstat(fd.raw, &a) != 0 || fstat(target.raw, &b) != 0 || a.st_dev == b.st_dev {
-            fd.close()
-            throw ContainerError("mounts: \(dest): the mount just made is no longer at \(dest) in the rootfs "
-                + "(the path was replaced while the container was being created)")
-        }
-        return fd
-    }
-
-    /// `dest` inside the root, which must be the root of a mount other than the root's own
-    /// (the mount just made there).
-    static func mountRoot(_ dest: String, root: RootedPath) throws -> FD {
-        let fd = try root.open(dest, O_PATH | O_DIRECTORY)
-        var a = stat(), b = stat()
-        if fstat(fd.raw, &a) != 0 || fstat(root.root.raw, &b) != 0 || a.st_dev == b.st_dev {
+        if fstat(fd.raw, &a) != 0 || fstat(under.raw, &b) != 0 || a.st_dev == b.st_dev {
             fd.close()
             throw ContainerError("mounts: \(dest): the mount just made is no longer at \(dest) in the rootfs "
                 + "(the path was replaced while the container was being created)")
@@ -276,7 +268,7 @@ struct RootfsBuilder {
         }
         try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
                         flags: [.noSuid, .noDev, .noExec], data: "mode=755", describe: "tmpfs on \(dest)")
-        let tmpfs = try reopenMount(dest, on: target, root: root)
+        let tmpfs = try Self.mountRoot(dest, root: root, under: target)
         defer { tmpfs.close() }
         for h in hier.v1 {
             let sub = try root.makeDirectories(dest + "/" + h.name)
