@@ -270,8 +270,13 @@ struct RootfsBuilder {
                         flags: [.noSuid, .noDev, .noExec], data: "mode=755", describe: "tmpfs on \(dest)")
         let tmpfs = try Self.mountRoot(dest, root: root, under: target)
         defer { tmpfs.close() }
+        /// A directory made in the tmpfs, through its fd (never through `dest` again).
+        func directory(_ name: String) throws -> FD {
+            if mkdirat(tmpfs.raw, name, 0o755) != 0 && Glibc.errno != EEXIST { throw SysError("mkdir", "\(dest)/\(name)") }
+            return try FD.openAt(tmpfs, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        }
         for h in hier.v1 {
-            let sub = try root.makeDirectories(dest + "/" + h.name)
+            let sub = try directory(h.name)
             defer { sub.close() }
             let key = h.options.split(separator: ",").first.map(String.init) ?? h.name
             if try bindOwn(key, sub, dest + "/" + h.name) {
@@ -285,15 +290,13 @@ struct RootfsBuilder {
             } }
             // `cpu` and `cpuacct` name the co-mounted `cpu,cpuacct`, as on the host.
             if h.name.contains(",") {
-                let dir = try root.open(dest, O_PATH | O_DIRECTORY)
-                defer { dir.close() }
                 for part in h.name.split(separator: ",") {
-                    _ = symlinkat(h.name, dir.raw, String(part))
+                    _ = symlinkat(h.name, tmpfs.raw, String(part))
                 }
             }
         }
         if let unified = hier.unifiedMountPoint {
-            let sub = try root.makeDirectories(dest + "/unified")
+            let sub = try directory("unified")
             defer { sub.close() }
             if try !bindOwn("", sub, dest + "/unified") {
                 try Mount.mount(source: "cgroup2", target: sub.procPath, type: "cgroup2", flags: flags,
