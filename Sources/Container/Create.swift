@@ -130,7 +130,7 @@ public struct Runtime {
             }
             if containerPID > 0 && containerPID != childPID { waitGone(containerPID) }
             closePlanFDs(plan)
-            if !plan.hasMountNamespace { RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(opts.id), rootfs: plan.rootfs, warn: warn) }
+            if !plan.hasMountNamespace { RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(opts.id), warn: warn) }
             undoProcessFeatures(spec: spec, id: opts.id)
             try? cgroup?.destroy()
             try? store.remove(opts.id)

@@ -122,6 +122,7 @@ extension Runtime {
                     try? cg.signalAll(SIGKILL)
                     do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
                 }
+                RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(id), warn: warn)
                 try? store.remove(id)
                 return
             }
@@ -143,7 +144,7 @@ extension Runtime {
         }
         releaseProcessFeatures(record)
         if !(record.config.linux?.namespaces ?? []).contains(where: { $0.type == "mount" }) {
-            RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(id), rootfs: record.rootfs, warn: warn)
+            RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(id), warn: warn)
         }
         Fault.point("delete.cgroup")
         try store.remove(id)

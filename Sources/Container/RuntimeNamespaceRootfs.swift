@@ -3,8 +3,9 @@ import Kernel
 
 /// The rootfs of a container without a mount namespace: its mounts live in the runtime's mount
 /// namespace, all under one private bind of the rootfs on itself (RootfsBuilder). The init writes
-/// that mount's id to `<state dir>/rootfs.mount`; `delete` (and a failed `create`) detaches it,
-/// and with it everything mounted under it. runc leaves these mounts behind.
+/// that mount's id and the rootfs path to `<state dir>/rootfs.mount`; `delete` (also of a create
+/// that died half-way) and a failed `create` detach it, and with it everything mounted under it.
+/// runc leaves these mounts behind.
 enum RuntimeNamespaceRootfs {
     static func recordPath(_ stateDirectory: String) -> String { stateDirectory + "/rootfs.mount" }
 
@@ -13,7 +14,7 @@ enum RuntimeNamespaceRootfs {
         let fd = try FD.open(rootfs, O_PATH | O_DIRECTORY)
         defer { fd.close() }
         guard let id = mountID(of: fd) else { throw KernelError("\(rootfs): no mount id in /proc/self/fdinfo") }
-        try writeFile(path: recordPath(stateDirectory), "\(id)\n", mode: 0o600)
+        try writeFile(path: recordPath(stateDirectory), "\(id)\n\(rootfs)\n", mode: 0o600)
     }
 
     /// The mount id of the mount `fd` is on (`mnt_id` in /proc/self/fdinfo).
@@ -27,10 +28,12 @@ enum RuntimeNamespaceRootfs {
 
     /// Detaches the recorded mount if it is still the one at `rootfs` with nothing stacked on it
     /// (the runtime never touches what it did not make); best effort, a problem is a warning.
-    static func undo(stateDirectory: String, rootfs: String, warn: (String) -> Void) {
+    static func undo(stateDirectory: String, warn: (String) -> Void) {
         let path = recordPath(stateDirectory)
-        guard let text = try? readTextFile(path: path),
-              let id = Int(text.trimmingCharacters(in: " \n")) else { return }
+        guard let text = try? readTextFile(path: path) else { return }
+        let fields = text.split(separator: "\n", maxSplits: 1)
+        guard fields.count == 2, let id = Int(fields[0]) else { return }
+        let rootfs = fields[1].trimmingCharacters(in: "\n")
         let lines = ((try? readTextFile(path: "/proc/self/mountinfo")) ?? "").split(separator: "\n")
         var ours = false, covered = false
         for line in lines {

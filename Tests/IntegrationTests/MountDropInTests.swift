@@ -139,5 +139,23 @@ final class MountDropInTests: IntegrationTestCase {
         assertOrDeviation(leftByFailure.isEmpty, runtimes: ["runc", "crun"], reason: "leaves the container's mounts in its mount namespace",
                           "mounts left in the runtime's mount namespace after a failed create: \(leftByFailure)")
         if !leftByFailure.isEmpty { Host.sh("umount -l '\(failing)/rootfs'") }
+
+        // A create killed once the rootfs is built (no state.json yet): `delete --force` takes them.
+        guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
+        let killed = makeBundle(privateRootfs: true) { c in
+            c.removeNamespace("mount")
+            c[path: "linux.maskedPaths"] = nil
+            c[path: "linux.readonlyPaths"] = nil
+            c.args = ["sleep", "30"]
+        }
+        let killedID = newID("nomntkill")
+        let k = Host.exec("/usr/bin/env", ["SWIFTLET_FAULT=create.rootfs", Env.runtime, "--root", stateRoot,
+                                           "create", "--bundle", killed, killedID], timeout: 30)
+        XCTAssertEqual(k.status, 137, describe(k))
+        XCTAssertEqual(runtime(["delete", "--force", killedID]).status, 0)
+        let leftByKill = MountInfo.parse(hostMountinfo().joined(separator: "\n")).map(\.mountPoint)
+            .filter { $0.hasPrefix(killed + "/rootfs") }
+        XCTAssert(leftByKill.isEmpty, "mounts left after delete --force of a killed create: \(leftByKill)")
+        if !leftByKill.isEmpty { Host.sh("umount -l '\(killed)/rootfs'") }
     }
 }
