@@ -149,6 +149,7 @@ public struct Runtime {
             if childPID > 0 { reapKilled(childPID) }
             if containerPID > 0 && containerPID != childPID { waitGone(containerPID) }
             closePlanFDs(plan)
+            if !plan.hasMountNamespace { RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(opts.id), warn: warn) }
             undoProcessFeatures(spec: spec, id: opts.id)
             try? cgroup?.destroy()
             try? store.remove(opts.id)
@@ -365,6 +366,7 @@ public struct Runtime {
         var plan = InitPlan(id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
                             sync: FD(-1), env: process.env ?? [])
         plan.noPivot = opts.noPivot
+        plan.stateDirectory = store.directory(opts.id)
         plan.noNewKeyring = opts.noNewKeyring
         try prepareProcessFeatures(&plan, spec: spec, process: process)
         // Socket activation: fds 3..3+LISTEN_FDS go first, then the --preserve-fds ones (as runc).
@@ -408,10 +410,6 @@ public struct Runtime {
         if let pidJoin = opened.first(where: { $0.kind == .pid }), !plan.createsUserNamespace {
             let mountsProc = (spec.mounts ?? []).contains { $0.type == "proc" }
             plan.buildsRootOutsidePIDNamespace = !mountsProc || cs_proc_accepts_pidns(pidJoin.fd.raw) == 1
-        }
-        if !plan.hasMountNamespace {
-            for j in opened { j.fd.close() }
-            throw ContainerError("config.json: linux.namespaces: a mount namespace is required")
         }
         do { try Rootless.check(spec: spec, plan: plan) } catch {
             for j in opened { j.fd.close() }

@@ -60,6 +60,8 @@ struct ExecPlan {
     var seccompState: [UInt8] = []
     /// The container's linux section (personality, memory policy apply to exec'd processes too).
     var linux: Linux?
+    /// A container without a mount namespace runs chrooted in the runtime's: its root, to enter.
+    var root: FD?
 }
 
 extension Runtime {
@@ -98,6 +100,7 @@ extension Runtime {
         // Namespaces: every one the container has that differs from ours.
         defer {
             for j in plan.joins { j.fd.close() }
+            plan.root?.close()
         }
         let floor = 3 + opts.preserveFDs
         for ns in record.config.linux?.namespaces ?? [] {
@@ -113,6 +116,11 @@ extension Runtime {
             if kind == .user { plan.userNamespaceInUse = true }
         }
         plan.forksIntoPIDNamespace = plan.joins.contains { $0.kind.appliesToChildren }
+        if !(record.config.linux?.namespaces ?? []).contains(where: { $0.type == "mount" }) {
+            do { plan.root = try FD.open("/proc/\(record.pid)/root", O_PATH | O_DIRECTORY).moved(above: floor) } catch {
+                throw ContainerError("exec: opening the container's root: \(error)")
+            }
+        }
         // The namespaces are held open now: make sure they are still the container's.
         guard ProcStat.read(record.pid)?.startTime == record.pidStartTime else {
             throw ContainerError("cannot exec in a stopped container \(opts.id)")
@@ -439,6 +447,16 @@ enum ExecStage {
         closeUnneededFDs(plan)
         if plan.waitForCgroups { try channel.expect(.ack, step: "cgroups") }
         try InitStage.step("join namespaces") { try InitStage.joinNamespaces(plan.joins) }
+        // Without a mount namespace of its own the container's root is a chroot in the runtime's mount
+        // namespace: entered before the fork below, so that no process of ours visible in the
+        // container's pid namespace ever has the host's root.
+        if let root = plan.root {
+            try InitStage.step("enter the container's root") {
+                try sys("fchdir", "container root") { fchdir(root.raw) }
+                try sys("chroot", "container root") { chroot(".") }
+                root.close()
+            }
+        }
         if plan.forksIntoPIDNamespace {
             // Joined pid and time namespaces apply to our children only. This process stays invisible
             // to the container (it is in the runtime's pid namespace) while it joins; its child is
@@ -497,7 +515,7 @@ enum ExecStage {
     /// the namespace files still to join (closed one by one as they are joined).
     static func closeUnneededFDs(_ plan: ExecPlan) {
         var keep = [plan.sync] + plan.joins.map(\.fd)
-        for fd in [plan.consoleSocket, plan.seccompListener] { if let fd { keep.append(fd) } }
+        for fd in [plan.consoleSocket, plan.seccompListener, plan.root] { if let fd { keep.append(fd) } }
         InitStage.closeFDs(from: plan.fdFloor, keeping: keep)
     }
 }

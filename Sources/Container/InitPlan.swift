@@ -26,6 +26,8 @@ struct InitPlan {
     var gidMappings: [LinuxIDMapping] = []
     /// Detached ID-mapped trees made by the parent, by index in `spec.mounts` (see IDMapMounts).
     var idmapTrees: [Int: FD] = [:]
+    /// The container's state directory (bind sources are staged under it: see BindSources).
+    var stateDirectory = ""
 
     var createsUserNamespace: Bool { newNamespaces.contains(.user) }
     var hasMountNamespace: Bool { newNamespaces.contains(.mount) || joins.contains { $0.kind == .mount } }

@@ -10,8 +10,9 @@ import RuntimeSpec
 ///
 /// Order: join the cgroup (made by the parent; only when a cgroup namespace is created, otherwise
 /// the parent adds the container process while this stage builds the rootfs) → join namespaces
-/// (user first, mount last) → new user namespace + id maps → other new namespaces (a new network
-/// namespace gets `lo` up) → time offsets →
+/// (user first, mount last) → bind sources staged as the host sees them (with a new user namespace:
+/// BindSources) → new user namespace + id maps → other new namespaces (a new network namespace gets
+/// `lo` up) → time offsets →
 /// second fork for a pid namespace not made at the fork, or a time namespace → linux.netDevices
 /// (moved in by the parent) up with their addresses → setsid → hostname → rootfs (mounts, devices)
 /// → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root → propagation →
@@ -53,6 +54,8 @@ enum InitStage {
         // Joining a pid namespace outside the init (see forkIntoJoinedPIDNamespace): keep it for later.
         let pidJoin = plan.buildsRootOutsidePIDNamespace ? plan.joins.first { $0.kind == .pid } : nil
         try step("join namespaces") { try joinNamespaces(plan.joins.filter { $0.kind != .pid || pidJoin == nil }) }
+        // Before the user namespace: the sources are resolved as the host's root (see BindSources).
+        let stagedSources = try step("bind sources") { try BindSources.stage(plan) }
         if plan.createsUserNamespace {
             try step("create user namespace") {
                 try Namespaces.unshare(NamespaceKind.user.cloneFlag, describe: "user")
@@ -96,7 +99,7 @@ enum InitStage {
             // 0: "the process you forked"; in a pid namespace made by the fork, getpid() is 1.
             try channel.send(.containerPID(plan.pidNamespaceAtFork ? 0 : Proc.getpid()))
         }
-        let stateJSON = try buildRoot(plan, channel, isContainerProcess: containerProcess == nil)
+        let stateJSON = try buildRoot(plan, channel, staged: stagedSources, isContainerProcess: containerProcess == nil)
         pidJoin?.fd.close()
         if let (socket, helper) = containerProcess {
             // The root is ready: hand it over with the state, and leave (the parent reaps us).
@@ -208,7 +211,8 @@ enum InitStage {
 
     /// net devices, hostname, the rootfs, prestart/createRuntime/createContainer hooks, pivot_root.
     /// Returns the state JSON the parent sent.
-    static func buildRoot(_ plan: InitPlan, _ channel: SyncChannel, isContainerProcess: Bool) throws -> [UInt8] {
+    static func buildRoot(_ plan: InitPlan, _ channel: SyncChannel, staged stagedSources: BindSources.Staged,
+                          isContainerProcess: Bool) throws -> [UInt8] {
         // The state comes from the parent right after it has our pid (and has moved linux.netDevices
         // in). Without net devices it is read only once the rootfs is built, so that the rootfs is
         // built while the parent makes and joins the cgroup. Reading it before our next message also
@@ -228,22 +232,15 @@ enum InitStage {
         if isContainerProcess { try joinSession(plan) }
         try applyHostnames(plan)
 
-        var rootfs: RootfsBuilder?
-        if plan.hasMountNamespace {
-            var builder = RootfsBuilder(plan: plan)
-            try builder.prepare()
-            rootfs = builder
-        }
+        // Without a mount namespace the rootfs is built in the runtime's (see RootfsBuilder).
+        var rootfs = RootfsBuilder(plan: plan, staged: stagedSources)
+        try rootfs.prepare()
         if plan.netDevices.isEmpty { try receiveState() }
         try channel.send(.runtimeHooks)
         try channel.expect(.ack, step: "createRuntime hooks")
         try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON)
 
-        if let rootfs {
-            try rootfs.enterRoot()
-        } else {
-            try step("chdir to rootfs") { try sys("chdir", plan.rootfs) { chdir(plan.rootfs) } }
-        }
+        try rootfs.enterRoot()
         return stateJSON
     }
 
@@ -259,9 +256,7 @@ enum InitStage {
             // CVE-2024-21626) never lead out of it.
             try RootedPath.open("/").withRoot { try $0.makeDirectories(plan.process.cwd).close() }
         }
-        if plan.hasMountNamespace {
-            try RootfsBuilder(plan: plan).finish()
-        }
+        try RootfsBuilder(plan: plan).finish()
         try applyProcessLimits(plan.process)
         try ProcessAttributes.apply(process: plan.process, linux: plan.spec.linux)
         // Without no_new_privs, installing the filter needs CAP_SYS_ADMIN: hold it until then.

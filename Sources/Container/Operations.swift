@@ -126,6 +126,7 @@ extension Runtime {
                     try? cg.signalAll(SIGKILL)
                     do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
                 }
+                RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(id), warn: warn)
                 try? store.remove(id)
                 return
             }
@@ -147,6 +148,9 @@ extension Runtime {
             do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
         }
         releaseProcessFeatures(record)
+        if !(record.config.linux?.namespaces ?? []).contains(where: { $0.type == "mount" }) {
+            RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(id), warn: warn)
+        }
         Fault.point("delete.cgroup")
         try store.remove(id)
         Fault.point("delete.removed")

@@ -12,24 +12,66 @@ struct RootfsBuilder {
     var inUserNS: Bool { plan.userNamespaceInUse }
     /// Whether the spec mounts something at /dev (then we populate it with devices).
     var devIsFresh = false
+    /// A read-only /dev (not a bind) is mounted writable, filled (devpts, shm, mqueue, device
+    /// nodes, links, /dev/console) and made read-only at the end, through this fd of its mount.
+    var readOnlyDev: FD?
 
-    init(plan: InitPlan) { self.plan = plan }
+    /// Bind sources staged before the user namespace (BindSources): names in `staging`.
+    let staged: BindSources.Staged
+    var stagedSources: [Int: String] { staged.names }
+    /// The directory of the staged sources (the working directory BindSources left the init in).
+    var staging: FD?
+
+    init(plan: InitPlan, staged: BindSources.Staged = BindSources.Staged()) {
+        self.plan = plan
+        self.staged = staged
+    }
+
+    /// No mount namespace: the container inherits the runtime's (the spec's MUST). Its mounts are
+    /// then made there, as runc makes them, under a private bind of the rootfs on itself that
+    /// `delete` detaches again (RuntimeNamespaceRootfs); the process is chrooted into it, never
+    /// pivoted (that would change the root of every process in the namespace).
+    var inRuntimeNamespace: Bool { !plan.hasMountNamespace }
 
     mutating func prepare() throws {
         let rootfs = plan.rootfs
-        try InitStage.step("make / a slave") {
-            // Nothing we mount may propagate back to the host.
-            try Mount.setPropagation("/", .slave, recursive: true, describe: "/")
+        if !inRuntimeNamespace {
+            try InitStage.step("make / a slave") {
+                // Nothing we mount may propagate back to the host.
+                try Mount.setPropagation("/", .slave, recursive: true, describe: "/")
+            }
         }
         try InitStage.step("bind the root filesystem") {
             try Mount.mount(source: rootfs, target: rootfs, type: nil, flags: [.bind, .recursive],
                             describe: "bind \(rootfs) on itself")
+            if inRuntimeNamespace {
+                // Private: the container's mounts under it reach no other mount namespace.
+                try Mount.setPropagation(rootfs, .private, recursive: true, describe: rootfs)
+                try RuntimeNamespaceRootfs.record(rootfs: rootfs, stateDirectory: plan.stateDirectory)
+            }
         }
+        if !stagedSources.isEmpty {
+            staging = try FD.open(".", O_PATH | O_DIRECTORY)
+            // Back where it was (best effort: the container's root may not reach it), as without staging.
+            if let previous = staged.previousDirectory { _ = chdir(previous) }
+        }
+        defer { staging?.close() }
         let root = try RootedPath.open(rootfs)
         defer { root.root.close() }
         for (i, m) in (spec.mounts ?? []).enumerated() {
-            try InitStage.step("mounts[\(i)] (\(m.destination))") { try mountOne(m, index: i, root: root) }
-            if Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m) { devIsFresh = true }
+            let isDev = Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m)
+            if isDev && MountOptions.parse(m.options ?? []).flags & MS.RDONLY != 0 {
+                var writable = m
+                writable.options = (m.options ?? []).filter { $0 != "ro" } + ["rw"]
+                try InitStage.step("mounts[\(i)] (\(m.destination))") {
+                    try mountOne(writable, index: i, root: root)
+                    readOnlyDev?.close()
+                    readOnlyDev = try Self.mountRoot("/dev", root: root, under: root.root)
+                }
+            } else {
+                try InitStage.step("mounts[\(i)] (\(m.destination))") { try mountOne(m, index: i, root: root) }
+            }
+            if isDev { devIsFresh = true }
         }
         if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev" }) {
             try InitStage.step("devices") { try createDevices(root: root) }
@@ -49,31 +91,36 @@ struct RootfsBuilder {
         if isBind(m) {
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
-            let kind = FileKind.following(path: source)
-            if kind == .missing { throw SysError("stat", source, errno: ENOENT) }
-            let target = kind == .directory ? try root.makeDirectories(dest) : try root.makeFile(dest)
+            var st = stat()
+            let staged = stagedSources[index]
+            if let staged, let staging {
+                if fstatat(staging.raw, staged, &st, 0) != 0 { throw SysError("stat", "mounts[\(index)].source \(source)") }
+            } else if stat(source, &st) != 0 {
+                // The real errno: a source the container's user cannot reach is EACCES, not "missing".
+                throw SysError("stat", "mounts[\(index)].source \(source)")
+            }
+            let isDir = (st.st_mode & S_IFMT) == S_IFDIR
+            let target = isDir ? try root.makeDirectories(dest) : try root.makeFile(dest)
             defer { target.close() }
-            var bindFlags: MountFlags = [.bind]
-            if opts.recursiveBind { bindFlags.insert(.recursive) }
-            if let tree = plan.idmapTrees[index] {
-                // ID-mapped: the parent made the mapped tree; attach it (see IDMapMounts).
-                try MountAPI.moveMount(tree, onto: target, describe: "ID-mapped \(source) on \(dest)")
+            // The bind is made detached (open_tree), its flags are set on that detached mount, and
+            // it is attached onto the target fd resolved inside the rootfs: no path is resolved
+            // again after the check, so a destination swapped for a symlink meanwhile can neither
+            // redirect the mount nor leave it without its flags (ro, nosuid, ...).
+            let tree: FD
+            if let staged, let staging {
+                tree = try MountAPI.cloneTree(at: staging, staged, recursive: opts.recursiveBind, describe: source)
+            } else if let mapped = plan.idmapTrees[index] {
+                tree = mapped  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
             } else {
-                try Mount.mount(source: source, target: target.procPath, type: nil, flags: bindFlags,
-                                describe: "bind \(source) on \(dest)")
+                tree = try MountAPI.cloneTree(source, recursive: opts.recursiveBind)
             }
-            // A bind mount ignores its flags: they take a remount, on the new mount (reopened).
-            let perMount = flags.intersection(MountFlags.perMount)
-            if !perMount.isEmpty {
-                let mounted = try root.open(dest, O_PATH)
-                defer { mounted.close() }
-                var remount: MountFlags = [.bind, .remount]
-                remount.formUnion(perMount)
-                if inUserNS { remount.formUnion(try Mount.currentFlags(mounted.procPath)) }
-                try Mount.mount(source: nil, target: mounted.procPath, type: nil, flags: remount,
-                                describe: "remount \(dest)")
+            defer { tree.close() }
+            let attrs = Self.attributes(ofFlags: opts.flags, cleared: opts.clearFlags, keepLocked: inUserNS)
+            if attrs.set != 0 || attrs.clear != 0 {
+                try MountAPI.setAttributes(tree, set: attrs.set, clear: attrs.clear, describe: "bind \(source) on \(dest)")
             }
-            try applyPropagationAndAttrs(opts, dest: dest, root: root)
+            try MountAPI.moveMount(tree, onto: target, describe: "bind \(source) on \(dest)")
+            try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree)
             return
         }
         let type = m.type ?? "none"
@@ -90,9 +137,19 @@ struct RootfsBuilder {
                 try Mount.mount(source: m.source ?? "sysfs", target: target.procPath, type: "sysfs", flags: mflags,
                                 data: data, describe: "sysfs on \(dest)")
             } catch let e as SysError where e.errno == EPERM && inUserNS {
-                // Without its own network namespace a user namespace may not mount sysfs: bind the host's.
-                try Mount.mount(source: "/sys", target: target.procPath, type: nil, flags: [.bind, .recursive],
-                                describe: "bind /sys on \(dest)")
+                // Without its own network namespace a user namespace may not mount sysfs: bind the
+                // host's, with the flags asked for on every mount of it (ro, nosuid, ... are as much
+                // a part of the request as the filesystem).
+                let tree = try MountAPI.cloneTree("/sys", recursive: true)
+                defer { tree.close() }
+                let attrs = Self.attributes(ofFlags: opts.flags, cleared: 0, keepLocked: true)
+                if attrs.set != 0 || attrs.clear != 0 {
+                    try MountAPI.setAttributes(tree, set: attrs.set, clear: attrs.clear, recursive: true,
+                                               describe: "bind /sys on \(dest)")
+                }
+                try MountAPI.moveMount(tree, onto: target, describe: "bind /sys on \(dest)")
+                try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree)
+                return
             }
         default:
             var data = data
@@ -103,21 +160,64 @@ struct RootfsBuilder {
             try Mount.mount(source: m.source ?? type, target: target.procPath, type: type, flags: mflags,
                             data: data, describe: "\(type) on \(dest)")
         }
-        try applyPropagationAndAttrs(opts, dest: dest, root: root)
+        guard !opts.propagation.isEmpty || opts.hasRecursiveAttributes else { return }
+        let mounted = try Self.mountRoot(dest, root: root, under: target)
+        defer { mounted.close() }
+        try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: mounted)
     }
 
-    func applyPropagationAndAttrs(_ opts: MountOptions, dest: String, root: RootedPath) throws {
-        guard !opts.propagation.isEmpty || opts.recursiveAttrSet != 0 || opts.recursiveAttrClear != 0 else { return }
-        let fd = try root.open(dest, O_PATH)
-        defer { fd.close() }
+    /// Propagation and recursive attributes (`rro`, ...) of the mount `mount` (an fd of the mount
+    /// itself: mount_setattr on it resolves no path).
+    func applyPropagationAndAttrs(_ opts: MountOptions, dest: String, root: RootedPath, mount: FD) throws {
         for p in opts.propagation {
-            try Mount.mount(source: nil, target: fd.procPath, type: nil, flags: MountFlags(rawValue: UInt(p)),
-                            describe: "propagation of \(dest)")
+            try MountAPI.setPropagation(mount, p & ~MS.REC, recursive: p & MS.REC != 0,
+                                        describe: "propagation of \(dest)")
         }
-        if opts.recursiveAttrSet != 0 || opts.recursiveAttrClear != 0 {
-            try Mount.setAttributes(fd.procPath, set: opts.recursiveAttrSet, clear: opts.recursiveAttrClear,
-                                    recursive: true)
+        if opts.hasRecursiveAttributes {
+            try MountAPI.setAttributes(mount, set: opts.recursiveAttrSet, clear: opts.recursiveAttrClear,
+                                       recursive: true, describe: dest)
         }
+    }
+
+    /// The mount just made by mount(2) on `dest`, for changes after the mount: `dest` opened again
+    /// inside the root, which must be the root of another filesystem than `under` (the directory
+    /// it was mounted on, or the rootfs): a path swapped meanwhile is refused, not followed.
+    static func mountRoot(_ dest: String, root: RootedPath, under: FD) throws -> FD {
+        let fd = try root.open(dest, O_PATH | O_DIRECTORY)
+        var a = stat(), b = stat()
+        if fstat(fd.raw, &a) != 0 || fstat(under.raw, &b) != 0 || a.st_dev == b.st_dev {
+            fd.close()
+            throw ContainerError("mounts: \(dest): the mount just made is no longer at \(dest) in the rootfs "
+                + "(the path was replaced while the container was being created)")
+        }
+        return fd
+    }
+
+    /// The MOUNT_ATTR_* bits to set and clear for the per-mount MS_* flags `flags` (and the ones
+    /// `cleared` by options such as `rw`), as a bind remount with those flags would leave them.
+    /// With `keepLocked` (in a user namespace) nothing is cleared but the access-time mode being
+    /// replaced: the kernel refuses to clear flags it locked, and those are the host's.
+    static func attributes(ofFlags flags: UInt64, cleared: UInt64, keepLocked: Bool) -> (set: UInt64, clear: UInt64) {
+        let pairs: [(UInt64, UInt64)] = [
+            (MS.RDONLY, MountAttr.RDONLY), (MS.NOSUID, MountAttr.NOSUID), (MS.NODEV, MountAttr.NODEV),
+            (MS.NOEXEC, MountAttr.NOEXEC), (MS.NOSYMFOLLOW, MountAttr.NOSYMFOLLOW),
+            (MS.NODIRATIME, MountAttr.NODIRATIME),
+        ]
+        var set: UInt64 = 0, clear: UInt64 = 0
+        for (ms, attr) in pairs {
+            if flags & ms != 0 { set |= attr } else if cleared & ms != 0 && !keepLocked { clear |= attr }
+        }
+        if flags & MS.NOATIME != 0 {
+            set |= MountAttr.NOATIME
+            clear |= MountAttr.ATIME_MASK
+        } else if flags & MS.STRICTATIME != 0 {
+            set |= MountAttr.STRICTATIME
+            clear |= MountAttr.ATIME_MASK
+        } else if flags & MS.RELATIME != 0 {
+            clear |= MountAttr.ATIME_MASK
+        }
+        // As with runc's remount: only a mount that asks for a flag is changed at all.
+        return set == 0 && clear & MountAttr.ATIME_MASK == 0 ? (0, 0) : (set, clear)
     }
 
     /// proc and sysfs go on an ordinary directory of the rootfs only: not on a symlink or through
@@ -162,16 +262,7 @@ struct RootfsBuilder {
         let ownNS = plan.newNamespaces.contains(.cgroup) || plan.joins.contains { $0.kind == .cgroup }
         func bindOwn(_ key: String, _ target: FD, _ where_: String) throws -> Bool {
             guard !ownNS, let dir = plan.cgroupPaths[key], isDirectory(dir) else { return false }
-            try Mount.mount(source: dir, target: target.procPath, type: nil, flags: [.bind],
-                            describe: "bind \(dir) on \(where_)")
-            let perMount = flags.intersection(MountFlags.perMount)
-            if !perMount.isEmpty {
-                var remount: MountFlags = [.bind, .remount]
-                remount.formUnion(perMount)
-                let fd = try root.open(where_, O_PATH)
-                defer { fd.close() }
-                try Mount.mount(source: nil, target: fd.procPath, type: nil, flags: remount, describe: "remount \(where_)")
-            }
+            try bindTree(dir, recursive: false, flags: flags, onto: target, describe: "bind \(dir) on \(where_)")
             return true
         }
         if hier.isPureV2 {
@@ -182,8 +273,15 @@ struct RootfsBuilder {
         }
         try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
                         flags: [.noSuid, .noDev, .noExec], data: "mode=755", describe: "tmpfs on \(dest)")
+        let tmpfs = try Self.mountRoot(dest, root: root, under: target)
+        defer { tmpfs.close() }
+        /// A directory made in the tmpfs, through its fd (never through `dest` again).
+        func directory(_ name: String) throws -> FD {
+            if mkdirat(tmpfs.raw, name, 0o755) != 0 && Glibc.errno != EEXIST { throw SysError("mkdir", "\(dest)/\(name)") }
+            return try FD.openAt(tmpfs, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        }
         for h in hier.v1 {
-            let sub = try root.makeDirectories(dest + "/" + h.name)
+            let sub = try directory(h.name)
             defer { sub.close() }
             let key = h.options.split(separator: ",").first.map(String.init) ?? h.name
             if try bindOwn(key, sub, dest + "/" + h.name) {
@@ -192,20 +290,18 @@ struct RootfsBuilder {
                 try Mount.mount(source: "cgroup", target: sub.procPath, type: "cgroup", flags: flags,
                                 data: h.options, describe: "cgroup \(h.options) on \(dest)/\(h.name)")
             } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
-                try Mount.mount(source: h.mountPoint, target: sub.procPath, type: nil, flags: [.bind, .recursive],
-                                describe: "bind \(h.mountPoint) on \(dest)/\(h.name)")
+                try bindTree(h.mountPoint, recursive: true, flags: flags, onto: sub,
+                             describe: "bind \(h.mountPoint) on \(dest)/\(h.name)")
             } }
             // `cpu` and `cpuacct` name the co-mounted `cpu,cpuacct`, as on the host.
             if h.name.contains(",") {
-                let dir = try root.open(dest, O_PATH | O_DIRECTORY)
-                defer { dir.close() }
                 for part in h.name.split(separator: ",") {
-                    _ = symlinkat(h.name, dir.raw, String(part))
+                    _ = symlinkat(h.name, tmpfs.raw, String(part))
                 }
             }
         }
         if let unified = hier.unifiedMountPoint {
-            let sub = try root.makeDirectories(dest + "/unified")
+            let sub = try directory("unified")
             defer { sub.close() }
             if try !bindOwn("", sub, dest + "/unified") {
                 try Mount.mount(source: "cgroup2", target: sub.procPath, type: "cgroup2", flags: flags,
@@ -213,12 +309,20 @@ struct RootfsBuilder {
             }
         }
         if flags.contains(.readOnly) {
-            var remount: MountFlags = [.remount, .readOnly, .noSuid, .noDev, .noExec]
-            remount.insert(.bind)
-            let fd = try root.open(dest, O_PATH)
-            defer { fd.close() }
-            try Mount.mount(source: nil, target: fd.procPath, type: nil, flags: remount, describe: "remount \(dest) ro")
+            try MountAPI.setAttributes(tmpfs, set: MountAttr.RDONLY, describe: "\(dest) read-only")
         }
+    }
+
+    /// Binds `source` (with the mounts under it when `recursive`) onto `target` with the per-mount
+    /// flags of `flags` set on the detached copy first (on every mount of it when `recursive`).
+    func bindTree(_ source: String, recursive: Bool, flags: MountFlags, onto target: FD, describe: String) throws {
+        let tree = try MountAPI.cloneTree(source, recursive: recursive)
+        defer { tree.close() }
+        let attrs = Self.attributes(ofFlags: UInt64(flags.rawValue), cleared: 0, keepLocked: true)
+        if attrs.set != 0 || attrs.clear != 0 {
+            try MountAPI.setAttributes(tree, set: attrs.set, clear: attrs.clear, recursive: recursive, describe: describe)
+        }
+        try MountAPI.moveMount(tree, onto: target, describe: describe)
     }
 
     static let defaultDevices: [(String, UInt32, UInt32)] = [
@@ -276,7 +380,8 @@ struct RootfsBuilder {
                      UInt32(truncatingIfNeeded: d.minor ?? 0))
         }
         try sys("chown", path) { fchownat(parent.raw, name, d.uid ?? 0, d.gid ?? 0, AT_SYMLINK_NOFOLLOW) }
-        try sys("chmod", path) { fchmodat(parent.raw, name, perm, 0) }
+        // Not following a symlink: the node could have been swapped for one since mknod.
+        try sys("chmod", path) { fchmodat(parent.raw, name, perm, AT_SYMLINK_NOFOLLOW) }
     }
 
     func createDevLinks(root: RootedPath) throws {
@@ -304,7 +409,10 @@ struct RootfsBuilder {
         let rootfs = plan.rootfs
         try InitStage.step("pivot_root") {
             try sys("chdir", rootfs) { chdir(rootfs) }
-            if plan.noPivot {
+            if inRuntimeNamespace {
+                try sys("chroot", rootfs) { chroot(".") }
+            } else if plan.noPivot {
+                try hideHostProcAndSys(rootfs: rootfs)
                 try Mount.mount(source: rootfs, target: "/", type: nil, flags: .move, describe: "move rootfs to /")
                 try sys("chroot", rootfs) { chroot(".") }
             } else {
@@ -316,6 +424,55 @@ struct RootfsBuilder {
             }
             try sys("chdir", "/") { chdir("/") }
         }
+    }
+
+    /// Without pivot_root the old root stays in the container's mount namespace, under the chroot.
+    /// The kernel lets a new user namespace mount procfs or sysfs while a fully visible mount of
+    /// it exists in the mount namespace: the host's /proc and /sys would let a container process
+    /// (`unshare -mrpf mount -t proc proc /mnt`) get an unmasked procfs. So, as runc does, every
+    /// whole-filesystem proc and sysfs mount outside the rootfs is detached (slave first, so the
+    /// unmount stays in this namespace), or covered with an empty tmpfs where it is locked.
+    func hideHostProcAndSys(rootfs: String) throws {
+        let text = try readTextFile(path: "/proc/self/mountinfo")
+        var points: [String] = []
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard let dash = f.firstIndex(of: "-"), dash >= 6, f.count > dash + 1 else { continue }
+            let type = f[dash + 1]
+            guard type == "proc" || type == "sysfs", f[3] == "/" else { continue }
+            let point = Self.unescapeMountinfo(String(f[4]))
+            if point == rootfs || point.hasPrefix(rootfs == "/" ? "/" : rootfs + "/") { continue }
+            points.append(point)
+        }
+        for point in points {
+            // A mount under one detached before went with it.
+            do { try Mount.setPropagation(point, .slave, recursive: true) } catch let e as SysError
+                where e.errno == ENOENT || e.errno == EINVAL { continue }
+            do { try Mount.unmount(point, detach: true) } catch let e as SysError where e.errno == EINVAL || e.errno == EPERM {
+                try Mount.mount(source: "tmpfs", target: point, type: "tmpfs", flags: [.readOnly, .noSuid, .noDev, .noExec],
+                                describe: "tmpfs over the host's \(point)")
+            }
+        }
+    }
+
+    /// A mount point as /proc/self/mountinfo writes it, with its octal escapes (space, tab,
+    /// newline, backslash) decoded.
+    static func unescapeMountinfo(_ s: String) -> String {
+        guard s.contains("\\") else { return s }
+        var out: [UInt8] = []
+        let b = Array(s.utf8)
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "\\"), i + 3 < b.count,
+               let v = UInt8(String(decoding: b[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                out.append(v)
+                i += 4
+            } else {
+                out.append(b[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The propagation the spec asks for on the new root. It comes last: an unbindable root would
@@ -373,6 +530,12 @@ struct RootfsBuilder {
                 var flags: MountFlags = [.bind, .remount, .readOnly]
                 flags.formUnion(try Mount.currentFlags("/"))
                 try Mount.mount(source: nil, target: "/", type: nil, flags: flags, describe: "remount / ro")
+            }
+        }
+        if let dev = readOnlyDev {
+            try InitStage.step("read-only /dev") {
+                defer { dev.close() }
+                try MountAPI.setAttributes(dev, set: MountAttr.RDONLY, describe: "/dev read-only")
             }
         }
         try applyRootPropagation()

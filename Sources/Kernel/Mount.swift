@@ -30,9 +30,6 @@ public struct MountFlags: OptionSet, Sendable {
     public static let lazyTime = MountFlags(rawValue: 1 << 25)
 
     public static let propagation: MountFlags = [.unbindable, .private, .slave, .shared]
-    /// The flags a bind remount can change (and must restate when they are locked in a user namespace).
-    public static let perMount: MountFlags = [.readOnly, .noSuid, .noDev, .noExec, .noAtime, .noDirAtime,
-                                              .relatime, .strictAtime, .noSymFollow]
 }
 
 public enum Mount {
@@ -78,14 +75,6 @@ public enum Mount {
 
     public static func pivotRoot(newRoot: String, putOld: String) throws {
         try sys("pivot_root", newRoot) { cs_pivot_root(newRoot, putOld) }
-    }
-
-    /// Sets mount attributes on a whole tree at once (recursive read-only and friends).
-    public static func setAttributes(_ target: String, set: UInt64, clear: UInt64, recursive: Bool) throws {
-        let atRecursive: UInt32 = 0x8000
-        try sys("mount_setattr", target) {
-            cs_mount_setattr(AT_FDCWD, target, recursive ? atRecursive : 0, set, clear, 0, 0)
-        }
     }
 }
 

@@ -13,9 +13,31 @@ extension MountAPI {
         return FD(try sys("open_tree", describe) { cs_open_tree(fd.raw, "", flags) })
     }
 
-    /// Sets (and clears) mount attributes (MOUNT_ATTR_*) on the top mount of a detached tree.
-    public static func setAttributes(_ tree: FD, set: UInt64, clear: UInt64 = 0, describe: String) throws {
-        try sys("mount_setattr", describe) { cs_mount_setattr(tree.raw, "", atEmptyPath, set, clear, 0, 0) }
+    /// A detached copy of the mount at `path` relative to the directory `dir`.
+    public static func cloneTree(at dir: FD, _ path: String, recursive: Bool, describe: String) throws -> FD {
+        var flags = openTreeClone | UInt32(O_CLOEXEC)
+        if recursive { flags |= atRecursive }
+        return FD(try sys("open_tree", describe) { cs_open_tree(dir.raw, path, flags) })
+    }
+
+    /// Sets (and clears) mount attributes (MOUNT_ATTR_*) on the mount `tree` refers to (a detached
+    /// tree, or a mount attached from one: the fd still names that mount), and with `recursive` on
+    /// every mount under it. Only the named bits change: flags the kernel locked stay as they are.
+    public static func setAttributes(_ tree: FD, set: UInt64, clear: UInt64 = 0, recursive: Bool = false,
+                                     describe: String) throws {
+        var flags = atEmptyPath
+        if recursive { flags |= atRecursive }
+        try sys("mount_setattr", describe) { cs_mount_setattr(tree.raw, "", flags, set, clear, 0, 0) }
+    }
+
+    /// Changes the propagation (MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE) of the mount `fd`
+    /// refers to, and with `recursive` of every mount under it: no path is resolved again.
+    public static func setPropagation(_ fd: FD, _ propagation: UInt64, recursive: Bool, describe: String) throws {
+        var flags = atEmptyPath
+        if recursive { flags |= atRecursive }
+        try sys("mount_setattr propagation", describe) {
+            cs_mount_setattr(fd.raw, "", flags, 0, 0, propagation, 0)
+        }
     }
 
     /// A new read-only tmpfs, detached (what masks a directory).

@@ -1,0 +1,161 @@
+import Foundation
+import XCTest
+
+/// Mount configurations runc accepts that swiftlet must handle as well: a read-only /dev, bind
+/// sources the container's user namespace cannot reach, no mount namespace at all.
+final class MountDropInTests: IntegrationTestCase {
+    // MARK: item 4b: a read-only tmpfs on /dev
+
+    /// `/dev` a tmpfs with `ro`: its sub-mounts (devpts, shm, mqueue), the device nodes and the
+    /// links are made in it first, and it is read-only for the container's process.
+    func testReadOnlyDevTmpfsIsFilledThenReadOnly() {
+        let r = runContainer { c in
+            var mounts = c.mounts
+            for i in mounts.indices where mounts[i]["destination"] as? String == "/dev" {
+                mounts[i]["options"] = ["ro", "nosuid", "strictatime", "mode=755", "size=65536k"]
+            }
+            c.mounts = mounts
+            c.shell("""
+                test -c /dev/null && test -c /dev/zero && test -c /dev/urandom && echo nodes-ok
+                test -L /dev/fd && echo links-ok
+                echo x > /dev/null && echo null-writable
+                touch /dev/new 2>/dev/null && echo DEV-WRITABLE
+                cat /proc/self/mountinfo
+                """)
+        }
+        XCTAssertEqual(r.status, 0, describe(r))
+        for want in ["nodes-ok", "links-ok", "null-writable"] {
+            XCTAssert(r.stdout.contains(want), "missing \(want): \(describe(r))")
+        }
+        XCTAssertFalse(r.stdout.contains("DEV-WRITABLE"), "a file could be made in the read-only /dev")
+        let mounts = MountInfo.parse(r.stdout)
+        let dev = MountInfo.find(mounts, "/dev")
+        XCTAssertEqual(dev?.fsType, "tmpfs")
+        XCTAssert(dev?.options.contains("ro") ?? false, "/dev is not read-only: \(String(describing: dev))")
+        for (point, type) in [("/dev/pts", "devpts"), ("/dev/shm", "tmpfs"), ("/dev/mqueue", "mqueue")] {
+            XCTAssertEqual(MountInfo.find(mounts, point)?.fsType, type, "\(point) under the read-only /dev")
+        }
+    }
+
+    // MARK: item 4a: bind sources are opened as the host sees them
+
+    func userNamespace(_ c: inout Config) {
+        c.addNamespace("user")
+        c[path: "linux.uidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+        c[path: "linux.gidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+    }
+
+    /// A directory and a file under a 0700 directory of host root, bound into a container whose
+    /// root is uid 100000 on the host: the runtime (host root) can reach them, the container's
+    /// root could not; the binds work (as with runc).
+    func testBindSourceUnderPrivateHostDirectoryWithUserNamespace() {
+        let priv = hostDir("private")
+        XCTAssertEqual(Host.sh("""
+            chmod 0700 '\(priv)' && mkdir '\(priv)/dir' && echo in-dir > '\(priv)/dir/f' && echo a-file > '\(priv)/file'
+            chmod 0755 '\(priv)/dir' && chmod 0644 '\(priv)/dir/f' '\(priv)/file'
+            """).status, 0)
+        let r = runContainer { c in
+            userNamespace(&c)
+            // Existing destinations: the container's root may not create any in the shared rootfs.
+            c.addBind(host: priv + "/dir", container: "/mnt", options: ["rbind", "ro"])
+            c.addBind(host: priv + "/file", container: "/etc/hostname", options: ["bind", "ro"])
+            c.shell("cat /mnt/f /etc/hostname")
+        }
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertEqual(r.stdout, "in-dir\na-file\n", describe(r))
+    }
+
+    /// A bind source that cannot be opened is reported with its real errno and its path.
+    func testBindSourceErrorHasTheRealErrno() {
+        let id = newID("badsrc")
+        let bundle = makeBundle { c in c.addBind(host: "/etc/passwd/sub", container: "/mnt/x", options: ["bind"]) }
+        let r = runtime(["run", "--bundle", bundle, id])
+        XCTAssertNotEqual(r.status, 0)
+        if isSwiftlet {
+            XCTAssert(r.stderr.contains("/etc/passwd/sub") && r.stderr.contains("Not a directory"),
+                      "the error should name the source and ENOTDIR: \(r.stderr)")
+            XCTAssert(r.stderr.contains("mounts["), "the error should name the field: \(r.stderr)")
+        }
+        assertNothingLeftBehind(id, "failed create")
+    }
+
+    // MARK: item 4c: no mount namespace
+
+    /// Without a mount namespace in `linux.namespaces` the container inherits the runtime's (the
+    /// spec's MUST; swiftlet refused such a config). Its mounts are made there, under the rootfs,
+    /// the process (and an exec'd one) is chrooted into the rootfs, and `delete` leaves no mount
+    /// behind (runc does).
+    func testNoMountNamespaceInheritsTheRuntimes() {
+        let bundle = makeBundle(privateRootfs: true) { c in
+            c.removeNamespace("mount")
+            // As with runc, masked and read-only paths need a mount namespace of the container's own.
+            c[path: "linux.maskedPaths"] = nil
+            c[path: "linux.readonlyPaths"] = nil
+            c.args = ["sleep", "30"]
+        }
+        let rootfs = bundle + "/rootfs"
+        XCTAssertEqual(Host.sh("touch '\(rootfs)/marker-of-the-rootfs'").status, 0)
+        func mountsUnderRootfs() -> [String] {
+            MountInfo.parse(hostMountinfo().joined(separator: "\n")).map(\.mountPoint)
+                .filter { $0 == rootfs || $0.hasPrefix(rootfs + "/") }
+        }
+        let id = newID("nomnt")
+        let created = runtime(["create", "--bundle", bundle, id])
+        XCTAssertEqual(created.status, 0, describe(created))
+        guard created.status == 0 else { return }
+        let ownNS = "makes a mount namespace anyway"
+        assertOrDeviation(mountsUnderRootfs().contains(rootfs + "/proc"), runtimes: ["crun"], reason: ownNS,
+                          "the container's /proc is not in the runtime's mount namespace")
+        XCTAssertEqual(runtime(["start", id]).status, 0)
+        let hostNS = Host.sh("readlink /proc/self/ns/mnt").stdout
+        let e = runtime(["exec", id, "sh", "-c", "readlink /proc/self/ns/mnt; ls /marker-of-the-rootfs; ls /proc/1/ns >/dev/null && echo proc-ok"])
+        XCTAssertEqual(e.status, 0, describe(e))
+        assertOrDeviation(e.stdout.hasPrefix(hostNS), runtimes: ["crun"], reason: ownNS,
+                          "exec'd process not in the runtime's mount namespace: \(e.stdout) vs \(hostNS)")
+        assertOrDeviation(e.stdout.contains("/marker-of-the-rootfs") && e.stdout.contains("proc-ok"), runtimes: ["runc", "crun"],
+                          reason: "exec does not enter the container's root", "exec'd process not in the rootfs: \(describe(e))")
+        let rootOfInit = Host.sh("readlink /proc/$(\(Env.runtime) --root \(stateRoot) state \(id) | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p')/root").stdout
+        XCTAssertEqual(rootOfInit, rootfs + "\n", "the container process is not chrooted into the rootfs")
+        XCTAssertEqual(runtime(["kill", id, "KILL"]).status, 0)
+        _ = waitForStatus(id, "stopped")
+        let d = runtime(["delete", id])
+        XCTAssertEqual(d.status, 0, describe(d))
+        let left = mountsUnderRootfs()
+        assertOrDeviation(left.isEmpty, runtimes: ["runc", "crun"], reason: "leaves the container's mounts in its mount namespace",
+                          "mounts left in the runtime's mount namespace after delete: \(left)")
+        if !left.isEmpty { Host.sh("umount -l '\(rootfs)'") }
+
+        // A create that fails after the mounts were made takes them away too.
+        let failing = makeBundle(privateRootfs: true) { c in
+            c.removeNamespace("mount")
+            c[path: "linux.maskedPaths"] = nil
+            c[path: "linux.readonlyPaths"] = nil
+            c.args = ["/no/such/program"]
+        }
+        let failID = newID("nomntfail")
+        XCTAssertNotEqual(runtime(["create", "--bundle", failing, failID]).status, 0)
+        let leftByFailure = MountInfo.parse(hostMountinfo().joined(separator: "\n")).map(\.mountPoint)
+            .filter { $0.hasPrefix(failing + "/rootfs") }
+        assertOrDeviation(leftByFailure.isEmpty, runtimes: ["runc", "crun"], reason: "leaves the container's mounts in its mount namespace",
+                          "mounts left in the runtime's mount namespace after a failed create: \(leftByFailure)")
+        if !leftByFailure.isEmpty { Host.sh("umount -l '\(failing)/rootfs'") }
+
+        // A create killed once the rootfs is built (no state.json yet): `delete --force` takes them.
+        guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
+        let killed = makeBundle(privateRootfs: true) { c in
+            c.removeNamespace("mount")
+            c[path: "linux.maskedPaths"] = nil
+            c[path: "linux.readonlyPaths"] = nil
+            c.args = ["sleep", "30"]
+        }
+        let killedID = newID("nomntkill")
+        let k = Host.exec("/usr/bin/env", ["SWIFTLET_FAULT=create.rootfs", Env.runtime, "--root", stateRoot,
+                                           "create", "--bundle", killed, killedID], timeout: 30)
+        XCTAssertEqual(k.status, 137, describe(k))
+        XCTAssertEqual(runtime(["delete", "--force", killedID]).status, 0)
+        let leftByKill = MountInfo.parse(hostMountinfo().joined(separator: "\n")).map(\.mountPoint)
+            .filter { $0.hasPrefix(killed + "/rootfs") }
+        XCTAssert(leftByKill.isEmpty, "mounts left after delete --force of a killed create: \(leftByKill)")
+        if !leftByKill.isEmpty { Host.sh("umount -l '\(killed)/rootfs'") }
+    }
+}
