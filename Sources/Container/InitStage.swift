@@ -99,7 +99,7 @@ enum InitStage {
             // 0: "the process you forked"; in a pid namespace made by the fork, getpid() is 1.
             try channel.send(.containerPID(plan.pidNamespaceAtFork ? 0 : Proc.getpid()))
         }
-        let stateJSON = try buildRoot(plan, channel, staged: stagedSources, isContainerProcess: containerProcess == nil)
+        let (stateJSON, rootfs) = try buildRoot(plan, channel, staged: stagedSources, isContainerProcess: containerProcess == nil)
         pidJoin?.fd.close()
         if let (socket, helper) = containerProcess {
             // The root is ready: hand it over with the state, and leave (the parent reaps us).
@@ -108,11 +108,13 @@ enum InitStage {
                 let root = try FD.open("/", O_PATH | O_DIRECTORY)
                 try UnixSocket.sendFD(socket, root, name: "/")
                 root.close()
+                // A read-only /dev is made so at the very end, by the container process.
+                if let dev = rootfs.readOnlyDev { try UnixSocket.sendFD(socket, dev, name: "/dev") }
             }
             _ = try? Proc.wait(helper)
             Proc.exit(0)
         }
-        try finishProcess(plan, channel, stateJSON: stateJSON)
+        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: rootfs.readOnlyDev)
     }
 
     /// Joining an existing pid namespace (pod-style) makes the init's children visible to that
@@ -177,8 +179,12 @@ enum InitStage {
             try sys("fchdir", "root") { fchdir(root.raw) }
             try sys("chroot", "root") { chroot(".") }
         }
+        var readOnlyDev: FD?
+        if plan.spec.mounts?.contains(where: RootfsBuilder.isReadOnlyDev) == true {
+            readOnlyDev = try step("receive /dev") { try UnixSocket.receiveFD(processEnd).0 }
+        }
         processEnd.close()
-        try finishProcess(plan, channel, stateJSON: stateJSON)
+        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev)
     }
 
     /// Closes every fd from `floor` up but those in `keep` (the fds below `floor` are stdio and
@@ -212,7 +218,7 @@ enum InitStage {
     /// net devices, hostname, the rootfs, prestart/createRuntime/createContainer hooks, pivot_root.
     /// Returns the state JSON the parent sent.
     static func buildRoot(_ plan: InitPlan, _ channel: SyncChannel, staged stagedSources: BindSources.Staged,
-                          isContainerProcess: Bool) throws -> [UInt8] {
+                          isContainerProcess: Bool) throws -> (state: [UInt8], rootfs: RootfsBuilder) {
         // The state comes from the parent right after it has our pid (and has moved linux.netDevices
         // in). Without net devices it is read only once the rootfs is built, so that the rootfs is
         // built while the parent makes and joins the cgroup. Reading it before our next message also
@@ -241,11 +247,12 @@ enum InitStage {
         try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON)
 
         try rootfs.enterRoot()
-        return stateJSON
+        return (stateJSON, rootfs)
     }
 
     /// From the console to execve, in the container's root.
-    static func finishProcess(_ plan: InitPlan, _ channel: SyncChannel, stateJSON: [UInt8]) throws -> Never {
+    static func finishProcess(_ plan: InitPlan, _ channel: SyncChannel, stateJSON: [UInt8],
+                              readOnlyDev: FD?) throws -> Never {
         if plan.process.terminal == true {
             try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true,
                              owner: plan.process.user.uid)
@@ -256,7 +263,9 @@ enum InitStage {
             // CVE-2024-21626) never lead out of it.
             try RootedPath.open("/").withRoot { try $0.makeDirectories(plan.process.cwd).close() }
         }
-        try RootfsBuilder(plan: plan).finish()
+        var finisher = RootfsBuilder(plan: plan)
+        finisher.readOnlyDev = readOnlyDev
+        try finisher.finish()
         try applyProcessLimits(plan.process)
         try ProcessAttributes.apply(process: plan.process, linux: plan.spec.linux)
         // Without no_new_privs, installing the filter needs CAP_SYS_ADMIN: hold it until then.

@@ -60,7 +60,7 @@ struct RootfsBuilder {
         defer { root.root.close() }
         for (i, m) in (spec.mounts ?? []).enumerated() {
             let isDev = Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m)
-            if isDev && MountOptions.parse(m.options ?? []).flags & MS.RDONLY != 0 {
+            if isDev && Self.isReadOnlyDev(m) {
                 var writable = m
                 writable.options = (m.options ?? []).filter { $0 != "ro" } + ["rw"]
                 try InitStage.step("mounts[\(i)] (\(m.destination))") {
@@ -79,7 +79,16 @@ struct RootfsBuilder {
         try InitStage.step("/dev links") { try createDevLinks(root: root) }
     }
 
-    func isBind(_ m: RuntimeSpec.Mount) -> Bool {
+    /// A filesystem (not a bind) mounted read-only on /dev: mounted writable first, so that its
+    /// sub-mounts and device nodes can be made, and made read-only by `finish` (through `readOnlyDev`).
+    static func isReadOnlyDev(_ m: RuntimeSpec.Mount) -> Bool {
+        Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m)
+            && MountOptions.parse(m.options ?? []).flags & MS.RDONLY != 0
+    }
+
+    func isBind(_ m: RuntimeSpec.Mount) -> Bool { Self.isBind(m) }
+
+    static func isBind(_ m: RuntimeSpec.Mount) -> Bool {
         m.type == "bind" || (m.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
     }
 
