@@ -142,7 +142,8 @@ final class CRIEngineTests: IntegrationTestCase {
         // "<address>/<namespace>/<id>").
         Host.sh("""
             for id in $(ls '\(runtimeRoot)' 2>/dev/null); do '\(Env.runtime)' --root '\(runtimeRoot)' delete --force "$id"; done
-            for pid in $(pgrep -f -- '-address \(socket)( |$)'); do
+            for pid in $(pgrep -f -- 'shim.* -address \(socket)( |$)'); do
+              [ "$pid" = $$ ] && continue
               id=$(tr '\\0' ' ' < /proc/$pid/cmdline | sed -n 's/.* -id \\([^ ]*\\).*/\\1/p'); kill -9 "$pid"
               [ -n "$id" ] && rm -f "/run/containerd/s/$(printf '%s' '\(socket)/k8s.io/'"$id" | sha256sum | cut -d' ' -f1)"
             done
@@ -589,5 +590,25 @@ final class CRIEngineTests: IntegrationTestCase {
         }
         removePod(pod, containers: [polite, stubborn])
     }
+
+    /// The containerd shim's contract for kill, without the engine: `kill --all` of a stopped container
+    /// succeeds (the shim sends it after every exit of a CRI container), and a plain kill fails with a
+    /// text the shim matches on to take it as done: runc's "container not running" (crun's "No such
+    /// process" is the other one it knows).
+    func testKillOfAStoppedContainerAsTheShimExpects() throws {
+        let bundle = makeBundle { $0.shell("exit 0") }
+        let id = newID()
+        XCTAssertEqual(runtime(["create", "--bundle", bundle, id]).status, 0)
+        XCTAssertEqual(runtime(["start", id]).status, 0)
+        XCTAssertEqual(waitForStatus(id, "stopped"), "stopped")
+        let all = runtime(["kill", "--all", id, "KILL"])
+        XCTAssertEqual(all.status, 0, "kill --all of a stopped container: \(describe(all))")
+        let one = runtime(["kill", id, "KILL"])
+        XCTAssertNotEqual(one.status, 0, describe(one))
+        let text = one.stderr.lowercased()
+        XCTAssertTrue(text.contains("container not running") || text.contains("no such process"), describe(one))
+        XCTAssertEqual(runtime(["delete", id]).status, 0)
+    }
+
 }
 

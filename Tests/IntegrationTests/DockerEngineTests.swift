@@ -81,7 +81,7 @@ final class DockerEngineTests: IntegrationTestCase {
         // What a runtime that failed left: its containers, and the shims of this dockerd's containerd.
         Host.sh("""
             for id in $(ls '\(runtimeRoot)' 2>/dev/null); do '\(Env.runtime)' --root '\(runtimeRoot)' delete --force "$id" 2>/dev/null; done
-            for pid in $(pgrep -f -- '-address \(work)/exec/containerd/containerd.sock'); do kill -9 "$pid"; done
+            for pid in $(pgrep -f -- 'shim.* -address \(work)/exec/containerd/containerd.sock'); do [ "$pid" = $$ ] || kill -9 "$pid"; done
             grep -o ' \(work)[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
             rm -rf '\(work)' 2>/dev/null || { sleep 1; rm -rf '\(work)'; }
             """, timeout: 60)
