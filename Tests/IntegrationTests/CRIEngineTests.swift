@@ -217,7 +217,7 @@ final class CRIEngineTests: IntegrationTestCase {
         ["network": network, "pid": pid, "ipc": "POD"]
     }
 
-    func runPod(_ name: String, network: String = "NODE", pid: String = "CONTAINER",
+    func runPod(_ name: String, network: String = "NODE", pid: String = "CONTAINER", privileged: Bool = false,
                 file: StaticString = #filePath, line: UInt = #line) throws -> Pod {
         let logs = hostDir("logs-" + name)
         // The kubelet makes the pod cgroup under its own parent (kubepods/...); the token in the name
@@ -230,7 +230,8 @@ final class CRIEngineTests: IntegrationTestCase {
             "labels": ["swiftlet-test": token],
             "linux": [
                 "cgroup_parent": parent,
-                "security_context": ["namespace_options": namespaceOptions(network: network, pid: pid)],
+                "security_context": ["namespace_options": namespaceOptions(network: network, pid: pid),
+                                     "privileged": privileged] as [String: Any],
             ] as [String: Any],
         ]
         // The kubelet sends a hostname only for pods with their own network (and uts) namespace.
@@ -250,10 +251,15 @@ final class CRIEngineTests: IntegrationTestCase {
     }
 
     /// CreateContainer + StartContainer of the app image; returns the container id.
+    /// `securityContext`: fields of the container's LinuxContainerSecurityContext besides the pod's
+    /// namespace options, which the kubelet repeats in every container's.
     func startContainer(_ pod: Pod, _ name: String, _ command: [String], resources: [String: Any]? = nil,
+                        securityContext: [String: Any] = [:],
                         file: StaticString = #filePath, line: UInt = #line) -> String {
         let nsOptions = ((pod.config["linux"] as? [String: Any])?["security_context"] as? [String: Any])?["namespace_options"] ?? [:]
-        var linux: [String: Any] = ["security_context": ["namespace_options": nsOptions]]
+        var context = securityContext
+        context["namespace_options"] = nsOptions
+        var linux: [String: Any] = ["security_context": context]
         if let resources = resources { linux["resources"] = resources }
         let config: [String: Any] = [
             "metadata": ["name": name, "attempt": 0],
@@ -589,6 +595,46 @@ final class CRIEngineTests: IntegrationTestCase {
                               "the runtime still knows \(id)")
         }
         removePod(pod, containers: [polite, stubborn])
+    }
+
+    /// A restricted container as a Kubernetes pod spec makes it (runAsUser, readOnlyRootFilesystem,
+    /// allowPrivilegeEscalation: false, capabilities drop ALL add one, seccomp RuntimeDefault, which
+    /// is containerd's default profile), and a privileged one in a privileged pod.
+    func testSecurityContextsAsTheKubeletSendsThem() throws {
+        try requireContainerd()
+        let pod = try runPod("secctx", privileged: true)
+        let restricted = startContainer(pod, "restricted", ["sleep", "1000"], securityContext: [
+            "run_as_user": ["value": 1000], "readonly_rootfs": true, "no_new_privs": true,
+            "capabilities": ["drop_capabilities": ["ALL"], "add_capabilities": ["NET_BIND_SERVICE"]],
+            "seccomp": ["profile_type": "RuntimeDefault"],
+        ])
+        let status = "grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status"
+        let r = execSync(restricted, ["sh", "-c", "id -u; touch /x 2>/dev/null && echo rootfs-rw || echo rootfs-ro; " + status])
+        XCTAssertEqual(r.exitCode, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("1000\nrootfs-ro\n"), r.stdout)
+        let fields = statusFields(r.stdout)
+        XCTAssertEqual(fields["CapBnd"], capMask(["CAP_NET_BIND_SERVICE"]), r.stdout)
+        XCTAssertEqual(fields["CapEff"], capMask([]), r.stdout)
+        XCTAssertEqual(fields["NoNewPrivs"], "1", r.stdout)
+        XCTAssertEqual(fields["Seccomp"], "2", r.stdout)
+        // containerd's default profile answers EPERM to what it leaves out (e.g. unshare of a user namespace).
+        let u = execSync(restricted, ["unshare", "-U", "true"])
+        XCTAssertNotEqual(u.exitCode, 0, "unshare -U under RuntimeDefault: \(u.stdout)\(u.stderr)")
+
+        let privileged = startContainer(pod, "privileged", ["sleep", "1000"], securityContext: ["privileged": true])
+        let p = execSync(privileged, ["sh", "-c", status + "; grep ' /sys ' /proc/mounts; ls /dev | wc -l"])
+        let pf = statusFields(p.stdout)
+        XCTAssertEqual(pf["Seccomp"], "0", p.stdout)
+        XCTAssertEqual(pf["CapEff"], pf["CapBnd"], p.stdout)
+        XCTAssertEqual(pf["CapBnd"], readFileBytes("/proc/self/status").split(separator: "\n")
+            .first { $0.hasPrefix("CapBnd:") }.map { statusFields(String($0))["CapBnd"] ?? "" }, p.stdout)
+        XCTAssertTrue(p.stdout.contains(" sysfs rw,"), "a privileged container's /sys is read-write: \(p.stdout)")
+        // The host's devices, not the dozen of a default container.
+        let devices = Int(p.stdout.split(separator: "\n").last.map(String.init) ?? "") ?? 0
+        let hostDevices = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? []).count
+        XCTAssertGreaterThan(devices, 20, p.stdout)
+        XCTAssertLessThanOrEqual(devices, hostDevices + 5, p.stdout)
+        removePod(pod, containers: [restricted, privileged])
     }
 
     /// The containerd shim's contract for kill, without the engine: `kill --all` of a stopped container
