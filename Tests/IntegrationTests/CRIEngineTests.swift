@@ -218,6 +218,7 @@ final class CRIEngineTests: IntegrationTestCase {
     }
 
     func runPod(_ name: String, network: String = "NODE", pid: String = "CONTAINER", privileged: Bool = false,
+                sysctls: [String: String] = [:], dns: [String: Any]? = nil,
                 file: StaticString = #filePath, line: UInt = #line) throws -> Pod {
         let logs = hostDir("logs-" + name)
         // The kubelet makes the pod cgroup under its own parent (kubepods/...); the token in the name
@@ -232,8 +233,10 @@ final class CRIEngineTests: IntegrationTestCase {
                 "cgroup_parent": parent,
                 "security_context": ["namespace_options": namespaceOptions(network: network, pid: pid),
                                      "privileged": privileged] as [String: Any],
+                "sysctls": sysctls,
             ] as [String: Any],
         ]
+        if let dns = dns { config["dns_config"] = dns }
         // The kubelet sends a hostname only for pods with their own network (and uts) namespace.
         if network != "NODE" { config["hostname"] = name }
         let r = CRIEngineTests.callCRI("RuntimeService/RunPodSandbox", ["config": config])
@@ -254,7 +257,7 @@ final class CRIEngineTests: IntegrationTestCase {
     /// `securityContext`: fields of the container's LinuxContainerSecurityContext besides the pod's
     /// namespace options, which the kubelet repeats in every container's.
     func startContainer(_ pod: Pod, _ name: String, _ command: [String], resources: [String: Any]? = nil,
-                        securityContext: [String: Any] = [:],
+                        securityContext: [String: Any] = [:], mounts: [[String: Any]] = [],
                         file: StaticString = #filePath, line: UInt = #line) -> String {
         let nsOptions = ((pod.config["linux"] as? [String: Any])?["security_context"] as? [String: Any])?["namespace_options"] ?? [:]
         var context = securityContext
@@ -268,6 +271,7 @@ final class CRIEngineTests: IntegrationTestCase {
             // Leaked container processes carry the token (the harness's process leak check).
             "envs": [["key": "SWIFTLET_TEST_ID", "value": token]],
             "log_path": name + ".log",
+            "mounts": mounts,
             "labels": ["swiftlet-test": token],
             "linux": linux,
         ]
@@ -425,12 +429,33 @@ final class CRIEngineTests: IntegrationTestCase {
     }
 
     /// A pod with its own network namespace (made by containerd, set up by the CNI bridge plugin):
-    /// the containers join its network, ipc and uts namespaces by path and see its hostname and address.
+    /// the containers join its network, ipc and uts namespaces by path and see its hostname, address,
+    /// sysctls and DNS configuration; and volumes as the kubelet passes them (a read-only hostPath
+    /// directory, a writable file like /dev/termination-log).
     func testPrivateNetworkPodContainersJoinThePodNamespacesByPath() throws {
         try requireContainerd()
-        let pod = try runPod("privnet", network: "POD")
-        let a = startContainer(pod, "a", ["sleep", "1000"])
+        let pod = try runPod("privnet", network: "POD",
+                             sysctls: ["net.ipv4.ip_unprivileged_port_start": "80", "kernel.shm_rmid_forced": "1"],
+                             dns: ["servers": ["192.0.2.53"], "searches": ["swiftlet.test"]])
+        let volume = hostDir("volume")
+        try "from-the-host\n".write(toFile: volume + "/data", atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: scratch + "/termination-log", contents: nil)
+        let mounts: [[String: Any]] = [
+            ["container_path": "/volume", "host_path": volume, "readonly": true],
+            ["container_path": "/dev/termination-log", "host_path": scratch + "/termination-log"],
+        ]
+        let a = startContainer(pod, "a", ["sleep", "1000"], mounts: mounts)
         let b = startContainer(pod, "b", ["sleep", "1000"])
+        let seen = execSync(a, ["sh", "-c", """
+            cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shm_rmid_forced
+            grep -E '^(nameserver|search)' /etc/resolv.conf
+            cat /volume/data; touch /volume/new 2>/dev/null && echo volume-rw || echo volume-ro
+            echo terminated-because > /dev/termination-log
+            """])
+        XCTAssertEqual(seen.stdout, "80\n1\nsearch swiftlet.test\nnameserver 192.0.2.53\nfrom-the-host\nvolume-ro\n", seen.stderr)
+        XCTAssertEqual(try? String(contentsOfFile: scratch + "/termination-log", encoding: .utf8), "terminated-because\n")
+        XCTAssertEqual(readFileBytes("/proc/sys/net/ipv4/ip_unprivileged_port_start").trimmingCharacters(in: .whitespacesAndNewlines),
+                       "1024", "the pod's sysctl changed the host's")
         let names = ["net", "ipc", "uts"]
         let pause = names.map { nsInode(pod.pid, $0) }
         for (i, n) in names.enumerated() {
