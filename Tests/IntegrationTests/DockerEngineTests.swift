@@ -174,11 +174,31 @@ final class DockerEngineTests: IntegrationTestCase {
                           "the runtime still knows \(id) after docker rm")
     }
 
-    func testMemoryLimit() throws {
+    /// `--memory` and `--cpus` reach the container's cgroup; `docker update` changes them on a running
+    /// container (the shim's `update --resources -`), `docker pause` freezes it.
+    func testMemoryAndCPULimitsUpdatePause() throws {
         try requireDockerd()
         let m = docker(["run", "--rm", "--memory", "64m"] + runFlags + [DockerEngineTests.image, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"])
         XCTAssertEqual(m.status, 0, describe(m))
         XCTAssertEqual(m.stdout, "\(64 << 20)\n", describe(m))
+        let name = token + "-u"
+        let d = docker(["run", "-d", "--name", name, "--memory", "64m", "--memory-swap", "64m", "--cpus", "0.5"] + runFlags
+                       + [DockerEngineTests.image, "sleep", "1000"])
+        XCTAssertEqual(d.status, 0, describe(d))
+        defer { _ = docker(["rm", "-f", name]) }
+        let limits = ["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"]
+        XCTAssertEqual(docker(["exec", name] + limits).stdout, "\(64 << 20)\n50000\n")
+        let u = docker(["update", "--memory", "128m", "--memory-swap", "128m", "--cpus", "0.25", name])
+        XCTAssertEqual(u.status, 0, describe(u))
+        XCTAssertEqual(docker(["exec", name] + limits).stdout, "\(128 << 20)\n25000\n")
+        let p = docker(["pause", name])
+        XCTAssertEqual(p.status, 0, describe(p))
+        XCTAssertEqual(inspect(name, "{{.State.Status}}"), "paused")
+        let id = inspect(name, "{{.Id}}")
+        let state = Host.exec(Env.runtime, ["--root", DockerEngineTests.runtimeRoot, "state", id])
+        XCTAssertEqual((parseJSON(state.stdout) as? [String: Any])?["status"] as? String, "paused", describe(state))
+        XCTAssertEqual(docker(["unpause", name]).status, 0)
+        XCTAssertEqual(docker(["exec", name, "echo", "thawed"]).stdout, "thawed\n")
     }
 
     /// dockerd's restart manager brings a container back after it exits: `on-failure:2` runs it three
