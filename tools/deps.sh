@@ -7,7 +7,8 @@ set -euo pipefail
 
 build=(libseccomp-dev libcap-dev busybox-static)
 test=(runc crun uidmap hyperfine strace jq iproute2 criu gcc libc6-dev libstdc++-12-dev
-      podman containerd conmon python3 bsdutils util-linux)
+      podman containerd conmon python3 bsdutils util-linux
+      docker.io buildah containernetworking-plugins python3-grpcio python3-protobuf protobuf-compiler)
 
 case "${1:-}" in
     build) wanted=("${build[@]}") ;;
@@ -36,4 +37,14 @@ available=()
 for p in "${missing[@]}"; do
     if apt-cache show "$p" >/dev/null 2>&1; then available+=("$p"); else echo "deps: package $p is not available" >&2; fi
 done
-[ ${#available[@]} -eq 0 ] || apt-get install -y -q "${available[@]}" >&2
+# Services the packages bring (docker.io's dockerd, containerd) are not started: the engine tests
+# start their own daemons with their own directories. policy-rc.d is Debian's switch for that.
+policy=/usr/sbin/policy-rc.d
+made_policy=
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && made_policy=1
+fi
+status=0
+[ ${#available[@]} -eq 0 ] || apt-get install -y -q "${available[@]}" >&2 || status=$?
+[ -z "$made_policy" ] || rm -f "$policy"
+exit $status

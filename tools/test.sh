@@ -2,7 +2,8 @@
 # The test command (README.md's second line; .ci/run runs exactly it). As root on Debian 12 with Swift:
 # installs what the tests need, builds swiftlet, then runs the tiers one after the other:
 #   1. unit, integration and conformance tests (everything but the engines), then
-#   2. the engine tier: podman, containerd (ctr), each test starting and stopping its own daemon.
+#   2. the engine tier: podman, containerd (ctr and its CRI plugin), dockerd, buildah, each test class
+#      starting and stopping its own daemon.
 # Run one tier alone: `swift test --skip EngineTests` or `swift test --filter EngineTests`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

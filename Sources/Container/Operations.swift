@@ -74,8 +74,17 @@ extension Runtime {
     public func kill(id: String, signal: Int32, all: Bool) throws {
         let record = try store.load(id)
         let status = store.status(of: record)
+        if all && status == .stopped {
+            // As runc: `kill --all` of a stopped container signals what is left in its cgroup. The
+            // containerd shim calls it when the init of a container sharing a pod's pid namespace
+            // exits, and a failure there leaves the container "running" for the kubelet.
+            for pid in cgroup(of: record)?.pids() ?? [] { _ = Glibc.kill(pid, signal) }
+            return
+        }
         guard status == .created || status == .running || status == .paused else {
-            throw ContainerError("container \(id) is not running")
+            // "container not running" is runc's text, which the containerd shim and conmon match on
+            // to treat the kill of an exited container as done.
+            throw ContainerError("cannot signal \(id): container not running")
         }
         debug("kill \(id): signal \(signal) to \(all ? "every process" : "pid \(record.pid)")")
         if all {
