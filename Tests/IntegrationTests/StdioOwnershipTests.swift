@@ -22,10 +22,7 @@ final class StdioOwnershipTests: IntegrationTestCase {
     override func tearDownWithError() throws {
         // A runtime that gives the host's /dev/null away (crun 1.8 does, to the container user)
         // must not leave it so for the rest of the machine.
-        if let before = devNullBefore, let now = owner("/dev/null"), now != before {
-            chown("/dev/null", before.uid, before.gid)
-            chmod("/dev/null", before.mode)
-        }
+        if let before = devNullBefore { restoreDevNull(before) }
         try super.tearDownWithError()
     }
 
@@ -127,19 +124,30 @@ final class StdioOwnershipTests: IntegrationTestCase {
 
     // MARK: /dev/null
 
+    /// Gives /dev/null back its owner and mode if a runtime under test changed them.
+    func restoreDevNull(_ before: Owner) {
+        if let now = owner("/dev/null"), now != before {
+            chown("/dev/null", before.uid, before.gid)
+            chmod("/dev/null", before.mode)
+        }
+    }
+
     /// /dev/null as stdin, stdout and stderr of run and exec as user 1000 (with and without a user
-    /// namespace in which host root is root): the host's /dev/null keeps its owner and mode.
+    /// namespace in which host root is root): the host's /dev/null keeps its owner, and the
+    /// container user's try to change its mode through its stdin (`chmod /proc/self/fd/0`: 0667, a
+    /// harmless mode, in case a runtime lets it through) fails.
     func testDevNullStdioIsNeverChowned() {
         guard let before = owner("/dev/null") else { return XCTFail("stat /dev/null") }
-        let crunChowns = "crun 1.8 gives the host's /dev/null to the container user (tearDown gives it back)"
+        let crunChowns = "crun 1.8 gives the host's /dev/null to the container user (given back at once)"
+        let loosenStdin = "chmod 0667 /proc/self/fd/0 2>/dev/null; true"
         let plain = makeBundle { c in
             c[path: "process.user"] = ["uid": 1000, "gid": 1000]
-            c.shell("echo hi")
+            c.shell(loosenStdin)
         }
         let userns = makeBundle { c in
             addUserNamespaceMappingHostRoot(&c)
             c[path: "process.user"] = ["uid": 1000, "gid": 1000]
-            c.shell("echo hi")
+            c.shell(loosenStdin)
         }
         let toNull = "</dev/null >/dev/null 2>/dev/null"
         for (name, bundle) in [("no user namespace", plain), ("user namespace", userns)] {
@@ -147,18 +155,16 @@ final class StdioOwnershipTests: IntegrationTestCase {
             let r = Host.sh("\(cmd) \(toNull); echo $?")
             XCTAssertEqual(r.stdout, "0\n", "run (\(name)) with /dev/null stdio: \(describe(r))")
             let now = owner("/dev/null")
+            restoreDevNull(before)
             assertOrDeviation(now == before, runtimes: ["crun"], reason: crunChowns,
                               "run (\(name)) changed the host's /dev/null: \(String(describing: now)), was \(before)")
-            if let now, now != before {
-                chown("/dev/null", before.uid, before.gid)
-                chmod("/dev/null", before.mode)
-            }
         }
         guard let id = startSleeper() else { return }
-        let cmd = quoted([Env.runtime, "--root", stateRoot, "exec", "--user", "1000:1000", id, "echo", "hi"])
+        let cmd = quoted([Env.runtime, "--root", stateRoot, "exec", "--user", "1000:1000", id, "sh", "-c", loosenStdin])
         let r = Host.sh("\(cmd) \(toNull); echo $?")
         XCTAssertEqual(r.stdout, "0\n", "exec with /dev/null stdio: \(describe(r))")
         let now = owner("/dev/null")
+        restoreDevNull(before)
         assertOrDeviation(now == before, runtimes: ["crun"], reason: crunChowns,
                           "exec changed the host's /dev/null: \(String(describing: now)), was \(before)")
         XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
@@ -243,20 +249,21 @@ final class StdioOwnershipTests: IntegrationTestCase {
 
     /// The caller's terminal as stdin, stdout and stderr (process.terminal false) keeps its owner:
     /// it is the host's, not the container's. runc (foreground: its own pipes) and crun leave it too.
-    /// `script` gives the runtime a fresh pty of root's as its terminal.
+    /// `script` gives the runtime a fresh pty of root's as its terminal; the container user tries to
+    /// change its mode through its stdin.
     func testCallersTerminalKeepsItsOwner() {
         let bundle = makeBundle { c in
             c[path: "process.user"] = ["uid": 1000, "gid": 1000]
-            c.shell("echo hi")
+            c.shell("chmod 0667 /proc/self/fd/0 2>/dev/null; echo hi")
         }
         let cmd = quoted([Env.runtime, "--root", stateRoot, "run", "--bundle", bundle, newID()])
-        let r = Host.sh("script -qec \"stat -c before=%u:%g \\$(tty); \(cmd); echo rc=\\$?; stat -c after=%u:%g \\$(tty)\" /dev/null")
+        let r = Host.sh("script -qec \"stat -c before=%u:%g:%a \\$(tty); \(cmd); echo rc=\\$?; stat -c after=%u:%g:%a \\$(tty)\" /dev/null")
         let lines = r.stdout.split(whereSeparator: \.isNewline).map(String.init)  // the pty ends lines with \r\n
         let before = lines.first { $0.hasPrefix("before=") }?.dropFirst(7)
         let after = lines.first { $0.hasPrefix("after=") }?.dropFirst(6)
         XCTAssert(lines.contains("rc=0") && lines.contains("hi"), "run with a terminal as stdio: \(describe(r))")
         XCTAssertNotNil(before, describe(r))
-        XCTAssertEqual(after, before, "owner of the caller's terminal after the run")
+        XCTAssertEqual(after, before, "owner:group:mode of the caller's terminal after the run")
     }
 
     /// Root as `process.user`: nothing is chowned (a root-owned file stays root's).
