@@ -19,8 +19,8 @@ import RuntimeSpec
 /// console → sysctl → readonly/masked paths → read-only root → rlimits, oom score → process
 /// attributes (personality → memory policy → I/O priority → scheduler → AppArmor/SELinux exec
 /// labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) → HOME from
-/// /etc/passwd → cwd entered as root → groups/user/capabilities → umask, cwd again as the user if root
-/// was refused, no_new_privs → PATH lookup → ready → exec fifo →
+/// /etc/passwd → cwd entered as root → stdio given to a non-root user → groups/user/capabilities →
+/// umask, cwd again as the user if root was refused, no_new_privs → PATH lookup → ready → exec fifo →
 /// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it, send
 /// the listener to the agent) → execve.
 ///
@@ -507,6 +507,7 @@ enum InitStage {
     /// seccomp filter can be installed later without no_new_privs; `installSeccomp` drops it.
     static func applyCredentials(user: User, caps: CapabilitySets, userNamespaceInUse: Bool,
                                  holdSysAdmin: Bool = false) throws {
+        if user.uid != 0 { try step("stdio ownership") { try giveStdioToUser(uid: user.uid) } }
         try step("capabilities") {
             try Proc.setKeepCaps(true)
             try Capabilities.limitBounding(to: caps.bounding)
@@ -526,6 +527,36 @@ enum InitStage {
             try Capabilities.setProcessSets(effective: caps.effective | held, permitted: caps.permitted | held,
                                             inheritable: caps.inheritable)
             if caps.ambient != 0 { try Capabilities.setAmbient(caps.ambient) }
+        }
+    }
+
+    /// Hands the process's stdin/stdout/stderr to `uid` before the credentials change, as runc's
+    /// fixStdioPermissions does: a non-root process must be able to reopen them (`/dev/stdout` is
+    /// /proc/self/fd/1 opened again, which checks the inode's permissions; a pipe is mode 0600),
+    /// which images running under USER and logging to /dev/stdout rely on. Only the owner changes,
+    /// never the group. Left alone:
+    ///  - a file not owned by this process's uid (root here): the runtime gives away only what is
+    ///    its own, never a third user's file;
+    ///  - every character device: /dev/null (runc's exception: the host's device, shared by
+    ///    everyone), and likewise the caller's terminal or /dev/zero, which are the host's, not the
+    ///    container's; the pty `setupConsole` made already belongs to `uid`.
+    /// EINVAL (group not mapped in the user namespace), EPERM (owner not mapped) and EROFS are
+    /// ignored as runc does: the process then runs with the stdio as it was given. Only called for a
+    /// non-root uid: for root there is nothing to change, and no syscall is spent.
+    static func giveStdioToUser(uid: UInt32) throws {
+        let runtimeUID = geteuid()
+        for fd: Int32 in 0...2 {
+            var st = stat()
+            if fstat(fd, &st) != 0 {
+                // A stdio fd the caller closed stays closed: nothing to give.
+                if errno == EBADF { continue }
+                throw SysError("fstat", "stdio fd \(fd)", errno: errno)
+            }
+            if st.st_uid != runtimeUID || st.st_mode & S_IFMT == S_IFCHR { continue }
+            if fchown(fd, uid, gid_t(bitPattern: -1)) != 0 {
+                let e = errno
+                if e != EINVAL && e != EPERM && e != EROFS { throw SysError("fchown", "stdio fd \(fd)", errno: e) }
+            }
         }
     }
 
