@@ -72,6 +72,12 @@ extension Runtime {
     public func kill(id: String, signal: Int32, all: Bool) throws {
         let record = try store.load(id)
         let status = store.status(of: record)
+        if all && status == .stopped {
+            // As runc: --all signals whatever a stopped container left in its cgroup, and succeeds
+            // when nothing is left (engines send it to clean up whatever the state).
+            if let cg = cgroup(of: record) { try? cg.signalAll(signal) }
+            return
+        }
         guard status == .created || status == .running || status == .paused else {
             throw ContainerError("container \(id) is not running")
         }
@@ -104,7 +110,13 @@ extension Runtime {
 
     /// `delete`: a stopped container's folder goes, after its poststop hooks; anything else needs
     /// `force`, which kills it first.
+    /// `delete --force` of a container that does not exist succeeds, as with runc: engines use it to
+    /// make sure a container is gone.
     public func delete(id: String, force: Bool) throws {
+        if force {
+            try StateStore.validate(id: id)
+            if !fileExists(store.directory(id)) { return }
+        }
         try delete(id: id, force: force, record: nil)
     }
 
