@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -102,6 +103,10 @@ int cs_exe_protect(char *const argv[], char *const envp[]) {
     }
     // Not allowed to make mounts here (no CAP_SYS_ADMIN over our mount namespace): a sealed copy.
     return exec_from_memfd(argv, envp);
+}
+
+long cs_getrandom_nonblock(void *buf, unsigned long len) {
+    return (long)getrandom(buf, len, GRND_NONBLOCK);
 }
 
 int cs_fsmount_tmpfs_ro(void) {

@@ -385,7 +385,7 @@ extension Runtime {
             r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
             try store.save(r)
             if let pidFile {
-                try writeFileAtomically(path: absolutePath(pidFile), "\(pid)", mode: 0o644)
+                try writePidFile(pidFile, pid: pid)
             }
             record = r
         } catch {

@@ -117,7 +117,7 @@ public struct Runtime {
                                        containerPID: &containerPID, opts: opts,
                                        joinCgroup: initJoinsCgroup ? nil : cgroup)
             if let pidFile = opts.pidFile {
-                try writeFileAtomically(path: absolutePath(pidFile), "\(containerPID)", mode: 0o644)
+                try writePidFile(pidFile, pid: containerPID)
             }
             if let socket = opts.pidfdSocket { try sendPidfd(of: containerPID, to: socket) }
             locked.unlock()

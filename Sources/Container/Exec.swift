@@ -221,7 +221,12 @@ extension Runtime {
         }
         defer { relay?.close() }
         if let pidFile = opts.pidFile {
-            try writeFileAtomically(path: absolutePath(pidFile), "\(child)", mode: 0o644)
+            do { try writePidFile(pidFile, pid: child) } catch {
+                // As runc: a process whose pid could not be reported is not left running.
+                _ = Glibc.kill(child, SIGKILL)
+                _ = try? Proc.wait(child)
+                throw error
+            }
         }
         if let socket = opts.pidfdSocket { try sendPidfd(of: child, to: socket) }
         guard let signals else { return 0 }

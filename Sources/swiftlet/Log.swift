@@ -15,18 +15,20 @@ struct Logger {
     }
 
     func warn(_ msg: String) {
-        if path == nil { _ = try? FD(2).write("swiftlet: warning: \(msg)\n") }
-        append("warning", msg)
+        if !append("warning", msg) { _ = try? FD(2).write("swiftlet: warning: \(msg)\n") }
     }
 
     func debugLog(_ msg: String) {
         guard debug else { return }
-        if path == nil { _ = try? FD(2).write("swiftlet: debug: \(msg)\n") }
-        append("debug", msg)
+        if !append("debug", msg) { _ = try? FD(2).write("swiftlet: debug: \(msg)\n") }
     }
 
-    private func append(_ level: String, _ msg: String) {
-        guard let path else { return }
+    /// False when there is no log file or it cannot be written (the caller then uses stderr).
+    /// O_NOFOLLOW: a symlink planted where the log file goes (a directory others may write) is not
+    /// followed, so no line is appended to its target; runc follows it (README, known differences).
+    @discardableResult
+    private func append(_ level: String, _ msg: String) -> Bool {
+        guard let path else { return false }
         let time = Clock.rfc3339Nano()
         let line: String
         if json {
@@ -34,7 +36,13 @@ struct Logger {
         } else {
             line = "time=\"\(time)\" level=\(level) msg=\(quote(msg))\n"
         }
-        _ = try? writeFile(path: path, line, flags: O_WRONLY | O_CREAT | O_APPEND)
+        do {
+            try writeFile(path: path, line, flags: O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW)
+            return true
+        } catch {
+            _ = try? FD(2).write("swiftlet: --log \(path): \(error)\n")
+            return false
+        }
     }
 }
 

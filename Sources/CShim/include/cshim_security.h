@@ -20,6 +20,8 @@ int cs_exe_is_protected(void);
 // library that nothing else on a container's start-up path touches (see Package.swift, hotText).
 int cs_argc(void);
 char **cs_argv(void);
+// getrandom(2) with GRND_NONBLOCK: unpredictable names for temporaries in directories others may write.
+long cs_getrandom_nonblock(void *buf, unsigned long len);
 // A detached, read-only tmpfs (fsopen + fsmount), close-on-exec; attach it with move_mount.
 int cs_fsmount_tmpfs_ro(void);
 
