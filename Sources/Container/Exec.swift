@@ -238,7 +238,7 @@ extension Runtime {
         var p: Process
         if let file = opts.processFile {
             let bytes: [UInt8]
-            do { bytes = try readFile(path: file) } catch { throw ContainerError("--process: \(error)") }
+            do { bytes = try SpecFile.read(file) } catch { throw ContainerError("--process: \(error)") }
             do { p = try JSON.decode(Process.self, from: bytes) } catch {
                 throw ContainerError("--process: \(file): \(error)")
             }

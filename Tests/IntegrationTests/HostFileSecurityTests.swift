@@ -137,4 +137,129 @@ final class HostFileSecurityTests: IntegrationTestCase {
             XCTAssertTrue(r.stderr.contains("--log \(log)"), describe(r))
         }
     }
+
+    // MARK: item 3: bad files where config.json, exec --process and update -r are read
+
+    /// Something that is not a small regular file, put where a configuration file is read.
+    struct BadFile {
+        let name: String
+        /// What the error must say besides the file's path.
+        let words: [String]
+        /// Reference runtimes that hang or eat memory on it: not run against them (a note is printed).
+        var notRunWith: [String] = []
+        /// Reference runtimes known to accept it.
+        var acceptedBy: [String] = []
+        /// Makes the file at the path; returns the cleanup (an unmount), if any.
+        let make: (String) -> (() -> Void)?
+    }
+
+    /// A valid process or config padded (in an annotation / env entry) to `size` bytes.
+    static func padded(_ json: String, size: Int, key: String) -> String {
+        let pad = String(repeating: "x", count: max(0, size - json.utf8.count - key.utf8.count - 8))
+        return String(json.dropLast()) + ",\"\(key)\":{\"pad\":\"\(pad)\"}}"
+    }
+
+    func badFiles(validJSON: String) -> [BadFile] {
+        [
+            BadFile(name: "a FIFO", words: ["FIFO"], notRunWith: ["runc", "crun"]) { path in
+                XCTAssertEqual(mkfifo(path, 0o644), 0)
+                return nil
+            },
+            BadFile(name: "a symlink to /dev/zero", words: ["character device"], notRunWith: ["crun"]) { path in
+                XCTAssertEqual(symlink("/dev/zero", path), 0)
+                return nil
+            },
+            BadFile(name: "/dev/zero bound on it", words: ["character device"], notRunWith: ["crun"]) { path in
+                FileManager.default.createFile(atPath: path, contents: Data())
+                XCTAssertEqual(Host.sh("mount --bind /dev/zero '\(path)'").status, 0)
+                return { Host.sh("umount '\(path)'") }
+            },
+            BadFile(name: "a directory", words: ["directory"]) { path in
+                XCTAssertEqual(mkdir(path, 0o755), 0)
+                return nil
+            },
+            BadFile(name: "a valid 70 MB file", words: ["64 MiB"], acceptedBy: ["runc", "crun"]) { path in
+                let text = Self.padded(validJSON, size: 70 << 20, key: "annotations")
+                XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
+                return nil
+            },
+        ]
+    }
+
+    /// Runs `args` with the bad file in place and checks the refusal: quick, clear, naming the file.
+    func checkRefused(_ bad: BadFile, path: String, _ args: [String], context: String, mentions: String) {
+        if isKnownDeviation(bad.notRunWith) {
+            print("NOTE: known deviation of \(runtimeName) (\(name)): hangs or exhausts memory on \(bad.name) as \(context): not run")
+            return
+        }
+        let cleanup = bad.make(path)
+        defer { cleanup?() }
+        let started = Date()
+        let r = runtime(args, timeout: 20)
+        let elapsed = Date().timeIntervalSince(started)
+        if r.status == 0 && isKnownDeviation(bad.acceptedBy) {
+            print("NOTE: known deviation of \(runtimeName) (\(name)): accepts \(bad.name) as \(context)")
+            return
+        }
+        XCTAssertNotEqual(r.status, 0, "[\(bad.name) as \(context)] accepted: \(describe(r))")
+        XCTAssertLessThan(elapsed, 10, "[\(bad.name) as \(context)] took \(elapsed) s")
+        if isSwiftlet {
+            XCTAssertTrue(r.status < 128 || (args.first == "exec" && r.status == 255),
+                          "[\(bad.name) as \(context)] died of a signal: \(describe(r))")
+            XCTAssertFalse(r.stderr.contains("Fatal error"), "[\(bad.name) as \(context)] trap: \(describe(r))")
+            XCTAssertTrue(r.stderr.contains(mentions), "[\(bad.name) as \(context)] should name \(mentions): \(r.stderr)")
+            XCTAssertTrue(bad.words.contains { r.stderr.contains($0) }, "[\(bad.name) as \(context)] should say \(bad.words): \(r.stderr)")
+        }
+    }
+
+    func testBadFilesAsConfigJSON() {
+        let valid = jsonText(defaultConfig())
+        for bad in badFiles(validJSON: valid) {
+            let bundle = newBundleDir()
+            let id = newID("badfile")
+            checkRefused(bad, path: bundle + "/config.json", ["create", "--bundle", bundle, id], context: "config.json",
+                         mentions: bundle + "/config.json")
+            _ = runtime(["delete", "--force", id])
+            assertNothingLeftBehind(id, bad.name)
+        }
+    }
+
+    func testBadFilesAsExecProcessAndUpdateResources() {
+        let id = newID("target")
+        XCTAssertEqual(run(makeBundle { $0.args = ["sleep", "1000"] }, id: id, extra: ["--detach"]).status, 0)
+        let process = jsonText(["args": ["true"], "cwd": "/", "user": ["uid": 0, "gid": 0], "env": ["A=b"]] as [String: Any])
+        for (i, bad) in badFiles(validJSON: process).enumerated() {
+            let path = hostDir("process\(i)") + "/process.json"
+            checkRefused(bad, path: path, ["exec", "--process", path, id], context: "exec --process", mentions: path)
+            XCTAssertEqual(status(id), "running", "[\(bad.name)] the container was disturbed")
+        }
+        let resources = jsonText(["pids": ["limit": 100]] as [String: Any])
+        for (i, bad) in badFiles(validJSON: resources).enumerated() {
+            let path = hostDir("resources\(i)") + "/resources.json"
+            checkRefused(bad, path: path, ["update", "-r", path, id], context: "update -r", mentions: path)
+            XCTAssertEqual(status(id), "running", "[\(bad.name)] the container was disturbed")
+        }
+        XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
+        assertNothingLeftBehind(id, "exec --process / update -r")
+    }
+
+    func testLargeValidConfigRunsEndToEnd() {
+        // 46 MB: under the 64 MiB limit, larger than anything the runtime's internal messages allowed.
+        let bundle = newBundleDir()
+        var config = defaultConfig()
+        config.shell("echo ran")
+        let text = Self.padded(jsonText(config), size: 46_000_000, key: "annotations")
+        XCTAssertNoThrow(try text.write(toFile: bundle + "/config.json", atomically: false, encoding: .utf8))
+        let id = newID("large")
+        let c = runtime(["create", "--bundle", bundle, id], timeout: 120)
+        XCTAssertEqual(c.status, 0, "create with a 46 MB config.json: \(describe(c))")
+        guard c.status == 0 else { return }
+        let st = runtime(["state", id])
+        let annotations = (parseJSON(st.stdout) as? [String: Any])?["annotations"] as? [String: String]
+        XCTAssertGreaterThan(annotations?["pad"]?.count ?? 0, 45_000_000, "the padding annotation in state")
+        XCTAssertEqual(runtime(["start", id]).status, 0)
+        XCTAssertEqual(waitForStatus(id, "stopped", timeout: 30), "stopped")
+        XCTAssertEqual(runtime(["delete", id], timeout: 60).status, 0)
+        assertNothingLeftBehind(id, "46 MB config")
+    }
 }
