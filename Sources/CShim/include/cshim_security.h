@@ -12,6 +12,8 @@
 // detached read-only bind mount of itself (open_tree + mount_setattr + execveat), or, where that
 // is not allowed, from a sealed memfd copy. Returns only on failure (-1, errno set).
 int cs_exe_protect(char *const argv[], char *const envp[]);
+// After cs_exe_protect failed: the step of each way that failed and its errno.
+void cs_exe_protect_failure(const char **bind_step, int *bind_errno, const char **memfd_step, int *memfd_errno);
 // 1 when /proc/self/exe cannot be written through (read-only mount or sealed memfd), 0 if it can.
 int cs_exe_is_protected(void);
 
