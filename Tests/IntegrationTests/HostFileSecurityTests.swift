@@ -121,6 +121,22 @@ final class HostFileSecurityTests: IntegrationTestCase {
         assertNothingLeftBehind(id, "checkpoint")
     }
 
+    func testRestoreDoesNotHangOnAFIFOAsDescriptors() {
+        if isKnownDeviation(["runc"]) {
+            return print("NOTE: known deviation of \(runtimeName) (\(name)): blocks on a FIFO as descriptors.json: not run")
+        }
+        let image = hostDir("image")
+        XCTAssertEqual(mkfifo(image + "/descriptors.json", 0o644), 0)
+        let id = newID("rs")
+        let started = Date()
+        let r = runtime(["restore", "--detach", "--image-path", image, "--bundle", makeBundle { $0.args = ["sleep", "1000"] }, id],
+                        timeout: 30)
+        // The image is empty: restore fails (criu), but it must get there instead of blocking on the FIFO.
+        XCTAssertNotEqual(r.status, 0, describe(r))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "restore blocked on the FIFO: \(describe(r))")
+        assertNothingLeftBehind(id, "restore")
+    }
+
     func testLogFileNotFollowedThroughPlantedSymlink() {
         let victim = makeVictim()
         let log = hostDir("logs") + "/log.json"
