@@ -19,9 +19,11 @@ final class LifecycleDropInTests: IntegrationTestCase {
         XCTAssertEqual(forced.status, 0, "delete --force of a missing container: \(describe(forced))")
         let plain = runtime(["delete", id])
         XCTAssertNotEqual(plain.status, 0, "delete without --force of a missing container must fail")
-        XCTAssertTrue(plain.stderr.contains("not exist"), describe(plain))
+        assertOrDeviation(plain.stderr.contains("not exist"), runtimes: ["crun"], reason: "another message",
+                          "delete of a missing container should say it does not exist: \(describe(plain))")
         // An invalid id is still refused, even with --force.
-        XCTAssertNotEqual(runtime(["delete", "--force", "../x"]).status, 0)
+        assertOrDeviation(runtime(["delete", "--force", "../x"]).status != 0, runtimes: ["crun"],
+                          reason: "accepts the id ../x", "delete --force ../x was accepted")
         assertNothingLeftBehind(id, "delete --force")
     }
 
@@ -41,6 +43,13 @@ final class LifecycleDropInTests: IntegrationTestCase {
         assertNothingLeftBehind(id, "kill")
     }
 
+    /// exec's own failure: 255 (crun 1.8 exits 1).
+    func assertExecFailure(_ r: ProcResult, _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(r.status, 0, "\(context): \(describe(r))", file: file, line: line)
+        assertOrDeviation(r.status == 255, runtimes: ["crun"], reason: "exits 1 for its own failures",
+                          "\(context): \(describe(r))", file: file, line: line)
+    }
+
     func testExecOwnFailuresExit255() {
         let id = startSleeper()
         func exec(_ flags: [String], _ target: String, _ args: [String]) -> ProcResult {
@@ -50,27 +59,31 @@ final class LifecycleDropInTests: IntegrationTestCase {
         XCTAssertEqual(exec([], id, ["sh", "-c", "exit 1"]).status, 1)
         XCTAssertEqual(exec([], id, ["sh", "-c", "exit 255"]).status, 255)
         let noContainer = exec([], token + "-nothere", ["true"])
-        XCTAssertEqual(noContainer.status, 255, "exec into a missing container: \(describe(noContainer))")
+        assertExecFailure(noContainer, "exec into a missing container")
         let missingBinary = exec([], id, ["/no/such/binary"])
-        XCTAssertEqual(missingBinary.status, 255, "exec of a missing binary: \(describe(missingBinary))")
+        assertExecFailure(missingBinary, "exec of a missing binary")
         let pidFile = scratch + "/no-such-dir/pid"
         let badPidFile = exec(["-d", "--pid-file", pidFile], id, ["sleep", "1000"])
-        XCTAssertEqual(badPidFile.status, 255, "exec with a pid file in a missing directory: \(describe(badPidFile))")
+        assertExecFailure(badPidFile, "exec with a pid file in a missing directory")
         let missingProcess = exec(["--process", scratch + "/no-such-process.json"], id, [])
-        XCTAssertEqual(missingProcess.status, 255, "exec --process of a missing file: \(describe(missingProcess))")
+        assertExecFailure(missingProcess, "exec --process of a missing file")
         XCTAssertEqual(runtime(["pause", id]).status, 0)
         let paused = exec([], id, ["true"])
-        XCTAssertEqual(paused.status, 255, "exec into a paused container: \(describe(paused))")
+        assertExecFailure(paused, "exec into a paused container")
         XCTAssertEqual(runtime(["resume", id]).status, 0)
         // Only the sleeper is left in the container: the exec whose pid file failed was not left running.
         let ps = runtime(["ps", "--format", "json", id])
         let pids = parseJSON(ps.stdout) as? [Int] ?? []
-        XCTAssertEqual(pids.count, 1, "processes in the container after the failed execs: \(describe(ps))")
+        assertOrDeviation(pids.count == 1, runtimes: ["crun"], reason: "leaves the process whose pid file failed running",
+                          "processes in the container after the failed execs: \(describe(ps))")
         XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
         assertNothingLeftBehind(id, "exec")
     }
 
     func testRunKeepKeepsStoppedContainer() {
+        if isKnownDeviation(["crun"]) {
+            return print("NOTE: known deviation of \(runtimeName) (\(name)): crun 1.8 has no run --keep: not run")
+        }
         let id = newID("keep")
         let r = run(makeBundle { $0.shell("exit 3") }, id: id, extra: ["--keep"])
         XCTAssertEqual(r.status, 3, "run --keep returns the program's status: \(describe(r))")
