@@ -259,6 +259,28 @@ final class HostFileSecurityTests: IntegrationTestCase {
         assertNothingLeftBehind(id, "exec --process / update -r")
     }
 
+    func testFIFOAsNamespacePathDoesNotHang() {
+        if isKnownDeviation(["runc", "crun"]) {
+            // runc's init stays blocked in the open (its processes and cgroups are left behind).
+            return print("NOTE: known deviation of \(runtimeName) (\(name)): blocks on a FIFO as linux.namespaces[].path: not run")
+        }
+        let fifo = hostDir("ns") + "/net"
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        let bundle = makeBundle { $0.addNamespace("network", path: fifo) }
+        let id = newID("nsfifo")
+        let started = Date()
+        let r = runtime(["create", "--bundle", bundle, id], timeout: 20)
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertLessThan(elapsed, 10, "create blocked on a FIFO as linux.namespaces[].path: \(describe(r))")
+        XCTAssertNotEqual(r.status, 0, "a FIFO was joined as a network namespace: \(describe(r))")
+        if isSwiftlet {
+            XCTAssertLessThan(r.status, 128, describe(r))
+            XCTAssertTrue(r.stderr.contains("network") || r.stderr.contains("namespace"), describe(r))
+        }
+        _ = runtime(["delete", "--force", id])
+        assertNothingLeftBehind(id, "FIFO as a namespace path")
+    }
+
     func testLargeValidConfigRunsEndToEnd() {
         // 46 MB: under the 64 MiB limit, larger than anything the runtime's internal messages allowed.
         let bundle = newBundleDir()
