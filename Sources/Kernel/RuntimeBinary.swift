@@ -10,8 +10,8 @@ import CShim
 /// no mount may be made. Writing through any /proc/<pid>/exe of ours then fails with EROFS (or
 /// EPERM on the seals). A binary already on a read-only mount is used as it is (as crun does).
 /// Where neither can be made (a seccomp profile of the caller, `vm.memfd_noexec=2`), the command is
-/// refused: running from the writable host binary would hand it to the container (runc 1.1 fails
-/// the same way when it cannot make its copy).
+/// refused: running from the writable host binary would hand it to the container (runc 1.1 also
+/// fails once it can make no copy of itself; it tries temporary files after the memfd).
 public enum RuntimeBinary {
     /// Returns at once when protected; otherwise re-executes (and does not return) or throws.
     public static func protect() throws {
