@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -67,28 +68,44 @@ int cs_exe_is_protected(void) {
     return seals >= 0 && (seals & F_SEAL_WRITE) ? 1 : 0;
 }
 
+// Why each way of protecting the binary failed (the step and its errno), for the error message.
+static const char *bind_failed_step = "";
+static int bind_failed_errno;
+static const char *memfd_failed_step = "";
+static int memfd_failed_errno;
+
+static int memfd_failed(const char *step, int src, int mfd) {
+    int e = errno;
+    if (src >= 0) close(src);
+    if (mfd >= 0) close(mfd);
+    memfd_failed_step = step;
+    memfd_failed_errno = e;
+    errno = e;
+    return -1;
+}
+
 static int exec_from_memfd(char *const argv[], char *const envp[]) {
     int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    if (src < 0) return -1;
+    if (src < 0) return memfd_failed("open /proc/self/exe", -1, -1);
     struct stat st;
-    if (fstat(src, &st) < 0) { close(src); return -1; }
+    if (fstat(src, &st) < 0) return memfd_failed("fstat /proc/self/exe", src, -1);
     int mfd = (int)syscall(SYS_memfd_create, "swiftlet", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
     if (mfd < 0 && errno == EINVAL) mfd = (int)syscall(SYS_memfd_create, "swiftlet", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (mfd < 0) { close(src); return -1; }
+    if (mfd < 0) return memfd_failed("memfd_create", src, -1);
     off_t left = st.st_size;
     while (left > 0) {
         ssize_t n = sendfile(mfd, src, NULL, (size_t)left);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) { int e = errno; close(src); close(mfd); errno = n == 0 ? EIO : e; return -1; }
+        if (n == 0) errno = EIO;
+        if (n <= 0) return memfd_failed("sendfile", src, mfd);
         left -= n;
     }
     close(src);
     if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
-        int e = errno; close(mfd); errno = e; return -1;
+        return memfd_failed("F_ADD_SEALS", -1, mfd);
     }
     syscall(SYS_execveat, mfd, "", argv, envp, CS_AT_EMPTY_PATH);
-    int e = errno; close(mfd); errno = e;
-    return -1;
+    return memfd_failed("execveat of the memfd", -1, mfd);
 }
 
 int cs_exe_protect(char *const argv[], char *const envp[]) {
@@ -98,8 +115,15 @@ int cs_exe_protect(char *const argv[], char *const envp[]) {
         struct cs_mount_attr a = { CS_MOUNT_ATTR_RDONLY | CS_MOUNT_ATTR_NOSUID | CS_MOUNT_ATTR_NODEV, 0, 0, 0 };
         if (syscall(SYS_mount_setattr, fd, "", CS_AT_EMPTY_PATH, &a, sizeof a) == 0) {
             syscall(SYS_execveat, fd, "", argv, envp, CS_AT_EMPTY_PATH);
+            bind_failed_step = "execveat of the read-only bind";
+        } else {
+            bind_failed_step = "mount_setattr MOUNT_ATTR_RDONLY";
         }
+        bind_failed_errno = errno;
         close(fd);
+    } else {
+        bind_failed_step = "open_tree /proc/self/exe";
+        bind_failed_errno = errno;
     }
     // Not allowed to make mounts here (no CAP_SYS_ADMIN over our mount namespace): a sealed copy.
     return exec_from_memfd(argv, envp);
@@ -113,6 +137,17 @@ int cs_proc_accepts_pidns(int nsfd) {
     int r = (int)syscall(SYS_fsconfig, fs, 1 /* FSCONFIG_SET_STRING */, "pidns", path, 0);
     close(fs);
     return r == 0;
+}
+
+void cs_exe_protect_failure(const char **bind_step, int *bind_errno, const char **memfd_step, int *memfd_errno) {
+    *bind_step = bind_failed_step;
+    *bind_errno = bind_failed_errno;
+    *memfd_step = memfd_failed_step;
+    *memfd_errno = memfd_failed_errno;
+}
+
+long cs_getrandom_nonblock(void *buf, unsigned long len) {
+    return (long)getrandom(buf, len, GRND_NONBLOCK);
 }
 
 int cs_fsmount_tmpfs_ro(void) {

@@ -354,8 +354,9 @@ extension Runtime {
                 let rel = Runtime.cgroupRelative(dir)
                 c.cgroupRoots.append(key.isEmpty ? rel : "\(key):\(rel)")
             }
-            if let text = try? readTextFile(path: o.imagePath + "/" + CriuCommand.descriptorsFile) {
-                c.descriptors = CriuCommand.parseDescriptors(text)
+            // SpecFile.read: a regular file of bounded size (a FIFO planted there does not hang restore).
+            if let bytes = try? SpecFile.read(o.imagePath + "/" + CriuCommand.descriptorsFile) {
+                c.descriptors = CriuCommand.parseDescriptors(String(decoding: bytes, as: UTF8.self))
             }
             let pidPath = store.directory(id) + "/criu.pid"
             let args = CriuCommand.restore(o, c, workPath: work, pidFile: pidPath)
@@ -386,7 +387,7 @@ extension Runtime {
             r.cgroupMade = plan.cgroupMade
             try store.save(r)
             if let pidFile {
-                try writeFileAtomically(path: absolutePath(pidFile), "\(pid)", mode: 0o644)
+                try writePidFile(pidFile, pid: pid)
             }
             record = r
         } catch {

@@ -131,7 +131,7 @@ public struct Runtime {
                                        containerPID: &containerPID, opts: opts,
                                        joinCgroup: initJoinsCgroup ? nil : cgroup)
             if let pidFile = opts.pidFile {
-                try writeFileAtomically(path: absolutePath(pidFile), "\(containerPID)", mode: 0o644)
+                try writePidFile(pidFile, pid: containerPID)
             }
             if let socket = opts.pidfdSocket { try sendPidfd(of: containerPID, to: socket) }
             locked.unlock()
@@ -390,7 +390,8 @@ public struct Runtime {
                 }
                 if let path = ns.path, !path.isEmpty {
                     let fd: FD
-                    do { fd = try FD.open(path, O_RDONLY) } catch {
+                    // O_NONBLOCK: a FIFO there must not hang create (setns then refuses what is no namespace).
+                    do { fd = try FD.open(path, O_RDONLY | O_NONBLOCK) } catch {
                         throw ContainerError("config.json: linux.namespaces[\(i)].path: \(error)")
                     }
                     opened.append(InitPlan.NamespaceJoin(kind: kind, path: path, fd: fd))

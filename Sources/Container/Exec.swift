@@ -241,7 +241,12 @@ extension Runtime {
         }
         defer { relay?.close() }
         if let pidFile = opts.pidFile {
-            try writeFileAtomically(path: absolutePath(pidFile), "\(processPID)", mode: 0o644)
+            do { try writePidFile(pidFile, pid: processPID) } catch {
+                // As runc: a process whose pid could not be reported is not left running.
+                _ = Glibc.kill(processPID, SIGKILL)
+                _ = try? Proc.wait(processPID)
+                throw error
+            }
         }
         if let socket = opts.pidfdSocket { try sendPidfd(of: processPID, to: socket) }
         guard let signals else { return 0 }
@@ -253,7 +258,7 @@ extension Runtime {
         var p: Process
         if let file = opts.processFile {
             let bytes: [UInt8]
-            do { bytes = try readFile(path: file) } catch { throw ContainerError("--process: \(error)") }
+            do { bytes = try SpecFile.read(file) } catch { throw ContainerError("--process: \(error)") }
             do { p = try JSON.decode(Process.self, from: bytes) } catch {
                 throw ContainerError("--process: \(file): \(error)")
             }

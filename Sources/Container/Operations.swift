@@ -117,7 +117,13 @@ extension Runtime {
 
     /// `delete`: a stopped container's folder goes, after its poststop hooks; anything else needs
     /// `force`, which kills it first.
+    /// `delete --force` of a container that does not exist succeeds, as with runc: engines use it to
+    /// make sure a container is gone.
     public func delete(id: String, force: Bool) throws {
+        if force {
+            try StateStore.validate(id: id)
+            if !fileExists(store.directory(id)) { return }
+        }
         try delete(id: id, force: force, record: nil)
     }
 

@@ -6,8 +6,9 @@ extension Runtime {
                                             SIGTSTP, SIGTTIN, SIGTTOU, SIGALRM, SIGPWR, SIGVTALRM, SIGPROF]
 
     /// `run`: create and start, then (unless detached) forward signals to the container, relay its
-    /// terminal, wait for it, delete it and return its exit status (128+n for a signal).
-    public func run(_ opts: CreateOptions, detach: Bool) throws -> Int32 {
+    /// terminal, wait for it, delete it and return its exit status (128+n for a signal). `keep`: the
+    /// stopped container stays (state `stopped`) until `delete`, as with runc's `run --keep`.
+    public func run(_ opts: CreateOptions, detach: Bool, keep: Bool = false) throws -> Int32 {
         var opts = opts
         var signals: SignalFD?
         var relaySocket: FD?
@@ -49,7 +50,7 @@ extension Runtime {
         let exit = Runtime.supervise(pid: record.pid, signals: signals, relay: relay)
         relay?.close()
         relay = nil
-        try delete(id: opts.id, force: true, record: record)
+        if !keep { try delete(id: opts.id, force: true, record: record) }
         return exit.status
     }
 }

@@ -158,3 +158,12 @@ struct LockedDirectory {
 
     func unlock() { fd.close() }
 }
+
+/// `--pid-file` of create, run, exec and restore: the pid, written atomically beside the named
+/// file through an unpredictable O_EXCL|O_NOFOLLOW temporary (a symlink planted at any name there
+/// is never followed).
+func writePidFile(_ path: String, pid: pid_t) throws {
+    do { try writeFileAtomically(path: absolutePath(path), "\(pid)", mode: 0o644) } catch {
+        throw ContainerError("--pid-file \(path): \(error)")
+    }
+}

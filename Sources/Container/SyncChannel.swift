@@ -1,5 +1,6 @@
 import Glibc
 import Kernel
+import RuntimeSpec
 
 /// The messages the init stage and the `create` process exchange over their socket pair.
 /// Frame: one type byte, a little-endian UInt32 length, then the payload.
@@ -63,6 +64,10 @@ enum SyncMessage: Equatable {
 struct SyncChannel {
     let fd: FD
 
+    /// The container state sent to init carries config.json's annotations, and config.json may be
+    /// up to SpecFile.maxSize: twice that leaves room for the rest of the state and JSON escapes.
+    static let maxPayload = 2 * SpecFile.maxSize
+
     func send(_ message: SyncMessage) throws {
         let payload = message.payload
         let n = UInt32(payload.count)
@@ -76,7 +81,7 @@ struct SyncChannel {
     func receive() throws -> SyncMessage? {
         guard let header = try readExactly(5) else { return nil }
         let n = Int(header[1]) | Int(header[2]) << 8 | Int(header[3]) << 16 | Int(header[4]) << 24
-        guard n <= 1 << 24 else { throw KernelError("sync: message of \(n) bytes") }
+        guard n <= SyncChannel.maxPayload else { throw KernelError("sync: message of \(n) bytes") }
         let payload = n == 0 ? [] : (try readExactly(n) ?? [])
         guard let msg = SyncMessage(code: header[0], payload: payload) else {
             throw KernelError("sync: unknown message \(header[0])")

@@ -124,11 +124,65 @@ public func writeFile(path: String, _ contents: String, flags: Int32 = O_WRONLY 
 }
 
 /// Writes a file by writing a temporary beside it and renaming: readers see the old or the new
-/// contents, never half of either.
+/// contents, never half of either. Pid files and checkpoint files go to directories the caller
+/// names, which others may write to (/tmp): the temporary gets an unpredictable name and is made with
+/// O_EXCL|O_NOFOLLOW (a planted file or symlink is never followed nor truncated), and both the
+/// temporary and the rename go through one fd of the directory. The rename replaces a symlink at
+/// `path` itself, never its target.
 public func writeFileAtomically(path: String, _ contents: String, mode: mode_t = 0o600) throws {
-    let tmp = path + ".tmp"
-    try writeFile(path: tmp, contents, mode: mode)
-    try sys("rename", "\(tmp) to \(path)") { Glibc.rename(tmp, path) }
+    let (dirPath, name) = splitDirectory(path)
+    guard !name.isEmpty, name != ".", name != ".." else { throw SysError("rename", path, errno: EISDIR) }
+    let dir = try FD.open(dirPath, O_PATH | O_DIRECTORY)
+    defer { dir.close() }
+    // A name of up to NAME_MAX bytes leaves no room for the suffix: the temporary's name is cut.
+    let stem = name.utf8.count > 200 ? String(decoding: Array(name.utf8.prefix(200)), as: UTF8.self) : name
+    var attempt = 0
+    while true {
+        let tmp = "." + stem + "." + unpredictableSuffix() + ".tmp"
+        let fd: FD
+        do {
+            fd = try FD.openAt(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
+        } catch let e as SysError where e.errno == EEXIST && attempt < 8 {
+            attempt += 1
+            continue
+        }
+        do {
+            defer { fd.close() }
+            try fd.write(contents)
+        } catch {
+            _ = unlinkat(dir.raw, tmp, 0)
+            throw error
+        }
+        if renameat(dir.raw, tmp, dir.raw, name) != 0 {
+            let e = SysError("rename", "\(dirPath)/\(tmp) to \(path)")
+            _ = unlinkat(dir.raw, tmp, 0)
+            throw e
+        }
+        return
+    }
+}
+
+/// The directory part ("." for a bare name, "/" for a name under the root) and the last component.
+func splitDirectory(_ path: String) -> (String, String) {
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    guard let slash = trimmed.lastIndex(of: "/") else { return (".", String(trimmed)) }
+    let dir = trimmed[..<slash]
+    return (dir.isEmpty ? "/" : String(dir), String(trimmed[trimmed.index(after: slash)...]))
+}
+
+/// 16 hex digits from getrandom(2) (falling back to the clock and pid where it fails): a name
+/// another user cannot plant a file or symlink at in advance.
+func unpredictableSuffix() -> String {
+    var value: UInt64 = 0
+    let got = withUnsafeMutableBytes(of: &value) { cs_getrandom_nonblock($0.baseAddress, 8) }
+    if got != 8 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        value = UInt64(bitPattern: Int64(ts.tv_nsec) ^ (Int64(ts.tv_sec) << 30)) ^ UInt64(getpid()) << 40
+    }
+    let hex = String(value, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
 }
 
 public func fileExists(_ path: String) -> Bool {

@@ -9,11 +9,25 @@ import CShim
 /// own binary (one execveat, no copy; the page cache is shared), or from a sealed memfd copy where
 /// no mount may be made. Writing through any /proc/<pid>/exe of ours then fails with EROFS (or
 /// EPERM on the seals). A binary already on a read-only mount is used as it is (as crun does).
+/// Where neither can be made (a seccomp profile of the caller, `vm.memfd_noexec=2`), the command is
+/// refused: running from the writable host binary would hand it to the container (runc 1.1 also
+/// fails once it can make no copy of itself; it tries temporary files after the memfd).
 public enum RuntimeBinary {
     /// Returns at once when protected; otherwise re-executes (and does not return) or throws.
     public static func protect() throws {
         if cs_exe_protect(cs_argv(), environ) != 0 {
-            throw SysError("re-executing from a read-only copy of the runtime binary", "/proc/self/exe")
+            var bindStep: UnsafePointer<CChar>?
+            var memfdStep: UnsafePointer<CChar>?
+            var bindErrno: Int32 = 0
+            var memfdErrno: Int32 = 0
+            cs_exe_protect_failure(&bindStep, &bindErrno, &memfdStep, &memfdErrno)
+            let bind = bindStep.map { String(cString: $0) } ?? "?"
+            let memfd = memfdStep.map { String(cString: $0) } ?? "?"
+            throw KernelError("cannot protect the runtime binary against CVE-2019-5736 (a container could overwrite "
+                + "it through /proc/self/exe), refusing to run: read-only bind mount: \(bind): \(errnoString(bindErrno)); "
+                + "sealed memfd copy: \(memfd): \(errnoString(memfdErrno))"
+                + (memfdErrno == EACCES ? " (vm.memfd_noexec=2?)" : "")
+                + "; allow open_tree/mount_setattr or executable memfds, or install swiftlet on a read-only mount")
         }
     }
 

@@ -13,14 +13,35 @@ public struct SpecLoadError: Error, CustomStringConvertible, Equatable, Sendable
 
 /// Small file helpers over open(2)/read(2).
 public enum SpecFile {
-    /// Reads the whole file at `path`. Errors read `open <path>: <strerror>` or `read <path>: <strerror>`.
+    /// The largest configuration read (config.json, `exec --process`, `update -r`): a file that
+    /// never ends (/dev/zero) or is absurdly large fails with this limit named instead of taking
+    /// all memory.
+    public static let maxSize = 64 << 20
+    static let maxSizeText = "64 MiB"
+
+    /// Reads the whole regular file at `path`. Symlinks are followed (runc's config.json may be one),
+    /// but what they lead to must be a regular file: the open does not block (O_NONBLOCK: a FIFO
+    /// without a writer) and nothing is read from a FIFO, device, socket or directory. Errors read
+    /// `open <path>: <strerror>`, `<path>: not a regular file (a FIFO)`, `<path>: N bytes, larger than
+    /// the 64 MiB limit` or `read <path>: <strerror>`.
     public static func read(_ path: String) throws -> [UInt8] {
         var fd: Int32
         repeat {
-            fd = open(path, O_RDONLY | O_CLOEXEC)
+            fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         } while fd < 0 && errno == EINTR
         if fd < 0 { throw SpecLoadError("open \(path): \(errorString(errno))") }
         defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw SpecLoadError("stat \(path): \(errorString(errno))") }
+        let type = st.st_mode & S_IFMT
+        guard type == S_IFREG else { throw SpecLoadError("\(path): not a regular file (\(fileKind(type)))") }
+        if Int(st.st_size) > maxSize { throw tooLarge(path, size: Int(st.st_size)) }
+        return try read(fd: fd, name: path)
+    }
+
+    /// Reads to end of file from `fd` (a regular file, or a pipe for `update -r -`), at most `maxSize`
+    /// bytes: one more is an error naming the limit (a file that grows while it is read, a pipe).
+    public static func read(fd: Int32, name: String) throws -> [UInt8] {
         // Chunks read straight into uninitialised array storage: no zero-filled scratch buffer whose
         // pages would all be touched (and, after the fork, copied) for a 2 KB file.
         var out: [UInt8] = []
@@ -33,10 +54,26 @@ public enum SpecFile {
                 if n < 0 { failure = errno; n = 0 }
                 count = n
             }
-            if failure != 0 { throw SpecLoadError("read \(path): \(errorString(failure))") }
+            if failure != 0 { throw SpecLoadError("read \(name): \(errorString(failure))") }
             if bytes.isEmpty { return out }
             if out.isEmpty { out = bytes } else { out += bytes }
+            if out.count > maxSize { throw tooLarge(name, size: nil) }
             chunk = min(chunk * 2, 1 << 20)
+        }
+    }
+
+    static func tooLarge(_ name: String, size: Int?) -> SpecLoadError {
+        SpecLoadError("\(name): " + (size.map { "\($0) bytes, " } ?? "") + "larger than the \(maxSizeText) limit")
+    }
+
+    static func fileKind(_ type: mode_t) -> String {
+        switch type {
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "file type \(type >> 12)"
         }
     }
 

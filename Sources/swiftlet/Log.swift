@@ -15,18 +15,13 @@ struct Logger {
     }
 
     func warn(_ msg: String) {
-        if path == nil { _ = try? FD(2).write("swiftlet: warning: \(msg)\n") }
-        append("warning", msg)
+        if !append("warning", msg) { _ = try? FD(2).write("swiftlet: warning: \(msg)\n") }
     }
 
     /// --debug: to the --log file, else to stderr, both in runc's (logrus') format.
     func debugLog(_ msg: String) {
         guard debug else { return }
-        if path == nil {
-            _ = try? FD(2).write(line("debug", msg))
-        } else {
-            append("debug", msg)
-        }
+        if !append("debug", msg) { _ = try? FD(2).write(line("debug", msg)) }
     }
 
     private func line(_ level: String, _ msg: String) -> String {
@@ -37,9 +32,19 @@ struct Logger {
         return "time=\"\(time)\" level=\(level) msg=\(quote(msg))\n"
     }
 
-    private func append(_ level: String, _ msg: String) {
-        guard let path else { return }
-        _ = try? writeFile(path: path, line(level, msg), flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o644)
+    /// False when there is no log file or it cannot be written (the caller then uses stderr).
+    /// O_NOFOLLOW: a symlink planted where the log file goes (a directory others may write) is not
+    /// followed, so no line is appended to its target; runc follows it (README, known differences).
+    @discardableResult
+    private func append(_ level: String, _ msg: String) -> Bool {
+        guard let path else { return false }
+        do {
+            try writeFile(path: path, line(level, msg), flags: O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, mode: 0o644)
+            return true
+        } catch {
+            _ = try? FD(2).write("swiftlet: --log \(path): \(error)\n")
+            return false
+        }
     }
 }
 

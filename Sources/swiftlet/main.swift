@@ -64,8 +64,9 @@ func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throw
     if logger.debug { runtime.debugLog = { logger.debugLog($0) } }
     runtime.debug("\(command): root \(root)")
     if command == "create" || command == "run" || command == "exec" || command == "restore" {
-        // Their forks end in the container: run them from a copy it cannot write (CVE-2019-5736).
-        do { try RuntimeBinary.protect() } catch { logger.warn("\(error)") }
+        // Their forks end in the container: run them from a copy it cannot write (CVE-2019-5736),
+        // or not at all.
+        try RuntimeBinary.protect()
     }
     if let handler = commands[command] { return try handler(rest, runtime) }
     if notYetImplemented.contains(command) {

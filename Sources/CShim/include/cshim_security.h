@@ -12,6 +12,8 @@
 // detached read-only bind mount of itself (open_tree + mount_setattr + execveat), or, where that
 // is not allowed, from a sealed memfd copy. Returns only on failure (-1, errno set).
 int cs_exe_protect(char *const argv[], char *const envp[]);
+// After cs_exe_protect failed: the step of each way that failed and its errno.
+void cs_exe_protect_failure(const char **bind_step, int *bind_errno, const char **memfd_step, int *memfd_errno);
 // 1 when /proc/self/exe cannot be written through (read-only mount or sealed memfd), 0 if it can.
 int cs_exe_is_protected(void);
 
@@ -20,6 +22,8 @@ int cs_exe_is_protected(void);
 // library that nothing else on a container's start-up path touches (see Package.swift, hotText).
 int cs_argc(void);
 char **cs_argv(void);
+// getrandom(2) with GRND_NONBLOCK: unpredictable names for temporaries in directories others may write.
+long cs_getrandom_nonblock(void *buf, unsigned long len);
 // A detached, read-only tmpfs (fsopen + fsmount), close-on-exec; attach it with move_mount.
 int cs_fsmount_tmpfs_ro(void);
 // 1 when procfs takes the pidns= option (Linux 6.18) naming the pid namespace file `nsfd`, else 0.

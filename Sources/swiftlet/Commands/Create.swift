@@ -8,5 +8,5 @@ func createCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int
 
 func runCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
     let (p, id) = try parseFlagsAndID(rest, createFlags + [.bool("detach", "d"), .bool("keep")], command: "run")
-    return try runtime.run(try createOptions(p, id: id), detach: p.has("detach"))
+    return try runtime.run(try createOptions(p, id: id), detach: p.has("detach"), keep: p.has("keep"))
 }

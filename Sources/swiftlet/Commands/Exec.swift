@@ -38,5 +38,8 @@ func execCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32
     o.apparmor = p.value("apparmor")
     o.processLabel = p.value("process-label")
     o.preserveFDs = try preservedFDs(p)
-    return try runtime.exec(o)
+    // Past the command line, a failure of exec itself (no such container, a paused one, a process
+    // that cannot be started, a pid file that cannot be written) exits 255 as with runc, so that it
+    // is not taken for the exit status of the process.
+    do { return try runtime.exec(o) } catch { fail("\(error)", status: 255) }
 }

@@ -32,7 +32,7 @@ func updateCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int
     var r = LinuxResources()
     if let file = p.value("resources") {
         let bytes: [UInt8]
-        do { bytes = file == "-" ? try FD(0).readAll() : try readFile(path: file) } catch {
+        do { bytes = file == "-" ? try SpecFile.read(fd: 0, name: "stdin") : try SpecFile.read(file) } catch {
             throw ContainerError("update: reading resources from \(file): \(error)")
         }
         do { r = try JSON.decode(LinuxResources.self, from: bytes) } catch {
