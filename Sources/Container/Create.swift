@@ -201,8 +201,10 @@ public struct Runtime {
                 Fault.point("create.rootfs")
                 guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
                 let state = hookState(r, status: .creating)
-                try HookRunner.runAll(plan.spec.hooks?.prestart, kind: "prestart", state: state)
-                try HookRunner.runAll(plan.spec.hooks?.createRuntime, kind: "createRuntime", state: state)
+                // In the bundle, as runc and crun run them (both chdir there for create).
+                try HookRunner.runAll(plan.spec.hooks?.prestart, kind: "prestart", state: state, cwd: plan.bundle)
+                try HookRunner.runAll(plan.spec.hooks?.createRuntime, kind: "createRuntime", state: state,
+                                      cwd: plan.bundle)
                 try channel.send(.ack)
                 if let pid = pendingJoin { try reportingInitFailure(channel) { try join(pid) } }
             case .ready:

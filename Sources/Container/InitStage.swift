@@ -121,7 +121,9 @@ enum InitStage {
         if plan.netDevices.isEmpty { try receiveState() }
         try channel.send(.runtimeHooks)
         try channel.expect(.ack, step: "createRuntime hooks")
-        try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON)
+        // In the container's root (not yet pivoted to), as runc runs them.
+        try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON,
+                              cwd: plan.rootfs)
 
         if let rootfs {
             try rootfs.enterRoot()
