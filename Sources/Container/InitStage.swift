@@ -331,7 +331,9 @@ enum InitStage {
             let held: UInt64 = holdSysAdmin ? 1 << 21 /* CAP_SYS_ADMIN */ : 0
             try Capabilities.setProcessSets(effective: caps.effective | held, permitted: caps.permitted | held,
                                             inheritable: caps.inheritable)
-            if caps.ambient != 0 { try Capabilities.setAmbient(caps.ambient) }
+            // Always: ambient capabilities the runtime's caller had must not reach the container
+            // when the config asks for none (they survive setuid to root and execve).
+            try Capabilities.setAmbient(caps.ambient)
         }
     }
 
