@@ -276,7 +276,7 @@ public struct Runtime {
         // Socket activation: fds 3..3+LISTEN_FDS go first, then the --preserve-fds ones (as runc).
         plan.listenFDs = Runtime.inheritedListenFDs()
         plan.preserveFDs = plan.listenFDs + opts.preserveFDs
-        plan.capabilities = try InitPlan.capabilitySets(process.capabilities, warn: warn)
+        plan.capabilities = InitPlan.capabilitySets(process.capabilities, warn: warn)
         if let s = spec.linux?.seccomp {
             var prepared = try SeccompProgram.prepare(s, cacheDir: store.root)
             if prepared.needsBuild {
