@@ -7,12 +7,15 @@ import RuntimeSpec
 ///
 /// A hook gets nothing of the runtime but what the spec gives it: stdin is the state, stdout and
 /// stderr are the runtime's, every other fd is closed (the runtime's caller may have left some
-/// open without CLOEXEC); its environment is `env`, or the runtime's own when `env` is absent (as
-/// runc and crun: installed hooks expect PATH). It runs in a process group of its own, so that a
-/// timeout kills what it forked too.
+/// open without CLOEXEC); its environment is `env`, or when `env` is absent the runtime's own (as
+/// runc and crun: installed hooks expect PATH), except for startContainer hooks, which come from
+/// the container and get the container process's environment (as with runc). It runs in a process
+/// group of its own, so that a timeout kills what it forked too.
 enum HookRunner {
-    /// `cwd`: the hook's working directory (nil: the runtime's).
-    static func run(_ hook: Hook, kind: String, state: [UInt8], cwd: String? = nil) throws {
+    /// `cwd`: the hook's working directory (nil: the runtime's). `defaultEnv`: the environment of a
+    /// hook without `env` (nil: the runtime's).
+    static func run(_ hook: Hook, kind: String, state: [UInt8], cwd: String? = nil,
+                    defaultEnv: [String]? = nil) throws {
         let input = try Pipe.make()
         let pid = try Proc.fork()
         if pid == 0 {
@@ -28,7 +31,7 @@ enum HookRunner {
                 Proc.exit(127)
             }
             let args = (hook.args?.isEmpty ?? true) ? [hook.path] : hook.args!
-            _ = try? Proc.exec(path: hook.path, args: args, env: hook.env ?? environment())
+            _ = try? Proc.exec(path: hook.path, args: args, env: hook.env ?? defaultEnv ?? environment())
             let msg = "swiftlet: \(kind) hook \(hook.path): exec: \(errnoString(Glibc.errno))\n"
             _ = try? FD(2).write(msg)
             Proc.exit(127)
@@ -85,8 +88,9 @@ enum HookRunner {
     }
 
     /// Runs every hook of a kind, stopping at the first failure.
-    static func runAll(_ hooks: [Hook]?, kind: String, state: [UInt8], cwd: String? = nil) throws {
-        for hook in hooks ?? [] { try run(hook, kind: kind, state: state, cwd: cwd) }
+    static func runAll(_ hooks: [Hook]?, kind: String, state: [UInt8], cwd: String? = nil,
+                       defaultEnv: [String]? = nil) throws {
+        for hook in hooks ?? [] { try run(hook, kind: kind, state: state, cwd: cwd, defaultEnv: defaultEnv) }
     }
 
     /// Runs every hook of a kind; failures become warnings (poststart, poststop).

@@ -177,8 +177,9 @@ enum InitStage {
             if byte.isEmpty { Proc.exit(1) }
         }
         do {
+            // The hook is the container's: the runtime's environment is not its business.
             try HookRunner.runAll(plan.spec.hooks?.startContainer, kind: "startContainer",
-                                  state: statusPatched(stateJSON, "created"))
+                                  state: statusPatched(stateJSON, "created"), defaultEnv: plan.env)
         } catch {
             // The parent is gone; `start` reads the reason from the fifo after it hangs up.
             _ = try? plan.execFifo?.write(Array("\(error)".utf8))
