@@ -220,7 +220,7 @@ public struct Runtime {
                 try channel.send(.ack)
                 // init disarms its parent-death signal on this ack and then closes its end: returning
                 // (and exiting) before that would kill it.
-                channel.waitForClose(timeoutMS: 5000)
+                if let failure = channel.waitForClose(timeoutMS: 5000) { throw ContainerError(failure) }
                 return r
             case .failure(let text):
                 throw ContainerError(text)

@@ -18,8 +18,9 @@ import RuntimeSpec
 /// attributes (personality → memory policy → I/O priority → scheduler → AppArmor/SELinux exec
 /// labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) → cwd →
 /// groups/user/capabilities → umask, chdir, no_new_privs → PATH lookup → ready → exec fifo →
-/// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it, send
-/// the listener to the agent) → execve.
+/// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it) →
+/// execve. A filter with a notify listener goes in before the exec fifo instead, so that the agent
+/// gets the listener during create (see below).
 enum InitStage {
     static func run(_ plan: InitPlan) -> Never {
         let channel = SyncChannel(fd: plan.sync)
@@ -166,6 +167,14 @@ enum InitStage {
             case .none: throw KernelError("seccomp program: the runtime went away")
             }
         }
+        if let program = seccomp, program.usesNotify {
+            // The agent gets the listener during create, with the state "creating" (as runc): the
+            // filter goes in now, so the last runtime syscalls (exec fifo, startContainer hooks,
+            // closing fds) pass through it, as they do with runc.
+            try installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,
+                               listener: plan.seccompListener, ociVersion: plan.spec.ociVersion, state: stateJSON)
+            seccomp = nil
+        }
         // The parent acks once state.json is written; end of file means it was killed: leave.
         // From here on this process outlives it (no more parent-death signal).
         try channel.expect(.ack, step: "state.json")
@@ -196,8 +205,7 @@ enum InitStage {
             // The parent has gone (sync closed): a failure here can only be told on stderr.
             do {
                 try installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,
-                                   listener: plan.seccompListener, ociVersion: plan.spec.ociVersion,
-                                   state: statusPatched(stateJSON, "running"))
+                                   listener: nil, ociVersion: plan.spec.ociVersion, state: [])
             } catch {
                 _ = try? FD(2).write("swiftlet: \(error)\n")
                 Proc.exit(1)

@@ -85,11 +85,16 @@ struct SyncChannel {
     }
 
     /// Waits (up to `timeoutMS`) for the other end to close; anything it still sends is dropped.
-    func waitForClose(timeoutMS: Int32) {
+    /// Waits until the peer closes its end; returns the text of a failure it reported first (a
+    /// step after the last ack failed: installing a seccomp filter with a listener).
+    @discardableResult
+    func waitForClose(timeoutMS: Int32) -> String? {
         var pfd = pollfd(fd: fd.raw, events: Int16(POLLIN), revents: 0)
         while poll(&pfd, 1, timeoutMS) > 0 {
-            guard let msg = try? receive(), msg != nil else { return }
+            guard let msg = try? receive() else { return nil }
+            if case .failure(let text) = msg { return text }
         }
+        return nil
     }
 
     func expect(_ wanted: SyncMessage, step: String) throws {
