@@ -343,11 +343,9 @@ final class HookSeccompSecurityTests: IntegrationTestCase {
         XCTAssertEqual(created.status, 0, describe(created))
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: out) { usleep(10_000) }
         let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-        let msg = parseJSON(text) as? [String: Any]
-        XCTAssertNotNil(msg, "the agent got nothing during create: \(text)")
-        let state = msg?["state"] as? [String: Any]
-        XCTAssertEqual(state?["status"] as? String, "creating", "state.status sent to the agent: \(text)")
-        XCTAssertEqual(state?["id"] as? String, id, text)
+        let state = (parseJSON(text) as? [String: Any])?["state"] as? [String: Any]
+        assertOrDeviation(state?["status"] as? String == "creating" && state?["id"] as? String == id, runtimes: ["crun"],
+                          reason: "crun 1.8 sends the listener at start", "state sent to the agent during create: \(text)")
         XCTAssertEqual(status(id), "created")
         let started = runtime(["start", id])
         XCTAssertEqual(started.status, 0, describe(started))
