@@ -16,6 +16,9 @@ enum HookRunner {
     /// hook without `env` (nil: the runtime's).
     static func run(_ hook: Hook, kind: String, state: [UInt8], cwd: String? = nil,
                     defaultEnv: [String]? = nil) throws {
+        // Built before the fork: the child only sets up fds and execs.
+        let args = (hook.args?.isEmpty ?? true) ? [hook.path] : hook.args!
+        let env = hook.env ?? defaultEnv ?? environment()
         let input = try Pipe.make()
         let pid = try Proc.fork()
         if pid == 0 {
@@ -30,8 +33,7 @@ enum HookRunner {
                 _ = try? FD(2).write(msg)
                 Proc.exit(127)
             }
-            let args = (hook.args?.isEmpty ?? true) ? [hook.path] : hook.args!
-            _ = try? Proc.exec(path: hook.path, args: args, env: hook.env ?? defaultEnv ?? environment())
+            _ = try? Proc.exec(path: hook.path, args: args, env: env)
             let msg = "swiftlet: \(kind) hook \(hook.path): exec: \(errnoString(Glibc.errno))\n"
             _ = try? FD(2).write(msg)
             Proc.exit(127)
