@@ -206,14 +206,21 @@ struct SeccompProgram {
     }
 
     /// Refuses, before libseccomp spends minutes on it, a filter that cannot fit the kernel's limit:
-    /// every distinct comparison of a syscall without an unconditional rule needs at least one
-    /// instruction of its own. `build` checks the exact count once the program exists.
+    /// every distinct comparison of a native syscall without an unconditional rule needs at least
+    /// one instruction of its own. `build` checks the exact count once the program exists.
     static func checkProgramSize(_ rules: [Rule]) throws {
         var unconditional: Set<String> = []
         for r in rules where r.groups.contains(where: \.isEmpty) { unconditional.formUnion(r.names) }
+        var native: [String: Bool] = [:]
+        func isNative(_ name: String) -> Bool {
+            if let known = native[name] { return known }
+            let n = Seccomp.syscallNumber(name).map { $0 >= 0 } ?? false
+            native[name] = n
+            return n
+        }
         var comparisons: Set<ComparisonKey> = []
-        for r in rules {
-            for name in r.names where !unconditional.contains(name) {
+        for r in rules where r.groups.contains(where: { !$0.isEmpty }) {
+            for name in r.names where !unconditional.contains(name) && isNative(name) {
                 for g in r.groups {
                     for c in g { comparisons.insert(ComparisonKey(name: name, index: c.index, op: c.op, a: c.a, b: c.b)) }
                 }
