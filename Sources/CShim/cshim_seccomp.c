@@ -13,6 +13,8 @@
 int cs_seccomp_install(const void *insns, unsigned int count, unsigned int flags) {
     struct sock_fprog prog;
     memset(&prog, 0, sizeof prog);
+    /* sock_fprog.len is 16 bits: a longer program would be loaded cut short. */
+    if (count > 0xffff) { errno = EINVAL; return -1; }
     prog.len = (unsigned short)count;
     prog.filter = (struct sock_filter *)insns;
     return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);

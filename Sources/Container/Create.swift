@@ -227,8 +227,10 @@ public struct Runtime {
                 let state = hookState(r, status: .creating)
                 debug("running prestart (\(plan.spec.hooks?.prestart?.count ?? 0)) and createRuntime ("
                     + "\(plan.spec.hooks?.createRuntime?.count ?? 0)) hooks")
-                try HookRunner.runAll(plan.spec.hooks?.prestart, kind: "prestart", state: state)
-                try HookRunner.runAll(plan.spec.hooks?.createRuntime, kind: "createRuntime", state: state)
+                // In the bundle, as runc and crun run them (both chdir there for create).
+                try HookRunner.runAll(plan.spec.hooks?.prestart, kind: "prestart", state: state, cwd: plan.bundle)
+                try HookRunner.runAll(plan.spec.hooks?.createRuntime, kind: "createRuntime", state: state,
+                                      cwd: plan.bundle)
                 try channel.send(.ack)
                 if let pid = pendingJoin { try reportingInitFailure(channel) { try join(pid) } }
             case .ready:
@@ -285,7 +287,9 @@ public struct Runtime {
             var pfd = pollfd(fd: channel.fd.raw, events: Int16(POLLIN), revents: 0)
             let r = poll(&pfd, 1, 1000)
             if r > 0 {
-                guard let msg = try? channel.receive(), msg != nil else { return }
+                guard let msg = try? channel.receive() else { return }  // end of file (or a broken socket)
+                // A failure init reports after the last ack (installing a notify filter, for one).
+                if case .failure(let text) = msg { throw ContainerError(text) }
                 continue
             }
             if r < 0 && errno != EINTR { return }
@@ -372,7 +376,7 @@ public struct Runtime {
         // Socket activation: fds 3..3+LISTEN_FDS go first, then the --preserve-fds ones (as runc).
         plan.listenFDs = Runtime.inheritedListenFDs()
         plan.preserveFDs = plan.listenFDs + opts.preserveFDs
-        plan.capabilities = try InitPlan.capabilitySets(process.capabilities, warn: warn)
+        plan.capabilities = InitPlan.capabilitySets(process.capabilities, warn: warn)
         if let s = spec.linux?.seccomp {
             var prepared = try SeccompProgram.prepare(s, cacheDir: store.root)
             if prepared.needsBuild {

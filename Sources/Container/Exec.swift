@@ -94,7 +94,7 @@ extension Runtime {
         }
         let containerCaps = record.config.process?.capabilities
         var plan = ExecPlan(id: opts.id, process: process,
-                            capabilities: try InitPlan.capabilitySets(process.capabilities ?? containerCaps),
+                            capabilities: InitPlan.capabilitySets(process.capabilities ?? containerCaps, warn: warn),
                             env: process.env ?? [], preserveFDs: opts.preserveFDs, sync: FD(-1))
 
         // Namespaces: every one the container has that differs from ours.
@@ -280,7 +280,9 @@ extension Runtime {
                 for name in opts.caps {
                     let cap = name.uppercased().hasPrefix("CAP_") ? name.uppercased() : "CAP_" + name.uppercased()
                     guard CapabilityNames.number(of: cap) != nil else {
-                        throw ContainerError("--cap: unknown capability \"\(name)\"")
+                        // As in config.json: ignored with a warning (runc does the same).
+                        warn("--cap: ignoring unknown capability \"\(name)\"")
+                        continue
                     }
                     c.bounding = (c.bounding ?? []) + [cap]
                     c.effective = (c.effective ?? []) + [cap]

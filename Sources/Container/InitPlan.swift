@@ -103,11 +103,16 @@ struct InitPlan {
 extension InitPlan {
     /// Names that are not capabilities at all fail; capabilities this kernel does not know yet are
     /// left out and reported through `warn` (runc: "ignoring unknown or unavailable capabilities").
-    static func capabilityMask(_ names: [String]?, field: String, unavailable: inout [String]) throws -> UInt64 {
+    /// The mask of `names`. A name that is no capability at all goes to `unknown` (with its field),
+    /// one this kernel does not know to `unavailable`: both are ignored with a warning (runtime-spec
+    /// 1.3: runtimes SHOULD NOT fail on them; runc and crun warn too).
+    static func capabilityMask(_ names: [String]?, field: String, unknown: inout [String],
+                               unavailable: inout [String]) -> UInt64 {
         var mask: UInt64 = 0
         for (i, name) in (names ?? []).enumerated() {
             guard let n = CapabilityNames.number(of: name) else {
-                throw ContainerError("config.json: \(field)[\(i)]: unknown capability \"\(name)\"")
+                unknown.append("\(field)[\(i)] \"\(name)\"")
+                continue
             }
             if n <= Capabilities.lastCap && n < 64 {
                 mask |= 1 << UInt64(n)
@@ -118,17 +123,22 @@ extension InitPlan {
         return mask
     }
 
-    static func capabilitySets(_ caps: LinuxCapabilities?, warn: ((String) -> Void)? = nil) throws -> CapabilitySets {
+    static func capabilitySets(_ caps: LinuxCapabilities?, warn: ((String) -> Void)? = nil) -> CapabilitySets {
         var sets = CapabilitySets()
+        var unknown: [String] = []
         var unavailable: [String] = []
         let base = "process.capabilities"
-        sets.bounding = try capabilityMask(caps?.bounding, field: "\(base).bounding", unavailable: &unavailable)
-        sets.effective = try capabilityMask(caps?.effective, field: "\(base).effective", unavailable: &unavailable)
-        sets.permitted = try capabilityMask(caps?.permitted, field: "\(base).permitted", unavailable: &unavailable)
-        sets.inheritable = try capabilityMask(caps?.inheritable, field: "\(base).inheritable", unavailable: &unavailable)
-        sets.ambient = try capabilityMask(caps?.ambient, field: "\(base).ambient", unavailable: &unavailable)
-        if !unavailable.isEmpty, let warn {
-            warn("\(base): ignoring capabilities this kernel does not know: \(unavailable.joined(separator: ", "))")
+        sets.bounding = capabilityMask(caps?.bounding, field: "\(base).bounding", unknown: &unknown, unavailable: &unavailable)
+        sets.effective = capabilityMask(caps?.effective, field: "\(base).effective", unknown: &unknown, unavailable: &unavailable)
+        sets.permitted = capabilityMask(caps?.permitted, field: "\(base).permitted", unknown: &unknown, unavailable: &unavailable)
+        sets.inheritable = capabilityMask(caps?.inheritable, field: "\(base).inheritable", unknown: &unknown,
+                                          unavailable: &unavailable)
+        sets.ambient = capabilityMask(caps?.ambient, field: "\(base).ambient", unknown: &unknown, unavailable: &unavailable)
+        if let warn {
+            if !unknown.isEmpty { warn("ignoring unknown capabilities: \(unknown.joined(separator: ", "))") }
+            if !unavailable.isEmpty {
+                warn("\(base): ignoring capabilities this kernel does not know: \(unavailable.joined(separator: ", "))")
+            }
         }
         return sets
     }

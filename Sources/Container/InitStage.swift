@@ -21,8 +21,9 @@ import RuntimeSpec
 /// labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) → HOME from
 /// /etc/passwd → cwd entered as root → stdio given to a non-root user → groups/user/capabilities →
 /// umask, cwd again as the user if root was refused, no_new_privs → PATH lookup → ready → exec fifo →
-/// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it, send
-/// the listener to the agent) → execve.
+/// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it) →
+/// execve. A filter with a notify listener goes in before the exec fifo instead, so that the agent
+/// gets the listener during create (see below).
 ///
 /// Into a joined pid namespace (`InitPlan.buildsRootOutsidePIDNamespace`) the steps are shared out:
 /// this process does everything up to pivot_root outside that namespace, and the container process,
@@ -244,7 +245,9 @@ enum InitStage {
         if plan.netDevices.isEmpty { try receiveState() }
         try channel.send(.runtimeHooks)
         try channel.expect(.ack, step: "createRuntime hooks")
-        try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON)
+        // In the container's root (not yet pivoted to), as runc runs them.
+        try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON,
+                              cwd: plan.rootfs)
 
         try rootfs.enterRoot()
         return (stateJSON, rootfs)
@@ -292,6 +295,14 @@ enum InitStage {
             case .none: throw KernelError("seccomp program: the runtime went away")
             }
         }
+        if let program = seccomp, program.usesNotify {
+            // The agent gets the listener during create, with the state "creating" (as runc): the
+            // filter goes in now, so the last runtime syscalls (exec fifo, startContainer hooks,
+            // closing fds) pass through it, as they do with runc.
+            try installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,
+                               listener: plan.seccompListener, ociVersion: plan.spec.ociVersion, state: stateJSON)
+            seccomp = nil
+        }
         // The parent acks once state.json is written; end of file means it was killed: leave.
         // From here on this process outlives it (no more parent-death signal).
         try channel.expect(.ack, step: "state.json")
@@ -303,8 +314,9 @@ enum InitStage {
             if byte.isEmpty { Proc.exit(1) }
         }
         do {
+            // The hook is the container's: the runtime's environment is not its business.
             try HookRunner.runAll(plan.spec.hooks?.startContainer, kind: "startContainer",
-                                  state: statusPatched(stateJSON, "created"))
+                                  state: statusPatched(stateJSON, "created"), defaultEnv: plan.env)
         } catch {
             // The parent is gone; `start` reads the reason from the fifo after it hangs up.
             _ = try? plan.execFifo?.write(Array("\(error)".utf8))
@@ -320,8 +332,7 @@ enum InitStage {
             // The parent has gone (sync closed): a failure here can only be told on stderr.
             do {
                 try installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,
-                                   listener: plan.seccompListener, ociVersion: plan.spec.ociVersion,
-                                   state: statusPatched(stateJSON, "running"))
+                                   listener: nil, ociVersion: plan.spec.ociVersion, state: [])
             } catch {
                 _ = try? FD(2).write("swiftlet: \(error)\n")
                 Proc.exit(1)
@@ -526,7 +537,9 @@ enum InitStage {
             let held: UInt64 = holdSysAdmin ? 1 << 21 /* CAP_SYS_ADMIN */ : 0
             try Capabilities.setProcessSets(effective: caps.effective | held, permitted: caps.permitted | held,
                                             inheritable: caps.inheritable)
-            if caps.ambient != 0 { try Capabilities.setAmbient(caps.ambient) }
+            // Always: ambient capabilities the runtime's caller had must not reach the container
+            // when the config asks for none (they survive setuid to root and execve).
+            try Capabilities.setAmbient(caps.ambient)
         }
     }
 

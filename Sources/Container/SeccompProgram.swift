@@ -31,6 +31,9 @@ struct SeccompProgram {
 
     static let base = "config.json: linux.seccomp"
 
+    /// BPF_MAXINSNS: the most instructions one seccomp filter may have.
+    static let maxInstructions = 4096
+
     /// The seccomp(2) flag of a `flags` entry.
     static func flagBit(_ name: String) -> UInt32? {
         switch name {
@@ -103,7 +106,8 @@ struct SeccompProgram {
     struct Prepared {
         /// Without instructions until `finish` when `needsBuild`.
         var program: SeccompProgram
-        fileprivate var job: (defaultAction: UInt32, archs: [UInt32], rules: [Rule], specArchs: [String], cache: SeccompCache?)?
+        fileprivate var job: (defaultAction: UInt32, archs: [UInt32], rules: [Rule], specArchs: [String], names: [String],
+                              cache: SeccompCache?)?
         fileprivate var unknown: [String] = []
 
         var needsBuild: Bool { job != nil }
@@ -111,7 +115,7 @@ struct SeccompProgram {
         mutating func finish(warn: (String) -> Void) throws {
             if let j = job {
                 let compiled = try SeccompProgram.build(defaultAction: j.defaultAction, archs: j.archs, rules: j.rules,
-                                                        specArchs: j.specArchs)
+                                                        specArchs: j.specArchs, names: j.names)
                 j.cache?.store(compiled)
                 program.instructions = compiled.instructions
                 unknown = compiled.unknown
@@ -189,13 +193,50 @@ struct SeccompProgram {
             prepared.program.instructions = hit.instructions
             prepared.unknown = hit.unknown
         } else {
-            prepared.job = (defaultAction, archs, rules, s.architectures ?? [], cache)
+            try checkProgramSize(rules)
+            prepared.job = (defaultAction, archs, rules, s.architectures ?? [], (s.syscalls ?? []).flatMap(\.names), cache)
         }
         return prepared
     }
 
+    /// One argument comparison of one syscall, as the compiled program must test it.
+    struct ComparisonKey: Hashable {
+        var name: String
+        var index: UInt32, op: UInt32, a: UInt64, b: UInt64
+    }
+
+    /// Refuses, before libseccomp spends minutes on it, a filter that cannot fit the kernel's limit:
+    /// every distinct comparison of a native syscall without an unconditional rule needs at least
+    /// one instruction of its own. `build` checks the exact count once the program exists.
+    static func checkProgramSize(_ rules: [Rule]) throws {
+        var unconditional: Set<String> = []
+        for r in rules where r.groups.contains(where: \.isEmpty) { unconditional.formUnion(r.names) }
+        var native: [String: Bool] = [:]
+        func isNative(_ name: String) -> Bool {
+            if let known = native[name] { return known }
+            let n = Seccomp.syscallNumber(name).map { $0 >= 0 } ?? false
+            native[name] = n
+            return n
+        }
+        var comparisons: Set<ComparisonKey> = []
+        for r in rules where r.groups.contains(where: { !$0.isEmpty }) {
+            for name in r.names where !unconditional.contains(name) && isNative(name) {
+                for g in r.groups {
+                    for c in g { comparisons.insert(ComparisonKey(name: name, index: c.index, op: c.op, a: c.a, b: c.b)) }
+                }
+            }
+        }
+        guard comparisons.count <= maxInstructions else {
+            throw ContainerError("linux.seccomp: \(comparisons.count) distinct argument comparisons need more BPF "
+                + "instructions than the kernel's limit of \(maxInstructions) (BPF_MAXINSNS); use fewer rules")
+        }
+    }
+
     /// The libseccomp part: rules → BPF.
-    static func build(defaultAction: UInt32, archs: [UInt32], rules: [Rule], specArchs: [String]) throws -> SeccompCache.Entry {
+    /// `names`: every syscall the profile names (rules redundant with the default included), for
+    /// the -ENOSYS stub.
+    static func build(defaultAction: UInt32, archs: [UInt32], rules: [Rule], specArchs: [String],
+                      names: [String]) throws -> SeccompCache.Entry {
         let filter: Seccomp.Filter
         do { filter = try Seccomp.Filter(defaultAction: defaultAction) } catch {
             throw ContainerError("\(base).defaultAction: \(error)")
@@ -224,11 +265,18 @@ struct SeccompProgram {
                 }
             }
         }
-        do {
-            return SeccompCache.Entry(instructions: try filter.export(), unknown: unknown)
-        } catch {
+        var instructions: [UInt64]
+        do { instructions = try filter.export() } catch {
             throw ContainerError("linux.seccomp: \(error)")
         }
+        instructions = EnosysStub.make(defaultAction: defaultAction, archs: archs, names: names) + instructions
+        // The kernel takes at most BPF_MAXINSNS instructions per filter (and sock_fprog counts them
+        // in 16 bits): a longer program must be refused here, never loaded cut short.
+        guard instructions.count <= maxInstructions else {
+            throw ContainerError("linux.seccomp: the compiled filter has \(instructions.count) BPF instructions, "
+                + "more than the kernel's limit of \(maxInstructions) (BPF_MAXINSNS); use fewer rules")
+        }
+        return SeccompCache.Entry(instructions: instructions, unknown: unknown)
     }
 
     /// The message for the seccomp agent (runtime-spec's ContainerProcessState): sent with the
@@ -243,32 +291,152 @@ struct SeccompProgram {
     }
 }
 
+/// The -ENOSYS stub runc prepends to a filter whose default action is not permissive (its
+/// libcontainer/seccomp/patchbpf): a syscall numbered above the newest one the profile names for
+/// an architecture fails with ENOSYS instead of the default action, so that programs fall back
+/// from syscalls newer than the profile (clone3, faccessat2, ...) as on an older kernel, rather
+/// than fail with the default errno. Only the profile's `architectures` get a section, as in runc;
+/// x32 is x86_64 with bit 30 set in the syscall number.
+enum EnosysStub {
+    static let auditArchX86_64: UInt32 = 0xc000_003e
+    /// libseccomp's SCMP_ARCH_X32, not a real AUDIT_ARCH value: x32 calls come as x86_64.
+    static let scmpArchX32: UInt32 = 0x4000_003e
+    static let auditArchS390: UInt32 = 0x0000_0016
+    static let auditArchS390X: UInt32 = 0x8000_0016
+    static let x32SyscallBit: UInt32 = 0x4000_0000
+
+    /// cBPF opcodes (linux/bpf_common.h).
+    static let ldAbsW: UInt16 = 0x20, ja: UInt16 = 0x05, jeq: UInt16 = 0x15, jgt: UInt16 = 0x25,
+               jset: UInt16 = 0x45, ret: UInt16 = 0x06
+
+    static func isPermissive(_ action: UInt32) -> Bool {
+        // TRACE counts as permissive: a tracer handles new syscalls itself (runc).
+        action == Seccomp.Action.allow || action == Seccomp.Action.log || action & 0xffff_0000 == 0x7ff0_0000
+    }
+
+    /// The stub (empty when none is needed), to go before the libseccomp program.
+    static func make(defaultAction: UInt32, archs: [UInt32], names: [String]) -> [UInt64] {
+        if isPermissive(defaultAction) || defaultAction == Seccomp.Action.errno(UInt16(ENOSYS)) { return [] }
+        // Per native architecture: the highest number named for the native ABI and, on x86_64, for x32.
+        var sections: [(arch: UInt32, native: UInt32?, x32: UInt32?)] = []
+        for token in archs {
+            var top: UInt32 = 0
+            for name in names {
+                if let n = Seccomp.syscallNumber(name, arch: token), UInt32(n) > top { top = UInt32(n) }
+            }
+            guard top > 0 else { continue }
+            let arch = token == scmpArchX32 ? auditArchX86_64 : token
+            if let i = sections.firstIndex(where: { $0.arch == arch }) {
+                if token == scmpArchX32 { sections[i].x32 = top } else { sections[i].native = top }
+            } else {
+                sections.append(token == scmpArchX32 ? (arch, nil, top) : (arch, top, nil))
+            }
+        }
+        if sections.isEmpty { return [] }
+
+        // Assembled with symbolic targets, resolved once the layout is known.
+        enum Target { case next, filter, enosys, section(Int), label(Int) }
+        struct Insn { var code: UInt16; var k: UInt32; var jt: Target = .next; var jf: Target = .next }
+        var code: [Insn] = [Insn(code: ldAbsW, k: 4)]  // seccomp_data.arch
+        for (i, s) in sections.enumerated() {
+            code.append(Insn(code: jeq, k: s.arch, jt: .section(i), jf: .next))
+        }
+        code.append(Insn(code: ja, k: 0, jt: .filter))
+        var sectionStart: [Int] = []
+        var labels: [Int: Int] = [:]
+        for (i, s) in sections.enumerated() {
+            sectionStart.append(code.count)
+            code.append(Insn(code: ldAbsW, k: 0))  // seccomp_data.nr
+            if s.arch == auditArchS390 || s.arch == auditArchS390X {
+                // Syscall 0 multiplexes numbers the kernel does not know.
+                code.append(Insn(code: jeq, k: 0, jt: .enosys, jf: .next))
+            }
+            if s.arch == auditArchX86_64 {
+                switch (s.native, s.x32) {
+                case let (native?, x32?):
+                    code.append(Insn(code: jset, k: x32SyscallBit, jt: .label(i), jf: .next))
+                    code.append(Insn(code: jgt, k: native, jt: .enosys, jf: .filter))
+                    labels[i] = code.count
+                    code.append(Insn(code: jgt, k: x32, jt: .enosys, jf: .filter))
+                case let (native?, nil):
+                    code.append(Insn(code: jset, k: x32SyscallBit, jt: .filter, jf: .next))
+                    code.append(Insn(code: jgt, k: native, jt: .enosys, jf: .filter))
+                case let (nil, x32?):
+                    code.append(Insn(code: jset, k: x32SyscallBit, jt: .next, jf: .filter))
+                    code.append(Insn(code: jgt, k: x32, jt: .enosys, jf: .filter))
+                default: break
+                }
+            } else if let native = s.native {
+                code.append(Insn(code: jgt, k: native, jt: .enosys, jf: .filter))
+            }
+        }
+        let enosys = code.count
+        code.append(Insn(code: ret, k: Seccomp.Action.errno(UInt16(ENOSYS))))
+        let filter = code.count
+
+        func offset(_ t: Target, from pc: Int) -> Int {
+            let to: Int
+            switch t {
+            case .next: to = pc + 1
+            case .filter: to = filter
+            case .enosys: to = enosys
+            case .section(let i): to = sectionStart[i]
+            case .label(let i): to = labels[i] ?? pc + 1
+            }
+            return to - pc - 1
+        }
+        // The stub is a few dozen instructions at most: every offset fits in a jump's 8 bits.
+        return code.enumerated().map { pc, insn in
+            var k = insn.k, jt = 0, jf = 0
+            if insn.code == ja { k = UInt32(offset(insn.jt, from: pc)) } else if insn.code & 0x07 == 0x05 {
+                jt = offset(insn.jt, from: pc)
+                jf = offset(insn.jf, from: pc)
+            }
+            return UInt64(insn.code) | UInt64(UInt8(jt)) << 16 | UInt64(UInt8(jf)) << 24 | UInt64(k) << 32
+        }
+    }
+}
+
 /// Compiled filters kept in the state root as `seccomp:<hash>` files (':' cannot occur in a
 /// container id, and `list` only looks at directories), so that a profile used again (Docker's
-/// default, say) is not compiled again. The key covers the filter's JSON and the libseccomp
-/// version; a file that does not check out (short, bad magic, bad checksum) is ignored.
+/// default, say) is not compiled again.
+///
+/// The file name is only a hash; the entry carries its full key (the libseccomp version and the
+/// filter's canonical JSON), compared byte for byte on load: a profile crafted so that its hashes
+/// collide with another's cannot have its program loaded for the other (a mismatch is a miss).
+/// Entries are written to an O_EXCL temporary file and renamed, so a crash or a concurrent writer
+/// leaves no torn entry (and a file that does not check out is ignored). At most `capacity`
+/// entries are kept: a hit refreshes the entry's mtime, a store removes the least recently used.
 struct SeccompCache {
     struct Entry {
         var instructions: [UInt64]
         var unknown: [String]
     }
 
+    let dir: String
     let path: String
+    /// The libseccomp version line and the filter's JSON.
+    let key: [UInt8]
 
-    static let magic: [UInt8] = Array("swiftlet-seccomp-1\n".utf8)
+    static let magic: [UInt8] = Array("swiftlet-seccomp-2\n".utf8)
+    static let prefix = "seccomp:"
+    /// Distinct profiles kept under one state root.
+    static let capacity = 64
 
     init(dir: String, filter: LinuxSeccomp) {
-        var key = filter
+        var k = filter
         // The agent's address and metadata do not change the program.
-        key.listenerPath = nil
-        key.listenerMetadata = nil
+        k.listenerPath = nil
+        k.listenerMetadata = nil
         var bytes = Array("\(Seccomp.libraryVersion)\n".utf8)
-        bytes += (try? JSON.encode(key)) ?? []
-        path = dir + "/seccomp:" + SeccompCache.hex(SeccompCache.fnv(bytes, seed: 0xcbf2_9ce4_8422_2325))
+        bytes += (try? JSON.encode(k)) ?? []
+        self.dir = dir
+        key = bytes
+        path = dir + "/" + SeccompCache.prefix + SeccompCache.hex(SeccompCache.fnv(bytes, seed: 0xcbf2_9ce4_8422_2325))
             + SeccompCache.hex(SeccompCache.fnv(bytes, seed: 0x6c62_272e_07bb_0142))
     }
 
-    static func fnv(_ bytes: [UInt8], seed: UInt64) -> UInt64 {
+    static func fnv<C: Collection>(_ bytes: C, seed: UInt64) -> UInt64 where C.Element == UInt8 {
         var h = seed
         for b in bytes {
             h ^= UInt64(b)
@@ -282,41 +450,70 @@ struct SeccompCache {
         return String(repeating: "0", count: 16 - s.count) + s
     }
 
-    /// magic, unknown names (one line, comma-separated), instruction count (decimal line), the
-    /// instructions (8 bytes each, native order), FNV-1a of everything before.
+    /// magic, key length (decimal line), the key, unknown names (one line, comma-separated),
+    /// instruction count (decimal line), the instructions (8 bytes each, native order), FNV-1a of
+    /// everything before.
     func load() -> Entry? {
         guard let data = try? readFile(path: path), data.count > SeccompCache.magic.count + 8,
-              Array(data[0..<SeccompCache.magic.count]) == SeccompCache.magic else { return nil }
-        let body = Array(data[0..<(data.count - 8)])
+              data[0..<SeccompCache.magic.count].elementsEqual(SeccompCache.magic) else { return nil }
+        let bodyEnd = data.count - 8
         var sum: UInt64 = 0
-        for i in 0..<8 { sum |= UInt64(data[data.count - 8 + i]) << UInt64(8 * i) }
-        guard sum == SeccompCache.fnv(body, seed: 0xcbf2_9ce4_8422_2325) else { return nil }
+        for i in 0..<8 { sum |= UInt64(data[bodyEnd + i]) << UInt64(8 * i) }
+        guard sum == SeccompCache.fnv(data[0..<bodyEnd], seed: 0xcbf2_9ce4_8422_2325) else { return nil }
         var pos = SeccompCache.magic.count
         func line() -> String? {
-            guard let end = body[pos...].firstIndex(of: 10) else { return nil }
+            guard let end = data[pos..<bodyEnd].firstIndex(of: 10) else { return nil }
             defer { pos = end + 1 }
-            return String(decoding: body[pos..<end], as: UTF8.self)
+            return String(decoding: data[pos..<end], as: UTF8.self)
         }
+        guard let keyLine = line(), let keyCount = Int(keyLine), keyCount == key.count,
+              bodyEnd - pos >= keyCount, data[pos..<(pos + keyCount)].elementsEqual(key) else { return nil }
+        pos += keyCount
         guard let unknownLine = line(), let countLine = line(), let count = Int(countLine),
-              body.count - pos == count * 8 else { return nil }
-        let program = SeccompProgram.instructions(from: body[pos...])
+              bodyEnd - pos == count * 8 else { return nil }
+        let program = SeccompProgram.instructions(from: data[pos..<bodyEnd])
         let unknown = unknownLine.isEmpty ? [] : unknownLine.split(separator: ",").map(String.init)
+        // Most recently used: what `evict` keeps.
+        _ = utimensat(AT_FDCWD, path, nil, 0)
         return Entry(instructions: program, unknown: unknown)
     }
 
     /// Best effort: a cache that cannot be written only costs the next compile.
     func store(_ e: Entry) {
         var out = SeccompCache.magic
+        out += Array("\(key.count)\n".utf8)
+        out += key
         out += Array((e.unknown.joined(separator: ",") + "\n\(e.instructions.count)\n").utf8)
         out += SeccompProgram.bytes(of: e.instructions)
         let sum = SeccompCache.fnv(out, seed: 0xcbf2_9ce4_8422_2325)
         for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: sum >> UInt64(8 * i))) }
         // The state root may not exist yet on the first `create`.
-        if let slash = path.lastIndex(of: "/") { try? makeDirectories(String(path[..<slash]), mode: 0o711) }
+        try? makeDirectories(dir, mode: 0o711)
         let tmp = path + ".tmp\(Proc.getpid())"
-        guard let fd = try? FD.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600) else { return }
+        guard let fd = try? FD.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600) else { return }
         let ok = (try? fd.write(out)) != nil
         fd.close()
-        if !ok || rename(tmp, path) != 0 { _ = unlink(tmp) }
+        if !ok || rename(tmp, path) != 0 {
+            _ = unlink(tmp)
+            return
+        }
+        evict()
+    }
+
+    /// Removes the least recently used entries (oldest mtime) beyond `capacity`, temporary files
+    /// left by a crashed writer included.
+    func evict() {
+        guard let names = try? listDirectory(dir) else { return }
+        var entries: [(name: String, mtime: Int)] = []
+        for name in names where name.hasPrefix(SeccompCache.prefix) {
+            var st = stat()
+            guard lstat(dir + "/" + name, &st) == 0 else { continue }
+            entries.append((name, st.st_mtim.tv_sec * 1_000_000_000 + st.st_mtim.tv_nsec))
+        }
+        guard entries.count > SeccompCache.capacity else { return }
+        entries.sort { $0.mtime < $1.mtime }
+        for e in entries.prefix(entries.count - SeccompCache.capacity) where dir + "/" + e.name != path {
+            _ = unlink(dir + "/" + e.name)
+        }
     }
 }

@@ -89,14 +89,6 @@ struct SyncChannel {
         return msg
     }
 
-    /// Waits (up to `timeoutMS`) for the other end to close; anything it still sends is dropped.
-    func waitForClose(timeoutMS: Int32) {
-        var pfd = pollfd(fd: fd.raw, events: Int16(POLLIN), revents: 0)
-        while poll(&pfd, 1, timeoutMS) > 0 {
-            guard let msg = try? receive(), msg != nil else { return }
-        }
-    }
-
     func expect(_ wanted: SyncMessage, step: String) throws {
         switch try receive() {
         case .some(let m) where m == wanted: return

@@ -47,6 +47,13 @@ public enum Seccomp {
         return n == -1 /* __NR_SCMP_ERROR */ ? nil : n
     }
 
+    /// The syscall number of `name` on the architecture `arch` (a libseccomp token); nil when
+    /// libseccomp does not know it there (negative pseudo numbers included).
+    public static func syscallNumber(_ name: String, arch: UInt32) -> Int32? {
+        let n = seccomp_syscall_resolve_name_arch(arch, name)
+        return n < 0 ? nil : n
+    }
+
     /// libseccomp's token for an architecture name such as "x86_64"; nil when it does not know it.
     public static func archToken(_ name: String) -> UInt32? {
         let t = seccomp_arch_resolve_name(name)
