@@ -442,16 +442,10 @@ struct RootfsBuilder {
     /// whole-filesystem proc and sysfs mount outside the rootfs is detached (slave first, so the
     /// unmount stays in this namespace), or covered with an empty tmpfs where it is locked.
     func hideHostProcAndSys(rootfs: String) throws {
-        let text = try readTextFile(path: "/proc/self/mountinfo")
         var points: [String] = []
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard let dash = f.firstIndex(of: "-"), dash >= 6, f.count > dash + 1 else { continue }
-            let type = f[dash + 1]
-            guard type == "proc" || type == "sysfs", f[3] == "/" else { continue }
-            let point = Self.unescapeMountinfo(String(f[4]))
-            if point == rootfs || point.hasPrefix(rootfs == "/" ? "/" : rootfs + "/") { continue }
-            points.append(point)
+        for m in try MountInfo.read() where (m.fsType == "proc" || m.fsType == "sysfs") && m.root == "/" {
+            if m.mountPoint == rootfs || m.mountPoint.hasPrefix(rootfs == "/" ? "/" : rootfs + "/") { continue }
+            points.append(m.mountPoint)
         }
         for point in points {
             // A mount under one detached before went with it.
@@ -462,26 +456,6 @@ struct RootfsBuilder {
                                 describe: "tmpfs over the host's \(point)")
             }
         }
-    }
-
-    /// A mount point as /proc/self/mountinfo writes it, with its octal escapes (space, tab,
-    /// newline, backslash) decoded.
-    static func unescapeMountinfo(_ s: String) -> String {
-        guard s.contains("\\") else { return s }
-        var out: [UInt8] = []
-        let b = Array(s.utf8)
-        var i = 0
-        while i < b.count {
-            if b[i] == UInt8(ascii: "\\"), i + 3 < b.count,
-               let v = UInt8(String(decoding: b[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
-                out.append(v)
-                i += 4
-            } else {
-                out.append(b[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The propagation the spec asks for on the new root. It comes last: an unbindable root would

@@ -34,14 +34,10 @@ enum RuntimeNamespaceRootfs {
         let fields = text.split(separator: "\n", maxSplits: 1)
         guard fields.count == 2, let id = Int(fields[0]) else { return }
         let rootfs = fields[1].trimmingCharacters(in: "\n")
-        let lines = ((try? readTextFile(path: "/proc/self/mountinfo")) ?? "").split(separator: "\n")
         var ours = false, covered = false
-        for line in lines {
-            let f = line.split(separator: " ")
-            guard f.count > 4, let mid = Int(f[0]), let parent = Int(f[1]) else { continue }
-            let point = RootfsBuilder.unescapeMountinfo(String(f[4]))
-            if mid == id && point == rootfs { ours = true }
-            if parent == id && point == rootfs { covered = true }
+        for m in (try? MountInfo.read()) ?? [] where m.mountPoint == rootfs {
+            if m.mountID == id { ours = true }
+            if m.parentID == id { covered = true }
         }
         if ours && covered {
             warn("delete: \(rootfs): another mount is on the container's rootfs mount: left in place")

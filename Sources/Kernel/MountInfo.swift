@@ -1,5 +1,8 @@
 /// One line of /proc/<pid>/mountinfo.
 public struct MountInfoEntry {
+    /// The mount's id and its parent's (fields 1 and 2): what tells two mounts on one path apart.
+    public let mountID: Int
+    public let parentID: Int
     public let mountPoint: String
     public let root: String
     public let options: String
@@ -18,8 +21,9 @@ public enum MountInfo {
         var out: [MountInfoEntry] = []
         for line in text.split(separator: "\n") {
             let f = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            guard f.count >= 10, let dash = f.firstIndex(of: "-"), dash >= 6, f.count >= dash + 4 else { continue }
-            out.append(MountInfoEntry(mountPoint: unescape(f[4]), root: unescape(f[3]), options: f[5],
+            guard f.count >= 10, let dash = f.firstIndex(of: "-"), dash >= 6, f.count >= dash + 4,
+                  let mountID = Int(f[0]), let parentID = Int(f[1]) else { continue }
+            out.append(MountInfoEntry(mountID: mountID, parentID: parentID, mountPoint: unescape(f[4]), root: unescape(f[3]), options: f[5],
                                       optionalFields: Array(f[6..<dash]), fsType: f[dash + 1],
                                       source: unescape(f[dash + 2]), superOptions: f[dash + 3]))
         }
