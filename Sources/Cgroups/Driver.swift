@@ -62,6 +62,40 @@ extension CgroupDriver {
         return pids().isEmpty
     }
 
+    /// Removes the directories this container made without signalling anything: what is found in
+    /// them is not the container's (`delete` of a stopped container that had its own pid namespace:
+    /// every process of it died with its init). A directory that still holds processes is left in
+    /// place; they are returned.
+    public func removeMadeSparingProcesses() -> (left: [String], pids: [pid_t]) {
+        var left: [String] = []
+        var pids: [pid_t] = []
+        for d in directories where made.contains(d) && isDirectory(d) {
+            let procs = CgroupFS.procs(d)
+            if !procs.isEmpty {
+                left.append(d)
+                pids += procs
+                continue
+            }
+            if (try? CgroupFS.remove(d)) == nil { left.append(d) }
+        }
+        return (left, Array(Set(pids)).sorted())
+    }
+
+    /// Why a cgroup ancestor of this container's (not the container's own pause) holds it frozen,
+    /// if one does: the v1 freezer's parent_freezing, or a v2 cgroup frozen while its own
+    /// cgroup.freeze is 0.
+    public func frozenAncestor() -> String? {
+        for d in directories {
+            if CgroupFS.read(d + "/freezer.parent_freezing") == "1" {
+                return "\(d): freezer.parent_freezing 1"
+            }
+            if CgroupFS.read(d + "/cgroup.freeze") == "0", CgroupFS.keyed(d + "/cgroup.events", "frozen") == 1 {
+                return "\(d): cgroup.events frozen 1 with cgroup.freeze 0"
+            }
+        }
+        return nil
+    }
+
     /// The directories that are not there yet, which `create` will make.
     public func missingDirectories() -> Set<String> {
         Set(directories.filter { !isDirectory($0) })

@@ -61,7 +61,11 @@ public struct HybridDriver: CgroupDriver {
     }
 
     public func freezerState() -> FreezerState {
-        v1.paths["freezer"] != nil ? v1.freezerState() : v2.freezerState()
+        guard v1.paths["freezer"] != nil else { return v2.freezerState() }
+        // The processes are in the unified tracking cgroup too: frozen there (an ancestor frozen
+        // with cgroup.freeze) they are stopped as much as by the v1 freezer.
+        let s = v1.freezerState()
+        return s == .thawed && v2.freezerState() == .frozen ? .frozen : s
     }
 
     public func pids() -> [pid_t] {

@@ -25,14 +25,22 @@ enum ResourcesV2 {
         return UInt64(ceil(pow(10, exponent)))
     }
 
-    /// blkio weight (10..1000) → io.weight (1..10000).
-    public static func ioWeight(fromBlkio w: UInt64) -> UInt64 {
+    /// blkio weight (10..1000) → io.weight (1..10000). A weight outside 10..1000 is refused (it has
+    /// no io.weight; below 10 the formula would go below zero: runc's wraps around and the kernel
+    /// refuses the result). `field` names it in the error.
+    public static func ioWeight(fromBlkio w: UInt64, field: String = "linux.resources.blockIO.weight") throws -> UInt64 {
         if w == 0 { return 0 }
+        guard (10...1000).contains(w) else {
+            throw CgroupError("\(field): \(w) is out of range 10...1000 (no cgroup v2 io.weight for it)")
+        }
         return 1 + (w - 10) * 9999 / 990
     }
 
     /// The spec's swap is memory+swap (v1); v2's memory.swap.max is swap alone.
     static func swapMax(swap: Int64, limit: Int64) throws -> Int64 {
+        // Below -1 means nothing (and swap - limit would overflow): `update -r` reaches here unchecked.
+        if limit < -1 { throw CgroupError("linux.resources.memory.limit: \(limit) is negative (use -1 for unlimited)") }
+        if swap < -1 { throw CgroupError("linux.resources.memory.swap: \(swap) is negative (use -1 for unlimited)") }
         if limit == -1 && swap == 0 { return -1 }
         if swap == -1 || swap == 0 { return swap }
         if limit == 0 || limit == -1 {
@@ -159,7 +167,7 @@ enum ResourcesV2 {
         }
         if let w = b.weight, w != 0 {
             if fileExists(dir + "/io.weight") {
-                try CgroupFS.write(dir, "io.weight", "default \(ioWeight(fromBlkio: UInt64(w)))",
+                try CgroupFS.write(dir, "io.weight", "default \(try ioWeight(fromBlkio: UInt64(w)))",
                                    field: "linux.resources.blockIO.weight")
             } else {
                 try CgroupFS.write(dir, "io.bfq.weight", "\(w)", field: "linux.resources.blockIO.weight")

@@ -92,7 +92,9 @@ public struct CgroupV2Driver: CgroupDriver {
 
     public func freezerState() -> FreezerState {
         guard let f = CgroupFS.read(path + "/cgroup.freeze") else { return .unknown }
-        if f == "0" { return .thawed }
+        // cgroup.freeze is what was written here; cgroup.events has the effective state, which a
+        // frozen ancestor sets too (the container's processes are stopped all the same).
+        if f == "0" { return CgroupFS.keyed(path + "/cgroup.events", "frozen") == 1 ? .frozen : .thawed }
         return CgroupFS.keyed(path + "/cgroup.events", "frozen") == 1 ? .frozen : .freezing
     }
 

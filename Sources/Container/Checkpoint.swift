@@ -305,6 +305,24 @@ extension Runtime {
         }
     }
 
+    /// Opens a namespace file named by the config: O_NONBLOCK (a FIFO planted there must not hang
+    /// the runtime), then only a file of nsfs is taken.
+    static func openNamespaceFile(_ path: String, field: String) throws -> FD {
+        let fd: FD
+        do { fd = try FD.open(path, O_RDONLY | O_NONBLOCK) } catch {
+            throw ContainerError("config.json: \(field): \(error)")
+        }
+        var type: Int64 = 0
+        guard cs_statfs_type(fd.raw, &type) == 0, UInt32(truncatingIfNeeded: type) == Runtime.nsfsMagic else {
+            fd.close()
+            throw ContainerError("config.json: \(field): \(path) is not a namespace file (not on nsfs)")
+        }
+        return fd
+    }
+
+    /// NSFS_MAGIC of linux/magic.h.
+    static let nsfsMagic: UInt32 = 0x6e73_6673
+
     /// `restore`: a new container `id` from the checkpoint in --image-path, with the bundle's
     /// config. On failure nothing is left: no state, no cgroup, no mount, no process.
     public func restore(id: String, bundle: String, options o: CriuOptions, detach: Bool, pidFile: String?,
@@ -344,9 +362,9 @@ extension Runtime {
             let criuRoot = store.directory(id) + "/criu-root"
             try makeDirectory(criuRoot, mode: 0o755)
             var c = criuContainer(spec: spec, rootfs: criuRoot, bundle: bundle)
-            for ns in spec.linux?.namespaces ?? [] {
+            for (i, ns) in (spec.linux?.namespaces ?? []).enumerated() {
                 guard let path = ns.path, !path.isEmpty, ns.type == "network" || ns.type == "pid" else { continue }
-                let fd = try FD.open(path, O_RDONLY)
+                let fd = try Runtime.openNamespaceFile(path, field: "linux.namespaces[\(i)].path")
                 inherited.append(fd)
                 c.externalNamespaces.append((ns.type == "network" ? "extRootNetNS" : "extRootPidNS", 0, fd.raw))
             }

@@ -69,7 +69,13 @@ extension Runtime {
     /// foreground (128+n for a signal), 0 once it runs with `detach`.
     public func exec(_ opts: ExecOptions) throws -> Int32 {
         let record = try store.load(opts.id)
-        switch store.status(of: record) {
+        let status = store.status(of: record)
+        // A cgroup frozen above the container's own (which `resume` cannot thaw) would freeze the
+        // new process as it joins, and exec would wait for it for good, --ignore-paused or not.
+        if status != .stopped, let why = cgroup(of: record)?.frozenAncestor() {
+            throw ContainerError("cannot exec in container \(opts.id): a cgroup above the container's is frozen (\(why)); the new process would freeze as it joins (thaw that cgroup first)")
+        }
+        switch status {
         case .stopped:
             throw ContainerError("cannot exec in a stopped container \(opts.id)")
         case .paused where !opts.ignorePaused:

@@ -41,11 +41,10 @@ enum HookRunner {
         // Also here, so that the group exists before a timeout can kill it (whichever runs first).
         _ = setpgid(pid, pid)
         input.read.close()
-        // A hook that does not read its stdin must not make us fail with EPIPE.
-        try? input.write.write(state)
-        input.write.close()
-
-        let result = try waitWithTimeout(pid, seconds: hook.timeout)
+        // The state goes in while we wait, as the pipe takes it: a hook that never reads its stdin
+        // (with a state larger than the pipe) must not hold us past its timeout.
+        _ = cs_fcntl_int(input.write.raw, F_SETFL, O_NONBLOCK)
+        let result = try waitWithTimeout(pid, seconds: hook.timeout, feeding: StdinFeed(fd: input.write, bytes: state))
         switch result {
         case .some(.exited(0)):
             return
@@ -71,21 +70,66 @@ enum HookRunner {
         return env
     }
 
-    /// Waits for `pid`; nil when `seconds` (if given) pass first.
-    static func waitWithTimeout(_ pid: pid_t, seconds: Int?) throws -> Proc.Exit? {
-        guard let seconds, seconds > 0 else { return try Proc.wait(pid) }
+    /// The state on its way into a hook's stdin (a non-blocking pipe), written as the pipe takes it.
+    final class StdinFeed {
+        let fd: FD
+        let bytes: [UInt8]
+        private var offset = 0
+        private(set) var closed = false
+
+        init(fd: FD, bytes: [UInt8]) {
+            self.fd = fd
+            self.bytes = bytes
+        }
+
+        /// Writes what fits now; closes the pipe once all is written or the hook closed its end
+        /// (a hook that does not read its stdin is not an error).
+        func pump() {
+            while !closed && offset < bytes.count {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd.raw, $0.baseAddress! + offset, bytes.count - offset) }
+                if n > 0 { offset += n; continue }
+                if n < 0 && Glibc.errno == EINTR { continue }
+                if n < 0 && Glibc.errno == EAGAIN { return }
+                break
+            }
+            close()
+        }
+
+        func close() {
+            if !closed { fd.close() }
+            closed = true
+        }
+    }
+
+    /// Waits for `pid` while `feeding` its stdin; nil when `seconds` (if given) pass first.
+    static func waitWithTimeout(_ pid: pid_t, seconds: Int?, feeding input: StdinFeed) throws -> Proc.Exit? {
+        defer { input.close() }
+        input.pump()
         let pidfd = cs_pidfd_open(pid, 0)
-        guard pidfd >= 0 else { return try Proc.wait(pid) }
+        guard pidfd >= 0 else {
+            input.close()
+            return try Proc.wait(pid)
+        }
         defer { Glibc.close(pidfd) }
-        var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-        let deadline = Clock.monotonicNanoseconds() + UInt64(seconds) * 1_000_000_000
+        // Capped (validation refuses more): seconds * 10^9 must not overflow.
+        let deadline = seconds.map { Clock.monotonicNanoseconds() + UInt64(min(max($0, 1), Hook.maxTimeoutSeconds)) * 1_000_000_000 }
         while true {
-            let now = Clock.monotonicNanoseconds()
-            if now >= deadline { return nil }
-            let ms = Int32(min((deadline - now) / 1_000_000 + 1, 1 << 30))
-            let r = poll(&pfd, 1, ms)
-            if r > 0 { return try Proc.wait(pid) }
+            var ms: Int32 = -1
+            if let deadline {
+                let now = Clock.monotonicNanoseconds()
+                if now >= deadline { return nil }
+                ms = Int32(min((deadline - now) / 1_000_000 + 1, 1 << 30))
+            }
+            var pfds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+            if !input.closed { pfds.append(pollfd(fd: input.fd.raw, events: Int16(POLLOUT), revents: 0)) }
+            let r = poll(&pfds, nfds_t(pfds.count), ms)
             if r < 0 && Glibc.errno != EINTR { throw SysError("poll", "pidfd of hook") }
+            if r <= 0 { continue }
+            if pfds[0].revents != 0 {
+                input.close()
+                return try Proc.wait(pid)
+            }
+            if pfds.count > 1 && pfds[1].revents != 0 { input.pump() }
         }
     }
 

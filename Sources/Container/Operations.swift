@@ -158,9 +158,21 @@ extension Runtime {
         }
         debug("delete \(id): was \(status.rawValue), removing cgroup and state")
         Fault.point("delete.killed")
+        let ownPIDNamespace = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" && ($0.path ?? "").isEmpty }
         if let cg = cgroup(of: record) {
-            // Also kills what a stopped container left running in its cgroup.
-            do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
+            if status == .stopped && ownPIDNamespace {
+                // Every process of the container died with its init (the kernel kills its pid
+                // namespace): whatever is in the cgroup now was put there by someone else (a
+                // pre-existing cgroupsPath, processes moved in). Not ours to kill, as runc.
+                let (left, pids) = cg.removeMadeSparingProcesses()
+                if !left.isEmpty {
+                    warn("delete \(id): cgroup \(left.joined(separator: ", ")) left in place: it holds processes that are not the container's (pid \(pids.prefix(5).map(String.init).joined(separator: ", ")))")
+                }
+            } else {
+                // Also kills what a stopped container without a pid namespace of its own left
+                // running in its cgroup.
+                do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
+            }
         }
         releaseProcessFeatures(record)
         if !(record.config.linux?.namespaces ?? []).contains(where: { $0.type == "mount" }) {

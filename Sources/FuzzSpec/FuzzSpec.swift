@@ -61,7 +61,7 @@ func exerciseSpec(_ spec: Spec) {
         // The v1 → v2 conversions `create` applies to a config that passed validation.
         if valid {
             if let shares = r.cpu?.shares { _ = ResourcesV2.weight(fromShares: shares) }
-            if let w = r.blockIO?.weight { _ = ResourcesV2.ioWeight(fromBlkio: UInt64(w)) }
+            if let w = r.blockIO?.weight { _ = try? ResourcesV2.ioWeight(fromBlkio: UInt64(w)) }
             if let m = r.memory, let swap = m.swap { _ = try? ResourcesV2.swapMax(swap: swap, limit: m.limit ?? -1) }
         }
     }

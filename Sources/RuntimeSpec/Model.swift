@@ -244,6 +244,8 @@ public struct Hook: Codable, Equatable, Sendable {
     public var env: [String]?
     /// Seconds before the hook is killed; must be > 0.
     public var timeout: Int?
+    /// The longest `timeout` taken: a year. Larger ones would overflow the nanosecond deadline.
+    public static let maxTimeoutSeconds = 366 * 24 * 3600
 
     public init(
         path: String,

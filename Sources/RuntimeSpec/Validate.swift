@@ -33,6 +33,16 @@ public extension Spec {
     }
 }
 
+public extension LinuxResources {
+    /// The checks config.json's `linux.resources` gets, for resources that come alone (`update -r`
+    /// and `update`'s flags): every problem, each with its path below `linux.resources`.
+    func validate() -> [SpecProblem] {
+        var v = Validator(spec: Spec(ociVersion: "1.0.0"))
+        v.checkResources(self)
+        return v.problems
+    }
+}
+
 /// Quotes a value the way Go's %q does for printable ASCII (used in messages).
 func quoted(_ s: String) -> String {
     var out = "\""
@@ -313,6 +323,8 @@ private struct Validator {
                 }
                 if let t = hook.timeout, t <= 0 {
                     add("\(path).timeout", "must be greater than zero, got \(t)")
+                } else if let t = hook.timeout, t > Hook.maxTimeoutSeconds {
+                    add("\(path).timeout", "\(t) seconds is too long (at most \(Hook.maxTimeoutSeconds), a year)")
                 }
             }
         }
@@ -331,6 +343,16 @@ private struct Validator {
             }
             if let p = ns.path, !p.isEmpty, !p.hasPrefix("/") {
                 add("\(path).path", "must be an absolute path, got \(quoted(p))")
+            }
+        }
+        // A joined pid namespace belongs to the user namespace it was made in, never to one this
+        // container creates: the container's root would hold no capability over its own pid
+        // namespace (no /proc of it can be mounted), and the namespace's owner is not the
+        // container's. Refused, as the spec's "the runtime must not create an unusable container".
+        if createsNamespace("user") {
+            for (i, ns) in (l.namespaces ?? []).enumerated() where ns.type == "pid" && !(ns.path ?? "").isEmpty {
+                add("linux.namespaces[\(i)].path",
+                    "joins the existing pid namespace \(quoted(ns.path!)) while a new user namespace is created: that pid namespace is owned by another user namespace (join the user namespace that owns it too, or create a new pid namespace)")
             }
         }
 

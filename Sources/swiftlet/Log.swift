@@ -39,7 +39,12 @@ struct Logger {
     private func append(_ level: String, _ msg: String) -> Bool {
         guard let path else { return false }
         do {
-            try writeFile(path: path, line(level, msg), flags: O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, mode: 0o644)
+            // O_NONBLOCK: a FIFO there without a reader fails at once (ENXIO) instead of blocking
+            // the runtime for good; then cleared, so that a reader that is slow loses no line.
+            let fd = try FD.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK, mode: 0o644)
+            defer { fd.close() }
+            _ = fcntl(fd.raw, F_SETFL, O_APPEND)
+            try fd.write(line(level, msg))
             return true
         } catch {
             _ = try? FD(2).write("swiftlet: --log \(path): \(error)\n")

@@ -78,8 +78,8 @@ final class FakeTreeTests: XCTestCase {
         XCTAssertEqual(ResourcesV2.weight(fromShares: 2), 1)
         XCTAssertEqual(ResourcesV2.weight(fromShares: 1024), 100)
         XCTAssertEqual(ResourcesV2.weight(fromShares: 262144), 10000)
-        XCTAssertEqual(ResourcesV2.ioWeight(fromBlkio: 10), 1)
-        XCTAssertEqual(ResourcesV2.ioWeight(fromBlkio: 1000), 10000)
+        XCTAssertEqual(try ResourcesV2.ioWeight(fromBlkio: 10), 1)
+        XCTAssertEqual(try ResourcesV2.ioWeight(fromBlkio: 1000), 10000)
     }
 
     func testV1FilesAndSwapOrder() throws {

@@ -26,6 +26,8 @@ func parseDuration(_ text: String) throws -> Int {
         total += ms
     }
     guard total > 0 else { throw UsageError("--interval: duration must be greater than 0") }
+    // Go's durations stop at 2^63 ns (about 292 years): beyond that runc says "invalid duration" too.
+    guard total < 0x1p63 / 1_000_000 else { throw UsageError("--interval: invalid duration \"\(text)\" (too large)") }
     return max(1, Int(total))
 }
 

@@ -23,7 +23,9 @@ func parseBytes(_ text: String, flag: String) throws -> Int64 {
         s = s.dropLast()
     }
     while s.last == " " { s = s.dropLast() }
-    guard let v = Double(s), v >= 0 else { throw UsageError("--\(flag): invalid size \"\(text)\"") }
+    guard let v = Double(s), v >= 0, v.isFinite else { throw UsageError("--\(flag): invalid size \"\(text)\"") }
+    // 2^63 and above is no Int64 (and would trap in the conversion).
+    guard v * mult < 0x1p63 else { throw UsageError("--\(flag): size \"\(text)\" is too large (at most \(Int64.max) bytes)") }
     return Int64(v * mult)
 }
 
@@ -73,6 +75,12 @@ func updateCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int
     if let v = try i64("pids-limit") { r.pids = LinuxPids(limit: v) }
     if p.value("l3-cache-schema") != nil || p.value("mem-bw-schema") != nil {
         throw ContainerError("update: Intel RDT (--l3-cache-schema, --mem-bw-schema) is not supported by swiftlet")
+    }
+    // As config.json's linux.resources: a hugepage size that is a path, a weight the conversions
+    // have no value for, are refused before anything is written.
+    let problems = r.validate()
+    if !problems.isEmpty {
+        throw ContainerError("update: invalid resources:\n  " + problems.map(\.description).joined(separator: "\n  "))
     }
     try runtime.update(id: id, changes: r)
     return 0
