@@ -138,8 +138,19 @@ extension Runtime {
             if force || !fileExists(store.directory(id) + "/state.json") {
                 if let claim = store.loadCgroupClaim(id) {
                     let cg = Cgroups.load(kind: claim.driver, paths: claim.paths, made: claim.made)
-                    try? cg.signalAll(SIGKILL)
-                    do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
+                    if Set(cg.directories).isSubset(of: cg.made) {
+                        try? cg.signalAll(SIGKILL)
+                        do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
+                    } else {
+                        // The cgroup was there before create (empty then): its init died with the
+                        // killed create (PR_SET_PDEATHSIG until state.json), so what is in it now
+                        // is someone else's. Nothing is signalled; only what create made goes.
+                        let held = cg.pids()
+                        _ = cg.removeMadeSparingProcesses()
+                        if !held.isEmpty {
+                            warn("delete \(id): the cgroup existed before create and holds processes that are not the container's (pid \(held.prefix(5).map(String.init).joined(separator: ", "))): left running")
+                        }
+                    }
                 }
                 RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(id), warn: warn)
                 try? store.remove(id)

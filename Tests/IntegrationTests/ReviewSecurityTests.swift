@@ -6,6 +6,7 @@
 //  5. huge numbers on the command line are refused, naming the flag, instead of trapping;
 //  6. `delete` of a stopped container kills nothing that is in its cgroup now (not the container's);
 //  8. `exec` below a frozen ancestor cgroup fails at once instead of hanging; `state` says paused;
+//  a. `delete` of a half-made container (its create killed) signals nothing in a cgroup that existed before;
 //  c. `--log` naming a FIFO without a reader does not block the runtime;
 //  d. `update -r` resources are checked as config.json's linux.resources are.
 // (7, the v1 → v2 conversions, is pure logic: CgroupsTests/ReviewCgroupConversionTests.)
@@ -287,6 +288,45 @@ final class ReviewSecurityTests: CgroupTestCase {
 
     func testDeleteOfStoppedContainerSparesProcessesMovedIntoItsCgroup() {
         deleteStoppedSparesCgroupProcesses(premade: false)
+    }
+
+    // MARK: a. delete of a half-made container
+
+    func testDeleteOfHalfMadeContainerSparesItsPremadeCgroup() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
+        for step in ["create.cgroup", "create.ready"] {
+            let id = newID()
+            let rel = cgPath(id)
+            makeHostCgroup(rel)
+            let bundle = makeBundle { c in
+                c.shell("sleep 1000")
+                c[path: "linux.cgroupsPath"] = rel
+            }
+            // create killed at the step: a state folder with the cgroup claim, no state.json.
+            let c = Host.exec("/usr/bin/env", ["SWIFTLET_FAULT=\(step)", Env.runtime, "--root", stateRoot, "create", "--bundle", bundle, id])
+            XCTAssertEqual(c.status, 128 + SIGKILL, "\(step): \(describe(c))")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: stateRoot + "/" + id + "/cgroup.json"), "\(step): no cgroup claim")
+            let sleeper = Host.spawn("/bin/sleep", ["1000"])
+            defer {
+                kill(sleeper.pid, SIGKILL)
+                _ = sleeper.wait()
+                removeHostCgroup(rel)
+            }
+            // The init died with its create; wait until the cgroup is empty, then someone else moves in.
+            let tracking = "/sys/fs/cgroup/unified" + rel
+            for _ in 0..<250 where !readHost(tracking + "/cgroup.procs").isEmpty { usleep(20_000) }
+            for mount in hierarchyMounts() { writeHostFile("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)") }
+            for force in [false, true] {
+                let r = runtime(force ? ["delete", "--force", id] : ["delete", id])
+                XCTAssertEqual(r.status, 0, "\(step): delete\(force ? " --force" : ""): \(describe(r))")
+            }
+            usleep(100_000)
+            XCTAssertTrue(isAlive(sleeper.pid), "\(step): delete of a half-made container killed a process of the pre-existing cgroup")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: stateRoot + "/" + id), "\(step): state folder left")
+            for mount in hierarchyMounts() {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: mount + rel), "\(step): the pre-existing cgroup \(mount)\(rel) was removed")
+            }
+        }
     }
 
     // MARK: 8. exec and state below a frozen ancestor cgroup
