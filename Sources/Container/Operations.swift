@@ -159,19 +159,26 @@ extension Runtime {
             throw error
         }
         let status = store.status(of: record)
+        let ownPIDNamespace = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" && ($0.path ?? "").isEmpty }
         if status != .stopped {
             guard force else {
                 throw ContainerError("cannot delete container \(id) that is \(status.rawValue): stop it first or use --force")
             }
-            if let cg = cgroup(of: record) { try? cg.signalAll(SIGKILL) }
-            for pid in processes(of: record) { _ = Glibc.kill(pid, SIGKILL) }
+            if ownPIDNamespace, let cg = cgroup(of: record), cg.frozenAncestor() == nil {
+                // Init's death takes its pid namespace along (the kernel kills every process in
+                // it): the cgroup's other processes, if any, are not the container's (as runc).
+                _ = Glibc.kill(record.pid, SIGKILL)
+                if status == .paused { try? cg.thaw() }  // a frozen v1 task dies only once thawed
+            } else {
+                if let cg = cgroup(of: record) { try? cg.signalAll(SIGKILL) }
+                for pid in processes(of: record) { _ = Glibc.kill(pid, SIGKILL) }
+            }
             waitGone(record.pid)
         }
         debug("delete \(id): was \(status.rawValue), removing cgroup and state")
         Fault.point("delete.killed")
-        let ownPIDNamespace = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" && ($0.path ?? "").isEmpty }
         if let cg = cgroup(of: record) {
-            if status == .stopped && ownPIDNamespace {
+            if ownPIDNamespace && !Proc.isAlive(record.pid) {
                 // Every process of the container died with its init (the kernel kills its pid
                 // namespace): whatever is in the cgroup now was put there by someone else (a
                 // pre-existing cgroupsPath, processes moved in). Not ours to kill, as runc.

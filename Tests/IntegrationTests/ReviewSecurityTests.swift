@@ -290,6 +290,43 @@ final class ReviewSecurityTests: CgroupTestCase {
         deleteStoppedSparesCgroupProcesses(premade: false)
     }
 
+    /// `pause`: the container is paused (its cgroup frozen) before the host process moves in.
+    func forceDeleteRunningSparesCgroupProcesses(pause: Bool, file: StaticString = #filePath, line: UInt = #line) {
+        let id = newID()
+        let rel = cgPath(id)
+        let bundle = makeBundle { c in
+            c.shell("sleep 1000")
+            c[path: "linux.cgroupsPath"] = rel
+        }
+        XCTAssertEqual(runtime(["run", "-d", "--bundle", bundle, id]).status, 0, file: file, line: line)
+        if pause { XCTAssertEqual(runtime(["pause", id]).status, 0, file: file, line: line) }
+        let sleeper = Host.spawn("/bin/sleep", ["1000"])
+        defer {
+            kill(sleeper.pid, SIGKILL)
+            _ = sleeper.wait()
+            runtime(["delete", "--force", id])
+            removeHostCgroup(rel)
+        }
+        for mount in hierarchyMounts() where FileManager.default.fileExists(atPath: mount + rel) {
+            writeHostFile("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)")
+        }
+        let r = runtime(["delete", "--force", id])
+        XCTAssertEqual(r.status, 0, "delete --force: \(describe(r))", file: file, line: line)
+        usleep(100_000)
+        assertOrDeviation(isAlive(sleeper.pid), runtimes: ["crun"], reason: "VULNERABLE: kills what is in the cgroup",
+                          "delete --force of a running container killed a host process moved into its cgroup", file: file, line: line)
+        XCTAssertNil(state(id), "state of \(id) still there after delete --force", file: file, line: line)
+        XCTAssertEqual(leakedProcesses().map(\.pid), [], "container processes left", file: file, line: line)
+    }
+
+    func testForceDeleteOfRunningContainerSparesProcessesMovedIntoItsCgroup() {
+        forceDeleteRunningSparesCgroupProcesses(pause: false)
+    }
+
+    func testForceDeleteOfPausedContainerSparesProcessesMovedIntoItsCgroup() {
+        forceDeleteRunningSparesCgroupProcesses(pause: true)
+    }
+
     // MARK: a. delete of a half-made container
 
     func testDeleteOfHalfMadeContainerSparesItsPremadeCgroup() {
