@@ -1,5 +1,6 @@
 import Glibc
 import CShim
+import Cgroups
 import JSON
 import Kernel
 import RuntimeSpec
@@ -70,9 +71,10 @@ extension Runtime {
     public func exec(_ opts: ExecOptions) throws -> Int32 {
         let record = try store.load(opts.id)
         let status = store.status(of: record)
+        let containerCgroup = cgroup(of: record)
         // A cgroup frozen above the container's own (which `resume` cannot thaw) would freeze the
         // new process as it joins, and exec would wait for it for good, --ignore-paused or not.
-        if status != .stopped, let why = cgroup(of: record)?.frozenAncestor() {
+        if status != .stopped, let why = containerCgroup?.frozenAncestor() {
             throw ContainerError("cannot exec in container \(opts.id): a cgroup above the container's is frozen (\(why)); the new process would freeze as it joins (thaw that cgroup first)")
         }
         switch status {
@@ -212,24 +214,26 @@ extension Runtime {
                 try channel.send(.ack)
             }
             if plan.forksIntoPIDNamespace {
-                switch try channel.receive() {
+                switch try receiveUnlessFrozen(channel, containerCgroup, opts) {
                 case .containerPID(let pid)?:
                     processPID = pid
                     // The exec child leaves once it has sent the pid; its child is then ours.
-                    _ = try? Proc.wait(child)
+                    reapUnlessFrozen(child, containerCgroup)
                 case .failure(let text)?: throw ContainerError(text)
                 case nil: throw ContainerError("exec: the exec child exited before it forked the process")
                 case .some: throw ContainerError("exec: unexpected message from the exec child")
                 }
             }
             // The sync socket closes on execve: end of file means the process runs.
-            switch try channel.receive() {
+            switch try receiveUnlessFrozen(channel, containerCgroup, opts) {
             case .none: Fault.point("exec.running")
             case .failure(let text)?: throw ContainerError(text)
             case .some: throw ContainerError("exec: unexpected message from the exec child")
             }
         } catch {
             _ = Glibc.kill(processPID, SIGKILL)
+            // Out of a frozen v1 cgroup, or it never dies.
+            if let cg = containerCgroup, cg.freezerState() == .frozen { cg.release(processPID) }
             _ = try? Proc.wait(processPID)
             throw error
         }
@@ -257,6 +261,42 @@ extension Runtime {
         if let socket = opts.pidfdSocket { try sendPidfd(of: processPID, to: socket) }
         guard let signals else { return 0 }
         return Runtime.supervise(pid: processPID, signals: signals, relay: relay).status
+    }
+
+    /// The exec child's next message. Its cgroup can freeze after exec looked (a cgroup above the
+    /// container's, or a pause without --ignore-paused): the child then stops as it joins and the
+    /// message never comes, so the freezer is looked at every second.
+    func receiveUnlessFrozen(_ channel: SyncChannel, _ cgroup: CgroupDriver?, _ opts: ExecOptions) throws -> SyncMessage? {
+        while true {
+            var pfd = pollfd(fd: channel.fd.raw, events: Int16(POLLIN), revents: 0)
+            let r = poll(&pfd, 1, 1000)
+            if r != 0 && !(r < 0 && errno == EINTR) { return try channel.receive() }
+            guard r == 0, let cgroup else { continue }
+            if let why = cgroup.frozenAncestor() {
+                throw ContainerError("cannot exec in container \(opts.id): a cgroup above the container's froze while the process started (\(why))")
+            }
+            if !opts.ignorePaused && cgroup.freezerState() == .frozen {
+                throw ContainerError("cannot exec in container \(opts.id): it was paused while the process started (use --ignore-paused to wait)")
+            }
+        }
+    }
+
+    /// Reaps the exec child, which exits right after sending the pid; frozen on its way out (its
+    /// cgroup froze meanwhile) it is left to exit later: the process it forked runs all the same.
+    func reapUnlessFrozen(_ pid: pid_t, _ cgroup: CgroupDriver?) {
+        let fd = cs_pidfd_open(pid, 0)
+        guard fd >= 0, let cgroup else {
+            if fd >= 0 { Glibc.close(fd) }
+            _ = try? Proc.wait(pid)
+            return
+        }
+        defer { Glibc.close(fd) }
+        while true {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let r = poll(&pfd, 1, 1000)
+            if r > 0 || (r < 0 && errno != EINTR) { _ = try? Proc.wait(pid); return }
+            if r == 0 && (cgroup.frozenAncestor() != nil || cgroup.freezerState() == .frozen) { return }
+        }
     }
 
     /// The process to run: --process's file as it is, or the container's process with the flags.

@@ -415,6 +415,45 @@ final class ReviewSecurityTests: CgroupTestCase {
                                 extra: ["--ignore-paused"])
     }
 
+    func testExecRacingAFreezeOfAnAncestorNeverHangs() {
+        // A host process freezes the unified parent cgroup a few milliseconds into each exec: after
+        // exec's up-front look, while the new process joins the cgroup. Each exec either starts its
+        // process before the freeze, or fails naming it; it never waits for the thaw.
+        let id = newID()
+        let parent = cgPath(id)
+        makeHostCgroup(parent)
+        let control = "/sys/fs/cgroup/unified\(parent)/cgroup.freeze"
+        defer {
+            writeHostFile(control, "0")
+            runtime(["delete", "--force", id])
+            removeHostCgroup(parent)
+        }
+        let bundle = makeBundle { c in
+            c.shell("sleep 1000")
+            c[path: "linux.cgroupsPath"] = parent + "/c"
+        }
+        XCTAssertEqual(runtime(["run", "-d", "--bundle", bundle, id]).status, 0)
+        var refused = 0
+        for round in 0..<6 {
+            // Detached: a foreground exec rightly waits for a process that froze after it started.
+            let exec = spawnRuntime(["exec", "-d", id, "sleep", "1"])
+            usleep(UInt32(round) * 4000)
+            writeHostFile(control, "1")
+            let r = exec.wait(timeout: 10)
+            let elapsed = Date().timeIntervalSince(exec.started)
+            writeHostFile(control, "0")
+            assertOrDeviation(elapsed < 6, runtimes: ["runc"], reason: "exec hangs once the ancestor freezes",
+                              "round \(round): exec took \(Int(elapsed)) s after the ancestor froze: \(describe(r))")
+            if r.status != 0 && isSwiftlet {
+                refused += 1
+                XCTAssertTrue(r.stderr.contains("froze") || r.stderr.contains("frozen"), "round \(round): \(describe(r))")
+                print("round \(round): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            XCTAssertEqual(waitForStatus(id, "running"), "running", "round \(round): not running once thawed")
+        }
+        print("exec racing a freeze: \(refused) of 6 refused, the others done before it")
+    }
+
     // MARK: c. --log naming a FIFO
 
     func testLogFIFOWithoutReaderDoesNotBlock() {
