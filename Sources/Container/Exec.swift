@@ -235,6 +235,9 @@ extension Runtime {
             // Out of a frozen v1 cgroup, or it never dies.
             if let cg = containerCgroup, cg.freezerState() == .frozen { cg.release(processPID) }
             _ = try? Proc.wait(processPID)
+            // What the exec child forked before it was stopped (a freeze) is ours now, as the
+            // subreaper: a failed exec must not run its command after all, once thawed.
+            if plan.forksIntoPIDNamespace { killChildren(containerCgroup) }
             throw error
         }
 
@@ -281,8 +284,20 @@ extension Runtime {
         }
     }
 
-    /// Reaps the exec child, which exits right after sending the pid; frozen on its way out (its
-    /// cgroup froze meanwhile) it is left to exit later: the process it forked runs all the same.
+    /// SIGKILLs and reaps every child of this process (the exec's only children are its own).
+    func killChildren(_ cgroup: CgroupDriver?) {
+        let me = Proc.getpid()
+        let text = (try? readTextFile(path: "/proc/self/task/\(me)/children")) ?? ""
+        for pid in text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap({ pid_t($0) }) where pid > 0 {
+            _ = Glibc.kill(pid, SIGKILL)
+            if let cgroup, cgroup.freezerState() == .frozen { cgroup.release(pid) }
+            _ = try? Proc.wait(pid)
+        }
+    }
+
+    /// Reaps the exec child, which exits right after sending the pid. Frozen on its way out (its
+    /// cgroup froze meanwhile) it is killed: it has nothing left to do, and its end of the sync
+    /// socket must close for the process's execve to show.
     func reapUnlessFrozen(_ pid: pid_t, _ cgroup: CgroupDriver?) {
         let fd = cs_pidfd_open(pid, 0)
         guard fd >= 0, let cgroup else {
@@ -295,7 +310,12 @@ extension Runtime {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let r = poll(&pfd, 1, 1000)
             if r > 0 || (r < 0 && errno != EINTR) { _ = try? Proc.wait(pid); return }
-            if r == 0 && (cgroup.frozenAncestor() != nil || cgroup.freezerState() == .frozen) { return }
+            if r == 0 && (cgroup.frozenAncestor() != nil || cgroup.freezerState() == .frozen) {
+                _ = Glibc.kill(pid, SIGKILL)
+                cgroup.release(pid)  // out of a frozen v1 cgroup, or it never dies
+                _ = try? Proc.wait(pid)
+                return
+            }
         }
     }
 

@@ -428,15 +428,18 @@ final class ReviewSecurityTests: CgroupTestCase {
             runtime(["delete", "--force", id])
             removeHostCgroup(parent)
         }
+        let out = hostDir("out")
         let bundle = makeBundle { c in
             c.shell("sleep 1000")
             c[path: "linux.cgroupsPath"] = parent + "/c"
+            c.addBind(host: out, container: "/out")
         }
         XCTAssertEqual(runtime(["run", "-d", "--bundle", bundle, id]).status, 0)
         var refused = 0
         for round in 0..<6 {
             // Detached: a foreground exec rightly waits for a process that froze after it started.
-            let exec = spawnRuntime(["exec", "-d", id, "sleep", "1"])
+            // Each leaves a mark: an exec that failed must not run its command once thawed.
+            let exec = spawnRuntime(["exec", "-d", id, "touch", "/out/ran\(round)"])
             usleep(UInt32(round) * 4000)
             writeHostFile(control, "1")
             let r = exec.wait(timeout: 10)
@@ -450,6 +453,11 @@ final class ReviewSecurityTests: CgroupTestCase {
                 print("round \(round): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
             XCTAssertEqual(waitForStatus(id, "running"), "running", "round \(round): not running once thawed")
+            if r.status != 0 {
+                usleep(500_000)
+                XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/ran\(round)"),
+                               "round \(round): exec failed, yet its command ran once the cgroup thawed")
+            }
         }
         print("exec racing a freeze: \(refused) of 6 refused, the others done before it")
     }
