@@ -135,10 +135,12 @@ extension Runtime {
         do { record = try known ?? store.load(id) } catch {
             // A folder without state is a create that died half-way: nothing to keep, but its
             // init may still run inside the cgroup it claimed.
-            if force || !fileExists(store.directory(id) + "/state.json") {
+            let halfMade = !fileExists(store.directory(id) + "/state.json")
+            if force || halfMade {
                 if let claim = store.loadCgroupClaim(id) {
                     let cg = Cgroups.load(kind: claim.driver, paths: claim.paths, made: claim.made)
-                    if Set(cg.directories).isSubset(of: cg.made) {
+                    // (An unreadable state.json with --force: its init may run, the cgroup goes whole.)
+                    if !halfMade || Set(cg.directories).isSubset(of: cg.made) {
                         try? cg.signalAll(SIGKILL)
                         do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
                     } else {
