@@ -348,7 +348,7 @@ private struct Validator {
         // A joined pid namespace belongs to the user namespace it was made in, never to one this
         // container creates: the container's root would hold no capability over its own pid
         // namespace (no /proc of it can be mounted), and the namespace's owner is not the
-        // container's. Refused, as the spec's "the runtime must not create an unusable container".
+        // container's. Refused up front rather than half set up.
         if createsNamespace("user") {
             for (i, ns) in (l.namespaces ?? []).enumerated() where ns.type == "pid" && !(ns.path ?? "").isEmpty {
                 add("linux.namespaces[\(i)].path",
