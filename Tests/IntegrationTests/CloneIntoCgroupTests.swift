@@ -61,4 +61,40 @@ final class CloneIntoCgroupTests: CgroupTestCase {
             print("\(Env.runtimeName): init moved into its cgroup: \(initMoves)")
         }
     }
+
+    static let helperDir = "/tmp/swiftlet-it-clone3"
+    static let failHelper = helperDir + "/fail-syscall"
+
+    /// Builds Fixtures/fail-syscall.c once per test process; nil on success, else the error.
+    static let helperError: String? = {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/fail-syscall.c"
+        guard let cc = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }) else { return "no C compiler (install gcc and libc6-dev)" }
+        try? FileManager.default.createDirectory(atPath: helperDir, withIntermediateDirectories: true)
+        let r = Host.exec(cc, ["-static", "-O2", "-o", failHelper, source], timeout: 120)
+        return r.status == 0 ? nil : "building fail-syscall.c: \(describe(r))"
+    }()
+
+    /// A kernel without clone3 (ENOSYS) or without CLONE_INTO_CGROUP (E2BIG for the larger struct
+    /// before 5.7, EINVAL for the flag): the runtime forks and moves init into its cgroup, as before.
+    func testV2FallsBackToAMoveWithoutClone3() throws {
+        if let e = Self.helperError { throw SetupError(message: e) }
+        for (name, errno) in [("ENOSYS", ENOSYS), ("EINVAL", EINVAL), ("E2BIG", E2BIG)] {
+            let id = newID()
+            let b = makeBundle { c in
+                c.shell("sleep 100")
+                c[path: "linux.cgroupsPath"] = cgPath(id)
+            }
+            let r = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
+                                                   Self.failHelper, "435", "\(errno)", Env.runtime, "--root", stateRoot,
+                                                   "run", "-d", "--bundle", b, id])
+            XCTAssertEqual(r.status, 0, "clone3 failing with \(name): \(describe(r))")
+            let initPID = pid(id)
+            let line = readHost("/proc/\(initPID)/cgroup").split(separator: "\n").first { $0.hasPrefix("0::") }
+            XCTAssertEqual(line.map(String.init), "0::\(cgPath(id))", "clone3 failing with \(name)")
+            XCTAssertEqual(rt2(["delete", "--force", id]).status, 0)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified" + cgPath(id)), "cgroup left behind (\(name))")
+        }
+    }
 }
