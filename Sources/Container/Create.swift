@@ -129,8 +129,8 @@ public struct Runtime {
                                                      describe: cgroup?.unifiedPath ?? "") {
                     childPID = pid
                     bornInCgroup = true
-                } else {
-                    plan.cgroupProcs = procs
+                } else if initJoinsCgroup {
+                    plan.cgroupProcs = procs  // else this process moves it, as on a v1 host
                 }
             }
             if !bornInCgroup {
