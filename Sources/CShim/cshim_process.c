@@ -37,6 +37,38 @@ pid_t cs_fork_new_pid_namespace(void) {
     return (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), 0UL, NULL, NULL, 0UL);
 }
 
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+// struct clone_args up to and including `cgroup` (CLONE_ARGS_SIZE_VER2, Linux 5.7).
+struct cs_clone_args {
+    uint64_t flags;
+    uint64_t pidfd;
+    uint64_t child_tid;
+    uint64_t parent_tid;
+    uint64_t exit_signal;
+    uint64_t stack;
+    uint64_t stack_size;
+    uint64_t tls;
+    uint64_t set_tid;
+    uint64_t set_tid_size;
+    uint64_t cgroup;
+};
+
+pid_t cs_clone3_into_cgroup(int cgroup_fd, int new_pid_namespace) {
+    struct cs_clone_args a;
+    memset(&a, 0, sizeof a);
+    a.flags = CLONE_INTO_CGROUP | (new_pid_namespace ? (uint64_t)CLONE_NEWPID : 0);
+    a.exit_signal = SIGCHLD;
+    a.cgroup = (uint64_t)cgroup_fd;
+    // No stack: the child goes on on a copy of this one, as after fork().
+    return (pid_t)syscall(SYS_clone3, &a, sizeof a);
+}
+
 int cs_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
                      uint64_t runtime, uint64_t deadline, uint64_t period) {
     struct cs_sched_attr a;

@@ -1,4 +1,5 @@
 import Glibc
+import CShim
 import Kernel
 
 /// An error about a cgroup: names the resource (spec field) or the file it is about.
@@ -32,6 +33,16 @@ public struct CgroupHost: Sendable {
     }
 
     static let base = "/sys/fs/cgroup"
+
+    /// Whether cgroup2 is what /sys/fs/cgroup shows (a pure v2 host, where `detect` says `.v2`): one
+    /// statfs, for callers that need no more than that before reading mountinfo.
+    public static func isUnifiedOnly() -> Bool {
+        let fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var type: Int64 = 0
+        return cs_statfs_type(fd, &type) == 0 && UInt32(truncatingIfNeeded: type) == 0x6367_7270  // CGROUP2_SUPER_MAGIC
+    }
 
     /// Reads /proc/self/mountinfo; a later mount on a path hides the ones below it (a private mount
     /// namespace with cgroup2 mounted over /sys/fs/cgroup is a v2 host).

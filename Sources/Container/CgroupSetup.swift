@@ -34,9 +34,26 @@ extension Runtime {
         }
         // Claimed before it exists: a create killed from here on leaves a folder without state.json,
         // and `delete` finds the cgroup to remove through this file.
-        let claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted())
+        var claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted())
         do { try store.saveCgroupClaim(id, claim) } catch {
             throw ContainerError("cgroup: \(error)")
+        }
+        // Another container's cgroup at this path (being created, or exited and not deleted) is
+        // not taken (see CgroupOwnership); what this create made is decided there, under a lock.
+        let predicted = driver.made
+        do { driver.made = try CgroupOwnership.claim(driver.directories, owner: store.directory(id)) } catch {
+            throw ContainerError("config.json: \(Runtime.cgroupsPathField(spec)): \(error)")
+        }
+        if driver.made != predicted {
+            claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted())
+            let existing = driver.directories.filter { !driver.made.contains($0) }
+            do {
+                try store.saveCgroupClaim(id, claim)
+                if !existing.isEmpty { try driver.checkReusable(existing: existing) }
+            } catch {
+                for d in driver.made { rmdir(d) }  // only made, nothing in them yet
+                throw ContainerError("config.json: \(Runtime.cgroupsPathField(spec)): \(error)")
+            }
         }
         do {
             try driver.create()

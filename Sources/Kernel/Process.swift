@@ -13,6 +13,17 @@ public enum Proc {
         try sys("clone(CLONE_NEWPID)") { cs_fork_new_pid_namespace() }
     }
 
+    /// fork() with the child born in the cgroup v2 directory open at `cgroup`, and pid 1 of a new pid
+    /// namespace if asked (see cs_clone3_into_cgroup). nil when this kernel cannot (no clone3, or a
+    /// clone3 without CLONE_INTO_CGROUP): the caller forks and moves the child instead.
+    public static func forkIntoCgroup(_ cgroup: FD, newPIDNamespace: Bool, describe: String) throws -> pid_t? {
+        let pid = cs_clone3_into_cgroup(cgroup.raw, newPIDNamespace ? 1 : 0)
+        if pid >= 0 { return pid }
+        let e = Glibc.errno
+        if e == ENOSYS || e == EINVAL || e == E2BIG { return nil }
+        throw SysError("clone3(CLONE_INTO_CGROUP)", describe, errno: e)
+    }
+
     public static func exit(_ status: Int32) -> Never { Glibc._exit(status) }
 
     public static func getpid() -> pid_t { Glibc.getpid() }

@@ -26,4 +26,11 @@ int cs_sched_setaffinity(pid_t pid, const uint8_t *mask, size_t len);
 // child's pid in the parent, 0 in the child.
 pid_t cs_fork_new_pid_namespace(void);
 
+// fork() with the child born in the cgroup v2 directory `cgroup_fd` (an O_PATH fd is enough):
+// clone3(CLONE_INTO_CGROUP), so the child is never moved there (no cgroup.procs write, none of the
+// migration lock's RCU grace period). With `new_pid_namespace`, also CLONE_NEWPID as above. Same
+// caveats as cs_fork_new_pid_namespace. -1 with errno ENOSYS (no clone3), E2BIG or EINVAL (a kernel
+// before 5.7 without CLONE_INTO_CGROUP) means: fall back to fork and a migration.
+pid_t cs_clone3_into_cgroup(int cgroup_fd, int new_pid_namespace);
+
 #endif

@@ -1,0 +1,72 @@
+import Glibc
+import CShim
+import Kernel
+
+/// Which container a cgroup directory was made for. Two containers whose cgroups have one path
+/// (one id under two `--root`s without cgroupsPath, or one cgroupsPath twice) otherwise race: the
+/// second `create` finds the first's cgroup empty (its init not in it yet, or exited and not
+/// deleted), takes it as its own, and the first's `delete` kills the second's processes and removes
+/// the cgroup under it (its init then fails to join: cgroup.procs ENOENT). So every directory a
+/// `create` makes carries the state directory of its container in an extended attribute, and a
+/// `create` refuses a directory marked by a container that still exists. The look and the
+/// mkdir+mark happen under an flock on the parent of the first directory, a few system calls long.
+/// Directories that were there before are never marked (the runtime does not touch them).
+public enum CgroupOwnership {
+    static let attribute = "trusted.swiftlet.container"
+
+    /// Makes the missing `directories` (with their parents) and marks them as `owner`'s; returns
+    /// the ones it made. Throws, having made nothing, when one of them is marked by another
+    /// container whose state directory still exists.
+    public static func claim(_ directories: [String], owner: String, seconds: Int = 30) throws -> Set<String> {
+        let sorted = directories.sorted()
+        guard let first = sorted.first else { return [] }
+        let parent = String(first[..<(first.lastIndex(of: "/") ?? first.endIndex)])
+        try CgroupFS.makeAll(parent)
+        let lock = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard lock >= 0 else { throw CgroupError("opening cgroup \(parent): \(errnoString(errno))") }
+        defer { _ = Glibc.close(lock) }
+        var waited = 0
+        var delay = 1
+        while flock(lock, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else { throw CgroupError("locking cgroup \(parent): \(errnoString(errno))") }
+            if waited >= seconds * 1000 { throw CgroupError("the cgroup \(parent) is locked by another create for more than \(seconds) s") }
+            Clock.sleep(milliseconds: delay)
+            waited += delay
+            delay = min(delay * 2, 20)
+        }
+        for d in sorted {
+            if let other = mark(of: d), other != owner, isDirectory(other) {
+                throw CgroupError("the cgroup \(d) is the cgroup of container \(other) (not deleted yet): a container needs a cgroup of its own")
+            }
+        }
+        var made = Set<String>()
+        do {
+            for d in sorted {
+                var ok = Glibc.mkdir(d, 0o755) == 0
+                if !ok && errno == ENOENT {
+                    try CgroupFS.makeAll(String(d[..<(d.lastIndex(of: "/") ?? d.endIndex)]))
+                    ok = Glibc.mkdir(d, 0o755) == 0
+                }
+                if ok {
+                    made.insert(d)
+                    // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
+                    _ = owner.withCString { cs_setxattr(d, attribute, $0, strlen($0)) }
+                } else if errno != EEXIST {
+                    throw CgroupError("creating cgroup \(d): \(errnoString(errno))")
+                }
+            }
+        } catch {
+            for d in made { rmdir(d) }
+            throw error
+        }
+        return made
+    }
+
+    /// The state directory `dir` was made for, if it carries a mark.
+    static func mark(of dir: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 4097)
+        let n = cs_getxattr(dir, attribute, &buf, 4096)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
