@@ -314,7 +314,7 @@ public struct DBusMessage: Sendable {
     }
 
     /// How many bytes the message that starts with these 16 bytes has in all; nil if not yet known.
-    static func totalLength(header: [UInt8]) throws -> Int {
+    public static func totalLength(header: [UInt8]) throws -> Int {
         guard header.count >= 16 else { throw DBusError("D-Bus message header truncated") }
         let big = header[0] == UInt8(ascii: "B")
         guard big || header[0] == UInt8(ascii: "l") else { throw DBusError("bad D-Bus byte order mark \(header[0])") }
