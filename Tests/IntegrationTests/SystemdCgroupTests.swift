@@ -6,40 +6,39 @@
 import Foundation
 import XCTest
 
-final class SystemdCgroupTests: IntegrationTestCase {
-    static let work = "/tmp/swiftlet-systemd-host-\(getpid())"
-    static let hostScript = "/work/shared/engines/systemd-host.sh"
+/// A test class with a systemd host of its own: started by its first test, stopped by its tearDown.
+class SystemdHostTestCase: IntegrationTestCase {
     static let keeper = "/.systemd-host-\(getpid())"
 
-    /// The pid of the systemd host (started by the first test), or the setup error.
-    static let host: Result<String, SetupError> = {
+    /// Starts a host with `script` in `work`; its pid, or the setup error.
+    static func startHost(_ script: String, work: String) -> Result<String, SetupError> {
         if let e = Env.rootfsError { return .failure(SetupError(message: e)) }
         // The bound directories must outlive each test's tearDown, which removes them once empty (the
-        // host would keep the removed ones): a keeper inside each, removed by the class's tearDown.
+        // host would keep the removed ones): a keeper inside each, removed with the host.
         for base in [Env.scratchBase, Env.stateBase] {
             try? FileManager.default.createDirectory(atPath: base + keeper, withIntermediateDirectories: true)
         }
         let binaries = URL(fileURLWithPath: Env.runtime).deletingLastPathComponent().path
-        let r = Host.exec("/bin/bash", [hostScript, "start", work, binaries, Env.sharedRootfs, Env.scratchBase, Env.stateBase],
+        let r = Host.exec("/bin/bash", [script, "start", work, binaries, Env.sharedRootfs, Env.scratchBase, Env.stateBase],
                           timeout: 60)
         let pid = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         guard r.status == 0, Int(pid) != nil else {
-            return .failure(SetupError(message: "systemd-host.sh start: \(describe(r))"))
+            return .failure(SetupError(message: "\(script) start: \(describe(r))"))
         }
         return .success(pid)
-    }()
+    }
 
-    override class func tearDown() {
-        if case .success = host {
-            Host.exec("/bin/bash", [hostScript, "stop", work], timeout: 60)
-        }
+    static func stopHost(_ script: String, work: String, started: Bool) {
+        if started { Host.exec("/bin/bash", [script, "stop", work], timeout: 60) }
         Host.sh("rm -rf '\(work)'")
         for base in [Env.scratchBase, Env.stateBase] {
             rmdir(base + keeper)
             rmdir(base)
         }
-        super.tearDown()
     }
+
+    /// The class's host (subclasses start theirs once).
+    class var host: Result<String, SetupError> { .failure(SetupError(message: "no systemd host for this class")) }
 
     var hostPID = ""
 
@@ -119,6 +118,24 @@ final class SystemdCgroupTests: IntegrationTestCase {
         XCTAssertEqual(d.status, 0, "\(e) delete: \(describe(d))", file: file, line: line)
         XCTAssertEqual(show(unit, ["LoadState"])["LoadState"], "not-found", "\(e): unit \(unit) outlived delete", file: file, line: line)
         XCTAssertEqual(scopeDirectories(cgroupPath), [], "\(e): cgroup directories outlived delete", file: file, line: line)
+    }
+
+}
+
+/// The hybrid layout of this machine (v1 controllers, cgroup2 at /sys/fs/cgroup/unified).
+final class SystemdCgroupTests: SystemdHostTestCase {
+    static let work = "/tmp/swiftlet-systemd-host-\(getpid())"
+    static let script = "/work/shared/engines/systemd-host.sh"
+    static var didStart = false
+    static let started: Result<String, SetupError> = {
+        didStart = true
+        return startHost(script, work: work)
+    }()
+    override class var host: Result<String, SetupError> { started }
+
+    override class func tearDown() {
+        if didStart, case .success = started { stopHost(script, work: work, started: true) }
+        super.tearDown()
     }
 
     // MARK: (1) the scope, its limits, kill and delete
@@ -288,5 +305,65 @@ final class SystemdCgroupTests: IntegrationTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--systemd-cgroup"), r.stderr)
         assertNothingLeftBehind(id)
+    }
+}
+
+/// A unified host: cgroup2 at /sys/fs/cgroup inside (Fixtures/systemd/systemd-host-v2.sh). Only hugetlb is a
+/// v2 controller on this machine, so what is checked is the scope itself, devices, freezer, exec and delete.
+final class SystemdCgroupV2Tests: SystemdHostTestCase {
+    static let work = "/tmp/swiftlet-systemd-host-v2-\(getpid())"
+    static let script = Env.repo + "/Tests/IntegrationTests/Fixtures/systemd/systemd-host-v2.sh"
+    static var didStart = false
+    static let started: Result<String, SetupError> = {
+        didStart = true
+        return startHost(script, work: work)
+    }()
+    override class var host: Result<String, SetupError> { started }
+
+    override class func tearDown() {
+        if didStart, case .success = started { stopHost(script, work: work, started: true) }
+        super.tearDown()
+    }
+
+    func testScopeOnUnifiedHostAsRunc() throws {
+        let b = makeBundle { c in
+            c[path: "process.args"] = ["sleep", "1000"]
+        }
+        for e in Engine.allCases {
+            let id = newID(e.rawValue)
+            let unit = "runc-\(id).scope"
+            let cgroupPath = "/system.slice/" + unit
+            let c = rt(e, ["run", "-d", "--bundle", b, id])
+            XCTAssertEqual(c.status, 0, "\(e) run -d: \(describe(c))")
+            let p = show(unit, ["ActiveState", "ControlGroup", "Delegate", "DevicePolicy"])
+            XCTAssertEqual(p["ActiveState"], "active", "\(e): \(p)")
+            XCTAssertEqual(p["ControlGroup"], cgroupPath, "\(e): \(p)")
+            XCTAssertEqual(p["Delegate"], "yes", "\(e): \(p)")
+            XCTAssertEqual(p["DevicePolicy"], "strict", "\(e): \(p)")
+            let pid = containerPID(e, id)
+            XCTAssertEqual(file("/sys/fs/cgroup\(cgroupPath)/cgroup.procs"), pid, "\(e)")
+            let x = rt(e, ["exec", id, "sh", "-c", "grep ^0:: /proc/self/cgroup; echo > /dev/null && echo null-ok; head -c1 /dev/kmsg"])
+            XCTAssertTrue(x.stdout.contains("0::" + cgroupPath), "\(e) exec: \(describe(x))")
+            XCTAssertTrue(x.stdout.contains("null-ok"), "\(e) exec: \(describe(x))")
+            XCTAssertTrue(x.stderr.contains("Operation not permitted"), "\(e): /dev/kmsg must be denied: \(describe(x))")
+            XCTAssertEqual(rt(e, ["pause", id]).status, 0)
+            XCTAssertEqual(status(e, id), "paused", "\(e)")
+            XCTAssertEqual(file("/sys/fs/cgroup\(cgroupPath)/cgroup.freeze"), "1", "\(e)")
+            XCTAssertEqual(rt(e, ["resume", id]).status, 0)
+            deleteAndCheckGone(e, id, unit: unit, cgroupPath: cgroupPath)
+        }
+    }
+
+    /// A limit whose controller the unified hierarchy lacks is an error naming the field, and the unit
+    /// started for it is stopped again.
+    func testMissingControllerIsRefusedAndTheUnitStopped() throws {
+        let id = newID()
+        let b = makeBundle { c in c[path: "linux.resources.pids"] = ["limit": 100] }
+        let r = rt(.swiftlet, ["create", "--bundle", b, id])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("linux.resources.pids.limit"), r.stderr)
+        XCTAssertEqual(show("runc-\(id).scope", ["LoadState"])["LoadState"], "not-found")
+        XCTAssertEqual(scopeDirectories("/system.slice/runc-\(id).scope"), [])
+        XCTAssertNotEqual(rt(.swiftlet, ["state", id]).status, 0)
     }
 }
