@@ -141,10 +141,12 @@ public enum Cgroups {
     /// The systemd driver for a new container: the scope's directories are where systemd puts them
     /// (`<mount>/<expanded slice>/<unit>` in every hierarchy).
     public static func systemdDriver(cgroupsPath: String?, id: String, resources: LinuxResources?,
-                                     host: CgroupHost = .detect()) throws -> SystemdDriver {
+                                     annotations: [String: String]? = nil, host: CgroupHost = .detect()) throws -> SystemdDriver {
         let path = try SystemdCgroupsPath(cgroupsPath: cgroupsPath, id: id)
+        let extra = try SystemdAnnotations.properties(annotations)
         let inner = try driver(cgroupsPath: path.cgroupPath, id: id, host: host)
-        return SystemdDriver(inner: inner, unit: path.unit, slice: path.slice, resources: resources)
+        return SystemdDriver(inner: inner, unit: path.unit, slice: path.slice, resources: resources,
+                             annotationProperties: extra)
     }
 
     /// The driver for a new container on this host.

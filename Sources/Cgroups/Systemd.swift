@@ -69,13 +69,17 @@ public struct SystemdDriver: CgroupDriver {
     let slice: String
     /// Limits to start the unit with (create only).
     let resources: LinuxResources?
+    /// Properties from `org.systemd.property.*` annotations (create only).
+    let annotationProperties: [DBusValue]
     let placeholder = Placeholder()
 
-    public init(inner: CgroupDriver, unit: String, slice: String, resources: LinuxResources?) {
+    public init(inner: CgroupDriver, unit: String, slice: String, resources: LinuxResources?,
+                annotationProperties: [DBusValue] = []) {
         self.inner = inner
         self.unit = unit
         self.slice = slice
         self.resources = resources
+        self.annotationProperties = annotationProperties
     }
 
     public var kind: String { "systemd-" + inner.kind }
@@ -120,10 +124,14 @@ public struct SystemdDriver: CgroupDriver {
                 SystemdBus.property("TasksAccounting", .bool(true)),
             ]
             if let r = resources { props += try Self.properties(r, v2: isV2, devices: true) }
+            // Last, as runc appends them: systemd takes the last value of a property given twice.
+            props += annotationProperties
             do {
                 try bus.startTransientUnit(unit, props)
             } catch let e as DBusError where e.name == "org.freedesktop.systemd1.UnitExists" {
                 throw CgroupError("linux.cgroupsPath: the systemd unit \(unit) already exists (another container, or a leftover: systemctl stop \(unit))")
+            } catch let e as DBusError where !annotationProperties.isEmpty && e.name.hasPrefix("org.freedesktop.DBus.Error.") {
+                throw CgroupError("--systemd-cgroup: systemd refused the scope unit \(unit) (check the org.systemd.property.* annotations): \(e)")
             } catch let e as DBusError {
                 throw CgroupError("--systemd-cgroup: starting the scope unit \(unit) in \(slice): \(e)")
             }
@@ -395,5 +403,102 @@ public struct SystemdBus {
             m.member == "JobRemoved" && m.body.count == 4 && m.body[1].stringValue == job
         }
         return m.body[3].stringValue ?? ""
+    }
+}
+
+/// `org.systemd.property.NAME` annotations, which runc passes to the unit as properties. Values are GVariant
+/// text; the forms read here are strings ('x' or "x"), booleans, integers (bare: int32) with an optional
+/// type word (byte, int32, uint32, int64, uint64) and arrays of strings. A name ending in a lowercase
+/// letter and `Sec` is given in seconds and sent as `...USec` in microseconds, as runc does.
+public enum SystemdAnnotations {
+    static let prefix = "org.systemd.property."
+
+    public static func properties(_ annotations: [String: String]?) throws -> [DBusValue] {
+        var out: [DBusValue] = []
+        for (key, text) in (annotations ?? [:]).sorted(by: { $0.key < $1.key }) where key.hasPrefix(prefix) {
+            var name = String(key.dropFirst(prefix.count))
+            let field = "annotations[\"\(key)\"]"
+            guard name.utf8.count >= 3, name.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isAlphabetic }) else {
+                throw CgroupError("\(field): a systemd property name is at least 3 latin letters")
+            }
+            var value = try parse(text, field: field)
+            if name.hasSuffix("Sec"), let before = name.dropLast(3).unicodeScalars.last, ("a"..."z").contains(before) {
+                guard let seconds = value.uint64Value else {
+                    throw CgroupError("\(field): \"\(text)\": a time in seconds must be a number")
+                }
+                let (usec, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+                guard !overflow else { throw CgroupError("\(field): \"\(text)\": too many seconds") }
+                name = String(name.dropLast(3)) + "USec"
+                value = .uint64(usec)
+            }
+            out.append(SystemdBus.property(name, value))
+        }
+        return out
+    }
+
+    static func parse(_ text: String, field: String) throws -> DBusValue {
+        func bad(_ why: String) -> CgroupError {
+            CgroupError("\(field): \"\(text)\": \(why) (GVariant text such as 'a string', true, 42, uint64 42, ['a', 'b'])")
+        }
+        let t = String(Substring(text).trimmingSpaces)
+        if t == "true" { return .bool(true) }
+        if t == "false" { return .bool(false) }
+        if let s = try quoted(t) { return .string(s) }
+        if t.hasPrefix("[") && t.hasSuffix("]") {
+            let inner = t.dropFirst().dropLast().trimmingSpaces
+            if inner.isEmpty { return .array(element: "s", []) }
+            var items: [DBusValue] = []
+            for part in splitList(String(inner)) {
+                guard let s = try quoted(String(Substring(part).trimmingSpaces)) else { throw bad("only arrays of strings are read") }
+                items.append(.string(s))
+            }
+            return .array(element: "s", items)
+        }
+        let words = t.split(separator: " ", omittingEmptySubsequences: true)
+        let (type, number) = words.count == 2 ? (String(words[0]), String(words[1])) : ("int32", t)
+        guard words.count <= 2 else { throw bad("not a value swiftlet reads") }
+        switch type {
+        case "byte": if let v = UInt8(number) { return .byte(v) }
+        case "int32": if let v = Int32(number) { return .int32(v) }
+        case "uint32": if let v = UInt32(number) { return .uint32(v) }
+        case "int64": if let v = Int64(number) { return .int64(v) }
+        case "uint64": if let v = UInt64(number) { return .uint64(v) }
+        default: throw bad("the type \(type) is not one swiftlet reads")
+        }
+        throw bad("not a \(type)")
+    }
+
+    /// The string of a quoted literal ('x' or "x", backslash escapes), nil if `t` is not one.
+    static func quoted(_ t: String) throws -> String? {
+        guard let q = t.first, q == "'" || q == "\"", t.count >= 2, t.last == q else { return nil }
+        var out = ""
+        var escaped = false
+        for c in t.dropFirst().dropLast() {
+            if escaped { out.append(c); escaped = false; continue }
+            if c == "\\" { escaped = true; continue }
+            if c == q { throw CgroupError("an unescaped quote inside \(t)") }
+            out.append(c)
+        }
+        return escaped ? nil : out
+    }
+
+    /// Splits "'a', 'b,c'" at the commas outside quotes.
+    static func splitList(_ s: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quote: Character?
+        var escaped = false
+        for c in s {
+            if escaped { current.append(c); escaped = false; continue }
+            if c == "\\" { escaped = true; current.append(c); continue }
+            if let q = quote { if c == q { quote = nil } } else if c == "'" || c == "\"" { quote = c } else if c == "," {
+                parts.append(current)
+                current = ""
+                continue
+            }
+            current.append(c)
+        }
+        parts.append(current)
+        return parts
     }
 }

@@ -20,13 +20,9 @@ extension Runtime {
             if Rootless.active {
                 throw ContainerError("--systemd-cgroup: rootless containers with the systemd cgroup driver are not supported by swiftlet yet (leave out --systemd-cgroup)")
             }
-            // runc turns these into unit properties from GVariant text; swiftlet does not parse that
-            // format yet, and dropping a property silently would start the unit without it.
-            if let key = (spec.annotations ?? [:]).keys.sorted().first(where: { $0.hasPrefix("org.systemd.property.") }) {
-                throw ContainerError("config.json: annotations[\"\(key)\"]: systemd unit properties from annotations are not supported by swiftlet's --systemd-cgroup (remove the annotation)")
-            }
             do {
-                driver = try Cgroups.systemdDriver(cgroupsPath: spec.linux?.cgroupsPath, id: id, resources: resources, host: host)
+                driver = try Cgroups.systemdDriver(cgroupsPath: spec.linux?.cgroupsPath, id: id, resources: resources,
+                                                   annotations: spec.annotations, host: host)
             } catch {
                 throw ContainerError("config.json: \(error)")
             }

@@ -183,3 +183,46 @@ final class SystemdPropertiesTests: XCTestCase {
         XCTAssertThrowsError(try props(r)) { XCTAssertTrue("\($0)".contains("linux.resources.cpu.cpus"), "\($0)") }
     }
 }
+
+final class SystemdAnnotationTests: XCTestCase {
+    func props(_ a: [String: String]) throws -> [String: DBusValue] {
+        var out: [String: DBusValue] = [:]
+        for p in try SystemdAnnotations.properties(a) {
+            guard case .structure(let kv) = p, case .string(let k) = kv[0], case .variant(let v) = kv[1] else { continue }
+            out[k] = v
+        }
+        return out
+    }
+
+    func testGVariantForms() throws {
+        let p = try props(["org.systemd.property.TimeoutStopUSec": "uint64 123456789",
+                           "org.systemd.property.CollectMode": "'inactive-or-failed'",
+                           "org.systemd.property.Wants": "['a.service', \"b,c.service\"]",
+                           "org.systemd.property.SendSIGKILL": "false",
+                           "org.systemd.property.Nice": "-5",
+                           "unrelated": "x"])
+        XCTAssertEqual(p["TimeoutStopUSec"], .uint64(123_456_789))
+        XCTAssertEqual(p["CollectMode"], .string("inactive-or-failed"))
+        XCTAssertEqual(p["Wants"], .array(element: "s", [.string("a.service"), .string("b,c.service")]))
+        XCTAssertEqual(p["SendSIGKILL"], .bool(false))
+        XCTAssertEqual(p["Nice"], .int32(-5))
+        XCTAssertEqual(p.count, 5)
+    }
+
+    func testSecondsBecomeMicroseconds() throws {
+        XCTAssertEqual(try props(["org.systemd.property.RuntimeMaxSec": "100"])["RuntimeMaxUSec"], .uint64(100_000_000))
+        // Not after a lowercase letter: the name is kept.
+        XCTAssertEqual(try props(["org.systemd.property.TimeoutUSec": "uint64 7"])["TimeoutUSec"], .uint64(7))
+    }
+
+    func testBadOnesNameTheAnnotation() {
+        for (k, v) in [("org.systemd.property.X1", "1"), ("org.systemd.property.Ab", "1"),
+                       ("org.systemd.property.TimeoutStopUSec", "uint64 -1"), ("org.systemd.property.Foo", "double 1.5"),
+                       ("org.systemd.property.Foo", "'unterminated"), ("org.systemd.property.Foo", "[1, 2]"),
+                       ("org.systemd.property.RuntimeMaxSec", "'ten'")] {
+            XCTAssertThrowsError(try SystemdAnnotations.properties([k: v]), "\(k)=\(v)") { e in
+                XCTAssertTrue("\(e)".contains("annotations[\"\(k)\"]"), "\(e)")
+            }
+        }
+    }
+}

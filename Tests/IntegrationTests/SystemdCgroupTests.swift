@@ -280,14 +280,40 @@ final class SystemdCgroupTests: SystemdHostTestCase {
         }
     }
 
-    func testSystemdPropertyAnnotationIsRefusedClearly() throws {
-        let id = newID()
-        let b = makeBundle { c in c[path: "annotations"] = ["org.systemd.property.TimeoutStopUSec": "uint64 123456789"] }
-        let r = rt(.swiftlet, ["create", "--bundle", b, id])
-        XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("org.systemd.property.TimeoutStopUSec"), r.stderr)
-        XCTAssertEqual(show("runc-\(id).scope", ["LoadState"])["LoadState"], "not-found")
-        XCTAssertNotEqual(rt(.swiftlet, ["state", id]).status, 0)
+    /// runc's documented examples, and a `...Sec` name given in seconds.
+    func testSystemdPropertyAnnotationsAsRunc() throws {
+        let b = makeBundle { c in
+            c[path: "process.args"] = ["sleep", "1000"]
+            c[path: "annotations"] = ["org.systemd.property.TimeoutStopUSec": "uint64 123456789",
+                                      "org.systemd.property.CollectMode": "'inactive-or-failed'",
+                                      "org.systemd.property.RuntimeMaxSec": "uint64 100"]
+        }
+        for e in Engine.allCases {
+            let id = newID(e.rawValue)
+            let unit = "runc-\(id).scope"
+            let c = rt(e, ["create", "--bundle", b, id])
+            XCTAssertEqual(c.status, 0, "\(e) create: \(describe(c))")
+            let p = show(unit, ["TimeoutStopUSec", "CollectMode", "RuntimeMaxUSec"])
+            XCTAssertEqual(p["TimeoutStopUSec"], "2min 3.456789s", "\(e): \(p)")
+            XCTAssertEqual(p["CollectMode"], "inactive-or-failed", "\(e): \(p)")
+            XCTAssertEqual(p["RuntimeMaxUSec"], "1min 40s", "\(e): \(p)")
+            deleteAndCheckGone(e, id, unit: unit, cgroupPath: "/system.slice/" + unit)
+        }
+    }
+
+    func testBadSystemdPropertyAnnotationsNameTheAnnotation() throws {
+        for (key, value, words) in [("org.systemd.property.TimeoutStopUSec", "uint64 abc", "org.systemd.property.TimeoutStopUSec"),
+                                    ("org.systemd.property.X1", "'a'", "org.systemd.property.X1"),
+                                    ("org.systemd.property.NoSuchProperty", "'a'", "NoSuchProperty")] {
+            let id = newID()
+            let b = makeBundle { c in c[path: "annotations"] = [key: value] }
+            let r = rt(.swiftlet, ["create", "--bundle", b, id])
+            XCTAssertNotEqual(r.status, 0, "\(key)=\(value)")
+            XCTAssertTrue(r.stderr.contains(words), "\(key)=\(value): \(r.stderr)")
+            XCTAssertEqual(show("runc-\(id).scope", ["LoadState"])["LoadState"], "not-found")
+            XCTAssertEqual(scopeDirectories("/system.slice/runc-\(id).scope"), [])
+            XCTAssertNotEqual(rt(.swiftlet, ["state", id]).status, 0)
+        }
     }
 
     /// runc's verdict on the same cgroupsPath (its exit status).
