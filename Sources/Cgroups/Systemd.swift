@@ -103,9 +103,12 @@ public struct SystemdDriver: CgroupDriver {
     }
 
     public func create() throws {
+        let parent = getpid()
         let pid = try Proc.fork()
         if pid == 0 {
+            // Dies with a `create` that is killed; the pid check closes the race with one killed before the prctl.
             _ = try? Proc.setParentDeathSignal(SIGKILL)
+            if getppid() != parent { _exit(1) }
             while true { pause() }
         }
         placeholder.pid = pid

@@ -249,6 +249,30 @@ final class SystemdCgroupTests: SystemdHostTestCase {
         }
     }
 
+    // MARK: a runtime killed half-way
+
+    /// `create` killed at each step after the unit exists, and `delete` killed after the kill: `delete
+    /// --force` then removes the container, and no unit, cgroup or process is left.
+    func testKilledCreateOrDeleteLeavesNoUnit() throws {
+        let b = limitedBundle()
+        for step in ["create.cgroup", "create.forked", "create.namespaces", "create.saved", "delete.killed"] {
+            let id = newID("fault")
+            let unit = "runc-\(id).scope"
+            let create = inHost(["/usr/bin/env", step.hasPrefix("create") ? "SWIFTLET_FAULT=" + step : "X=1",
+                                 Env.runtime, "--root", stateRoot, "--systemd-cgroup", "create", "--bundle", b, id])
+            if step.hasPrefix("create") {
+                XCTAssertEqual(create.status, 137, "\(step): \(describe(create))")
+            } else {
+                XCTAssertEqual(create.status, 0, "\(step): \(describe(create))")
+                let d = inHost(["/usr/bin/env", "SWIFTLET_FAULT=" + step, Env.runtime, "--root", stateRoot,
+                                "--systemd-cgroup", "delete", "--force", id])
+                XCTAssertEqual(d.status, 137, "\(step): \(describe(d))")
+            }
+            deleteAndCheckGone(.swiftlet, id, unit: unit, cgroupPath: "/system.slice/" + unit)
+            XCTAssertNotEqual(rt(.swiftlet, ["state", id]).status, 0, step)
+        }
+    }
+
     // MARK: errors name the field, leave nothing, touch nothing
 
     func testUnitThatExistsIsRefusedAndLeftAlone() throws {
