@@ -273,6 +273,32 @@ final class SystemdCgroupTests: SystemdHostTestCase {
         }
     }
 
+    // MARK: the system bus
+
+    /// With systemd's private socket hidden (a tmpfs over /run/systemd in a mount namespace of the
+    /// runtime's own), the calls go through dbus-daemon: Hello, AddMatch for JobRemoved, then the same.
+    func testThroughTheSystemBusWhenThePrivateSocketIsAbsent() throws {
+        // dbus (Debian's dbus-daemon) is socket-activated: started here, stopped by the host's end.
+        let bus = inHost(["systemctl", "start", "dbus.service"])
+        XCTAssertEqual(bus.status, 0, "the host has no system bus: \(describe(bus))")
+        func onBus(_ args: [String]) -> ProcResult {
+            inHost(["unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs /run/systemd && exec \"$@\"", "sh",
+                    Env.runtime, "--root", stateRoot, "--systemd-cgroup"] + args)
+        }
+        let id = newID()
+        let unit = "runc-\(id).scope"
+        let c = onBus(["create", "--bundle", limitedBundle(), id])
+        XCTAssertEqual(c.status, 0, describe(c))
+        XCTAssertEqual(show(unit, ["ActiveState"])["ActiveState"], "active")
+        let u = onBus(["update", "--pids-limit", "42", id])
+        XCTAssertEqual(u.status, 0, describe(u))
+        XCTAssertEqual(show(unit, ["TasksMax"])["TasksMax"], "42")
+        let d = onBus(["delete", "--force", id])
+        XCTAssertEqual(d.status, 0, describe(d))
+        XCTAssertEqual(show(unit, ["LoadState"])["LoadState"], "not-found")
+        XCTAssertEqual(scopeDirectories("/system.slice/" + unit), [])
+    }
+
     // MARK: errors name the field, leave nothing, touch nothing
 
     func testUnitThatExistsIsRefusedAndLeftAlone() throws {
