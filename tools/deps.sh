@@ -8,7 +8,8 @@ set -euo pipefail
 build=(libseccomp-dev libcap-dev busybox-static)
 test=(runc crun uidmap hyperfine strace jq iproute2 criu gcc libc6-dev libstdc++-12-dev
       podman containerd conmon python3 bsdutils util-linux
-      docker.io buildah containernetworking-plugins python3-grpcio python3-protobuf protobuf-compiler)
+      docker.io buildah containernetworking-plugins python3-grpcio python3-protobuf protobuf-compiler
+      systemd dbus)
 
 case "${1:-}" in
     build) wanted=("${build[@]}") ;;

@@ -6,10 +6,10 @@ public enum FreezerState: String, Sendable {
     case thawed, freezing, frozen, unknown
 }
 
-/// A cgroup manager for one container. The cgroupfs drivers (v1, v2, hybrid) implement it; a systemd
-/// driver would too (create = StartTransientUnit, the rest through the unit's cgroup).
+/// A cgroup manager for one container. The cgroupfs drivers (v1, v2, hybrid) implement it, and the
+/// systemd driver over one of them (create = StartTransientUnit, the rest through the unit's cgroup).
 public protocol CgroupDriver {
-    /// "v1", "v2" or "hybrid" (kept in the container's state to find the driver again).
+    /// "v1", "v2", "hybrid", or one of them after "systemd-" (kept in the container's state to find the driver again).
     var kind: String { get }
     /// Controller → directory, like runc's `cgroup_paths` ("" is the unified hierarchy).
     var paths: [String: String] { get }
@@ -138,7 +138,8 @@ extension CgroupDriver {
     /// freezer hierarchy: moved to a thawed cgroup a frozen task thaws, and can die. (A v2 freezer
     /// lets SIGKILL through.)
     public func release(_ pid: pid_t) {
-        guard let v1 = (self as? CgroupV1Driver) ?? (self as? HybridDriver)?.v1,
+        let fs = (self as? SystemdDriver)?.inner ?? self
+        guard let v1 = (fs as? CgroupV1Driver) ?? (fs as? HybridDriver)?.v1,
               v1.paths["freezer"] != nil, let mount = v1.mounts["freezer"] else { return }
         let own = CgroupHost.ownCgroups()["freezer"] ?? "/"
         try? CgroupFS.write(CgroupFS.join(mount, own), "cgroup.procs", "\(pid)", field: "freezer")
@@ -163,12 +164,23 @@ public enum Cgroups {
     public static func validate(cgroupsPath: String?) throws {
         guard let p = cgroupsPath, !p.isEmpty else { return }
         if p.contains(":") && !p.hasPrefix("/") {
-            throw CgroupError("linux.cgroupsPath: \"\(p)\" looks like a systemd slice:prefix:name path; the systemd cgroup driver is not supported (use a cgroupfs path)")
+            throw CgroupError("linux.cgroupsPath: \"\(p)\" looks like a systemd slice:prefix:name path; that is the systemd cgroup driver's form: give --systemd-cgroup, or a cgroupfs path")
         }
         let parts = p.split(separator: "/")
         if parts.contains("..") {
             throw CgroupError("linux.cgroupsPath: \"\(p)\": must not contain \"..\"")
         }
+    }
+
+    /// The systemd driver for a new container: the scope's directories are where systemd puts them
+    /// (`<mount>/<expanded slice>/<unit>` in every hierarchy).
+    public static func systemdDriver(cgroupsPath: String?, id: String, resources: LinuxResources?,
+                                     annotations: [String: String]? = nil, host: CgroupHost = .detect()) throws -> SystemdDriver {
+        let path = try SystemdCgroupsPath(cgroupsPath: cgroupsPath, id: id)
+        let extra = try SystemdAnnotations.properties(annotations)
+        let inner = try driver(cgroupsPath: path.cgroupPath, id: id, host: host)
+        return SystemdDriver(inner: inner, unit: path.unit, slice: path.slice, resources: resources,
+                             annotationProperties: extra)
     }
 
     /// The driver for a new container on this host.
@@ -212,6 +224,13 @@ public enum Cgroups {
     /// mount points matter only when creating). `made`: the directories it made; nil (a state
     /// written before this was recorded) counts every one as made.
     public static func load(kind: String, paths: [String: String], made: [String]? = nil) -> CgroupDriver {
+        if kind.hasPrefix("systemd-") {
+            // The unit is the scope: the last component of its directories.
+            let dir = paths.values.sorted().first ?? ""
+            let unit = String(dir[(dir.lastIndex(of: "/").map { dir.index(after: $0) } ?? dir.startIndex)...])
+            return SystemdDriver(inner: load(kind: String(kind.dropFirst("systemd-".count)), paths: paths, made: made),
+                                 unit: unit, slice: "", resources: nil)
+        }
         var v1 = paths
         let unified = v1.removeValue(forKey: "") ?? ""
         let unifiedMount = kind == "v2" ? CgroupHost.base : CgroupHost.base + "/unified"

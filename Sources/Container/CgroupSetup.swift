@@ -16,7 +16,17 @@ extension Runtime {
             return nil
         }
         var driver: CgroupDriver
-        if Rootless.active {
+        if systemdCgroup {
+            if Rootless.active {
+                throw ContainerError("--systemd-cgroup: rootless containers with the systemd cgroup driver are not supported by swiftlet yet (leave out --systemd-cgroup)")
+            }
+            do {
+                driver = try Cgroups.systemdDriver(cgroupsPath: spec.linux?.cgroupsPath, id: id, resources: resources,
+                                                   annotations: spec.annotations, host: host)
+            } catch {
+                throw ContainerError("config.json: \(error)")
+            }
+        } else if Rootless.active {
             guard let d = try Rootless.cgroupDriver(spec: spec, id: id, host: host) else { return nil }
             driver = d
         } else {

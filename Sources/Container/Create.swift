@@ -31,6 +31,8 @@ public struct Runtime {
     /// --debug: told each main step (config loaded, cgroup made, namespaces, hooks, started...).
     /// nil without --debug, and then `debug` does not even build its message.
     public var debugLog: ((String) -> Void)?
+    /// --systemd-cgroup: new containers get their cgroup as a systemd scope unit.
+    public var systemdCgroup = false
 
     public init(root: String, warn: @escaping (String) -> Void) {
         store = StateStore(root: root)
@@ -161,6 +163,8 @@ public struct Runtime {
             let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
                                        containerPID: &containerPID, opts: opts,
                                        joinCgroup: initJoinsCgroup || bornInCgroup ? nil : cgroup)
+            // Init is in the scope now: the process that held it is no longer needed.
+            (cgroup as? SystemdDriver)?.releasePlaceholder()
             if let pidFile = opts.pidFile {
                 try writePidFile(pidFile, pid: containerPID)
             }

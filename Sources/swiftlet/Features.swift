@@ -63,7 +63,7 @@ enum Features {
             ("linux", .object([
                 ("namespaces", strings(["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"])),
                 ("capabilities", strings(caps)),
-                ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
+                ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(true)),
                                     ("systemdUser", .bool(false)), ("rdma", .bool(true))])),
                 ("seccomp", seccomp()),
                 // What works on this host: an LSM that is on, a mounted resctrl.

@@ -274,7 +274,7 @@ func globalHelpText() -> String {
         ("--log-format value", "set the log format ('text' (default), or 'json') (default: \"text\")"),
         ("--root value", "root directory for storage of container state (default: \"/run/swiftlet\"; $XDG_RUNTIME_DIR/swiftlet when not root)"),
         ("--criu value", "path to the criu binary used for checkpoint and restore (default: \"criu\")"),
-        ("--systemd-cgroup", "not supported: swiftlet has no systemd cgroup driver"),
+        ("--systemd-cgroup", "make each container's cgroup a systemd scope unit (linux.cgroupsPath \"slice:prefix:name\")"),
         ("--rootless value", "ignore cgroup permission errors ('true', 'false', or 'auto') (default: \"auto\")"),
         ("--help, -h", "show help"),
         ("--version, -v", "print the version"),

@@ -17,6 +17,8 @@ let createFlags: [FlagSpec] = [
 ]
 
 var logger = Logger()
+/// --systemd-cgroup.
+var systemdCgroup = false
 
 func fail(_ msg: String, status: Int32 = 1) -> Never {
     logger.error(msg)
@@ -62,6 +64,7 @@ func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throw
     }
     var runtime = Runtime(root: root, warn: { logger.warn($0) })
     if logger.debug { runtime.debugLog = { logger.debugLog($0) } }
+    runtime.systemdCgroup = systemdCgroup
     runtime.debug("\(command): root \(root)")
     if command == "create" || command == "run" || command == "exec" || command == "restore" {
         // Their forks end in the container: run them from a copy it cannot write (CVE-2019-5736),
@@ -127,9 +130,7 @@ func main() -> Int32 {
         out(globalHelpText())
         return global.has("help") ? 0 : 1
     }
-    if global.has("systemd-cgroup") {
-        fail("--systemd-cgroup: the systemd cgroup driver is not supported by swiftlet (no systemd driver exists yet)")
-    }
+    systemdCgroup = global.has("systemd-cgroup")
     let command = rest.first!
     if let c = global.value("criu") { criuBinary = c }
     let root: String

@@ -444,4 +444,14 @@ final class RootlessTests: IntegrationTestCase {
         if isSwiftlet { XCTAssert(r.stderr.contains("privilege"), describe(r)) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: stateDir + "/" + id))
     }
+
+    /// --systemd-cgroup as a user: swiftlet does not talk to the user's systemd yet (nor is there one
+    /// here): refused, naming the flag, nothing left. runc fails too (no user bus).
+    func testSystemdCgroupRootlessIsRefusedClearly() {
+        let id = newID()
+        let r = asUser(["--systemd-cgroup", "run", "--bundle", userBundle { _ in }, id])
+        XCTAssertNotEqual(r.status, 0, describe(r))
+        if isSwiftlet { XCTAssert(r.stderr.contains("--systemd-cgroup"), describe(r)) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stateDir + "/" + id))
+    }
 }
