@@ -1,4 +1,4 @@
-/* conformance/bptrace.c: which functions does a command run?
+/* tools/bptrace.c: which functions does a command run?
  *
  *     bptrace ENTRIES OUT COMMAND [ARGS...]
  *
@@ -9,7 +9,7 @@
  * memory (a fork has its own copy of the text), so every function costs one trap per process. Any other
  * process that execs is let go (the container's program). COMMAND's exit status is bptrace's.
  *
- * Built and used by conformance/hot-order, which turns the addresses into the link order of swiftlet's
+ * Built and used by tools/hot-order, which turns the addresses into the link order of swiftlet's
  * start-up code. A breakpoint per function, not single-stepping: a traced `run` takes 0.2 s, not minutes,
  * so timeouts and the supervisor's polls behave as they do untraced. */
 #define _GNU_SOURCE
