@@ -27,10 +27,12 @@ scratch=$(mktemp -d /tmp/swiftlet-unit-tier.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 chmod 755 "$scratch"
 cp "$bundle" "$scratch/tests.xctest"
-chmod 755 "$scratch/tests.xctest"
+# The fuzz corpora the unit tests replay, where USER can read them whatever the clone's permissions.
+cp -r Tests/Fuzz "$scratch/fuzz"
+chmod -R a+rX "$scratch"
 # XCTest on Linux filters by class (Module.Class), not by module: list the unit modules' classes.
 classes=$("$scratch/tests.xctest" --list-tests | grep -Eo "$pattern[A-Za-z0-9_]+" | sort -u | paste -sd, -)
 [ -n "$classes" ] || { echo "unit-tier: no tests found in $bundle" >&2; exit 1; }
 uid=$(id -u "$user") gid=$(id -g "$user")
 cd "$scratch"
-HOME="$scratch" setpriv --reuid "$uid" --regid "$gid" --clear-groups "$scratch/tests.xctest" "$classes"
+HOME="$scratch" SWIFTLET_FUZZ_DIR="$scratch/fuzz" setpriv --reuid "$uid" --regid "$gid" --clear-groups "$scratch/tests.xctest" "$classes"

@@ -6,8 +6,10 @@ import XCTest
 /// swiftlet's JSON parser and libyajl on the same bytes (Sources/JSONDifferential): the fuzz corpus of
 /// tools/fuzz-json replayed, and each difference by design pinned down so that it stays one.
 final class DifferentialTests: XCTestCase {
-    static let fuzzDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fuzz")
+    /// Tests/Fuzz, or the copy tools/unit-tier.sh makes where its unprivileged user can read it (a clone
+    /// under /root cannot be).
+    static let fuzzDir = ProcessInfo.processInfo.environment["SWIFTLET_FUZZ_DIR"].map { URL(fileURLWithPath: $0) }
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz")
 
     func files(_ folder: String) throws -> [URL] {
         let dir = Self.fuzzDir.appendingPathComponent(folder)
