@@ -1,6 +1,6 @@
 #!/bin/bash
 # The unit tier: pure logic (the JSON parser and its differential check against libyajl, config
-# validation, kernel formats and names, cgroup paths, sync messages, the flag parser), run as an unprivileged user so that a
+# validation, kernel formats and names, cgroup paths and stats, sync messages, the flag parser), run as an unprivileged user so that a
 # test that needs root, or writes where only root may, fails here instead of passing by accident.
 #   tools/unit-tier.sh [USER]    (default nobody)
 # As root (CI): builds the test bundle as root in the usual .build, copies it to a scratch folder the
