@@ -3,15 +3,15 @@
 //
 // - numbers: swiftlet keeps a number's text and checks its range when a field is decoded; yajl turns
 //   integers into int64 and the rest into doubles while parsing, and refuses what does not fit
-//   ("integer overflow" outside ±(2^63 - 1), "numeric (floating point) overflow"). Values compare as yajl sees them:
-//   integer syntax (no '.', 'e', 'E') as int64, the rest as the double's bits.
+//   ("integer overflow" outside ±(2^63 - 1), "numeric (floating point) overflow"). Values compare as
+//   yajl sees them: integer syntax (no '.', 'e', 'E') as int64, the rest as the double's bits.
 // - swiftlet is strict where yajl is lenient: nesting deeper than JSON.maxDepth (yajl has no limit),
 //   UTF-8 that is overlong, encodes a surrogate or lies past U+10FFFF (yajl checks only the byte
-//   pattern), an unpaired surrogate escape (yajl writes '?' or combines it with the next escape), and
-//   vertical tab and form feed as whitespace (yajl skips them; RFC 8259 does not), and bytes after the
-//   value that begin a string they do not finish (`"a" "b`, `[1] "x`: yajl's lexer waits for more input
-//   and yajl_complete_parse then ignores it). On those swiftlet rejects and yajl's verdict is not
-//   compared.
+//   pattern), an unpaired surrogate escape (yajl writes '?' or combines it with the next escape),
+//   vertical tab and form feed as whitespace (yajl skips them; RFC 8259 does not), and a string begun
+//   after the value and not finished (`"a" "b`, `[1] "x`: yajl's lexer waits for more input, and the
+//   space yajl_complete_parse feeds to end a number does not end a string, so the rest is ignored).
+//   On those swiftlet rejects and yajl's verdict is not compared.
 // - duplicate keys: both keep every member in order (yajl reports each), so they compare equal.
 import CYajl
 import JSON
@@ -26,7 +26,9 @@ public struct YajlVerdict: Equatable {
         var length = 0
         let accepted = bytes.withUnsafeBufferPointer { cyajl_events($0.baseAddress, $0.count, &events, &length) }
         self.accepted = accepted == 1
-        output = events.map { p in p.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) } } ?? []
+        output = events.map { p in
+            p.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+        } ?? []
         cyajl_free(events)
     }
 
@@ -80,7 +82,8 @@ private func appendString(_ tag: UInt8, _ s: String, to out: inout [UInt8]) {
 public func isStricterByDesign(_ error: JSONError) -> Bool {
     let m = error.message
     return m.contains("nesting deeper than") || m.contains("invalid UTF-8") || m.contains("unpaired")
-        || m.contains("unexpected byte 0x0B") || m.contains("unexpected byte 0x0C") || m.contains("after top-level value")
+        || m.contains("unexpected byte 0x0B") || m.contains("unexpected byte 0x0C")
+        || m.contains("unexpected character '\"' after top-level value")
 }
 
 /// nil when swiftlet and yajl agree on `bytes` (as above), else what differs.
