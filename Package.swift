@@ -15,10 +15,14 @@ let swiftFlags: [SwiftSetting] = [.unsafeFlags([
 ])]
 
 // The code a container's life runs goes first, in the order it first runs, in its own output section
-// (Sources/swiftlet/hot-text.ld, written by conformance/hot-order; lld, which ships with Swift, reads it).
-// The kernel maps text 64 KB around each page it faults in: packed together, that code costs ~1 MB of
-// resident memory instead of most of the 7 MB of text.
-let hotText = ["-use-ld=lld", "-Xlinker", "-T", "-Xlinker", "\(Context.packageDirectory)/Sources/swiftlet/hot-text.ld"]
+// (the linker script below, written by tools/hot-order; lld, which ships with Swift, reads it). The kernel
+// maps text 64 KB around each page it faults in: packed together, that code costs ~1 MB of resident memory
+// instead of most of the 7 MB of text. Release builds only (a layout for the code being profiled, not for
+// debugging). The file name carries a hash of its content, and tools/hot-order rewrites it here: a new
+// layout changes the link command, so SwiftPM relinks.
+let hotTextScript = "tools/hot-text-5dec422ae565.ld"
+let hotText: LinkerSetting = .unsafeFlags(["-Xlinker", "-T", "-Xlinker", "\(Context.packageDirectory)/\(hotTextScript)"],
+                                          .when(configuration: .release))
 
 let package = Package(
     name: "swiftlet",
@@ -40,14 +44,30 @@ let package = Package(
         .target(name: "Container", dependencies: ["Cgroups", "RuntimeSpec", "Kernel", "JSON", "CShim"], swiftSettings: swiftFlags),
         // A static executable: no dynamic loader, no relocations, no shared objects to map. Start-up
         // (`swiftlet --version`) drops from 1.6 ms to 0.7 ms, and `run` execs the binary twice.
-        .executableTarget(name: "swiftlet", dependencies: ["Container", "Cgroups", "RuntimeSpec", "Kernel", "JSON"],
-                          exclude: ["hot-text.ld"],
+        // runc's command-line syntax, apart from the executable so that the unit tier tests it.
+        .target(name: "CommandLineFlags", swiftSettings: swiftFlags),
+        .executableTarget(name: "swiftlet", dependencies: ["Container", "Cgroups", "RuntimeSpec", "Kernel", "JSON", "CommandLineFlags"],
                           swiftSettings: swiftFlags,
-                          linkerSettings: [.unsafeFlags(["-static-executable"] + hotText)]),
+                          linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"]), hotText]),
         // Fuzz target (conformance/fuzz builds it with -sanitize=fuzzer -parse-as-library -DFUZZING);
         // in normal builds a replayer of the corpus in Tests/Fuzz.
         .executableTarget(name: "FuzzSpec", dependencies: ["Container", "Cgroups", "RuntimeSpec", "JSON"]),
+        // libyajl (libyajl-dev's static archive), the reference the JSON parser is measured and fuzzed
+        // against: only the differential fuzz target, the JSON benchmark and their tests use it, never
+        // the swiftlet executable.
+        .target(name: "CYajl", linkerSettings: [.linkedLibrary("yajl_s")]),
+        .target(name: "JSONDifferential", dependencies: ["JSON", "CYajl"]),
+        // Differential fuzz target (tools/fuzz-json builds it with -sanitize=fuzzer -parse-as-library
+        // -DFUZZING); in normal builds a replayer of files.
+        .executableTarget(name: "FuzzJSON", dependencies: ["JSONDifferential"]),
+        // The JSON figures of conformance/BENCH.md (release build).
+        .executableTarget(name: "JSONBench", dependencies: ["JSON", "RuntimeSpec", "CYajl"]),
+        // The unit tier (tools/unit-tier.sh runs it as an unprivileged user): pure logic, no root, no
+        // containers. The integration tier is IntegrationTests, the engine tier its EngineTests classes.
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "JSONDifferentialTests", dependencies: ["JSONDifferential", "JSON"]),
+        .testTarget(name: "CommandLineFlagsTests", dependencies: ["CommandLineFlags"]),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
         .testTarget(name: "RuntimeSpecTests", dependencies: ["RuntimeSpec", "JSON"]),
         // Fixtures (profiles, C sources of test helpers) are read by path, not built.
         .testTarget(name: "IntegrationTests", dependencies: [], exclude: ["Fixtures"]),

@@ -1,11 +1,12 @@
 #!/bin/bash
 # Installs, with apt-get, the Debian 12 packages that one use of this repository needs and that are
 # missing; does nothing when they are all there. Usage: tools/deps.sh build|test
-#   build: what building swiftlet and running a bundle need (libseccomp and libcap archives, busybox)
+#   build: what building swiftlet and running a bundle need (libseccomp and libcap archives, busybox;
+#          libyajl for the JSON parser's fuzz target and benchmark, never linked into swiftlet)
 #   test:  build + what the test suites run: the reference runtimes, engines, tracing and benchmark tools
 set -euo pipefail
 
-build=(libseccomp-dev libcap-dev busybox-static)
+build=(libseccomp-dev libcap-dev busybox-static libyajl-dev)
 test=(runc crun uidmap hyperfine strace jq iproute2 criu gcc libc6-dev libstdc++-12-dev
       podman containerd conmon python3 bsdutils util-linux
       docker.io buildah containernetworking-plugins python3-grpcio python3-protobuf protobuf-compiler

@@ -11,7 +11,7 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
 fi
 bash tools/deps.sh build
 if [ ! -x .build/release/swiftlet ] || [ -n "$(find Sources Package.swift -newer .build/release/swiftlet -print -quit)" ]; then
-    swift build -c release --static-swift-stdlib
+    swift build -c release --static-swift-stdlib --product swiftlet
 fi
 install -d "$dest$prefix/bin" "$dest$prefix/lib/swiftlet"
 install -m 0755 .build/release/swiftlet "$dest$prefix/bin/swiftlet"

@@ -1,10 +1,12 @@
 #!/bin/bash
 # The test command (README.md's second line; .ci/run runs exactly it). As root on Debian 12 with Swift:
 # installs what the tests need, builds swiftlet, then runs the tiers one after the other:
-#   1. unit, integration and conformance tests (everything but the engines), then
-#   2. the engine tier: podman, containerd (ctr and its CRI plugin), dockerd, buildah, each test class
+#   1. the unit tier as an unprivileged user (tools/unit-tier.sh),
+#   2. integration and conformance tests (IntegrationTests but the engines), then
+#   3. the engine tier: podman, containerd (ctr and its CRI plugin), dockerd, buildah, each test class
 #      starting and stopping its own daemon.
-# Run one tier alone: `swift test --skip EngineTests` or `swift test --filter EngineTests`.
+# Run one tier alone: `bash tools/unit-tier.sh`, `swift test --filter IntegrationTests --skip EngineTests`
+# or `swift test --filter EngineTests` (`swift test --skip EngineTests` runs the first two together).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
@@ -12,5 +14,6 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
 fi
 bash tools/deps.sh test
 swift build -c release --static-swift-stdlib
-swift test --skip EngineTests
+bash tools/unit-tier.sh
+swift test --filter IntegrationTests --skip EngineTests
 swift test --filter EngineTests

@@ -3,12 +3,6 @@
 /// flags themselves are parsed by each command (Commands/<Name>.swift);
 /// `ProcessDropInTests.testHelpOfEveryCommand` checks that every flag a command takes is listed.
 
-/// Thrown by the flag parser for `-h`/`--help` among a command's flags: main prints the command's
-/// help and exits 0.
-struct HelpRequested: Error {
-    let command: String
-}
-
 struct CommandHelp {
     let summary: String
     /// What follows "swiftlet COMMAND" in USAGE.

@@ -54,8 +54,6 @@ let commands: [String: (ArraySlice<String>, Runtime) throws -> Int32] = [
     "ps": psCommand, "checkpoint": checkpointCommand, "restore": restoreCommand,
 ]
 
-let notYetImplemented: Set<String> = []
-
 func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throws -> Int32 {
     if command == "help" { return try helpCommand(rest) }
     // `COMMAND --help` also for the commands that parse their arguments themselves (ps).
@@ -72,9 +70,6 @@ func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throw
         try RuntimeBinary.protect()
     }
     if let handler = commands[command] { return try handler(rest, runtime) }
-    if notYetImplemented.contains(command) {
-        throw ContainerError("\(command): not implemented in swiftlet \(swiftletVersion) yet")
-    }
     throw UsageError("unknown command \"\(command)\"")
 }
 
