@@ -38,6 +38,9 @@ public protocol CgroupDriver {
     func signalAll(_ signal: Int32) throws
     /// Kills what is left, waits for the cgroup to empty, removes the directories it made.
     func destroy() throws
+    /// Removes what this container made without signalling anything (below); a requirement so that
+    /// the systemd driver also stops its unit.
+    func removeMadeSparingProcesses() -> (left: [String], pids: [pid_t])
 }
 
 extension CgroupDriver {

@@ -197,6 +197,17 @@ public struct SystemdDriver: CgroupDriver {
         if let e = firstError { throw e }
     }
 
+    /// As the cgroupfs drivers: nothing is signalled. An empty scope this container started is
+    /// stopped (systemd removes its cgroups); one that holds processes that are not the
+    /// container's stays with them, as its directories do.
+    public func removeMadeSparingProcesses() -> (left: [String], pids: [pid_t]) {
+        releasePlaceholder()
+        let held = pids()
+        if !held.isEmpty { return (directories, held) }
+        if placeholder.ownsUnit { try? SystemdBus.connect().stopUnit(unit) }
+        return inner.removeMadeSparingProcesses()
+    }
+
     /// The unit properties for `r`, as runc 1.1 sends them (libcontainer/cgroups/systemd v1.go and
     /// v2.go): only what systemd has a property for; files carry the rest.
     public static func properties(_ r: LinuxResources, v2: Bool, devices: Bool) throws -> [DBusValue] {
