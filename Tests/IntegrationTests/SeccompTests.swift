@@ -13,20 +13,10 @@ enum SeccompFixtures {
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     }
 
-    static func compiler() -> String? {
-        for c in ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang", "/opt/swift/usr/bin/clang"]
-        where FileManager.default.isExecutableFile(atPath: c) { return c }
-        return nil
-    }
-
     /// nil on success, else why the helpers could not be built.
     static let buildError: String? = {
-        guard let cc = compiler() else { return "no C compiler (install gcc and libc6-dev)" }
-        try? FileManager.default.createDirectory(atPath: helperDir, withIntermediateDirectories: true)
-        let r1 = Host.exec(cc, ["-static", "-O2", "-o", helperDir + "/sysc", dir + "/sysc.c"], timeout: 120)
-        if r1.status != 0 { return "building sysc: \(describe(r1))" }
-        let r2 = Host.exec(cc, ["-O2", "-o", helperDir + "/notify-agent", dir + "/notify-agent.c"], timeout: 120)
-        if r2.status != 0 { return "building notify-agent: \(describe(r2))" }
+        if let e = CFixture.build("sysc.c", to: helperDir + "/sysc") { return e }
+        if let e = CFixture.build("notify-agent.c", to: helperDir + "/notify-agent", linkStatic: false) { return e }
         return nil
     }()
 }
