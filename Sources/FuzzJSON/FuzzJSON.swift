@@ -23,20 +23,7 @@ public func fuzzJSONMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutab
 @main
 struct Replay {
     static func main() {
-        var failures = 0
-        for path in CommandLine.arguments.dropFirst() {
-            guard let bytes = readInputFile(path) else {
-                print("FuzzJSON: cannot read \(path)")
-                failures += 1
-                continue
-            }
-            if let difference = disagreement(bytes) {
-                print("FuzzJSON: \(path): \(difference)")
-                failures += 1
-            }
-        }
-        print("FuzzJSON: \(CommandLine.arguments.count - 1) inputs, \(failures) disagreements")
-        exit(failures == 0 ? 0 : 1)
+        replayInputFiles("FuzzJSON", read: readInputFile, check: disagreement)
     }
 }
 #endif

@@ -79,17 +79,7 @@ public func fuzzSpecMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutab
 @main
 struct Replay {
     static func main() {
-        var failures = 0
-        for path in CommandLine.arguments.dropFirst() {
-            guard let bytes = try? SpecFile.read(path) else {
-                print("FuzzSpec: cannot read \(path)")
-                failures += 1
-                continue
-            }
-            fuzzOne(bytes)
-        }
-        print("FuzzSpec: \(CommandLine.arguments.count - 1) inputs, no trap")
-        exit(failures == 0 ? 0 : 1)
+        replayInputFiles("FuzzSpec", read: { try? SpecFile.read($0) }, check: { fuzzOne($0); return nil })
     }
 }
 #endif

@@ -1,5 +1,6 @@
 // What the fuzz targets (FuzzSpec, FuzzJSON) share, and JSONBench with them: reading an input file
-// whole, and in fuzzing builds (-DFUZZING, -sanitize=fuzzer) handing over to libFuzzer's driver.
+// whole, the replayer of normal builds, and in fuzzing builds (-DFUZZING, -sanitize=fuzzer) the
+// hand-over to libFuzzer's driver.
 import Glibc
 
 /// The bytes of the file at `path`; nil if it cannot be opened.
@@ -14,6 +15,28 @@ public func readInputFile(_ path: String) -> [UInt8]? {
         bytes += chunk[0..<n]
     }
     return bytes
+}
+
+/// The replayer of normal builds: `check` on each file named on the command line (read with `read`),
+/// which returns what it found or nil. Prints each finding and a count; exits 1 if a file could not be
+/// read or had a finding.
+public func replayInputFiles(_ target: String, read: (String) -> [UInt8]?, check: ([UInt8]) -> String?) -> Never {
+    var unreadable = 0
+    var findings = 0
+    let paths = CommandLine.arguments.dropFirst()
+    for path in paths {
+        guard let bytes = read(path) else {
+            print("\(target): cannot read \(path)")
+            unreadable += 1
+            continue
+        }
+        if let finding = check(bytes) {
+            print("\(target): \(path): \(finding)")
+            findings += 1
+        }
+    }
+    print("\(target): \(paths.count) inputs, \(findings) findings, \(unreadable) unreadable")
+    exit(findings == 0 && unreadable == 0 ? 0 : 1)
 }
 
 #if FUZZING
