@@ -214,6 +214,23 @@ final class ReviewSecurityTests: CgroupTestCase {
 
     // MARK: 6. delete of a stopped container and processes now in its cgroup
 
+    /// Runs `body` with a host process (its pid) moved into `rel` in every hierarchy that has it:
+    /// someone else's process in the container's cgroup. Then kills it, deletes the container `id`
+    /// and removes the cgroup.
+    func withOutsider(inCgroup rel: String, ofContainer id: String, _ body: (Int32) -> Void) {
+        let sleeper = Host.spawn("/bin/sleep", ["1000"])
+        defer {
+            kill(sleeper.pid, SIGKILL)
+            _ = sleeper.wait()
+            runtime(["delete", "--force", id])
+            removeCgroup(rel)
+        }
+        for mount in hierarchies().map(\.mount) where FileManager.default.fileExists(atPath: mount + rel) {
+            writeHost("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)")
+        }
+        body(sleeper.pid)
+    }
+
     /// `premade`: the cgroup exists (empty) before create; otherwise create makes it.
     func deleteStoppedSparesCgroupProcesses(premade: Bool, file: StaticString = #filePath, line: UInt = #line) {
         let id = newID()
@@ -227,22 +244,14 @@ final class ReviewSecurityTests: CgroupTestCase {
         XCTAssertEqual(runtime(["start", id]).status, 0, file: file, line: line)
         XCTAssertEqual(waitForStatus(id, "stopped", timeout: 20), "stopped", file: file, line: line)
         // Someone else's process moved into the stopped container's cgroup, every hierarchy.
-        let sleeper = Host.spawn("/bin/sleep", ["1000"])
-        defer {
-            kill(sleeper.pid, SIGKILL)
-            _ = sleeper.wait()
-            runtime(["delete", "--force", id])
-            removeCgroup(rel)
+        withOutsider(inCgroup: rel, ofContainer: id) { outsider in
+            let r = runtime(["delete", id])
+            XCTAssertEqual(r.status, 0, "delete of the stopped container: \(describe(r))", file: file, line: line)
+            usleep(100_000)
+            assertOrDeviation(isAlive(outsider), runtimes: ["crun"], reason: "VULNERABLE: kills what is in the cgroup",
+                              "delete of a stopped container killed a host process that was in its cgroup", file: file, line: line)
+            XCTAssertNil(state(id), "state of \(id) still there after delete", file: file, line: line)
         }
-        for mount in hierarchies().map(\.mount) where FileManager.default.fileExists(atPath: mount + rel) {
-            writeHost("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)")
-        }
-        let r = runtime(["delete", id])
-        XCTAssertEqual(r.status, 0, "delete of the stopped container: \(describe(r))", file: file, line: line)
-        usleep(100_000)
-        assertOrDeviation(isAlive(sleeper.pid), runtimes: ["crun"], reason: "VULNERABLE: kills what is in the cgroup",
-                          "delete of a stopped container killed a host process that was in its cgroup", file: file, line: line)
-        XCTAssertNil(state(id), "state of \(id) still there after delete", file: file, line: line)
     }
 
     func testDeleteOfStoppedContainerSparesProcessesInItsPremadeCgroup() {
@@ -263,23 +272,15 @@ final class ReviewSecurityTests: CgroupTestCase {
         }
         XCTAssertEqual(runtime(["run", "-d", "--bundle", bundle, id]).status, 0, file: file, line: line)
         if pause { XCTAssertEqual(runtime(["pause", id]).status, 0, file: file, line: line) }
-        let sleeper = Host.spawn("/bin/sleep", ["1000"])
-        defer {
-            kill(sleeper.pid, SIGKILL)
-            _ = sleeper.wait()
-            runtime(["delete", "--force", id])
-            removeCgroup(rel)
+        withOutsider(inCgroup: rel, ofContainer: id) { outsider in
+            let r = runtime(["delete", "--force", id])
+            XCTAssertEqual(r.status, 0, "delete --force: \(describe(r))", file: file, line: line)
+            usleep(100_000)
+            assertOrDeviation(isAlive(outsider), runtimes: ["crun"], reason: "VULNERABLE: kills what is in the cgroup",
+                              "delete --force of a running container killed a host process moved into its cgroup", file: file, line: line)
+            XCTAssertNil(state(id), "state of \(id) still there after delete --force", file: file, line: line)
+            XCTAssertEqual(leakedProcesses().map(\.pid), [], "container processes left", file: file, line: line)
         }
-        for mount in hierarchies().map(\.mount) where FileManager.default.fileExists(atPath: mount + rel) {
-            writeHost("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)")
-        }
-        let r = runtime(["delete", "--force", id])
-        XCTAssertEqual(r.status, 0, "delete --force: \(describe(r))", file: file, line: line)
-        usleep(100_000)
-        assertOrDeviation(isAlive(sleeper.pid), runtimes: ["crun"], reason: "VULNERABLE: kills what is in the cgroup",
-                          "delete --force of a running container killed a host process moved into its cgroup", file: file, line: line)
-        XCTAssertNil(state(id), "state of \(id) still there after delete --force", file: file, line: line)
-        XCTAssertEqual(leakedProcesses().map(\.pid), [], "container processes left", file: file, line: line)
     }
 
     func testForceDeleteOfRunningContainerSparesProcessesMovedIntoItsCgroup() {
