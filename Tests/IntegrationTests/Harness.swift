@@ -558,6 +558,19 @@ class IntegrationTestCase: XCTestCase {
         return dir
     }
 
+    /// A bundle with a private rootfs running `program` (sh -c) and the host directory `shared`
+    /// bind-mounted at the same path, so that hooks on the host and the container's processes write
+    /// to the same place.
+    func makeBundle(sharing shared: String, program: String, _ configure: (inout Config) -> Void) -> String {
+        let bundle = makeBundle(privateRootfs: true) { c in
+            c.addBind(host: shared, container: shared)
+            c.shell(program)
+            configure(&c)
+        }
+        try! FileManager.default.createDirectory(atPath: bundle + "/rootfs" + shared, withIntermediateDirectories: true)
+        return bundle
+    }
+
     /// A bundle whose config.json has exactly this text.
     func makeRawBundle(_ text: String) -> String {
         let dir = newBundleDir()

@@ -21,6 +21,19 @@ enum SeccompFixtures {
     }()
 }
 
+extension IntegrationTestCase {
+    /// Starts the notify agent listening on `socket` (what it is sent goes to `out`) and waits until
+    /// it listens; it is stopped when the test ends.
+    func startNotifyAgent(socket: String, out: String) {
+        let agent = Host.spawn(SeccompFixtures.helperDir + "/notify-agent", [socket, out])
+        addTeardownBlock {
+            kill(agent.pid, SIGTERM)
+            _ = agent.wait(timeout: 5)
+        }
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
+    }
+}
+
 extension Dictionary where Key == String, Value == Any {
     /// Mounts the test helpers (sysc) at /mnt, read-only.
     mutating func addHelpers() {
@@ -387,12 +400,7 @@ final class SeccompTests: IntegrationTestCase {
     func testNotifyAgent() throws {
         let dir = hostDir("agent")
         let socket = dir + "/agent.sock", out = dir + "/agent"
-        let agent = Host.spawn(SeccompFixtures.helperDir + "/notify-agent", [socket, out])
-        defer {
-            kill(agent.pid, SIGTERM)
-            _ = agent.wait(timeout: 5)
-        }
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
+        startNotifyAgent(socket: socket, out: out)
         let id = newID()
         let bundle = makeBundle { c in
             c.addHelpers()
