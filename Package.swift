@@ -51,7 +51,9 @@ let package = Package(
                           linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"]), hotText]),
         // Fuzz target (conformance/fuzz builds it with -sanitize=fuzzer -parse-as-library -DFUZZING);
         // in normal builds a replayer of the corpus in Tests/Fuzz.
-        .executableTarget(name: "FuzzSpec", dependencies: ["Container", "Cgroups", "RuntimeSpec", "JSON"]),
+        .executableTarget(name: "FuzzSpec", dependencies: ["Container", "Cgroups", "RuntimeSpec", "JSON", "FuzzSupport"]),
+        // Reading input files, and libFuzzer's driver in fuzzing builds: the fuzz targets and JSONBench.
+        .target(name: "FuzzSupport"),
         // libyajl (libyajl-dev's static archive), the reference the JSON parser is measured and fuzzed
         // against: only the differential fuzz target, the JSON benchmark and their tests use it, never
         // the swiftlet executable.
@@ -59,9 +61,9 @@ let package = Package(
         .target(name: "JSONDifferential", dependencies: ["JSON", "CYajl"]),
         // Differential fuzz target (tools/fuzz-json builds it with -sanitize=fuzzer -parse-as-library
         // -DFUZZING); in normal builds a replayer of files.
-        .executableTarget(name: "FuzzJSON", dependencies: ["JSONDifferential"]),
+        .executableTarget(name: "FuzzJSON", dependencies: ["JSONDifferential", "FuzzSupport"]),
         // The JSON figures of conformance/BENCH.md (release build).
-        .executableTarget(name: "JSONBench", dependencies: ["JSON", "RuntimeSpec", "CYajl"]),
+        .executableTarget(name: "JSONBench", dependencies: ["JSON", "RuntimeSpec", "CYajl", "FuzzSupport"]),
         // The unit tier (tools/unit-tier.sh runs it as an unprivileged user): pure logic, no root, no
         // containers. The integration tier is IntegrationTests, the engine tier its EngineTests classes.
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),

@@ -7,7 +7,7 @@
 // the corpus and the kept crashers this way). Fuzzing builds (conformance/fuzz):
 //   swift build -c release --product FuzzSpec -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library \
 //     -Xswiftc -DFUZZING -Xswiftc -enable-testing
-// libFuzzer then provides main() and calls LLVMFuzzerTestOneInput.
+// libFuzzer's driver (Sources/FuzzSupport) then calls fuzzOne with each input.
 
 #if FUZZING
 @testable import Cgroups
@@ -16,6 +16,7 @@
 import Cgroups
 import Container
 #endif
+import FuzzSupport
 import Glibc
 import JSON
 import RuntimeSpec
@@ -70,41 +71,15 @@ func exerciseSpec(_ spec: Spec) {
 }
 
 #if FUZZING
-@_cdecl("LLVMFuzzerTestOneInput")
-public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    fuzzOne(bytes)
-    return 0
-}
-
-// SwiftPM links an executable target with `main` aliased to `<Target>_main`: hand over to
-// libFuzzer's driver from there.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
-
 @_cdecl("FuzzSpec_main")
 public func fuzzSpecMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var c = argc
-    var v = argv
-    return LLVMFuzzerRunDriver(&c, &v, LLVMFuzzerTestOneInput)
+    runFuzzDriver(argc, argv, check: fuzzOne)
 }
 #else
 @main
 struct Replay {
     static func main() {
-        var failures = 0
-        for path in CommandLine.arguments.dropFirst() {
-            guard let bytes = try? SpecFile.read(path) else {
-                print("FuzzSpec: cannot read \(path)")
-                failures += 1
-                continue
-            }
-            fuzzOne(bytes)
-        }
-        print("FuzzSpec: \(CommandLine.arguments.count - 1) inputs, no trap")
-        exit(failures == 0 ? 0 : 1)
+        replayInputFiles("FuzzSpec", read: { try? SpecFile.read($0) }, check: { fuzzOne($0); return nil })
     }
 }
 #endif

@@ -4,6 +4,7 @@
 //     swift build -c release --product JSONBench && .build/release/JSONBench [FILE...]
 // Without FILE: a large config (32 mounts, 20 env, 12 devices, 15 annotations) and runc's `spec` default.
 import CYajl
+import FuzzSupport
 import Glibc
 import JSON
 import RuntimeSpec
@@ -68,19 +69,6 @@ func measure(_ iterations: Int, _ body: () throws -> Void) rethrows -> Double {
     return best
 }
 
-func read(_ path: String) -> [UInt8]? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, f)
-        if n <= 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return bytes
-}
-
 func format(_ x: Double) -> String {
     let tenths = Int((x * 10).rounded())
     return "\(tenths / 10).\(tenths % 10)"
@@ -88,7 +76,7 @@ func format(_ x: Double) -> String {
 
 var documents: [(String, [UInt8])] = []
 for path in CommandLine.arguments.dropFirst() {
-    guard let bytes = read(path) else {
+    guard let bytes = readInputFile(path) else {
         fputs("JSONBench: cannot read \(path)\n", stderr)
         exit(1)
     }

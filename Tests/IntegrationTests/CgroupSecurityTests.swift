@@ -11,45 +11,6 @@ import Foundation
 import XCTest
 
 final class CgroupSecurityTests: CgroupTestCase {
-    /// Mount points of every cgroup hierarchy (v1 controllers and the unified one).
-    func hierarchies() -> [(mount: String, fsType: String)] {
-        MountInfo.parse(readFileBytes("/proc/self/mountinfo"))
-            .filter { ($0.fsType == "cgroup" || $0.fsType == "cgroup2") && $0.mountPoint.hasPrefix("/sys/fs/cgroup/") }
-            .map { ($0.mountPoint, $0.fsType) }
-    }
-
-    /// Makes `rel` in every hierarchy (a new v1 cpuset gets cpus and mems from its parent, or it
-    /// takes no process).
-    func makeCgroup(_ rel: String, hierarchies only: Set<String>? = nil) {
-        for h in hierarchies() where only == nil || only!.contains(h.mount) {
-            var dir = h.mount
-            for part in rel.split(separator: "/") {
-                let parent = dir
-                dir += "/" + part
-                mkdir(dir, 0o755)
-                for f in ["cpuset.cpus", "cpuset.mems"] where FileManager.default.fileExists(atPath: dir + "/" + f) {
-                    if readHost(dir + "/" + f).isEmpty { writeHost(dir + "/" + f, readHost(parent + "/" + f)) }
-                }
-            }
-        }
-    }
-
-    /// rmdir of `rel` (and its children) in every hierarchy.
-    func removeCgroup(_ rel: String) {
-        for h in hierarchies() {
-            Host.sh("find '\(h.mount)\(rel)' -depth -type d -exec rmdir {} + 2>/dev/null")
-        }
-    }
-
-    func writeHost(_ path: String, _ value: String) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        XCTAssertGreaterThanOrEqual(fd, 0, "open \(path): \(String(cString: strerror(errno)))")
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        let n = value.withCString { write(fd, $0, strlen($0)) }
-        XCTAssertGreaterThanOrEqual(n, 0, "write \(value) to \(path): \(String(cString: strerror(errno)))")
-    }
-
     func procs(_ dir: String) -> [Int32] {
         readHost(dir + "/cgroup.procs").split(separator: "\n").compactMap { Int32($0) }
     }

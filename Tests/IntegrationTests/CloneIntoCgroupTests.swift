@@ -62,19 +62,8 @@ final class CloneIntoCgroupTests: CgroupTestCase {
         }
     }
 
-    static let helperDir = "/tmp/swiftlet-it-clone3"
-    static let failHelper = helperDir + "/fail-syscall"
-
-    /// Builds Fixtures/fail-syscall.c once per test process; nil on success, else the error.
-    static let helperError: String? = {
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/fail-syscall.c"
-        guard let cc = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }) else { return "no C compiler (install gcc and libc6-dev)" }
-        try? FileManager.default.createDirectory(atPath: helperDir, withIntermediateDirectories: true)
-        let r = Host.exec(cc, ["-static", "-O2", "-o", failHelper, source], timeout: 120)
-        return r.status == 0 ? nil : "building fail-syscall.c: \(describe(r))"
-    }()
+    static let failHelper = "/tmp/swiftlet-it-clone3/fail-syscalls"
+    static let helperError = CFixture.build("fail-syscalls.c", to: failHelper)
 
     /// A kernel without clone3 (ENOSYS) or without CLONE_INTO_CGROUP (E2BIG for the larger struct
     /// before 5.7, EINVAL for the flag): the runtime forks and moves init into its cgroup, as before.
@@ -87,7 +76,7 @@ final class CloneIntoCgroupTests: CgroupTestCase {
                 c[path: "linux.cgroupsPath"] = cgPath(id)
             }
             let r = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
-                                                   Self.failHelper, "435", "\(errno)", Env.runtime, "--root", stateRoot,
+                                                   Self.failHelper, "clone3", "\(errno)", Env.runtime, "--root", stateRoot,
                                                    "run", "-d", "--bundle", b, id])
             XCTAssertEqual(r.status, 0, "clone3 failing with \(name): \(describe(r))")
             let initPID = pid(id)

@@ -7,16 +7,10 @@ import XCTest
 /// destroy the build.
 final class EscapeTests: IntegrationTestCase {
     static let helperDir = "/tmp/swiftlet-it-escape"
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/escape.c"
 
     /// Builds the static `escape` helper (and a setuid-root copy) once per test process.
     static let buildError: String? = {
-        guard let cc = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }) else { return "no C compiler (install gcc and libc6-dev)" }
-        try? FileManager.default.createDirectory(atPath: helperDir, withIntermediateDirectories: true)
-        let r = Host.exec(cc, ["-static", "-O2", "-o", helperDir + "/escape", fixture], timeout: 120)
-        if r.status != 0 { return "building escape.c: \(describe(r))" }
+        if let e = CFixture.build("escape.c", to: helperDir + "/escape") { return e }
         Host.sh("cp \(helperDir)/escape \(helperDir)/escape-suid && chown 0:0 \(helperDir)/escape-suid && chmod 4755 \(helperDir)/escape-suid")
         return nil
     }()

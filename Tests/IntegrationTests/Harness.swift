@@ -354,6 +354,27 @@ struct MountInfo {
     }
 }
 
+/// The test helpers written in C (Fixtures/*.c), compiled when a test class first needs them.
+enum CFixture {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures"
+
+    static func compiler() -> String? {
+        ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang", "/opt/swift/usr/bin/clang"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+
+    /// Compiles Fixtures/`source` to `output` (statically linked unless `linkStatic` is false: a
+    /// static one also runs inside a container's rootfs); nil on success, else why it could not.
+    static func build(_ source: String, to output: String, linkStatic: Bool = true) -> String? {
+        guard let cc = compiler() else { return "no C compiler (install gcc and libc6-dev)" }
+        let outputDir = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        try? FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        let r = Host.exec(cc, (linkStatic ? ["-static"] : []) + ["-O2", "-o", output, dir + "/" + source], timeout: 120)
+        return r.status == 0 ? nil : "building \(source): \(describe(r))"
+    }
+}
+
 // MARK: - base class
 
 struct SetupError: Error, CustomStringConvertible {
@@ -535,6 +556,19 @@ class IntegrationTestCase: XCTestCase {
         configure(&config)
         writeConfig(dir, jsonText(config))
         return dir
+    }
+
+    /// A bundle with a private rootfs running `program` (sh -c) and the host directory `shared`
+    /// bind-mounted at the same path, so that hooks on the host and the container's processes write
+    /// to the same place.
+    func makeBundle(sharing shared: String, program: String, _ configure: (inout Config) -> Void) -> String {
+        let bundle = makeBundle(privateRootfs: true) { c in
+            c.addBind(host: shared, container: shared)
+            c.shell(program)
+            configure(&c)
+        }
+        try! FileManager.default.createDirectory(atPath: bundle + "/rootfs" + shared, withIntermediateDirectories: true)
+        return bundle
     }
 
     /// A bundle whose config.json has exactly this text.

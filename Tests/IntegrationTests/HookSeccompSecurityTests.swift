@@ -14,13 +14,7 @@ final class HookSeccompSecurityTests: IntegrationTestCase {
     /// on the host and in the container write to the same place.
     private func hookBundle(program: String = "true", _ configure: (inout Config) -> Void) -> String {
         hookDir = hostDir("hooks")
-        let bundle = makeBundle(privateRootfs: true) { c in
-            c.addBind(host: hookDir, container: hookDir)
-            c.shell(program)
-            configure(&c)
-        }
-        try! FileManager.default.createDirectory(atPath: bundle + "/rootfs" + hookDir, withIntermediateDirectories: true)
-        return bundle
+        return makeBundle(sharing: hookDir, program: program, configure)
     }
 
     private func read(_ name: String) -> String {
@@ -325,12 +319,7 @@ final class HookSeccompSecurityTests: IntegrationTestCase {
         if let e = SeccompFixtures.buildError { throw SetupError(message: e) }
         let dir = hostDir("agent")
         let socket = dir + "/agent.sock", out = dir + "/agent"
-        let agent = Host.spawn(SeccompFixtures.helperDir + "/notify-agent", [socket, out])
-        defer {
-            kill(agent.pid, SIGTERM)
-            _ = agent.wait(timeout: 5)
-        }
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
+        startNotifyAgent(socket: socket, out: out)
         let id = newID()
         let bundle = makeBundle { c in
             c.addHelpers()

@@ -23,13 +23,7 @@ final class HookTests: IntegrationTestCase {
 
     private func hookBundle(program: String = "sleep 100", _ configure: (inout Config) -> Void) -> String {
         hookDir = hostDir("hooks")
-        let bundle = makeBundle(privateRootfs: true) { c in
-            c.addBind(host: hookDir, container: hookDir)
-            c.shell(program)
-            configure(&c)
-        }
-        try! FileManager.default.createDirectory(atPath: bundle + "/rootfs" + hookDir, withIntermediateDirectories: true)
-        return bundle
+        return makeBundle(sharing: hookDir, program: program, configure)
     }
 
     private func order() -> [String] {

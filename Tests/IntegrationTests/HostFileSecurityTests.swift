@@ -303,19 +303,8 @@ final class HostFileSecurityTests: IntegrationTestCase {
 
     // MARK: item 2: the CVE-2019-5736 defence fails closed
 
-    static let helperDir = "/tmp/swiftlet-it-hostfiles"
-    static let denyHelper = helperDir + "/deny-exe-protection"
-
-    /// Builds Fixtures/deny-exe-protection.c once per test process; nil on success, else the error.
-    static let helperError: String? = {
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/deny-exe-protection.c"
-        guard let cc = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }) else { return "no C compiler (install gcc and libc6-dev)" }
-        try? FileManager.default.createDirectory(atPath: helperDir, withIntermediateDirectories: true)
-        let r = Host.exec(cc, ["-static", "-O2", "-o", denyHelper, source], timeout: 120)
-        return r.status == 0 ? nil : "building deny-exe-protection.c: \(describe(r))"
-    }()
+    static let denyHelper = "/tmp/swiftlet-it-hostfiles/fail-syscalls"
+    static let helperError = CFixture.build("fail-syscalls.c", to: denyHelper)
 
     func testRefusesToRunFromAWritableBinary() throws {
         if let e = Self.helperError { throw SetupError(message: e) }
@@ -326,8 +315,8 @@ final class HostFileSecurityTests: IntegrationTestCase {
             c[path: "linux.maskedPaths"] = nil
             c[path: "linux.readonlyPaths"] = nil
         }
-        func runDenied(_ mode: [String], id: String, bundle: String, memfdNoexec: Bool = false) -> ProcResult {
-            let words = [Self.denyHelper] + mode + [Env.runtime, "--root", stateRoot, "run", "--bundle", bundle, id]
+        func runDenied(_ syscalls: String, id: String, bundle: String, memfdNoexec: Bool = false) -> ProcResult {
+            let words = [Self.denyHelper, syscalls, "\(EPERM)", Env.runtime, "--root", stateRoot, "run", "--bundle", bundle, id]
             let command = words.map { "'\($0)'" }.joined(separator: " ")
             if !memfdNoexec { return Host.sh("exec \(command) </dev/null", timeout: 30) }
             // vm.memfd_noexec is per pid namespace (kernel 6.3+): set to 2 only in a new one that goes away
@@ -336,10 +325,10 @@ final class HostFileSecurityTests: IntegrationTestCase {
                            timeout: 30)
         }
         let hostNoexec = readFileBytes("/proc/sys/vm/memfd_noexec")
-        for (name, mode, noexec) in [("seccomp denies open_tree and memfd_create", [String](), false),
-                                     ("seccomp denies open_tree, vm.memfd_noexec=2", ["--bind-only"], true)] {
+        for (name, syscalls, noexec) in [("seccomp denies open_tree and memfd_create", "open_tree,memfd_create", false),
+                                         ("seccomp denies open_tree, vm.memfd_noexec=2", "open_tree", true)] {
             let id = newID("unprotected")
-            let r = runDenied(mode, id: id, bundle: bundle, memfdNoexec: noexec)
+            let r = runDenied(syscalls, id: id, bundle: bundle, memfdNoexec: noexec)
             let refused = r.status != 0 && !r.stdout.contains("ran")
             assertOrDeviation(refused, runtimes: ["runc", "crun"], reason: "runs from a copy of itself in a temporary file where memfd_create fails",
                               "[\(name)] the container ran from the writable binary: \(describe(r))")
@@ -353,10 +342,10 @@ final class HostFileSecurityTests: IntegrationTestCase {
         }
         XCTAssertEqual(readFileBytes("/proc/sys/vm/memfd_noexec"), hostNoexec, "the host's vm.memfd_noexec changed")
         // One way left is enough.
-        let ok = runDenied(["--memfd-only"], id: newID("bindonly"), bundle: bundle)
+        let ok = runDenied("memfd_create", id: newID("bindonly"), bundle: bundle)
         XCTAssertEqual(ok.status, 0, "only memfd_create denied: the read-only bind protects: \(describe(ok))")
         XCTAssertTrue(ok.stdout.contains("ran"), describe(ok))
-        let copy = runDenied(["--bind-only"], id: newID("memfdonly"), bundle: bundle)
+        let copy = runDenied("open_tree", id: newID("memfdonly"), bundle: bundle)
         XCTAssertEqual(copy.status, 0, "only open_tree denied: the sealed memfd protects: \(describe(copy))")
         XCTAssertTrue(copy.stdout.contains("ran"), describe(copy))
     }

@@ -5,18 +5,10 @@ import XCTest
 /// fallback would drop, and a `--no-pivot` container reaching the host's procfs.
 /// (conformance/SECURITY.md has the results of runc and crun.)
 final class MountSecurityTests: IntegrationTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures"
     static let helperDir = "/tmp/swiftlet-it-mountsec"
 
     /// Builds the `swap` racer (Fixtures/swap.c) once per test process.
-    static let buildError: String? = {
-        guard let cc = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }) else { return "no C compiler (install gcc and libc6-dev)" }
-        try? FileManager.default.createDirectory(atPath: helperDir, withIntermediateDirectories: true)
-        let r = Host.exec(cc, ["-O2", "-o", helperDir + "/swap", fixtures + "/swap.c"], timeout: 120)
-        return r.status == 0 ? nil : "building swap.c: \(describe(r))"
-    }()
+    static let buildError = CFixture.build("swap.c", to: helperDir + "/swap", linkStatic: false)
 
     override func setUpWithError() throws {
         try super.setUpWithError()

@@ -18,43 +18,6 @@ import Foundation
 import XCTest
 
 final class ReviewSecurityTests: CgroupTestCase {
-    /// Mount points of every cgroup hierarchy (v1 controllers and the unified one).
-    func hierarchyMounts() -> [String] {
-        MountInfo.parse(readFileBytes("/proc/self/mountinfo"))
-            .filter { ($0.fsType == "cgroup" || $0.fsType == "cgroup2") && $0.mountPoint.hasPrefix("/sys/fs/cgroup/") }
-            .map(\.mountPoint)
-    }
-
-    /// Makes `rel` in every hierarchy (a v1 cpuset gets cpus and mems from its parent).
-    func makeHostCgroup(_ rel: String) {
-        for mount in hierarchyMounts() {
-            var dir = mount
-            for part in rel.split(separator: "/") {
-                let parent = dir
-                dir += "/" + part
-                mkdir(dir, 0o755)
-                for f in ["cpuset.cpus", "cpuset.mems"] where FileManager.default.fileExists(atPath: dir + "/" + f) {
-                    if readHost(dir + "/" + f).isEmpty { writeHostFile(dir + "/" + f, readHost(parent + "/" + f)) }
-                }
-            }
-        }
-    }
-
-    func removeHostCgroup(_ rel: String) {
-        for mount in hierarchyMounts() {
-            Host.sh("find '\(mount)\(rel)' -depth -type d -exec rmdir {} + 2>/dev/null")
-        }
-    }
-
-    func writeHostFile(_ path: String, _ value: String) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        XCTAssertGreaterThanOrEqual(fd, 0, "open \(path): \(String(cString: strerror(errno)))")
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        let n = value.withCString { write(fd, $0, strlen($0)) }
-        XCTAssertGreaterThanOrEqual(n, 0, "write \(value) to \(path): \(String(cString: strerror(errno)))")
-    }
-
     func isAlive(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 else { return false }
         let stat = readFileBytes("/proc/\(pid)/stat")
@@ -251,11 +214,28 @@ final class ReviewSecurityTests: CgroupTestCase {
 
     // MARK: 6. delete of a stopped container and processes now in its cgroup
 
+    /// Runs `body` with a host process (its pid) moved into `rel` in every hierarchy that has it:
+    /// someone else's process in the container's cgroup. Then kills it, deletes the container `id`
+    /// and removes the cgroup.
+    func withOutsider(inCgroup rel: String, ofContainer id: String, _ body: (Int32) -> Void) {
+        let sleeper = Host.spawn("/bin/sleep", ["1000"])
+        defer {
+            kill(sleeper.pid, SIGKILL)
+            _ = sleeper.wait()
+            runtime(["delete", "--force", id])
+            removeCgroup(rel)
+        }
+        for mount in hierarchies().map(\.mount) where FileManager.default.fileExists(atPath: mount + rel) {
+            writeHost("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)")
+        }
+        body(sleeper.pid)
+    }
+
     /// `premade`: the cgroup exists (empty) before create; otherwise create makes it.
     func deleteStoppedSparesCgroupProcesses(premade: Bool, file: StaticString = #filePath, line: UInt = #line) {
         let id = newID()
         let rel = cgPath(id)
-        if premade { makeHostCgroup(rel) }
+        if premade { makeCgroup(rel) }
         let bundle = makeBundle { c in
             c.shell("true")
             c[path: "linux.cgroupsPath"] = rel
@@ -264,22 +244,14 @@ final class ReviewSecurityTests: CgroupTestCase {
         XCTAssertEqual(runtime(["start", id]).status, 0, file: file, line: line)
         XCTAssertEqual(waitForStatus(id, "stopped", timeout: 20), "stopped", file: file, line: line)
         // Someone else's process moved into the stopped container's cgroup, every hierarchy.
-        let sleeper = Host.spawn("/bin/sleep", ["1000"])
-        defer {
-            kill(sleeper.pid, SIGKILL)
-            _ = sleeper.wait()
-            runtime(["delete", "--force", id])
-            removeHostCgroup(rel)
+        withOutsider(inCgroup: rel, ofContainer: id) { outsider in
+            let r = runtime(["delete", id])
+            XCTAssertEqual(r.status, 0, "delete of the stopped container: \(describe(r))", file: file, line: line)
+            usleep(100_000)
+            assertOrDeviation(isAlive(outsider), runtimes: ["crun"], reason: "VULNERABLE: kills what is in the cgroup",
+                              "delete of a stopped container killed a host process that was in its cgroup", file: file, line: line)
+            XCTAssertNil(state(id), "state of \(id) still there after delete", file: file, line: line)
         }
-        for mount in hierarchyMounts() where FileManager.default.fileExists(atPath: mount + rel) {
-            writeHostFile("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)")
-        }
-        let r = runtime(["delete", id])
-        XCTAssertEqual(r.status, 0, "delete of the stopped container: \(describe(r))", file: file, line: line)
-        usleep(100_000)
-        assertOrDeviation(isAlive(sleeper.pid), runtimes: ["crun"], reason: "VULNERABLE: kills what is in the cgroup",
-                          "delete of a stopped container killed a host process that was in its cgroup", file: file, line: line)
-        XCTAssertNil(state(id), "state of \(id) still there after delete", file: file, line: line)
     }
 
     func testDeleteOfStoppedContainerSparesProcessesInItsPremadeCgroup() {
@@ -300,23 +272,15 @@ final class ReviewSecurityTests: CgroupTestCase {
         }
         XCTAssertEqual(runtime(["run", "-d", "--bundle", bundle, id]).status, 0, file: file, line: line)
         if pause { XCTAssertEqual(runtime(["pause", id]).status, 0, file: file, line: line) }
-        let sleeper = Host.spawn("/bin/sleep", ["1000"])
-        defer {
-            kill(sleeper.pid, SIGKILL)
-            _ = sleeper.wait()
-            runtime(["delete", "--force", id])
-            removeHostCgroup(rel)
+        withOutsider(inCgroup: rel, ofContainer: id) { outsider in
+            let r = runtime(["delete", "--force", id])
+            XCTAssertEqual(r.status, 0, "delete --force: \(describe(r))", file: file, line: line)
+            usleep(100_000)
+            assertOrDeviation(isAlive(outsider), runtimes: ["crun"], reason: "VULNERABLE: kills what is in the cgroup",
+                              "delete --force of a running container killed a host process moved into its cgroup", file: file, line: line)
+            XCTAssertNil(state(id), "state of \(id) still there after delete --force", file: file, line: line)
+            XCTAssertEqual(leakedProcesses().map(\.pid), [], "container processes left", file: file, line: line)
         }
-        for mount in hierarchyMounts() where FileManager.default.fileExists(atPath: mount + rel) {
-            writeHostFile("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)")
-        }
-        let r = runtime(["delete", "--force", id])
-        XCTAssertEqual(r.status, 0, "delete --force: \(describe(r))", file: file, line: line)
-        usleep(100_000)
-        assertOrDeviation(isAlive(sleeper.pid), runtimes: ["crun"], reason: "VULNERABLE: kills what is in the cgroup",
-                          "delete --force of a running container killed a host process moved into its cgroup", file: file, line: line)
-        XCTAssertNil(state(id), "state of \(id) still there after delete --force", file: file, line: line)
-        XCTAssertEqual(leakedProcesses().map(\.pid), [], "container processes left", file: file, line: line)
     }
 
     func testForceDeleteOfRunningContainerSparesProcessesMovedIntoItsCgroup() {
@@ -334,7 +298,7 @@ final class ReviewSecurityTests: CgroupTestCase {
         for step in ["create.cgroup", "create.ready"] {
             let id = newID()
             let rel = cgPath(id)
-            makeHostCgroup(rel)
+            makeCgroup(rel)
             let bundle = makeBundle { c in
                 c.shell("sleep 1000")
                 c[path: "linux.cgroupsPath"] = rel
@@ -347,12 +311,12 @@ final class ReviewSecurityTests: CgroupTestCase {
             defer {
                 kill(sleeper.pid, SIGKILL)
                 _ = sleeper.wait()
-                removeHostCgroup(rel)
+                removeCgroup(rel)
             }
             // The init died with its create; wait until the cgroup is empty, then someone else moves in.
             let tracking = "/sys/fs/cgroup/unified" + rel
             for _ in 0..<250 where !readHost(tracking + "/cgroup.procs").isEmpty { usleep(20_000) }
-            for mount in hierarchyMounts() { writeHostFile("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)") }
+            for mount in hierarchies().map(\.mount) { writeHost("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)") }
             for force in [false, true] {
                 let r = runtime(force ? ["delete", "--force", id] : ["delete", id])
                 XCTAssertEqual(r.status, 0, "\(step): delete\(force ? " --force" : ""): \(describe(r))")
@@ -360,7 +324,7 @@ final class ReviewSecurityTests: CgroupTestCase {
             usleep(100_000)
             XCTAssertTrue(isAlive(sleeper.pid), "\(step): delete of a half-made container killed a process of the pre-existing cgroup")
             XCTAssertFalse(FileManager.default.fileExists(atPath: stateRoot + "/" + id), "\(step): state folder left")
-            for mount in hierarchyMounts() {
+            for mount in hierarchies().map(\.mount) {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: mount + rel), "\(step): the pre-existing cgroup \(mount)\(rel) was removed")
             }
         }
@@ -373,19 +337,19 @@ final class ReviewSecurityTests: CgroupTestCase {
                                  extra: [String] = [], file: StaticString = #filePath, line: UInt = #line) {
         let id = newID()
         let parent = cgPath(id)
-        makeHostCgroup(parent)
+        makeCgroup(parent)
         let bundle = makeBundle { c in
             c.shell("sleep 1000")
             c[path: "linux.cgroupsPath"] = parent + "/c"
         }
         let control = "/sys/fs/cgroup/\(hierarchy)\(parent)/\(freezeFile)"
         defer {
-            writeHostFile(control, thawed)
+            writeHost(control, thawed)
             runtime(["delete", "--force", id])
-            removeHostCgroup(parent)
+            removeCgroup(parent)
         }
         XCTAssertEqual(runtime(["run", "-d", "--bundle", bundle, id]).status, 0, file: file, line: line)
-        writeHostFile(control, frozen)
+        writeHost(control, frozen)
         usleep(200_000)
         let st = status(id)
         assertOrDeviation(st == "paused", runtimes: ["runc", "crun"], reason: "reports \(st ?? "nil") below a frozen ancestor",
@@ -402,7 +366,7 @@ final class ReviewSecurityTests: CgroupTestCase {
             XCTAssertNotEqual(r.status, 0, "exec below a frozen ancestor succeeded", file: file, line: line)
         }
         if isSwiftlet { XCTAssertTrue(r.stderr.contains("frozen"), describe(r), file: file, line: line) }
-        writeHostFile(control, thawed)
+        writeHost(control, thawed)
         XCTAssertEqual(waitForStatus(id, "running"), "running", "not running once thawed", file: file, line: line)
     }
 
@@ -421,12 +385,12 @@ final class ReviewSecurityTests: CgroupTestCase {
         // process before the freeze, or fails naming it; it never waits for the thaw.
         let id = newID()
         let parent = cgPath(id)
-        makeHostCgroup(parent)
+        makeCgroup(parent)
         let control = "/sys/fs/cgroup/unified\(parent)/cgroup.freeze"
         defer {
-            writeHostFile(control, "0")
+            writeHost(control, "0")
             runtime(["delete", "--force", id])
-            removeHostCgroup(parent)
+            removeCgroup(parent)
         }
         let out = hostDir("out")
         let bundle = makeBundle { c in
@@ -441,10 +405,10 @@ final class ReviewSecurityTests: CgroupTestCase {
             // Each leaves a mark: an exec that failed must not run its command once thawed.
             let exec = spawnRuntime(["exec", "-d", id, "touch", "/out/ran\(round)"])
             usleep(UInt32(round) * 4000)
-            writeHostFile(control, "1")
+            writeHost(control, "1")
             let r = exec.wait(timeout: 10)
             let elapsed = Date().timeIntervalSince(exec.started)
-            writeHostFile(control, "0")
+            writeHost(control, "0")
             assertOrDeviation(elapsed < 6, runtimes: ["runc"], reason: "exec hangs once the ancestor freezes",
                               "round \(round): exec took \(Int(elapsed)) s after the ancestor froze: \(describe(r))")
             if r.status != 0 && isSwiftlet {

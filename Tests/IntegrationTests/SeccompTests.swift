@@ -13,22 +13,25 @@ enum SeccompFixtures {
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     }
 
-    static func compiler() -> String? {
-        for c in ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang", "/opt/swift/usr/bin/clang"]
-        where FileManager.default.isExecutableFile(atPath: c) { return c }
-        return nil
-    }
-
     /// nil on success, else why the helpers could not be built.
     static let buildError: String? = {
-        guard let cc = compiler() else { return "no C compiler (install gcc and libc6-dev)" }
-        try? FileManager.default.createDirectory(atPath: helperDir, withIntermediateDirectories: true)
-        let r1 = Host.exec(cc, ["-static", "-O2", "-o", helperDir + "/sysc", dir + "/sysc.c"], timeout: 120)
-        if r1.status != 0 { return "building sysc: \(describe(r1))" }
-        let r2 = Host.exec(cc, ["-O2", "-o", helperDir + "/notify-agent", dir + "/notify-agent.c"], timeout: 120)
-        if r2.status != 0 { return "building notify-agent: \(describe(r2))" }
+        if let e = CFixture.build("sysc.c", to: helperDir + "/sysc") { return e }
+        if let e = CFixture.build("notify-agent.c", to: helperDir + "/notify-agent", linkStatic: false) { return e }
         return nil
     }()
+}
+
+extension IntegrationTestCase {
+    /// Starts the notify agent listening on `socket` (what it is sent goes to `out`) and waits until
+    /// it listens; it is stopped when the test ends.
+    func startNotifyAgent(socket: String, out: String) {
+        let agent = Host.spawn(SeccompFixtures.helperDir + "/notify-agent", [socket, out])
+        addTeardownBlock {
+            kill(agent.pid, SIGTERM)
+            _ = agent.wait(timeout: 5)
+        }
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
+    }
 }
 
 extension Dictionary where Key == String, Value == Any {
@@ -397,12 +400,7 @@ final class SeccompTests: IntegrationTestCase {
     func testNotifyAgent() throws {
         let dir = hostDir("agent")
         let socket = dir + "/agent.sock", out = dir + "/agent"
-        let agent = Host.spawn(SeccompFixtures.helperDir + "/notify-agent", [socket, out])
-        defer {
-            kill(agent.pid, SIGTERM)
-            _ = agent.wait(timeout: 5)
-        }
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
+        startNotifyAgent(socket: socket, out: out)
         let id = newID()
         let bundle = makeBundle { c in
             c.addHelpers()

@@ -37,8 +37,37 @@ class SystemdHostTestCase: IntegrationTestCase {
         }
     }
 
-    /// The class's host (subclasses start theirs once).
-    class var host: Result<String, SetupError> { .failure(SetupError(message: "no systemd host for this class")) }
+    /// A host started on the first test of the class that owns it, stopped after its last.
+    final class SharedHost {
+        let script: String
+        let work: String
+        private var didStart = false
+        private(set) lazy var started: Result<String, SetupError> = {
+            didStart = true
+            return SystemdHostTestCase.startHost(script, work: work)
+        }()
+
+        init(script: String, work: String) {
+            self.script = script
+            self.work = work
+        }
+
+        func stop() {
+            if didStart, case .success = started { SystemdHostTestCase.stopHost(script, work: work, started: true) }
+        }
+    }
+
+    /// The class's host (each subclass has its own).
+    class var sharedHost: SharedHost? { nil }
+
+    class var host: Result<String, SetupError> {
+        sharedHost?.started ?? .failure(SetupError(message: "no systemd host for this class"))
+    }
+
+    override class func tearDown() {
+        sharedHost?.stop()
+        super.tearDown()
+    }
 
     var hostPID = ""
 
@@ -124,19 +153,9 @@ class SystemdHostTestCase: IntegrationTestCase {
 
 /// The hybrid layout of this machine (v1 controllers, cgroup2 at /sys/fs/cgroup/unified).
 final class SystemdCgroupTests: SystemdHostTestCase {
-    static let work = "/tmp/swiftlet-systemd-host-\(getpid())"
-    static let script = "/work/shared/engines/systemd-host.sh"
-    static var didStart = false
-    static let started: Result<String, SetupError> = {
-        didStart = true
-        return startHost(script, work: work)
-    }()
-    override class var host: Result<String, SetupError> { started }
-
-    override class func tearDown() {
-        if didStart, case .success = started { stopHost(script, work: work, started: true) }
-        super.tearDown()
-    }
+    static let systemdHost = SharedHost(script: "/work/shared/engines/systemd-host.sh",
+                                         work: "/tmp/swiftlet-systemd-host-\(getpid())")
+    override class var sharedHost: SharedHost? { systemdHost }
 
     // MARK: (1) the scope, its limits, kill and delete
 
@@ -387,19 +406,9 @@ final class SystemdCgroupTests: SystemdHostTestCase {
 /// A unified host: cgroup2 at /sys/fs/cgroup inside (Fixtures/systemd/systemd-host-v2.sh). Only hugetlb is a
 /// v2 controller on this machine, so what is checked is the scope itself, devices, freezer, exec and delete.
 final class SystemdCgroupV2Tests: SystemdHostTestCase {
-    static let work = "/tmp/swiftlet-systemd-host-v2-\(getpid())"
-    static let script = Env.repo + "/Tests/IntegrationTests/Fixtures/systemd/systemd-host-v2.sh"
-    static var didStart = false
-    static let started: Result<String, SetupError> = {
-        didStart = true
-        return startHost(script, work: work)
-    }()
-    override class var host: Result<String, SetupError> { started }
-
-    override class func tearDown() {
-        if didStart, case .success = started { stopHost(script, work: work, started: true) }
-        super.tearDown()
-    }
+    static let systemdHost = SharedHost(script: Env.repo + "/Tests/IntegrationTests/Fixtures/systemd/systemd-host-v2.sh",
+                                         work: "/tmp/swiftlet-systemd-host-v2-\(getpid())")
+    override class var sharedHost: SharedHost? { systemdHost }
 
     func testScopeOnUnifiedHostAsRunc() throws {
         let b = makeBundle { c in

@@ -7,19 +7,9 @@ import XCTest
 /// containerd's shim with SystemdCgroup (`ctr --runc-systemd-cgroup`) and podman `--cgroup-manager systemd`,
 /// driving the runtime under test and runc through the same script; the outputs must match line by line.
 final class SystemdEngineTests: SystemdHostTestCase {
-    static let work = "/tmp/swiftlet-systemd-host-engines-\(getpid())"
-    static let script = "/work/shared/engines/systemd-host.sh"
-    static var didStart = false
-    static let started: Result<String, SetupError> = {
-        didStart = true
-        return startHost(script, work: work)
-    }()
-    override class var host: Result<String, SetupError> { started }
-
-    override class func tearDown() {
-        if didStart, case .success = started { stopHost(script, work: work, started: true) }
-        super.tearDown()
-    }
+    static let systemdHost = SharedHost(script: "/work/shared/engines/systemd-host.sh",
+                                         work: "/tmp/swiftlet-systemd-host-engines-\(getpid())")
+    override class var sharedHost: SharedHost? { systemdHost }
 
     /// Runs the fixture `name` inside the host for `runtime`; its output lines (warnings dropped).
     func engineSteps(_ name: String, runtime: String, tag: String) -> [String] {
