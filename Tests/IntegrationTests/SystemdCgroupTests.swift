@@ -11,6 +11,13 @@ class SystemdHostTestCase: IntegrationTestCase {
     static let keeper = "/.systemd-host-\(getpid())"
 
     /// Starts a host with `script` in `work`; its pid, or the setup error.
+    /// The workplace's recipe (`../shared/engines/systemd-host.sh` beside the checkout; /work/shared
+    /// where the checkout lives elsewhere, as a clone under /tmp).
+    static let sharedHostScript: String = {
+        let beside = URL(fileURLWithPath: Env.repo + "/../shared/engines/systemd-host.sh").standardized.path
+        return FileManager.default.fileExists(atPath: beside) ? beside : "/work/shared/engines/systemd-host.sh"
+    }()
+
     static func startHost(_ script: String, work: String) -> Result<String, SetupError> {
         if let e = Env.rootfsError { return .failure(SetupError(message: e)) }
         // The bound directories must outlive each test's tearDown, which removes them once empty (the
@@ -19,7 +26,9 @@ class SystemdHostTestCase: IntegrationTestCase {
             try? FileManager.default.createDirectory(atPath: base + keeper, withIntermediateDirectories: true)
         }
         let binaries = URL(fileURLWithPath: Env.runtime).deletingLastPathComponent().path
-        let r = Host.exec("/bin/bash", [script, "start", work, binaries, Env.sharedRootfs, Env.scratchBase, Env.stateBase],
+        let r = Host.exec("/bin/bash", [script, "start", work, binaries, Env.sharedRootfs, Env.scratchBase, Env.stateBase,
+                                           // the engine scripts: the host has its own /tmp, where a clone may be
+                                           Env.repo + "/Tests/IntegrationTests/Fixtures/systemd"],
                           timeout: 60)
         let pid = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         guard r.status == 0, Int(pid) != nil else {
@@ -153,7 +162,7 @@ class SystemdHostTestCase: IntegrationTestCase {
 
 /// The hybrid layout of this machine (v1 controllers, cgroup2 at /sys/fs/cgroup/unified).
 final class SystemdCgroupTests: SystemdHostTestCase {
-    static let systemdHost = SharedHost(script: "/work/shared/engines/systemd-host.sh",
+    static let systemdHost = SharedHost(script: SystemdHostTestCase.sharedHostScript,
                                          work: "/tmp/swiftlet-systemd-host-\(getpid())")
     override class var sharedHost: SharedHost? { systemdHost }
 

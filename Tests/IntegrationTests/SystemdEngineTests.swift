@@ -7,7 +7,7 @@ import XCTest
 /// containerd's shim with SystemdCgroup (`ctr --runc-systemd-cgroup`) and podman `--cgroup-manager systemd`,
 /// driving the runtime under test and runc through the same script; the outputs must match line by line.
 final class SystemdEngineTests: SystemdHostTestCase {
-    static let systemdHost = SharedHost(script: "/work/shared/engines/systemd-host.sh",
+    static let systemdHost = SharedHost(script: SystemdHostTestCase.sharedHostScript,
                                          work: "/tmp/swiftlet-systemd-host-engines-\(getpid())")
     override class var sharedHost: SharedHost? { systemdHost }
 
