@@ -19,6 +19,9 @@ public protocol CgroupDriver {
     var unifiedPath: String? { get }
     /// Every directory of the cgroup: one per v1 hierarchy, the unified one.
     var directories: [String] { get }
+    /// The directories a freeze reaches this container through: the v1 freezer hierarchy's and
+    /// the unified one's (the others have no freezer files to look at).
+    var freezerDirectories: [String] { get }
     /// The directories this container made: the only ones `destroy` removes. A cgroupsPath naming
     /// a cgroup that was there before is used and left in place.
     var made: Set<String> { get set }
@@ -88,7 +91,7 @@ extension CgroupDriver {
     /// if one does: the v1 freezer's parent_freezing, or a v2 cgroup frozen while its own
     /// cgroup.freeze is 0.
     public func frozenAncestor() -> String? {
-        for d in directories {
+        for d in freezerDirectories {
             if CgroupFS.read(d + "/freezer.parent_freezing") == "1" {
                 return "\(d): freezer.parent_freezing 1"
             }

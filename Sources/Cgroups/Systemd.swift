@@ -87,6 +87,7 @@ public struct SystemdDriver: CgroupDriver {
     public var procsFiles: [String] { inner.procsFiles }
     public var unifiedPath: String? { inner.unifiedPath }
     public var directories: [String] { inner.directories }
+    public var freezerDirectories: [String] { inner.freezerDirectories }
     public var made: Set<String> {
         get { inner.made }
         set { inner.made = newValue }

@@ -19,6 +19,7 @@ public struct CgroupV2Driver: CgroupDriver {
     }
 
     public var directories: [String] { [path] }
+    public var freezerDirectories: [String] { [path] }
 
     public var paths: [String: String] { ["": path] }
     public var unifiedPath: String? { path }
