@@ -427,6 +427,8 @@ def crun_runs_on_v2(crun, work, rootfs):
     subprocess.run(["unshare", "-m", "sh", "-c", V2 + ' && exec "$@"', "sh", crun, "--root", root, "delete", "--force",
                     "bench-probe-%d" % os.getpid()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     shutil.rmtree(root, ignore_errors=True)
+    # crun's failed start leaves the cgroup it made in the host's cgroup2 hierarchy (the v2 view's)
+    remove_cgroup("bench-probe-%d" % os.getpid())
     return r.returncode == 0, " ".join(r.stderr.decode(errors="replace").split())[-160:]
 
 
