@@ -41,12 +41,12 @@ class SystemdHostTestCase: IntegrationTestCase {
         if started { Host.exec("/bin/bash", [script, "stop", work], timeout: 60) }
         // The recipe removes the cgroups its systemd made once, half a second after the kill: a
         // cgroup whose last process is still exiting then stays (system.slice was seen left in every
-        // hierarchy). Again, for up to 5 s, until every new one is gone (only systemd's names: a
+        // hierarchy). Again, for up to 15 s, until every new one is gone (only systemd's names: a
         // unit's cgroup, and only what was not there when the host started).
         if started {
             Host.sh("""
                 [ -f '\(work)/cgroups.before' ] || exit 0
-                for i in $(seq 50); do
+                for i in $(seq 150); do
                   left=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d \\( -name '*.slice' -o -name '*.scope' -o -name '*.service' \\) \\
                          | sort | comm -13 '\(work)/cgroups.before' -)
                   [ -z "$left" ] && exit 0
