@@ -2,10 +2,19 @@ import Glibc
 import CShim
 import Kernel
 
-/// An error about a cgroup: names the resource (spec field) or the file it is about.
+/// An error about a cgroup: names the resource (spec field) or the file it is about, and keeps the
+/// cgroup file or directory and the errno when a system call on it failed.
 public struct CgroupError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The cgroup file or directory acted on.
+    public let path: String?
+    /// The errno of the failed call, when one failed.
+    public let errno: Int32?
+    public init(_ description: String, path: String? = nil, errno: Int32? = nil) {
+        self.description = description
+        self.path = path
+        self.errno = errno
+    }
 }
 
 /// Which layout the host uses. Chosen from what is mounted under /sys/fs/cgroup.

@@ -285,8 +285,8 @@ public struct Runtime {
                 // (and exiting) before that would kill it.
                 try awaitClose(channel, plan: plan)
                 return r
-            case .failure(let text):
-                throw ContainerError(text)
+            case .failure(let error):
+                throw error
             case .ack, .state, .seccompProgram:
                 throw ContainerError("unexpected message from init")
             }
@@ -324,7 +324,7 @@ public struct Runtime {
             if r > 0 {
                 guard let msg = try? channel.receive() else { return }  // end of file (or a broken socket)
                 // A failure init reports after the last ack (installing a notify filter, for one).
-                if case .failure(let text) = msg { throw ContainerError(text) }
+                if case .failure(let error) = msg { throw error }
                 continue
             }
             if r < 0 && errno != EINTR { return }
@@ -371,7 +371,7 @@ public struct Runtime {
         do { try body() } catch {
             // A live init waits for the state and says nothing: do not wait for it then.
             var pfd = pollfd(fd: channel.fd.raw, events: Int16(POLLIN), revents: 0)
-            if poll(&pfd, 1, 1000) > 0, case .failure(let text)? = try? channel.receive() { throw ContainerError(text) }
+            if poll(&pfd, 1, 1000) > 0, case .failure(let error)? = try? channel.receive() { throw error }
             throw error
         }
     }

@@ -219,7 +219,7 @@ extension Runtime {
                     processPID = pid
                     // The exec child leaves once it has sent the pid; its child is then ours.
                     reapUnlessFrozen(child, containerCgroup)
-                case .failure(let text)?: throw ContainerError(text)
+                case .failure(let error)?: throw error
                 case nil: throw ContainerError("exec: the exec child exited before it forked the process")
                 case .some: throw ContainerError("exec: unexpected message from the exec child")
                 }
@@ -227,7 +227,7 @@ extension Runtime {
             // The sync socket closes on execve: end of file means the process runs.
             switch try receiveUnlessFrozen(channel, containerCgroup, opts) {
             case .none: Fault.point("exec.running")
-            case .failure(let text)?: throw ContainerError(text)
+            case .failure(let error)?: throw error
             case .some: throw ContainerError("exec: unexpected message from the exec child")
             }
         } catch {
@@ -507,7 +507,7 @@ enum ExecStage {
         do {
             try stage(plan, channel)
         } catch {
-            _ = try? channel.send(.failure("\(error)"))
+            _ = try? channel.send(.failure(error as? RuntimeError ?? RuntimeError(cause: error)))
             Proc.exit(1)
         }
     }

@@ -144,8 +144,5 @@ extension InitPlan {
     }
 }
 
-/// An error with a finished message for the user.
-public struct ContainerError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
+/// Transitional name of `RuntimeError` while the sites move to its structured form.
+public typealias ContainerError = RuntimeError

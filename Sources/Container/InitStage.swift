@@ -35,7 +35,7 @@ enum InitStage {
         do {
             try stage(plan, channel)
         } catch {
-            _ = try? channel.send(.failure("\(error)"))
+            _ = try? channel.send(.failure(error as? RuntimeError ?? RuntimeError(cause: error)))
             Proc.exit(1)
         }
     }
@@ -162,7 +162,7 @@ enum InitStage {
                 return try Proc.fork()
             }
         } catch {
-            _ = try? channel.send(.failure("\(error)"))
+            _ = try? channel.send(.failure(error as? RuntimeError ?? RuntimeError(cause: error)))
             Proc.exit(1)
         }
         if process != 0 {

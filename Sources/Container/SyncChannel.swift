@@ -5,6 +5,8 @@ import RuntimeSpec
 /// The messages the init stage and the `create` process exchange over their socket pair.
 /// Frame: one type byte, a little-endian UInt32 length, then the payload.
 enum SyncMessage: Equatable {
+    static func == (a: SyncMessage, b: SyncMessage) -> Bool { a.code == b.code && a.payload == b.payload }
+
     /// init → parent: a user namespace exists; write its uid/gid maps, then `.ack`.
     case userNamespaceReady(pid: Int32)
     /// init → parent: the container process's pid in the parent's pid namespace.
@@ -13,8 +15,8 @@ enum SyncMessage: Equatable {
     case runtimeHooks
     /// init → parent: everything is applied; init now waits on the exec fifo.
     case ready
-    /// init → parent: a step failed; the text is the whole message for the user.
-    case failure(String)
+    /// init → parent: a step failed; the error in its parts (`RuntimeError.wireBytes`).
+    case failure(RuntimeError)
     /// parent → init: go on.
     case ack
     /// parent → init: the state JSON hooks get on stdin (status "creating"), sent after `.containerPID`.
@@ -39,7 +41,7 @@ enum SyncMessage: Equatable {
     var payload: [UInt8] {
         switch self {
         case .userNamespaceReady(let pid), .containerPID(let pid): return Array(String(pid, radix: 10).utf8)
-        case .failure(let text): return Array(text.utf8)
+        case .failure(let error): return error.wireBytes()
         case .state(let bytes), .seccompProgram(let bytes): return bytes
         case .runtimeHooks, .ready, .ack: return []
         }
@@ -52,7 +54,7 @@ enum SyncMessage: Equatable {
         case 2: guard let p = Int32(text) else { return nil }; self = .containerPID(p)
         case 3: self = .runtimeHooks
         case 4: self = .ready
-        case 5: self = .failure(text)
+        case 5: self = .failure(RuntimeError.fromWire(payload))
         case 6: self = .ack
         case 7: self = .state(payload)
         case 8: self = .seccompProgram(payload)
