@@ -46,14 +46,14 @@ public struct CriuOptions: Equatable {
     /// Checks the values runc checks, with its messages.
     public func validate() throws {
         if let mode = manageCgroupsMode, !["soft", "full", "strict", "ignore"].contains(mode) {
-            throw ContainerError("--manage-cgroups-mode: invalid manage cgroups mode \"\(mode)\" (want soft, full or strict)")
+            throw RuntimeError.flag("--manage-cgroups-mode", "invalid manage cgroups mode \"\(mode)\" (want soft, full or strict)")
         }
         for ns in emptyNamespaces where ns != "network" {
-            throw ContainerError("--empty-ns: namespace \"\(ns)\" is not supported (only \"network\")")
+            throw RuntimeError.flag("--empty-ns", "namespace \"\(ns)\" is not supported (only \"network\")")
         }
-        if let p = parentPath, p.hasPrefix("/") { throw ContainerError("--parent-path must be relative") }
+        if let p = parentPath, p.hasPrefix("/") { throw RuntimeError.flag("--parent-path", "must be relative (to --image-path)") }
         if let ps = pageServer, CriuCommand.splitHostPort(ps) == nil {
-            throw ContainerError("--page-server: use ADDRESS:PORT, got \"\(ps)\"")
+            throw RuntimeError.flag("--page-server", "use ADDRESS:PORT, got \"\(ps)\"")
         }
     }
 }
@@ -196,12 +196,14 @@ extension Runtime {
     /// Where `criu` is: the --criu value, searched in PATH when it has no slash.
     static func findCriu(_ name: String) throws -> String {
         if name.contains("/") {
-            guard access(name, X_OK) == 0 else { throw ContainerError("criu: \(name) is not executable") }
+            guard access(name, X_OK) == 0 else {
+                throw RuntimeError(step: "criu", object: name, "\(name) is not executable", cause: SysError("access", name))
+            }
             return name
         }
         let path = (getenv("PATH").map { String(cString: $0) } ?? "/usr/sbin:/usr/bin:/sbin:/bin")
         for dir in path.split(separator: ":") where access("\(dir)/\(name)", X_OK) == 0 { return "\(dir)/\(name)" }
-        throw ContainerError("criu: \"\(name)\" not found in PATH (install criu, or pass --criu PATH)")
+        throw RuntimeError(step: "criu", object: name, "\"\(name)\" not found in PATH (install criu, or pass --criu PATH)")
     }
 
     /// The container's facts for criu's command line, from its saved config.
@@ -241,14 +243,16 @@ extension Runtime {
         return env
     }
 
-    func criuFailure(_ what: String, status: Int32, log: String, keepsLog: Bool = true) -> ContainerError {
+    /// criu's failure as users see it: `what` (`checkpoint <id>`) is the step, criu's error lines
+    /// from its log the reason, the log file the object. A default work directory of a failed
+    /// restore goes with the state directory: its log is then not named (it is gone).
+    func criuFailure(_ what: String, status: Int32, log: String, keepsLog: Bool = true) -> RuntimeError {
         let text = (try? readTextFile(path: log)) ?? ""
-        var msg = "\(what): criu failed (exit status \(status))"
+        var msg = "criu failed (exit status \(status))"
         if status == 127 { msg += ": could not execute criu" }
         let lines = CriuCommand.errorLines(fromLog: text)
         if !lines.isEmpty { msg += ": " + lines.joined(separator: "; ") }
-        // A default work directory of a failed restore goes with the state directory.
-        return ContainerError(keepsLog ? msg + "\nlog file: \(log)" : msg)
+        return RuntimeError(step: what, object: keepsLog ? log : nil, keepsLog ? msg + "\nlog file: \(log)" : msg)
     }
 
     /// `checkpoint`: dumps a running container with criu. Unless --leave-running or --pre-dump, the
@@ -262,24 +266,29 @@ extension Runtime {
         let record = try store.load(id)
         let status = store.status(of: record)
         guard status == .running || status == .paused else {
-            throw ContainerError("container \(id) cannot be checkpointed in \(status.rawValue) state")
+            throw RuntimeError(object: id, "container \(id) cannot be checkpointed in \(status.rawValue) state")
         }
         let criu = try Runtime.findCriu(o.criu)
         do { try makeDirectories(o.imagePath, mode: 0o700) } catch {
-            throw ContainerError("--image-path \(o.imagePath): \(error)")
+            throw RuntimeError(field: .flag("--image-path"), object: o.imagePath, cause: error)
         }
         if let parent = o.parentPath, !isDirectory(o.imagePath + "/" + parent) {
-            throw ContainerError("invalid --parent-path: \(o.imagePath)/\(parent) is not a directory")
+            throw RuntimeError(field: .flag("--parent-path"), object: o.imagePath + "/" + parent,
+                               "\(o.imagePath)/\(parent) is not a directory")
         }
         let work = o.workPath ?? store.directory(id) + "/criu.work"
-        do { try makeDirectories(work, mode: 0o700) } catch { throw ContainerError("--work-path \(work): \(error)") }
+        do { try makeDirectories(work, mode: 0o700) } catch {
+            throw RuntimeError(field: .flag("--work-path"), object: work, cause: error)
+        }
 
         var c = criuContainer(spec: record.config, rootfs: record.rootfs, bundle: record.bundle)
         c.pid = record.pid
-        for ns in record.config.linux?.namespaces ?? [] {
+        for (i, ns) in (record.config.linux?.namespaces ?? []).enumerated() {
             guard let path = ns.path, !path.isEmpty, ns.type == "network" || ns.type == "pid" else { continue }
             var st = stat()
-            guard stat(path, &st) == 0 else { throw ContainerError("checkpoint: namespace \(path): \(SysError("stat", path))") }
+            guard stat(path, &st) == 0 else {
+                throw RuntimeError(field: .config("linux.namespaces[\(i)].path"), object: path, cause: SysError("stat", path))
+            }
             c.externalNamespaces.append((ns.type == "network" ? "extRootNetNS" : "extRootPidNS", UInt64(st.st_ino), -1))
         }
         let cgroup = cgroup(of: record)
@@ -288,7 +297,7 @@ extension Runtime {
         do {
             try writeFileAtomically(path: o.imagePath + "/" + CriuCommand.descriptorsFile,
                                     CriuCommand.descriptorsJSON(fds), mode: 0o600)
-        } catch { throw ContainerError("checkpoint: \(error)") }
+        } catch { throw RuntimeError(step: "checkpoint", object: o.imagePath + "/" + CriuCommand.descriptorsFile, cause: error) }
 
         let args = CriuCommand.dump(o, c, workPath: work)
         let rc = try runCriu(criu, args)
@@ -310,12 +319,12 @@ extension Runtime {
     static func openNamespaceFile(_ path: String, field: String) throws -> FD {
         let fd: FD
         do { fd = try FD.open(path, O_RDONLY | O_NONBLOCK) } catch {
-            throw ContainerError("config.json: \(field): \(error)")
+            throw RuntimeError(field: .config(field), object: path, cause: error)
         }
         var type: Int64 = 0
         guard cs_statfs_type(fd.raw, &type) == 0, UInt32(truncatingIfNeeded: type) == Runtime.nsfsMagic else {
             fd.close()
-            throw ContainerError("config.json: \(field): \(path) is not a namespace file (not on nsfs)")
+            throw RuntimeError(field: .config(field), object: path, "\(path) is not a namespace file (not on nsfs)")
         }
         return fd
     }
@@ -331,16 +340,26 @@ extension Runtime {
         try StateStore.validate(id: id)
         let bundle = absolutePath(bundle)
         let spec = try Runtime.loadSpec(bundle: bundle)
-        guard let process = spec.process else { throw ContainerError("config.json: process: required to restore a container") }
+        guard let process = spec.process else { throw RuntimeError.config("process", "required to restore a container") }
         if process.terminal == true {
             // criu hands the restored terminal's master back only through its RPC (orphan-pts-master).
-            throw ContainerError("restore: process.terminal is true: restoring a terminal needs criu's RPC interface, which swiftlet does not use")
+            throw RuntimeError(field: .config("process.terminal"),
+                               "restoring a terminal needs criu's RPC interface, which swiftlet does not use")
         }
-        _ = consoleSocket
-        _ = noPivot  // criu restores the mount namespace from the image: there is no pivot_root to skip.
+        // As create and runc: a console socket is for a terminal, and a terminal is refused above.
+        if consoleSocket != nil {
+            throw RuntimeError.flag("--console-socket", "given but process.terminal is false")
+        }
+        if noPivot {
+            // Said, not silently dropped: criu rebuilds the mount namespace from the image and enters
+            // the root with its own pivot_root, which no criu option skips.
+            warn("--no-pivot: not applied by restore: criu enters the restored root with pivot_root")
+        }
         let criu = try Runtime.findCriu(o.criu)
-        guard isDirectory(o.imagePath) else { throw ContainerError("--image-path \(o.imagePath): not a directory") }
-        guard let rootPath = spec.root?.path else { throw ContainerError("config.json: root.path: required") }
+        guard isDirectory(o.imagePath) else {
+            throw RuntimeError(field: .flag("--image-path"), object: o.imagePath, "\(o.imagePath): not a directory")
+        }
+        guard let rootPath = spec.root?.path else { throw RuntimeError.config("root.path", "required") }
         let rootfs = rootPath.hasPrefix("/") ? Kernel.cleanPath(rootPath) : Kernel.cleanPath(bundle + "/" + rootPath)
 
         var signals: SignalFD?
@@ -358,7 +377,9 @@ extension Runtime {
             var plan = InitPlan(id: id, bundle: bundle, rootfs: rootfs, spec: spec, process: process, sync: FD(-1), env: [])
             cgroup = try setUpCgroup(spec: spec, id: id, plan: &plan)
             let work = o.workPath ?? store.directory(id) + "/criu.work"
-            do { try makeDirectories(work, mode: 0o700) } catch { throw ContainerError("--work-path \(work): \(error)") }
+            do { try makeDirectories(work, mode: 0o700) } catch {
+                throw RuntimeError(field: .flag("--work-path"), object: work, cause: error)
+            }
             let criuRoot = store.directory(id) + "/criu-root"
             try makeDirectory(criuRoot, mode: 0o755)
             var c = criuContainer(spec: spec, rootfs: criuRoot, bundle: bundle)
@@ -393,7 +414,7 @@ extension Runtime {
             }
             guard let text = try? readTextFile(path: pidPath),
                   let pid = Int32(text.trimmingCharacters(inSet: " \n")), pid > 0 else {
-                throw ContainerError("restore \(id): criu succeeded but wrote no pid to \(pidPath)")
+                throw RuntimeError(step: "restore \(id)", object: pidPath, "criu succeeded but wrote no pid to \(pidPath)")
             }
             restoredPID = pid
             var r = ContainerRecord(ociVersion: spec.ociVersion, id: id, pid: pid,

@@ -17,7 +17,7 @@ public struct CreateOptions {
     public var pidfdSocket: String?
     /// `run` in the foreground with a terminal: one end of a socket pair the pty master comes back on.
     var internalConsole: FD?
-    /// `run` keeps the created process as its own child (subreaper) and starts it at once.
+
     public init(id: String, bundle: String) {
         self.id = id
         self.bundle = bundle
@@ -48,11 +48,12 @@ public struct Runtime {
     /// Loads and validates the bundle's config.json, reporting every problem at once.
     public static func loadSpec(bundle: String) throws -> Spec {
         let spec: Spec
-        do { spec = try Spec.load(bundle: bundle) } catch { throw ContainerError("\(error)") }
-        let problems = spec.validate()
-        if !problems.isEmpty {
-            throw ContainerError(problems.map { "config.json: \($0)" }.joined(separator: "\n"))
+        do { spec = try Spec.load(bundle: bundle) } catch {
+            // SpecLoadError's text already names the file or the field (`open /b/config.json: ...`,
+            // `config.json: process.cwd: required property missing`).
+            throw RuntimeError(object: bundle + "/config.json", cause: error)
         }
+        if let problem = RuntimeError.configProblems(spec.validate()) { throw problem }
         return spec
     }
 
@@ -69,8 +70,7 @@ public struct Runtime {
         let bundle = absolutePath(opts.bundle)
         let spec = try loaded ?? Runtime.loadSpec(bundle: bundle)
         debug("create \(opts.id): config.json loaded from \(bundle)")
-        warnUnapplied(spec)
-        guard let process = spec.process else { throw ContainerError("config.json: process: required to create a container") }
+        guard let process = spec.process else { throw RuntimeError.config("process", "required to create a container") }
         var plan = try makePlan(spec: spec, process: process, bundle: bundle, opts: opts)
         debug("namespaces: new [\(plan.newNamespaces.map(\.rawValue).joined(separator: ","))], joined ["
             + plan.joins.map { "\($0.kind.rawValue):\($0.path)" }.joined(separator: ",") + "]")
@@ -99,7 +99,9 @@ public struct Runtime {
             if initJoinsCgroup || cloneIntoCgroup { cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan) }
             var cgroupDirectory: FD?
             if cloneIntoCgroup, let dir = cgroup?.unifiedPath {
-                do { cgroupDirectory = try FD.open(dir, O_PATH | O_DIRECTORY) } catch { throw ContainerError("cgroup: \(error)") }
+                do { cgroupDirectory = try FD.open(dir, O_PATH | O_DIRECTORY) } catch {
+                    throw RuntimeError(step: "cgroup", object: dir, cause: error)
+                }
             }
             defer { cgroupDirectory?.close() }
             let (parentEnd, childEnd) = try Pipe.socketPair()
@@ -115,7 +117,7 @@ public struct Runtime {
             }
             if let program = plan.seccomp, program.usesNotify, let path = program.listenerPath {
                 do { plan.seccompListener = try UnixSocket.connect(path).moved(above: floor) } catch {
-                    throw ContainerError("config.json: linux.seccomp.listenerPath: \(error)")
+                    throw RuntimeError(field: .config("linux.seccomp.listenerPath"), object: path, cause: error)
                 }
             }
             plan.joins = try plan.joins.map { j in
@@ -219,14 +221,14 @@ public struct Runtime {
         func join(_ pid: pid_t) throws {
             pendingJoin = nil
             guard let cg = joinCgroup else { return }
-            do { try cg.addProcess(pid) } catch { throw ContainerError("cgroup: \(error)") }
+            do { try cg.addProcess(pid) } catch { throw RuntimeError(step: "cgroup", object: "pid \(pid)", cause: error) }
         }
         while true {
             try awaitInit(channel, plan: plan)
             guard let msg = try channel.receive() else {
                 var detail = ""
                 if containerPID == 0, let exit = try? Proc.wait(childPID) { detail = " (\(exit))" }
-                throw ContainerError("container init exited before it was ready\(detail)")
+                throw RuntimeError(object: "pid \(childPID)", "container init exited before it was ready\(detail)")
             }
             switch msg {
             case .userNamespaceReady(let pid):
@@ -258,7 +260,7 @@ public struct Runtime {
                 if pid != childPID && !plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
             case .runtimeHooks:
                 Fault.point("create.rootfs")
-                guard let r = record else { throw ContainerError("init asked for hooks before its pid") }
+                guard let r = record else { throw RuntimeError("init asked for hooks before its pid") }
                 let state = hookState(r, status: .creating)
                 debug("running prestart (\(plan.spec.hooks?.prestart?.count ?? 0)) and createRuntime ("
                     + "\(plan.spec.hooks?.createRuntime?.count ?? 0)) hooks")
@@ -269,7 +271,7 @@ public struct Runtime {
                 try channel.send(.ack)
                 if let pid = pendingJoin { try reportingInitFailure(channel) { try join(pid) } }
             case .ready:
-                guard let r = record else { throw ContainerError("init ready before its pid") }
+                guard let r = record else { throw RuntimeError("init ready before its pid") }
                 if let pid = pendingJoin { try join(pid) }
                 if plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
                 Fault.point("create.ready")
@@ -288,7 +290,7 @@ public struct Runtime {
             case .failure(let error):
                 throw error
             case .ack, .state, .seccompProgram:
-                throw ContainerError("unexpected message from init")
+                throw RuntimeError("unexpected message from init")
             }
         }
     }
@@ -310,8 +312,9 @@ public struct Runtime {
     func failIfFrozen(_ plan: InitPlan) throws {
         guard let kind = plan.cgroupKind,
               let dir = Cgroups.load(kind: kind, paths: plan.cgroupPaths).frozenDirectory() else { return }
-        throw ContainerError("config.json: \(Runtime.cgroupsPathField(plan.spec)): the cgroup \(dir) is frozen "
-            + "(by an ancestor, or since create began): the container cannot start in it (thaw it, or choose another path)")
+        throw RuntimeError(field: .config(Runtime.cgroupsPathField(plan.spec)), object: dir,
+                           "the cgroup \(dir) is frozen (by an ancestor, or since create began): "
+                           + "the container cannot start in it (thaw it, or choose another path)")
     }
 
     /// Waits (up to 5 s) for init to close its end after the last ack. init joined its cgroup
@@ -388,19 +391,17 @@ public struct Runtime {
         return (try? JSON.encode(s)) ?? []
     }
 
-    func warnUnapplied(_ spec: Spec) {}
-
     func makePlan(spec: Spec, process: Process, bundle: String, opts: CreateOptions) throws -> InitPlan {
-        guard let rootPath = spec.root?.path else { throw ContainerError("config.json: root.path: required") }
+        guard let rootPath = spec.root?.path else { throw RuntimeError.config("root.path", "required") }
         let rootfs = rootPath.hasPrefix("/") ? Kernel.cleanPath(rootPath) : Kernel.cleanPath(bundle + "/" + rootPath)
         guard isDirectory(rootfs) else {
-            throw ContainerError("config.json: root.path: \(rootfs): not a directory or does not exist")
+            throw RuntimeError(field: .config("root.path"), object: rootfs, "\(rootfs): not a directory or does not exist")
         }
         if process.terminal == true && opts.consoleSocket == nil && opts.internalConsole == nil {
-            throw ContainerError("process.terminal is true: --console-socket is required")
+            throw RuntimeError.flag("--console-socket", "required: process.terminal is true")
         }
         if process.terminal != true && opts.consoleSocket != nil {
-            throw ContainerError("--console-socket given but process.terminal is false")
+            throw RuntimeError.flag("--console-socket", "given but process.terminal is false")
         }
         var plan = InitPlan(id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
                             sync: FD(-1), env: process.env ?? [])
@@ -425,13 +426,13 @@ public struct Runtime {
         do {
             for (i, ns) in (spec.linux?.namespaces ?? []).enumerated() {
                 guard let kind = NamespaceKind(specName: ns.type) else {
-                    throw ContainerError("config.json: linux.namespaces[\(i)].type: unknown namespace \"\(ns.type)\"")
+                    throw RuntimeError.config("linux.namespaces[\(i)].type", "unknown namespace \"\(ns.type)\"")
                 }
                 if let path = ns.path, !path.isEmpty {
                     let fd: FD
                     // O_NONBLOCK: a FIFO there must not hang create (setns then refuses what is no namespace).
                     do { fd = try FD.open(path, O_RDONLY | O_NONBLOCK) } catch {
-                        throw ContainerError("config.json: linux.namespaces[\(i)].path: \(error)")
+                        throw RuntimeError(field: .config("linux.namespaces[\(i)].path"), object: path, cause: error)
                     }
                     opened.append(InitPlan.NamespaceJoin(kind: kind, path: path, fd: fd))
                 } else {

@@ -49,13 +49,13 @@ enum HookRunner {
         case .some(.exited(0)):
             return
         case .some(let exit):
-            throw ContainerError("\(kind) hook \(hook.path) failed: \(exit)")
+            throw RuntimeError(step: "\(kind) hook", object: hook.path, "\(hook.path) failed: \(exit)")
         case .none:
             // The whole group: children the hook forked must not outlive its timeout.
             _ = Glibc.kill(-pid, SIGKILL)
             _ = Glibc.kill(pid, SIGKILL)
             _ = try? Proc.wait(pid)
-            throw ContainerError("\(kind) hook \(hook.path) timed out after \(hook.timeout ?? 0) seconds")
+            throw RuntimeError(step: "\(kind) hook", object: hook.path, "\(hook.path) timed out after \(hook.timeout ?? 0) seconds")
         }
     }
 

@@ -91,7 +91,6 @@ struct InitPlan {
     var seccompArrivesLater: Bool { seccompPending?.needsBuild == true }
     /// With SCMP_ACT_NOTIFY: a connection to `listenerPath`, made by the parent.
     var seccompListener: FD?
-    var keepsAllCapabilities = false
     /// linux.netDevices, checked on the host: the parent moves them in, init sets them up inside.
     var netDevices: [NetDeviceMove] = []
     /// linux.intelRdt's resctrl group (the parent creates it and adds init's pid).

@@ -17,7 +17,7 @@ extension Runtime {
         let record = try known ?? store.load(id)
         let status = known != nil ? .created : store.status(of: record)
         guard status == .created else {
-            throw ContainerError("cannot start a container that is \(status.rawValue) (only a created one)")
+            throw RuntimeError(object: id, "cannot start a container that is \(status.rawValue) (only a created one)")
         }
         Fault.point("start.locked")
         let fifo = store.fifoPath(id)
@@ -27,7 +27,7 @@ extension Runtime {
         defer { reader.close() }
         let writer: FD
         do { writer = try FD.open(fifo, O_WRONLY | O_NONBLOCK) } catch {
-            throw ContainerError("start \(id): the container's init is gone: \(error)")
+            throw RuntimeError(step: "start \(id)", object: fifo, "the container's init is gone", cause: error)
         }
         try writer.write([0])
         writer.close()
@@ -47,10 +47,10 @@ extension Runtime {
         // failed); our own byte left unread means init never got to read it.
         if let left = try? reader.read(max: 65536), !left.isEmpty {
             let text = String(decoding: left.filter { $0 != 0 }, as: UTF8.self)
-            throw ContainerError(text.isEmpty ? "container \(id) exited before it was started" : text)
+            throw RuntimeError(object: id, text.isEmpty ? "container \(id) exited before it was started" : text)
         }
         guard execed || Proc.isAlive(record.pid) else {
-            throw ContainerError("container \(id) exited while starting")
+            throw RuntimeError(object: id, "container \(id) exited while starting")
         }
         Fault.point("start.fifo-removed")
         debug("container \(id) started")
@@ -84,12 +84,12 @@ extension Runtime {
         guard status == .created || status == .running || status == .paused else {
             // "container not running" is runc's text, which the containerd shim and conmon match on
             // to treat the kill of an exited container as done.
-            throw ContainerError("cannot signal \(id): container not running")
+            throw RuntimeError(object: id, "cannot signal \(id): container not running")
         }
         debug("kill \(id): signal \(signal) to \(all ? "every process" : "pid \(record.pid)")")
         if all {
             if let cg = cgroup(of: record) {
-                do { try cg.signalAll(signal) } catch { throw ContainerError("kill --all \(id): \(error)") }
+                do { try cg.signalAll(signal) } catch { throw RuntimeError(step: "kill --all \(id)", object: id, cause: error) }
             } else {
                 for pid in processes(of: record) { _ = Glibc.kill(pid, signal) }
             }
@@ -142,7 +142,7 @@ extension Runtime {
                     // (An unreadable state.json with --force: its init may run, the cgroup goes whole.)
                     if !halfMade || Set(cg.directories).isSubset(of: cg.made) {
                         try? cg.signalAll(SIGKILL)
-                        do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
+                        do { try cg.destroy() } catch { throw RuntimeError(step: "delete \(id)", object: id, cause: error) }
                     } else {
                         // The cgroup was there before create (empty then): its init died with the
                         // killed create (PR_SET_PDEATHSIG until state.json), so what is in it now
@@ -164,7 +164,7 @@ extension Runtime {
         let ownPIDNamespace = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" && ($0.path ?? "").isEmpty }
         if status != .stopped {
             guard force else {
-                throw ContainerError("cannot delete container \(id) that is \(status.rawValue): stop it first or use --force")
+                throw RuntimeError(object: id, "cannot delete container \(id) that is \(status.rawValue): stop it first or use --force")
             }
             if ownPIDNamespace, let cg = cgroup(of: record), cg.frozenAncestor() == nil {
                 // Init's death takes its pid namespace along (the kernel kills every process in
@@ -191,7 +191,7 @@ extension Runtime {
             } else {
                 // Also kills what a stopped container without a pid namespace of its own left
                 // running in its cgroup.
-                do { try cg.destroy() } catch { throw ContainerError("delete \(id): \(error)") }
+                do { try cg.destroy() } catch { throw RuntimeError(step: "delete \(id)", object: id, cause: error) }
             }
         }
         releaseProcessFeatures(record)

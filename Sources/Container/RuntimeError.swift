@@ -1,6 +1,7 @@
 import Kernel
 import Cgroups
 import JSON
+import RuntimeSpec
 
 /// Where in the runtime's input a problem sits. The same field path reads differently depending on
 /// the document it is in, so the document is part of the reference.
@@ -40,6 +41,9 @@ public struct RuntimeError: Error, CustomStringConvertible {
     public var reason: String
     /// The failure underneath.
     public var cause: (any Error)?
+    /// Problems found together with this one (config validation reports every problem at once),
+    /// each shown on a line of its own after it. Made by the parent only: not sent over the sync socket.
+    public var further: [RuntimeError] = []
 
     public init(step: String? = nil, field: InputField? = nil, object: String? = nil, _ reason: String = "",
                 cause: (any Error)? = nil) {
@@ -53,6 +57,15 @@ public struct RuntimeError: Error, CustomStringConvertible {
     /// A refusal of an input field: `config.json: linux.cgroupsPath: must not contain ".."`.
     public static func config(_ field: String, _ reason: String, cause: (any Error)? = nil) -> RuntimeError {
         RuntimeError(field: .config(field), reason, cause: cause)
+    }
+
+    /// Every problem `Spec.validate()` found, each with its field path (`config.json: process.cwd: ...`),
+    /// one a line; nil when there is none.
+    public static func configProblems(_ problems: [SpecProblem]) -> RuntimeError? {
+        guard let first = problems.first else { return nil }
+        var e = RuntimeError.config(first.path, first.message)
+        e.further = problems.dropFirst().map { RuntimeError.config($0.path, $0.message) }
+        return e
     }
 
     /// A refusal of a command-line flag: `--interval: ...`.
@@ -75,7 +88,7 @@ public struct RuntimeError: Error, CustomStringConvertible {
         if let field { parts.append(field.shown) } else if let step { parts.append(step) }
         if !reason.isEmpty { parts.append(reason) }
         if let cause { parts.append("\(cause)") }
-        return parts.joined(separator: ": ")
+        return ([parts.joined(separator: ": ")] + further.map(\.description)).joined(separator: "\n")
     }
 
     /// Runs `body`, putting any failure that is not already a `RuntimeError` under `step`.

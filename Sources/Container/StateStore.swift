@@ -47,12 +47,12 @@ public struct StateStore {
     func fifoPath(_ id: String) -> String { directory(id) + "/exec.fifo" }
 
     public static func validate(id: String) throws {
-        if id.isEmpty { throw ContainerError("container id cannot be empty") }
+        if id.isEmpty { throw RuntimeError("container id cannot be empty") }
         if id.containsText("/") || id == "." || id == ".." || id.containsText("..") {
-            throw ContainerError("invalid container id \"\(id)\": it must not contain \"/\" or \"..\"")
+            throw RuntimeError(object: id, "invalid container id \"\(id)\": it must not contain \"/\" or \"..\"")
         }
         for c in id.unicodeScalars where !(c.properties.isAlphabetic || ("0"..."9").contains(c) || "_+-.".unicodeScalars.contains(c)) || c.value > 127 {
-            throw ContainerError("invalid container id \"\(id)\": only [a-zA-Z0-9_+.-] are allowed")
+            throw RuntimeError(object: id, "invalid container id \"\(id)\": only [a-zA-Z0-9_+.-] are allowed")
         }
     }
 
@@ -61,13 +61,16 @@ public struct StateStore {
         try StateStore.validate(id: id)
         if !isDirectory(root) {
             do { try makeDirectories(root, mode: 0o711) } catch {
-                throw ContainerError("cannot create root directory \(root): \(error)")
+                throw RuntimeError(object: root, "cannot create root directory \(root)", cause: error)
             }
         }
         let dir = directory(id)
         if mkdir(dir, 0o711) != 0 {
-            if errno == EEXIST { throw ContainerError("container with id \"\(id)\" already exists") }
-            throw ContainerError("\(SysError("mkdir", dir))")
+            let failure = SysError("mkdir", dir)
+            if failure.errno == EEXIST {
+                throw RuntimeError(object: dir, "container with id \"\(id)\" already exists")
+            }
+            throw RuntimeError(object: dir, cause: failure)
         }
         return try LockedDirectory(path: dir)
     }
@@ -76,7 +79,7 @@ public struct StateStore {
     func lock(_ id: String) throws -> LockedDirectory {
         try StateStore.validate(id: id)
         let dir = directory(id)
-        guard isDirectory(dir) else { throw ContainerError("container \"\(id)\" does not exist") }
+        guard isDirectory(dir) else { throw RuntimeError(object: dir, "container \"\(id)\" does not exist") }
         return try LockedDirectory(path: dir)
     }
 
@@ -86,12 +89,13 @@ public struct StateStore {
         let bytes: [UInt8]
         do { bytes = try readFile(path: path) } catch let e as SysError where e.errno == ENOENT {
             if isDirectory(directory(id)) {
-                throw ContainerError("container \"\(id)\" has no state.json: its create has not finished or was killed (delete --force removes what is left)")
+                throw RuntimeError(object: path, "container \"\(id)\" has no state.json: its create has not finished "
+                                   + "or was killed (delete --force removes what is left)")
             }
-            throw ContainerError("container \"\(id)\" does not exist")
+            throw RuntimeError(object: directory(id), "container \"\(id)\" does not exist")
         }
         do { return try JSON.decode(ContainerRecord.self, from: bytes) } catch {
-            throw ContainerError("\(path): \(error)")
+            throw RuntimeError(object: path, "\(path)", cause: error)
         }
     }
 
@@ -164,6 +168,6 @@ struct LockedDirectory {
 /// is never followed).
 func writePidFile(_ path: String, pid: pid_t) throws {
     do { try writeFileAtomically(path: absolutePath(path), "\(pid)", mode: 0o644) } catch {
-        throw ContainerError("--pid-file \(path): \(error)")
+        throw RuntimeError(field: .flag("--pid-file"), object: path, "\(path)", cause: error)
     }
 }

@@ -135,7 +135,7 @@ final class CriuCommandTests: XCTestCase {
         XCTAssertThrowsError(try o.validate()) { XCTAssert("\($0)".contains("--empty-ns")) }
         o.emptyNamespaces = []
         o.parentPath = "/abs"
-        XCTAssertThrowsError(try o.validate()) { XCTAssert("\($0)".contains("--parent-path must be relative")) }
+        XCTAssertThrowsError(try o.validate()) { XCTAssert("\($0)".contains("--parent-path: must be relative")) }
         o.parentPath = "../p"
         o.pageServer = "nohost"
         XCTAssertThrowsError(try o.validate()) { XCTAssert("\($0)".contains("--page-server")) }
