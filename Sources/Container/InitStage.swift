@@ -318,8 +318,9 @@ enum InitStage {
             try HookRunner.runAll(plan.spec.hooks?.startContainer, kind: "startContainer",
                                   state: statusPatched(stateJSON, "created"), defaultEnv: plan.env)
         } catch {
-            // The parent is gone; `start` reads the reason from the fifo after it hangs up.
-            _ = try? plan.execFifo?.write(Array("\(error)".utf8))
+            // The parent is gone; `start` reads the reason from the fifo after it hangs up, in its
+            // parts as over the sync socket.
+            _ = try? plan.execFifo?.write((error as? RuntimeError ?? RuntimeError(cause: error)).wireBytes())
             Proc.exit(1)
         }
         _ = cs_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)

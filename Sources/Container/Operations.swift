@@ -44,10 +44,11 @@ extension Runtime {
             if !Proc.isAlive(record.pid) { break }
         }
         // Anything left in the fifo is init's reason for not reaching execve (a startContainer hook
-        // failed); our own byte left unread means init never got to read it.
+        // failed), as `RuntimeError.wireBytes`; our own byte left unread means init never got to read it.
         if let left = try? reader.read(max: 65536), !left.isEmpty {
-            let text = String(decoding: left.filter { $0 != 0 }, as: UTF8.self)
-            throw RuntimeError(object: id, text.isEmpty ? "container \(id) exited before it was started" : text)
+            let report = left.filter { $0 != 0 }
+            if report.isEmpty { throw RuntimeError(object: id, "container \(id) exited before it was started") }
+            throw RuntimeError.fromWire(report)
         }
         guard execed || Proc.isAlive(record.pid) else {
             throw RuntimeError(object: id, "container \(id) exited while starting")

@@ -70,6 +70,27 @@ final class ErrorReportTests: IntegrationTestCase {
         assertNothingLeftBehind(id, "sysctl failure")
     }
 
+    /// A startContainer hook fails after `create` has returned: init leaves its error in the exec fifo
+    /// in its parts, and `start` reports it as the hook's step, path and exit.
+    func testAFailingStartContainerHookReachesStartWithItsStep() {
+        let id = newID("hook")
+        let b = makeBundle { c in
+            c.args = ["sleep", "1000"]
+            c.addHook("startContainer", ["path": "/bin/sh", "args": ["sh", "-c", "exit 7"]])
+        }
+        XCTAssertEqual(runtime(["create", "--bundle", b, id]).status, 0)
+        let r = runtime(["start", id])
+        if isSwiftlet {
+            XCTAssertNotEqual(r.status, 0, describe(r))
+            let msg = stderrMessages(r).last ?? ""
+            XCTAssert(msg.hasPrefix("startContainer hook: /bin/sh failed: "), describe(r))
+            XCTAssert(msg.contains("7"), "the exit status: \(describe(r))")
+        }
+        XCTAssertEqual(waitForStatus(id, "stopped"), "stopped")
+        XCTAssertEqual(runtime(["delete", id]).status, 0)
+        assertNothingLeftBehind(id, "failed startContainer hook")
+    }
+
     func quoted(_ s: String) -> String {
         let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
         let array = String(decoding: data, as: UTF8.self)
