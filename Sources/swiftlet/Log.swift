@@ -2,8 +2,9 @@ import Glibc
 import JSON
 import Kernel
 
-/// Errors and warnings, to stderr and, with --log, to the log file in runc's formats (engines parse
-/// the JSON lines: {"level":"error","msg":"...","time":"..."}).
+/// What the runtime tells its caller, in runc's formats (engines parse the JSON lines:
+/// {"level":"error","msg":"...","time":"..."}): errors to stderr and, with --log, also to the log
+/// file; warnings and --debug lines to the log file when there is one, else to stderr.
 struct Logger {
     var path: String?
     var json = false

@@ -93,6 +93,24 @@ func defaultRoot(needed: Bool) throws -> String {
     return system
 }
 
+/// Global `--rootless` (runc: whether cgroup permission errors are ignored: true, false or auto).
+/// swiftlet always does what `auto` does, by its effective uid (Rootless.swift): a value asking for
+/// something else is said not to apply instead of being dropped in silence; one that is no boolean
+/// is refused, as by runc.
+func checkRootlessFlag(_ value: String) throws {
+    let asked: Bool
+    switch value {
+    case "auto": return
+    case "1", "t", "T", "true", "TRUE", "True": asked = true
+    case "0", "f", "F", "false", "FALSE", "False": asked = false
+    default: throw RuntimeError.flag("--rootless", "invalid value \"\(value)\" (true, false or auto)")
+    }
+    if asked != (geteuid() != 0) {
+        logger.warn("--rootless \(value): not applied: swiftlet treats cgroup permission errors by its uid "
+            + "(\(geteuid())), as with auto")
+    }
+}
+
 /// True unless /proc/self/uid_map is the initial namespace's identity map.
 func inUserNamespace() -> Bool {
     guard let text = try? readTextFile(path: "/proc/self/uid_map") else { return false }
@@ -126,6 +144,9 @@ func main() -> Int32 {
         return global.has("help") ? 0 : 1
     }
     systemdCgroup = global.has("systemd-cgroup")
+    if let value = global.value("rootless") {
+        do { try checkRootlessFlag(value) } catch { fail("\(error)") }
+    }
     let command = rest.first!
     if let c = global.value("criu") { criuBinary = c }
     let root: String

@@ -125,6 +125,22 @@ final class ErrorReportTests: IntegrationTestCase {
         XCTAssert(leakedCgroups().isEmpty, "cgroups left: \(leakedCgroups())")
     }
 
+    /// The global `--rootless`: swiftlet does what `auto` does; a value asking for something else is
+    /// said not to apply, one that is no boolean is refused naming the flag.
+    func testRootlessFlagIsCheckedAndSaidNotToApply() {
+        let bad = runtime(["--rootless", "bogus", "list"])
+        let asRoot = runtime(["--rootless", "true", "list"])
+        let auto = runtime(["--rootless", "auto", "list"])
+        XCTAssertEqual(auto.status, 0, describe(auto))
+        XCTAssertEqual(asRoot.status, 0, describe(asRoot))
+        if isSwiftlet {
+            XCTAssertNotEqual(bad.status, 0, describe(bad))
+            XCTAssert(bad.stderr.contains("--rootless: invalid value \"bogus\""), describe(bad))
+            XCTAssert(asRoot.stderr.contains("--rootless true: not applied"), describe(asRoot))
+            XCTAssertFalse(auto.stderr.contains("rootless"), describe(auto))
+        }
+    }
+
     /// A fake criu that writes its command line to `args` and fails.
     func fakeCriu() -> (path: String, args: String) {
         let path = scratch + "/fake-criu"
