@@ -47,11 +47,14 @@ public struct Runtime {
 
     /// Loads and validates the bundle's config.json, reporting every problem at once.
     public static func loadSpec(bundle: String) throws -> Spec {
+        let path = bundle.hasSuffix("/") ? bundle + "config.json" : bundle + "/config.json"
         let spec: Spec
-        do { spec = try Spec.load(bundle: bundle) } catch {
-            // SpecLoadError's text already names the file or the field (`open /b/config.json: ...`,
-            // `config.json: process.cwd: required property missing`).
-            throw RuntimeError(object: bundle + "/config.json", cause: error)
+        do { spec = try JSON.decode(Spec.self, from: try SpecFile.read(path)) } catch let e as JSONError {
+            // The field whose value does not decode (empty for a syntax error, whose message has the line).
+            throw RuntimeError(field: .config(e.path), object: path, e.message)
+        } catch {
+            // SpecFile's text names the file: `open /b/config.json: No such file or directory`.
+            throw RuntimeError(object: path, cause: error)
         }
         if let problem = RuntimeError.configProblems(spec.validate()) { throw problem }
         return spec

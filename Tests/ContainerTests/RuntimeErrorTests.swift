@@ -48,6 +48,20 @@ final class RuntimeErrorTests: XCTestCase {
         XCTAssertEqual(e.description, "open \(dir)/config.json: No such file or directory")
     }
 
+    func testAConfigThatDoesNotDecodeNamesTheField() throws {
+        let config = #"{"ociVersion":"1.0.0","root":{"path":"rootfs"},"process":{"cwd":"/","args":"sh"}}"#
+        XCTAssert(FileManager.default.createFile(atPath: dir + "/config.json", contents: Data(config.utf8)))
+        let e = try XCTUnwrap(thrown { _ = try Runtime.loadSpec(bundle: dir) })
+        XCTAssertEqual(e.field, .config("process.args"))
+        XCTAssertEqual(e.object, dir + "/config.json")
+        XCTAssert(e.description.hasPrefix("config.json: process.args: "), e.description)
+
+        XCTAssert(FileManager.default.createFile(atPath: dir + "/config.json", contents: Data("{".utf8)))
+        let syntax = try XCTUnwrap(thrown { _ = try Runtime.loadSpec(bundle: dir + "/") })
+        XCTAssertEqual(syntax.field, .config(""))
+        XCTAssert(syntax.description.hasPrefix("config.json: line 1"), syntax.description)
+    }
+
     func testAnInvalidConfigReachesTheUserAsEveryProblem() throws {
         let config = #"{"ociVersion":"1.0.0","root":{"path":"rootfs"},"process":{"cwd":"relative","args":["sh"]},"#
             + #""linux":{"namespaces":[{"type":"bogus"}]}}"#
