@@ -46,7 +46,8 @@ public struct CriuOptions: Equatable {
     /// Checks the values runc checks, with its messages.
     public func validate() throws {
         if let mode = manageCgroupsMode, !["soft", "full", "strict", "ignore"].contains(mode) {
-            throw RuntimeError.flag("--manage-cgroups-mode", "invalid manage cgroups mode \"\(mode)\" (want soft, full or strict)")
+            throw RuntimeError.flag("--manage-cgroups-mode",
+                                    "invalid manage cgroups mode \"\(mode)\" (want soft, full or strict)")
         }
         for ns in emptyNamespaces where ns != "network" {
             throw RuntimeError.flag("--empty-ns", "namespace \"\(ns)\" is not supported (only \"network\")")

@@ -401,7 +401,7 @@ public struct Runtime {
             throw RuntimeError(field: .config("root.path"), object: rootfs, "\(rootfs): not a directory or does not exist")
         }
         if process.terminal == true && opts.consoleSocket == nil && opts.internalConsole == nil {
-            throw RuntimeError.flag("--console-socket", "required: process.terminal is true")
+            throw RuntimeError.flag("--console-socket", "required when process.terminal is true")
         }
         if process.terminal != true && opts.consoleSocket != nil {
             throw RuntimeError.flag("--console-socket", "given but process.terminal is false")

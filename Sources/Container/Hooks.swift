@@ -55,7 +55,8 @@ enum HookRunner {
             _ = Glibc.kill(-pid, SIGKILL)
             _ = Glibc.kill(pid, SIGKILL)
             _ = try? Proc.wait(pid)
-            throw RuntimeError(step: "\(kind) hook", object: hook.path, "\(hook.path) timed out after \(hook.timeout ?? 0) seconds")
+            throw RuntimeError(step: "\(kind) hook", object: hook.path,
+                               "\(hook.path) timed out after \(hook.timeout ?? 0) seconds")
         }
     }
 

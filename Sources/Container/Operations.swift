@@ -165,7 +165,8 @@ extension Runtime {
         let ownPIDNamespace = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" && ($0.path ?? "").isEmpty }
         if status != .stopped {
             guard force else {
-                throw RuntimeError(object: id, "cannot delete container \(id) that is \(status.rawValue): stop it first or use --force")
+                throw RuntimeError(object: id,
+                                   "cannot delete container \(id) that is \(status.rawValue): stop it first or use --force")
             }
             if ownPIDNamespace, let cg = cgroup(of: record), cg.frozenAncestor() == nil {
                 // Init's death takes its pid namespace along (the kernel kills every process in

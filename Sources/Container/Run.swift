@@ -31,7 +31,8 @@ extension Runtime {
                 opts.internalConsole = theirs
             }
         } else if opts.consoleSocket == nil, spec.process?.terminal == true {
-            throw RuntimeError(field: .config("process.terminal"), "cannot allocate tty if swiftlet will detach without setting console socket")
+            throw RuntimeError(field: .config("process.terminal"),
+                               "cannot allocate tty if swiftlet will detach without setting console socket")
         }
         let record = try create(opts, spec: spec)
         var relay: TerminalRelay?

@@ -104,7 +104,8 @@ final class RuntimeErrorTests: XCTestCase {
 
     func testCriuFailureNamesTheLogAsItsObject() throws {
         let log = dir + "/dump.log"
-        let text = "(00.001) Version: 3.17\n(00.036) Error (criu/vdso.c:381): vdso: no vDSO\n(00.040) Error (criu/cr-dump.c:2): Dumping FAILED.\n"
+        let text = "(00.001) Version: 3.17\n(00.036) Error (criu/vdso.c:381): vdso: no vDSO\n"
+            + "(00.040) Error (criu/cr-dump.c:2): Dumping FAILED.\n"
         XCTAssert(FileManager.default.createFile(atPath: log, contents: Data(text.utf8)))
         let runtime = Runtime(root: dir + "/state", warn: { _ in })
         let e = runtime.criuFailure("checkpoint c1", status: 1, log: log)
