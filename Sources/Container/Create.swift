@@ -224,14 +224,14 @@ public struct Runtime {
         func join(_ pid: pid_t) throws {
             pendingJoin = nil
             guard let cg = joinCgroup else { return }
-            do { try cg.addProcess(pid) } catch { throw RuntimeError(step: "cgroup", object: "pid \(pid)", cause: error) }
+            do { try cg.addProcess(pid) } catch { throw RuntimeError(step: "cgroup", cause: error) }
         }
         while true {
             try awaitInit(channel, plan: plan)
             guard let msg = try channel.receive() else {
                 var detail = ""
                 if containerPID == 0, let exit = try? Proc.wait(childPID) { detail = " (\(exit))" }
-                throw RuntimeError(object: "pid \(childPID)", "container init exited before it was ready\(detail)")
+                throw RuntimeError("container init exited before it was ready\(detail)")
             }
             switch msg {
             case .userNamespaceReady(let pid):

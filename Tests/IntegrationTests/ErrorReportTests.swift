@@ -1,7 +1,7 @@
-// What users read when something fails, and the flags that must do what they say: a failure deep in
-// the init stage reaches stderr and the --log file with its step, field path and errno text; --debug
-// prints debug lines; run --keep keeps the stopped container; restore's --console-socket and
-// --no-pivot are not taken and dropped in silence.
+// What users read when something fails, and flags that must do what they say: a failure deep in the
+// init stage reaches stderr and the --log file with its step, field path and errno text; the global
+// --rootless and restore's --console-socket and --no-pivot are not taken and dropped in silence.
+// (--debug and run --keep are tested by ProcessDropInTests and LifecycleDropInTests.)
 
 import Foundation
 import XCTest
@@ -95,34 +95,6 @@ final class ErrorReportTests: IntegrationTestCase {
         let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
         let array = String(decoding: data, as: UTF8.self)
         return String(array.dropFirst().dropLast())
-    }
-
-    /// `--debug` prints runc's `level=debug` lines: to stderr, or to the --log file when there is one.
-    func testDebugPrintsDebugLines() {
-        let b = makeBundle { c in c.args = ["true"] }
-        let r = runtime(["--debug", "run", "--bundle", b, newID("dbg")])
-        XCTAssertEqual(r.status, 0, describe(r))
-        XCTAssert(r.stderr.contains("level=debug msg="), "no debug line on stderr: \(describe(r))")
-        let log = scratch + "/debug.log"
-        let r2 = runtime(["--debug", "--log", log, "--log-format", "json", "run", "--bundle", b, newID("dbg")])
-        XCTAssertEqual(r2.status, 0, describe(r2))
-        XCTAssertFalse(r2.stderr.contains("level=debug"), "debug lines go to the log file: \(describe(r2))")
-        XCTAssert(logEntries(log).contains { $0["level"] as? String == "debug" }, "no debug line in \(log)")
-    }
-
-    /// `run --keep`: the program's exit status comes back, the container stays `stopped` (its state
-    /// readable), and `delete` then removes it with its cgroup.
-    func testRunKeepLeavesAStoppedContainerThatDeleteRemoves() {
-        let id = newID("keep")
-        let b = makeBundle { c in c.shell("exit 3") }
-        let r = runtime(["run", "--keep", "--bundle", b, id])
-        XCTAssertEqual(r.status, 3, describe(r))
-        XCTAssertEqual(status(id), "stopped")
-        XCTAssert(containerIDs().contains(id))
-        let d = runtime(["delete", id])
-        XCTAssertEqual(d.status, 0, describe(d))
-        assertNothingLeftBehind(id, "run --keep, then delete")
-        XCTAssert(leakedCgroups().isEmpty, "cgroups left: \(leakedCgroups())")
     }
 
     /// The global `--rootless`: swiftlet does what `auto` does; a value asking for something else is
