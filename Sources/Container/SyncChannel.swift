@@ -83,10 +83,10 @@ struct SyncChannel {
     func receive() throws -> SyncMessage? {
         guard let header = try readExactly(5) else { return nil }
         let n = Int(header[1]) | Int(header[2]) << 8 | Int(header[3]) << 16 | Int(header[4]) << 24
-        guard n <= SyncChannel.maxPayload else { throw KernelError("sync: message of \(n) bytes") }
+        guard n <= SyncChannel.maxPayload else { throw RuntimeError(step: "sync", "message of \(n) bytes") }
         let payload = n == 0 ? [] : (try readExactly(n) ?? [])
         guard let msg = SyncMessage(code: header[0], payload: payload) else {
-            throw KernelError("sync: unknown message \(header[0])")
+            throw RuntimeError(step: "sync", "unknown message \(header[0])")
         }
         return msg
     }
@@ -94,8 +94,8 @@ struct SyncChannel {
     func expect(_ wanted: SyncMessage, step: String) throws {
         switch try receive() {
         case .some(let m) where m == wanted: return
-        case .some(let m): throw KernelError("\(step): unexpected sync message \(m.code)")
-        case .none: throw KernelError("\(step): the runtime went away")
+        case .some(let m): throw RuntimeError(step: step, "unexpected sync message \(m.code)")
+        case .none: throw RuntimeError(step: step, "the runtime went away")
         }
     }
 
