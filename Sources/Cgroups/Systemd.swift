@@ -445,7 +445,7 @@ public struct SystemdBus {
 
     /// The caller's uid as the user's manager knows it: in a user namespace, the id it maps to
     /// outside (/proc/self/uid_map), which is what EXTERNAL authentication is checked against.
-    static func hostUID() -> uid_t {
+    public static func hostUID() -> uid_t {
         let uid = getuid()
         guard let text = try? readTextFile(path: "/proc/self/uid_map") else { return uid }
         return mapOutside(uid, uidMap: text) ?? uid

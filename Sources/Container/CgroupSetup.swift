@@ -17,14 +17,15 @@ extension Runtime {
         }
         var driver: CgroupDriver
         if systemdCgroup {
-            if Rootless.active && !(host.mode == .v2 && host.v1.isEmpty) {
+            let userManager = Rootless.usesUserSystemd
+            if userManager && !(host.mode == .v2 && host.v1.isEmpty) {
                 // runc 1.1 too: "cannot use rootless systemd cgroups manager on cgroup v1".
-                throw RuntimeError.flag("--systemd-cgroup", "swiftlet runs as uid \(geteuid()) (rootless), and a user's systemd "
+                throw RuntimeError.flag("--systemd-cgroup", "swiftlet runs as uid \(SystemdBus.hostUID()) (rootless), and a user's systemd "
                     + "delegates cgroups only on a cgroup v2 host; this host has cgroup v1 hierarchies "
                     + "(\(host.mode.rawValue) layout): leave out --systemd-cgroup")
             }
             do {
-                if Rootless.active {
+                if userManager {
                     driver = try Cgroups.userSystemdDriver(cgroupsPath: spec.linux?.cgroupsPath, id: id, resources: resources,
                                                            annotations: spec.annotations, host: host)
                 } else {

@@ -90,7 +90,7 @@ public struct Runtime {
             // A rootless container's systemd scope is joined through the user's manager instead
             // (SystemdDriver.addProcess): right after the fork, before init can make a cgroup
             // namespace (it waits for its uid/gid maps first).
-            let managerAttaches = systemdCgroup && Rootless.active
+            let managerAttaches = systemdCgroup && Rootless.usesUserSystemd
             let initJoinsCgroup = !managerAttaches && (plan.newNamespaces.contains(.cgroup)
                 || (spec.mounts ?? []).contains { $0.type == "cgroup" || $0.type == "cgroup2" })
             // On a cgroup v2 host the process we fork is born in the cgroup (clone3 CLONE_INTO_CGROUP):

@@ -217,6 +217,42 @@ final class SystemdRootlessTests: SystemdHostTestCase {
         XCTAssertEqual(((try? FileManager.default.contentsOfDirectory(atPath: roots[.swiftlet]!)) ?? []), [])
     }
 
+    /// Root of a user namespace whose root is the user outside (as rootless podman runs the runtime): the
+    /// user's manager, as runc 1.1 picks it (its OwnerUID check), authenticated as the user. (runc 1.1.5 fails
+    /// here before its cgroup is made: "failed to setns to host mntns".)
+    func testRootOfAUserNamespaceUsesTheUsersManager() throws {
+        let b = rootlessBundle(user) { c in
+            c[path: "linux.uidMappings"] = [["containerID": 0, "hostID": 0, "size": 1]]
+            c[path: "linux.gidMappings"] = [["containerID": 0, "hostID": 0, "size": 1]]
+        }
+        let id = newID()
+        made.append((.swiftlet, id))
+        let unit = "runc-\(id).scope"
+        let cgroupPath = user.managerGroup + "/user.slice/" + unit
+        // One user namespace for every command, as an engine keeps its own.
+        let rt = "'\(Env.runtime)' --root '\(roots[.swiftlet]!)' --systemd-cgroup"
+        let script = """
+            \(rt) run -d --bundle '\(b)' \(id) || exit 1
+            \(rt) state \(id) | grep '"pid"'
+            systemctl --user show \(unit) -p ActiveState -p ControlGroup
+            echo "procs=$(cat '/sys/fs/cgroup\(cgroupPath)/cgroup.procs')"
+            \(rt) exec \(id) cat /proc/self/cgroup | grep ^0::
+            \(rt) delete --force \(id)
+            """
+        let r = asHostUser(user, ["unshare", "--user", "--map-root-user", "sh", "-c", script], env: userEnv)
+        XCTAssertEqual(r.status, 0, describe(r))
+        let pid = r.stdout.split(separator: "\n").first { $0.contains("\"pid\"") }.map { $0.filter(\.isNumber) } ?? ""
+        XCTAssertTrue(r.stdout.contains("ActiveState=active"), describe(r))
+        XCTAssertTrue(r.stdout.contains("ControlGroup=" + cgroupPath), describe(r))
+        XCTAssertTrue(r.stdout.contains("0::/") && r.stdout.split(separator: "\n").contains { $0.hasPrefix("0::") && $0.hasSuffix(unit) },
+                      "exec's process in the scope: \(describe(r))")
+        XCTAssertFalse(pid.isEmpty, describe(r))
+        XCTAssertTrue(r.stdout.contains("procs=\(pid)\n"), "only init in the scope: \(describe(r))")
+        XCTAssertEqual(show(unit, ["LoadState"])["LoadState"], "not-found", "not the system's manager")
+        XCTAssertEqual(userShow(unit, ["LoadState"])["LoadState"], "not-found")
+        XCTAssertFalse(existsInHost("/sys/fs/cgroup" + cgroupPath))
+    }
+
     // MARK: which socket
 
     /// Without a session bus (the user's dbus.socket stopped: no $XDG_RUNTIME_DIR/bus), swiftlet talks to
