@@ -88,8 +88,8 @@ public struct Runtime {
             // container's cgroup directories by path, so only their existence matters; letting this
             // process move init later instead was measured: no gain, 0.97-1.05 in 40 pairs).
             // A rootless container's systemd scope is joined through the user's manager instead
-            // (SystemdDriver.addProcess): right after the fork, before init can make a cgroup
-            // namespace (it waits for its uid/gid maps first).
+            // (SystemdDriver.addProcess): right after the fork, while init waits (a cgroup namespace
+            // it makes must be rooted in the scope).
             let managerAttaches = systemdCgroup && Rootless.usesUserSystemd
             let initJoinsCgroup = !managerAttaches && (plan.newNamespaces.contains(.cgroup)
                 || (spec.mounts ?? []).contains { $0.type == "cgroup" || $0.type == "cgroup2" })
@@ -103,7 +103,10 @@ public struct Runtime {
             if initJoinsCgroup || cloneIntoCgroup || managerAttaches {
                 cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
             }
-            if managerAttaches { plan.cgroupProcs = [] }
+            if managerAttaches, cgroup != nil {
+                plan.cgroupProcs = []
+                plan.awaitsCgroupAttach = true
+            }
             var cgroupDirectory: FD?
             if cloneIntoCgroup, let dir = cgroup?.unifiedPath {
                 do { cgroupDirectory = try FD.open(dir, O_PATH | O_DIRECTORY) } catch { throw ContainerError("cgroup: \(error)") }
@@ -157,13 +160,14 @@ public struct Runtime {
             }
             cgroupDirectory?.close()
             cgroupDirectory = nil
-            if managerAttaches, let cg = cgroup {
-                do { try cg.addProcess(childPID) } catch { throw RuntimeError(step: "cgroup", cause: error) }
-            }
             closePlanFDs(plan)
             Fault.point("create.forked")
             let channel = SyncChannel(fd: parentEnd)
             defer { parentEnd.close() }
+            if plan.awaitsCgroupAttach, let cg = cgroup {
+                do { try cg.addProcess(childPID) } catch { throw RuntimeError(step: "cgroup", cause: error) }
+                try channel.send(.ack)
+            }
             // libseccomp's work, while the init stage builds the rootfs on the other CPU.
             if var pending = plan.seccompPending {
                 try pending.finish(warn: warn)

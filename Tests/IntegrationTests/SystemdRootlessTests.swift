@@ -180,6 +180,25 @@ final class SystemdRootlessTests: SystemdHostTestCase {
         }
     }
 
+    /// A cgroup namespace (as `runc spec --rootless` asks for) is rooted in the scope: init is moved
+    /// there by the manager before it makes the namespace.
+    func testCgroupNamespaceRootedInTheScope() throws {
+        let b = rootlessBundle(user) { c in c.addNamespace("cgroup") }
+        for e in Engine.allCases {
+            let id = newID(e.rawValue)
+            made.append((e, id))
+            let unit = "runc-\(id).scope"
+            let cgroupPath = user.managerGroup + "/user.slice/" + unit
+            let r = userRT(e, ["run", "-d", "--bundle", b, id])
+            XCTAssertEqual(r.status, 0, "\(e) run -d: \(describe(r))")
+            let pid = userPID(e, id)
+            XCTAssertEqual(file("/sys/fs/cgroup\(cgroupPath)/cgroup.procs"), pid, "\(e)")
+            let x = userRT(e, ["exec", id, "cat", "/proc/1/cgroup"])
+            XCTAssertTrue(x.stdout.split(separator: "\n").contains("0::/"), "\(e): init at its namespace's root: \(describe(x))")
+            deleteAsUserAndCheckGone(e, id, unit: unit, cgroupPath: cgroupPath)
+        }
+    }
+
     /// A `slice:prefix:name` path in the user's manager, and a `linux.resources.unified` file with no
     /// controller behind it, written by the user into the scope.
     func testNamedScopeAndAUnifiedFileAsRunc() throws {
