@@ -200,7 +200,8 @@ final class SystemdRootlessTests: SystemdHostTestCase {
     }
 
     /// A `slice:prefix:name` path in the user's manager, and a `linux.resources.unified` file with no
-    /// controller behind it, written by the user into the scope.
+    /// controller behind it, written by the user into the scope, at create and by `update`; `kill --all`
+    /// through the scope.
     func testNamedScopeAndAUnifiedFileAsRunc() throws {
         for e in Engine.allCases {
             let id = newID(e.rawValue)
@@ -215,6 +216,17 @@ final class SystemdRootlessTests: SystemdHostTestCase {
             XCTAssertEqual(r.status, 0, "\(e) create: \(describe(r))")
             XCTAssertEqual(userShow(unit, ["ControlGroup"])["ControlGroup"], cgroupPath, "\(e)")
             XCTAssertEqual(file("/sys/fs/cgroup\(cgroupPath)/cgroup.max.descendants"), "7", "\(e)")
+            // update goes through the user's manager (SetUnitProperties) and the files.
+            let resources = hostDir("resources-\(e.rawValue)") + "/r.json"
+            try #"{"unified": {"cgroup.max.descendants": "9"}}"#.write(toFile: resources, atomically: true, encoding: .utf8)
+            let u = userRT(e, ["update", "-r", resources, id])
+            XCTAssertEqual(u.status, 0, "\(e) update: \(describe(u))")
+            XCTAssertEqual(file("/sys/fs/cgroup\(cgroupPath)/cgroup.max.descendants"), "9", "\(e)")
+            XCTAssertEqual(userRT(e, ["start", id]).status, 0, "\(e)")
+            let k = userRT(e, ["kill", "--all", id, "KILL"])
+            XCTAssertEqual(k.status, 0, "\(e) kill --all: \(describe(k))")
+            inHost(["sh", "-c", "while [ -s '/sys/fs/cgroup\(cgroupPath)/cgroup.procs' ]; do sleep 0.05; done"])
+            XCTAssertEqual(userStatus(e, id), "stopped", "\(e)")
             deleteAsUserAndCheckGone(e, id, unit: unit, cgroupPath: cgroupPath)
         }
     }
