@@ -9,7 +9,7 @@ public enum FreezerState: String, Sendable {
 /// A cgroup manager for one container. The cgroupfs drivers (v1, v2, hybrid) implement it, and the
 /// systemd driver over one of them (create = StartTransientUnit, the rest through the unit's cgroup).
 public protocol CgroupDriver {
-    /// "v1", "v2", "hybrid", or one of them after "systemd-" (kept in the container's state to find the driver again).
+    /// "v1", "v2", "hybrid", or one of them after "systemd-" or "systemd-user-" (kept in the container's state to find the driver again).
     var kind: String { get }
     /// Controller → directory, like runc's `cgroup_paths` ("" is the unified hierarchy).
     var paths: [String: String] { get }
@@ -234,8 +234,15 @@ public enum Cgroups {
             // The unit is the scope: the last component of its directories.
             let dir = paths.values.sorted().first ?? ""
             let unit = String(dir[(dir.lastIndex(of: "/").map { dir.index(after: $0) } ?? dir.startIndex)...])
-            return SystemdDriver(inner: load(kind: String(kind.dropFirst("systemd-".count)), paths: paths, made: made),
-                                 unit: unit, slice: "", resources: nil)
+            let user = kind.hasPrefix("systemd-user-")
+            var inner = load(kind: String(kind.dropFirst(user ? "systemd-user-".count : "systemd-".count)), paths: paths, made: made)
+            if user, let v2 = inner as? CgroupV2Driver {
+                // A user's scope: its files are the user's, and no device program was attached.
+                var tracking = CgroupV2Driver(path: v2.path, mountPoint: v2.mountPoint, trackingOnly: true)
+                tracking.made = v2.made
+                inner = tracking
+            }
+            return SystemdDriver(inner: inner, unit: unit, slice: "", resources: nil, userManager: user)
         }
         var v1 = paths
         let unified = v1.removeValue(forKey: "") ?? ""

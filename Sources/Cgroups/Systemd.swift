@@ -8,9 +8,10 @@ public struct SystemdCgroupsPath: Equatable, Sendable {
     public var slice: String
     public var unit: String
 
-    public init(cgroupsPath: String?, id: String) throws {
+    /// `defaultSlice`: system.slice for the system's manager, user.slice for a user's (runc's defaults).
+    public init(cgroupsPath: String?, id: String, defaultSlice: String = "system.slice") throws {
         guard let p = cgroupsPath, !p.isEmpty else {
-            slice = "system.slice"
+            slice = defaultSlice
             unit = "runc-\(id).scope"
             return
         }
@@ -18,7 +19,7 @@ public struct SystemdCgroupsPath: Equatable, Sendable {
         guard parts.count == 3 else {
             throw CgroupError("linux.cgroupsPath: \"\(p)\": with --systemd-cgroup it must be \"slice:prefix:name\" (such as \"system.slice:docker:1234\")")
         }
-        slice = parts[0].isEmpty ? "system.slice" : parts[0]
+        slice = parts[0].isEmpty ? defaultSlice : parts[0]
         let (prefix, name) = (parts[1], parts[2])
         guard !name.isEmpty else {
             throw CgroupError("linux.cgroupsPath: \"\(p)\": the name (after the second \":\") is empty")
@@ -71,18 +72,24 @@ public struct SystemdDriver: CgroupDriver {
     let resources: LinuxResources?
     /// Properties from `org.systemd.property.*` annotations (create only).
     let annotationProperties: [DBusValue]
+    /// The unit is the calling user's systemd's (rootless), not the system's.
+    public let userManager: Bool
     let placeholder = Placeholder()
 
     public init(inner: CgroupDriver, unit: String, slice: String, resources: LinuxResources?,
-                annotationProperties: [DBusValue] = []) {
+                annotationProperties: [DBusValue] = [], userManager: Bool = false) {
         self.inner = inner
         self.unit = unit
         self.slice = slice
         self.resources = resources
         self.annotationProperties = annotationProperties
+        self.userManager = userManager
     }
 
-    public var kind: String { "systemd-" + inner.kind }
+    /// Kept in the state: a later command talks to the same manager.
+    public var kind: String { (userManager ? "systemd-user-" : "systemd-") + inner.kind }
+
+    func connect() throws -> SystemdBus { try SystemdBus.connect(user: userManager) }
     public var paths: [String: String] { inner.paths }
     public var procsFiles: [String] { inner.procsFiles }
     public var unifiedPath: String? { inner.unifiedPath }
@@ -115,7 +122,7 @@ public struct SystemdDriver: CgroupDriver {
         placeholder.pid = pid
         placeholder.ownsUnit = false
         do {
-            let bus = try SystemdBus.connect()
+            let bus = try connect()
             var props: [DBusValue] = [
                 SystemdBus.property("Description", .string("swiftlet container \(unit)")),
                 SystemdBus.property("Slice", .string(slice)),
@@ -163,13 +170,25 @@ public struct SystemdDriver: CgroupDriver {
             let props = try Self.properties(r, v2: isV2, devices: false)
             if !props.isEmpty {
                 do {
-                    try SystemdBus.connect().setUnitProperties(unit, props)
+                    try connect().setUnitProperties(unit, props)
                 } catch let e as DBusError {
                     throw CgroupError("--systemd-cgroup: setting the properties of \(unit): \(e)")
                 }
             }
         }
         try inner.apply(r, update: update)
+    }
+
+    /// A user's scope is joined through its manager: the user may not move a process from its own
+    /// cgroup (outside the delegated subtree) into it, and the manager (or, for it, the system's
+    /// manager) may. runc 1.1 has the manager move its init the same way (the unit's PIDs).
+    public func addProcess(_ pid: pid_t) throws {
+        guard userManager else { return try inner.addProcess(pid) }
+        do {
+            try connect().attachProcesses(unit, [pid])
+        } catch let e as DBusError {
+            throw CgroupError("--systemd-cgroup: the user's systemd did not move pid \(pid) into \(unit): \(e)")
+        }
     }
 
     public func freeze() throws { try inner.freeze() }
@@ -188,7 +207,7 @@ public struct SystemdDriver: CgroupDriver {
         var firstError: Error?
         if placeholder.ownsUnit {
             do {
-                try SystemdBus.connect().stopUnit(unit)
+                try connect().stopUnit(unit)
             } catch {
                 firstError = CgroupError("--systemd-cgroup: stopping \(unit): \(error)")
             }
@@ -205,7 +224,7 @@ public struct SystemdDriver: CgroupDriver {
         releasePlaceholder()
         let held = pids()
         if !held.isEmpty { return (directories, held) }
-        if placeholder.ownsUnit { try? SystemdBus.connect().stopUnit(unit) }
+        if placeholder.ownsUnit { try? connect().stopUnit(unit) }
         return inner.removeMadeSparingProcesses()
     }
 
@@ -354,17 +373,104 @@ public struct SystemdBus {
     static let path = "/org/freedesktop/systemd1"
     static let manager = "org.freedesktop.systemd1.Manager"
 
-    /// systemd's private socket (root, no bus daemon needed), else the system bus.
-    public static func connect() throws -> SystemdBus {
+    /// The system's manager: its private socket (root, no bus daemon needed), else the system bus.
+    /// `user`: the calling user's manager (rootless), in runc 1.1's order as far as it goes:
+    /// $DBUS_SESSION_BUS_ADDRESS, then $XDG_RUNTIME_DIR/bus; then that manager's own private socket
+    /// $XDG_RUNTIME_DIR/systemd/private, which needs no session bus (where runc runs `systemctl --user
+    /// show-environment` instead). Without $XDG_RUNTIME_DIR, /run/user/<uid> stands for it.
+    public static func connect(user: Bool = false) throws -> SystemdBus {
         var errors: [String] = []
-        for (socket, bus) in [("/run/systemd/private", false), ("/run/dbus/system_bus_socket", true)] {
+        guard user else {
+            for (socket, bus) in [("/run/systemd/private", false), ("/run/dbus/system_bus_socket", true)] {
+                do {
+                    return SystemdBus(connection: try DBusConnection(path: socket, bus: bus), onBus: bus)
+                } catch {
+                    errors.append("\(socket): \(error)")
+                }
+            }
+            throw DBusError("cannot reach systemd (is it the init of this host?): " + errors.joined(separator: "; "))
+        }
+        let uid = hostUID()
+        var sockets: [(path: String, bus: Bool)] = []
+        if let address = environment("DBUS_SESSION_BUS_ADDRESS") {
+            let paths = unixSocketPaths(address)
+            if paths.isEmpty { errors.append("$DBUS_SESSION_BUS_ADDRESS \"\(address)\": no unix:path= address in it") }
+            sockets += paths.map { ($0, true) }
+        } else {
+            errors.append("$DBUS_SESSION_BUS_ADDRESS: not set")
+        }
+        let runtimeDir = environment("XDG_RUNTIME_DIR") ?? "/run/user/\(uid)"
+        sockets += [(runtimeDir + "/bus", true), (runtimeDir + "/systemd/private", false)]
+        for (socket, bus) in sockets {
             do {
-                return SystemdBus(connection: try DBusConnection(path: socket, bus: bus), onBus: bus)
+                return SystemdBus(connection: try DBusConnection(path: socket, uid: uid, bus: bus), onBus: bus)
             } catch {
                 errors.append("\(socket): \(error)")
             }
         }
-        throw DBusError("--systemd-cgroup: cannot reach systemd (is it the init of this host?): " + errors.joined(separator: "; "))
+        throw DBusError("cannot reach the systemd of uid \(uid) (swiftlet runs rootless: the user's own manager makes the "
+            + "container's scope; start it with `loginctl enable-linger` or a login, or leave out --systemd-cgroup): "
+            + errors.joined(separator: "; "))
+    }
+
+    static func environment(_ name: String) -> String? {
+        guard let v = getenv(name) else { return nil }
+        let s = String(cString: v)
+        return s.isEmpty ? nil : s
+    }
+
+    /// The socket paths of a D-Bus address list ("unix:path=/run/user/1000/bus,guid=...;..."), in
+    /// order; other transports (tcp:, unix:abstract=) are left out.
+    public static func unixSocketPaths(_ address: String) -> [String] {
+        var paths: [String] = []
+        for entry in address.split(separator: ";") where entry.hasPrefix("unix:") {
+            for pair in entry.dropFirst("unix:".count).split(separator: ",") where pair.hasPrefix("path=") {
+                // Values are %-escaped.
+                var bytes: [UInt8] = []
+                var u = Array(pair.dropFirst("path=".count).utf8)[...]
+                while let b = u.first {
+                    if b == UInt8(ascii: "%"), u.count >= 3, let v = UInt8(String(decoding: u.dropFirst().prefix(2), as: UTF8.self), radix: 16) {
+                        bytes.append(v)
+                        u = u.dropFirst(3)
+                    } else {
+                        bytes.append(b)
+                        u = u.dropFirst()
+                    }
+                }
+                if !bytes.isEmpty { paths.append(String(decoding: bytes, as: UTF8.self)) }
+            }
+        }
+        return paths
+    }
+
+    /// The caller's uid as the user's manager knows it: in a user namespace, the id it maps to
+    /// outside (/proc/self/uid_map), which is what EXTERNAL authentication is checked against.
+    public static func hostUID() -> uid_t {
+        let uid = getuid()
+        guard let text = try? readTextFile(path: "/proc/self/uid_map") else { return uid }
+        return mapOutside(uid, uidMap: text) ?? uid
+    }
+
+    /// `id` through a uid_map's lines ("inside outside count"); nil when no line covers it.
+    public static func mapOutside(_ id: UInt32, uidMap: String) -> UInt32? {
+        for line in uidMap.split(separator: "\n") {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true).compactMap { UInt64($0) }
+            guard f.count == 3, UInt64(id) >= f[0], UInt64(id) < f[0] + f[2] else { continue }
+            return UInt32(exactly: f[1] + (UInt64(id) - f[0]))
+        }
+        return nil
+    }
+
+    /// The manager's own cgroup (`/user.slice/user-1000.slice/user@1000.service` for a user's): the
+    /// cgroups of its units are below it.
+    public func managerControlGroup() throws -> String {
+        let reply = try connection.call(.methodCall(destination: Self.destination, path: Self.path,
+                                                    interface: "org.freedesktop.DBus.Properties", member: "Get",
+                                                    [.string(Self.manager), .string("ControlGroup")]))
+        guard let group = reply.first?.stringValue, group.hasPrefix("/") else {
+            throw DBusError("systemd's manager gave no ControlGroup")
+        }
+        return group
     }
 
     public static func property(_ name: String, _ value: DBusValue) -> DBusValue {
@@ -386,6 +492,12 @@ public struct SystemdBus {
         guard result == "done" else {
             throw DBusError("the job starting \(unit) ended \"\(result)\" (journalctl -u \(unit) says why)")
         }
+    }
+
+    /// Moves processes into the unit's cgroup (systemd 238 and later).
+    public func attachProcesses(_ unit: String, _ pids: [pid_t]) throws {
+        _ = try managerCall("AttachProcessesToUnit", [.string(unit), .string(""),
+                                                      .array(element: "u", pids.map { .uint32(UInt32(bitPattern: $0)) })])
     }
 
     public func setUnitProperties(_ unit: String, _ properties: [DBusValue]) throws {
@@ -515,5 +627,27 @@ public enum SystemdAnnotations {
         }
         parts.append(current)
         return parts
+    }
+}
+
+extension Cgroups {
+    /// The systemd driver of a rootless container: a scope of the calling user's manager, on a
+    /// cgroup v2 host only (a user's manager delegates only in the unified hierarchy; runc 1.1 refuses
+    /// the v1 and hybrid layouts too). The scope's directory is below the manager's own cgroup, which
+    /// is asked of the manager rather than guessed: `<its ControlGroup>/<expanded slice>/<unit>`.
+    /// Its cgroup files are the user's (the manager runs as the user): no device program (that needs
+    /// privilege) and no controllers enabled above it (systemd hands the delegated ones down).
+    public static func userSystemdDriver(cgroupsPath: String?, id: String, resources: LinuxResources?,
+                                         annotations: [String: String]? = nil, host: CgroupHost) throws -> SystemdDriver {
+        let path = try SystemdCgroupsPath(cgroupsPath: cgroupsPath, id: id, defaultSlice: "user.slice")
+        let extra = try SystemdAnnotations.properties(annotations)
+        guard host.mode == .v2, host.v1.isEmpty, let mount = host.unified else {
+            throw CgroupError("a rootless container's systemd scope needs a cgroup v2 host; this one has cgroup v1 "
+                + "hierarchies (\(host.mode.rawValue) layout)")
+        }
+        let managerGroup = try SystemdBus.connect(user: true).managerControlGroup()
+        let dir = CgroupFS.join(CgroupFS.join(mount, managerGroup), path.cgroupPath)
+        return SystemdDriver(inner: CgroupV2Driver(path: dir, mountPoint: mount, trackingOnly: true), unit: path.unit,
+                             slice: path.slice, resources: resources, annotationProperties: extra, userManager: true)
     }
 }

@@ -11,48 +11,60 @@ extension Runtime {
         let resources = spec.linux?.resources
         if host.v1.isEmpty && host.unified == nil {
             if resources != nil || !(spec.linux?.cgroupsPath ?? "").isEmpty {
-                throw ContainerError("linux.resources: this host has no cgroup hierarchy mounted under /sys/fs/cgroup")
+                throw RuntimeError.config("linux.resources", "this host has no cgroup hierarchy mounted under /sys/fs/cgroup")
             }
             return nil
         }
         var driver: CgroupDriver
         if systemdCgroup {
-            if Rootless.active {
-                throw ContainerError("--systemd-cgroup: rootless containers with the systemd cgroup driver are not supported by swiftlet yet (leave out --systemd-cgroup)")
+            let userManager = Rootless.usesUserSystemd
+            if userManager && !(host.mode == .v2 && host.v1.isEmpty) {
+                // runc 1.1 too: "cannot use rootless systemd cgroups manager on cgroup v1".
+                throw RuntimeError.flag("--systemd-cgroup", "swiftlet runs as uid \(SystemdBus.hostUID()) (rootless), and a user's systemd "
+                    + "delegates cgroups only on a cgroup v2 host; this host has cgroup v1 hierarchies "
+                    + "(\(host.mode.rawValue) layout): leave out --systemd-cgroup")
             }
             do {
-                driver = try Cgroups.systemdDriver(cgroupsPath: spec.linux?.cgroupsPath, id: id, resources: resources,
-                                                   annotations: spec.annotations, host: host)
+                if userManager {
+                    driver = try Cgroups.userSystemdDriver(cgroupsPath: spec.linux?.cgroupsPath, id: id, resources: resources,
+                                                           annotations: spec.annotations, host: host)
+                } else {
+                    driver = try Cgroups.systemdDriver(cgroupsPath: spec.linux?.cgroupsPath, id: id, resources: resources,
+                                                       annotations: spec.annotations, host: host)
+                }
+            } catch let e as DBusError {
+                throw RuntimeError(field: .flag("--systemd-cgroup"), cause: e)
             } catch {
-                throw ContainerError("config.json: \(error)")
+                throw RuntimeError(field: .config(""), cause: error)
             }
         } else if Rootless.active {
             guard let d = try Rootless.cgroupDriver(spec: spec, id: id, host: host) else { return nil }
             driver = d
         } else {
             do { driver = try Cgroups.driver(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: host) } catch {
-                throw ContainerError("config.json: \(error)")
+                throw RuntimeError(field: .config(""), cause: error)
             }
         }
+        let pathField = InputField.config(Runtime.cgroupsPathField(spec))
         // What is there already is not ours: used only if empty and thawed, and never removed.
         driver.made = driver.missingDirectories()
         let existing = driver.directories.filter { !driver.made.contains($0) }
         if !existing.isEmpty {
             do { try driver.checkReusable(existing: existing) } catch {
-                throw ContainerError("config.json: \(Runtime.cgroupsPathField(spec)): \(error)")
+                throw RuntimeError(field: pathField, cause: error)
             }
         }
         // Claimed before it exists: a create killed from here on leaves a folder without state.json,
         // and `delete` finds the cgroup to remove through this file.
         var claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted())
         do { try store.saveCgroupClaim(id, claim) } catch {
-            throw ContainerError("cgroup: \(error)")
+            throw RuntimeError(step: "cgroup", cause: error)
         }
         // Another container's cgroup at this path (being created, or exited and not deleted) is
         // not taken (see CgroupOwnership); what this create made is decided there, under a lock.
         let predicted = driver.made
         do { driver.made = try CgroupOwnership.claim(driver.directories, owner: store.directory(id)) } catch {
-            throw ContainerError("config.json: \(Runtime.cgroupsPathField(spec)): \(error)")
+            throw RuntimeError(field: pathField, cause: error)
         }
         if driver.made != predicted {
             claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted())
@@ -62,21 +74,22 @@ extension Runtime {
                 if !existing.isEmpty { try driver.checkReusable(existing: existing) }
             } catch {
                 for d in driver.made { rmdir(d) }  // only made, nothing in them yet
-                throw ContainerError("config.json: \(Runtime.cgroupsPathField(spec)): \(error)")
+                throw RuntimeError(field: pathField, cause: error)
             }
         }
         do {
             try driver.create()
         } catch {
             try? driver.destroy()
-            throw ContainerError("cgroup: \(error)")
+            if let e = error as? DBusError { throw RuntimeError(field: .flag("--systemd-cgroup"), cause: e) }
+            throw RuntimeError(step: "cgroup", cause: error)
         }
         debug("cgroup made: \(driver.paths.sorted(by: { $0.key < $1.key }).map { "\($0.key.isEmpty ? "unified" : $0.key)=\($0.value)" }.joined(separator: " "))")
         do {
             try driver.apply(resources ?? LinuxResources(), update: false)
         } catch {
             try? driver.destroy()
-            throw ContainerError("config.json: \(error)")
+            throw RuntimeError(field: .config(""), cause: error)
         }
         Fault.point("create.cgroup")
         plan.cgroupProcs = driver.procsFiles

@@ -90,16 +90,26 @@ public struct Runtime {
             // With a `cgroup` mount and no cgroup namespace init joins first too (the mount binds the
             // container's cgroup directories by path, so only their existence matters; letting this
             // process move init later instead was measured: no gain, 0.97-1.05 in 40 pairs).
-            let initJoinsCgroup = plan.newNamespaces.contains(.cgroup)
-                || (spec.mounts ?? []).contains { $0.type == "cgroup" || $0.type == "cgroup2" }
+            // A rootless container's systemd scope is joined through the user's manager instead
+            // (SystemdDriver.addProcess): right after the fork, while init waits (a cgroup namespace
+            // it makes must be rooted in the scope).
+            let managerAttaches = systemdCgroup && Rootless.usesUserSystemd
+            let initJoinsCgroup = !managerAttaches && (plan.newNamespaces.contains(.cgroup)
+                || (spec.mounts ?? []).contains { $0.type == "cgroup" || $0.type == "cgroup2" })
             // On a cgroup v2 host the process we fork is born in the cgroup (clone3 CLONE_INTO_CGROUP):
             // no migration at all, so nothing waits for the migration lock's grace period. Only when
             // that process is the container's (or joins the cgroup first anyway): an intermediate
             // process of a pid or time namespace stays out, as before, so it never counts against
             // the container's limits (pids.max).
             plan.pidNamespaceAtFork = plan.canCreatePIDNamespaceAtFork
-            let cloneIntoCgroup = (initJoinsCgroup || !plan.needsSecondFork) && CgroupHost.isUnifiedOnly()
-            if initJoinsCgroup || cloneIntoCgroup { cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan) }
+            let cloneIntoCgroup = !managerAttaches && (initJoinsCgroup || !plan.needsSecondFork) && CgroupHost.isUnifiedOnly()
+            if initJoinsCgroup || cloneIntoCgroup || managerAttaches {
+                cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
+            }
+            if managerAttaches, cgroup != nil {
+                plan.cgroupProcs = []
+                plan.awaitsCgroupAttach = true
+            }
             var cgroupDirectory: FD?
             if cloneIntoCgroup, let dir = cgroup?.unifiedPath {
                 do { cgroupDirectory = try FD.open(dir, O_PATH | O_DIRECTORY) } catch {
@@ -159,15 +169,21 @@ public struct Runtime {
             Fault.point("create.forked")
             let channel = SyncChannel(fd: parentEnd)
             defer { parentEnd.close() }
+            if plan.awaitsCgroupAttach, let cg = cgroup {
+                do { try cg.addProcess(childPID) } catch { throw RuntimeError(step: "cgroup", cause: error) }
+                try channel.send(.ack)
+            }
             // libseccomp's work, while the init stage builds the rootfs on the other CPU.
             if var pending = plan.seccompPending {
                 try pending.finish(warn: warn)
                 plan.seccomp = pending.program
             }
-            if !initJoinsCgroup && !cloneIntoCgroup { cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan) }
+            if !initJoinsCgroup && !cloneIntoCgroup && !managerAttaches {
+                cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
+            }
             let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
                                        containerPID: &containerPID, opts: opts,
-                                       joinCgroup: initJoinsCgroup || bornInCgroup ? nil : cgroup)
+                                       joinCgroup: initJoinsCgroup || bornInCgroup || managerAttaches ? nil : cgroup)
             // Init is in the scope now: the process that held it is no longer needed.
             (cgroup as? SystemdDriver)?.releasePlaceholder()
             if let pidFile = opts.pidFile {

@@ -133,11 +133,13 @@ extension Runtime {
         guard ProcStat.read(record.pid)?.startTime == record.pidStartTime else {
             throw ContainerError("cannot exec in a stopped container \(opts.id)")
         }
-        let cgroupMoves = try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
+        // A rootless container's systemd scope: joined through the user's manager (SystemdDriver.addProcess).
+        let userScope = (containerCgroup as? SystemdDriver).flatMap { $0.userManager ? $0 : nil }
+        let cgroupMoves = userScope != nil ? [] : try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
         defer { for m in cgroupMoves { m.dir.close() } }
         plan.linux = record.config.linux
         // The CPU affinity is set by this process on the child, around its move into the cgroups.
-        plan.waitForCgroups = !cgroupMoves.isEmpty || initialCPUs != nil || finalCPUs != nil
+        plan.waitForCgroups = !cgroupMoves.isEmpty || userScope != nil || initialCPUs != nil || finalCPUs != nil
             || record.config.linux?.intelRdt != nil
 
         let (parentEnd, childEnd) = try Pipe.socketPair()
@@ -194,6 +196,11 @@ extension Runtime {
                 if let cpus = initialCPUs {
                     do { try Sched.setAffinity(cpus: cpus, pid: child) } catch {
                         throw ContainerError("process.execCPUAffinity.initial: \(error)")
+                    }
+                }
+                if let userScope {
+                    do { try userScope.addProcess(child) } catch {
+                        throw RuntimeError(step: "exec", object: userScope.unit, "joining the container's scope", cause: error)
                     }
                 }
                 for move in cgroupMoves {

@@ -78,6 +78,9 @@ struct InitPlan {
 
     /// cgroup.procs files init writes "0" to first; the driver kind and controller → directory map.
     var cgroupProcs: [String] = []
+    /// The parent has the user's systemd move init into its scope (rootless --systemd-cgroup): init
+    /// waits for its ack before anything else, so that a cgroup namespace it makes is rooted there.
+    var awaitsCgroupAttach = false
     var cgroupKind: String?
     var cgroupPaths: [String: String] = [:]
     var cgroupMade: [String]?

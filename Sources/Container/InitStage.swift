@@ -51,6 +51,7 @@ enum InitStage {
         _ = umask(0)
         try step("join cgroup") {
             for file in plan.cgroupProcs { try writeFile(path: file, "0", flags: O_WRONLY) }
+            if plan.awaitsCgroupAttach { try channel.expect(.ack, step: "moved into the scope") }
         }
         // Joining a pid namespace outside the init (see forkIntoJoinedPIDNamespace): keep it for later.
         let pidJoin = plan.buildsRootOutsidePIDNamespace ? plan.joins.first { $0.kind == .pid } : nil

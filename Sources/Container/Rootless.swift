@@ -9,6 +9,11 @@ import RuntimeSpec
 enum Rootless {
     static var active: Bool { geteuid() != 0 }
 
+    /// `--systemd-cgroup` goes to the user's systemd rather than the system's: run by a user, or by
+    /// root of a user namespace whose root is a user outside (as rootless podman runs the runtime;
+    /// runc 1.1 asks `busctl --user status` for that uid, the uid map says it without a process).
+    static var usesUserSystemd: Bool { active || SystemdBus.hostUID() != 0 }
+
     /// runc's requiresRootOrMappingTool, inverted: a gid map of exactly the caller's egid (size 1)
     /// may be written by the caller itself, once setgroups is denied. Anything else takes newgidmap.
     static func deniesSetgroups(_ gidMappings: [LinuxIDMapping]) -> Bool {

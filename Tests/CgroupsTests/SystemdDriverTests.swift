@@ -101,6 +101,14 @@ final class SystemdCgroupsPathTests: XCTestCase {
         XCTAssertEqual(p.cgroupPath, "/system.slice/runc-abc.scope")
     }
 
+    /// A user's manager (rootless): runc's default slice there is user.slice.
+    func testDefaultOfAUsersManagerIsUserSlice() throws {
+        XCTAssertEqual(try SystemdCgroupsPath(cgroupsPath: nil, id: "abc", defaultSlice: "user.slice").cgroupPath,
+                       "/user.slice/runc-abc.scope")
+        XCTAssertEqual(try SystemdCgroupsPath(cgroupsPath: ":p:n", id: "abc", defaultSlice: "user.slice").cgroupPath,
+                       "/user.slice/p-n.scope")
+    }
+
     func testSlicePrefixName() throws {
         let p = try SystemdCgroupsPath(cgroupsPath: "kubepods-burstable-pod12.slice:cri-containerd:f00", id: "x")
         XCTAssertEqual(p.unit, "cri-containerd-f00.scope")
@@ -224,5 +232,25 @@ final class SystemdAnnotationTests: XCTestCase {
                 XCTAssertTrue("\(e)".contains("annotations[\"\(k)\"]"), "\(e)")
             }
         }
+    }
+}
+
+/// How a rootless runtime finds and authenticates to the user's manager.
+final class UserBusTests: XCTestCase {
+    func testSessionBusAddressesGiveTheirUnixPathsInOrder() {
+        XCTAssertEqual(SystemdBus.unixSocketPaths("unix:path=/run/user/1000/bus"), ["/run/user/1000/bus"])
+        XCTAssertEqual(SystemdBus.unixSocketPaths("unix:path=/tmp/a%20b,guid=12ab;tcp:host=x,port=1;unix:guid=1,path=/c"),
+                       ["/tmp/a b", "/c"])
+        XCTAssertEqual(SystemdBus.unixSocketPaths("unix:abstract=/tmp/dbus-x"), [])
+        XCTAssertEqual(SystemdBus.unixSocketPaths(""), [])
+        XCTAssertEqual(SystemdBus.unixSocketPaths("unix:path=%"), ["%"])
+    }
+
+    func testUIDIsTheOneOutsideTheUserNamespace() {
+        XCTAssertEqual(SystemdBus.mapOutside(0, uidMap: "         0       1000          1\n"), 1000)
+        XCTAssertEqual(SystemdBus.mapOutside(5, uidMap: "0 1000 1\n1 100000 65536\n"), 100004)
+        XCTAssertEqual(SystemdBus.mapOutside(1000, uidMap: "0 0 4294967295\n"), 1000)
+        XCTAssertNil(SystemdBus.mapOutside(7, uidMap: "0 1000 1\n"))
+        XCTAssertNil(SystemdBus.mapOutside(1, uidMap: "0 4294967295 2\n"))
     }
 }

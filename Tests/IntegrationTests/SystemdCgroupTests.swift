@@ -418,6 +418,29 @@ final class SystemdCgroupTests: SystemdHostTestCase {
         return r.status
     }
 
+    /// A user's systemd delegates only on cgroup v2: on this hybrid host a rootless --systemd-cgroup is refused
+    /// before anything is made, naming the flag, as runc 1.1 refuses it ("... on cgroup v1").
+    func testRootlessIsRefusedOnHybridAsRunc() throws {
+        let user = try hostUser("swiftlet-sdu")
+        XCTAssertEqual(inHost(["systemctl", "start", "user@\(user.uid).service"]).status, 0)
+        defer { inHost(["systemctl", "stop", "user@\(user.uid).service"]) }
+        let b = rootlessBundle(user)
+        for e in Engine.allCases {
+            let root = userStateRoot(user, "state-\(e.rawValue)")
+            let id = newID(e.rawValue)
+            let r = asHostUser(user, [e == .swiftlet ? Env.runtime : "/usr/sbin/runc", "--root", root, "--systemd-cgroup",
+                                      "run", "-d", "--bundle", b, id], env: ["XDG_RUNTIME_DIR": user.runtimeDir])
+            XCTAssertNotEqual(r.status, 0, "\(e): \(describe(r))")
+            if e == .swiftlet {
+                XCTAssertTrue(r.stderr.contains("--systemd-cgroup") && r.stderr.contains("cgroup v2"), r.stderr)
+            } else {
+                XCTAssertTrue(r.stderr.contains("cannot use rootless systemd cgroups manager on cgroup v1"), r.stderr)
+            }
+            XCTAssertEqual(((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []), [], "\(e)")
+            XCTAssertEqual(show("runc-\(id).scope", ["LoadState"])["LoadState"], "not-found", "\(e)")
+        }
+    }
+
     func testWithoutSystemdTheErrorNamesTheFlag() throws {
         // This machine itself does not run systemd.
         let id = newID()
