@@ -23,20 +23,27 @@ public enum CgroupOwnership {
         let parent = String(first[..<(first.lastIndex(of: "/") ?? first.endIndex)])
         try CgroupFS.makeAll(parent)
         let lock = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard lock >= 0 else { throw CgroupError("opening cgroup \(parent): \(errnoString(errno))") }
+        guard lock >= 0 else {
+            let e = errno
+            throw CgroupError("opening cgroup \(parent): \(errnoString(e))", path: parent, errno: e)
+        }
         defer { _ = Glibc.close(lock) }
         var waited = 0
         var delay = 1
         while flock(lock, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else { throw CgroupError("locking cgroup \(parent): \(errnoString(errno))") }
-            if waited >= seconds * 1000 { throw CgroupError("the cgroup \(parent) is locked by another create for more than \(seconds) s") }
+            let e = errno
+            guard e == EWOULDBLOCK || e == EINTR else { throw CgroupError("locking cgroup \(parent): \(errnoString(e))", path: parent, errno: e) }
+            if waited >= seconds * 1000 {
+                throw CgroupError("the cgroup \(parent) is locked by another create for more than \(seconds) s", path: parent)
+            }
             Clock.sleep(milliseconds: delay)
             waited += delay
             delay = min(delay * 2, 20)
         }
         for d in sorted {
             if let other = mark(of: d), other != owner, isDirectory(other) {
-                throw CgroupError("the cgroup \(d) is the cgroup of container \(other) (not deleted yet): a container needs a cgroup of its own")
+                throw CgroupError("the cgroup \(d) is the cgroup of container \(other) (not deleted yet): a container needs a cgroup of its own",
+                                  path: d)
             }
         }
         var made = Set<String>()
@@ -52,7 +59,8 @@ public enum CgroupOwnership {
                     // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
                     _ = owner.withCString { cs_setxattr(d, attribute, $0, strlen($0)) }
                 } else if errno != EEXIST {
-                    throw CgroupError("creating cgroup \(d): \(errnoString(errno))")
+                    let e = errno
+                    throw CgroupError("creating cgroup \(d): \(errnoString(e))", path: d, errno: e)
                 }
             }
         } catch {

@@ -60,7 +60,7 @@ extension Runtime {
     }
 
     public func state(id: String) throws -> RuncState {
-        let record = try store.load(id)
+        let record = try store.loadSummary(id)
         let status = store.status(of: record)
         return RuncState(ociVersion: record.ociVersion, id: record.id,
                          pid: status == .stopped ? 0 : Int(record.pid), status: status.rawValue,

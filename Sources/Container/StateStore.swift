@@ -25,6 +25,22 @@ public struct ContainerRecord: Codable {
     public var cgroupMade: [String]?
 }
 
+/// What `state` and `list` need of state.json: the record without the config, whose decoding was
+/// most of a `list`'s time (200 containers: 36 ms, against crun's 16 ms).
+public struct ContainerSummary: Decodable {
+    public var ociVersion: String
+    public var id: String
+    public var pid: Int32
+    public var pidStartTime: UInt64
+    public var bundle: String
+    public var rootfs: String
+    public var created: String
+    public var owner: String
+    public var annotations: [String: String]?
+    public var cgroupDriver: String?
+    public var cgroupPaths: [String: String]?
+}
+
 /// `<root>/<id>/cgroup.json`: which cgroup a container owns, known before state.json exists.
 struct CgroupClaim: Codable {
     var driver: String
@@ -83,7 +99,11 @@ public struct StateStore {
         return try LockedDirectory(path: dir)
     }
 
-    public func load(_ id: String) throws -> ContainerRecord {
+    public func load(_ id: String) throws -> ContainerRecord { try load(id, as: ContainerRecord.self) }
+
+    public func loadSummary(_ id: String) throws -> ContainerSummary { try load(id, as: ContainerSummary.self) }
+
+    func load<T: Decodable>(_ id: String, as: T.Type) throws -> T {
         try StateStore.validate(id: id)
         let path = directory(id) + "/state.json"
         let bytes: [UInt8]
@@ -94,7 +114,7 @@ public struct StateStore {
             }
             throw RuntimeError(object: directory(id), "container \"\(id)\" does not exist")
         }
-        do { return try JSON.decode(ContainerRecord.self, from: bytes) } catch {
+        do { return try JSON.decode(T.self, from: bytes) } catch {
             throw RuntimeError(object: path, "\(path)", cause: error)
         }
     }
@@ -137,13 +157,23 @@ public struct StateStore {
     /// The status the kernel's view implies: a dead or recycled pid is stopped; the fifo exists
     /// until `start`.
     public func status(of record: ContainerRecord) -> ContainerStatus {
-        guard record.pid > 0, let stat = ProcStat.read(record.pid), stat.state != "Z",
-              stat.startTime == record.pidStartTime else { return .stopped }
-        if let kind = record.cgroupDriver, let paths = record.cgroupPaths,
+        status(id: record.id, pid: record.pid, pidStartTime: record.pidStartTime,
+               cgroupDriver: record.cgroupDriver, cgroupPaths: record.cgroupPaths)
+    }
+
+    public func status(of summary: ContainerSummary) -> ContainerStatus {
+        status(id: summary.id, pid: summary.pid, pidStartTime: summary.pidStartTime,
+               cgroupDriver: summary.cgroupDriver, cgroupPaths: summary.cgroupPaths)
+    }
+
+    func status(id: String, pid: Int32, pidStartTime: UInt64, cgroupDriver: String?, cgroupPaths: [String: String]?) -> ContainerStatus {
+        guard pid > 0, let stat = ProcStat.read(pid), stat.state != "Z",
+              stat.startTime == pidStartTime else { return .stopped }
+        if let kind = cgroupDriver, let paths = cgroupPaths,
            Cgroups.load(kind: kind, paths: paths).freezerState() == .frozen {
             return .paused
         }
-        if waitsOnFifo(record.id) { return .created }
+        if waitsOnFifo(id) { return .created }
         return .running
     }
 }

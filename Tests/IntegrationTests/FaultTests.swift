@@ -165,6 +165,29 @@ final class FaultTests: IntegrationTestCase {
         }
     }
 
+    /// `list` and `state` read what they print, not the container's config: a state.json whose
+    /// config this build cannot decode (written by another version) still lists, with its status.
+    /// (They skip the config for speed: with 200 containers its decoding was most of a `list`.)
+    func testListAndStateDoNotNeedTheConfig() throws {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }
+        let id = newID("summary")
+        let r = runtime(["run", "-d", "--bundle", sleepingBundle(), id])
+        XCTAssertEqual(r.status, 0, describe(r))
+        let path = stateRoot + "/" + id + "/state.json"
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        var record = try XCTUnwrap(parseJSON(original) as? [String: Any])
+        record["config"] = ["ociVersion": 7, "process": "not an object"]
+        try jsonText(record).write(toFile: path, atomically: false, encoding: .utf8)
+        defer { try? original.write(toFile: path, atomically: false, encoding: .utf8) }
+        XCTAssertEqual(status(id), "running", "state with an undecodable config: \(describe(runtime(["state", id])))")
+        let list = runtime(["list", "--format", "json"])
+        XCTAssertEqual(list.status, 0, describe(list))
+        let entries = try XCTUnwrap(parseJSON(list.stdout) as? [[String: Any]], list.stdout)
+        XCTAssertEqual(entries.first { $0["id"] as? String == id }?["status"] as? String, "running", list.stdout)
+        try original.write(toFile: path, atomically: false, encoding: .utf8)
+        forceDeleteLeavesNothing(id, "summary")
+    }
+
     /// delete --force of a folder holding only a cgroup claim whose cgroup has processes in it.
     func testForceDeleteCleansCgroupClaimWithoutState() {
         guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }

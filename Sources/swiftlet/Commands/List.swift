@@ -5,7 +5,7 @@ func listCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32
     let (p, _) = try parseFlags(rest, [.value("format", "f"), .bool("quiet", "q")], command: "list")
     let states = runtime.list()
     if p.has("quiet") {
-        for s in states { out(s.id + "\n") }
+        out(states.map { $0.id + "\n" }.joined())
         return 0
     }
     switch p.value("format") ?? "table" {
@@ -19,7 +19,7 @@ func listCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32
         // Go's tabwriter as runc sets it up: minimum width 12, padding 3.
         var widths = [Int](repeating: 12, count: 6)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count + 3) } }
-        for r in rows { out(tableRow(r, widths)) }
+        out(rows.map { tableRow($0, widths) }.joined())
     case let f:
         throw UsageError("list: invalid format \"\(f)\" (table or json)")
     }

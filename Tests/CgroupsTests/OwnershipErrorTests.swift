@@ -1,0 +1,40 @@
+// CgroupOwnership.claim's errors carry the directory they were about and the errno of the call that
+// failed, for RuntimeError's `object` and `cause`. Plain directories stand in for a cgroup tree: claim
+// only makes directories, locks their parent and marks them (a mark it cannot set is skipped).
+
+import Foundation
+import XCTest
+@testable import Cgroups
+
+final class OwnershipErrorTests: XCTestCase {
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "ownership-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func testMkdirFailureNamesTheDirectoryAndErrno() throws {
+        let good = dir + "/a"
+        let tooLong = dir + "/" + String(repeating: "x", count: 300)  // NAME_MAX is 255
+        XCTAssertThrowsError(try CgroupOwnership.claim([good, tooLong], owner: "/run/test/owner")) { error in
+            guard let e = error as? CgroupError else { return XCTFail("not a CgroupError: \(error)") }
+            XCTAssertEqual(e.path, tooLong)
+            XCTAssertEqual(e.errno, ENAMETOOLONG)
+            XCTAssertTrue(e.description.hasPrefix("creating cgroup \(tooLong): "), e.description)
+        }
+        // what it made before the failure is removed again
+        XCTAssertFalse(FileManager.default.fileExists(atPath: good))
+    }
+
+    func testClaimMakesTheMissingDirectories() throws {
+        let made = try CgroupOwnership.claim([dir + "/b", dir + "/c"], owner: "/run/test/owner")
+        XCTAssertEqual(made, [dir + "/b", dir + "/c"])
+        let again = try CgroupOwnership.claim([dir + "/b"], owner: "/run/test/owner")
+        XCTAssertEqual(again, [], "a directory already there is not made, nor counted as made")
+    }
+}
