@@ -152,8 +152,7 @@ extension CgroupDriver {
     }
 
     func reapChildren() {
-        var status: Int32 = 0
-        while waitpid(-1, &status, WNOHANG) > 0 {}
+        while (try? Proc.waitAny(nohang: true)) ?? nil != nil {}
     }
 }
 
