@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Kernel
 import RuntimeSpec
 
@@ -53,7 +52,7 @@ struct RootfsBuilder {
         if !stagedSources.isEmpty {
             staging = try FD.open(".", O_PATH | O_DIRECTORY)
             // Back where it was (best effort: the container's root may not reach it), as without staging.
-            if let previous = staged.previousDirectory { _ = chdir(previous) }
+            if let previous = staged.previousDirectory { try? changeDirectory(previous) }
         }
         defer { staging?.close() }
         let root = try RootedPath.open(rootfs)
@@ -100,13 +99,13 @@ struct RootfsBuilder {
         if isBind(m) {
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
-            var st = stat()
+            let st: stat
             let staged = stagedSources[index]
             if let staged, let staging {
-                if fstatat(staging.raw, staged, &st, 0) != 0 { throw SysError("stat", "mounts[\(index)].source \(source)") }
-            } else if stat(source, &st) != 0 {
+                st = try staging.status(of: staged, describe: "mounts[\(index)].source \(source)")
+            } else {
                 // The real errno: a source the container's user cannot reach is EACCES, not "missing".
-                throw SysError("stat", "mounts[\(index)].source \(source)")
+                st = try FD.atWorkingDirectory.status(of: source, describe: "mounts[\(index)].source \(source)")
             }
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR
             let target = isDir ? try root.makeDirectories(dest) : try root.makeFile(dest)
@@ -192,14 +191,13 @@ struct RootfsBuilder {
     /// inside the root, which must be the root of another filesystem than `under` (the directory
     /// it was mounted on, or the rootfs): a path swapped meanwhile is refused, not followed.
     static func mountRoot(_ dest: String, root: RootedPath, under: FD) throws -> FD {
-        let fd = try root.open(dest, O_PATH | O_DIRECTORY)
-        var a = stat(), b = stat()
-        if fstat(fd.raw, &a) != 0 || fstat(under.raw, &b) != 0 || a.st_dev == b.st_dev {
-            fd.close()
-            throw ContainerError("mounts: \(dest): the mount just made is no longer at \(dest) in the rootfs "
+        let fd = OwnedFD(try root.open(dest, O_PATH | O_DIRECTORY))
+        let a = try fd.fd.status(describe: dest), b = try under.status(describe: "the directory under \(dest)")
+        if a.st_dev == b.st_dev {
+            throw RuntimeError(step: "mounts", object: dest, "\(dest): the mount just made is no longer at \(dest) in the rootfs "
                 + "(the path was replaced while the container was being created)")
         }
-        return fd
+        return fd.release()
     }
 
     /// The MOUNT_ATTR_* bits to set and clear for the per-mount MS_* flags `flags` (and the ones
@@ -234,31 +232,28 @@ struct RootfsBuilder {
     /// masks), not on a file (CVE-2019-19921). A missing destination is created.
     func checkProcDestination(_ dest: String, type: String, root: RootedPath) throws {
         let path = Kernel.cleanPath("/" + dest)
-        let resolve = RootedPath.resolveInRoot | RootedPath.resolveNoMagicLinks | RootedPath.resolveNoSymlinks
-        let raw = cs_openat2(root.root.raw, String(path.dropFirst()).isEmpty ? "." : String(path.dropFirst()),
-                             UInt64(UInt32(bitPattern: O_PATH | O_NOFOLLOW | O_CLOEXEC)), 0, resolve)
-        if raw < 0 {
-            switch Glibc.errno {
+        func refusal(_ reason: String) -> RuntimeError {
+            RuntimeError(step: "mounts", object: path, "\(type) on \(path): \(reason)")
+        }
+        let fd: OwnedFD
+        do {
+            fd = OwnedFD(try root.openRefusingSymlinks(path))
+        } catch let e as SysError {
+            switch e.errno {
             case ENOENT: return
             case ELOOP:
-                throw ContainerError("mounts: \(type) on \(path): a directory above \(path) in the rootfs is a "
-                    + "symbolic link: refusing to mount \(type) through it")
+                throw refusal("a directory above \(path) in the rootfs is a symbolic link: refusing to mount \(type) through it")
             case ENOTDIR:
-                throw ContainerError("mounts: \(type) on \(path): \(path) in the rootfs is not a directory: "
-                    + "\(type) must be mounted on an ordinary directory")
-            default: throw SysError("open", "\(path) in \(plan.rootfs)")
+                throw refusal("\(path) in the rootfs is not a directory: \(type) must be mounted on an ordinary directory")
+            default: throw e
             }
         }
-        let fd = FD(raw)
-        defer { fd.close() }
-        switch FileKind.of(fd: fd) {
+        switch FileKind.of(fd: fd.fd) {
         case .directory: return
         case .symlink:
-            throw ContainerError("mounts: \(type) on \(path): \(path) in the rootfs is a symbolic link: refusing to "
-                + "mount \(type) on it")
+            throw refusal("\(path) in the rootfs is a symbolic link: refusing to mount \(type) on it")
         default:
-            throw ContainerError("mounts: \(type) on \(path): \(path) in the rootfs is not a directory: \(type) "
-                + "must be mounted on an ordinary directory")
+            throw refusal("\(path) in the rootfs is not a directory: \(type) must be mounted on an ordinary directory")
         }
     }
 
@@ -286,7 +281,7 @@ struct RootfsBuilder {
         defer { tmpfs.close() }
         /// A directory made in the tmpfs, through its fd (never through `dest` again).
         func directory(_ name: String) throws -> FD {
-            if mkdirat(tmpfs.raw, name, 0o755) != 0 && Glibc.errno != EEXIST { throw SysError("mkdir", "\(dest)/\(name)") }
+            try tmpfs.makeDirectory(name, describe: "\(dest)/\(name)")
             return try FD.openAt(tmpfs, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         }
         for h in hier.v1 {
@@ -305,7 +300,7 @@ struct RootfsBuilder {
             // `cpu` and `cpuacct` name the co-mounted `cpu,cpuacct`, as on the host.
             if h.name.contains(",") {
                 for part in h.name.split(separator: ",") {
-                    _ = symlinkat(h.name, tmpfs.raw, String(part))
+                    _ = try? tmpfs.makeSymlink(String(part), to: h.name, describe: "\(dest)/\(part)")
                 }
             }
         }
@@ -374,23 +369,21 @@ struct RootfsBuilder {
                             describe: "bind device \(d.path)")
             return
         }
-        let typeBits: UInt32
+        let type: mode_t
         switch d.type {
-        case "c", "u": typeBits = UInt32(S_IFCHR)
-        case "b": typeBits = UInt32(S_IFBLK)
-        case "p": typeBits = UInt32(S_IFIFO)
-        default: throw ContainerError("linux.devices: \(d.path): unknown type \"\(d.type)\"")
+        case "c", "u": type = S_IFCHR
+        case "b": type = S_IFBLK
+        case "p": type = S_IFIFO
+        default: throw RuntimeError(field: .config("linux.devices"), object: d.path, "\(d.path): unknown type \"\(d.type)\"")
         }
         let perm = (d.fileMode ?? 0o666) & 0o7777
-        _ = unlinkat(parent.raw, name, 0)
-        let dirPath = parent.procPath
-        try sys("mknod", path) {
-            cs_mknod(dirPath + "/" + name, typeBits | perm, UInt32(truncatingIfNeeded: d.major ?? 0),
-                     UInt32(truncatingIfNeeded: d.minor ?? 0))
-        }
-        try sys("chown", path) { fchownat(parent.raw, name, d.uid ?? 0, d.gid ?? 0, AT_SYMLINK_NOFOLLOW) }
+        parent.removeEntry(name)
+        try makeDeviceNode(parent.procPath + "/" + name, type: type, permissions: perm,
+                           major: UInt32(truncatingIfNeeded: d.major ?? 0), minor: UInt32(truncatingIfNeeded: d.minor ?? 0),
+                           describe: path)
+        try parent.changeOwner(of: name, uid: d.uid ?? 0, gid: d.gid ?? 0, describe: path)
         // Not following a symlink: the node could have been swapped for one since mknod.
-        try sys("chmod", path) { fchmodat(parent.raw, name, perm, AT_SYMLINK_NOFOLLOW) }
+        try parent.changeMode(of: name, perm, describe: path)
     }
 
     func createDevLinks(root: RootedPath) throws {
@@ -405,10 +398,8 @@ struct RootfsBuilder {
             links.append(("/proc/kcore", "core"))
         }
         for (target, name) in links {
-            if name == "ptmx" { _ = unlinkat(dev.raw, name, 0) }
-            if symlinkat(target, dev.raw, name) != 0 && Glibc.errno != EEXIST {
-                throw SysError("symlink", "/dev/\(name)")
-            }
+            if name == "ptmx" { dev.removeEntry(name) }
+            try dev.makeSymlink(name, to: target, describe: "/dev/\(name)")
         }
     }
 
@@ -417,13 +408,13 @@ struct RootfsBuilder {
     func enterRoot() throws {
         let rootfs = plan.rootfs
         try InitStage.step("pivot_root") {
-            try sys("chdir", rootfs) { chdir(rootfs) }
+            try changeDirectory(rootfs)
             if inRuntimeNamespace {
-                try sys("chroot", rootfs) { chroot(".") }
+                try changeRoot(".", describe: rootfs)
             } else if plan.noPivot {
                 try hideHostProcAndSys(rootfs: rootfs)
                 try Mount.mount(source: rootfs, target: "/", type: nil, flags: .move, describe: "move rootfs to /")
-                try sys("chroot", rootfs) { chroot(".") }
+                try changeRoot(".", describe: rootfs)
             } else {
                 try Mount.pivotRoot(newRoot: ".", putOld: ".")
                 // The old root is stacked under the new one: detach it (slave first so the
@@ -431,7 +422,7 @@ struct RootfsBuilder {
                 try Mount.setPropagation(".", .slave, recursive: true, describe: "old root")
                 try Mount.unmount(".", detach: true)
             }
-            try sys("chdir", "/") { chdir("/") }
+            try changeDirectory("/")
         }
     }
 
@@ -468,7 +459,7 @@ struct RootfsBuilder {
             case "slave": flag = .slave
             case "private": flag = .private
             case "unbindable": flag = .unbindable
-            default: throw ContainerError("linux.rootfsPropagation: unknown value \"\(prop)\"")
+            default: throw RuntimeError.config("linux.rootfsPropagation", "unknown value \"\(prop)\"")
             }
             try InitStage.step("rootfsPropagation") { try Mount.setPropagation("/", flag, recursive: true) }
         }
