@@ -108,27 +108,25 @@ struct RootfsBuilder {
                 st = try FD.atWorkingDirectory.status(of: source, describe: "mounts[\(index)].source \(source)")
             }
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR
-            let target = isDir ? try root.makeDirectories(dest) : try root.makeFile(dest)
-            defer { target.close() }
+            let target = OwnedFD(isDir ? try root.makeDirectories(dest) : try root.makeFile(dest))
             // The bind is made detached (open_tree), its flags are set on that detached mount, and
             // it is attached onto the target fd resolved inside the rootfs: no path is resolved
             // again after the check, so a destination swapped for a symlink meanwhile can neither
             // redirect the mount nor leave it without its flags (ro, nosuid, ...).
-            let tree: FD
+            let tree: OwnedFD
             if let staged, let staging {
-                tree = try MountAPI.cloneTree(at: staging, staged, recursive: opts.recursiveBind, describe: source)
+                tree = OwnedFD(try MountAPI.cloneTree(at: staging, staged, recursive: opts.recursiveBind, describe: source))
             } else if let mapped = plan.idmapTrees[index] {
-                tree = mapped  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
+                tree = OwnedFD(mapped)  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
             } else {
-                tree = try MountAPI.cloneTree(source, recursive: opts.recursiveBind)
+                tree = OwnedFD(try MountAPI.cloneTree(source, recursive: opts.recursiveBind))
             }
-            defer { tree.close() }
             let attrs = Self.attributes(ofFlags: opts.flags, cleared: opts.clearFlags, keepLocked: inUserNS)
             if attrs.set != 0 || attrs.clear != 0 {
-                try MountAPI.setAttributes(tree, set: attrs.set, clear: attrs.clear, describe: "bind \(source) on \(dest)")
+                try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, describe: "bind \(source) on \(dest)")
             }
-            try MountAPI.moveMount(tree, onto: target, describe: "bind \(source) on \(dest)")
-            try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree)
+            try MountAPI.moveMount(tree.fd, onto: target.fd, describe: "bind \(source) on \(dest)")
+            try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree.fd)
             return
         }
         let type = m.type ?? "none"
@@ -148,15 +146,14 @@ struct RootfsBuilder {
                 // Without its own network namespace a user namespace may not mount sysfs: bind the
                 // host's, with the flags asked for on every mount of it (ro, nosuid, ... are as much
                 // a part of the request as the filesystem).
-                let tree = try MountAPI.cloneTree("/sys", recursive: true)
-                defer { tree.close() }
+                let tree = OwnedFD(try MountAPI.cloneTree("/sys", recursive: true))
                 let attrs = Self.attributes(ofFlags: opts.flags, cleared: 0, keepLocked: true)
                 if attrs.set != 0 || attrs.clear != 0 {
-                    try MountAPI.setAttributes(tree, set: attrs.set, clear: attrs.clear, recursive: true,
+                    try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, recursive: true,
                                                describe: "bind /sys on \(dest)")
                 }
-                try MountAPI.moveMount(tree, onto: target, describe: "bind /sys on \(dest)")
-                try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree)
+                try MountAPI.moveMount(tree.fd, onto: target, describe: "bind /sys on \(dest)")
+                try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree.fd)
                 return
             }
         default:
@@ -169,9 +166,8 @@ struct RootfsBuilder {
                             data: data, describe: "\(type) on \(dest)")
         }
         guard !opts.propagation.isEmpty || opts.hasRecursiveAttributes else { return }
-        let mounted = try Self.mountRoot(dest, root: root, under: target)
-        defer { mounted.close() }
-        try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: mounted)
+        let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target))
+        try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: mounted.fd)
     }
 
     /// Propagation and recursive attributes (`rro`, ...) of the mount `mount` (an fd of the mount
@@ -320,13 +316,12 @@ struct RootfsBuilder {
     /// Binds `source` (with the mounts under it when `recursive`) onto `target` with the per-mount
     /// flags of `flags` set on the detached copy first (on every mount of it when `recursive`).
     func bindTree(_ source: String, recursive: Bool, flags: MountFlags, onto target: FD, describe: String) throws {
-        let tree = try MountAPI.cloneTree(source, recursive: recursive)
-        defer { tree.close() }
+        let tree = OwnedFD(try MountAPI.cloneTree(source, recursive: recursive))
         let attrs = Self.attributes(ofFlags: UInt64(flags.rawValue), cleared: 0, keepLocked: true)
         if attrs.set != 0 || attrs.clear != 0 {
-            try MountAPI.setAttributes(tree, set: attrs.set, clear: attrs.clear, recursive: recursive, describe: describe)
+            try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, recursive: recursive, describe: describe)
         }
-        try MountAPI.moveMount(tree, onto: target, describe: describe)
+        try MountAPI.moveMount(tree.fd, onto: target, describe: describe)
     }
 
     static let defaultDevices: [(String, UInt32, UInt32)] = [
@@ -363,9 +358,8 @@ struct RootfsBuilder {
         defer { parent.close() }
         if inUserNS {
             // mknod is not allowed in a user namespace: bind the host's node instead.
-            let target = try root.makeFile(path, mode: 0o600)
-            defer { target.close() }
-            try Mount.mount(source: d.path, target: target.procPath, type: nil, flags: .bind,
+            let target = OwnedFD(try root.makeFile(path, mode: 0o600))
+            try Mount.mount(source: d.path, target: target.fd.procPath, type: nil, flags: .bind,
                             describe: "bind device \(d.path)")
             return
         }
