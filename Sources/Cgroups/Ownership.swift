@@ -38,7 +38,8 @@ public enum CgroupOwnership {
         }
         for d in sorted {
             if let other = mark(of: d), other != owner, isDirectory(other) {
-                throw CgroupError("the cgroup \(d) is the cgroup of container \(other) (not deleted yet): a container needs a cgroup of its own")
+                throw CgroupError("the cgroup \(d) is the cgroup of container \(other) (not deleted yet): a container needs a cgroup of its own",
+                                  path: d)
             }
         }
         var made = Set<String>()

@@ -68,7 +68,7 @@ public struct CgroupV1Driver: CgroupDriver {
             try CgroupFS.write(d, "freezer.state", "FROZEN", field: "freezer")
         }
         try? thaw()
-        throw CgroupError("pause: the cgroup \(d) did not freeze in time")
+        throw CgroupError("pause: the cgroup \(d) did not freeze in time", path: d)
     }
 
     public func thaw() throws {

@@ -84,7 +84,7 @@ public struct CgroupV2Driver: CgroupDriver {
             Clock.sleep(milliseconds: 1)
         }
         try? thaw()
-        throw CgroupError("pause: the cgroup \(path) did not freeze in time")
+        throw CgroupError("pause: the cgroup \(path) did not freeze in time", path: path)
     }
 
     public func thaw() throws {

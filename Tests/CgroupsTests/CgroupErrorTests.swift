@@ -80,4 +80,18 @@ final class CgroupErrorTests: XCTestCase {
             XCTAssertEqual(e?.errno, ENOTDIR)
         }
     }
+
+    /// A refusal that is no failed call still names the cgroup it is about.
+    func testRefusalOfABusyOrFrozenCgroupKeepsItsPath() throws {
+        let busy = dir + "/busy", frozen = dir + "/frozen"
+        for d in [busy, frozen] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: false) }
+        FileManager.default.createFile(atPath: busy + "/cgroup.procs", contents: Data("4242\n".utf8))
+        FileManager.default.createFile(atPath: frozen + "/cgroup.freeze", contents: Data("1\n".utf8))
+        for d in [busy, frozen] {
+            XCTAssertThrowsError(try CgroupV2Driver(path: d, mountPoint: dir).checkReusable(existing: [d])) { error in
+                XCTAssertEqual((error as? CgroupError)?.path, d, "\(error)")
+                XCTAssertNil((error as? CgroupError)?.errno)
+            }
+        }
+    }
 }
