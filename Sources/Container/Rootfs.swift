@@ -131,16 +131,15 @@ struct RootfsBuilder {
         }
         let type = m.type ?? "none"
         if type == "proc" || type == "sysfs" { try checkProcDestination(dest, type: type, root: root) }
-        let target = try root.makeDirectories(dest)
-        defer { target.close() }
+        let target = OwnedFD(try root.makeDirectories(dest))
         var mflags = flags.subtracting(MountFlags.propagation)
         mflags.remove(.bind)
         switch type {
         case "cgroup", "cgroup2":
-            try mountCgroup(target: target, dest: dest, flags: mflags, root: root)
+            try mountCgroup(target: target.fd, dest: dest, flags: mflags, root: root)
         case "sysfs":
             do {
-                try Mount.mount(source: m.source ?? "sysfs", target: target.procPath, type: "sysfs", flags: mflags,
+                try Mount.mount(source: m.source ?? "sysfs", target: target.fd.procPath, type: "sysfs", flags: mflags,
                                 data: data, describe: "sysfs on \(dest)")
             } catch let e as SysError where e.errno == EPERM && inUserNS {
                 // Without its own network namespace a user namespace may not mount sysfs: bind the
@@ -152,7 +151,7 @@ struct RootfsBuilder {
                     try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, recursive: true,
                                                describe: "bind /sys on \(dest)")
                 }
-                try MountAPI.moveMount(tree.fd, onto: target, describe: "bind /sys on \(dest)")
+                try MountAPI.moveMount(tree.fd, onto: target.fd, describe: "bind /sys on \(dest)")
                 try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree.fd)
                 return
             }
@@ -162,11 +161,11 @@ struct RootfsBuilder {
                 // Mounted outside the joined pid namespace: proc would show ours without it.
                 data = data.map { $0 + "," + pidns } ?? pidns
             }
-            try Mount.mount(source: m.source ?? type, target: target.procPath, type: type, flags: mflags,
+            try Mount.mount(source: m.source ?? type, target: target.fd.procPath, type: type, flags: mflags,
                             data: data, describe: "\(type) on \(dest)")
         }
         guard !opts.propagation.isEmpty || opts.hasRecursiveAttributes else { return }
-        let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target))
+        let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target.fd))
         try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: mounted.fd)
     }
 
@@ -273,43 +272,40 @@ struct RootfsBuilder {
         }
         try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
                         flags: [.noSuid, .noDev, .noExec], data: "mode=755", describe: "tmpfs on \(dest)")
-        let tmpfs = try Self.mountRoot(dest, root: root, under: target)
-        defer { tmpfs.close() }
+        let tmpfs = OwnedFD(try Self.mountRoot(dest, root: root, under: target))
         /// A directory made in the tmpfs, through its fd (never through `dest` again).
         func directory(_ name: String) throws -> FD {
-            try tmpfs.makeDirectory(name, describe: "\(dest)/\(name)")
-            return try FD.openAt(tmpfs, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            try tmpfs.fd.makeDirectory(name, describe: "\(dest)/\(name)")
+            return try FD.openAt(tmpfs.fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         }
         for h in hier.v1 {
-            let sub = try directory(h.name)
-            defer { sub.close() }
+            let sub = OwnedFD(try directory(h.name))
             let key = h.options.split(separator: ",").first.map(String.init) ?? h.name
-            if try bindOwn(key, sub, dest + "/" + h.name) {
+            if try bindOwn(key, sub.fd, dest + "/" + h.name) {
                 // bound
             } else { do {
-                try Mount.mount(source: "cgroup", target: sub.procPath, type: "cgroup", flags: flags,
+                try Mount.mount(source: "cgroup", target: sub.fd.procPath, type: "cgroup", flags: flags,
                                 data: h.options, describe: "cgroup \(h.options) on \(dest)/\(h.name)")
             } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
-                try bindTree(h.mountPoint, recursive: true, flags: flags, onto: sub,
+                try bindTree(h.mountPoint, recursive: true, flags: flags, onto: sub.fd,
                              describe: "bind \(h.mountPoint) on \(dest)/\(h.name)")
             } }
             // `cpu` and `cpuacct` name the co-mounted `cpu,cpuacct`, as on the host.
             if h.name.contains(",") {
                 for part in h.name.split(separator: ",") {
-                    _ = try? tmpfs.makeSymlink(String(part), to: h.name, describe: "\(dest)/\(part)")
+                    _ = try? tmpfs.fd.makeSymlink(String(part), to: h.name, describe: "\(dest)/\(part)")
                 }
             }
         }
         if let unified = hier.unifiedMountPoint {
-            let sub = try directory("unified")
-            defer { sub.close() }
-            if try !bindOwn("", sub, dest + "/unified") {
-                try Mount.mount(source: "cgroup2", target: sub.procPath, type: "cgroup2", flags: flags,
+            let sub = OwnedFD(try directory("unified"))
+            if try !bindOwn("", sub.fd, dest + "/unified") {
+                try Mount.mount(source: "cgroup2", target: sub.fd.procPath, type: "cgroup2", flags: flags,
                                 describe: "cgroup2 on \(dest)/unified (host \(unified))")
             }
         }
         if flags.contains(.readOnly) {
-            try MountAPI.setAttributes(tmpfs, set: MountAttr.RDONLY, describe: "\(dest) read-only")
+            try MountAPI.setAttributes(tmpfs.fd, set: MountAttr.RDONLY, describe: "\(dest) read-only")
         }
     }
 
@@ -354,8 +350,7 @@ struct RootfsBuilder {
     func createDevice(_ d: DeviceNode, root: RootedPath) throws {
         let path = Kernel.cleanPath("/" + d.path)
         let (parentRel, name) = root.split(String(path.dropFirst()))
-        let parent = try root.makeDirectories(parentRel)
-        defer { parent.close() }
+        let parent = OwnedFD(try root.makeDirectories(parentRel))
         if inUserNS {
             // mknod is not allowed in a user namespace: bind the host's node instead.
             let target = OwnedFD(try root.makeFile(path, mode: 0o600))
@@ -371,18 +366,17 @@ struct RootfsBuilder {
         default: throw RuntimeError(field: .config("linux.devices"), object: d.path, "\(d.path): unknown type \"\(d.type)\"")
         }
         let perm = (d.fileMode ?? 0o666) & 0o7777
-        parent.removeEntry(name)
-        try makeDeviceNode(parent.procPath + "/" + name, type: type, permissions: perm,
+        parent.fd.removeEntry(name)
+        try makeDeviceNode(parent.fd.procPath + "/" + name, type: type, permissions: perm,
                            major: UInt32(truncatingIfNeeded: d.major ?? 0), minor: UInt32(truncatingIfNeeded: d.minor ?? 0),
                            describe: path)
-        try parent.changeOwner(of: name, uid: d.uid ?? 0, gid: d.gid ?? 0, describe: path)
+        try parent.fd.changeOwner(of: name, uid: d.uid ?? 0, gid: d.gid ?? 0, describe: path)
         // Not following a symlink: the node could have been swapped for one since mknod.
-        try parent.changeMode(of: name, perm, describe: path)
+        try parent.fd.changeMode(of: name, perm, describe: path)
     }
 
     func createDevLinks(root: RootedPath) throws {
-        let dev = try root.makeDirectories("/dev")
-        defer { dev.close() }
+        let dev = OwnedFD(try root.makeDirectories("/dev"))
         var links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
                      ("/proc/self/fd/2", "stderr")]
         if (spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev/pts" }) {
@@ -392,8 +386,8 @@ struct RootfsBuilder {
             links.append(("/proc/kcore", "core"))
         }
         for (target, name) in links {
-            if name == "ptmx" { dev.removeEntry(name) }
-            try dev.makeSymlink(name, to: target, describe: "/dev/\(name)")
+            if name == "ptmx" { dev.fd.removeEntry(name) }
+            try dev.fd.makeSymlink(name, to: target, describe: "/dev/\(name)")
         }
     }
 
