@@ -66,13 +66,6 @@ static uint32_t prog_id(int progfd) {
     return info.id;
 }
 
-int cs_bpf_count_device_progs(int cgroupfd) {
-    uint32_t ids[64];
-    uint32_t count = 64;
-    if (query(cgroupfd, ids, &count) < 0) return -1;
-    return (int)count;
-}
-
 int cs_bpf_detach_device_progs_except(int cgroupfd, int keepfd) {
     uint32_t ids[64];
     uint32_t count = 64;

@@ -14,7 +14,6 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/xattr.h>
 
 static pthread_t prewarm_thread;
 static int prewarm_running;
@@ -103,18 +102,4 @@ int cs_cgroup_prewarm_start(void) {
     if (r) { errno = r; return -1; }
     prewarm_running = 1;
     return 0;
-}
-
-void cs_cgroup_prewarm_wait(void) {
-    if (!prewarm_running) return;
-    pthread_join(prewarm_thread, NULL);
-    prewarm_running = 0;
-}
-
-int cs_setxattr(const char *path, const char *name, const void *value, size_t size) {
-    return setxattr(path, name, value, size, 0);
-}
-
-long cs_getxattr(const char *path, const char *name, void *value, size_t size) {
-    return (long)getxattr(path, name, value, size);
 }

@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include "cshim_process.h"
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <sys/prctl.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,9 +15,6 @@
 #endif
 #ifndef SYS_ioprio_set
 #define SYS_ioprio_set 251
-#endif
-#ifndef SYS_ioprio_get
-#define SYS_ioprio_get 252
 #endif
 #ifndef SYS_set_mempolicy
 #define SYS_set_mempolicy 238
@@ -91,10 +91,6 @@ int cs_ioprio_set(pid_t pid, int ioclass, int level) {
     return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, pid, (ioclass << 13) | level);
 }
 
-int cs_ioprio_get(pid_t pid) {
-    return (int)syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, pid);
-}
-
 long cs_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode) {
     return syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
 }
@@ -107,3 +103,26 @@ int cs_sched_setaffinity(pid_t pid, const uint8_t *mask, size_t len) {
     memcpy(buf, mask, len);
     return sched_setaffinity(pid, size, (const cpu_set_t *)buf);
 }
+
+pid_t cs_fork(void) { return fork(); }
+
+int cs_execve(const char *path, char *const argv[], char *const envp[]) { return execve(path, argv, envp); }
+
+int cs_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+    return prctl(option, a2, a3, a4, a5);
+}
+
+int cs_setrlimit(int resource, uint64_t soft, uint64_t hard) {
+    struct rlimit64 r = { .rlim_cur = soft, .rlim_max = hard };
+    return setrlimit64(resource, &r);
+}
+
+int cs_getrlimit(int resource, uint64_t *soft, uint64_t *hard) {
+    struct rlimit64 r;
+    if (getrlimit64(resource, &r) < 0) return -1;
+    *soft = r.rlim_cur;
+    *hard = r.rlim_max;
+    return 0;
+}
+
+int cs_personality(unsigned long persona) { return personality(persona); }

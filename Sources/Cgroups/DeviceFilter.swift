@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Kernel
 
 /// The cgroup v2 device controller is an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the
@@ -73,28 +72,12 @@ enum DeviceFilter {
     /// Loads the program and attaches it to the cgroup directory, replacing what swiftlet (or anyone)
     /// attached there before.
     static func install(_ rules: [DeviceRule], dir: String) throws {
-        let prog = program(rules)
-        // Not zero-filled: the shim writes log[0] and the kernel the rest only when a load fails, so a
-        // successful load touches one page of it, not the 16 a fill would (copied after the fork).
-        var log = [CChar](unsafeUninitializedCapacity: 65536) { _, count in count = 65536 }
-        let progFD = prog.withUnsafeBufferPointer { buf in
-            cs_bpf_load_device_prog(buf.baseAddress, UInt32(buf.count), &log, UInt32(log.count))
-        }
-        if progFD < 0 {
-            let e = errno
-            let verifier = String(cString: log)
-            throw CgroupError("linux.resources.devices: loading the eBPF device program: \(errnoString(e))"
-                + (verifier.isEmpty ? "" : ": \(verifier)"))
-        }
-        defer { Glibc.close(progFD) }
-        let cg = Glibc.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if cg < 0 { throw CgroupError("linux.resources.devices: open \(dir): \(errnoString(errno))") }
-        defer { Glibc.close(cg) }
-        if cs_bpf_attach_device_prog(cg, progFD) < 0 {
-            throw CgroupError("linux.resources.devices: attaching the eBPF device program to \(dir): \(errnoString(errno))")
-        }
-        if cs_bpf_detach_device_progs_except(cg, progFD) < 0 {
-            throw CgroupError("linux.resources.devices: detaching the previous device program of \(dir): \(errnoString(errno))")
+        do {
+            let program = try DeviceProgram.load(program(rules))
+            let cgroup = try OwnedFD.open(dir, O_RDONLY | O_DIRECTORY)
+            try DeviceProgram.replace(in: cgroup.fd, with: program.fd, describe: dir)
+        } catch let e as SysError {
+            throw CgroupError("linux.resources.devices: \(e)", path: dir, errno: e.errno)
         }
     }
 }

@@ -114,12 +114,13 @@ extension CgroupDriver {
     public func checkReusable(existing: [String]) throws {
         for d in existing.sorted() {
             if let frozen = Self.frozenState(d) {
-                throw CgroupError("the cgroup \(d) is frozen (\(frozen)): a container cannot start in a frozen cgroup (thaw it, or choose another path)")
+                throw CgroupError("the cgroup \(d) is frozen (\(frozen)): a container cannot start in a frozen cgroup (thaw it, or choose another path)", path: d)
             }
             let procs = CgroupFS.firstProcs(d)
             if !procs.isEmpty {
                 let shown = procs.prefix(5).map(String.init).joined(separator: ", ") + (procs.count > 5 ? ", ..." : "")
-                throw CgroupError("the cgroup \(d) is not empty: it already has processes (pid \(shown)); a container needs a cgroup of its own, empty or not yet made")
+                throw CgroupError("the cgroup \(d) is not empty: it already has processes (pid \(shown)); a container needs a cgroup of its own, empty or not yet made",
+                                  path: d)
             }
         }
     }
@@ -152,8 +153,7 @@ extension CgroupDriver {
     }
 
     func reapChildren() {
-        var status: Int32 = 0
-        while waitpid(-1, &status, WNOHANG) > 0 {}
+        while (try? Proc.waitAny(nohang: true)) ?? nil != nil {}
     }
 }
 

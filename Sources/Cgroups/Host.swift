@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Kernel
 
 /// An error about a cgroup: names the resource (spec field) or the file it is about, and keeps the
@@ -46,11 +45,7 @@ public struct CgroupHost: Sendable {
     /// Whether cgroup2 is what /sys/fs/cgroup shows (a pure v2 host, where `detect` says `.v2`): one
     /// statfs, for callers that need no more than that before reading mountinfo.
     public static func isUnifiedOnly() -> Bool {
-        let fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var type: Int64 = 0
-        return cs_statfs_type(fd, &type) == 0 && UInt32(truncatingIfNeeded: type) == 0x6367_7270  // CGROUP2_SUPER_MAGIC
+        (try? fileSystemType(base)) == 0x6367_7270  // CGROUP2_SUPER_MAGIC
     }
 
     /// Reads /proc/self/mountinfo; a later mount on a path hides the ones below it (a private mount
@@ -141,52 +136,48 @@ enum CgroupFS {
 
     /// Writes one value; the error names the spec field and the file.
     static func write(_ dir: String, _ file: String, _ value: String, field: String) throws {
-        let fd = try open(dir, file, value, field: field)
-        defer { Glibc.close(fd) }
-        try write(fd: fd, path: dir + "/" + file, value, field: field)
+        let control = try open(dir, file, value, field: field)
+        try write(fd: control.fd, path: dir + "/" + file, value, field: field)
     }
 
     /// Opens a control file for writing; the error names the spec field and the file.
-    static func open(_ dir: String, _ file: String, _ value: String, field: String) throws -> Int32 {
+    static func open(_ dir: String, _ file: String, _ value: String, field: String) throws -> OwnedFD {
         let path = dir + "/" + file
-        let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            if e == ENOENT {
-                throw CgroupError("\(field): cannot set \(value): the host's cgroup has no \(file) (\(dir)): the controller or feature is missing")
-            }
-            throw CgroupError("\(field): open \(path): \(errnoString(e))")
+        do {
+            return try OwnedFD.open(path, O_WRONLY)
+        } catch let e as SysError where e.errno == ENOENT {
+            throw CgroupError("\(field): cannot set \(value): the host's cgroup has no \(file) (\(dir)): the controller or feature is missing",
+                              path: path, errno: e.errno)
+        } catch let e as SysError {
+            throw CgroupError("\(field): open \(path): \(errnoString(e.errno))", path: path, errno: e.errno)
         }
-        return fd
     }
 
     /// One write(2) of `value` to an open control file: files such as devices.allow take one
     /// entry per write, so one open serves many entries.
-    static func write(fd: Int32, path: String, _ value: String, field: String) throws {
-        let bytes = Array(value.utf8)
-        while true {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n >= 0 { return }
-            let e = errno
-            if e == EINTR { continue }
+    static func write(fd: FD, path: String, _ value: String, field: String) throws {
+        do {
+            try fd.writeOnce(Array(value.utf8), describe: path)
+        } catch let e as SysError {
             var hint = ""
-            if e == EINVAL || e == ERANGE { hint = " (value out of range for this host)" }
-            if e == EBUSY { hint = " (in use)" }
-            throw CgroupError("\(field): writing \"\(value)\" to \(path): \(errnoString(e))\(hint)")
+            if e.errno == EINVAL || e.errno == ERANGE { hint = " (value out of range for this host)" }
+            if e.errno == EBUSY { hint = " (in use)" }
+            throw CgroupError("\(field): writing \"\(value)\" to \(path): \(errnoString(e.errno))\(hint)",
+                              path: path, errno: e.errno)
         }
     }
 
     /// One write without an error message: the errno it failed with, 0 once written. For writes
     /// that may be retried later in another order.
     static func tryWrite(_ dir: String, _ file: String, _ value: String) -> Int32 {
-        let fd = Glibc.open(dir + "/" + file, O_WRONLY | O_CLOEXEC)
-        if fd < 0 { return errno }
-        defer { Glibc.close(fd) }
-        let bytes = Array(value.utf8)
-        while true {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n >= 0 { return 0 }
-            if errno != EINTR { return errno }
+        do {
+            let control = try OwnedFD.open(dir + "/" + file, O_WRONLY)
+            try control.fd.writeOnce(Array(value.utf8), describe: file)
+            return 0
+        } catch let e as SysError {
+            return e.errno
+        } catch {
+            return EIO
         }
     }
 
@@ -194,15 +185,17 @@ enum CgroupFS {
 
     /// mkdir -p below (not including) an existing root.
     static func makeAll(_ dir: String) throws {
-        // Most often only the last component is missing: try it first, walk down only if needed.
-        if Glibc.mkdir(dir, 0o755) == 0 || errno == EEXIST { return }
-        if isDirectory(dir) { return }
-        var current = ""
-        for part in dir.split(separator: "/") {
-            current += "/" + part
-            if Glibc.mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw CgroupError("creating cgroup \(dir): mkdir \(current): \(errnoString(errno))")
+        do {
+            // Most often only the last component is missing: try it first, walk down only if needed
+            // (the walk names the level that fails).
+            if (try? makeDirectoryIfMissing(dir)) != nil { return }
+            var current = ""
+            for part in dir.split(separator: "/") {
+                current += "/" + part
+                try makeDirectoryIfMissing(current)
             }
+        } catch let e as SysError {
+            throw CgroupError("creating cgroup \(dir): \(e)", path: e.detail, errno: e.errno)
         }
     }
 
@@ -233,17 +226,24 @@ enum CgroupFS {
     /// rmdir of the cgroup and anything below it, deepest first; retries while it is still busy.
     static func remove(_ dir: String) throws {
         // The common case, an empty leaf, takes one rmdir; children are looked for only when busy.
-        if Glibc.rmdir(dir) == 0 || errno == ENOENT { return }
+        if (try? removeDirectory(dir)) != nil { return }
         for name in (try? listSubdirectories(dir)) ?? [] {
             try remove(dir + "/" + name)
         }
         var delay = 1
+        var last: SysError?
         for _ in 0..<40 {
-            if Glibc.rmdir(dir) == 0 || errno == ENOENT { return }
-            if errno != EBUSY && errno != EAGAIN { break }
+            do {
+                try removeDirectory(dir)
+                return
+            } catch let e as SysError {
+                last = e
+                if e.errno != EBUSY && e.errno != EAGAIN { break }
+            }
             Clock.sleep(milliseconds: delay)
             delay = min(delay * 2, 100)
         }
-        throw CgroupError("removing cgroup \(dir): rmdir: \(errnoString(errno))")
+        let e = last ?? SysError("rmdir", dir, errno: EBUSY)
+        throw CgroupError("removing cgroup \(dir): rmdir: \(errnoString(e.errno))", path: dir, errno: e.errno)
     }
 }

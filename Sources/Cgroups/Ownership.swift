@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Kernel
 
 /// Which container a cgroup directory was made for. Two containers whose cgroups have one path
@@ -22,20 +21,17 @@ public enum CgroupOwnership {
         guard let first = sorted.first else { return [] }
         let parent = String(first[..<(first.lastIndex(of: "/") ?? first.endIndex)])
         try CgroupFS.makeAll(parent)
-        let lock = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard lock >= 0 else {
-            let e = errno
-            throw CgroupError("opening cgroup \(parent): \(errnoString(e))", path: parent, errno: e)
+        let lock: OwnedFD
+        do { lock = try OwnedFD.open(parent, O_RDONLY | O_DIRECTORY) } catch let e as SysError {
+            throw CgroupError("opening cgroup \(parent): \(errnoString(e.errno))", path: parent, errno: e.errno)
         }
-        defer { _ = Glibc.close(lock) }
         var waited = 0
         var delay = 1
-        while flock(lock, LOCK_EX | LOCK_NB) != 0 {
-            let e = errno
-            guard e == EWOULDBLOCK || e == EINTR else { throw CgroupError("locking cgroup \(parent): \(errnoString(e))", path: parent, errno: e) }
-            if waited >= seconds * 1000 {
-                throw CgroupError("the cgroup \(parent) is locked by another create for more than \(seconds) s", path: parent)
+        while true {
+            do { if try lock.fd.tryLockExclusive(describe: parent) { break } } catch let e as SysError {
+                throw CgroupError("locking cgroup \(parent): \(errnoString(e.errno))", path: parent, errno: e.errno)
             }
+            if waited >= seconds * 1000 { throw CgroupError("the cgroup \(parent) is locked by another create for more than \(seconds) s", path: parent) }
             Clock.sleep(milliseconds: delay)
             waited += delay
             delay = min(delay * 2, 20)
@@ -49,22 +45,24 @@ public enum CgroupOwnership {
         var made = Set<String>()
         do {
             for d in sorted {
-                var ok = Glibc.mkdir(d, 0o755) == 0
-                if !ok && errno == ENOENT {
+                let ok: Bool
+                do {
+                    ok = try makeDirectoryIfMissing(d)
+                } catch let e as SysError where e.errno == ENOENT {
                     try CgroupFS.makeAll(String(d[..<(d.lastIndex(of: "/") ?? d.endIndex)]))
-                    ok = Glibc.mkdir(d, 0o755) == 0
+                    ok = try makeDirectoryIfMissing(d)
                 }
                 if ok {
                     made.insert(d)
                     // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
-                    _ = owner.withCString { cs_setxattr(d, attribute, $0, strlen($0)) }
-                } else if errno != EEXIST {
-                    let e = errno
-                    throw CgroupError("creating cgroup \(d): \(errnoString(e))", path: d, errno: e)
+                    try? ExtendedAttribute.set(d, attribute, owner)
                 }
             }
         } catch {
-            for d in made { rmdir(d) }
+            for d in made { _ = try? removeDirectory(d) }
+            if let e = error as? SysError {
+                throw CgroupError("creating cgroup \(e.detail): \(errnoString(e.errno))", path: e.detail, errno: e.errno)
+            }
             throw error
         }
         return made
@@ -72,9 +70,6 @@ public enum CgroupOwnership {
 
     /// The state directory `dir` was made for, if it carries a mark.
     static func mark(of dir: String) -> String? {
-        var buf = [CChar](repeating: 0, count: 4097)
-        let n = cs_getxattr(dir, attribute, &buf, 4096)
-        guard n > 0 else { return nil }
-        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        ExtendedAttribute.get(dir, attribute)
     }
 }

@@ -200,26 +200,20 @@ enum ResourcesV1 {
     static func applyDevices(_ rules: [DeviceRule], _ paths: [String: String]) throws {
         let d = try need(paths, "devices", "linux.resources.devices")
         // devices.allow and devices.deny kept open across the rules: a dozen of them on every create.
-        var files: [Bool: Int32] = [:]
-        defer { for fd in files.values { Glibc.close(fd) } }
-        func write(allow: Bool, _ line: String, field: String) throws {
+        var files = OwnedFDs<Bool>()
+        func write(allow: Bool, _ line: String, field: String, files: inout OwnedFDs<Bool>) throws {
             let file = allow ? "devices.allow" : "devices.deny"
-            let fd: Int32
-            if let open = files[allow] {
-                fd = open
-            } else {
-                fd = try CgroupFS.open(d, file, line, field: field)
-                files[allow] = fd
-            }
-            try CgroupFS.write(fd: fd, path: d + "/" + file, line, field: field)
+            if files[allow] == nil { files.insert(try CgroupFS.open(d, file, line, field: field), for: allow) }
+            try CgroupFS.write(fd: files[allow]!, path: d + "/" + file, line, field: field)
         }
         // Start from nothing allowed, then the rules in order (a later rule overrides an earlier one).
         let startAllowAll = rules.first.map { $0.isAll && $0.allow } ?? false
-        try write(allow: startAllowAll, "a", field: "linux.resources.devices")
+        try write(allow: startAllowAll, "a", field: "linux.resources.devices", files: &files)
         for (i, r) in rules.enumerated() {
             if i == 0 && r.isAll { continue }
             try write(allow: r.allow, r.v1Line,
-                      field: r.index.map { "linux.resources.devices[\($0)]" } ?? "default device rule \(r.v1Line)")
+                      field: r.index.map { "linux.resources.devices[\($0)]" } ?? "default device rule \(r.v1Line)",
+                      files: &files)
         }
     }
 }

@@ -100,7 +100,7 @@ enum Stats {
             s.cpuTotal = CgroupFS.readUInt(d + "/cpuacct.usage") ?? 0
             s.percpu = (CgroupFS.read(d + "/cpuacct.usage_percpu") ?? "").split(separator: " ").compactMap { UInt64($0) }
             // cpuacct.stat is in USER_HZ ticks.
-            let hz = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+            let hz = Clock.ticksPerSecond
             s.cpuUser = (CgroupFS.keyed(d + "/cpuacct.stat", "user") ?? 0) * 1_000_000_000 / hz
             s.cpuKernel = (CgroupFS.keyed(d + "/cpuacct.stat", "system") ?? 0) * 1_000_000_000 / hz
         }

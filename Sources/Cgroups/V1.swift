@@ -103,7 +103,7 @@ public struct CgroupV1Driver: CgroupDriver {
         let wasFrozen = freezerState() == .frozen
         let canFreeze = dir("freezer") != nil
         if canFreeze && !wasFrozen { try? freeze() }
-        for p in pids() { _ = Glibc.kill(p, signal) }
+        for p in pids() { try? Proc.kill(p, signal) }
         if canFreeze && (!wasFrozen || signal == SIGKILL) { try? thaw() }
     }
 

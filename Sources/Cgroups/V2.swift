@@ -43,8 +43,8 @@ public struct CgroupV2Driver: CgroupDriver {
         var parent = mountPoint
         for level in chain.reversed() {
             if !trackingOnly { enableControllers(parent) }
-            if Glibc.mkdir(level, 0o755) != 0 && errno != EEXIST {
-                throw CgroupError("creating cgroup \(level): \(errnoString(errno))")
+            do { try makeDirectoryIfMissing(level) } catch let e as SysError {
+                throw CgroupError("creating cgroup \(level): \(errnoString(e.errno))", path: level, errno: e.errno)
             }
             parent = level
         }
@@ -84,7 +84,7 @@ public struct CgroupV2Driver: CgroupDriver {
             Clock.sleep(milliseconds: 1)
         }
         try? thaw()
-        throw CgroupError("pause: the cgroup \(path) did not freeze in time")
+        throw CgroupError("pause: the cgroup \(path) did not freeze in time", path: path)
     }
 
     public func thaw() throws {
@@ -112,7 +112,7 @@ public struct CgroupV2Driver: CgroupDriver {
         }
         let wasFrozen = freezerState() == .frozen
         if !wasFrozen { try? freeze() }
-        for p in pids() { _ = Glibc.kill(p, signal) }
+        for p in pids() { try? Proc.kill(p, signal) }
         if !wasFrozen { try? thaw() }
     }
 

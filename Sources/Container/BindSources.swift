@@ -27,7 +27,7 @@ enum BindSources {
     /// An unprivileged (rootless) runtime sees the sources as its own user, who is the container's
     /// root: nothing to stage (nor could it make the mount namespace outside its user namespace).
     static func needed(_ plan: InitPlan) -> Bool {
-        guard geteuid() == 0, plan.createsUserNamespace, plan.newNamespaces.contains(.mount),
+        guard Identity.isRoot, plan.createsUserNamespace, plan.newNamespaces.contains(.mount),
               !plan.joins.contains(where: { $0.kind == .mount }) else { return false }
         return (plan.spec.mounts ?? []).contains { isBind($0) }
     }
@@ -54,29 +54,25 @@ enum BindSources {
         // Nothing attached here may propagate to the host.
         try Mount.setPropagation("/", .slave, recursive: true, describe: "/")
         let dir = plan.stateDirectory + "/" + stagingName
-        if mkdir(dir, 0o700) != 0 && Glibc.errno != EEXIST { throw SysError("mkdir", dir) }
+        try makeDirectoryIfMissing(dir, mode: 0o700)
         // 0711: the container's root may look up the staged names, nothing more.
         try Mount.mount(source: "tmpfs", target: dir, type: "tmpfs", flags: [.noSuid, .noDev, .noExec],
                         data: "mode=0711", describe: "tmpfs on \(dir)")
         var staged = Staged()
-        var cwd = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        if getcwd(&cwd, cwd.count) != nil { staged.previousDirectory = String(cString: cwd) }
-        try sys("chdir", dir) { chdir(dir) }
+        staged.previousDirectory = currentDirectory()
+        try changeDirectory(dir)
         for (i, m) in (plan.spec.mounts ?? []).enumerated() where isBind(m) {
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
-            var st = stat()
-            if stat(source, &st) != 0 { throw SysError("stat", "mounts[\(i)].source \(source)") }
+            let st = try FD.atWorkingDirectory.status(of: source, describe: "mounts[\(i)].source \(source)")
             let mapped = plan.idmapTrees[i]
             let tree = try mapped ?? MountAPI.cloneTree(source, recursive: MountOptions.parse(m.options ?? []).recursiveBind)
             defer { if mapped == nil { tree.close() } }
             let name = String(i)
             if (st.st_mode & S_IFMT) == S_IFDIR {
-                if mkdir(name, 0o700) != 0 { throw SysError("mkdir", "\(dir)/\(name)") }
+                try FD.atWorkingDirectory.makeDirectory(name, mode: 0o700, describe: "\(dir)/\(name)")
             } else {
-                let fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-                if fd < 0 { throw SysError("create", "\(dir)/\(name)") }
-                Glibc.close(fd)
+                try FD.open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600).close()
             }
             let target = try FD.open(name, O_PATH | O_NOFOLLOW)
             defer { target.close() }

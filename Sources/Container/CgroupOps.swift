@@ -8,7 +8,7 @@ import RuntimeSpec
 extension Runtime {
     func requireCgroup(_ record: ContainerRecord, _ command: String) throws -> CgroupDriver {
         guard let cg = cgroup(of: record) else {
-            throw ContainerError("\(command) \(record.id): the container has no cgroup")
+            throw RuntimeError(step: "\(command) \(record.id)", object: record.id, "the container has no cgroup")
         }
         return cg
     }
@@ -19,11 +19,9 @@ extension Runtime {
         let record = try store.load(id)
         let status = store.status(of: record)
         guard status == .running || status == .created else {
-            throw ContainerError("container \(id) is not running (it is \(status.rawValue))")
+            throw RuntimeError(object: id, "container \(id) is not running (it is \(status.rawValue))")
         }
-        do { try requireCgroup(record, "pause").freeze() } catch let e as ContainerError { throw e } catch {
-            throw ContainerError("pause \(id): \(error)")
-        }
+        try RuntimeError.during("pause \(id)") { try requireCgroup(record, "pause").freeze() }
     }
 
     public func resume(id: String) throws {
@@ -32,11 +30,9 @@ extension Runtime {
         let record = try store.load(id)
         let status = store.status(of: record)
         guard status == .paused else {
-            throw ContainerError("container \(id) is not paused (it is \(status.rawValue))")
+            throw RuntimeError(object: id, "container \(id) is not paused (it is \(status.rawValue))")
         }
-        do { try requireCgroup(record, "resume").thaw() } catch let e as ContainerError { throw e } catch {
-            throw ContainerError("resume \(id): \(error)")
-        }
+        try RuntimeError.during("resume \(id)") { try requireCgroup(record, "resume").thaw() }
     }
 
     /// `update`: merges `changes` into the container's resources, applies them to the live cgroup
@@ -46,7 +42,7 @@ extension Runtime {
         defer { locked.unlock() }
         var record = try store.load(id)
         let status = store.status(of: record)
-        guard status != .stopped else { throw ContainerError("container \(id) is not running") }
+        guard status != .stopped else { throw RuntimeError(object: id, "container \(id) is not running") }
         let cg = try requireCgroup(record, "update")
         var merged = record.config.linux?.resources ?? LinuxResources()
         merged.merge(changes)
@@ -57,7 +53,7 @@ extension Runtime {
         }
         var apply = merged
         apply.devices = nil
-        do { try cg.apply(apply, update: true) } catch { throw ContainerError("update \(id): \(error)") }
+        do { try cg.apply(apply, update: true) } catch { throw RuntimeError(step: "update \(id)", object: id, cause: error) }
         if record.config.linux == nil { record.config.linux = Linux() }
         record.config.linux?.resources = merged
         try store.save(record)
@@ -65,7 +61,7 @@ extension Runtime {
 
     public func stats(id: String) throws -> CgroupStats {
         let record = try store.load(id)
-        guard store.status(of: record) != .stopped else { throw ContainerError("container \(id) is not running") }
+        guard store.status(of: record) != .stopped else { throw RuntimeError(object: id, "container \(id) is not running") }
         return try requireCgroup(record, "events").stats()
     }
 
@@ -73,7 +69,7 @@ extension Runtime {
     /// `oom` event whenever the OOM killer struck. Ends when the container stops.
     public func events(id: String, intervalMS: Int, statsOnce: Bool, emit: (JSONValue) -> Void) throws {
         let record = try store.load(id)
-        guard store.status(of: record) != .stopped else { throw ContainerError("container \(id) is not running") }
+        guard store.status(of: record) != .stopped else { throw RuntimeError(object: id, "container \(id) is not running") }
         let cg = try requireCgroup(record, "events")
         func event(_ type: String, _ data: JSONValue?) -> JSONValue {
             var m: [(String, JSONValue)] = [("type", .string(type)), ("id", .string(id))]

@@ -23,15 +23,14 @@ import Kernel
 ///   delete.removed     the state folder is gone, before the poststop hooks
 public enum Fault {
     static let step: String? = {
-        guard let p = getenv("SWIFTLET_FAULT") else { return nil }
-        return String(cString: p)
+        environmentValue("SWIFTLET_FAULT")
     }()
 
     @inline(__always)
     static func point(_ name: StaticString) {
         guard let s = step, s == name.description else { return }
-        _ = Glibc.kill(Glibc.getpid(), SIGKILL)
-        Glibc._exit(137)
+        try? Proc.kill(Proc.getpid(), SIGKILL)
+        Proc.exit(137)
     }
 
     /// In a process forked by `create`: dies with its parent until the handshake ends (cleared by
@@ -41,7 +40,7 @@ public enum Fault {
     /// death signal was armed then shows as the sync socket's end of file at init's first message.
     static func dieWithParent(_ parent: pid_t, parentOutsidePIDNamespace: Bool = false) {
         _ = try? Proc.setParentDeathSignal(SIGKILL)
-        let ppid = getppid()
-        if ppid != parent && !(parentOutsidePIDNamespace && ppid == 0) { Glibc._exit(1) }
+        let ppid = Identity.parentPID
+        if ppid != parent && !(parentOutsidePIDNamespace && ppid == 0) { Proc.exit(1) }
     }
 }

@@ -28,65 +28,62 @@ enum IDMapMounts {
     /// Makes the detached ID-mapped trees for every ID-mapped mount, keyed by index in `mounts`.
     /// On failure, closes what it made and throws an error naming the mount.
     static func prepare(plan: InitPlan, floor: Int32) throws -> [Int: FD] {
-        var trees: [Int: FD] = [:]
-        var containerNS: FD?
-        defer { containerNS?.close() }
-        do {
-            for (i, m) in (plan.spec.mounts ?? []).enumerated() where isIDMapped(m) {
-                let opts = MountOptions.parse(m.options ?? [])
-                let field = "mounts[\(i)]"
-                guard opts.bind else {
-                    throw ContainerError("config.json: \(field).options: ID-mapped mount of \"\(m.destination)\" requires \"bind\" or \"rbind\"")
-                }
-                var source = m.source ?? ""
-                if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
-                let what = m.uidMappings != nil ? "\(field).uidMappings/gidMappings" : "\(field).options idmap"
-                let userns: FD
-                var ownsUserns = true
-                if let u = m.uidMappings, let g = m.gidMappings {
-                    userns = try step(what) { try MappingNamespace.create(uidMap: mapText(u), gidMap: mapText(g)) }
-                } else if let join = plan.joins.first(where: { $0.kind == .user }) {
-                    userns = join.fd
-                    ownsUserns = false
-                } else if plan.createsUserNamespace {
-                    if containerNS == nil {
-                        containerNS = try step(what) {
-                            try MappingNamespace.create(uidMap: mapText(plan.uidMappings), gidMap: mapText(plan.gidMappings))
-                        }
-                    }
-                    userns = containerNS!
-                    ownsUserns = false
-                } else {
-                    throw ContainerError("config.json: \(field).options: \"idmap\" without uidMappings/gidMappings requires a user namespace")
-                }
-                defer { if ownsUserns { userns.close() } }
-                let tree = try step("\(what): open_tree of \(source)") {
-                    try MountAPI.cloneTree(source, recursive: opts.recursiveBind)
-                }
-                do {
-                    try MountAPI.setIDMap(tree, userns: userns, recursive: opts.recursiveIdmap,
-                                          describe: source)
-                } catch let e as SysError {
-                    tree.close()
-                    var hint = ""
-                    if e.errno == EINVAL {
-                        hint = " (the filesystem of \(source) (\(fsName(source))) does not support ID-mapped mounts"
-                        hint += opts.recursiveIdmap ? ", or a mount under it does not)" : ")"
-                    }
-                    throw ContainerError("config.json: \(what): \(e)\(hint)")
-                }
-                trees[i] = try tree.moved(above: floor)
+        var trees = OwnedFDs<Int>()
+        // The container's user namespace, made once for all the mounts that take its mapping.
+        var containerNS: OwnedFD?
+        var containerNSFD: FD?
+        for (i, m) in (plan.spec.mounts ?? []).enumerated() where isIDMapped(m) {
+            let opts = MountOptions.parse(m.options ?? [])
+            let field = "mounts[\(i)]"
+            guard opts.bind else {
+                throw RuntimeError.config("\(field).options", "ID-mapped mount of \"\(m.destination)\" requires \"bind\" or \"rbind\"")
             }
-        } catch {
-            for t in trees.values { t.close() }
-            throw error
+            var source = m.source ?? ""
+            if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
+            let what = m.uidMappings != nil ? "\(field).uidMappings/gidMappings" : "\(field).options idmap"
+            // A namespace made for this mount alone goes when the mount is made.
+            var ownUserns: OwnedFD?
+            let userns: FD
+            if let u = m.uidMappings, let g = m.gidMappings {
+                userns = try step(what) { try MappingNamespace.create(uidMap: mapText(u), gidMap: mapText(g)) }
+                ownUserns = OwnedFD(userns)
+            } else if let join = plan.joins.first(where: { $0.kind == .user }) {
+                userns = join.fd
+            } else if plan.createsUserNamespace {
+                if containerNSFD == nil {
+                    let made = try step(what) {
+                        try MappingNamespace.create(uidMap: mapText(plan.uidMappings), gidMap: mapText(plan.gidMappings))
+                    }
+                    containerNS = OwnedFD(made)
+                    containerNSFD = made
+                }
+                userns = containerNSFD!
+            } else {
+                throw RuntimeError.config("\(field).options", "\"idmap\" without uidMappings/gidMappings requires a user namespace")
+            }
+            let tree = OwnedFD(try step(what, "open_tree of \(source)") {
+                try MountAPI.cloneTree(source, recursive: opts.recursiveBind)
+            })
+            do {
+                try MountAPI.setIDMap(tree.fd, userns: userns, recursive: opts.recursiveIdmap, describe: source)
+            } catch let e as SysError {
+                var reason = ""
+                if e.errno == EINVAL {
+                    reason = "the filesystem of \(source) (\(fsName(source))) does not support ID-mapped mounts"
+                    reason += opts.recursiveIdmap ? ", or a mount under it does not" : ""
+                }
+                throw RuntimeError(field: .config(what), object: source, reason, cause: e)
+            }
+            _ = consume ownUserns  // closed once the mapping is set
+            trees.insert(try tree.moved(above: floor), for: i)
         }
-        return trees
+        _ = consume containerNS
+        return trees.release()
     }
 
-    static func step<T>(_ what: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as ContainerError { throw e } catch {
-            throw ContainerError("config.json: \(what): \(error)")
+    static func step<T>(_ what: String, _ doing: String = "", _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as RuntimeError { throw e } catch {
+            throw RuntimeError(field: .config(what), doing, cause: error)
         }
     }
 

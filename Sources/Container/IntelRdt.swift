@@ -24,7 +24,7 @@ enum IntelRdt {
     static func check(_ rdt: LinuxIntelRdt, id: String) throws -> Group {
         guard let root = mountPoint() else {
             let known = ((try? readTextFile(path: "/proc/filesystems")) ?? "").containsText("resctrl")
-            throw ContainerError("config.json: linux.intelRdt: the resctrl filesystem is not mounted"
+            throw RuntimeError.config("linux.intelRdt", "the resctrl filesystem is not mounted"
                 + (known ? " (mount it: mount -t resctrl resctrl /sys/fs/resctrl)"
                          : " and this kernel has no resctrl support (Intel RDT / AMD QoS, CONFIG_X86_CPU_RESCTRL)"))
         }
@@ -33,7 +33,7 @@ enum IntelRdt {
         var group = Group(path: path, owned: !isDirectory(path))
         if rdt.enableMonitoring == true || rdt.enableCMT == true || rdt.enableMBM == true {
             guard isDirectory(root + "/mon_groups") || isDirectory(root + "/info/L3_MON") else {
-                throw ContainerError("config.json: linux.intelRdt.enableMonitoring: this host's resctrl has no monitoring (no info/L3_MON)")
+                throw RuntimeError.config("linux.intelRdt.enableMonitoring", "this host's resctrl has no monitoring (no info/L3_MON)")
             }
             group.monitoring = path + "/mon_groups/" + id
         }
@@ -53,8 +53,9 @@ enum IntelRdt {
     /// Creates the group, writes the schemata and puts `pid` into it (and its monitoring group).
     static func apply(_ rdt: LinuxIntelRdt, group: Group, pid: pid_t) throws {
         if group.owned {
-            do { try makeDirectory(group.path, mode: 0o755) } catch let e as SysError where e.errno == EEXIST {} catch {
-                throw ContainerError("linux.intelRdt: creating the resctrl group \(group.path): \(error)")
+            do { try makeDirectoryIfMissing(group.path) } catch {
+                throw RuntimeError(field: .config("linux.intelRdt"), object: group.path,
+                                   "creating the resctrl group \(group.path)", cause: error)
             }
         }
         for line in schemata(rdt) {
@@ -63,18 +64,20 @@ enum IntelRdt {
                 if let status = try? readTextFile(path: mountPoint().map { $0 + "/info/last_cmd_status" } ?? "") {
                     detail = " (resctrl: \(status.split(separator: "\n").first.map(String.init) ?? ""))"
                 }
-                throw ContainerError("linux.intelRdt: schemata \"\(line)\": \(error)\(detail)")
+                throw RuntimeError(field: .config("linux.intelRdt"), object: group.path + "/schemata",
+                                   "schemata \"\(line)\": \(error)\(detail)")
             }
         }
         do { try writeFile(path: group.path + "/tasks", "\(pid)", flags: O_WRONLY) } catch {
-            throw ContainerError("linux.intelRdt: adding pid \(pid) to \(group.path)/tasks: \(error)")
+            throw RuntimeError(field: .config("linux.intelRdt"), object: group.path + "/tasks",
+                               "adding pid \(pid) to \(group.path)/tasks", cause: error)
         }
         if let mon = group.monitoring {
             do {
                 if !isDirectory(mon) { try makeDirectory(mon, mode: 0o755) }
                 try writeFile(path: mon + "/tasks", "\(pid)", flags: O_WRONLY)
             } catch {
-                throw ContainerError("linux.intelRdt.enableMonitoring: \(mon): \(error)")
+                throw RuntimeError(field: .config("linux.intelRdt.enableMonitoring"), object: mon, mon, cause: error)
             }
         }
     }
@@ -85,7 +88,8 @@ enum IntelRdt {
         let path = root + "/" + (rdt.closID.flatMap { $0.isEmpty ? nil : $0 } ?? id)
         guard isDirectory(path) else { return }
         do { try writeFile(path: path + "/tasks", "\(pid)", flags: O_WRONLY) } catch {
-            throw ContainerError("linux.intelRdt: adding pid \(pid) to \(path)/tasks: \(error)")
+            throw RuntimeError(field: .config("linux.intelRdt"), object: path + "/tasks",
+                               "adding pid \(pid) to \(path)/tasks", cause: error)
         }
     }
 
@@ -95,7 +99,7 @@ enum IntelRdt {
         guard let root = mountPoint() else { return }
         let own = rdt.closID.flatMap { $0.isEmpty ? nil : $0 } == nil
         let path = root + "/" + (own ? id : rdt.closID!)
-        _ = Glibc.rmdir(path + "/mon_groups/" + id)
-        if own { _ = Glibc.rmdir(path) }
+        _ = try? removeDirectory(path + "/mon_groups/" + id)
+        if own { _ = try? removeDirectory(path) }
     }
 }

@@ -33,13 +33,13 @@ enum NetDevices {
         defer { nl.close() }
         var moves: [NetDeviceMove] = []
         for host in devices.keys.sorted() {
-            let field = "config.json: linux.netDevices[\"\(host)\"]"
+            let field = "linux.netDevices[\"\(host)\"]"
             guard let index = Netlink.index(of: host) else {
-                throw ContainerError("\(field): no network device \"\(host)\" on the host")
+                throw RuntimeError.config(field, "no network device \"\(host)\" on the host")
             }
             let name = devices[host]?.name.flatMap { $0.isEmpty ? nil : $0 } ?? host
             let addrs: [Netlink.Address]
-            do { addrs = try nl.addresses(index: index) } catch { throw ContainerError("\(field): \(error)") }
+            do { addrs = try nl.addresses(index: index) } catch { throw RuntimeError.config(field, "", cause: error) }
             moves.append(NetDeviceMove(hostName: host, name: name, index: index, addresses: addrs))
         }
         return moves
@@ -48,22 +48,22 @@ enum NetDevices {
     /// The parent's part: moves the devices into the network namespace of `pid`.
     static func moveIn(_ moves: [NetDeviceMove], pid: pid_t) throws {
         guard !moves.isEmpty else { return }
-        let ns: FD
-        do { ns = try FD.open("/proc/\(pid)/ns/net", O_RDONLY) } catch {
-            throw ContainerError("linux.netDevices: the container's network namespace: \(error)")
+        let ns: OwnedFD
+        do { ns = try OwnedFD.open("/proc/\(pid)/ns/net", O_RDONLY) } catch {
+            throw RuntimeError.config("linux.netDevices", "the container's network namespace", cause: error)
         }
-        defer { ns.close() }
         var nl = try Netlink.open()
         defer { nl.close() }
         for m in moves {
             let field = "linux.netDevices[\"\(m.hostName)\"]"
             do {
                 try nl.setLink(index: m.index, up: false)
-                try nl.moveLink(index: m.index, toNamespace: ns, newName: m.name)
+                try nl.moveLink(index: m.index, toNamespace: ns.fd, newName: m.name)
             } catch let e as SysError where e.errno == EEXIST || e.errno == ENOTUNIQ {
-                throw ContainerError("\(field).name: the container's network namespace already has a device \"\(m.name)\"")
+                throw RuntimeError.config("\(field).name", "the container's network namespace already has a device \"\(m.name)\"",
+                                          cause: e)
             } catch {
-                throw ContainerError("\(field): moving it into the container's network namespace as \"\(m.name)\": \(error)")
+                throw RuntimeError.config(field, "moving it into the container's network namespace as \"\(m.name)\"", cause: error)
             }
         }
     }
@@ -76,13 +76,13 @@ enum NetDevices {
         for m in moves {
             let field = "linux.netDevices[\"\(m.hostName)\"]"
             guard let index = Netlink.index(of: m.name) else {
-                throw ContainerError("\(field): \"\(m.name)\" is not in the container's network namespace")
+                throw RuntimeError.config(field, "\"\(m.name)\" is not in the container's network namespace")
             }
             do {
                 for a in m.addresses { try nl.addAddress(a, index: index) }
                 try nl.setLink(index: index, up: true)
             } catch {
-                throw ContainerError("\(field): configuring \"\(m.name)\" in the container: \(error)")
+                throw RuntimeError.config(field, "configuring \"\(m.name)\" in the container", cause: error)
             }
         }
     }
@@ -96,7 +96,8 @@ enum NetDevices {
             try Mount.mount(source: "/proc/\(pid)/ns/net", target: target, type: nil, flags: .bind)
         } catch {
             _ = try? removeFile(target)
-            throw ContainerError("linux.netDevices: holding the container's network namespace: \(error)")
+            throw RuntimeError(field: .config("linux.netDevices"), object: target, "holding the container's network namespace",
+                               cause: error)
         }
     }
 
@@ -111,13 +112,11 @@ enum NetDevices {
         }
         guard let devices = record.config.linux?.netDevices, !devices.isEmpty else { return }
         do {
-            let host = try FD.open("/proc/self/ns/net", O_RDONLY)
-            defer { host.close() }
-            let theirs = try FD.open(held, O_RDONLY)
-            defer { theirs.close() }
-            try Namespaces.join(theirs, .network, path: held)
+            let host = try OwnedFD.open("/proc/self/ns/net", O_RDONLY)
+            let theirs = try OwnedFD.open(held, O_RDONLY)
+            try Namespaces.join(theirs.fd, .network, path: held)
             defer {
-                do { try Namespaces.join(host, .network, path: "/proc/self/ns/net") } catch {
+                do { try Namespaces.join(host.fd, .network, path: "/proc/self/ns/net") } catch {
                     warn("delete: cannot return to the host network namespace: \(error)")
                     Proc.exit(1)
                 }
@@ -135,7 +134,7 @@ enum NetDevices {
                 }
                 do {
                     try nl.setLink(index: index, up: false)
-                    try nl.moveLink(index: index, toNamespace: host, newName: hostName)
+                    try nl.moveLink(index: index, toNamespace: host.fd, newName: hostName)
                 } catch {
                     warn("linux.netDevices[\"\(hostName)\"]: moving \"\(name)\" back to the host: \(error)")
                 }

@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Kernel
 import RuntimeSpec
 
@@ -53,7 +52,7 @@ struct RootfsBuilder {
         if !stagedSources.isEmpty {
             staging = try FD.open(".", O_PATH | O_DIRECTORY)
             // Back where it was (best effort: the container's root may not reach it), as without staging.
-            if let previous = staged.previousDirectory { _ = chdir(previous) }
+            if let previous = staged.previousDirectory { try? changeDirectory(previous) }
         }
         defer { staging?.close() }
         let root = try RootedPath.open(rootfs)
@@ -100,64 +99,60 @@ struct RootfsBuilder {
         if isBind(m) {
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
-            var st = stat()
+            let st: stat
             let staged = stagedSources[index]
             if let staged, let staging {
-                if fstatat(staging.raw, staged, &st, 0) != 0 { throw SysError("stat", "mounts[\(index)].source \(source)") }
-            } else if stat(source, &st) != 0 {
+                st = try staging.status(of: staged, describe: "mounts[\(index)].source \(source)")
+            } else {
                 // The real errno: a source the container's user cannot reach is EACCES, not "missing".
-                throw SysError("stat", "mounts[\(index)].source \(source)")
+                st = try FD.atWorkingDirectory.status(of: source, describe: "mounts[\(index)].source \(source)")
             }
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR
-            let target = isDir ? try root.makeDirectories(dest) : try root.makeFile(dest)
-            defer { target.close() }
+            let target = OwnedFD(isDir ? try root.makeDirectories(dest) : try root.makeFile(dest))
             // The bind is made detached (open_tree), its flags are set on that detached mount, and
             // it is attached onto the target fd resolved inside the rootfs: no path is resolved
             // again after the check, so a destination swapped for a symlink meanwhile can neither
             // redirect the mount nor leave it without its flags (ro, nosuid, ...).
-            let tree: FD
+            let tree: OwnedFD
             if let staged, let staging {
-                tree = try MountAPI.cloneTree(at: staging, staged, recursive: opts.recursiveBind, describe: source)
+                tree = OwnedFD(try MountAPI.cloneTree(at: staging, staged, recursive: opts.recursiveBind, describe: source))
             } else if let mapped = plan.idmapTrees[index] {
-                tree = mapped  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
+                tree = OwnedFD(mapped)  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
             } else {
-                tree = try MountAPI.cloneTree(source, recursive: opts.recursiveBind)
+                tree = OwnedFD(try MountAPI.cloneTree(source, recursive: opts.recursiveBind))
             }
-            defer { tree.close() }
             let attrs = Self.attributes(ofFlags: opts.flags, cleared: opts.clearFlags, keepLocked: inUserNS)
             if attrs.set != 0 || attrs.clear != 0 {
-                try MountAPI.setAttributes(tree, set: attrs.set, clear: attrs.clear, describe: "bind \(source) on \(dest)")
+                try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, describe: "bind \(source) on \(dest)")
             }
-            try MountAPI.moveMount(tree, onto: target, describe: "bind \(source) on \(dest)")
-            try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree)
+            try MountAPI.moveMount(tree.fd, onto: target.fd, describe: "bind \(source) on \(dest)")
+            try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree.fd)
             return
         }
         let type = m.type ?? "none"
         if type == "proc" || type == "sysfs" { try checkProcDestination(dest, type: type, root: root) }
-        let target = try root.makeDirectories(dest)
-        defer { target.close() }
+        let target = OwnedFD(try root.makeDirectories(dest))
         var mflags = flags.subtracting(MountFlags.propagation)
         mflags.remove(.bind)
         switch type {
         case "cgroup", "cgroup2":
-            try mountCgroup(target: target, dest: dest, flags: mflags, root: root)
+            try mountCgroup(target: target.fd, dest: dest, flags: mflags, root: root)
         case "sysfs":
             do {
-                try Mount.mount(source: m.source ?? "sysfs", target: target.procPath, type: "sysfs", flags: mflags,
+                try Mount.mount(source: m.source ?? "sysfs", target: target.fd.procPath, type: "sysfs", flags: mflags,
                                 data: data, describe: "sysfs on \(dest)")
             } catch let e as SysError where e.errno == EPERM && inUserNS {
                 // Without its own network namespace a user namespace may not mount sysfs: bind the
                 // host's, with the flags asked for on every mount of it (ro, nosuid, ... are as much
                 // a part of the request as the filesystem).
-                let tree = try MountAPI.cloneTree("/sys", recursive: true)
-                defer { tree.close() }
+                let tree = OwnedFD(try MountAPI.cloneTree("/sys", recursive: true))
                 let attrs = Self.attributes(ofFlags: opts.flags, cleared: 0, keepLocked: true)
                 if attrs.set != 0 || attrs.clear != 0 {
-                    try MountAPI.setAttributes(tree, set: attrs.set, clear: attrs.clear, recursive: true,
+                    try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, recursive: true,
                                                describe: "bind /sys on \(dest)")
                 }
-                try MountAPI.moveMount(tree, onto: target, describe: "bind /sys on \(dest)")
-                try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree)
+                try MountAPI.moveMount(tree.fd, onto: target.fd, describe: "bind /sys on \(dest)")
+                try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree.fd)
                 return
             }
         default:
@@ -166,13 +161,12 @@ struct RootfsBuilder {
                 // Mounted outside the joined pid namespace: proc would show ours without it.
                 data = data.map { $0 + "," + pidns } ?? pidns
             }
-            try Mount.mount(source: m.source ?? type, target: target.procPath, type: type, flags: mflags,
+            try Mount.mount(source: m.source ?? type, target: target.fd.procPath, type: type, flags: mflags,
                             data: data, describe: "\(type) on \(dest)")
         }
         guard !opts.propagation.isEmpty || opts.hasRecursiveAttributes else { return }
-        let mounted = try Self.mountRoot(dest, root: root, under: target)
-        defer { mounted.close() }
-        try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: mounted)
+        let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target.fd))
+        try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: mounted.fd)
     }
 
     /// Propagation and recursive attributes (`rro`, ...) of the mount `mount` (an fd of the mount
@@ -192,14 +186,13 @@ struct RootfsBuilder {
     /// inside the root, which must be the root of another filesystem than `under` (the directory
     /// it was mounted on, or the rootfs): a path swapped meanwhile is refused, not followed.
     static func mountRoot(_ dest: String, root: RootedPath, under: FD) throws -> FD {
-        let fd = try root.open(dest, O_PATH | O_DIRECTORY)
-        var a = stat(), b = stat()
-        if fstat(fd.raw, &a) != 0 || fstat(under.raw, &b) != 0 || a.st_dev == b.st_dev {
-            fd.close()
-            throw ContainerError("mounts: \(dest): the mount just made is no longer at \(dest) in the rootfs "
+        let fd = OwnedFD(try root.open(dest, O_PATH | O_DIRECTORY))
+        let a = try fd.fd.status(describe: dest), b = try under.status(describe: "the directory under \(dest)")
+        if a.st_dev == b.st_dev {
+            throw RuntimeError(step: "mounts", object: dest, "\(dest): the mount just made is no longer at \(dest) in the rootfs "
                 + "(the path was replaced while the container was being created)")
         }
-        return fd
+        return fd.release()
     }
 
     /// The MOUNT_ATTR_* bits to set and clear for the per-mount MS_* flags `flags` (and the ones
@@ -234,31 +227,28 @@ struct RootfsBuilder {
     /// masks), not on a file (CVE-2019-19921). A missing destination is created.
     func checkProcDestination(_ dest: String, type: String, root: RootedPath) throws {
         let path = Kernel.cleanPath("/" + dest)
-        let resolve = RootedPath.resolveInRoot | RootedPath.resolveNoMagicLinks | RootedPath.resolveNoSymlinks
-        let raw = cs_openat2(root.root.raw, String(path.dropFirst()).isEmpty ? "." : String(path.dropFirst()),
-                             UInt64(UInt32(bitPattern: O_PATH | O_NOFOLLOW | O_CLOEXEC)), 0, resolve)
-        if raw < 0 {
-            switch Glibc.errno {
+        func refusal(_ reason: String) -> RuntimeError {
+            RuntimeError(step: "mounts", object: path, "\(type) on \(path): \(reason)")
+        }
+        let fd: OwnedFD
+        do {
+            fd = OwnedFD(try root.openRefusingSymlinks(path))
+        } catch let e as SysError {
+            switch e.errno {
             case ENOENT: return
             case ELOOP:
-                throw ContainerError("mounts: \(type) on \(path): a directory above \(path) in the rootfs is a "
-                    + "symbolic link: refusing to mount \(type) through it")
+                throw refusal("a directory above \(path) in the rootfs is a symbolic link: refusing to mount \(type) through it")
             case ENOTDIR:
-                throw ContainerError("mounts: \(type) on \(path): \(path) in the rootfs is not a directory: "
-                    + "\(type) must be mounted on an ordinary directory")
-            default: throw SysError("open", "\(path) in \(plan.rootfs)")
+                throw refusal("\(path) in the rootfs is not a directory: \(type) must be mounted on an ordinary directory")
+            default: throw e
             }
         }
-        let fd = FD(raw)
-        defer { fd.close() }
-        switch FileKind.of(fd: fd) {
+        switch FileKind.of(fd: fd.fd) {
         case .directory: return
         case .symlink:
-            throw ContainerError("mounts: \(type) on \(path): \(path) in the rootfs is a symbolic link: refusing to "
-                + "mount \(type) on it")
+            throw refusal("\(path) in the rootfs is a symbolic link: refusing to mount \(type) on it")
         default:
-            throw ContainerError("mounts: \(type) on \(path): \(path) in the rootfs is not a directory: \(type) "
-                + "must be mounted on an ordinary directory")
+            throw refusal("\(path) in the rootfs is not a directory: \(type) must be mounted on an ordinary directory")
         }
     }
 
@@ -282,56 +272,52 @@ struct RootfsBuilder {
         }
         try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
                         flags: [.noSuid, .noDev, .noExec], data: "mode=755", describe: "tmpfs on \(dest)")
-        let tmpfs = try Self.mountRoot(dest, root: root, under: target)
-        defer { tmpfs.close() }
+        let tmpfs = OwnedFD(try Self.mountRoot(dest, root: root, under: target))
         /// A directory made in the tmpfs, through its fd (never through `dest` again).
         func directory(_ name: String) throws -> FD {
-            if mkdirat(tmpfs.raw, name, 0o755) != 0 && Glibc.errno != EEXIST { throw SysError("mkdir", "\(dest)/\(name)") }
-            return try FD.openAt(tmpfs, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            try tmpfs.fd.makeDirectory(name, describe: "\(dest)/\(name)")
+            return try FD.openAt(tmpfs.fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         }
         for h in hier.v1 {
-            let sub = try directory(h.name)
-            defer { sub.close() }
+            let sub = OwnedFD(try directory(h.name))
             let key = h.options.split(separator: ",").first.map(String.init) ?? h.name
-            if try bindOwn(key, sub, dest + "/" + h.name) {
+            if try bindOwn(key, sub.fd, dest + "/" + h.name) {
                 // bound
             } else { do {
-                try Mount.mount(source: "cgroup", target: sub.procPath, type: "cgroup", flags: flags,
+                try Mount.mount(source: "cgroup", target: sub.fd.procPath, type: "cgroup", flags: flags,
                                 data: h.options, describe: "cgroup \(h.options) on \(dest)/\(h.name)")
             } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
-                try bindTree(h.mountPoint, recursive: true, flags: flags, onto: sub,
+                try bindTree(h.mountPoint, recursive: true, flags: flags, onto: sub.fd,
                              describe: "bind \(h.mountPoint) on \(dest)/\(h.name)")
             } }
             // `cpu` and `cpuacct` name the co-mounted `cpu,cpuacct`, as on the host.
             if h.name.contains(",") {
                 for part in h.name.split(separator: ",") {
-                    _ = symlinkat(h.name, tmpfs.raw, String(part))
+                    _ = try? tmpfs.fd.makeSymlink(String(part), to: h.name, describe: "\(dest)/\(part)")
                 }
             }
         }
         if let unified = hier.unifiedMountPoint {
-            let sub = try directory("unified")
-            defer { sub.close() }
-            if try !bindOwn("", sub, dest + "/unified") {
-                try Mount.mount(source: "cgroup2", target: sub.procPath, type: "cgroup2", flags: flags,
+            let sub = OwnedFD(try directory("unified"))
+            if try !bindOwn("", sub.fd, dest + "/unified") {
+                try Mount.mount(source: "cgroup2", target: sub.fd.procPath, type: "cgroup2", flags: flags,
                                 describe: "cgroup2 on \(dest)/unified (host \(unified))")
             }
         }
         if flags.contains(.readOnly) {
-            try MountAPI.setAttributes(tmpfs, set: MountAttr.RDONLY, describe: "\(dest) read-only")
+            try MountAPI.setAttributes(tmpfs.fd, set: MountAttr.RDONLY, describe: "\(dest) read-only")
         }
     }
 
     /// Binds `source` (with the mounts under it when `recursive`) onto `target` with the per-mount
     /// flags of `flags` set on the detached copy first (on every mount of it when `recursive`).
     func bindTree(_ source: String, recursive: Bool, flags: MountFlags, onto target: FD, describe: String) throws {
-        let tree = try MountAPI.cloneTree(source, recursive: recursive)
-        defer { tree.close() }
+        let tree = OwnedFD(try MountAPI.cloneTree(source, recursive: recursive))
         let attrs = Self.attributes(ofFlags: UInt64(flags.rawValue), cleared: 0, keepLocked: true)
         if attrs.set != 0 || attrs.clear != 0 {
-            try MountAPI.setAttributes(tree, set: attrs.set, clear: attrs.clear, recursive: recursive, describe: describe)
+            try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, recursive: recursive, describe: describe)
         }
-        try MountAPI.moveMount(tree, onto: target, describe: describe)
+        try MountAPI.moveMount(tree.fd, onto: target, describe: describe)
     }
 
     static let defaultDevices: [(String, UInt32, UInt32)] = [
@@ -364,38 +350,33 @@ struct RootfsBuilder {
     func createDevice(_ d: DeviceNode, root: RootedPath) throws {
         let path = Kernel.cleanPath("/" + d.path)
         let (parentRel, name) = root.split(String(path.dropFirst()))
-        let parent = try root.makeDirectories(parentRel)
-        defer { parent.close() }
+        let parent = OwnedFD(try root.makeDirectories(parentRel))
         if inUserNS {
             // mknod is not allowed in a user namespace: bind the host's node instead.
-            let target = try root.makeFile(path, mode: 0o600)
-            defer { target.close() }
-            try Mount.mount(source: d.path, target: target.procPath, type: nil, flags: .bind,
+            let target = OwnedFD(try root.makeFile(path, mode: 0o600))
+            try Mount.mount(source: d.path, target: target.fd.procPath, type: nil, flags: .bind,
                             describe: "bind device \(d.path)")
             return
         }
-        let typeBits: UInt32
+        let type: mode_t
         switch d.type {
-        case "c", "u": typeBits = UInt32(S_IFCHR)
-        case "b": typeBits = UInt32(S_IFBLK)
-        case "p": typeBits = UInt32(S_IFIFO)
-        default: throw ContainerError("linux.devices: \(d.path): unknown type \"\(d.type)\"")
+        case "c", "u": type = S_IFCHR
+        case "b": type = S_IFBLK
+        case "p": type = S_IFIFO
+        default: throw RuntimeError(field: .config("linux.devices"), object: d.path, "\(d.path): unknown type \"\(d.type)\"")
         }
         let perm = (d.fileMode ?? 0o666) & 0o7777
-        _ = unlinkat(parent.raw, name, 0)
-        let dirPath = parent.procPath
-        try sys("mknod", path) {
-            cs_mknod(dirPath + "/" + name, typeBits | perm, UInt32(truncatingIfNeeded: d.major ?? 0),
-                     UInt32(truncatingIfNeeded: d.minor ?? 0))
-        }
-        try sys("chown", path) { fchownat(parent.raw, name, d.uid ?? 0, d.gid ?? 0, AT_SYMLINK_NOFOLLOW) }
+        parent.fd.removeEntry(name)
+        try makeDeviceNode(parent.fd.procPath + "/" + name, type: type, permissions: perm,
+                           major: UInt32(truncatingIfNeeded: d.major ?? 0), minor: UInt32(truncatingIfNeeded: d.minor ?? 0),
+                           describe: path)
+        try parent.fd.changeOwner(of: name, uid: d.uid ?? 0, gid: d.gid ?? 0, describe: path)
         // Not following a symlink: the node could have been swapped for one since mknod.
-        try sys("chmod", path) { fchmodat(parent.raw, name, perm, AT_SYMLINK_NOFOLLOW) }
+        try parent.fd.changeMode(of: name, perm, describe: path)
     }
 
     func createDevLinks(root: RootedPath) throws {
-        let dev = try root.makeDirectories("/dev")
-        defer { dev.close() }
+        let dev = OwnedFD(try root.makeDirectories("/dev"))
         var links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
                      ("/proc/self/fd/2", "stderr")]
         if (spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev/pts" }) {
@@ -405,10 +386,8 @@ struct RootfsBuilder {
             links.append(("/proc/kcore", "core"))
         }
         for (target, name) in links {
-            if name == "ptmx" { _ = unlinkat(dev.raw, name, 0) }
-            if symlinkat(target, dev.raw, name) != 0 && Glibc.errno != EEXIST {
-                throw SysError("symlink", "/dev/\(name)")
-            }
+            if name == "ptmx" { dev.fd.removeEntry(name) }
+            try dev.fd.makeSymlink(name, to: target, describe: "/dev/\(name)")
         }
     }
 
@@ -417,13 +396,13 @@ struct RootfsBuilder {
     func enterRoot() throws {
         let rootfs = plan.rootfs
         try InitStage.step("pivot_root") {
-            try sys("chdir", rootfs) { chdir(rootfs) }
+            try changeDirectory(rootfs)
             if inRuntimeNamespace {
-                try sys("chroot", rootfs) { chroot(".") }
+                try changeRoot(".", describe: rootfs)
             } else if plan.noPivot {
                 try hideHostProcAndSys(rootfs: rootfs)
                 try Mount.mount(source: rootfs, target: "/", type: nil, flags: .move, describe: "move rootfs to /")
-                try sys("chroot", rootfs) { chroot(".") }
+                try changeRoot(".", describe: rootfs)
             } else {
                 try Mount.pivotRoot(newRoot: ".", putOld: ".")
                 // The old root is stacked under the new one: detach it (slave first so the
@@ -431,7 +410,7 @@ struct RootfsBuilder {
                 try Mount.setPropagation(".", .slave, recursive: true, describe: "old root")
                 try Mount.unmount(".", detach: true)
             }
-            try sys("chdir", "/") { chdir("/") }
+            try changeDirectory("/")
         }
     }
 
@@ -468,7 +447,7 @@ struct RootfsBuilder {
             case "slave": flag = .slave
             case "private": flag = .private
             case "unbindable": flag = .unbindable
-            default: throw ContainerError("linux.rootfsPropagation: unknown value \"\(prop)\"")
+            default: throw RuntimeError.config("linux.rootfsPropagation", "unknown value \"\(prop)\"")
             }
             try InitStage.step("rootfsPropagation") { try Mount.setPropagation("/", flag, recursive: true) }
         }

@@ -11,9 +11,8 @@ enum RuntimeNamespaceRootfs {
 
     /// Writes the id of the mount now at `rootfs` (the bind just made).
     static func record(rootfs: String, stateDirectory: String) throws {
-        let fd = try FD.open(rootfs, O_PATH | O_DIRECTORY)
-        defer { fd.close() }
-        guard let id = mountID(of: fd) else { throw KernelError("\(rootfs): no mount id in /proc/self/fdinfo") }
+        let fd = try OwnedFD.open(rootfs, O_PATH | O_DIRECTORY)
+        guard let id = mountID(of: fd.fd) else { throw KernelError("\(rootfs): no mount id in /proc/self/fdinfo") }
         try writeFile(path: recordPath(stateDirectory), "\(id)\n\(rootfs)\n", mode: 0o600)
     }
 
@@ -41,10 +40,12 @@ enum RuntimeNamespaceRootfs {
         }
         if ours && covered {
             warn("delete: \(rootfs): another mount is on the container's rootfs mount: left in place")
-        } else if ours && umount2(rootfs, Int32(MNT_DETACH)) != 0 {
-            warn("delete: unmounting \(rootfs): \(errnoString(Glibc.errno))")
+        } else if ours {
+            do { try Mount.unmount(rootfs, detach: true) } catch {
+                warn("delete: unmounting \(rootfs): \((error as? SysError).map { errnoString($0.errno) } ?? "\(error)")")
+            }
         }
-        _ = unlink(path)
+        try? removeFile(path)
     }
 }
 

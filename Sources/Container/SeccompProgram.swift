@@ -29,7 +29,7 @@ struct SeccompProgram {
         return words
     }
 
-    static let base = "config.json: linux.seccomp"
+    static let base = "linux.seccomp"
 
     /// BPF_MAXINSNS: the most instructions one seccomp filter may have.
     static let maxInstructions = 4096
@@ -50,7 +50,7 @@ struct SeccompProgram {
         let e = errnoRet ?? UInt(EPERM)
         func data() throws -> UInt16 {
             guard e <= 0xffff else {
-                throw ContainerError("\(field): errnoRet \(e) is out of range 0...65535")
+                throw RuntimeError.config(field, "errnoRet \(e) is out of range 0...65535")
             }
             return UInt16(e)
         }
@@ -63,7 +63,7 @@ struct SeccompProgram {
         case "SCMP_ACT_ALLOW": return Seccomp.Action.allow
         case "SCMP_ACT_LOG": return Seccomp.Action.log
         case "SCMP_ACT_NOTIFY": return Seccomp.Action.notify
-        default: throw ContainerError("\(field): unknown seccomp action \"\(name)\"")
+        default: throw RuntimeError.config(field, "unknown seccomp action \"\(name)\"")
         }
     }
 
@@ -134,18 +134,18 @@ struct SeccompProgram {
         var archs: [UInt32] = []
         for (i, a) in (s.architectures ?? []).enumerated() {
             guard let token = Seccomp.archToken(specName: a) else {
-                throw ContainerError("\(base).architectures[\(i)]: \(a) is not supported by libseccomp \(Seccomp.libraryVersion)")
+                throw RuntimeError.config("\(base).architectures[\(i)]", "\(a) is not supported by libseccomp \(Seccomp.libraryVersion)")
             }
             archs.append(token)
         }
         var flags: UInt32 = 0
         for (i, name) in (s.flags ?? []).enumerated() {
             guard let bit = flagBit(name) else {
-                throw ContainerError("\(base).flags[\(i)]: unknown seccomp flag \"\(name)\"")
+                throw RuntimeError.config("\(base).flags[\(i)]", "unknown seccomp flag \"\(name)\"")
             }
             let probe = bit == Seccomp.Flag.waitKillableRecv ? bit | Seccomp.Flag.newListener : bit
             guard Seccomp.flagsSupported(probe) else {
-                throw ContainerError("\(base).flags[\(i)]: \(name) is not supported by this kernel")
+                throw RuntimeError.config("\(base).flags[\(i)]", "\(name) is not supported by this kernel")
             }
             flags |= bit
         }
@@ -159,10 +159,10 @@ struct SeccompProgram {
             var perIndex = [Int](repeating: 0, count: 6)
             for (j, arg) in (rule.args ?? []).enumerated() {
                 guard let o = op(arg.op) else {
-                    throw ContainerError("\(field).args[\(j)].op: unknown seccomp operator \"\(arg.op)\"")
+                    throw RuntimeError.config("\(field).args[\(j)].op", "unknown seccomp operator \"\(arg.op)\"")
                 }
                 guard arg.index < 6 else {
-                    throw ContainerError("\(field).args[\(j)].index: \(arg.index) is out of range 0...5")
+                    throw RuntimeError.config("\(field).args[\(j)].index", "\(arg.index) is out of range 0...5")
                 }
                 perIndex[Int(arg.index)] += 1
                 conditions.append(Seccomp.Condition(index: UInt32(arg.index), op: o, a: arg.value, b: arg.valueTwo ?? 0))
@@ -178,7 +178,7 @@ struct SeccompProgram {
             flags |= Seccomp.Flag.newListener
             if flags & Seccomp.Flag.tsync != 0 { flags |= Seccomp.Flag.tsyncESRCH }
             guard let path = s.listenerPath, !path.isEmpty else {
-                throw ContainerError("\(base).listenerPath: required when SCMP_ACT_NOTIFY is used")
+                throw RuntimeError.config("\(base).listenerPath", "required when SCMP_ACT_NOTIFY is used")
             }
         } else {
             // Only meaningful for a listener; the kernel refuses it without one.
@@ -227,7 +227,7 @@ struct SeccompProgram {
             }
         }
         guard comparisons.count <= maxInstructions else {
-            throw ContainerError("linux.seccomp: \(comparisons.count) distinct argument comparisons need more BPF "
+            throw RuntimeError.config("linux.seccomp", "\(comparisons.count) distinct argument comparisons need more BPF "
                 + "instructions than the kernel's limit of \(maxInstructions) (BPF_MAXINSNS); use fewer rules")
         }
     }
@@ -239,11 +239,11 @@ struct SeccompProgram {
                       names: [String]) throws -> SeccompCache.Entry {
         let filter: Seccomp.Filter
         do { filter = try Seccomp.Filter(defaultAction: defaultAction) } catch {
-            throw ContainerError("\(base).defaultAction: \(error)")
+            throw RuntimeError.config("\(base).defaultAction", "", cause: error)
         }
         for (i, token) in archs.enumerated() {
             do { try filter.addArch(token) } catch {
-                throw ContainerError("\(base).architectures[\(i)]: \(specArchs[i]): \(error)")
+                throw RuntimeError.config("\(base).architectures[\(i)]", specArchs[i], cause: error)
             }
         }
         if rules.count > 32 {
@@ -260,20 +260,20 @@ struct SeccompProgram {
                 }
                 for g in rule.groups {
                     do { try filter.addRule(syscall: nr, action: rule.action, conditions: g) } catch {
-                        throw ContainerError("\(rule.field).names[\(j)]: \(name): \(error)")
+                        throw RuntimeError.config("\(rule.field).names[\(j)]", name, cause: error)
                     }
                 }
             }
         }
         var instructions: [UInt64]
         do { instructions = try filter.export() } catch {
-            throw ContainerError("linux.seccomp: \(error)")
+            throw RuntimeError.config("linux.seccomp", "", cause: error)
         }
         instructions = EnosysStub.make(defaultAction: defaultAction, archs: archs, names: names) + instructions
         // The kernel takes at most BPF_MAXINSNS instructions per filter (and sock_fprog counts them
         // in 16 bits): a longer program must be refused here, never loaded cut short.
         guard instructions.count <= maxInstructions else {
-            throw ContainerError("linux.seccomp: the compiled filter has \(instructions.count) BPF instructions, "
+            throw RuntimeError.config("linux.seccomp", "the compiled filter has \(instructions.count) BPF instructions, "
                 + "more than the kernel's limit of \(maxInstructions) (BPF_MAXINSNS); use fewer rules")
         }
         return SeccompCache.Entry(instructions: instructions, unknown: unknown)
@@ -490,11 +490,11 @@ struct SeccompCache {
         // The state root may not exist yet on the first `create`.
         try? makeDirectories(dir, mode: 0o711)
         let tmp = path + ".tmp\(Proc.getpid())"
-        guard let fd = try? FD.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600) else { return }
-        let ok = (try? fd.write(out)) != nil
-        fd.close()
-        if !ok || rename(tmp, path) != 0 {
-            _ = unlink(tmp)
+        guard let fd = try? OwnedFD.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600) else { return }
+        let ok = (try? fd.fd.write(out)) != nil
+        _ = consume fd
+        if !ok || (try? renameFile(tmp, to: path)) == nil {
+            try? removeFile(tmp)
             return
         }
         evict()
@@ -506,14 +506,13 @@ struct SeccompCache {
         guard let names = try? listDirectory(dir) else { return }
         var entries: [(name: String, mtime: Int)] = []
         for name in names where name.hasPrefix(SeccompCache.prefix) {
-            var st = stat()
-            guard lstat(dir + "/" + name, &st) == 0 else { continue }
+            guard let st = entryStatus(dir + "/" + name) else { continue }
             entries.append((name, st.st_mtim.tv_sec * 1_000_000_000 + st.st_mtim.tv_nsec))
         }
         guard entries.count > SeccompCache.capacity else { return }
         entries.sort { $0.mtime < $1.mtime }
         for e in entries.prefix(entries.count - SeccompCache.capacity) where dir + "/" + e.name != path {
-            _ = unlink(dir + "/" + e.name)
+            try? removeFile(dir + "/" + e.name)
         }
     }
 }

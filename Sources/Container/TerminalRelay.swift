@@ -29,18 +29,13 @@ final class TerminalRelay {
 
     /// Copies what is readable on `from` to `to`; false at end of file or error.
     static func pump(_ from: FD, _ to: FD, _ buf: inout [UInt8]) -> Bool {
-        let n = buf.withUnsafeMutableBytes { read(from.raw, $0.baseAddress, $0.count) }
-        if n < 0 && (errno == EINTR || errno == EAGAIN) { return true }
-        if n <= 0 { return false }
-        var off = 0
-        while off < n {
-            let w = buf.withUnsafeBytes { write(to.raw, $0.baseAddress! + off, n - off) }
-            if w < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return true  // the reader went away: keep draining the pty anyway
-            }
-            off += w
+        let n: Int
+        do { n = try from.read(into: &buf) } catch let e as SysError where e.errno == EAGAIN { return true } catch {
+            return false
         }
+        if n == 0 { return false }
+        // A failed write: the reader went away; keep draining the pty anyway.
+        try? to.write(buf, count: n)
         return true
     }
 
@@ -48,8 +43,7 @@ final class TerminalRelay {
     func drain() {
         var buf = [UInt8](repeating: 0, count: 32768)
         while masterOpen {
-            var pfd = pollfd(fd: master.raw, events: Int16(POLLIN), revents: 0)
-            if poll(&pfd, 1, 100) <= 0 { break }
+            if !Poll.readable(master, milliseconds: 100) { break }
             if !TerminalRelay.pump(master, FD(1), &buf) { masterOpen = false }
         }
     }
@@ -74,24 +68,20 @@ extension Runtime {
         }
         reap()
         while exit == nil {
-            var fds = [pollfd(fd: signals.fd.raw, events: Int16(POLLIN), revents: 0)]
+            var fds = [Poll.reading(signals.fd)]
             var masterIndex = -1, stdinIndex = -1
             if let relay {
                 if relay.masterOpen {
                     masterIndex = fds.count
-                    fds.append(pollfd(fd: relay.master.raw, events: Int16(POLLIN), revents: 0))
+                    fds.append(Poll.reading(relay.master))
                 }
                 if relay.stdinOpen {
                     stdinIndex = fds.count
-                    fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0))
+                    fds.append(Poll.reading(FD(0)))
                 }
             }
             // Woken at least once a second to reap: whatever happens to a SIGCHLD, an exit is seen.
-            let r = poll(&fds, nfds_t(fds.count), 1000)
-            if r < 0 {
-                if errno == EINTR { continue }
-                break
-            }
+            guard let r = try? Poll.wait(&fds, milliseconds: 1000) else { break }
             if r == 0 {
                 reap()
                 continue
@@ -100,7 +90,7 @@ extension Runtime {
                 switch sig {
                 case SIGCHLD: reap()
                 case SIGWINCH where relay != nil: relay?.resize()
-                default: _ = Glibc.kill(pid, sig)
+                default: try? Proc.kill(pid, sig)
                 }
             }
             if let relay {

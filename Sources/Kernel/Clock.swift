@@ -31,6 +31,9 @@ public enum Clock {
 
     static func pad(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
 
+    /// USER_HZ: the ticks per second of the kernel's clock_t figures (cpuacct.stat, /proc/<pid>/stat).
+    public static var ticksPerSecond: UInt64 { UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1)) }
+
     public static func sleep(milliseconds: Int) {
         var req = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
         var rem = timespec()

@@ -216,21 +216,13 @@ public func removeFile(_ path: String) throws {
 
 /// `rm -r` for the runtime's own state directories; never crosses into another filesystem.
 public func removeTree(_ path: String) throws {
-    guard let dir = opendir(path) else {
-        if Glibc.errno == ENOENT { return }
-        if Glibc.errno == ENOTDIR { try removeFile(path); return }
-        throw SysError("opendir", path)
+    let entries: [DirectoryEntry]
+    do { entries = try directoryEntries(path) } catch let e as SysError where e.errno == ENOENT || e.errno == ENOTDIR {
+        if e.errno == ENOTDIR { try removeFile(path) }
+        return
     }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafePointer(to: entry.pointee.d_name) {
-            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-        }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    closedir(dir)
-    for name in names {
-        let child = path + "/" + name
+    for entry in entries {
+        let child = path + "/" + entry.name
         var st = stat()
         if lstat(child, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
             try removeTree(child)
@@ -242,35 +234,37 @@ public func removeTree(_ path: String) throws {
 }
 
 public func listDirectory(_ path: String) throws -> [String] {
+    try directoryEntries(path).map(\.name)
+}
+
+/// One entry of a directory listing: its name and the type readdir(3) reports (DT_DIR, DT_REG, ...;
+/// DT_UNKNOWN where the file system does not say).
+public struct DirectoryEntry {
+    public let name: String
+    public let type: UInt8
+}
+
+/// The entries of a directory but `.` and `..`: the one readdir loop.
+public func directoryEntries(_ path: String) throws -> [DirectoryEntry] {
     guard let dir = opendir(path) else { throw SysError("opendir", path) }
     defer { closedir(dir) }
-    var names: [String] = []
+    var entries: [DirectoryEntry] = []
     while let entry = readdir(dir) {
         let name = withUnsafePointer(to: entry.pointee.d_name) {
             $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
         }
-        if name != "." && name != ".." { names.append(name) }
+        if name != "." && name != ".." { entries.append(DirectoryEntry(name: name, type: entry.pointee.d_type)) }
     }
-    return names
+    return entries
 }
 
 /// The subdirectories of `path`, told apart by the entry type readdir reports (no stat per entry:
 /// cgroup directories hold dozens of files and are walked on every delete).
 public func listSubdirectories(_ path: String) throws -> [String] {
-    guard let dir = opendir(path) else { throw SysError("opendir", path) }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let type = entry.pointee.d_type
-        guard type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) else { continue }
-        let name = withUnsafePointer(to: entry.pointee.d_name) {
-            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-        }
-        if name == "." || name == ".." { continue }
-        if type == UInt8(DT_UNKNOWN) && !isDirectory(path + "/" + name) { continue }
-        names.append(name)
+    try directoryEntries(path).compactMap { e in
+        if e.type == UInt8(DT_DIR) { return e.name }
+        return e.type == UInt8(DT_UNKNOWN) && isDirectory(path + "/" + e.name) ? e.name : nil
     }
-    return names
 }
 
 /// Makes a path absolute against the current directory, folding `.` and `..` lexically.

@@ -35,6 +35,17 @@ public struct RootedPath {
         return FD(fd)
     }
 
+    /// An O_PATH fd of `path` inside the root, refusing a symlink anywhere on the way (ELOOP) or at
+    /// its end (the fd is then of the symlink itself): for destinations a symlink must not redirect.
+    public func openRefusingSymlinks(_ path: String) throws -> FD {
+        let rel = relative(path)
+        let resolve = RootedPath.resolveInRoot | RootedPath.resolveNoMagicLinks | RootedPath.resolveNoSymlinks
+        let fd = try sys("openat2", "\(display(path)) in \(rootPath)") {
+            cs_openat2(root.raw, rel.isEmpty ? "." : rel, UInt64(UInt32(bitPattern: O_PATH | O_NOFOLLOW | O_CLOEXEC)), 0, resolve)
+        }
+        return FD(fd)
+    }
+
     /// `mkdir -p` inside the root; returns an O_PATH fd of the final directory. Every prefix is
     /// resolved from the root (symlinks in it followed inside the root, magic links refused) and
     /// each missing component is made with mkdirat on the fd of its resolved parent.

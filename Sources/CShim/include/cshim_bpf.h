@@ -14,7 +14,5 @@ int cs_bpf_attach_device_prog(int cgroupfd, int progfd);
 // Detaches every BPF_CGROUP_DEVICE program attached to the cgroup except the one with the same id as
 // keepfd (keepfd < 0: detach all). Returns the number detached, or -1.
 int cs_bpf_detach_device_progs_except(int cgroupfd, int keepfd);
-// Number of BPF_CGROUP_DEVICE programs attached directly to the cgroup, or -1.
-int cs_bpf_count_device_progs(int cgroupfd);
 
 #endif

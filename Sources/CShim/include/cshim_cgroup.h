@@ -8,11 +8,5 @@
 /// process, but the kernel's migration lock waits for an RCU grace period the first time, and for a
 /// while after that later migrations (the container's) are fast. Returns 0 or -1 (errno set).
 int cs_cgroup_prewarm_start(void);
-/// Waits for that thread (if any): needed before a call that wants a single-threaded caller.
-void cs_cgroup_prewarm_wait(void);
-
-// setxattr/getxattr (sys/xattr.h is not in the Glibc module): the owner mark on a cgroup directory.
-int cs_setxattr(const char *path, const char *name, const void *value, size_t size);
-long cs_getxattr(const char *path, const char *name, void *value, size_t size);
 
 #endif

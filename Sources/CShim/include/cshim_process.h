@@ -1,4 +1,5 @@
-// Process attributes glibc has no (or no convenient) wrapper for: sched_setattr(2), ioprio_set(2),
+// The process: fork (also into a new pid namespace or a cgroup), execve, prctl, rlimits, personality,
+// and the attributes glibc has no (or no convenient) wrapper for: sched_setattr(2), ioprio_set(2),
 // set_mempolicy(2), sched_setaffinity(2) with a plain byte mask.
 #ifndef SWIFTLET_CSHIM_PROCESS_H
 #define SWIFTLET_CSHIM_PROCESS_H
@@ -12,7 +13,6 @@ int cs_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, u
                      uint64_t runtime, uint64_t deadline, uint64_t period);
 // ioprio_set(IOPRIO_WHO_PROCESS, pid, class << 13 | level).
 int cs_ioprio_set(pid_t pid, int ioclass, int level);
-int cs_ioprio_get(pid_t pid);
 // set_mempolicy(mode | flags, nodemask, maxnode): `words` unsigned longs of node bits.
 long cs_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
 // sched_setaffinity with `len` bytes of CPU bits (bit n = CPU n).
@@ -32,5 +32,14 @@ pid_t cs_fork_new_pid_namespace(void);
 // caveats as cs_fork_new_pid_namespace. -1 with errno ENOSYS (no clone3), E2BIG or EINVAL (a kernel
 // before 5.7 without CLONE_INTO_CGROUP) means: fall back to fork and a migration.
 pid_t cs_clone3_into_cgroup(int cgroup_fd, int new_pid_namespace);
+
+// The process itself: fork, execve, prctl (variadic), rlimits (64-bit), personality. Each returns
+// what the kernel returned (-1 and errno on failure).
+pid_t cs_fork(void);
+int cs_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+int cs_execve(const char *path, char *const argv[], char *const envp[]);
+int cs_setrlimit(int resource, uint64_t soft, uint64_t hard);
+int cs_getrlimit(int resource, uint64_t *soft, uint64_t *hard);
+int cs_personality(unsigned long persona);
 
 #endif

@@ -1,0 +1,48 @@
+#define _GNU_SOURCE
+#include "cshim_credentials.h"
+#include <errno.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/capability.h>
+
+// The system calls themselves, for the calling thread only. The processes that change credentials
+// (the init and exec stages) are single-threaded; glibc's wrappers signal every thread glibc believes
+// exists and wait for it, and after cs_fork_new_pid_namespace (no fork bookkeeping) that list still
+// holds the start-up prewarm thread of the parent, which never answers.
+int cs_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
+
+int cs_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }
+
+int cs_setgroups(size_t n, const gid_t *groups) { return (int)syscall(SYS_setgroups, n, groups); }
+
+int cs_capng_last_cap(void) {
+    // The kernel tells how many capabilities it knows; libcap's cap_max_bits reads the same file.
+    return (int)cap_max_bits() - 1;
+}
+
+int cs_caps_set(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
+    cap_t caps = cap_init();
+    if (caps == NULL) return -1;
+    int last = cs_capng_last_cap();
+    for (int c = 0; c <= last && c < 64; c++) {
+        cap_value_t v = c;
+        if (effective & (1ULL << c)) cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
+        if (permitted & (1ULL << c)) cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET);
+        if (inheritable & (1ULL << c)) cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_SET);
+    }
+    int r = cap_set_proc(caps);
+    int e = errno;
+    cap_free(caps);
+    errno = e;
+    return r;
+}
+
+int cs_cap_drop_bound(int cap) { return cap_drop_bound((cap_value_t)cap); }
+
+int cs_cap_ambient_raise(int cap) { return cap_set_ambient((cap_value_t)cap, CAP_SET); }
+
+int cs_cap_ambient_clear(void) { return cap_reset_ambient(); }
+
+long cs_join_session_keyring(const char *name) {
+    return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
+}

@@ -1,0 +1,177 @@
+import Glibc
+import CShim
+
+// File-system calls the layers above make on host paths and on fds: each named for what it does,
+// each throwing a SysError that carries the call, the path and the errno.
+
+/// mkdir(2) where an existing entry counts as done: true when this call made the directory.
+@discardableResult
+public func makeDirectoryIfMissing(_ path: String, mode: mode_t = 0o755) throws -> Bool {
+    if Glibc.mkdir(path, mode) == 0 { return true }
+    let e = Glibc.errno
+    if e == EEXIST { return false }
+    throw SysError("mkdir", path, errno: e)
+}
+
+/// rmdir(2) where a missing directory counts as removed: true when this call removed it.
+@discardableResult
+public func removeDirectory(_ path: String) throws -> Bool {
+    if Glibc.rmdir(path) == 0 { return true }
+    let e = Glibc.errno
+    if e == ENOENT { return false }
+    throw SysError("rmdir", path, errno: e)
+}
+
+/// rename(2) of a host path.
+public func renameFile(_ from: String, to: String) throws {
+    try sys("rename", "\(from) to \(to)") { Glibc.rename(from, to) }
+}
+
+/// Makes a device node (`type` S_IFCHR, S_IFBLK or S_IFIFO) at a host path.
+public func makeDeviceNode(_ path: String, type: mode_t, permissions: mode_t, major: UInt32, minor: UInt32,
+                           describe: @autoclosure () -> String) throws {
+    try sys("mknod", describe()) { cs_mknod(path, UInt32(type | (permissions & 0o7777)), major, minor) }
+}
+
+/// chdir(2).
+public func changeDirectory(_ path: String) throws {
+    try sys("chdir", path) { chdir(path) }
+}
+
+/// The working directory (getcwd(3)); nil when it cannot be named (removed, or too long).
+public func currentDirectory() -> String? {
+    var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    return getcwd(&buf, buf.count) != nil ? String(cString: buf) : nil
+}
+
+/// chroot(2) (`describe` names the directory for the error when `path` is relative).
+public func changeRoot(_ path: String, describe: @autoclosure () -> String) throws {
+    try sys("chroot", describe()) { chroot(path) }
+}
+
+/// The entry's own status (a symlink's, not its target's); nil when there is no entry.
+public func entryStatus(_ path: String) -> stat? {
+    var st = stat()
+    return lstat(path, &st) == 0 ? st : nil
+}
+
+/// The magic number statfs(2) reports for the file system holding `path` (CGROUP2_SUPER_MAGIC, ...).
+public func fileSystemType(_ path: String) throws -> UInt32 {
+    let fd = try FD.open(path, O_PATH)
+    defer { fd.close() }
+    return try fd.fileSystemType(describe: path)
+}
+
+/// Extended attributes of host paths (sys/xattr.h is not in the Glibc module: through the shim).
+public enum ExtendedAttribute {
+    public static func set(_ path: String, _ name: String, _ value: String) throws {
+        try sys("setxattr", "\(name) on \(path)") {
+            value.withCString { cs_setxattr(path, name, $0, strlen($0)) }
+        }
+    }
+
+    /// The attribute's value, or nil when the file has none of that name (or it cannot be read).
+    public static func get(_ path: String, _ name: String, maxBytes: Int = 4096) -> String? {
+        let bytes = [UInt8](unsafeUninitializedCapacity: maxBytes) { buf, count in
+            count = max(0, cs_getxattr(path, name, buf.baseAddress, maxBytes))
+        }
+        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension FD {
+    /// One read(2) into `buffer` (its whole length): the bytes read, 0 at end of file.
+    public func read(into buffer: inout [UInt8]) throws -> Int {
+        try buffer.withUnsafeMutableBytes { b in try sys("read", "\(raw)") { Glibc.read(raw, b.baseAddress, b.count) } }
+    }
+
+    /// Writes the first `count` bytes of `buffer`, however many write(2) calls it takes, waiting out
+    /// EAGAIN on a non-blocking fd (a relay must not drop what it read).
+    public func write(_ buffer: [UInt8], count: Int) throws {
+        var off = 0
+        while off < count {
+            do {
+                off += try buffer.withUnsafeBytes { b in
+                    try sys("write", "\(raw)") { Glibc.write(raw, b.baseAddress! + off, count - off) }
+                }
+            } catch let e as SysError where e.errno == EAGAIN {}
+        }
+    }
+
+    /// AT_FDCWD: the `*at` calls on it take a relative path from the working directory, an absolute one as it is.
+    public static let atWorkingDirectory = FD(AT_FDCWD)
+
+    /// One write(2) of all of `bytes` (retried on EINTR): files such as a cgroup's devices.allow take
+    /// one entry per write, so a partial write is not continued with a second one.
+    public func writeOnce(_ bytes: [UInt8], describe: @autoclosure () -> String) throws {
+        _ = try bytes.withUnsafeBytes { buf in
+            try sys("write", describe()) { Glibc.write(raw, buf.baseAddress, buf.count) }
+        }
+    }
+
+    /// flock(LOCK_EX | LOCK_NB): true once held, false while another holder has it.
+    public func tryLockExclusive(describe: @autoclosure () -> String) throws -> Bool {
+        while true {
+            if flock(raw, LOCK_EX | LOCK_NB) == 0 { return true }
+            let e = Glibc.errno
+            if e == EINTR { continue }
+            if e == EWOULDBLOCK { return false }
+            throw SysError("flock", describe(), errno: e)
+        }
+    }
+
+    /// The magic number statfs(2) reports for the file system the fd is on.
+    public func fileSystemType(describe: @autoclosure () -> String) throws -> UInt32 {
+        var type: Int64 = 0
+        try sys("statfs", describe()) { cs_statfs_type(raw, &type) }
+        return UInt32(truncatingIfNeeded: type)
+    }
+
+    /// fstat(2).
+    public func status(describe: @autoclosure () -> String) throws -> stat {
+        var st = stat()
+        try sys("fstat", describe()) { fstat(raw, &st) }
+        return st
+    }
+
+    /// fstatat(2) of `name` in this directory, following a final symlink.
+    public func status(of name: String, describe: @autoclosure () -> String) throws -> stat {
+        var st = stat()
+        try sys("stat", describe()) { fstatat(raw, name, &st, 0) }
+        return st
+    }
+
+    /// fchownat(2) of `name` in this directory, never following a final symlink.
+    public func changeOwner(of name: String, uid: uid_t, gid: gid_t, describe: @autoclosure () -> String) throws {
+        try sys("chown", describe()) { fchownat(raw, name, uid, gid, AT_SYMLINK_NOFOLLOW) }
+    }
+
+    /// fchmodat(2) of `name` in this directory, never following a final symlink (the kernel's
+    /// AT_SYMLINK_NOFOLLOW for fchmodat, Linux 6.6).
+    public func changeMode(of name: String, _ mode: mode_t, describe: @autoclosure () -> String) throws {
+        try sys("chmod", describe()) { fchmodat(raw, name, mode, AT_SYMLINK_NOFOLLOW) }
+    }
+
+    /// mkdirat(2) in this directory, an existing entry counting as done: true when this call made it.
+    @discardableResult
+    public func makeDirectory(_ name: String, mode: mode_t = 0o755, describe: @autoclosure () -> String) throws -> Bool {
+        if mkdirat(raw, name, mode) == 0 { return true }
+        let e = Glibc.errno
+        if e == EEXIST { return false }
+        throw SysError("mkdir", describe(), errno: e)
+    }
+
+    /// symlinkat(2) in this directory, an existing entry counting as done: true when this call made it.
+    @discardableResult
+    public func makeSymlink(_ name: String, to target: String, describe: @autoclosure () -> String) throws -> Bool {
+        if symlinkat(target, raw, name) == 0 { return true }
+        let e = Glibc.errno
+        if e == EEXIST { return false }
+        throw SysError("symlink", describe(), errno: e)
+    }
+
+    /// unlinkat(2) of a file (not a directory) in this directory; a missing entry counts as removed.
+    public func removeEntry(_ name: String) {
+        _ = unlinkat(raw, name, 0)
+    }
+}
