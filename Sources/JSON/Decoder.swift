@@ -53,20 +53,15 @@ final class _JSONDecoder: Decoder, SingleValueDecodingContainer, _CodingChain {
         }
     }
 
-    func unboxDouble(_ v: JSONValue, _ key: CodingKey?) throws -> Double {
-        guard case .number(let s) = v else { throw mismatch("a number", v, key) }
-        guard _isValidNumber(s) else { throw JSONError(path: path(key), message: "invalid number \(s)") }
-        guard let d = Double(s), d.isFinite else {
-            throw JSONError(path: path(key), message: "\(s) does not fit in Double")
-        }
-        return d
-    }
+    func unboxDouble(_ v: JSONValue, _ key: CodingKey?) throws -> Double { try unboxFloatingPoint(v, key) }
 
-    func unboxFloat(_ v: JSONValue, _ key: CodingKey?) throws -> Float {
+    func unboxFloat(_ v: JSONValue, _ key: CodingKey?) throws -> Float { try unboxFloatingPoint(v, key) }
+
+    func unboxFloatingPoint<T: BinaryFloatingPoint & LosslessStringConvertible>(_ v: JSONValue, _ key: CodingKey?) throws -> T {
         guard case .number(let s) = v else { throw mismatch("a number", v, key) }
         guard _isValidNumber(s) else { throw JSONError(path: path(key), message: "invalid number \(s)") }
-        guard let f = Float(s), f.isFinite else {
-            throw JSONError(path: path(key), message: "\(s) does not fit in Float")
+        guard let f = T(s), f.isFinite else {
+            throw JSONError(path: path(key), message: "\(s) does not fit in \(T.self)")
         }
         return f
     }
@@ -230,22 +225,10 @@ struct _KeyedDecoding<K: CodingKey>: KeyedDecodingContainerProtocol {
         try decoder.unbox(try require(key), as: type, key)
     }
 
-    func decodeIfPresent(_ type: Bool.Type, forKey key: K) throws -> Bool? {
-        guard let v = present(key) else { return nil }
-        return try decoder.unboxBool(v, key)
-    }
-    func decodeIfPresent(_ type: String.Type, forKey key: K) throws -> String? {
-        guard let v = present(key) else { return nil }
-        return try decoder.unboxString(v, key)
-    }
-    func decodeIfPresent(_ type: Double.Type, forKey key: K) throws -> Double? {
-        guard let v = present(key) else { return nil }
-        return try decoder.unboxDouble(v, key)
-    }
-    func decodeIfPresent(_ type: Float.Type, forKey key: K) throws -> Float? {
-        guard let v = present(key) else { return nil }
-        return try decoder.unboxFloat(v, key)
-    }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: K) throws -> Bool? { try present(key).map { try decoder.unboxBool($0, key) } }
+    func decodeIfPresent(_ type: String.Type, forKey key: K) throws -> String? { try present(key).map { try decoder.unboxString($0, key) } }
+    func decodeIfPresent(_ type: Double.Type, forKey key: K) throws -> Double? { try present(key).map { try decoder.unboxDouble($0, key) } }
+    func decodeIfPresent(_ type: Float.Type, forKey key: K) throws -> Float? { try present(key).map { try decoder.unboxFloat($0, key) } }
     func decodeIfPresent(_ type: Int.Type, forKey key: K) throws -> Int? { try intIfPresent(key) }
     func decodeIfPresent(_ type: Int8.Type, forKey key: K) throws -> Int8? { try intIfPresent(key) }
     func decodeIfPresent(_ type: Int16.Type, forKey key: K) throws -> Int16? { try intIfPresent(key) }
