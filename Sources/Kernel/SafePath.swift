@@ -157,29 +157,26 @@ public enum FileKind {
 
     public static func of(fd: FD) -> FileKind {
         var st = stat()
-        guard fstat(fd.raw, &st) == 0 else { return .missing }
-        switch st.st_mode & S_IFMT {
-        case S_IFDIR: return .directory
-        case S_IFREG: return .regular
-        case S_IFLNK: return .symlink
-        default: return .other
-        }
+        return fstat(fd.raw, &st) == 0 ? of(mode: st.st_mode) : .missing
     }
 
     public static func of(path: String) -> FileKind {
         var st = stat()
-        guard lstat(path, &st) == 0 else { return .missing }
-        switch st.st_mode & S_IFMT {
+        return lstat(path, &st) == 0 ? of(mode: st.st_mode) : .missing
+    }
+
+    /// stat(2) follows the last symlink: never `.symlink`.
+    public static func following(path: String) -> FileKind {
+        var st = stat()
+        return stat(path, &st) == 0 ? of(mode: st.st_mode) : .missing
+    }
+
+    static func of(mode: mode_t) -> FileKind {
+        switch mode & S_IFMT {
         case S_IFDIR: return .directory
         case S_IFREG: return .regular
         case S_IFLNK: return .symlink
         default: return .other
         }
-    }
-
-    public static func following(path: String) -> FileKind {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return .missing }
-        return (st.st_mode & S_IFMT) == S_IFDIR ? .directory : (st.st_mode & S_IFMT) == S_IFREG ? .regular : .other
     }
 }
