@@ -11,7 +11,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
-#include <linux/openat2.h>
 #include <grp.h>
 #include <sched.h>
 #include <sys/statfs.h>

@@ -5,11 +5,12 @@ import CShim
 /// RESOLVE_IN_ROOT, so `..` and symlinks (absolute or relative) can never lead outside the root, and
 /// magic links (/proc/self/root and friends) are refused.
 public struct RootedPath {
-    public static let resolveNoXdev: UInt64 = 0x01
-    public static let resolveNoMagicLinks: UInt64 = 0x02
-    public static let resolveNoSymlinks: UInt64 = 0x04
-    public static let resolveBeneath: UInt64 = 0x08
-    public static let resolveInRoot: UInt64 = 0x10
+    // openat2's RESOLVE_* bits, as <linux/openat2.h> has them.
+    public static let resolveNoXdev = UInt64(RESOLVE_NO_XDEV)
+    public static let resolveNoMagicLinks = UInt64(RESOLVE_NO_MAGICLINKS)
+    public static let resolveNoSymlinks = UInt64(RESOLVE_NO_SYMLINKS)
+    public static let resolveBeneath = UInt64(RESOLVE_BENEATH)
+    public static let resolveInRoot = UInt64(RESOLVE_IN_ROOT)
 
     public let root: FD
     public let rootPath: String

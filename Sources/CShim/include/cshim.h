@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <sys/capability.h>
 #include <stdint.h>
+// RESOLVE_* for cs_openat2's `resolve`.
+#include <linux/openat2.h>
 
 int cs_pivot_root(const char *new_root, const char *put_old);
 int cs_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
