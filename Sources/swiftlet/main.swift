@@ -85,8 +85,7 @@ func defaultRoot(needed: Bool) throws -> String {
         // Without XDG_RUNTIME_DIR an unprivileged user can only use /run/swiftlet if it was made theirs.
         let probe = access(system, F_OK) == 0 ? system : "/run"
         if access(probe, W_OK | X_OK) != 0 {
-            throw RuntimeError(object: system,
-                "XDG_RUNTIME_DIR is not set and \(system) is not writable by uid \(euid): "
+            throw RuntimeError(object: system, "XDG_RUNTIME_DIR is not set and \(system) is not writable by uid \(euid): "
                 + "set XDG_RUNTIME_DIR (the state goes to $XDG_RUNTIME_DIR/swiftlet) or pass --root")
         }
     }
