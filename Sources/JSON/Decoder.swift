@@ -225,10 +225,22 @@ struct _KeyedDecoding<K: CodingKey>: KeyedDecodingContainerProtocol {
         try decoder.unbox(try require(key), as: type, key)
     }
 
-    func decodeIfPresent(_ type: Bool.Type, forKey key: K) throws -> Bool? { try present(key).map { try decoder.unboxBool($0, key) } }
-    func decodeIfPresent(_ type: String.Type, forKey key: K) throws -> String? { try present(key).map { try decoder.unboxString($0, key) } }
-    func decodeIfPresent(_ type: Double.Type, forKey key: K) throws -> Double? { try present(key).map { try decoder.unboxDouble($0, key) } }
-    func decodeIfPresent(_ type: Float.Type, forKey key: K) throws -> Float? { try present(key).map { try decoder.unboxFloat($0, key) } }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: K) throws -> Bool? {
+        guard let v = present(key) else { return nil }
+        return try decoder.unboxBool(v, key)
+    }
+    func decodeIfPresent(_ type: String.Type, forKey key: K) throws -> String? {
+        guard let v = present(key) else { return nil }
+        return try decoder.unboxString(v, key)
+    }
+    func decodeIfPresent(_ type: Double.Type, forKey key: K) throws -> Double? {
+        guard let v = present(key) else { return nil }
+        return try decoder.unboxDouble(v, key)
+    }
+    func decodeIfPresent(_ type: Float.Type, forKey key: K) throws -> Float? {
+        guard let v = present(key) else { return nil }
+        return try decoder.unboxFloat(v, key)
+    }
     func decodeIfPresent(_ type: Int.Type, forKey key: K) throws -> Int? { try intIfPresent(key) }
     func decodeIfPresent(_ type: Int8.Type, forKey key: K) throws -> Int8? { try intIfPresent(key) }
     func decodeIfPresent(_ type: Int16.Type, forKey key: K) throws -> Int16? { try intIfPresent(key) }
