@@ -100,16 +100,23 @@ static void unescape(char *s) {
     *w = 0;
 }
 
+/* The start of the file at `path` (at most size - 1 bytes), NUL-terminated: its length (0, empty, when it
+ * cannot be read), or -1 with errno when it cannot be opened. */
+static ssize_t read_text(const char *path, char *buf, size_t size) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n < 0) n = 0;
+    buf[n] = 0;
+    return n;
+}
+
 /* Value of "Key:" in /proc/self/status, whitespace-trimmed, or NULL. */
 static const char *status_field(const char *key) {
     static char buf[65536];
     static char val[4096];
-    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NULL;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return NULL;
-    buf[n] = 0;
+    if (read_text("/proc/self/status", buf, sizeof buf) <= 0) return NULL;
     size_t kl = strlen(key);
     for (char *line = buf; line && *line;) {
         char *nl = strchr(line, '\n');
@@ -219,13 +226,12 @@ static int has_opt(const char *opts, const char *opt) {
     return 0;
 }
 
+#define RLIMIT(name) {#name, name}
 static const struct { const char *name; int res; } rlimits[] = {
-    {"RLIMIT_CPU", RLIMIT_CPU}, {"RLIMIT_FSIZE", RLIMIT_FSIZE}, {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_STACK", RLIMIT_STACK}, {"RLIMIT_CORE", RLIMIT_CORE}, {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_NPROC", RLIMIT_NPROC}, {"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-    {"RLIMIT_AS", RLIMIT_AS}, {"RLIMIT_LOCKS", RLIMIT_LOCKS}, {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE}, {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    RLIMIT(RLIMIT_CPU), RLIMIT(RLIMIT_FSIZE), RLIMIT(RLIMIT_DATA), RLIMIT(RLIMIT_STACK), RLIMIT(RLIMIT_CORE),
+    RLIMIT(RLIMIT_RSS), RLIMIT(RLIMIT_NPROC), RLIMIT(RLIMIT_NOFILE), RLIMIT(RLIMIT_MEMLOCK), RLIMIT(RLIMIT_AS),
+    RLIMIT(RLIMIT_LOCKS), RLIMIT(RLIMIT_SIGPENDING), RLIMIT(RLIMIT_MSGQUEUE), RLIMIT(RLIMIT_NICE),
+    RLIMIT(RLIMIT_RTPRIO), RLIMIT(RLIMIT_RTTIME),
 };
 
 static unsigned long long parse_limit(const char *s) {
@@ -418,12 +424,7 @@ static void check(char *arg) {
     } else if (strcmp(kind, "file") == 0) {
         NEED(2);
         char buf[4096];
-        int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
-        if (fd < 0) { result(id, 0, "open %s: %s", argv[2], strerror(errno)); return; }
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n < 0) n = 0;
-        buf[n] = 0;
+        if (read_text(argv[2], buf, sizeof buf) < 0) { result(id, 0, "open %s: %s", argv[2], strerror(errno)); return; }
         /* normalise whitespace: runs of blanks/newlines become one space, trimmed */
         char *w = buf;
         int space = 1;

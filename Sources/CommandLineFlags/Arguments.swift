@@ -104,3 +104,32 @@ public func parseFlagsAndID(_ args: ArraySlice<String>, _ specs: [FlagSpec],
     guard let id = p.positional.first else { throw UsageError(missingIDFor: command) }
     return (p, id)
 }
+
+/// A flag together with the field of a command's options it sets: one table gives both the flags a
+/// command parses and the copy of their values into its options.
+public struct OptionFlag<Options> {
+    public let spec: FlagSpec
+    let copy: (ParsedArguments, inout Options) -> Void
+
+    /// `--name value` into a `String?` field (nil when the flag is absent).
+    public static func value(_ names: String..., to field: WritableKeyPath<Options, String?>) -> OptionFlag {
+        OptionFlag(spec: FlagSpec(names: names, takesValue: true)) { p, o in o[keyPath: field] = p.value(names[0]) }
+    }
+
+    /// A repeatable `--name value` into a `[String]` field, every value in order.
+    public static func values(_ names: String..., to field: WritableKeyPath<Options, [String]>) -> OptionFlag {
+        OptionFlag(spec: FlagSpec(names: names, takesValue: true)) { p, o in o[keyPath: field] = p.values(names[0]) }
+    }
+
+    /// `--name` into a `Bool` field.
+    public static func bool(_ names: String..., to field: WritableKeyPath<Options, Bool>) -> OptionFlag {
+        OptionFlag(spec: FlagSpec(names: names, takesValue: false)) { p, o in o[keyPath: field] = p.has(names[0]) }
+    }
+}
+
+extension ParsedArguments {
+    /// Sets every field of `options` that one of `flags` names from what was parsed.
+    public func copy<Options>(_ flags: [OptionFlag<Options>], into options: inout Options) {
+        for flag in flags { flag.copy(self, &options) }
+    }
+}

@@ -53,20 +53,15 @@ final class _JSONDecoder: Decoder, SingleValueDecodingContainer, _CodingChain {
         }
     }
 
-    func unboxDouble(_ v: JSONValue, _ key: CodingKey?) throws -> Double {
-        guard case .number(let s) = v else { throw mismatch("a number", v, key) }
-        guard _isValidNumber(s) else { throw JSONError(path: path(key), message: "invalid number \(s)") }
-        guard let d = Double(s), d.isFinite else {
-            throw JSONError(path: path(key), message: "\(s) does not fit in Double")
-        }
-        return d
-    }
+    func unboxDouble(_ v: JSONValue, _ key: CodingKey?) throws -> Double { try unboxFloatingPoint(v, key) }
 
-    func unboxFloat(_ v: JSONValue, _ key: CodingKey?) throws -> Float {
+    func unboxFloat(_ v: JSONValue, _ key: CodingKey?) throws -> Float { try unboxFloatingPoint(v, key) }
+
+    func unboxFloatingPoint<T: BinaryFloatingPoint & LosslessStringConvertible>(_ v: JSONValue, _ key: CodingKey?) throws -> T {
         guard case .number(let s) = v else { throw mismatch("a number", v, key) }
         guard _isValidNumber(s) else { throw JSONError(path: path(key), message: "invalid number \(s)") }
-        guard let f = Float(s), f.isFinite else {
-            throw JSONError(path: path(key), message: "\(s) does not fit in Float")
+        guard let f = T(s), f.isFinite else {
+            throw JSONError(path: path(key), message: "\(s) does not fit in \(T.self)")
         }
         return f
     }

@@ -200,32 +200,22 @@ struct _KeyedEncoding<K: CodingKey>: KeyedEncodingContainerProtocol {
         object.set(key.stringValue, try _JSONEncoder.box(value, parent: encoder, key: key))
     }
 
+    // A nested container is its own child encoder's container, which continues an object (array) an
+    // earlier one stored under the same key, or replaces what is there with a new one.
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: K)
         -> KeyedEncodingContainer<NestedKey>
     {
-        let nested: _EncObject
-        if case .object(let o)? = object.get(key.stringValue) {
-            nested = o
-        } else {
-            nested = _EncObject()
-            object.set(key.stringValue, .object(nested))
-        }
         let child = _JSONEncoder(parent: encoder, key: key)
-        child.storage = .object(nested)
-        return KeyedEncodingContainer(_KeyedEncoding<NestedKey>(encoder: child, object: nested))
+        child.storage = object.get(key.stringValue)
+        defer { object.set(key.stringValue, child.storage!) }
+        return child.container(keyedBy: NestedKey.self)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: K) -> UnkeyedEncodingContainer {
-        let nested: _EncArray
-        if case .array(let a)? = object.get(key.stringValue) {
-            nested = a
-        } else {
-            nested = _EncArray()
-            object.set(key.stringValue, .array(nested))
-        }
         let child = _JSONEncoder(parent: encoder, key: key)
-        child.storage = .array(nested)
-        return _UnkeyedEncoding(encoder: child, array: nested)
+        child.storage = object.get(key.stringValue)
+        defer { object.set(key.stringValue, child.storage!) }
+        return child.unkeyedContainer()
     }
 
     mutating func superEncoder() -> Encoder {
@@ -279,19 +269,15 @@ struct _UnkeyedEncoding: UnkeyedEncodingContainer {
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
         -> KeyedEncodingContainer<NestedKey>
     {
-        let nested = _EncObject()
         let child = _JSONEncoder(parent: encoder, key: nextKey)
-        child.storage = .object(nested)
-        array.values.append(.object(nested))
-        return KeyedEncodingContainer(_KeyedEncoding<NestedKey>(encoder: child, object: nested))
+        defer { array.values.append(child.storage!) }
+        return child.container(keyedBy: NestedKey.self)
     }
 
     mutating func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
-        let nested = _EncArray()
         let child = _JSONEncoder(parent: encoder, key: nextKey)
-        child.storage = .array(nested)
-        array.values.append(.array(nested))
-        return _UnkeyedEncoding(encoder: child, array: nested)
+        defer { array.values.append(child.storage!) }
+        return child.unkeyedContainer()
     }
 
     mutating func superEncoder() -> Encoder {

@@ -105,17 +105,36 @@ struct _Parser {
         }
     }
 
+    /// At `close`, right after the opening bracket or an element: steps over it and leaves the level.
+    @inline(__always)
+    mutating func leave(at close: UInt8) -> Bool {
+        guard pos < end && buf[pos] == close else { return false }
+        pos += 1
+        depth -= 1
+        return true
+    }
+
+    /// After an element of an array or object: true at ',' (stepped over, with the whitespace after
+    /// it), false at `close` (left as `leave` does).
+    @inline(__always)
+    mutating func nextElement(close: UInt8, in container: String) throws -> Bool {
+        skipWhitespace()
+        if pos < end && buf[pos] == UInt8(ascii: ",") {
+            pos += 1
+            skipWhitespace()
+            return true
+        }
+        if leave(at: close) { return false }
+        throw unexpected("in \(container), expected ',' or '\(Character(Unicode.Scalar(close)))'")
+    }
+
     mutating func parseObject() throws -> JSONValue {
         try enter()
         pos += 1  // '{'
         var members: [(String, JSONValue)] = []
         skipWhitespace()
-        if pos < end && buf[pos] == UInt8(ascii: "}") {
-            pos += 1
-            depth -= 1
-            return .object(members)
-        }
-        while true {
+        if leave(at: UInt8(ascii: "}")) { return .object(members) }
+        repeat {
             guard pos < end, buf[pos] == UInt8(ascii: "\"") else {
                 throw unexpected("in object, expected a string key")
             }
@@ -127,23 +146,9 @@ struct _Parser {
             }
             pos += 1
             skipWhitespace()
-            let value = try parseValue()
-            members.append((key, value))
-            skipWhitespace()
-            guard pos < end else { throw unexpected("in object, expected ',' or '}'") }
-            let c = buf[pos]
-            if c == UInt8(ascii: ",") {
-                pos += 1
-                skipWhitespace()
-                continue
-            }
-            if c == UInt8(ascii: "}") {
-                pos += 1
-                depth -= 1
-                return .object(members)
-            }
-            throw unexpected("in object, expected ',' or '}'")
-        }
+            members.append((key, try parseValue()))
+        } while try nextElement(close: UInt8(ascii: "}"), in: "object")
+        return .object(members)
     }
 
     mutating func parseArray() throws -> JSONValue {
@@ -151,28 +156,11 @@ struct _Parser {
         pos += 1  // '['
         var elements: [JSONValue] = []
         skipWhitespace()
-        if pos < end && buf[pos] == UInt8(ascii: "]") {
-            pos += 1
-            depth -= 1
-            return .array(elements)
-        }
-        while true {
+        if leave(at: UInt8(ascii: "]")) { return .array(elements) }
+        repeat {
             elements.append(try parseValue())
-            skipWhitespace()
-            guard pos < end else { throw unexpected("in array, expected ',' or ']'") }
-            let c = buf[pos]
-            if c == UInt8(ascii: ",") {
-                pos += 1
-                skipWhitespace()
-                continue
-            }
-            if c == UInt8(ascii: "]") {
-                pos += 1
-                depth -= 1
-                return .array(elements)
-            }
-            throw unexpected("in array, expected ',' or ']'")
-        }
+        } while try nextElement(close: UInt8(ascii: "]"), in: "array")
+        return .array(elements)
     }
 
     // MARK: Numbers

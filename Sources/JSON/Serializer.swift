@@ -31,35 +31,36 @@ struct _Writer {
         case .string(let s):
             writeString(s)
         case .array(let elements):
-            out.append(UInt8(ascii: "["))
-            if elements.isEmpty {
-                out.append(UInt8(ascii: "]"))
-                return
+            writeContainer(elements, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), indent: indent) { w, e in
+                w.write(e, indent: indent + 1)
             }
-            for (i, e) in elements.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                if pretty { newline(indent + 1) }
-                write(e, indent: indent + 1)
-            }
-            if pretty { newline(indent) }
-            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            if members.isEmpty {
-                out.append(UInt8(ascii: "}"))
-                return
+            writeContainer(members, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), indent: indent) { w, m in
+                w.writeString(m.0)
+                w.out.append(UInt8(ascii: ":"))
+                if w.pretty { w.out.append(0x20) }
+                w.write(m.1, indent: indent + 1)
             }
-            for (i, m) in members.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                if pretty { newline(indent + 1) }
-                writeString(m.0)
-                out.append(UInt8(ascii: ":"))
-                if pretty { out.append(0x20) }
-                write(m.1, indent: indent + 1)
-            }
-            if pretty { newline(indent) }
-            out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// An array or object: its brackets, and `element` for each element, separated by commas (one a
+    /// line when pretty, one level deeper than `indent`).
+    @inline(__always)
+    mutating func writeContainer<Element>(_ elements: [Element], open: UInt8, close: UInt8, indent: Int,
+                                          _ element: (inout _Writer, Element) -> Void) {
+        out.append(open)
+        if elements.isEmpty {
+            out.append(close)
+            return
+        }
+        for (i, e) in elements.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            if pretty { newline(indent + 1) }
+            element(&self, e)
+        }
+        if pretty { newline(indent) }
+        out.append(close)
     }
 
     /// Escapes like Go's encoding/json for `"`, `\`, and control characters; leaves `/` and

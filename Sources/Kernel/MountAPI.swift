@@ -4,12 +4,14 @@ import CShim
 /// The new mount API (Linux 5.2/5.12): detached mount trees from open_tree(2), attributes through
 /// mount_setattr(2) (ID mapping among them), and move_mount(2) to attach a tree.
 public enum MountAPI {
-    static let openTreeClone: UInt32 = 1
+    // As <sys/mount.h> has them; glibc declares AT_RECURSIVE and AT_EMPTY_PATH only with _GNU_SOURCE,
+    // which Swift's import of it does not set.
+    static let openTreeClone = UInt32(OPEN_TREE_CLONE)
     static let atRecursive: UInt32 = 0x8000
     static let atEmptyPath: UInt32 = 0x1000
-    static let moveMountFEmptyPath: UInt32 = 0x4
-    static let moveMountTEmptyPath: UInt32 = 0x40
-    static let attrIDMap: UInt64 = 0x0010_0000
+    static let moveMountFEmptyPath = UInt32(MOVE_MOUNT_F_EMPTY_PATH)
+    static let moveMountTEmptyPath = UInt32(MOVE_MOUNT_T_EMPTY_PATH)
+    static let attrIDMap = UInt64(MOUNT_ATTR_IDMAP)
 
     /// A detached copy of the mount at `path` (with the mounts under it when `recursive`), close-on-exec.
     public static func cloneTree(_ path: String, recursive: Bool) throws -> FD {

@@ -5,11 +5,12 @@ import CShim
 /// RESOLVE_IN_ROOT, so `..` and symlinks (absolute or relative) can never lead outside the root, and
 /// magic links (/proc/self/root and friends) are refused.
 public struct RootedPath {
-    public static let resolveNoXdev: UInt64 = 0x01
-    public static let resolveNoMagicLinks: UInt64 = 0x02
-    public static let resolveNoSymlinks: UInt64 = 0x04
-    public static let resolveBeneath: UInt64 = 0x08
-    public static let resolveInRoot: UInt64 = 0x10
+    // openat2's RESOLVE_* bits, as <linux/openat2.h> has them.
+    public static let resolveNoXdev = UInt64(RESOLVE_NO_XDEV)
+    public static let resolveNoMagicLinks = UInt64(RESOLVE_NO_MAGICLINKS)
+    public static let resolveNoSymlinks = UInt64(RESOLVE_NO_SYMLINKS)
+    public static let resolveBeneath = UInt64(RESOLVE_BENEATH)
+    public static let resolveInRoot = UInt64(RESOLVE_IN_ROOT)
 
     public let root: FD
     public let rootPath: String
@@ -168,29 +169,26 @@ public enum FileKind {
 
     public static func of(fd: FD) -> FileKind {
         var st = stat()
-        guard fstat(fd.raw, &st) == 0 else { return .missing }
-        switch st.st_mode & S_IFMT {
-        case S_IFDIR: return .directory
-        case S_IFREG: return .regular
-        case S_IFLNK: return .symlink
-        default: return .other
-        }
+        return fstat(fd.raw, &st) == 0 ? of(mode: st.st_mode) : .missing
     }
 
     public static func of(path: String) -> FileKind {
         var st = stat()
-        guard lstat(path, &st) == 0 else { return .missing }
-        switch st.st_mode & S_IFMT {
+        return lstat(path, &st) == 0 ? of(mode: st.st_mode) : .missing
+    }
+
+    /// stat(2) follows the last symlink: never `.symlink`.
+    public static func following(path: String) -> FileKind {
+        var st = stat()
+        return stat(path, &st) == 0 ? of(mode: st.st_mode) : .missing
+    }
+
+    static func of(mode: mode_t) -> FileKind {
+        switch mode & S_IFMT {
         case S_IFDIR: return .directory
         case S_IFREG: return .regular
         case S_IFLNK: return .symlink
         default: return .other
         }
-    }
-
-    public static func following(path: String) -> FileKind {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return .missing }
-        return (st.st_mode & S_IFMT) == S_IFDIR ? .directory : (st.st_mode & S_IFMT) == S_IFREG ? .regular : .other
     }
 }

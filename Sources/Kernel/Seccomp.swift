@@ -4,26 +4,26 @@ import CShim
 /// seccomp: a libseccomp filter context to compile a program (done in the parent), and the raw
 /// seccomp(2) calls to install an exported program (done by the init stage right before execve).
 public enum Seccomp {
-    /// SECCOMP_RET_* action values (as libseccomp's SCMP_ACT_*).
+    /// SECCOMP_RET_* action values (as libseccomp's SCMP_ACT_*), as <linux/seccomp.h> has them.
     public enum Action {
-        public static let killProcess: UInt32 = 0x8000_0000
-        public static let killThread: UInt32 = 0x0000_0000
-        public static let trap: UInt32 = 0x0003_0000
-        public static let notify: UInt32 = 0x7fc0_0000
-        public static let log: UInt32 = 0x7ffc_0000
-        public static let allow: UInt32 = 0x7fff_0000
-        public static func errno(_ e: UInt16) -> UInt32 { 0x0005_0000 | UInt32(e) }
-        public static func trace(_ e: UInt16) -> UInt32 { 0x7ff0_0000 | UInt32(e) }
+        public static let killProcess = UInt32(SECCOMP_RET_KILL_PROCESS)
+        public static let killThread = UInt32(SECCOMP_RET_KILL_THREAD)
+        public static let trap = UInt32(SECCOMP_RET_TRAP)
+        public static let notify = UInt32(SECCOMP_RET_USER_NOTIF)
+        public static let log = UInt32(SECCOMP_RET_LOG)
+        public static let allow = UInt32(SECCOMP_RET_ALLOW)
+        public static func errno(_ e: UInt16) -> UInt32 { UInt32(SECCOMP_RET_ERRNO) | UInt32(e) }
+        public static func trace(_ e: UInt16) -> UInt32 { UInt32(SECCOMP_RET_TRACE) | UInt32(e) }
     }
 
-    /// SECCOMP_FILTER_FLAG_* bits of seccomp(SECCOMP_SET_MODE_FILTER).
+    /// SECCOMP_FILTER_FLAG_* bits of seccomp(SECCOMP_SET_MODE_FILTER), as <linux/seccomp.h> has them.
     public enum Flag {
-        public static let tsync: UInt32 = 1
-        public static let log: UInt32 = 2
-        public static let specAllow: UInt32 = 4
-        public static let newListener: UInt32 = 8
-        public static let tsyncESRCH: UInt32 = 16
-        public static let waitKillableRecv: UInt32 = 32
+        public static let tsync = UInt32(SECCOMP_FILTER_FLAG_TSYNC)
+        public static let log = UInt32(SECCOMP_FILTER_FLAG_LOG)
+        public static let specAllow = UInt32(SECCOMP_FILTER_FLAG_SPEC_ALLOW)
+        public static let newListener = UInt32(SECCOMP_FILTER_FLAG_NEW_LISTENER)
+        public static let tsyncESRCH = UInt32(SECCOMP_FILTER_FLAG_TSYNC_ESRCH)
+        public static let waitKillableRecv = UInt32(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
     }
 
     /// One argument comparison (scmp_arg_cmp): `op` is an SCMP_CMP_* number (NE = 1 ... MASKED_EQ = 7).

@@ -11,10 +11,13 @@ let globalFlags: [FlagSpec] = [
     .value("criu"), .value("rootless"), .bool("version", "v"), .bool("help", "h"),
 ]
 
-let createFlags: [FlagSpec] = [
-    .value("bundle", "b"), .value("pid-file"), .value("console-socket"), .bool("no-pivot"),
-    .bool("no-new-keyring"), .value("preserve-fds"), .value("pidfd-socket"),
+/// The flags that set a field of CreateOptions as they are.
+let createOptionFlags: [OptionFlag<CreateOptions>] = [
+    .value("pid-file", to: \.pidFile), .value("console-socket", to: \.consoleSocket), .bool("no-pivot", to: \.noPivot),
+    .bool("no-new-keyring", to: \.noNewKeyring), .value("pidfd-socket", to: \.pidfdSocket),
 ]
+
+let createFlags: [FlagSpec] = createOptionFlags.map(\.spec) + [.value("bundle", "b"), .value("preserve-fds")]
 
 var logger = Logger()
 /// --systemd-cgroup.
@@ -31,11 +34,7 @@ func out(_ s: String) {
 
 func createOptions(_ p: ParsedArguments, id: String) throws -> CreateOptions {
     var o = CreateOptions(id: id, bundle: p.value("bundle") ?? ".")
-    o.pidFile = p.value("pid-file")
-    o.consoleSocket = p.value("console-socket")
-    o.noPivot = p.has("no-pivot")
-    o.noNewKeyring = p.has("no-new-keyring")
-    o.pidfdSocket = p.value("pidfd-socket")
+    p.copy(createOptionFlags, into: &o)
     o.preserveFDs = try preservedFDs(p)
     return o
 }

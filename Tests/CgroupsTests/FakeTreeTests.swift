@@ -6,24 +6,7 @@ import XCTest
 import RuntimeSpec
 @testable import Cgroups
 
-final class FakeTreeTests: XCTestCase {
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "cgroups-fake-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
-    func touch(_ files: [String], _ contents: [String: String] = [:]) {
-        for f in files { FileManager.default.createFile(atPath: dir + "/" + f, contents: Data((contents[f] ?? "").utf8)) }
-    }
-
-    func read(_ f: String) -> String {
-        ((try? String(contentsOfFile: dir + "/" + f, encoding: .utf8)) ?? "<missing>")
-    }
-
+final class FakeTreeTests: FakeCgroupTestCase {
     func testV2FilesAndConversions() throws {
         touch(["cgroup.controllers", "memory.max", "memory.swap.max", "memory.low", "cpu.weight", "cpu.max",
                "cpu.max.burst", "cpu.idle", "pids.max", "io.weight", "io.max", "cpuset.cpus", "cpuset.mems",
@@ -38,28 +21,17 @@ final class FakeTreeTests: XCTestCase {
         r.rdma = ["mlx4_0": LinuxRdma(hcaHandles: 2, hcaObjects: 2000)]
         r.unified = ["memory.oom.group": "1"]
         try ResourcesV2.apply(r, dir: dir, update: true)
-        XCTAssertEqual(read("memory.max"), "\(1 << 30)")
-        XCTAssertEqual(read("memory.swap.max"), "\((3 << 29) - (1 << 30))")   // v2 swap excludes memory
-        XCTAssertEqual(read("memory.low"), "\(1 << 29)")
-        XCTAssertEqual(read("cpu.weight"), "100")                              // shares 1024 → weight 100
-        XCTAssertEqual(read("cpu.max"), "50000 200000")
-        XCTAssertEqual(read("cpu.max.burst"), "1000")
-        XCTAssertEqual(read("cpu.idle"), "1")
-        XCTAssertEqual(read("cpuset.cpus"), "0-1")
-        XCTAssertEqual(read("pids.max"), "max")
-        XCTAssertEqual(read("io.weight"), "default 4950")                      // blkio 500 → io 4950
-        XCTAssertEqual(read("io.max"), "8:0 rbps=1048576")
-        XCTAssertEqual(read("hugetlb.2MB.max"), "4194304")
-        XCTAssertEqual(read("rdma.max"), "mlx4_0 hca_handle=2 hca_object=2000")
-        XCTAssertEqual(read("memory.oom.group"), "1")
+        // v2 swap excludes memory; shares 1024 → weight 100; blkio 500 → io 4950.
+        assertFiles(["memory.max": "\(1 << 30)", "memory.swap.max": "\((3 << 29) - (1 << 30))", "memory.low": "\(1 << 29)",
+                     "cpu.weight": "100", "cpu.max": "50000 200000", "cpu.max.burst": "1000", "cpu.idle": "1",
+                     "cpuset.cpus": "0-1", "pids.max": "max", "io.weight": "default 4950", "io.max": "8:0 rbps=1048576",
+                     "hugetlb.2MB.max": "4194304", "rdma.max": "mlx4_0 hca_handle=2 hca_object=2000", "memory.oom.group": "1"])
     }
 
     func testV2UnlimitedAndErrors() throws {
         touch(["cgroup.controllers", "memory.max", "memory.swap.max", "cpu.max"], ["cgroup.controllers": "cpu memory"])
         try ResourcesV2.apply(LinuxResources(memory: LinuxMemory(limit: -1), cpu: LinuxCPU(quota: -1)), dir: dir, update: true)
-        XCTAssertEqual(read("memory.max"), "max")
-        XCTAssertEqual(read("memory.swap.max"), "max")
-        XCTAssertEqual(read("cpu.max"), "max 100000")
+        assertFiles(["memory.max": "max", "memory.swap.max": "max", "cpu.max": "max 100000"])
         func fails(_ r: LinuxResources, _ words: String, line: UInt = #line) {
             XCTAssertThrowsError(try ResourcesV2.apply(r, dir: dir, update: true), line: line) { e in
                 XCTAssertTrue("\(e)".contains(words), "\(e)", line: line)
@@ -94,17 +66,10 @@ final class FakeTreeTests: XCTestCase {
         r.blockIO = LinuxBlockIO(weight: 300, throttleWriteIOPSDevice: [LinuxThrottleDevice(major: 8, minor: 0, rate: 100)])
         r.network = LinuxNetwork(classID: 0x100001, priorities: [LinuxInterfacePriority(name: "eth0", priority: 5)])
         try ResourcesV1.apply(r, paths: paths, update: true)
-        XCTAssertEqual(read("memory.limit_in_bytes"), "1000")
-        XCTAssertEqual(read("memory.memsw.limit_in_bytes"), "2000")
-        XCTAssertEqual(read("memory.soft_limit_in_bytes"), "500")
-        XCTAssertEqual(read("memory.swappiness"), "5")
-        XCTAssertEqual(read("memory.oom_control"), "1")
-        XCTAssertEqual(read("cpu.cfs_quota_us"), "20000")
-        XCTAssertEqual(read("cpu.rt_runtime_us"), "950")
-        XCTAssertEqual(read("blkio.weight"), "300")
-        XCTAssertEqual(read("blkio.throttle.write_iops_device"), "8:0 100")
-        XCTAssertEqual(read("net_cls.classid"), "\(0x100001)")
-        XCTAssertEqual(read("net_prio.ifpriomap"), "eth0 5")
+        assertFiles(["memory.limit_in_bytes": "1000", "memory.memsw.limit_in_bytes": "2000", "memory.soft_limit_in_bytes": "500",
+                     "memory.swappiness": "5", "memory.oom_control": "1", "cpu.cfs_quota_us": "20000", "cpu.rt_runtime_us": "950",
+                     "blkio.weight": "300", "blkio.throttle.write_iops_device": "8:0 100", "net_cls.classid": "\(0x100001)",
+                     "net_prio.ifpriomap": "eth0 5"])
         XCTAssertThrowsError(try ResourcesV1.apply(LinuxResources(pids: LinuxPids(limit: 3)), paths: paths, update: true)) { e in
             XCTAssertTrue("\(e)".contains("no pids cgroup controller"), "\(e)")
         }

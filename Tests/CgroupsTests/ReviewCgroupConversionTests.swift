@@ -7,19 +7,11 @@ import XCTest
 import RuntimeSpec
 @testable import Cgroups
 
-final class ReviewCgroupConversionTests: XCTestCase {
-    var dir = ""
-
+final class ReviewCgroupConversionTests: FakeCgroupTestCase {
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "cgroups-review-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for f in ["cgroup.controllers", "io.weight", "memory.max", "memory.swap.max"] {
-            FileManager.default.createFile(atPath: dir + "/" + f, contents: Data())
-        }
-        try "io memory\n".write(toFile: dir + "/cgroup.controllers", atomically: false, encoding: .utf8)
+        try super.setUpWithError()
+        touch(["cgroup.controllers", "io.weight", "memory.max", "memory.swap.max"], ["cgroup.controllers": "io memory\n"])
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
     func fails(_ r: LinuxResources, _ words: [String], line: UInt = #line) {
         XCTAssertThrowsError(try ResourcesV2.apply(r, dir: dir, update: true), line: line) { e in

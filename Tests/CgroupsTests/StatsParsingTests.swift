@@ -4,20 +4,7 @@ import XCTest
 
 /// `events --stats` from the v2 files of a fake cgroup folder: keyed files, "max", io.stat's device
 /// lines, and the lines the parser must skip.
-final class StatsParsingTests: XCTestCase {
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "cgroups-stats-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
-    func write(_ files: [String: String]) {
-        for (name, text) in files { FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(text.utf8)) }
-    }
-
+final class StatsParsingTests: FakeCgroupTestCase {
     func testV2Files() {
         write([
             "cpu.stat": "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 7\nnr_throttled 2\nthrottled_usec 30\nbogus\nx y\n",

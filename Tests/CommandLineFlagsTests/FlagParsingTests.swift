@@ -107,4 +107,29 @@ final class FlagParsingTests: XCTestCase {
         XCTAssertThrowsError(try p.integer("neg", as: UInt32.self))
         XCTAssertEqual(try p.integer("neg", as: Int8.self), -1)
     }
+
+    struct Options {
+        var bundle: String? = "unset"
+        var env: [String] = ["unset"]
+        var detach = true
+    }
+
+    func testOptionFlagsCopyWhatWasParsedAndClearWhatWasNot() throws {
+        let flags: [OptionFlag<Options>] = [.value("bundle", "b", to: \.bundle), .values("env", "e", to: \.env),
+                                            .bool("detach", "d", to: \.detach)]
+        XCTAssertEqual(flags.map(\.spec.names), [["bundle", "b"], ["env", "e"], ["detach", "d"]])
+        XCTAssertEqual(flags.map(\.spec.takesValue), [true, true, false])
+        let (given, _) = try parseFlags(["-b", "/b", "-e", "A=1", "--env=B=2", "-d"], flags.map(\.spec), command: "run")
+        var o = Options()
+        given.copy(flags, into: &o)
+        XCTAssertEqual(o.bundle, "/b")
+        XCTAssertEqual(o.env, ["A=1", "B=2"])
+        XCTAssertTrue(o.detach)
+        // An absent flag sets its field to what the command line says: nothing.
+        let (none, _) = try parseFlags([], flags.map(\.spec), command: "run")
+        none.copy(flags, into: &o)
+        XCTAssertNil(o.bundle)
+        XCTAssertEqual(o.env, [])
+        XCTAssertFalse(o.detach)
+    }
 }

@@ -20,9 +20,7 @@ final class BuildahEngineTests: IntegrationTestCase {
     }
 
     static func setUpBuildah() -> String? {
-        if let r = ready { return r.isEmpty ? nil : r }
-        ready = prepare() ?? ""
-        return ready!.isEmpty ? nil : ready
+        setUpOnce(&ready, prepare)
     }
 
     private static func prepare() -> String? {

@@ -42,9 +42,7 @@ final class CRIEngineTests: IntegrationTestCase {
 
     /// Builds the images, writes containerd's configuration and starts it; nil when ready, else why not.
     static func setUpContainerd() -> String? {
-        if let r = ready { return r.isEmpty ? nil : r }
-        ready = startContainerd() ?? ""
-        return ready!.isEmpty ? nil : ready
+        setUpOnce(&ready, startContainerd)
     }
 
     private static func startContainerd() -> String? {

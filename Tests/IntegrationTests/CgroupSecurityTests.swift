@@ -15,6 +15,15 @@ final class CgroupSecurityTests: CgroupTestCase {
         readHost(dir + "/cgroup.procs").split(separator: "\n").compactMap { Int32($0) }
     }
 
+    /// A bundle whose process sleeps in the cgroup `cgroupsPath`.
+    func sleeperBundle(cgroupsPath: String, _ configure: (inout Config) -> Void = { _ in }) -> String {
+        makeBundle { c in
+            c.shell("sleep 100")
+            c[path: "linux.cgroupsPath"] = cgroupsPath
+            configure(&c)
+        }
+    }
+
     func isAlive(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 else { return false }
         let stat = readFileBytes("/proc/\(pid)/stat")
@@ -88,10 +97,7 @@ final class CgroupSecurityTests: CgroupTestCase {
         let rel = cgPath(id)
         makeCgroup(rel)
         defer { removeCgroup(rel) }
-        let b = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = rel
-        }
+        let b = sleeperBundle(cgroupsPath: rel)
         let r = runtime(["run", "-d", "--bundle", b, id])
         XCTAssertEqual(r.status, 0, describe(r))
         let p = pid(id)
@@ -118,10 +124,7 @@ final class CgroupSecurityTests: CgroupTestCase {
         let memory = "/sys/fs/cgroup/memory"
         makeCgroup(rel, hierarchies: [memory])
         defer { removeCgroup(rel) }
-        let b = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = rel
-        }
+        let b = sleeperBundle(cgroupsPath: rel)
         let r = runtime(["run", "-d", "--bundle", b, id])
         XCTAssertEqual(r.status, 0, describe(r))
         let d = runtime(["delete", "--force", id])
@@ -148,28 +151,26 @@ final class CgroupSecurityTests: CgroupTestCase {
             print("NOTE: \(runtimeName) (\(name)): not run: runc and crun need a cgroup hierarchy")
             return
         }
-        let a = newID("a")
-        let ba = makeBundle { c in
-            c[path: "linux.resources"] = nil
-            c.shell("sleep 100 & exec sleep 101")
+        /// A detached container without cgroups, deleted when the test ends: its pid.
+        func runWithoutCgroups(_ id: String, _ configure: (inout Config) -> Void) -> Int32 {
+            let r = rtNoCgroups(["run", "-d", "--bundle", makeBundle { c in
+                c[path: "linux.resources"] = nil
+                configure(&c)
+            }, id])
+            XCTAssertEqual(r.status, 0, describe(r))
+            addTeardownBlock { _ = self.rtNoCgroups(["delete", "--force", id]) }
+            let p = pid(id)
+            XCTAssertGreaterThan(p, 0)
+            return p
         }
-        let ra = rtNoCgroups(["run", "-d", "--bundle", ba, a])
-        XCTAssertEqual(ra.status, 0, describe(ra))
-        defer { rtNoCgroups(["delete", "--force", a]) }
-        let aPid = pid(a)
-        XCTAssertGreaterThan(aPid, 0)
+        let a = newID("a")
+        let aPid = runWithoutCgroups(a) { c in c.shell("sleep 100 & exec sleep 101") }
         let b = newID("b")
-        let bb = makeBundle { c in
-            c[path: "linux.resources"] = nil
+        _ = runWithoutCgroups(b) { c in
             c.removeNamespace("pid")
             c.addNamespace("pid", path: "/proc/\(aPid)/ns/pid")
             c.shell("exec sleep 102")
         }
-        let rb = rtNoCgroups(["run", "-d", "--bundle", bb, b])
-        XCTAssertEqual(rb.status, 0, describe(rb))
-        defer { rtNoCgroups(["delete", "--force", b]) }
-        let bPid = pid(b)
-        XCTAssertGreaterThan(bPid, 0)
         // A's init and its child sleep, by their host pids.
         let aProcs = [aPid] + (readHost("/proc/\(aPid)/task/\(aPid)/children").split(separator: " ").compactMap { Int32($0) })
         XCTAssertEqual(aProcs.count, 2, "container a: \(aProcs)")
@@ -186,14 +187,8 @@ final class CgroupSecurityTests: CgroupTestCase {
     /// cause, and leave nothing behind.
     func assertFrozenRefused(_ id: String, cgroupsPath: String, configure: (inout Config) -> Void = { _ in },
                              file: StaticString = #filePath, line: UInt = #line) {
-        let b = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = cgroupsPath
-            configure(&c)
-        }
-        let started = Date()
-        let r = runtime(["run", "-d", "--bundle", b, id], timeout: 20)
-        let elapsed = Date().timeIntervalSince(started)
+        let b = sleeperBundle(cgroupsPath: cgroupsPath, configure)
+        let (r, elapsed) = runtimeTimed(["run", "-d", "--bundle", b, id], timeout: 20)
         let quick = r.status != 0 && elapsed < 10
         assertOrDeviation(quick, runtimes: ["runc", "crun"],
                           reason: "runc 1.1 refuses only a frozen v1 freezer cgroup of its own; crun 1.8 none",
@@ -208,36 +203,20 @@ final class CgroupSecurityTests: CgroupTestCase {
     }
 
     func testFrozenV1CgroupIsRefusedQuickly() {
-        let id = newID()
-        let rel = cgPath(id)
-        let freezer = "/sys/fs/cgroup/freezer" + rel
-        makeCgroup(rel)
-        writeHost(freezer + "/freezer.state", "FROZEN")
-        defer {
-            writeHost(freezer + "/freezer.state", "THAWED")
-            runtime(["delete", "--force", id])
-            removeCgroup(rel)
+        withFrozenCgroup(v2: false) { id, rel, dir in
+            XCTAssertEqual(readHost(dir + "/freezer.state"), "FROZEN")
+            assertFrozenRefused(id, cgroupsPath: rel)
+            // Left as it was: there, and still frozen.
+            XCTAssertEqual(readHost(dir + "/freezer.state"), "FROZEN")
         }
-        XCTAssertEqual(readHost(freezer + "/freezer.state"), "FROZEN")
-        assertFrozenRefused(id, cgroupsPath: rel)
-        // Left as it was: there, and still frozen.
-        XCTAssertEqual(readHost(freezer + "/freezer.state"), "FROZEN")
     }
 
     func testFrozenV2CgroupIsRefusedQuickly() {
-        let id = newID()
-        let rel = cgPath(id)
-        let unified = "/sys/fs/cgroup/unified" + rel
-        makeCgroup(rel)
-        writeHost(unified + "/cgroup.freeze", "1")
-        defer {
-            writeHost(unified + "/cgroup.freeze", "0")
-            runtime(["delete", "--force", id])
-            removeCgroup(rel)
+        withFrozenCgroup(v2: true) { id, rel, dir in
+            XCTAssertTrue(readHost(dir + "/cgroup.events").contains("frozen 1"))
+            assertFrozenRefused(id, cgroupsPath: rel)
+            XCTAssertEqual(readHost(dir + "/cgroup.freeze"), "1")
         }
-        XCTAssertTrue(readHost(unified + "/cgroup.events").contains("frozen 1"))
-        assertFrozenRefused(id, cgroupsPath: rel)
-        XCTAssertEqual(readHost(unified + "/cgroup.freeze"), "1")
     }
 
     func testFrozenAncestorFailsCreateQuickly() {
@@ -253,27 +232,37 @@ final class CgroupSecurityTests: CgroupTestCase {
         }
     }
 
+    /// A cgroup the test makes for container `id` (`rel` below each hierarchy) and freezes, through v1's
+    /// freezer or cgroup2's cgroup.freeze (`dir` is it in that hierarchy). Afterwards it is thawed, the
+    /// container deleted, what a runtime killed by the test's timeout left in its child `c` killed, and
+    /// the cgroup removed.
+    func withFrozenCgroup(v2: Bool, _ body: (_ id: String, _ rel: String, _ dir: String) -> Void) {
+        let id = newID()
+        let rel = cgPath(id)
+        let dir = (v2 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup/freezer") + rel
+        let (control, frozen, thawed) = v2 ? ("/cgroup.freeze", "1", "0") : ("/freezer.state", "FROZEN", "THAWED")
+        makeCgroup(rel)
+        writeHost(dir + control, frozen)
+        defer {
+            writeHost(dir + control, thawed)
+            runtime(["delete", "--force", id])
+            for p in procs(dir + "/c") { kill(p, SIGKILL) }
+            for _ in 0..<50 where !procs(dir + "/c").isEmpty { usleep(20_000) }
+            removeCgroup(rel)
+        }
+        body(id, rel, dir)
+    }
+
     /// The container's cgroup is new, below a frozen parent: only noticed once init stops.
     func frozenAncestor(file: StaticString = #filePath, line: UInt = #line, _ configure: (inout Config) -> Void) {
-        let id = newID()
-        let parent = cgPath(id)
-        let freezer = "/sys/fs/cgroup/freezer" + parent
-        makeCgroup(parent)
-        writeHost(freezer + "/freezer.state", "FROZEN")
-        defer {
-            writeHost(freezer + "/freezer.state", "THAWED")
-            runtime(["delete", "--force", id])
-            // What a runtime killed by the test's timeout left in the container's cgroup.
-            for p in procs(freezer + "/c") { kill(p, SIGKILL) }
-            for _ in 0..<50 where !procs(freezer + "/c").isEmpty { usleep(20_000) }
-            removeCgroup(parent)
-        }
-        assertFrozenRefused(id, cgroupsPath: parent + "/c", configure: configure, file: file, line: line)
-        XCTAssertEqual(readHost(freezer + "/freezer.state"), "FROZEN", "the parent was thawed", file: file, line: line)
-        if !isKnownDeviation(["runc", "crun"]) {
-            for h in hierarchies() {
-                XCTAssertFalse(FileManager.default.fileExists(atPath: h.mount + parent + "/c"), "\(h.mount)\(parent)/c left behind",
-                               file: file, line: line)
+        withFrozenCgroup(v2: false) { id, parent, freezer in
+            assertFrozenRefused(id, cgroupsPath: parent + "/c", configure: configure, file: file, line: line)
+            XCTAssertEqual(readHost(freezer + "/freezer.state"), "FROZEN", "the parent was thawed", file: file, line: line)
+            if !isKnownDeviation(["runc", "crun"]) {
+                for h in hierarchies() {
+                    XCTAssertFalse(FileManager.default.fileExists(atPath: h.mount + parent + "/c"), "\(h.mount)\(parent)/c left behind",
+                                   file: file, line: line)
+                }
             }
         }
     }
@@ -295,10 +284,7 @@ final class CgroupSecurityTests: CgroupTestCase {
             rt2(["delete", "--force", id])
             removeCgroup(rel)
         }
-        let b = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = rel
-        }
+        let b = sleeperBundle(cgroupsPath: rel)
         let r = rt2(["run", "-d", "--bundle", b, id], timeout: 20)
         assertOrDeviation(r.status != 0, runtimes: ["runc"],
                           reason: "runc 1.1 uses a cgroup that already has processes (runc 1.2 refuses it)",
@@ -403,11 +389,7 @@ final class CgroupSecurityTests: CgroupTestCase {
         defer { removeCgroup(parent) }
         let id = newID()
         let rel = parent + "/" + id
-        let b = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = rel
-            c[path: "linux.resources.cpu"] = ["quota": 50000, "period": 100000]
-        }
+        let b = sleeperBundle(cgroupsPath: rel) { c in c[path: "linux.resources.cpu"] = ["quota": 50000, "period": 100000] }
         let r = runtime(["run", "-d", "--bundle", b, id])
         XCTAssertEqual(r.status, 0, describe(r))
         defer { runtime(["delete", "--force", id]) }

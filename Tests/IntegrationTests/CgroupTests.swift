@@ -309,6 +309,15 @@ final class CgroupTests: CgroupTestCase {
         XCTAssertEqual(readHost("/sys/fs/cgroup/pids\(p)/pids.max"), "40")
         // Unchanged values stay.
         XCTAssertEqual(readHost("\(mem)\(p)/memory.limit_in_bytes"), "\(96 << 20)")
+        // Unsigned, text and size flags (--cpu-quota above: signed).
+        let r3 = runtime(["update", "--cpu-share", "512", "--cpu-period", "200000",
+                          "--cpuset-cpus", "0", "--memory-reservation", "32M", id])
+        XCTAssertEqual(r3.status, 0, describe(r3))
+        XCTAssertEqual(readHost("/sys/fs/cgroup/cpu\(p)/cpu.shares"), "512")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/cpu\(p)/cpu.cfs_period_us"), "200000")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/cpuset\(p)/cpuset.cpus"), "0")
+        XCTAssertEqual(readHost("\(mem)\(p)/memory.soft_limit_in_bytes"), "\(32 << 20)")
+        XCTAssertEqual(readHost("/sys/fs/cgroup/cpu\(p)/cpu.cfs_quota_us"), "25000")
     }
 
     func testEventsStatsAndPs() {

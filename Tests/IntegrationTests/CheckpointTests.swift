@@ -17,7 +17,7 @@ final class CheckpointTests: IntegrationTestCase {
     }
 
     /// A detached `sleep` container; returns its id and pid.
-    func startSleeper() -> (String, Int) {
+    func startSleeperWithPID() -> (String, Int) {
         let id = newID("ck")
         let b = makeBundle { c in c.args = ["sleep", "1000"] }
         let r = run(b, id: id, extra: ["--detach"])
@@ -39,7 +39,7 @@ final class CheckpointTests: IntegrationTestCase {
     }
 
     func testCheckpointFailsWithCriusMessageAndLeavesTheContainerRunning() {
-        let (id, pid) = startSleeper()
+        let (id, pid) = startSleeperWithPID()
         let image = scratch + "/image"
         let r = runtime(["checkpoint", "--image-path", image, "--work-path", scratch + "/work", id], timeout: 60)
         if Self.criuWorks {
@@ -65,7 +65,7 @@ final class CheckpointTests: IntegrationTestCase {
     }
 
     func testCheckpointWithRuncFlagsFailsTheSameWay() {
-        let (id, pid) = startSleeper()
+        let (id, pid) = startSleeperWithPID()
         try? FileManager.default.createDirectory(atPath: scratch + "/image/pre", withIntermediateDirectories: true)
         for flags in [["--leave-running", "--tcp-established", "--ext-unix-sk", "--shell-job", "--file-locks",
                        "--manage-cgroups-mode", "soft", "--auto-dedup"],
@@ -107,7 +107,7 @@ final class CheckpointTests: IntegrationTestCase {
     }
 
     func testBadFlagValues() {
-        let (id, pid) = startSleeper()
+        let (id, pid) = startSleeperWithPID()
         let r = runtime(["checkpoint", "--manage-cgroups-mode", "bogus", "--image-path", scratch + "/image", id])
         XCTAssertNotEqual(r.status, 0, describe(r))
         XCTAssert(r.stderr.lowercased().contains("invalid manage cgroups mode"), describe(r))

@@ -28,9 +28,7 @@ final class DockerEngineTests: IntegrationTestCase {
     static var docker: [String] { ["/usr/bin/docker", "-H", "unix://\(work)/docker.sock"] }
 
     static func setUpDockerd() -> String? {
-        if let r = ready { return r.isEmpty ? nil : r }
-        ready = startDockerd() ?? ""
-        return ready!.isEmpty ? nil : ready
+        setUpOnce(&ready, startDockerd)
     }
 
     private static func startDockerd() -> String? {

@@ -4,18 +4,6 @@ import XCTest
 /// `exec`: namespaces, process flags, exit status, --process, --pid-file, --detach, fds,
 /// --preserve-fds, LISTEN_FDS, and foreground signal forwarding of `run` and `exec`.
 final class ExecTests: IntegrationTestCase {
-    /// Starts a detached container running `sleep` and returns its id.
-    func startSleeper(privateRootfs: Bool = false, _ configure: (inout Config) -> Void = { _ in }) -> String {
-        let b = makeBundle(privateRootfs: privateRootfs) { c in
-            c.args = ["sleep", "1000"]
-            configure(&c)
-        }
-        let id = newID("sleeper")
-        let r = run(b, id: id, extra: ["--detach"])
-        XCTAssertEqual(r.status, 0, "run -d: \(describe(r))")
-        return id
-    }
-
     func exec(_ id: String, _ args: [String], flags: [String] = [], stdin: String? = nil) -> ProcResult {
         runtime(["exec"] + flags + [id] + args, stdin: stdin)
     }

@@ -606,16 +606,41 @@ class IntegrationTestCase: XCTestCase {
 
     func status(_ id: String) -> String? { state(id)?["status"] as? String }
 
+    /// The runtime with `args` (killed after `timeout`), and how many seconds it took: for the tests
+    /// that a runtime does not block (a hang, not speed).
+    func runtimeTimed(_ args: [String], timeout: TimeInterval) -> (ProcResult, TimeInterval) {
+        let started = Date()
+        let r = runtime(args, timeout: timeout)
+        return (r, Date().timeIntervalSince(started))
+    }
+
+    /// Starts a detached container running `sleep` and returns its id.
+    func startSleeper(privateRootfs: Bool = false, _ configure: (inout Config) -> Void = { _ in }) -> String {
+        let b = makeBundle(privateRootfs: privateRootfs) { c in
+            c.args = ["sleep", "1000"]
+            configure(&c)
+        }
+        let id = newID("sleeper")
+        let r = run(b, id: id, extra: ["--detach"])
+        XCTAssertEqual(r.status, 0, "run -d: \(describe(r))")
+        return id
+    }
+
     /// Polls until the container has the status (or until timeout); returns the last status seen.
     @discardableResult
     func waitForStatus(_ id: String, _ want: String, timeout: TimeInterval = 5) -> String? {
+        poll(until: want, timeout: timeout) { status(id) }
+    }
+
+    /// Reads `read()` every 20 ms until it gives `want` or `timeout` has passed; returns the last value read.
+    func poll<Value: Equatable>(until want: Value, timeout: TimeInterval, _ read: () -> Value) -> Value {
         let deadline = Date().addingTimeInterval(timeout)
-        var s = status(id)
-        while s != want && Date() < deadline {
+        var value = read()
+        while value != want && Date() < deadline {
             usleep(20_000)
-            s = status(id)
+            value = read()
         }
-        return s
+        return value
     }
 
     /// Container ids as reported by `list --format json`.
@@ -739,4 +764,53 @@ class IntegrationTestCase: XCTestCase {
         }
         XCTFail("\(message())", file: file, line: line)
     }
+}
+
+/// Python defining `drain(fd, seconds, seen)`: reads `fd` (a pty master) until it closes or `seconds`
+/// have passed, calling `seen` with all read so far after each read; returns all it read.
+let pythonDrain = """
+import os, select, time
+def drain(fd, seconds, seen=None):
+    out = b""
+    end = time.time() + seconds
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if fd in r:
+            try: data = os.read(fd, 4096)
+            except OSError: break
+            if not data: break
+            out += data
+            if seen: seen(out)
+    return out
+
+"""
+
+extension IntegrationTestCase {
+    /// A console-socket listener like an engine's: receives the pty master and copies what comes out
+    /// of it into `out` until the pty closes, after the name the runtime sent with it and a "|" when
+    /// `withName`. Returns the running listener.
+    func consoleListener(socket: String, out: String, withName: Bool = false) -> Host.Running {
+        let py = pythonDrain + """
+        import socket, array, sys
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
+        s.settimeout(20)
+        c, _ = s.accept()
+        msg, anc, _, _ = c.recvmsg(4096, socket.CMSG_SPACE(4))
+        fd = array.array("i", anc[0][2][:4])[0]
+        data = drain(fd, 15)
+        open(sys.argv[2], "wb").write((msg + b"|" if sys.argv[3] == "1" else b"") + data)
+        """
+        let script = scratch + "/console-\(UUID().uuidString).py"
+        try! py.write(toFile: script, atomically: true, encoding: .utf8)
+        let listener = Host.spawn("/usr/bin/env", ["python3", script, socket, out, withName ? "1" : "0"])
+        for _ in 0..<150 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
+        return listener
+    }
+}
+
+/// An engine's setup, run by the first test that needs it only: its answer is kept in `ready` ("" for
+/// success). nil when set up, else why not.
+func setUpOnce(_ ready: inout String?, _ setUp: () -> String?) -> String? {
+    if ready == nil { ready = setUp() ?? "" }
+    return ready!.isEmpty ? nil : ready
 }

@@ -317,16 +317,8 @@ final class HookSeccompSecurityTests: IntegrationTestCase {
     /// The agent gets the listener during `create`, before `start`, with state.status "creating".
     func testNotifyAgentGetsCreatingStateDuringCreate() throws {
         if let e = SeccompFixtures.buildError { throw SetupError(message: e) }
-        let dir = hostDir("agent")
-        let socket = dir + "/agent.sock", out = dir + "/agent"
-        startNotifyAgent(socket: socket, out: out)
         let id = newID()
-        let bundle = makeBundle { c in
-            c.addHelpers()
-            c[path: "linux.seccomp"] = [
-                "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socket,
-                "syscalls": [["names": ["getpriority"], "action": "SCMP_ACT_NOTIFY"]],
-            ]
+        let (bundle, out) = notifyAgentBundle(notified: ["getpriority"]) { c in
             c.args = ["/mnt/sysc", "getpriority", "0", "0"]
         }
         let created = runtime(["create", "--bundle", bundle, id])

@@ -160,15 +160,24 @@ final class IdmapMountTests: IntegrationTestCase {
 /// rro, rnoexec, rnosuid, ... through mount_setattr(AT_RECURSIVE): they reach the submounts of an
 /// rbind, which a plain ro/noexec remount does not.
 final class RecursiveMountAttrTests: IntegrationTestCase {
-    /// A host directory with a tmpfs mounted at sub/ (unmounted by the returned closure).
-    func treeWithSubmount() -> (String, () -> Void) {
+    /// Runs `script` with a host directory bound at /mnt with `options`: busybox at top-bb, a tmpfs at
+    /// sub/ (unmounted when the test ends) with a setuid busybox at sub/bb. Returns the directory and
+    /// the result, its status checked.
+    func runOnTreeWithSubmount(_ options: [String], _ script: String,
+                               file: StaticString = #filePath, line: UInt = #line) -> (src: String, r: ProcResult) {
         let src = hostDir("tree")
-        let r = Host.sh("""
+        let setup = Host.sh("""
             cd '\(src)' && mkdir sub && mount -t tmpfs -o mode=755 tmpfs sub && \
             cp /tmp/swiftlet-test-rootfs/bin/busybox top-bb && cp top-bb sub/bb && chmod 4755 sub/bb
             """)
-        XCTAssertEqual(r.status, 0, describe(r))
-        return (src, { Host.sh("umount -l '\(src)/sub'") })
+        addTeardownBlock { Host.sh("umount -l '\(src)/sub'") }
+        XCTAssertEqual(setup.status, 0, describe(setup), file: file, line: line)
+        let r = runContainer { c in
+            c.addBind(host: src, container: "/mnt", options: options)
+            c.shell(script)
+        }
+        XCTAssertEqual(r.status, 0, describe(r), file: file, line: line)
+        return (src, r)
     }
 
     func mountinfoOptions(_ text: String, _ point: String) -> [String] {
@@ -176,13 +185,8 @@ final class RecursiveMountAttrTests: IntegrationTestCase {
     }
 
     func testRroMakesTheSubmountReadOnly() {
-        let (src, cleanup) = treeWithSubmount()
-        defer { cleanup() }
-        let r = runContainer { c in
-            c.addBind(host: src, container: "/mnt", options: ["rbind", "rro"])
-            c.shell("cat /proc/self/mountinfo; echo ===; touch /mnt/x 2>&1; echo top=$?; touch /mnt/sub/x 2>&1; echo sub=$?")
-        }
-        XCTAssertEqual(r.status, 0, describe(r))
+        let (src, r) = runOnTreeWithSubmount(["rbind", "rro"],
+            "cat /proc/self/mountinfo; echo ===; touch /mnt/x 2>&1; echo top=$?; touch /mnt/sub/x 2>&1; echo sub=$?")
         let parts = r.stdout.components(separatedBy: "===\n")
         XCTAssertEqual(parts.count, 2, describe(r))
         XCTAssert(mountinfoOptions(parts[0], "/mnt").contains("ro"), describe(r))
@@ -195,24 +199,13 @@ final class RecursiveMountAttrTests: IntegrationTestCase {
 
     /// Plain `ro` on an rbind only reaches the top mount (the contrast that makes rro necessary).
     func testPlainRoLeavesTheSubmountWritable() {
-        let (src, cleanup) = treeWithSubmount()
-        defer { cleanup() }
-        let r = runContainer { c in
-            c.addBind(host: src, container: "/mnt", options: ["rbind", "ro"])
-            c.shell("touch /mnt/x 2>/dev/null; echo top=$?; touch /mnt/sub/x; echo sub=$?")
-        }
-        XCTAssertEqual(r.status, 0, describe(r))
+        let r = runOnTreeWithSubmount(["rbind", "ro"], "touch /mnt/x 2>/dev/null; echo top=$?; touch /mnt/sub/x; echo sub=$?").r
         XCTAssertEqual(r.stdout, "top=1\nsub=0\n", describe(r))
     }
 
     func testRnoexecAndRnosuid() {
-        let (src, cleanup) = treeWithSubmount()
-        defer { cleanup() }
-        let r = runContainer { c in
-            c.addBind(host: src, container: "/mnt", options: ["rbind", "rnoexec", "rnosuid", "rnodev"])
-            c.shell("cat /proc/self/mountinfo; echo ===; /mnt/top-bb true 2>&1; echo top=$?; /mnt/sub/bb true 2>&1; echo sub=$?")
-        }
-        XCTAssertEqual(r.status, 0, describe(r))
+        let r = runOnTreeWithSubmount(["rbind", "rnoexec", "rnosuid", "rnodev"],
+            "cat /proc/self/mountinfo; echo ===; /mnt/top-bb true 2>&1; echo top=$?; /mnt/sub/bb true 2>&1; echo sub=$?").r
         let parts = r.stdout.components(separatedBy: "===\n")
         XCTAssertEqual(parts.count, 2, describe(r))
         for point in ["/mnt", "/mnt/sub"] {

@@ -6,13 +6,6 @@ import XCTest
 /// container, exec's 255 for its own failures, `run --keep`. Each passes against runc too.
 final class LifecycleDropInTests: IntegrationTestCase {
     /// A detached container running `sleep 1000`.
-    func startSleeper() -> String {
-        let id = newID("sleeper")
-        let r = run(makeBundle { $0.args = ["sleep", "1000"] }, id: id, extra: ["--detach"])
-        XCTAssertEqual(r.status, 0, "run -d: \(describe(r))")
-        return id
-    }
-
     func testDeleteForceOfMissingContainerSucceeds() {
         let id = newID("missing")
         let forced = runtime(["delete", "--force", id])

@@ -9,17 +9,6 @@ final class ProcessDropInTests: IntegrationTestCase {
     /// Prints the HOME of the process's environment (not the shell's idea of it), or NOHOME.
     static let printHome = "env | grep '^HOME=' || echo NOHOME"
 
-    func startSleeper(_ configure: (inout Config) -> Void = { _ in }) -> String {
-        let b = makeBundle { c in
-            c.args = ["sleep", "1000"]
-            configure(&c)
-        }
-        let id = newID("sleeper")
-        let r = run(b, id: id, extra: ["--detach"])
-        XCTAssertEqual(r.status, 0, "run -d: \(describe(r))")
-        return id
-    }
-
     /// A process.json for `exec --process`.
     func processFile(_ process: [String: Any]) -> String {
         let file = scratch + "/process-\(UUID().uuidString).json"
@@ -90,9 +79,7 @@ final class ProcessDropInTests: IntegrationTestCase {
             let p = Host.sh("cd '\(b)/rootfs' && \(prepare)")
             XCTAssertEqual(p.status, 0, describe(p))
             let id = newID()
-            let started = Date()
-            let r = runtime(["run", "--bundle", b, id], timeout: 20)
-            let seconds = Date().timeIntervalSince(started)
+            let (r, seconds) = runtimeTimed(["run", "--bundle", b, id], timeout: 20)
             knownDeviation(runtimes: ["runc", "crun"], reason: "reads the container's /etc/passwd as it is") {
                 XCTAssertEqual(r.status, 0, "/etc/passwd a \(what): \(describe(r))")
                 XCTAssertEqual(r.stdout, "HOME=/\n", "/etc/passwd a \(what): \(describe(r))")
@@ -137,34 +124,6 @@ final class ProcessDropInTests: IntegrationTestCase {
     }
 
     // MARK: terminal owner
-
-    /// A console-socket listener like an engine's: receives the pty master and copies what comes out
-    /// of it into `out` until the pty closes. Returns the running listener.
-    func consoleListener(socket: String, out: String) -> Host.Running {
-        let py = """
-        import socket, os, array, sys, select, time
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
-        s.settimeout(20)
-        c, _ = s.accept()
-        msg, anc, _, _ = c.recvmsg(4096, socket.CMSG_SPACE(4))
-        fd = array.array("i", anc[0][2][:4])[0]
-        data = b""
-        end = time.time() + 15
-        while time.time() < end:
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if fd in r:
-                try: d = os.read(fd, 4096)
-                except OSError: break
-                if not d: break
-                data += d
-        open(sys.argv[2], "wb").write(data)
-        """
-        let script = scratch + "/console-\(UUID().uuidString).py"
-        try! py.write(toFile: script, atomically: true, encoding: .utf8)
-        let listener = Host.spawn("/usr/bin/env", ["python3", script, socket, out])
-        for _ in 0..<150 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
-        return listener
-    }
 
     static let statTTY = "stat -c 'tty=%u:%g:%a' $(tty)"
 

@@ -125,9 +125,7 @@ final class ReviewSecurityTests: CgroupTestCase {
             c.addHook("createRuntime", ["path": "/bin/sh", "args": ["sh", "-c", "while :; do sleep 1; done; : \(marker)"], "timeout": 2])
         }
         let id = newID("hookin")
-        let started = Date()
-        let r = runtime(["create", "--bundle", bundle, id], timeout: 20)
-        let elapsed = Date().timeIntervalSince(started)
+        let (r, elapsed) = runtimeTimed(["create", "--bundle", bundle, id], timeout: 20)
         XCTAssertLessThan(elapsed, 12, "create stalled past the hook's 2 s timeout writing its stdin: \(describe(r))")
         XCTAssertNotEqual(r.status, 0, "create succeeded with a hook that timed out: \(describe(r))")
         if isSwiftlet { XCTAssertTrue(r.stderr.contains("timed out"), describe(r)) }
@@ -354,9 +352,7 @@ final class ReviewSecurityTests: CgroupTestCase {
         let st = status(id)
         assertOrDeviation(st == "paused", runtimes: ["runc", "crun"], reason: "reports \(st ?? "nil") below a frozen ancestor",
                           "state below a frozen \(hierarchy) ancestor: \(st ?? "nil"), want paused", file: file, line: line)
-        let started = Date()
-        let r = runtime(["exec"] + extra + [id, "true"], timeout: 15)
-        let elapsed = Date().timeIntervalSince(started)
+        let (r, elapsed) = runtimeTimed(["exec"] + extra + [id, "true"], timeout: 15)
         assertOrDeviation(elapsed < 5, runtimes: ["runc", "crun"], reason: "exec hangs below a frozen ancestor",
                           "exec below a frozen \(hierarchy) ancestor took \(Int(elapsed)) s: \(describe(r))", file: file, line: line)
         if r.status == 0 && hierarchy == "unified" && isKnownDeviation(["crun"]) {

@@ -22,15 +22,31 @@ enum SeccompFixtures {
 }
 
 extension IntegrationTestCase {
-    /// Starts the notify agent listening on `socket` (what it is sent goes to `out`) and waits until
-    /// it listens; it is stopped when the test ends.
-    func startNotifyAgent(socket: String, out: String) {
+    /// Starts the notify agent listening on a socket in a new host directory and waits until it
+    /// listens; it is stopped when the test ends. Returns a bundle, with the helpers at /mnt, whose
+    /// filter allows every call but `notified`, which go to the agent (with `metadata`), and the file
+    /// the agent writes what it is sent to.
+    func notifyAgentBundle(notified: [String], metadata: String? = nil,
+                           _ configure: (inout Config) -> Void) -> (bundle: String, out: String) {
+        let dir = hostDir("agent")
+        let socket = dir + "/agent.sock", out = dir + "/agent"
         let agent = Host.spawn(SeccompFixtures.helperDir + "/notify-agent", [socket, out])
         addTeardownBlock {
             kill(agent.pid, SIGTERM)
             _ = agent.wait(timeout: 5)
         }
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
+        let bundle = makeBundle { c in
+            c.addHelpers()
+            var seccomp: [String: Any] = [
+                "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socket,
+                "syscalls": [["names": notified, "action": "SCMP_ACT_NOTIFY"]],
+            ]
+            if let metadata { seccomp["listenerMetadata"] = metadata }
+            c[path: "linux.seccomp"] = seccomp
+            configure(&c)
+        }
+        return (bundle, out)
     }
 }
 
@@ -398,18 +414,8 @@ final class SeccompTests: IntegrationTestCase {
     // MARK: NOTIFY
 
     func testNotifyAgent() throws {
-        let dir = hostDir("agent")
-        let socket = dir + "/agent.sock", out = dir + "/agent"
-        startNotifyAgent(socket: socket, out: out)
         let id = newID()
-        let bundle = makeBundle { c in
-            c.addHelpers()
-            c[path: "linux.seccomp"] = [
-                "defaultAction": "SCMP_ACT_ALLOW",
-                "listenerPath": socket,
-                "listenerMetadata": "meta-\(self.token)",
-                "syscalls": [["names": ["getpriority", "setpriority"], "action": "SCMP_ACT_NOTIFY"]],
-            ]
+        let (bundle, out) = notifyAgentBundle(notified: ["getpriority", "setpriority"], metadata: "meta-\(token)") { c in
             c.shell("/mnt/sysc getpriority 0 0; /mnt/sysc setpriority 0 0 0; /mnt/sysc getpid | cut -c1-2")
         }
         let r = run(bundle, id: id)

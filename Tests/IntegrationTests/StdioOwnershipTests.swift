@@ -70,7 +70,7 @@ final class StdioOwnershipTests: IntegrationTestCase {
     }
 
     /// A detached container whose init (root) sleeps, for exec.
-    func startSleeper(_ configure: (inout Config) -> Void = { _ in }) -> String? {
+    func startShellSleeper(_ configure: (inout Config) -> Void = { _ in }) -> String? {
         let bundle = makeBundle { c in
             configure(&c)
             c.shell("sleep 100")
@@ -83,23 +83,26 @@ final class StdioOwnershipTests: IntegrationTestCase {
 
     // MARK: pipes
 
+    /// `args` (running `reopenStdio`) through pipes: the process wrote to both.
+    func assertReopensStdioPipes(_ args: [String], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        let r = runtimeThroughPipes(args)
+        XCTAssertEqual(r.status, 0, "\(what): \(describe(r))", file: file, line: line)
+        XCTAssertEqual(r.stdout, "hi\n", describe(r), file: file, line: line)
+        XCTAssertEqual(r.stderr, "err\n", describe(r), file: file, line: line)
+    }
+
     func testRunAsNonRootReopensStdoutAndStderrPipes() {
         let bundle = makeBundle { c in
             c[path: "process.user"] = ["uid": 1000, "gid": 1000]
             c.shell(reopenStdio)
         }
-        let r = runtimeThroughPipes(["run", "--bundle", bundle, newID()])
-        XCTAssertEqual(r.status, 0, "user 1000 writing to /dev/stdout and /dev/stderr: \(describe(r))")
-        XCTAssertEqual(r.stdout, "hi\n", describe(r))
-        XCTAssertEqual(r.stderr, "err\n", describe(r))
+        assertReopensStdioPipes(["run", "--bundle", bundle, newID()], "user 1000 writing to /dev/stdout and /dev/stderr")
     }
 
     func testExecAsNonRootReopensStdoutAndStderrPipes() {
-        guard let id = startSleeper() else { return }
-        let r = runtimeThroughPipes(["exec", "--user", "1000:1000", id, "sh", "-c", reopenStdio])
-        XCTAssertEqual(r.status, 0, "exec as 1000 writing to /dev/stdout and /dev/stderr: \(describe(r))")
-        XCTAssertEqual(r.stdout, "hi\n", describe(r))
-        XCTAssertEqual(r.stderr, "err\n", describe(r))
+        guard let id = startShellSleeper() else { return }
+        assertReopensStdioPipes(["exec", "--user", "1000:1000", id, "sh", "-c", reopenStdio],
+                                "exec as 1000 writing to /dev/stdout and /dev/stderr")
         XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
     }
 
@@ -109,16 +112,10 @@ final class StdioOwnershipTests: IntegrationTestCase {
             c[path: "process.user"] = ["uid": 1000, "gid": 1000]
             c.shell(reopenStdio)
         }
-        let r = runtimeThroughPipes(["run", "--bundle", bundle, newID()])
-        XCTAssertEqual(r.status, 0, "run, user namespace, user 1000: \(describe(r))")
-        XCTAssertEqual(r.stdout, "hi\n", describe(r))
-        XCTAssertEqual(r.stderr, "err\n", describe(r))
+        assertReopensStdioPipes(["run", "--bundle", bundle, newID()], "run, user namespace, user 1000")
 
-        guard let id = startSleeper({ addUserNamespaceMappingHostRoot(&$0) }) else { return }
-        let e = runtimeThroughPipes(["exec", "--user", "1000:1000", id, "sh", "-c", reopenStdio])
-        XCTAssertEqual(e.status, 0, "exec, user namespace, user 1000: \(describe(e))")
-        XCTAssertEqual(e.stdout, "hi\n", describe(e))
-        XCTAssertEqual(e.stderr, "err\n", describe(e))
+        guard let id = startShellSleeper({ addUserNamespaceMappingHostRoot(&$0) }) else { return }
+        assertReopensStdioPipes(["exec", "--user", "1000:1000", id, "sh", "-c", reopenStdio], "exec, user namespace, user 1000")
         XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
     }
 
@@ -149,24 +146,21 @@ final class StdioOwnershipTests: IntegrationTestCase {
             c[path: "process.user"] = ["uid": 1000, "gid": 1000]
             c.shell(loosenStdin)
         }
-        let toNull = "</dev/null >/dev/null 2>/dev/null"
-        for (name, bundle) in [("no user namespace", plain), ("user namespace", userns)] {
-            let cmd = quoted([Env.runtime, "--root", stateRoot, "run", "--bundle", bundle, newID()])
-            let r = Host.sh("\(cmd) \(toNull); echo $?")
-            XCTAssertEqual(r.stdout, "0\n", "run (\(name)) with /dev/null stdio: \(describe(r))")
+        /// Runs `args` with /dev/null as stdin, stdout and stderr: /dev/null keeps its owner and mode.
+        func assertDevNullKept(_ args: [String], _ what: String) {
+            let cmd = quoted([Env.runtime, "--root", stateRoot] + args)
+            let r = Host.sh("\(cmd) </dev/null >/dev/null 2>/dev/null; echo $?")
+            XCTAssertEqual(r.stdout, "0\n", "\(what) with /dev/null stdio: \(describe(r))")
             let now = owner("/dev/null")
             restoreDevNull(before)
             assertOrDeviation(now == before, runtimes: ["crun"], reason: crunChowns,
-                              "run (\(name)) changed the host's /dev/null: \(String(describing: now)), was \(before)")
+                              "\(what) changed the host's /dev/null: \(String(describing: now)), was \(before)")
         }
-        guard let id = startSleeper() else { return }
-        let cmd = quoted([Env.runtime, "--root", stateRoot, "exec", "--user", "1000:1000", id, "sh", "-c", loosenStdin])
-        let r = Host.sh("\(cmd) \(toNull); echo $?")
-        XCTAssertEqual(r.stdout, "0\n", "exec with /dev/null stdio: \(describe(r))")
-        let now = owner("/dev/null")
-        restoreDevNull(before)
-        assertOrDeviation(now == before, runtimes: ["crun"], reason: crunChowns,
-                          "exec changed the host's /dev/null: \(String(describing: now)), was \(before)")
+        for (name, bundle) in [("no user namespace", plain), ("user namespace", userns)] {
+            assertDevNullKept(["run", "--bundle", bundle, newID()], "run (\(name))")
+        }
+        guard let id = startShellSleeper() else { return }
+        assertDevNullKept(["exec", "--user", "1000:1000", id, "sh", "-c", loosenStdin], "exec")
         XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
     }
 
@@ -174,13 +168,7 @@ final class StdioOwnershipTests: IntegrationTestCase {
 
     /// Waits until `path` has `content` (a detached process writes it); returns what it has.
     func waitForContent(_ path: String, _ content: String, timeout: TimeInterval = 5) -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        var text = readFileBytes(path)
-        while text != content && Date() < deadline {
-            usleep(20_000)
-            text = readFileBytes(path)
-        }
-        return text
+        poll(until: content, timeout: timeout) { readFileBytes(path) }
     }
 
     /// An empty file in the scratch dir with this owner and mode.
@@ -214,7 +202,7 @@ final class StdioOwnershipTests: IntegrationTestCase {
         _ = waitForStatus(id, "stopped")
         XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
 
-        guard let sleeper = startSleeper() else { return }
+        guard let sleeper = startShellSleeper() else { return }
         let execLog = makeLog("exec.log", uid: 0, gid: 0)
         let e = Host.sh(quoted([Env.runtime, "--root", stateRoot, "exec", "-d", "--user", "1000:1000", sleeper,
                                 "sh", "-c", reopenStdioAppending]) + " </dev/null >'\(execLog)' 2>&1; echo $?")

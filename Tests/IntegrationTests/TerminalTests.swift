@@ -9,31 +9,26 @@ final class TerminalTests: IntegrationTestCase {
     func onPty(_ command: String, rows: Int = 24, cols: Int = 80, marker: String = "",
                resize: (Int, Int)? = nil, input: String = "") -> ProcResult {
         let helper = scratch + "/ptyrun.py"
-        let py = """
-        import os, pty, sys, fcntl, termios, struct, select, time
+        let py = pythonDrain + """
+        import pty, sys, fcntl, termios, struct
         rows, cols, marker, resize, text, cmd = sys.argv[1:7]
         pid, fd = pty.fork()
         if pid == 0:
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", int(rows), int(cols), 0, 0))
             os.execv("/bin/sh", ["sh", "-c", cmd])
-        out = b""; done = marker == ""
+        done = marker == ""
         if done and text:
             os.write(fd, text.encode())
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if fd in r:
-                try: data = os.read(fd, 4096)
-                except OSError: break
-                if not data: break
-                out += data
-                if not done and marker.encode() in out:
-                    done = True
-                    if resize:
-                        r2, c2 = resize.split()
-                        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", int(r2), int(c2), 0, 0))
-                    if text:
-                        time.sleep(0.2); os.write(fd, text.encode())
+        def seen(out):
+            global done
+            if not done and marker.encode() in out:
+                done = True
+                if resize:
+                    r2, c2 = resize.split()
+                    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", int(r2), int(c2), 0, 0))
+                if text:
+                    time.sleep(0.2); os.write(fd, text.encode())
+        out = drain(fd, 20, seen)
         _, status = os.waitpid(pid, 0)
         sys.stdout.write(out.decode(errors="replace"))
         sys.exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
@@ -44,14 +39,6 @@ final class TerminalTests: IntegrationTestCase {
     }
 
     var rt: String { "'\(Env.runtime)' --root '\(stateRoot)'" }
-
-    func startSleeper() -> String {
-        let b = makeBundle { $0.args = ["sleep", "1000"] }
-        let id = newID("sleeper")
-        let r = run(b, id: id, extra: ["--detach"])
-        XCTAssertEqual(r.status, 0, "run -d: \(describe(r))")
-        return id
-    }
 
     func testRunWithTerminal() {
         let b = makeBundle { c in
@@ -94,28 +81,7 @@ final class TerminalTests: IntegrationTestCase {
         let id = startSleeper()
         let sock = scratch + "/console.sock"
         let out = scratch + "/console.out"
-        // Receives the master like an engine, writes what comes out of it to a file.
-        let py = """
-        import socket, os, array, sys, select, time
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
-        c, _ = s.accept()
-        msg, anc, _, _ = c.recvmsg(4096, socket.CMSG_SPACE(4))
-        fd = array.array("i", anc[0][2][:4])[0]
-        data = b""
-        end = time.time() + 10
-        while time.time() < end:
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if fd in r:
-                try: d = os.read(fd, 4096)
-                except OSError: break
-                if not d: break
-                data += d
-        open(sys.argv[2], "wb").write(msg + b"|" + data)
-        """
-        let script = scratch + "/console.py"
-        try py.write(toFile: script, atomically: true, encoding: .utf8)
-        let listener = Host.spawn("/usr/bin/env", ["python3", script, sock, out])
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: sock) { usleep(20_000) }
+        let listener = consoleListener(socket: sock, out: out, withName: true)
         let file = scratch + "/process.json"
         let process: [String: Any] = [
             "terminal": true, "consoleSize": ["height": 44, "width": 99], "user": ["uid": 0, "gid": 0],

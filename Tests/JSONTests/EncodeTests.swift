@@ -153,6 +153,11 @@ final class EncodeTests: XCTestCase {
             var uu = u.nestedUnkeyedContainer()
             try uu.encode("y")
             try c.encode(3, forKey: .a)  // overwrite keeps position
+            // A second nested container under the same key continues the first.
+            var n2 = c.nestedContainer(keyedBy: K.self, forKey: .b)
+            try n2.encode("z", forKey: .d)
+            var u2 = c.nestedUnkeyedContainer(forKey: .c)
+            try u2.encode(4)
             try c.encodeNil(forKey: .d)
             // Second request for the same container returns the same storage.
             var again = encoder.container(keyedBy: K.self)
@@ -161,7 +166,7 @@ final class EncodeTests: XCTestCase {
     }
 
     func testManualContainers() throws {
-        XCTAssertEqual(text(try JSON.encode(Custom())), #"{"a":3,"b":{"c":"x"},"c":[true,null,{"d":2.5},["y"]],"d":null}"#)
+        XCTAssertEqual(text(try JSON.encode(Custom())), #"{"a":3,"b":{"c":"x","d":"z"},"c":[true,null,{"d":2.5},["y"],4],"d":null}"#)
     }
 
     func testEmptyEncodableIsEmptyObject() throws {

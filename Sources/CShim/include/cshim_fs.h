@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <stddef.h>
+// RESOLVE_* for cs_openat2's `resolve`, used by name in Swift.
+#include <linux/openat2.h>
 
 int cs_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 int cs_pivot_root(const char *new_root, const char *put_old);

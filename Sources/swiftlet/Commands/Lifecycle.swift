@@ -17,7 +17,7 @@ func killCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32
     let (p, id) = try parseFlagsAndID(rest, [.bool("all", "a")], command: "kill")
     let name = p.positional.count > 1 ? p.positional[1] : "SIGTERM"
     // Signal 0 sends nothing: it checks that the container is alive (an error once it has stopped).
-    guard let sig = name == "0" ? 0 : Signals.parse(name) else { throw ContainerError("kill: unknown signal \"\(name)\"") }
+    guard let sig = name == "0" ? 0 : Signals.parse(name) else { throw RuntimeError(step: "kill", "unknown signal \"\(name)\"") }
     try runtime.kill(id: id, signal: sig, all: p.has("all"))
     return 0
 }

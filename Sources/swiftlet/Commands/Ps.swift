@@ -39,10 +39,10 @@ func psCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
     let text = try capture(["ps"] + psArgs)
     var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     if lines.last == "" { lines.removeLast() }
-    guard let header = lines.first else { throw ContainerError("ps: no output from ps") }
+    guard let header = lines.first else { throw RuntimeError(step: "ps", "no output from ps") }
     let columns = header.split(separator: " ")
     guard let pidColumn = columns.firstIndex(of: "PID") else {
-        throw ContainerError("ps: could not find a PID column in the ps output")
+        throw RuntimeError(step: "ps", "could not find a PID column in the ps output")
     }
     let wanted = Set(pids)
     var result = header + "\n"
@@ -77,7 +77,7 @@ func capture(_ args: [String]) throws -> String {
     outR.close()
     let status = try Proc.wait(pid)
     guard status.status == 0 else {
-        throw ContainerError("ps: \(args.joined(separator: " ")) failed (\(status))")
+        throw RuntimeError(step: "ps", "\(args.joined(separator: " ")) failed (\(status))")
     }
     return String(decoding: bytes, as: UTF8.self)
 }

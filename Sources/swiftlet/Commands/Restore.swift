@@ -1,14 +1,17 @@
 import Container
 import Kernel
 
-let restoreFlags = criuCommonFlags + [
-    .value("console-socket"), .value("bundle", "b"), .bool("detach", "d"), .value("pid-file"),
-    .bool("no-subreaper"), .bool("no-pivot"), .value("lsm-profile"), .value("lsm-mount-context"),
+let restoreOptionFlags = criuCommonOptionFlags + [
+    .value("lsm-profile", to: \.lsmProfile), .value("lsm-mount-context", to: \.lsmMountContext),
+]
+let restoreFlags = restoreOptionFlags.map(\.spec) + [
+    .value("image-path"), .value("work-path"), .value("console-socket"), .value("bundle", "b"), .bool("detach", "d"),
+    .value("pid-file"), .bool("no-subreaper"), .bool("no-pivot"),
 ]
 
 func restoreCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
     let (p, id) = try parseFlagsAndID(rest, restoreFlags, command: "restore")
-    return try runtime.restore(id: id, bundle: p.value("bundle") ?? ".", options: try criuOptions(p),
+    return try runtime.restore(id: id, bundle: p.value("bundle") ?? ".", options: try criuOptions(p, restoreOptionFlags),
                                detach: p.has("detach"), pidFile: p.value("pid-file"),
                                consoleSocket: p.value("console-socket"), noPivot: p.has("no-pivot"),
                                noSubreaper: p.has("no-subreaper"))

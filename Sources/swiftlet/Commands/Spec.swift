@@ -13,7 +13,7 @@ func specCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32
     do {
         try writeFile(path: path, text, flags: O_WRONLY | O_CREAT | O_EXCL)
     } catch let e as SysError where e.errno == EEXIST {
-        throw ContainerError("spec: \(path) already exists; remove it first")
+        throw RuntimeError(step: "spec", object: path, "\(path) already exists; remove it first")
     }
     return 0
 }

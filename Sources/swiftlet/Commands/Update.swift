@@ -35,10 +35,10 @@ func updateCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int
     if let file = p.value("resources") {
         let bytes: [UInt8]
         do { bytes = file == "-" ? try SpecFile.read(fd: 0, name: "stdin") : try SpecFile.read(file) } catch {
-            throw ContainerError("update: reading resources from \(file): \(error)")
+            throw RuntimeError(step: "update", object: file, "reading resources from \(file)", cause: error)
         }
         do { r = try JSON.decode(LinuxResources.self, from: bytes) } catch {
-            throw ContainerError("update: \(file): \(error)")
+            throw RuntimeError(step: "update", object: file, file, cause: error)
         }
     }
     func u64(_ name: String) throws -> UInt64? { try p.integer(name, invalid: "value") }
@@ -53,34 +53,31 @@ func updateCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int
         b.weight = UInt16(w)
         r.blockIO = b
     }
-    var cpu = r.cpu ?? LinuxCPU()
-    var cpuSet = r.cpu != nil
-    if let v = try u64("cpu-period") { cpu.period = v; cpuSet = true }
-    if let v = try i64("cpu-quota") { cpu.quota = v; cpuSet = true }
-    if let v = try u64("cpu-share") { cpu.shares = v; cpuSet = true }
-    if let v = try u64("cpu-rt-period") { cpu.realtimePeriod = v; cpuSet = true }
-    if let v = try i64("cpu-rt-runtime") { cpu.realtimeRuntime = v; cpuSet = true }
-    if let v = try i64("cpu-idle") { cpu.idle = v; cpuSet = true }
-    if let v = p.value("cpuset-cpus") { cpu.cpus = v; cpuSet = true }
-    if let v = p.value("cpuset-mems") { cpu.mems = v; cpuSet = true }
-    if cpuSet { r.cpu = cpu }
-    var mem = r.memory ?? LinuxMemory()
-    var memSet = r.memory != nil
-    if let v = try bytes("memory") { mem.limit = v; memSet = true }
-    if let v = try bytes("memory-reservation") { mem.reservation = v; memSet = true }
-    if let v = try bytes("memory-swap") { mem.swap = v; memSet = true }
-    if let v = try bytes("kernel-memory") { mem.kernel = v; memSet = true }
-    if let v = try bytes("kernel-memory-tcp") { mem.kernelTCP = v; memSet = true }
-    if memSet { r.memory = mem }
+    /// Each flag given sets its field of `section`, which is made empty first when the file had none.
+    func set<Section, Value>(_ section: inout Section?, empty: Section, _ flags: [(String, WritableKeyPath<Section, Value?>)],
+                             _ read: (String) throws -> Value?) throws {
+        for (name, field) in flags {
+            guard let v = try read(name) else { continue }
+            var s = section ?? empty
+            s[keyPath: field] = v
+            section = s
+        }
+    }
+    try set(&r.cpu, empty: LinuxCPU(), [("cpu-period", \.period), ("cpu-share", \.shares), ("cpu-rt-period", \.realtimePeriod)], u64)
+    try set(&r.cpu, empty: LinuxCPU(), [("cpu-quota", \.quota), ("cpu-rt-runtime", \.realtimeRuntime), ("cpu-idle", \.idle)], i64)
+    try set(&r.cpu, empty: LinuxCPU(), [("cpuset-cpus", \.cpus), ("cpuset-mems", \.mems)], p.value)
+    try set(&r.memory, empty: LinuxMemory(), [("memory", \.limit), ("memory-reservation", \.reservation),
+                                              ("memory-swap", \.swap), ("kernel-memory", \.kernel),
+                                              ("kernel-memory-tcp", \.kernelTCP)], bytes)
     if let v = try i64("pids-limit") { r.pids = LinuxPids(limit: v) }
     if p.value("l3-cache-schema") != nil || p.value("mem-bw-schema") != nil {
-        throw ContainerError("update: Intel RDT (--l3-cache-schema, --mem-bw-schema) is not supported by swiftlet")
+        throw RuntimeError(step: "update", "Intel RDT (--l3-cache-schema, --mem-bw-schema) is not supported by swiftlet")
     }
     // As config.json's linux.resources: a hugepage size that is a path, a weight the conversions
     // have no value for, are refused before anything is written.
     let problems = r.validate()
     if !problems.isEmpty {
-        throw ContainerError("update: invalid resources:\n  " + problems.map(\.description).joined(separator: "\n  "))
+        throw RuntimeError(step: "update", "invalid resources:\n  " + problems.map(\.description).joined(separator: "\n  "))
     }
     try runtime.update(id: id, changes: r)
     return 0

@@ -10,16 +10,12 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#define CALL(name) {#name, SYS_##name}
 static const struct { const char *name; long nr; } calls[] = {
-    {"getpid", SYS_getpid},         {"getppid", SYS_getppid},       {"personality", SYS_personality},
-    {"unshare", SYS_unshare},       {"mount", SYS_mount},           {"umount2", SYS_umount2},
-    {"keyctl", SYS_keyctl},         {"add_key", SYS_add_key},       {"ptrace", SYS_ptrace},
-    {"getpriority", SYS_getpriority}, {"setpriority", SYS_setpriority}, {"chroot", SYS_chroot},
-    {"uname", SYS_uname},           {"umask", SYS_umask},           {"setns", SYS_setns},
-    {"socket", SYS_socket},         {"clone3", SYS_clone3},         {"sethostname", SYS_sethostname},
-    {"getcwd", SYS_getcwd},         {"sched_yield", SYS_sched_yield}, {"getuid", SYS_getuid},
-    {"syslog", SYS_syslog},         {"acct", SYS_acct},             {"swapon", SYS_swapon},
-    {"reboot", SYS_reboot},         {"mknodat", SYS_mknodat},       {"kcmp", SYS_kcmp},
+    CALL(getpid), CALL(getppid), CALL(personality), CALL(unshare), CALL(mount), CALL(umount2), CALL(keyctl),
+    CALL(add_key), CALL(ptrace), CALL(getpriority), CALL(setpriority), CALL(chroot), CALL(uname), CALL(umask),
+    CALL(setns), CALL(socket), CALL(clone3), CALL(sethostname), CALL(getcwd), CALL(sched_yield), CALL(getuid),
+    CALL(syslog), CALL(acct), CALL(swapon), CALL(reboot), CALL(mknodat), CALL(kcmp),
 };
 
 int main(int argc, char **argv) {
