@@ -38,13 +38,16 @@ class SystemdHostTestCase: IntegrationTestCase {
     }
 
     static func stopHost(_ script: String, work: String, started: Bool) {
+        // A start that timed out (a loaded machine: systemd not `running` in 20 s) leaves its systemd
+        // up and no systemd.pid: the recipe's stop kills only the unshare, whose child would live on.
+        if started { Host.sh("p=$(cat '\(work)/unshare.pid' 2>/dev/null) && [ -n \"$p\" ] && pkill -9 -P \"$p\"; true") }
         if started { Host.exec("/bin/bash", [script, "stop", work], timeout: 60) }
         // The recipe removes the cgroups its systemd made once, half a second after the kill: a
         // cgroup whose last process is still exiting then stays (system.slice was seen left in every
         // hierarchy). Again, for up to 15 s, until every new one is gone (only systemd's names: a
         // unit's cgroup, and only what was not there when the host started).
         if started {
-            Host.sh("""
+            let r = Host.sh("""
                 [ -f '\(work)/cgroups.before' ] || exit 0
                 for i in $(seq 150); do
                   left=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d \\( -name '*.slice' -o -name '*.scope' -o -name '*.service' \\) \\
@@ -53,7 +56,13 @@ class SystemdHostTestCase: IntegrationTestCase {
                   for d in $left; do find "$d" -depth -type d -exec rmdir {} \\; 2>/dev/null; done
                   sleep 0.1
                 done
+                for d in $left; do echo "$d (procs: $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\\n' ' '))"; done
+                exit 1
                 """)
+            if r.status != 0 {
+                // Shown in the test log: which unit cgroups stayed, and whether anything is in them.
+                print("systemd host \(work): cgroups left after 15 s: \(r.stdout) \(r.stderr)")
+            }
         }
         Host.sh("rm -rf '\(work)'")
         for base in [Env.scratchBase, Env.stateBase] {
@@ -78,7 +87,8 @@ class SystemdHostTestCase: IntegrationTestCase {
         }
 
         func stop() {
-            if didStart, case .success = started { SystemdHostTestCase.stopHost(script, work: work, started: true) }
+            // A failed start is stopped too: its systemd may be up.
+            if didStart { SystemdHostTestCase.stopHost(script, work: work, started: true) }
         }
     }
 
