@@ -38,7 +38,10 @@ public struct ExecOptions {
 struct ExecPlan {
     var id: String
     var process: Process
-    var capabilities: CapabilitySets
+    /// The process's kernel values, resolved in the parent (`ProcessPlan.resolve`).
+    var processPlan: ProcessPlan
+    /// The container's `ociVersion`, for the seccomp agent's message.
+    var ociVersion: String
     /// Every namespace of the container that differs from ours; the exec child joins them all
     /// (user first, mount last).
     var joins: [InitPlan.NamespaceJoin] = []
@@ -59,8 +62,6 @@ struct ExecPlan {
     var seccomp: SeccompProgram?
     var seccompListener: FD?
     var seccompState: [UInt8] = []
-    /// The container's linux section (personality, memory policy apply to exec'd processes too).
-    var linux: Linux?
     /// A container without a mount namespace runs chrooted in the runtime's: its root, to enter.
     var root: FD?
 }
@@ -84,15 +85,15 @@ extension Runtime {
             throw ContainerError("cannot exec in a paused container \(opts.id) (use --ignore-paused to override)")
         default: break
         }
-        let process = try execProcess(opts, record.config)
+        let (process, document) = try execProcess(opts, record.config)
+        // The container's linux section: its personality and memory policy apply to exec'd processes too.
+        let processPlan = try ProcessPlan.resolved(process, linux: record.config.linux, from: document)
+        for warning in processPlan.warnings { warn(warning) }
         try ProcessAttributes.checkLsm(process: process, linux: nil,
-                                       apparmorField: opts.apparmor != nil ? "--apparmor" : "process.apparmorProfile",
-                                       selinuxField: opts.processLabel != nil ? "--process-label" : "process.selinuxLabel")
-        let affinity = process.execCPUAffinity
-        let initialCPUs = try affinity?.initial.flatMap { $0.isEmpty ? nil : $0 }
-            .map { try ProcessAttributes.cpus($0, field: "process.execCPUAffinity.initial") }
-        let finalCPUs = try affinity?.final.flatMap { $0.isEmpty ? nil : $0 }
-            .map { try ProcessAttributes.cpus($0, field: "process.execCPUAffinity.final") }
+                                       apparmorField: opts.apparmor != nil ? .flag("--apparmor") : processPlan.field("apparmorProfile"),
+                                       selinuxField: opts.processLabel != nil ? .flag("--process-label") : processPlan.field("selinuxLabel"))
+        let initialCPUs = processPlan.initialCPUs.flatMap { $0.isEmpty ? nil : $0 }
+        let finalCPUs = processPlan.finalCPUs.flatMap { $0.isEmpty ? nil : $0 }
         let terminal = process.terminal == true
         if opts.detach && terminal && opts.consoleSocket == nil {
             throw ContainerError("cannot allocate tty if swiftlet will detach without setting console socket")
@@ -100,9 +101,7 @@ extension Runtime {
         if (!opts.detach || !terminal) && opts.consoleSocket != nil {
             throw ContainerError("cannot use console socket if swiftlet will not detach or allocate tty")
         }
-        let containerCaps = record.config.process?.capabilities
-        var plan = ExecPlan(id: opts.id, process: process,
-                            capabilities: InitPlan.capabilitySets(process.capabilities ?? containerCaps, warn: warn),
+        var plan = ExecPlan(id: opts.id, process: process, processPlan: processPlan, ociVersion: record.config.ociVersion,
                             env: process.env ?? [], preserveFDs: opts.preserveFDs, sync: FD(-1))
 
         // Namespaces: every one the container has that differs from ours.
@@ -135,7 +134,6 @@ extension Runtime {
         }
         let cgroupMoves = try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
         defer { for m in cgroupMoves { m.dir.close() } }
-        plan.linux = record.config.linux
         // The CPU affinity is set by this process on the child, around its move into the cgroups.
         plan.waitForCgroups = !cgroupMoves.isEmpty || initialCPUs != nil || finalCPUs != nil
             || record.config.linux?.intelRdt != nil
@@ -193,7 +191,7 @@ extension Runtime {
                 // execCPUAffinity: "initial" before the move into the container's cgroups, "final" after.
                 if let cpus = initialCPUs {
                     do { try Sched.setAffinity(cpus: cpus, pid: child) } catch {
-                        throw ContainerError("process.execCPUAffinity.initial: \(error)")
+                        throw RuntimeError(field: processPlan.field("execCPUAffinity.initial"), cause: error)
                     }
                 }
                 for move in cgroupMoves {
@@ -207,7 +205,7 @@ extension Runtime {
                 }
                 if let cpus = finalCPUs {
                     do { try Sched.setAffinity(cpus: cpus, pid: child) } catch {
-                        throw ContainerError("process.execCPUAffinity.final: \(error)")
+                        throw RuntimeError(field: processPlan.field("execCPUAffinity.final"), cause: error)
                     }
                 }
                 if let rdt = record.config.linux?.intelRdt { try IntelRdt.join(rdt, id: opts.id, pid: child) }
@@ -319,9 +317,11 @@ extension Runtime {
         }
     }
 
-    /// The process to run: --process's file as it is, or the container's process with the flags.
-    func execProcess(_ opts: ExecOptions, _ spec: Spec) throws -> Process {
+    /// The process to run: --process's file as it is, or the container's process with the flags;
+    /// and the document its fields are named after.
+    func execProcess(_ opts: ExecOptions, _ spec: Spec) throws -> (Process, ProcessPlan.Document) {
         var p: Process
+        let document: ProcessPlan.Document = opts.processFile == nil ? .config : .processFile
         if let file = opts.processFile {
             let bytes: [UInt8]
             do { bytes = try SpecFile.read(file) } catch { throw ContainerError("--process: \(error)") }
@@ -332,6 +332,8 @@ extension Runtime {
             // container's rlimits when the file has none.
             if p.noNewPrivileges == nil { p.noNewPrivileges = false }
             if (p.rlimits ?? []).isEmpty { p.rlimits = spec.process?.rlimits }
+            // And the container's capabilities when the file names none.
+            if p.capabilities == nil { p.capabilities = spec.process?.capabilities }
         } else {
             guard let base = spec.process else { throw ContainerError("exec: the container has no process") }
             p = base
@@ -345,7 +347,7 @@ extension Runtime {
                 var c = p.capabilities ?? LinuxCapabilities()
                 for name in opts.caps {
                     let cap = name.uppercased().hasPrefix("CAP_") ? name.uppercased() : "CAP_" + name.uppercased()
-                    guard CapabilityNames.number(of: cap) != nil else {
+                    guard Capabilities.number(named: cap) != nil else {
                         // As in config.json: ignored with a warning (runc does the same).
                         warn("--cap: ignoring unknown capability \"\(name)\"")
                         continue
@@ -375,10 +377,11 @@ extension Runtime {
                 p.user.additionalGids = (p.user.additionalGids ?? []) + opts.additionalGids
             }
         }
-        if p.cwd.isEmpty { throw ContainerError("exec: process.cwd: must not be empty") }
-        if !p.cwd.hasPrefix("/") { throw ContainerError("exec: process.cwd: \"\(p.cwd)\" must be an absolute path") }
-        if (p.args ?? []).isEmpty { throw ContainerError("exec: process.args: must not be empty") }
-        return p
+        let field = { ProcessPlan.field($0, in: document) }
+        if p.cwd.isEmpty { throw RuntimeError(field: field("cwd"), "must not be empty") }
+        if !p.cwd.hasPrefix("/") { throw RuntimeError(field: field("cwd"), "\(quoted(p.cwd)) must be an absolute path") }
+        if (p.args ?? []).isEmpty { throw RuntimeError(field: field("args"), "must not be empty") }
+        return (p, document)
     }
 
     /// `KEY=value` entries of `extra` replace those with the same key, others are appended.
@@ -503,13 +506,7 @@ extension Runtime {
 /// The exec child: joins the container and becomes the process. Never returns.
 enum ExecStage {
     static func run(_ plan: ExecPlan) -> Never {
-        let channel = SyncChannel(fd: plan.sync)
-        do {
-            try stage(plan, channel)
-        } catch {
-            _ = try? channel.send(.failure(error as? RuntimeError ?? RuntimeError(cause: error)))
-            Proc.exit(1)
-        }
+        ProcessTail.reportingFailure(sync: plan.sync) { try stage(plan, $0) }
     }
 
     static func stage(_ plan: ExecPlan, _ channel: SyncChannel) throws -> Never {
@@ -545,40 +542,20 @@ enum ExecStage {
                 Proc.exit(0)
             }
         }
-        try InitStage.step("setsid") { try Proc.setsid() }
-        _ = cs_join_session_keyring("_ses." + plan.id)
+        // The same session and keyring as the init's, as runc's setns init joins them.
+        try ProcessTail.joinSession(id: plan.id, newKeyring: true)
         if p.terminal == true {
             try InitStage.setupConsole(size: p.consoleSize, socket: plan.consoleSocket, bindDevConsole: false,
                                        owner: p.user.uid)
         }
         plan.consoleSocket?.close()
-        try InitStage.applyProcessLimits(p)
-        try ProcessAttributes.apply(process: p, linux: plan.linux)
-        let holdSysAdmin = plan.seccomp != nil && p.noNewPrivileges != true
-            && (plan.capabilities.effective & plan.capabilities.permitted) & (1 << 21) == 0
-        let env = InitStage.environmentWithHome(plan.env, uid: p.user.uid)
-        let cwdEntered = try InitStage.enterCwdWhilePrivileged(p.cwd)
-        try InitStage.applyCredentials(user: p.user, caps: plan.capabilities,
-                                       userNamespaceInUse: plan.userNamespaceInUse, holdSysAdmin: holdSysAdmin)
-        _ = umask(mode_t(p.user.umask ?? 0o022))
-        if !cwdEntered { try InitStage.changeDirectory(p.cwd) }
-        if p.noNewPrivileges == true {
-            try InitStage.step("no_new_privs") { try Proc.setNoNewPrivileges() }
-        }
-        let executable = try InitStage.step("exec") { try InitStage.lookPath(p.args?.first ?? "", env: env) }
-        _ = cs_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
-        for fd in 3..<(3 + plan.preserveFDs) { try? FD(fd).setCloexec(false) }
-        Proc.resetSignalDispositions()
-        Proc.unblockAllSignals()
-        if let program = plan.seccomp {
-            try InitStage.installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,
-                                         listener: plan.seccompListener, ociVersion: "1.3.0", state: plan.seccompState)
-        }
-        do {
-            try Proc.exec(path: executable, args: p.args ?? [], env: env)
-        } catch {
-            throw ContainerError("exec \(executable): \(errnoString(Glibc.errno))")
-        }
+        let tail = ProcessTail(process: p, plan: plan.processPlan, userNamespaceInUse: plan.userNamespaceInUse,
+                               preserveFDs: plan.preserveFDs, installsSeccomp: plan.seccomp != nil)
+        let (executable, env) = try tail.becomeUser(env: plan.env)
+        // The parent still waits on the sync socket (it closes on execve): every failure goes there.
+        try tail.prepareExec(seccomp: plan.seccomp, listener: plan.seccompListener, ociVersion: plan.ociVersion,
+                             state: plan.seccompState)
+        try tail.exec(executable, env: env)
     }
 
     /// Closes every fd of the runtime this process does not need: it, or its child, is visible in
