@@ -76,13 +76,13 @@ extension Runtime {
         // A cgroup frozen above the container's own (which `resume` cannot thaw) would freeze the
         // new process as it joins, and exec would wait for it for good, --ignore-paused or not.
         if status != .stopped, let why = containerCgroup?.frozenAncestor() {
-            throw ContainerError("cannot exec in container \(opts.id): a cgroup above the container's is frozen (\(why)); the new process would freeze as it joins (thaw that cgroup first)")
+            throw RuntimeError(object: opts.id, "cannot exec in container \(opts.id): a cgroup above the container's is frozen (\(why)); the new process would freeze as it joins (thaw that cgroup first)")
         }
         switch status {
         case .stopped:
-            throw ContainerError("cannot exec in a stopped container \(opts.id)")
+            throw RuntimeError(object: opts.id, "cannot exec in a stopped container \(opts.id)")
         case .paused where !opts.ignorePaused:
-            throw ContainerError("cannot exec in a paused container \(opts.id) (use --ignore-paused to override)")
+            throw RuntimeError(object: opts.id, "cannot exec in a paused container \(opts.id) (use --ignore-paused to override)")
         default: break
         }
         let (process, document) = try execProcess(opts, record.config)
@@ -96,10 +96,10 @@ extension Runtime {
         let finalCPUs = processPlan.finalCPUs.flatMap { $0.isEmpty ? nil : $0 }
         let terminal = process.terminal == true
         if opts.detach && terminal && opts.consoleSocket == nil {
-            throw ContainerError("cannot allocate tty if swiftlet will detach without setting console socket")
+            throw RuntimeError.flag("--console-socket", "cannot allocate tty if swiftlet will detach without setting console socket")
         }
         if (!opts.detach || !terminal) && opts.consoleSocket != nil {
-            throw ContainerError("cannot use console socket if swiftlet will not detach or allocate tty")
+            throw RuntimeError.flag("--console-socket", "cannot use console socket if swiftlet will not detach or allocate tty")
         }
         var plan = ExecPlan(id: opts.id, process: process, processPlan: processPlan, ociVersion: record.config.ociVersion,
                             env: process.env ?? [], preserveFDs: opts.preserveFDs, sync: FD(-1))
@@ -117,7 +117,7 @@ extension Runtime {
                   theirs != Namespaces.inode(pid: Proc.getpid(), kind) else { continue }
             let fd: FD
             do { fd = try FD.open(path, O_RDONLY).moved(above: floor) } catch {
-                throw ContainerError("exec: opening the container's \(kind.rawValue) namespace: \(error)")
+                throw RuntimeError(step: "exec: opening the container's \(kind.rawValue) namespace", object: path, cause: error)
             }
             plan.joins.append(InitPlan.NamespaceJoin(kind: kind, path: path, fd: fd))
             if kind == .user { plan.userNamespaceInUse = true }
@@ -125,12 +125,12 @@ extension Runtime {
         plan.forksIntoPIDNamespace = plan.joins.contains { $0.kind.appliesToChildren }
         if !(record.config.linux?.namespaces ?? []).contains(where: { $0.type == "mount" }) {
             do { plan.root = try FD.open("/proc/\(record.pid)/root", O_PATH | O_DIRECTORY).moved(above: floor) } catch {
-                throw ContainerError("exec: opening the container's root: \(error)")
+                throw RuntimeError(step: "exec: opening the container's root", object: "/proc/\(record.pid)/root", cause: error)
             }
         }
         // The namespaces are held open now: make sure they are still the container's.
         guard ProcStat.read(record.pid)?.startTime == record.pidStartTime else {
-            throw ContainerError("cannot exec in a stopped container \(opts.id)")
+            throw RuntimeError(object: opts.id, "cannot exec in a stopped container \(opts.id)")
         }
         let cgroupMoves = try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
         defer { for m in cgroupMoves { m.dir.close() } }
@@ -156,7 +156,7 @@ extension Runtime {
             let program = try SeccompProgram.compile(s, cacheDir: store.root, warn: warn)
             if program.usesNotify, let path = program.listenerPath {
                 do { plan.seccompListener = try UnixSocket.connect(path).moved(above: floor) } catch {
-                    throw ContainerError("linux.seccomp.listenerPath: \(error)")
+                    throw RuntimeError(field: .config("linux.seccomp.listenerPath"), object: path, cause: error)
                 }
                 plan.seccompState = hookState(record, status: .running)
             }
@@ -200,7 +200,7 @@ extension Runtime {
                         defer { procs.close() }
                         try procs.write("\(child)")
                     } catch {
-                        throw ContainerError("exec: joining the container's cgroup \(move.path): \(error)")
+                        throw RuntimeError(step: "exec: joining the container's cgroup", object: move.path, move.path, cause: error)
                     }
                 }
                 if let cpus = finalCPUs {
@@ -218,15 +218,15 @@ extension Runtime {
                     // The exec child leaves once it has sent the pid; its child is then ours.
                     reapUnlessFrozen(child, containerCgroup)
                 case .failure(let error)?: throw error
-                case nil: throw ContainerError("exec: the exec child exited before it forked the process")
-                case .some: throw ContainerError("exec: unexpected message from the exec child")
+                case nil: throw RuntimeError(step: "exec", "the exec child exited before it forked the process")
+                case .some: throw RuntimeError(step: "exec", "unexpected message from the exec child")
                 }
             }
             // The sync socket closes on execve: end of file means the process runs.
             switch try receiveUnlessFrozen(channel, containerCgroup, opts) {
             case .none: Fault.point("exec.running")
             case .failure(let error)?: throw error
-            case .some: throw ContainerError("exec: unexpected message from the exec child")
+            case .some: throw RuntimeError(step: "exec", "unexpected message from the exec child")
             }
         } catch {
             _ = Glibc.kill(processPID, SIGKILL)
@@ -247,7 +247,7 @@ extension Runtime {
             } catch {
                 _ = Glibc.kill(processPID, SIGKILL)
                 _ = try? Proc.wait(processPID)
-                throw ContainerError("exec: receiving the terminal: \(error)")
+                throw RuntimeError(step: "exec: receiving the terminal", cause: error)
             }
         }
         defer { relay?.close() }
@@ -274,10 +274,10 @@ extension Runtime {
             if r != 0 && !(r < 0 && errno == EINTR) { return try channel.receive() }
             guard r == 0, let cgroup else { continue }
             if let why = cgroup.frozenAncestor() {
-                throw ContainerError("cannot exec in container \(opts.id): a cgroup above the container's froze while the process started (\(why))")
+                throw RuntimeError(object: opts.id, "cannot exec in container \(opts.id): a cgroup above the container's froze while the process started (\(why))")
             }
             if !opts.ignorePaused && cgroup.freezerState() == .frozen {
-                throw ContainerError("cannot exec in container \(opts.id): it was paused while the process started (use --ignore-paused to wait)")
+                throw RuntimeError(object: opts.id, "cannot exec in container \(opts.id): it was paused while the process started (use --ignore-paused to wait)")
             }
         }
     }
@@ -297,15 +297,15 @@ extension Runtime {
     /// cgroup froze meanwhile) it is killed: it has nothing left to do, and its end of the sync
     /// socket must close for the process's execve to show.
     func reapUnlessFrozen(_ pid: pid_t, _ cgroup: CgroupDriver?) {
-        let fd = cs_pidfd_open(pid, 0)
-        guard fd >= 0, let cgroup else {
-            if fd >= 0 { Glibc.close(fd) }
+        let pidfd = try? Proc.pidfd(of: pid)
+        guard let pidfd, let cgroup else {
+            pidfd?.close()
             _ = try? Proc.wait(pid)
             return
         }
-        defer { Glibc.close(fd) }
+        defer { pidfd.close() }
         while true {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            var pfd = pollfd(fd: pidfd.raw, events: Int16(POLLIN), revents: 0)
             let r = poll(&pfd, 1, 1000)
             if r > 0 || (r < 0 && errno != EINTR) { _ = try? Proc.wait(pid); return }
             if r == 0 && (cgroup.frozenAncestor() != nil || cgroup.freezerState() == .frozen) {
@@ -324,9 +324,9 @@ extension Runtime {
         let document: ProcessPlan.Document = opts.processFile == nil ? .config : .processFile
         if let file = opts.processFile {
             let bytes: [UInt8]
-            do { bytes = try SpecFile.read(file) } catch { throw ContainerError("--process: \(error)") }
+            do { bytes = try SpecFile.read(file) } catch { throw RuntimeError(field: .flag("--process"), object: file, cause: error) }
             do { p = try JSON.decode(Process.self, from: bytes) } catch {
-                throw ContainerError("--process: \(file): \(error)")
+                throw RuntimeError(field: .flag("--process"), object: file, file, cause: error)
             }
             // runc takes noNewPrivileges from the process file as it is (absent = false) and the
             // container's rlimits when the file has none.
@@ -335,7 +335,7 @@ extension Runtime {
             // And the container's capabilities when the file names none.
             if p.capabilities == nil { p.capabilities = spec.process?.capabilities }
         } else {
-            guard let base = spec.process else { throw ContainerError("exec: the container has no process") }
+            guard let base = spec.process else { throw RuntimeError(step: "exec", object: opts.id, "the container has no process") }
             p = base
             p.args = opts.args
             p.terminal = opts.tty
@@ -363,12 +363,12 @@ extension Runtime {
             if let u = opts.user, !u.isEmpty {
                 let parts = u.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
                 guard let uid = UInt32(parts[0]) else {
-                    throw ContainerError("--user: \"\(u)\": expected uid[:gid] as numbers")
+                    throw RuntimeError.flag("--user", "\(quoted(u)): expected uid[:gid] as numbers")
                 }
                 p.user.uid = uid
                 if parts.count > 1 {
                     guard let gid = UInt32(parts[1]) else {
-                        throw ContainerError("--user: \"\(u)\": expected uid[:gid] as numbers")
+                        throw RuntimeError.flag("--user", "\(quoted(u)): expected uid[:gid] as numbers")
                     }
                     p.user.gid = gid
                 }
@@ -441,8 +441,8 @@ extension Runtime {
                     let joined = Kernel.cleanPath(base + "/" + extra.path)
                     let prefix = base.hasSuffix("/") ? base : base + "/"
                     guard joined == Kernel.cleanPath(base) || joined.hasPrefix(prefix) else {
-                        throw ContainerError("exec: --cgroup \(extra.arg): \(extra.path) is not a sub cgroup path "
-                            + "of the container's cgroup \(base)")
+                        throw RuntimeError(field: .flag("--cgroup"), object: extra.path, "\(extra.arg): \(extra.path) is not a sub "
+                            + "cgroup path of the container's cgroup \(base)")
                     }
                     rel = joined == Kernel.cleanPath(base) ? "" : String(joined.dropFirst(prefix.count))
                 }
@@ -465,15 +465,15 @@ extension Runtime {
                     let flags = UInt64(UInt32(bitPattern: O_PATH | O_DIRECTORY | O_CLOEXEC))
                     fd = FD(try sys("openat2", dir) { cs_openat2(top.raw, rel.isEmpty ? "." : rel, flags, 0, resolve) })
                 } catch let e as SysError where extra != nil && (e.errno == EXDEV || e.errno == ELOOP) {
-                    throw ContainerError("exec: --cgroup \(extra!.arg): \(extra!.path) is not a sub cgroup path "
-                        + "of the container's cgroup \(base) (\(e))")
+                    throw RuntimeError(field: .flag("--cgroup"), object: extra!.path, "\(extra!.arg): \(extra!.path) is not a sub "
+                        + "cgroup path of the container's cgroup \(base)", cause: e)
                 } catch {
-                    throw ContainerError("exec: cgroup \(dir) does not exist (\(error))")
+                    throw RuntimeError(step: "exec", object: dir, "cgroup \(dir) does not exist", cause: error)
                 }
                 out.append((try fd.moved(above: floor), dir))
             }
             if let (c, extra) = subBy.first {
-                throw ContainerError("exec: --cgroup \(extra.arg): the container has no cgroup with the controller \"\(c)\"")
+                throw RuntimeError(field: .flag("--cgroup"), "\(extra.arg): the container has no cgroup with the controller \(quoted(c))")
             }
         } catch {
             for m in out { m.dir.close() }
@@ -484,11 +484,10 @@ extension Runtime {
 
     /// Sends a pidfd of `pid` over the unix socket at `path` (runc's --pidfd-socket).
     func sendPidfd(of pid: pid_t, to path: String) throws {
-        let raw = try sys("pidfd_open", "\(pid)") { cs_pidfd_open(pid, 0) }
-        let pidfd = FD(raw)
+        let pidfd = try Proc.pidfd(of: pid)
         defer { pidfd.close() }
         let socket: FD
-        do { socket = try UnixSocket.connect(path) } catch { throw ContainerError("--pidfd-socket: \(error)") }
+        do { socket = try UnixSocket.connect(path) } catch { throw RuntimeError(field: .flag("--pidfd-socket"), object: path, cause: error) }
         defer { socket.close() }
         try UnixSocket.sendFD(socket, pidfd, name: "pidfd")
     }
@@ -522,8 +521,7 @@ enum ExecStage {
         // container's pid namespace ever has the host's root.
         if let root = plan.root {
             try InitStage.step("enter the container's root") {
-                try sys("fchdir", "container root") { fchdir(root.raw) }
-                try sys("chroot", "container root") { chroot(".") }
+                try Proc.changeRoot(to: root, describe: "container root")
                 root.close()
             }
         }

@@ -142,8 +142,7 @@ enum InitStage {
         do {
             process = try step("join the pid namespace \(pidJoin.path)") {
                 let empty = try MountAPI.readOnlyTmpfs(describe: "the container process's first root")
-                try sys("fchdir", "empty root") { fchdir(empty.raw) }
-                try sys("chroot", "empty root") { chroot(".") }
+                try Proc.changeRoot(to: empty, describe: "empty root")
                 empty.close()
                 var keep = [plan.sync, processEnd, pidJoin.fd]
                 for fd in [plan.execFifo, plan.consoleSocket, plan.seccompListener] { if let fd { keep.append(fd) } }
@@ -168,8 +167,7 @@ enum InitStage {
         try step("enter the root") {
             let (root, _) = try UnixSocket.receiveFD(processEnd)
             defer { root.close() }
-            try sys("fchdir", "root") { fchdir(root.raw) }
-            try sys("chroot", "root") { chroot(".") }
+            try Proc.changeRoot(to: root, describe: "root")
         }
         var readOnlyDev: FD?
         if plan.spec.mounts?.contains(where: RootfsBuilder.isReadOnlyDev) == true {
@@ -207,7 +205,7 @@ enum InitStage {
         func receiveState() throws {
             switch try channel.receive() {
             case .state(let bytes): stateJSON = bytes
-            default: throw ContainerError("init: expected the container state from the runtime")
+            default: throw RuntimeError(step: "init", "expected the container state from the runtime")
             }
         }
         if !plan.netDevices.isEmpty {
@@ -337,10 +335,10 @@ enum InitStage {
 
     static func applyHostnames(_ plan: InitPlan) throws {
         if let h = plan.spec.hostname {
-            try step("sethostname") { try sys("sethostname", h) { cs_sethostname(h, h.utf8.count) } }
+            try step("sethostname") { try Proc.setHostname(h) }
         }
         if let d = plan.spec.domainname {
-            try step("setdomainname") { try sys("setdomainname", d) { cs_setdomainname(d, d.utf8.count) } }
+            try step("setdomainname") { try Proc.setDomainname(d) }
         }
     }
 
@@ -392,8 +390,8 @@ enum InitStage {
                 let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
                 do { try Procfs.write(path, value) } catch let e as SysError
                     where (e.errno == EACCES || e.errno == EPERM) && plan.userNamespaceInUse {
-                    throw ContainerError("linux.sysctl[\"\(key)\"]: \(e): in a user namespace only sysctls of "
-                        + "namespaces the container owns can be set; this one needs privilege on the host")
+                    throw RuntimeError(field: .config("linux.sysctl[\(quoted(key))]"), object: path, "in a user namespace only "
+                        + "sysctls of namespaces the container owns can be set; this one needs privilege on the host", cause: e)
                 }
             }
         }

@@ -28,6 +28,27 @@ public enum Proc {
 
     public static func exit(_ status: Int32) -> Never { Glibc._exit(status) }
 
+    /// fchdir to `dir` and chroot there: the directory becomes this process's root and cwd.
+    public static func changeRoot(to dir: FD, describe: String) throws {
+        try sys("fchdir", describe) { fchdir(dir.raw) }
+        try sys("chroot", describe) { chroot(".") }
+    }
+
+    /// sethostname(2) in the current uts namespace.
+    public static func setHostname(_ name: String) throws {
+        try sys("sethostname", name) { cs_sethostname(name, name.utf8.count) }
+    }
+
+    /// setdomainname(2) in the current uts namespace.
+    public static func setDomainname(_ name: String) throws {
+        try sys("setdomainname", name) { cs_setdomainname(name, name.utf8.count) }
+    }
+
+    /// pidfd_open(2): an fd that refers to `pid` itself (never to a later process given its number).
+    public static func pidfd(of pid: pid_t) throws -> FD {
+        FD(try sys("pidfd_open", "\(pid)") { cs_pidfd_open(pid, 0) })
+    }
+
     /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new session keyring of that name for this
     /// process, so that it does not share its caller's keys.
     public static func joinSessionKeyring(_ name: String) throws {
