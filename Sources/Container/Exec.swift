@@ -40,8 +40,6 @@ struct ExecPlan {
     var process: Process
     /// The process's kernel values, resolved in the parent (`ProcessPlan.resolve`).
     var processPlan: ProcessPlan
-    /// The container's `ociVersion`, for the seccomp agent's message.
-    var ociVersion: String
     /// Every namespace of the container that differs from ours; the exec child joins them all
     /// (user first, mount last).
     var joins: [InitPlan.NamespaceJoin] = []
@@ -101,7 +99,7 @@ extension Runtime {
         if (!opts.detach || !terminal) && opts.consoleSocket != nil {
             throw RuntimeError.flag("--console-socket", "cannot use console socket if swiftlet will not detach or allocate tty")
         }
-        var plan = ExecPlan(id: opts.id, process: process, processPlan: processPlan, ociVersion: record.config.ociVersion,
+        var plan = ExecPlan(id: opts.id, process: process, processPlan: processPlan,
                             env: process.env ?? [], preserveFDs: opts.preserveFDs, sync: FD(-1))
 
         // Namespaces: every one the container has that differs from ours.
@@ -551,8 +549,7 @@ enum ExecStage {
                                preserveFDs: plan.preserveFDs, installsSeccomp: plan.seccomp != nil)
         let (executable, env) = try tail.becomeUser(env: plan.env)
         // The parent still waits on the sync socket (it closes on execve): every failure goes there.
-        try tail.prepareExec(seccomp: plan.seccomp, listener: plan.seccompListener, ociVersion: plan.ociVersion,
-                             state: plan.seccompState)
+        try tail.prepareExec(seccomp: plan.seccomp, listener: plan.seccompListener, state: plan.seccompState)
         try tail.exec(executable, env: env)
     }
 

@@ -264,8 +264,7 @@ enum InitStage {
             // The agent gets the listener during create, with the state "creating" (as runc): the
             // filter goes in now, so the last runtime syscalls (exec fifo, startContainer hooks,
             // closing fds) pass through it, as they do with runc.
-            try tail.installSeccomp(program, listener: plan.seccompListener, ociVersion: plan.spec.ociVersion,
-                                    state: stateJSON)
+            try tail.installSeccomp(program, listener: plan.seccompListener, state: stateJSON)
             seccomp = nil
         }
         // The parent acks once state.json is written; end of file means it was killed: leave.
@@ -291,7 +290,7 @@ enum InitStage {
             env += ["LISTEN_FDS=\(plan.listenFDs)", "LISTEN_PID=\(Proc.getpid())"]
         }
         do {
-            try tail.prepareExec(seccomp: seccomp, listener: nil, ociVersion: plan.spec.ociVersion, state: [])
+            try tail.prepareExec(seccomp: seccomp, listener: nil, state: [])
         } catch {
             // The parent has gone (sync closed): a failure here can only be told on stderr.
             _ = try? FD(2).write("swiftlet: \(error)\n")

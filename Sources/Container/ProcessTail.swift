@@ -101,12 +101,12 @@ struct ProcessTail {
     /// The last steps before execve: every fd of ours closes on execve (the passed-on ones stay
     /// open), signals as a new program expects them, and the seccomp filter (nil: none, or the init
     /// installed it already to send its listener).
-    func prepareExec(seccomp: SeccompProgram?, listener: FD?, ociVersion: String, state: [UInt8]) throws {
+    func prepareExec(seccomp: SeccompProgram?, listener: FD?, state: [UInt8]) throws {
         Proc.closeRange(3 + preserveFDs, cloexecOnly: true)
         Proc.resetSignalDispositions()
         Proc.unblockAllSignals()
         if let seccomp {
-            try installSeccomp(seccomp, listener: listener, ociVersion: ociVersion, state: state)
+            try installSeccomp(seccomp, listener: listener, state: state)
         }
     }
 
@@ -121,8 +121,9 @@ struct ProcessTail {
 
     /// Installs the seccomp program: as late as can be, so that as few of the runtime's own
     /// syscalls as possible go through the filter (only capset, when CAP_SYS_ADMIN was held for
-    /// this, and the sendmsg of the listener to the agent).
-    func installSeccomp(_ program: SeccompProgram, listener: FD?, ociVersion: String, state: [UInt8]) throws {
+    /// this, and the sendmsg of the listener to the agent). The agent's message names the version of
+    /// the runtime spec this runtime implements (as runc's specs.Version), for `create` and `exec` alike.
+    func installSeccomp(_ program: SeccompProgram, listener: FD?, state: [UInt8]) throws {
         let caps = plan.capabilities
         let notifyFD = try RuntimeError.during("seccomp") { try Seccomp.install(program.instructions, flags: program.flags) }
         if holdsSysAdmin {
@@ -134,7 +135,7 @@ struct ProcessTail {
         if let notifyFD {
             try RuntimeError.during("seccomp listener \(program.listenerPath ?? "")") {
                 guard let listener else { throw KernelError("no connection to the seccomp agent") }
-                try UnixSocket.sendFD(listener, notifyFD, name: program.agentMessage(ociVersion: ociVersion, state: state))
+                try UnixSocket.sendFD(listener, notifyFD, name: program.agentMessage(ociVersion: Spec.version, state: state))
                 listener.close()
                 notifyFD.close()
             }
