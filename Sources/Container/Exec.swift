@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Cgroups
 import JSON
 import Kernel
@@ -458,10 +457,7 @@ extension Runtime {
                 do {
                     let top = try FD.open(containerDir, O_PATH | O_DIRECTORY)
                     defer { top.close() }
-                    let resolve = RootedPath.resolveBeneath | RootedPath.resolveNoSymlinks
-                        | RootedPath.resolveNoMagicLinks | RootedPath.resolveNoXdev
-                    let flags = UInt64(UInt32(bitPattern: O_PATH | O_DIRECTORY | O_CLOEXEC))
-                    fd = FD(try sys("openat2", dir) { cs_openat2(top.raw, rel.isEmpty ? "." : rel, flags, 0, resolve) })
+                    fd = try RootedPath.openStrictlyBeneath(top, rel, O_PATH | O_DIRECTORY, describe: dir)
                 } catch let e as SysError where extra != nil && (e.errno == EXDEV || e.errno == ELOOP) {
                     throw RuntimeError(field: .flag("--cgroup"), object: extra!.path, "\(extra!.arg): \(extra!.path) is not a sub "
                         + "cgroup path of the container's cgroup \(base)", cause: e)

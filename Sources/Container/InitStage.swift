@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Kernel
 import RuntimeSpec
 
@@ -39,7 +38,7 @@ enum InitStage {
     }
 
     static func stage(_ plan: InitPlan, _ channel: SyncChannel) throws -> Never {
-        _ = umask(0)
+        Proc.setUmask(0)
         try step("join cgroup") {
             for file in plan.cgroupProcs { try writeFile(path: file, "0", flags: O_WRONLY) }
         }

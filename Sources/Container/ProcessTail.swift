@@ -46,7 +46,7 @@ struct ProcessTail {
         let env = ProcessTail.environmentWithHome(env, uid: p.user.uid)
         let cwdEntered = try ProcessTail.enterCwdWhilePrivileged(p.cwd)
         try applyCredentials()
-        _ = umask(mode_t(p.user.umask ?? 0o022))
+        Proc.setUmask(p.user.umask ?? 0o022)
         if !cwdEntered { try ProcessTail.changeDirectory(p.cwd) }
         if p.noNewPrivileges == true {
             try RuntimeError.during("no_new_privs") { try Proc.setNoNewPrivileges() }
@@ -175,7 +175,7 @@ struct ProcessTail {
             try RootedPath.open("/").withRoot { root in
                 let dir = try root.open(cwd, O_PATH | O_DIRECTORY)
                 defer { dir.close() }
-                try sys("fchdir", cwd) { fchdir(dir.raw) }
+                try Proc.changeDirectory(to: dir, describe: cwd)
             }
         } catch {
             throw RuntimeError(step: "chdir to process.cwd", object: cwd, cwd, cause: error)
@@ -192,7 +192,7 @@ struct ProcessTail {
             try RootedPath.open("/").withRoot { root in
                 let dir = try root.open(cwd, O_PATH | O_DIRECTORY)
                 defer { dir.close() }
-                try sys("fchdir", cwd) { fchdir(dir.raw) }
+                try Proc.changeDirectory(to: dir, describe: cwd)
             }
             return true
         } catch let e as SysError where e.errno == EACCES || e.errno == EPERM {

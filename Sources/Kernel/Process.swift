@@ -30,8 +30,18 @@ public enum Proc {
 
     /// fchdir to `dir` and chroot there: the directory becomes this process's root and cwd.
     public static func changeRoot(to dir: FD, describe: String) throws {
-        try sys("fchdir", describe) { fchdir(dir.raw) }
+        try changeDirectory(to: dir, describe: describe)
         try sys("chroot", describe) { chroot(".") }
+    }
+
+    /// fchdir(2): `dir` becomes the current directory.
+    public static func changeDirectory(to dir: FD, describe: String) throws {
+        try sys("fchdir", describe) { fchdir(dir.raw) }
+    }
+
+    /// umask(2): the mode bits files this process creates leave out.
+    public static func setUmask(_ mask: UInt32) {
+        _ = umask(mode_t(mask))
     }
 
     /// sethostname(2) in the current uts namespace.
