@@ -431,7 +431,8 @@ public struct Runtime {
         // Socket activation: fds 3..3+LISTEN_FDS go first, then the --preserve-fds ones (as runc).
         plan.listenFDs = Runtime.inheritedListenFDs()
         plan.preserveFDs = plan.listenFDs + opts.preserveFDs
-        plan.capabilities = InitPlan.capabilitySets(process.capabilities, warn: warn)
+        plan.processPlan = try ProcessPlan.resolved(process, linux: spec.linux)
+        for warning in plan.processPlan.warnings { warn(warning) }
         if let s = spec.linux?.seccomp {
             var prepared = try SeccompProgram.prepare(s, cacheDir: store.root)
             if prepared.needsBuild {

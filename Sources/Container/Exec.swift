@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Cgroups
 import JSON
 import Kernel
@@ -38,7 +37,8 @@ public struct ExecOptions {
 struct ExecPlan {
     var id: String
     var process: Process
-    var capabilities: CapabilitySets
+    /// The process's kernel values, resolved in the parent (`ProcessPlan.resolve`).
+    var processPlan: ProcessPlan
     /// Every namespace of the container that differs from ours; the exec child joins them all
     /// (user first, mount last).
     var joins: [InitPlan.NamespaceJoin] = []
@@ -59,8 +59,6 @@ struct ExecPlan {
     var seccomp: SeccompProgram?
     var seccompListener: FD?
     var seccompState: [UInt8] = []
-    /// The container's linux section (personality, memory policy apply to exec'd processes too).
-    var linux: Linux?
     /// A container without a mount namespace runs chrooted in the runtime's: its root, to enter.
     var root: FD?
 }
@@ -75,34 +73,32 @@ extension Runtime {
         // A cgroup frozen above the container's own (which `resume` cannot thaw) would freeze the
         // new process as it joins, and exec would wait for it for good, --ignore-paused or not.
         if status != .stopped, let why = containerCgroup?.frozenAncestor() {
-            throw ContainerError("cannot exec in container \(opts.id): a cgroup above the container's is frozen (\(why)); the new process would freeze as it joins (thaw that cgroup first)")
+            throw RuntimeError(object: opts.id, "cannot exec in container \(opts.id): a cgroup above the container's is frozen (\(why)); the new process would freeze as it joins (thaw that cgroup first)")
         }
         switch status {
         case .stopped:
-            throw ContainerError("cannot exec in a stopped container \(opts.id)")
+            throw RuntimeError(object: opts.id, "cannot exec in a stopped container \(opts.id)")
         case .paused where !opts.ignorePaused:
-            throw ContainerError("cannot exec in a paused container \(opts.id) (use --ignore-paused to override)")
+            throw RuntimeError(object: opts.id, "cannot exec in a paused container \(opts.id) (use --ignore-paused to override)")
         default: break
         }
-        let process = try execProcess(opts, record.config)
+        let (process, document) = try execProcess(opts, record.config)
+        // The container's linux section: its personality and memory policy apply to exec'd processes too.
+        let processPlan = try ProcessPlan.resolved(process, linux: record.config.linux, from: document)
+        for warning in processPlan.warnings { warn(warning) }
         try ProcessAttributes.checkLsm(process: process, linux: nil,
-                                       apparmorField: opts.apparmor != nil ? "--apparmor" : "process.apparmorProfile",
-                                       selinuxField: opts.processLabel != nil ? "--process-label" : "process.selinuxLabel")
-        let affinity = process.execCPUAffinity
-        let initialCPUs = try affinity?.initial.flatMap { $0.isEmpty ? nil : $0 }
-            .map { try ProcessAttributes.cpus($0, field: "process.execCPUAffinity.initial") }
-        let finalCPUs = try affinity?.final.flatMap { $0.isEmpty ? nil : $0 }
-            .map { try ProcessAttributes.cpus($0, field: "process.execCPUAffinity.final") }
+                                       apparmorField: opts.apparmor != nil ? .flag("--apparmor") : processPlan.field("apparmorProfile"),
+                                       selinuxField: opts.processLabel != nil ? .flag("--process-label") : processPlan.field("selinuxLabel"))
+        let initialCPUs = processPlan.initialCPUs.flatMap { $0.isEmpty ? nil : $0 }
+        let finalCPUs = processPlan.finalCPUs.flatMap { $0.isEmpty ? nil : $0 }
         let terminal = process.terminal == true
         if opts.detach && terminal && opts.consoleSocket == nil {
-            throw ContainerError("cannot allocate tty if swiftlet will detach without setting console socket")
+            throw RuntimeError.flag("--console-socket", "cannot allocate tty if swiftlet will detach without setting console socket")
         }
         if (!opts.detach || !terminal) && opts.consoleSocket != nil {
-            throw ContainerError("cannot use console socket if swiftlet will not detach or allocate tty")
+            throw RuntimeError.flag("--console-socket", "cannot use console socket if swiftlet will not detach or allocate tty")
         }
-        let containerCaps = record.config.process?.capabilities
-        var plan = ExecPlan(id: opts.id, process: process,
-                            capabilities: InitPlan.capabilitySets(process.capabilities ?? containerCaps, warn: warn),
+        var plan = ExecPlan(id: opts.id, process: process, processPlan: processPlan,
                             env: process.env ?? [], preserveFDs: opts.preserveFDs, sync: FD(-1))
 
         // Namespaces: every one the container has that differs from ours.
@@ -118,7 +114,7 @@ extension Runtime {
                   theirs != Namespaces.inode(pid: Proc.getpid(), kind) else { continue }
             let fd: FD
             do { fd = try FD.open(path, O_RDONLY).moved(above: floor) } catch {
-                throw ContainerError("exec: opening the container's \(kind.rawValue) namespace: \(error)")
+                throw RuntimeError(step: "exec: opening the container's \(kind.rawValue) namespace", object: path, cause: error)
             }
             plan.joins.append(InitPlan.NamespaceJoin(kind: kind, path: path, fd: fd))
             if kind == .user { plan.userNamespaceInUse = true }
@@ -126,18 +122,17 @@ extension Runtime {
         plan.forksIntoPIDNamespace = plan.joins.contains { $0.kind.appliesToChildren }
         if !(record.config.linux?.namespaces ?? []).contains(where: { $0.type == "mount" }) {
             do { plan.root = try FD.open("/proc/\(record.pid)/root", O_PATH | O_DIRECTORY).moved(above: floor) } catch {
-                throw ContainerError("exec: opening the container's root: \(error)")
+                throw RuntimeError(step: "exec: opening the container's root", object: "/proc/\(record.pid)/root", cause: error)
             }
         }
         // The namespaces are held open now: make sure they are still the container's.
         guard ProcStat.read(record.pid)?.startTime == record.pidStartTime else {
-            throw ContainerError("cannot exec in a stopped container \(opts.id)")
+            throw RuntimeError(object: opts.id, "cannot exec in a stopped container \(opts.id)")
         }
         // A rootless container's systemd scope: joined through the user's manager (SystemdDriver.addProcess).
         let userScope = (containerCgroup as? SystemdDriver).flatMap { $0.userManager ? $0 : nil }
         let cgroupMoves = userScope != nil ? [] : try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
         defer { for m in cgroupMoves { m.dir.close() } }
-        plan.linux = record.config.linux
         // The CPU affinity is set by this process on the child, around its move into the cgroups.
         plan.waitForCgroups = !cgroupMoves.isEmpty || userScope != nil || initialCPUs != nil || finalCPUs != nil
             || record.config.linux?.intelRdt != nil
@@ -160,7 +155,7 @@ extension Runtime {
             let program = try SeccompProgram.compile(s, cacheDir: store.root, warn: warn)
             if program.usesNotify, let path = program.listenerPath {
                 do { plan.seccompListener = try UnixSocket.connect(path).moved(above: floor) } catch {
-                    throw ContainerError("linux.seccomp.listenerPath: \(error)")
+                    throw RuntimeError(field: .config("linux.seccomp.listenerPath"), object: path, cause: error)
                 }
                 plan.seccompState = hookState(record, status: .running)
             }
@@ -195,7 +190,7 @@ extension Runtime {
                 // execCPUAffinity: "initial" before the move into the container's cgroups, "final" after.
                 if let cpus = initialCPUs {
                     do { try Sched.setAffinity(cpus: cpus, pid: child) } catch {
-                        throw ContainerError("process.execCPUAffinity.initial: \(error)")
+                        throw RuntimeError(field: processPlan.field("execCPUAffinity.initial"), cause: error)
                     }
                 }
                 if let userScope {
@@ -209,12 +204,12 @@ extension Runtime {
                         defer { procs.close() }
                         try procs.write("\(child)")
                     } catch {
-                        throw ContainerError("exec: joining the container's cgroup \(move.path): \(error)")
+                        throw RuntimeError(step: "exec: joining the container's cgroup", object: move.path, move.path, cause: error)
                     }
                 }
                 if let cpus = finalCPUs {
                     do { try Sched.setAffinity(cpus: cpus, pid: child) } catch {
-                        throw ContainerError("process.execCPUAffinity.final: \(error)")
+                        throw RuntimeError(field: processPlan.field("execCPUAffinity.final"), cause: error)
                     }
                 }
                 if let rdt = record.config.linux?.intelRdt { try IntelRdt.join(rdt, id: opts.id, pid: child) }
@@ -227,15 +222,15 @@ extension Runtime {
                     // The exec child leaves once it has sent the pid; its child is then ours.
                     reapUnlessFrozen(child, containerCgroup)
                 case .failure(let error)?: throw error
-                case nil: throw ContainerError("exec: the exec child exited before it forked the process")
-                case .some: throw ContainerError("exec: unexpected message from the exec child")
+                case nil: throw RuntimeError(step: "exec", "the exec child exited before it forked the process")
+                case .some: throw RuntimeError(step: "exec", "unexpected message from the exec child")
                 }
             }
             // The sync socket closes on execve: end of file means the process runs.
             switch try receiveUnlessFrozen(channel, containerCgroup, opts) {
             case .none: Fault.point("exec.running")
             case .failure(let error)?: throw error
-            case .some: throw ContainerError("exec: unexpected message from the exec child")
+            case .some: throw RuntimeError(step: "exec", "unexpected message from the exec child")
             }
         } catch {
             _ = Glibc.kill(processPID, SIGKILL)
@@ -256,7 +251,7 @@ extension Runtime {
             } catch {
                 _ = Glibc.kill(processPID, SIGKILL)
                 _ = try? Proc.wait(processPID)
-                throw ContainerError("exec: receiving the terminal: \(error)")
+                throw RuntimeError(step: "exec: receiving the terminal", cause: error)
             }
         }
         defer { relay?.close() }
@@ -283,10 +278,10 @@ extension Runtime {
             if r != 0 && !(r < 0 && errno == EINTR) { return try channel.receive() }
             guard r == 0, let cgroup else { continue }
             if let why = cgroup.frozenAncestor() {
-                throw ContainerError("cannot exec in container \(opts.id): a cgroup above the container's froze while the process started (\(why))")
+                throw RuntimeError(object: opts.id, "cannot exec in container \(opts.id): a cgroup above the container's froze while the process started (\(why))")
             }
             if !opts.ignorePaused && cgroup.freezerState() == .frozen {
-                throw ContainerError("cannot exec in container \(opts.id): it was paused while the process started (use --ignore-paused to wait)")
+                throw RuntimeError(object: opts.id, "cannot exec in container \(opts.id): it was paused while the process started (use --ignore-paused to wait)")
             }
         }
     }
@@ -306,15 +301,15 @@ extension Runtime {
     /// cgroup froze meanwhile) it is killed: it has nothing left to do, and its end of the sync
     /// socket must close for the process's execve to show.
     func reapUnlessFrozen(_ pid: pid_t, _ cgroup: CgroupDriver?) {
-        let fd = cs_pidfd_open(pid, 0)
-        guard fd >= 0, let cgroup else {
-            if fd >= 0 { Glibc.close(fd) }
+        let pidfd = try? Proc.pidfd(of: pid)
+        guard let pidfd, let cgroup else {
+            pidfd?.close()
             _ = try? Proc.wait(pid)
             return
         }
-        defer { Glibc.close(fd) }
+        defer { pidfd.close() }
         while true {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            var pfd = pollfd(fd: pidfd.raw, events: Int16(POLLIN), revents: 0)
             let r = poll(&pfd, 1, 1000)
             if r > 0 || (r < 0 && errno != EINTR) { _ = try? Proc.wait(pid); return }
             if r == 0 && (cgroup.frozenAncestor() != nil || cgroup.freezerState() == .frozen) {
@@ -326,21 +321,25 @@ extension Runtime {
         }
     }
 
-    /// The process to run: --process's file as it is, or the container's process with the flags.
-    func execProcess(_ opts: ExecOptions, _ spec: Spec) throws -> Process {
+    /// The process to run: --process's file as it is, or the container's process with the flags;
+    /// and the document its fields are named after.
+    func execProcess(_ opts: ExecOptions, _ spec: Spec) throws -> (Process, ProcessPlan.Document) {
         var p: Process
+        let document: ProcessPlan.Document = opts.processFile == nil ? .config : .processFile
         if let file = opts.processFile {
             let bytes: [UInt8]
-            do { bytes = try SpecFile.read(file) } catch { throw ContainerError("--process: \(error)") }
+            do { bytes = try SpecFile.read(file) } catch { throw RuntimeError(field: .flag("--process"), object: file, cause: error) }
             do { p = try JSON.decode(Process.self, from: bytes) } catch {
-                throw ContainerError("--process: \(file): \(error)")
+                throw RuntimeError(field: .flag("--process"), object: file, file, cause: error)
             }
             // runc takes noNewPrivileges from the process file as it is (absent = false) and the
             // container's rlimits when the file has none.
             if p.noNewPrivileges == nil { p.noNewPrivileges = false }
             if (p.rlimits ?? []).isEmpty { p.rlimits = spec.process?.rlimits }
+            // And the container's capabilities when the file names none.
+            if p.capabilities == nil { p.capabilities = spec.process?.capabilities }
         } else {
-            guard let base = spec.process else { throw ContainerError("exec: the container has no process") }
+            guard let base = spec.process else { throw RuntimeError(step: "exec", object: opts.id, "the container has no process") }
             p = base
             p.args = opts.args
             p.terminal = opts.tty
@@ -352,7 +351,7 @@ extension Runtime {
                 var c = p.capabilities ?? LinuxCapabilities()
                 for name in opts.caps {
                     let cap = name.uppercased().hasPrefix("CAP_") ? name.uppercased() : "CAP_" + name.uppercased()
-                    guard CapabilityNames.number(of: cap) != nil else {
+                    guard Capabilities.number(named: cap) != nil else {
                         // As in config.json: ignored with a warning (runc does the same).
                         warn("--cap: ignoring unknown capability \"\(name)\"")
                         continue
@@ -368,12 +367,12 @@ extension Runtime {
             if let u = opts.user, !u.isEmpty {
                 let parts = u.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
                 guard let uid = UInt32(parts[0]) else {
-                    throw ContainerError("--user: \"\(u)\": expected uid[:gid] as numbers")
+                    throw RuntimeError.flag("--user", "\(quoted(u)): expected uid[:gid] as numbers")
                 }
                 p.user.uid = uid
                 if parts.count > 1 {
                     guard let gid = UInt32(parts[1]) else {
-                        throw ContainerError("--user: \"\(u)\": expected uid[:gid] as numbers")
+                        throw RuntimeError.flag("--user", "\(quoted(u)): expected uid[:gid] as numbers")
                     }
                     p.user.gid = gid
                 }
@@ -382,10 +381,11 @@ extension Runtime {
                 p.user.additionalGids = (p.user.additionalGids ?? []) + opts.additionalGids
             }
         }
-        if p.cwd.isEmpty { throw ContainerError("exec: process.cwd: must not be empty") }
-        if !p.cwd.hasPrefix("/") { throw ContainerError("exec: process.cwd: \"\(p.cwd)\" must be an absolute path") }
-        if (p.args ?? []).isEmpty { throw ContainerError("exec: process.args: must not be empty") }
-        return p
+        let field = { ProcessPlan.field($0, in: document) }
+        if p.cwd.isEmpty { throw RuntimeError(field: field("cwd"), "must not be empty") }
+        if !p.cwd.hasPrefix("/") { throw RuntimeError(field: field("cwd"), "\(quoted(p.cwd)) must be an absolute path") }
+        if (p.args ?? []).isEmpty { throw RuntimeError(field: field("args"), "must not be empty") }
+        return (p, document)
     }
 
     /// `KEY=value` entries of `extra` replace those with the same key, others are appended.
@@ -445,8 +445,8 @@ extension Runtime {
                     let joined = Kernel.cleanPath(base + "/" + extra.path)
                     let prefix = base.hasSuffix("/") ? base : base + "/"
                     guard joined == Kernel.cleanPath(base) || joined.hasPrefix(prefix) else {
-                        throw ContainerError("exec: --cgroup \(extra.arg): \(extra.path) is not a sub cgroup path "
-                            + "of the container's cgroup \(base)")
+                        throw RuntimeError(field: .flag("--cgroup"), object: extra.path, "\(extra.arg): \(extra.path) is not a sub "
+                            + "cgroup path of the container's cgroup \(base)")
                     }
                     rel = joined == Kernel.cleanPath(base) ? "" : String(joined.dropFirst(prefix.count))
                 }
@@ -464,20 +464,17 @@ extension Runtime {
                 do {
                     let top = try FD.open(containerDir, O_PATH | O_DIRECTORY)
                     defer { top.close() }
-                    let resolve = RootedPath.resolveBeneath | RootedPath.resolveNoSymlinks
-                        | RootedPath.resolveNoMagicLinks | RootedPath.resolveNoXdev
-                    let flags = UInt64(UInt32(bitPattern: O_PATH | O_DIRECTORY | O_CLOEXEC))
-                    fd = FD(try sys("openat2", dir) { cs_openat2(top.raw, rel.isEmpty ? "." : rel, flags, 0, resolve) })
+                    fd = try RootedPath.openStrictlyBeneath(top, rel, O_PATH | O_DIRECTORY, describe: dir)
                 } catch let e as SysError where extra != nil && (e.errno == EXDEV || e.errno == ELOOP) {
-                    throw ContainerError("exec: --cgroup \(extra!.arg): \(extra!.path) is not a sub cgroup path "
-                        + "of the container's cgroup \(base) (\(e))")
+                    throw RuntimeError(field: .flag("--cgroup"), object: extra!.path, "\(extra!.arg): \(extra!.path) is not a sub "
+                        + "cgroup path of the container's cgroup \(base)", cause: e)
                 } catch {
-                    throw ContainerError("exec: cgroup \(dir) does not exist (\(error))")
+                    throw RuntimeError(step: "exec", object: dir, "cgroup \(dir) does not exist", cause: error)
                 }
                 out.append((try fd.moved(above: floor), dir))
             }
             if let (c, extra) = subBy.first {
-                throw ContainerError("exec: --cgroup \(extra.arg): the container has no cgroup with the controller \"\(c)\"")
+                throw RuntimeError(field: .flag("--cgroup"), "\(extra.arg): the container has no cgroup with the controller \(quoted(c))")
             }
         } catch {
             for m in out { m.dir.close() }
@@ -488,11 +485,10 @@ extension Runtime {
 
     /// Sends a pidfd of `pid` over the unix socket at `path` (runc's --pidfd-socket).
     func sendPidfd(of pid: pid_t, to path: String) throws {
-        let raw = try sys("pidfd_open", "\(pid)") { cs_pidfd_open(pid, 0) }
-        let pidfd = FD(raw)
+        let pidfd = try Proc.pidfd(of: pid)
         defer { pidfd.close() }
         let socket: FD
-        do { socket = try UnixSocket.connect(path) } catch { throw ContainerError("--pidfd-socket: \(error)") }
+        do { socket = try UnixSocket.connect(path) } catch { throw RuntimeError(field: .flag("--pidfd-socket"), object: path, cause: error) }
         defer { socket.close() }
         try UnixSocket.sendFD(socket, pidfd, name: "pidfd")
     }
@@ -510,13 +506,7 @@ extension Runtime {
 /// The exec child: joins the container and becomes the process. Never returns.
 enum ExecStage {
     static func run(_ plan: ExecPlan) -> Never {
-        let channel = SyncChannel(fd: plan.sync)
-        do {
-            try stage(plan, channel)
-        } catch {
-            _ = try? channel.send(.failure(error as? RuntimeError ?? RuntimeError(cause: error)))
-            Proc.exit(1)
-        }
+        ProcessTail.reportingFailure(sync: plan.sync) { try stage(plan, $0) }
     }
 
     static func stage(_ plan: ExecPlan, _ channel: SyncChannel) throws -> Never {
@@ -532,8 +522,7 @@ enum ExecStage {
         // container's pid namespace ever has the host's root.
         if let root = plan.root {
             try InitStage.step("enter the container's root") {
-                try sys("fchdir", "container root") { fchdir(root.raw) }
-                try sys("chroot", "container root") { chroot(".") }
+                try Proc.changeRoot(to: root, describe: "container root")
                 root.close()
             }
         }
@@ -552,40 +541,19 @@ enum ExecStage {
                 Proc.exit(0)
             }
         }
-        try InitStage.step("setsid") { try Proc.setsid() }
-        _ = cs_join_session_keyring("_ses." + plan.id)
+        // The same session and keyring as the init's, as runc's setns init joins them.
+        try ProcessTail.joinSession(id: plan.id, newKeyring: true)
         if p.terminal == true {
             try InitStage.setupConsole(size: p.consoleSize, socket: plan.consoleSocket, bindDevConsole: false,
                                        owner: p.user.uid)
         }
         plan.consoleSocket?.close()
-        try InitStage.applyProcessLimits(p)
-        try ProcessAttributes.apply(process: p, linux: plan.linux)
-        let holdSysAdmin = plan.seccomp != nil && p.noNewPrivileges != true
-            && (plan.capabilities.effective & plan.capabilities.permitted) & (1 << 21) == 0
-        let env = InitStage.environmentWithHome(plan.env, uid: p.user.uid)
-        let cwdEntered = try InitStage.enterCwdWhilePrivileged(p.cwd)
-        try InitStage.applyCredentials(user: p.user, caps: plan.capabilities,
-                                       userNamespaceInUse: plan.userNamespaceInUse, holdSysAdmin: holdSysAdmin)
-        _ = umask(mode_t(p.user.umask ?? 0o022))
-        if !cwdEntered { try InitStage.changeDirectory(p.cwd) }
-        if p.noNewPrivileges == true {
-            try InitStage.step("no_new_privs") { try Proc.setNoNewPrivileges() }
-        }
-        let executable = try InitStage.step("exec") { try InitStage.lookPath(p.args?.first ?? "", env: env) }
-        _ = cs_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
-        for fd in 3..<(3 + plan.preserveFDs) { try? FD(fd).setCloexec(false) }
-        Proc.resetSignalDispositions()
-        Proc.unblockAllSignals()
-        if let program = plan.seccomp {
-            try InitStage.installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,
-                                         listener: plan.seccompListener, ociVersion: "1.3.0", state: plan.seccompState)
-        }
-        do {
-            try Proc.exec(path: executable, args: p.args ?? [], env: env)
-        } catch {
-            throw ContainerError("exec \(executable): \(errnoString(Glibc.errno))")
-        }
+        let tail = ProcessTail(process: p, plan: plan.processPlan, userNamespaceInUse: plan.userNamespaceInUse,
+                               preserveFDs: plan.preserveFDs, installsSeccomp: plan.seccomp != nil)
+        let (executable, env) = try tail.becomeUser(env: plan.env)
+        // The parent still waits on the sync socket (it closes on execve): every failure goes there.
+        try tail.prepareExec(seccomp: plan.seccomp, listener: plan.seccompListener, state: plan.seccompState)
+        try tail.exec(executable, env: env)
     }
 
     /// Closes every fd of the runtime this process does not need: it, or its child, is visible in

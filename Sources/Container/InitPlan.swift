@@ -85,7 +85,8 @@ struct InitPlan {
     var cgroupPaths: [String: String] = [:]
     var cgroupMade: [String]?
 
-    var capabilities = CapabilitySets()
+    /// The process's kernel values (rlimits, capability sets, scheduler, ...), resolved by `makePlan`.
+    var processPlan = ProcessPlan()
     /// `linux.seccomp` compiled in the parent; installed right before execve.
     var seccomp: SeccompProgram?
     /// Set when the program was not in the cache: the parent compiles it after the fork and sends
@@ -100,50 +101,6 @@ struct InitPlan {
     var intelRdt: IntelRdt.Group?
     /// `process.args[0]` resolved against the container's PATH, done in the container's root.
     var env: [String]
-}
-
-extension InitPlan {
-    /// Names that are not capabilities at all fail; capabilities this kernel does not know yet are
-    /// left out and reported through `warn` (runc: "ignoring unknown or unavailable capabilities").
-    /// The mask of `names`. A name that is no capability at all goes to `unknown` (with its field),
-    /// one this kernel does not know to `unavailable`: both are ignored with a warning (runtime-spec
-    /// 1.3: runtimes SHOULD NOT fail on them; runc and crun warn too).
-    static func capabilityMask(_ names: [String]?, field: String, unknown: inout [String],
-                               unavailable: inout [String]) -> UInt64 {
-        var mask: UInt64 = 0
-        for (i, name) in (names ?? []).enumerated() {
-            guard let n = CapabilityNames.number(of: name) else {
-                unknown.append("\(field)[\(i)] \"\(name)\"")
-                continue
-            }
-            if n <= Capabilities.lastCap && n < 64 {
-                mask |= 1 << UInt64(n)
-            } else if !unavailable.contains(name) {
-                unavailable.append(name)
-            }
-        }
-        return mask
-    }
-
-    static func capabilitySets(_ caps: LinuxCapabilities?, warn: ((String) -> Void)? = nil) -> CapabilitySets {
-        var sets = CapabilitySets()
-        var unknown: [String] = []
-        var unavailable: [String] = []
-        let base = "process.capabilities"
-        sets.bounding = capabilityMask(caps?.bounding, field: "\(base).bounding", unknown: &unknown, unavailable: &unavailable)
-        sets.effective = capabilityMask(caps?.effective, field: "\(base).effective", unknown: &unknown, unavailable: &unavailable)
-        sets.permitted = capabilityMask(caps?.permitted, field: "\(base).permitted", unknown: &unknown, unavailable: &unavailable)
-        sets.inheritable = capabilityMask(caps?.inheritable, field: "\(base).inheritable", unknown: &unknown,
-                                          unavailable: &unavailable)
-        sets.ambient = capabilityMask(caps?.ambient, field: "\(base).ambient", unknown: &unknown, unavailable: &unavailable)
-        if let warn {
-            if !unknown.isEmpty { warn("ignoring unknown capabilities: \(unknown.joined(separator: ", "))") }
-            if !unavailable.isEmpty {
-                warn("\(base): ignoring capabilities this kernel does not know: \(unavailable.joined(separator: ", "))")
-            }
-        }
-        return sets
-    }
 }
 
 /// Transitional name of `RuntimeError` while the sites move to its structured form.

@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Kernel
 import RuntimeSpec
 
@@ -8,22 +7,20 @@ import RuntimeSpec
 /// an `InitPlan` in one fixed order and ends in execve of the user's program. It never returns;
 /// every failure is reported to the parent over the sync socket with the step that failed.
 ///
-/// Order: join the cgroup (made by the parent; only when a cgroup namespace is created, otherwise
-/// the parent adds the container process while this stage builds the rootfs) → join namespaces
-/// (user first, mount last) → bind sources staged as the host sees them (with a new user namespace:
-/// BindSources) → new user namespace + id maps → other new namespaces (a new network namespace gets
-/// `lo` up) → time offsets →
-/// second fork for a pid namespace not made at the fork, or a time namespace → linux.netDevices
-/// (moved in by the parent) up with their addresses → setsid → hostname → rootfs (mounts, devices)
-/// → prestart/createRuntime hooks (parent) → createContainer hooks → pivot_root → propagation →
-/// console → sysctl → readonly/masked paths → read-only root → rlimits, oom score → process
-/// attributes (personality → memory policy → I/O priority → scheduler → AppArmor/SELinux exec
-/// labels; before credentials, as real-time policies and IOPRIO_CLASS_RT need privilege) → HOME from
-/// /etc/passwd → cwd entered as root → stdio given to a non-root user → groups/user/capabilities →
-/// umask, cwd again as the user if root was refused, no_new_privs → PATH lookup → ready → exec fifo →
-/// startContainer hooks → close fds → signals → seccomp (+ drop the CAP_SYS_ADMIN held for it) →
-/// execve. A filter with a notify listener goes in before the exec fifo instead, so that the agent
-/// gets the listener during create (see below).
+/// Order: umask 0 → join the cgroup (made by the parent; only when a cgroup namespace is created,
+/// otherwise the parent adds the container process while this stage builds the rootfs) → join
+/// namespaces (user first, mount last) → bind sources staged as the host sees them (with a new user
+/// namespace: BindSources) → new user namespace + id maps → not dumpable → other new namespaces (a
+/// new network namespace gets `lo` up) → time offsets → second fork for a pid namespace not made at
+/// the fork, or a time namespace → linux.netDevices (moved in by the parent) up with their
+/// addresses → setsid, session keyring → hostname → rootfs (mounts, devices) → prestart/
+/// createRuntime hooks (parent) → createContainer hooks → pivot_root → rootfs propagation →
+/// console → sysctl → process.cwd made → readonly/masked paths → read-only root → `ProcessTail`'s
+/// steps up to the PATH lookup (rlimits, oom score, process attributes, credentials, umask, cwd,
+/// no_new_privs) → ready → state.json written (ack) → exec fifo → startContainer hooks →
+/// `ProcessTail`'s last steps (fds close on exec → signals → seccomp, dropping the CAP_SYS_ADMIN held
+/// for it) → execve. A filter with a notify listener goes in before the ack instead, so that the
+/// agent gets the listener during create (see below).
 ///
 /// Into a joined pid namespace (`InitPlan.buildsRootOutsidePIDNamespace`) the steps are shared out:
 /// this process does everything up to pivot_root outside that namespace, and the container process,
@@ -31,24 +28,17 @@ import RuntimeSpec
 /// console on (see `forkIntoJoinedPIDNamespace`).
 enum InitStage {
     static func run(_ plan: InitPlan) -> Never {
-        let channel = SyncChannel(fd: plan.sync)
-        do {
-            try stage(plan, channel)
-        } catch {
-            _ = try? channel.send(.failure(error as? RuntimeError ?? RuntimeError(cause: error)))
-            Proc.exit(1)
-        }
+        ProcessTail.reportingFailure(sync: plan.sync) { try stage(plan, $0) }
     }
 
-    /// Prefixes a failure with the step it happened in.
+    /// Puts a failure that does not say where it happened under the step it happened in.
+    @discardableResult
     static func step<T>(_ name: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as ContainerError { throw e } catch {
-            throw ContainerError("\(name): \(error)")
-        }
+        try RuntimeError.during(name, body)
     }
 
     static func stage(_ plan: InitPlan, _ channel: SyncChannel) throws -> Never {
-        _ = umask(0)
+        Proc.setUmask(0)
         try step("join cgroup") {
             for file in plan.cgroupProcs { try writeFile(path: file, "0", flags: O_WRONLY) }
             if plan.awaitsCgroupAttach { try channel.expect(.ack, step: "moved into the scope") }
@@ -152,8 +142,7 @@ enum InitStage {
         do {
             process = try step("join the pid namespace \(pidJoin.path)") {
                 let empty = try MountAPI.readOnlyTmpfs(describe: "the container process's first root")
-                try sys("fchdir", "empty root") { fchdir(empty.raw) }
-                try sys("chroot", "empty root") { chroot(".") }
+                try Proc.changeRoot(to: empty, describe: "empty root")
                 empty.close()
                 var keep = [plan.sync, processEnd, pidJoin.fd]
                 for fd in [plan.execFifo, plan.consoleSocket, plan.seccompListener] { if let fd { keep.append(fd) } }
@@ -178,8 +167,7 @@ enum InitStage {
         try step("enter the root") {
             let (root, _) = try UnixSocket.receiveFD(processEnd)
             defer { root.close() }
-            try sys("fchdir", "root") { fchdir(root.raw) }
-            try sys("chroot", "root") { chroot(".") }
+            try Proc.changeRoot(to: root, describe: "root")
         }
         var readOnlyDev: FD?
         if plan.spec.mounts?.contains(where: RootfsBuilder.isReadOnlyDev) == true {
@@ -192,29 +180,17 @@ enum InitStage {
     /// Closes every fd from `floor` up but those in `keep` (the fds below `floor` are stdio and
     /// those passed on to the container). One close_range per gap.
     static func closeFDs(from floor: Int32, keeping keep: [FD]) {
-        var next = UInt32(floor)
+        var next = floor
         for fd in keep.map(\.raw).sorted() where fd >= floor {
-            let n = UInt32(fd)
-            if n > next { _ = cs_close_range(next, n - 1, 0) }
-            next = max(next, n + 1)
+            if fd > next { Proc.closeRange(next, UInt32(fd - 1)) }
+            next = max(next, fd + 1)
         }
-        _ = cs_close_range(next, UInt32.max, 0)
+        Proc.closeRange(next)
     }
 
     /// setsid and the session keyring: the container process's own.
     static func joinSession(_ plan: InitPlan) throws {
-        try step("setsid") { try Proc.setsid() }
-        if !plan.noNewKeyring {
-            // A kernel without keyrings, or one that refuses them here, is not a reason to fail (runc
-            // ignores ENOSYS and, in user namespaces, EACCES/EPERM too).
-            let name = "_ses." + plan.id
-            if cs_join_session_keyring(name) < 0 {
-                let e = Glibc.errno
-                if e != ENOSYS && e != EACCES && e != EPERM && e != EDQUOT {
-                    throw ContainerError("join session keyring: \(errnoString(e))")
-                }
-            }
-        }
+        try ProcessTail.joinSession(id: plan.id, newKeyring: !plan.noNewKeyring)
     }
 
     /// net devices, hostname, the rootfs, prestart/createRuntime/createContainer hooks, pivot_root.
@@ -229,7 +205,7 @@ enum InitStage {
         func receiveState() throws {
             switch try channel.receive() {
             case .state(let bytes): stateJSON = bytes
-            default: throw ContainerError("init: expected the container state from the runtime")
+            default: throw RuntimeError(step: "init", "expected the container state from the runtime")
             }
         }
         if !plan.netDevices.isEmpty {
@@ -270,21 +246,9 @@ enum InitStage {
         var finisher = RootfsBuilder(plan: plan)
         finisher.readOnlyDev = readOnlyDev
         try finisher.finish()
-        try applyProcessLimits(plan.process)
-        try ProcessAttributes.apply(process: plan.process, linux: plan.spec.linux)
-        // Without no_new_privs, installing the filter needs CAP_SYS_ADMIN: hold it until then.
-        let holdSysAdmin = plan.seccomp != nil && plan.process.noNewPrivileges != true
-            && (plan.capabilities.effective & plan.capabilities.permitted) & (1 << 21) == 0
-        var env = environmentWithHome(plan.env, uid: plan.process.user.uid)
-        let cwdEntered = try enterCwdWhilePrivileged(plan.process.cwd)
-        try applyCredentials(user: plan.process.user, caps: plan.capabilities,
-                             userNamespaceInUse: plan.userNamespaceInUse, holdSysAdmin: holdSysAdmin)
-        _ = umask(mode_t(plan.process.user.umask ?? 0o022))
-        if !cwdEntered { try changeDirectory(plan.process.cwd) }
-        if plan.process.noNewPrivileges == true {
-            try step("no_new_privs") { try Proc.setNoNewPrivileges() }
-        }
-        let executable = try step("exec") { try lookPath(plan.process.args?.first ?? "", env: env) }
+        let tail = ProcessTail(process: plan.process, plan: plan.processPlan, userNamespaceInUse: plan.userNamespaceInUse,
+                               preserveFDs: plan.preserveFDs, installsSeccomp: plan.seccomp != nil)
+        var (executable, env) = try tail.becomeUser(env: plan.env)
 
         try channel.send(.ready)
         var seccomp = plan.seccomp
@@ -300,8 +264,7 @@ enum InitStage {
             // The agent gets the listener during create, with the state "creating" (as runc): the
             // filter goes in now, so the last runtime syscalls (exec fifo, startContainer hooks,
             // closing fds) pass through it, as they do with runc.
-            try installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,
-                               listener: plan.seccompListener, ociVersion: plan.spec.ociVersion, state: stateJSON)
+            try tail.installSeccomp(program, listener: plan.seccompListener, state: stateJSON)
             seccomp = nil
         }
         // The parent acks once state.json is written; end of file means it was killed: leave.
@@ -324,92 +287,22 @@ enum InitStage {
             _ = try? plan.execFifo?.write((error as? RuntimeError ?? RuntimeError(cause: error)).wireBytes())
             Proc.exit(1)
         }
-        _ = cs_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
         if plan.listenFDs > 0 {
             env += ["LISTEN_FDS=\(plan.listenFDs)", "LISTEN_PID=\(Proc.getpid())"]
         }
-        Proc.resetSignalDispositions()
-        Proc.unblockAllSignals()
-        if let program = seccomp {
+        do {
+            try tail.prepareExec(seccomp: seccomp, listener: nil, state: [])
+        } catch {
             // The parent has gone (sync closed): a failure here can only be told on stderr.
-            do {
-                try installSeccomp(program, caps: plan.capabilities, heldSysAdmin: holdSysAdmin,
-                                   listener: nil, ociVersion: plan.spec.ociVersion, state: [])
-            } catch {
-                _ = try? FD(2).write("swiftlet: \(error)\n")
-                Proc.exit(1)
-            }
+            _ = try? FD(2).write("swiftlet: \(error)\n")
+            Proc.exit(1)
         }
         do {
-            try Proc.exec(path: executable, args: plan.process.args ?? [], env: env)
+            try tail.exec(executable, env: env)
         } catch {
-            _ = try? FD(2).write("swiftlet: exec \(executable): \(errnoString(Glibc.errno))\n")
+            _ = try? FD(2).write("swiftlet: \(error)\n")
             Proc.exit(127)
         }
-    }
-
-    /// chdir to `cwd` resolved inside the current root (after pivot_root, or after joining the
-    /// container's mount namespace): a cwd like /proc/self/fd/N or ../.. cannot land outside it.
-    /// Called after the credentials change, the permission checks are the container user's.
-    static func changeDirectory(_ cwd: String) throws {
-        try step("chdir to process.cwd \(cwd)") {
-            try RootedPath.open("/").withRoot { root in
-                let dir = try root.open(cwd, O_PATH | O_DIRECTORY)
-                defer { dir.close() }
-                try sys("fchdir", cwd) { fchdir(dir.raw) }
-            }
-        }
-    }
-
-    /// The first of runc's two tries at `process.cwd`: before the credentials change, so that a cwd
-    /// only root can reach (a 0700 home, a volume) works for a process whose user cannot search it.
-    /// False when root was refused (EACCES/EPERM: e.g. a directory on a root-squashed or
-    /// user-namespaced filesystem that only the container user may enter): `changeDirectory` tries
-    /// again as that user. Any other failure is the error.
-    static func enterCwdWhilePrivileged(_ cwd: String) throws -> Bool {
-        do {
-            try RootedPath.open("/").withRoot { root in
-                let dir = try root.open(cwd, O_PATH | O_DIRECTORY)
-                defer { dir.close() }
-                try sys("fchdir", cwd) { fchdir(dir.raw) }
-            }
-            return true
-        } catch let e as SysError where e.errno == EACCES || e.errno == EPERM {
-            return false
-        } catch {
-            throw ContainerError("chdir to process.cwd \(cwd): \(error)")
-        }
-    }
-
-    /// `env` with HOME added when it has none, as runc does: the home directory of `uid` in the
-    /// container's /etc/passwd (read inside the current root, before the credentials change), "/"
-    /// when there is no such entry or no readable file. Programs that call getenv("HOME") expect it.
-    static func environmentWithHome(_ env: [String], uid: UInt32) -> [String] {
-        if env.contains(where: { $0.hasPrefix("HOME=") }) { return env }
-        return env + ["HOME=" + (homeDirectory(uid: uid) ?? "/")]
-    }
-
-    /// The home field of the first /etc/passwd entry with `uid`, nil when there is none. The file
-    /// belongs to the container: only a regular file is read (not a fifo or a device that would
-    /// block or never end), and at most 4 MiB of it.
-    static func homeDirectory(uid: UInt32) -> String? {
-        guard let root = try? RootedPath.open("/") else { return nil }
-        defer { root.root.close() }
-        guard let fd = try? root.open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY) else { return nil }
-        defer { fd.close() }
-        var st = stat()
-        guard fstat(fd.raw, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
-        var bytes: [UInt8] = []
-        while bytes.count < 4 << 20, let chunk = try? fd.read(max: 65536), !chunk.isEmpty { bytes += chunk }
-        let wanted = String(uid)
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            // name:password:uid:gid:gecos:home:shell
-            let f = line.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
-            guard f.count >= 6, String(decoding: f[2], as: UTF8.self) == wanted else { continue }
-            let home = String(decoding: f[5], as: UTF8.self)
-            return home.isEmpty ? nil : home
-        }
-        return nil
     }
 
     /// A new network namespace has only `lo`, down (index 1 in every namespace). runc and crun bring
@@ -442,10 +335,10 @@ enum InitStage {
 
     static func applyHostnames(_ plan: InitPlan) throws {
         if let h = plan.spec.hostname {
-            try step("sethostname") { try sys("sethostname", h) { cs_sethostname(h, h.utf8.count) } }
+            try step("sethostname") { try Proc.setHostname(h) }
         }
         if let d = plan.spec.domainname {
-            try step("setdomainname") { try sys("setdomainname", d) { cs_setdomainname(d, d.utf8.count) } }
+            try step("setdomainname") { try Proc.setDomainname(d) }
         }
     }
 
@@ -497,126 +390,11 @@ enum InitStage {
                 let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
                 do { try Procfs.write(path, value) } catch let e as SysError
                     where (e.errno == EACCES || e.errno == EPERM) && plan.userNamespaceInUse {
-                    throw ContainerError("linux.sysctl[\"\(key)\"]: \(e): in a user namespace only sysctls of "
-                        + "namespaces the container owns can be set; this one needs privilege on the host")
+                    throw RuntimeError(field: .config("linux.sysctl[\(quoted(key))]"), object: path, "in a user namespace only "
+                        + "sysctls of namespaces the container owns can be set; this one needs privilege on the host", cause: e)
                 }
             }
         }
-    }
-
-    static func applyProcessLimits(_ process: Process) throws {
-        for r in process.rlimits ?? [] {
-            guard let n = RlimitNames.number(of: r.type) else {
-                throw ContainerError("process.rlimits: unknown type \"\(r.type)\"")
-            }
-            try step("rlimit") { try Rlimit.set(Int32(n), soft: r.soft, hard: r.hard, name: r.type) }
-        }
-        if let adj = process.oomScoreAdj {
-            try step("oom_score_adj") { try Procfs.write("/proc/self/oom_score_adj", String(adj)) }
-        }
-    }
-
-    /// With `holdSysAdmin`, CAP_SYS_ADMIN stays effective and permitted on top of `caps` so that a
-    /// seccomp filter can be installed later without no_new_privs; `installSeccomp` drops it.
-    static func applyCredentials(user: User, caps: CapabilitySets, userNamespaceInUse: Bool,
-                                 holdSysAdmin: Bool = false) throws {
-        if user.uid != 0 { try step("stdio ownership") { try giveStdioToUser(uid: user.uid) } }
-        try step("capabilities") {
-            try Proc.setKeepCaps(true)
-            try Capabilities.limitBounding(to: caps.bounding)
-        }
-        try step("groups") {
-            let groups = user.additionalGids ?? []
-            do {
-                try Proc.setGroups(groups)
-            } catch let e as SysError where e.errno == EPERM && userNamespaceInUse && groups.isEmpty {
-                // setgroups is denied in this user namespace; an empty list is what we wanted anyway.
-            }
-        }
-        try step("user") { try Proc.setIDs(uid: user.uid, gid: user.gid) }
-        try step("capabilities") {
-            try Proc.setKeepCaps(false)
-            let held: UInt64 = holdSysAdmin ? 1 << 21 /* CAP_SYS_ADMIN */ : 0
-            try Capabilities.setProcessSets(effective: caps.effective | held, permitted: caps.permitted | held,
-                                            inheritable: caps.inheritable)
-            // Always: ambient capabilities the runtime's caller had must not reach the container
-            // when the config asks for none (they survive setuid to root and execve).
-            try Capabilities.setAmbient(caps.ambient)
-        }
-    }
-
-    /// Hands the process's stdin/stdout/stderr to `uid` before the credentials change, as runc's
-    /// fixStdioPermissions does: a non-root process must be able to reopen them (`/dev/stdout` is
-    /// /proc/self/fd/1 opened again, which checks the inode's permissions; a pipe is mode 0600),
-    /// which images running under USER and logging to /dev/stdout rely on. Only the owner changes,
-    /// never the group. Left alone:
-    ///  - a file not owned by this process's uid (root here): the runtime gives away only what is
-    ///    its own, never a third user's file;
-    ///  - every character device: /dev/null (runc's exception: the host's device, shared by
-    ///    everyone), and likewise the caller's terminal or /dev/zero, which are the host's, not the
-    ///    container's; the pty `setupConsole` made already belongs to `uid`.
-    /// EINVAL (group not mapped in the user namespace), EPERM (owner not mapped) and EROFS are
-    /// ignored as runc does: the process then runs with the stdio as it was given. Only called for a
-    /// non-root uid: for root there is nothing to change, and no syscall is spent.
-    static func giveStdioToUser(uid: UInt32) throws {
-        let runtimeUID = geteuid()
-        for fd: Int32 in 0...2 {
-            var st = stat()
-            if fstat(fd, &st) != 0 {
-                // A stdio fd the caller closed stays closed: nothing to give.
-                if errno == EBADF { continue }
-                throw SysError("fstat", "stdio fd \(fd)", errno: errno)
-            }
-            if st.st_uid != runtimeUID || st.st_mode & S_IFMT == S_IFCHR { continue }
-            if fchown(fd, uid, gid_t(bitPattern: -1)) != 0 {
-                let e = errno
-                if e != EINVAL && e != EPERM && e != EROFS { throw SysError("fchown", "stdio fd \(fd)", errno: e) }
-            }
-        }
-    }
-
-    /// Installs the seccomp program: the last thing before execve, so that as few of the runtime's
-    /// own syscalls as possible go through the filter (only capset, when CAP_SYS_ADMIN was held for
-    /// this, and the sendmsg of the listener to the agent).
-    static func installSeccomp(_ program: SeccompProgram, caps: CapabilitySets, heldSysAdmin: Bool,
-                               listener: FD?, ociVersion: String, state: [UInt8]) throws {
-        let notifyFD = try step("seccomp") { try Seccomp.install(program.instructions, flags: program.flags) }
-        if heldSysAdmin {
-            try step("capabilities after seccomp") {
-                try Capabilities.setProcessSets(effective: caps.effective, permitted: caps.permitted,
-                                                inheritable: caps.inheritable)
-            }
-        }
-        if let notifyFD {
-            try step("seccomp listener \(program.listenerPath ?? "")") {
-                guard let listener else { throw KernelError("no connection to the seccomp agent") }
-                try UnixSocket.sendFD(listener, notifyFD, name: program.agentMessage(ociVersion: ociVersion, state: state))
-                listener.close()
-                notifyFD.close()
-            }
-        }
-    }
-
-    /// Finds the program as execve(2) would after a shell's PATH search, so a missing binary fails
-    /// `create`, not `start`.
-    static func lookPath(_ name: String, env: [String]) throws -> String {
-        if name.isEmpty { throw ContainerError("process.args: empty") }
-        if name.contains("/") {
-            guard access(name, X_OK) == 0 else {
-                throw ContainerError("exec: \"\(name)\": \(errnoString(Glibc.errno))")
-            }
-            return name
-        }
-        var path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        for e in env where e.hasPrefix("PATH=") { path = String(e.dropFirst(5)) }
-        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
-            let d = dir.isEmpty ? "." : String(dir)
-            let candidate = d + "/" + name
-            if FileKind.following(path: candidate) == .regular && access(candidate, X_OK) == 0 {
-                return candidate
-            }
-        }
-        throw ContainerError("exec: \"\(name)\": executable file not found in $PATH")
     }
 }
 

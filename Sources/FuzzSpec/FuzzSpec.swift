@@ -56,7 +56,7 @@ func exerciseSpec(_ spec: Spec) {
     let valid = spec.validate().isEmpty
     // linux.seccomp to BPF through libseccomp, as `create` does (no cache: nothing on disk).
     if valid, let s = spec.linux?.seccomp { _ = try? SeccompProgram.compile(s, cacheDir: nil, warn: { _ in }) }
-    _ = InitPlan.capabilitySets(spec.process?.capabilities)
+    if let process = spec.process { _ = ProcessPlan.resolve(process, linux: spec.linux, lastCap: 40) }
     if let r = spec.linux?.resources {
         if let rules = try? DeviceRules.effective(r.devices ?? []) { _ = DeviceFilter.program(rules) }
         // The v1 → v2 conversions `create` applies to a config that passed validation.

@@ -3,7 +3,9 @@ import CShim
 
 /// Process-level calls: fork, exec, wait, signals, credentials, prctl.
 public enum Proc {
-    /// Forks. Safe here because swiftlet never starts a second thread (no Dispatch, no concurrency).
+    /// Forks. Safe here because the only other thread swiftlet may run is the cgroup prewarm thread
+    /// (cshim_cgroup.c), plain C that takes no lock of malloc or stdio, so the child cannot inherit
+    /// one held; no Dispatch, no Swift concurrency.
     public static func fork() throws -> pid_t {
         try sys("fork") { cs_fork() }
     }
@@ -25,6 +27,49 @@ public enum Proc {
     }
 
     public static func exit(_ status: Int32) -> Never { Glibc._exit(status) }
+
+    /// fchdir to `dir` and chroot there: the directory becomes this process's root and cwd.
+    public static func changeRoot(to dir: FD, describe: String) throws {
+        try changeDirectory(to: dir, describe: describe)
+        try sys("chroot", describe) { chroot(".") }
+    }
+
+    /// fchdir(2): `dir` becomes the current directory.
+    public static func changeDirectory(to dir: FD, describe: String) throws {
+        try sys("fchdir", describe) { fchdir(dir.raw) }
+    }
+
+    /// umask(2): the mode bits files this process creates leave out.
+    public static func setUmask(_ mask: UInt32) {
+        _ = umask(mode_t(mask))
+    }
+
+    /// sethostname(2) in the current uts namespace.
+    public static func setHostname(_ name: String) throws {
+        try sys("sethostname", name) { cs_sethostname(name, name.utf8.count) }
+    }
+
+    /// setdomainname(2) in the current uts namespace.
+    public static func setDomainname(_ name: String) throws {
+        try sys("setdomainname", name) { cs_setdomainname(name, name.utf8.count) }
+    }
+
+    /// pidfd_open(2): an fd that refers to `pid` itself (never to a later process given its number).
+    public static func pidfd(of pid: pid_t) throws -> FD {
+        FD(try sys("pidfd_open", "\(pid)") { cs_pidfd_open(pid, 0) })
+    }
+
+    /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new session keyring of that name for this
+    /// process, so that it does not share its caller's keys.
+    public static func joinSessionKeyring(_ name: String) throws {
+        try sys("keyctl(KEYCTL_JOIN_SESSION_KEYRING)", name) { cs_join_session_keyring(name) }
+    }
+
+    /// close_range(2) of `first...last`; with `cloexecOnly` the fds only get FD_CLOEXEC (they
+    /// close at execve). A kernel without close_range leaves them (nothing here depends on it).
+    public static func closeRange(_ first: Int32, _ last: UInt32 = UInt32.max, cloexecOnly: Bool = false) {
+        _ = cs_close_range(UInt32(first), last, cloexecOnly ? UInt32(CLOSE_RANGE_CLOEXEC) : 0)
+    }
 
     public static func getpid() -> pid_t { Glibc.getpid() }
 

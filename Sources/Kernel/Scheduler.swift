@@ -15,13 +15,36 @@ public enum Sched {
         public init(policy: UInt32) { self.policy = policy }
     }
 
+    /// sched_setattr(2) policies by name (linux/sched.h). SCHED_ISO is the number the kernel
+    /// reserves for it without implementing it (sched_setattr refuses it with EINVAL).
+    public static let policies: [(name: String, number: UInt32)] = [
+        ("SCHED_OTHER", UInt32(SCHED_OTHER)), ("SCHED_FIFO", UInt32(SCHED_FIFO)), ("SCHED_RR", UInt32(SCHED_RR)),
+        ("SCHED_BATCH", UInt32(SCHED_BATCH)), ("SCHED_ISO", 4), ("SCHED_IDLE", UInt32(SCHED_IDLE)),
+        ("SCHED_DEADLINE", UInt32(SCHED_DEADLINE)),
+    ]
+
+    /// sched_attr flags by name (linux/sched.h).
+    public static let flags: [(name: String, bit: UInt64)] = [
+        ("SCHED_FLAG_RESET_ON_FORK", UInt64(SCHED_FLAG_RESET_ON_FORK)), ("SCHED_FLAG_RECLAIM", UInt64(SCHED_FLAG_RECLAIM)),
+        ("SCHED_FLAG_DL_OVERRUN", UInt64(SCHED_FLAG_DL_OVERRUN)), ("SCHED_FLAG_KEEP_POLICY", UInt64(SCHED_FLAG_KEEP_POLICY)),
+        ("SCHED_FLAG_KEEP_PARAMS", UInt64(SCHED_FLAG_KEEP_PARAMS)),
+        ("SCHED_FLAG_UTIL_CLAMP_MIN", UInt64(SCHED_FLAG_UTIL_CLAMP_MIN)),
+        ("SCHED_FLAG_UTIL_CLAMP_MAX", UInt64(SCHED_FLAG_UTIL_CLAMP_MAX)),
+    ]
+
+    /// ioprio_set(2) classes by name (linux/ioprio.h).
+    public static let ioPriorityClasses: [(name: String, number: Int32)] = [
+        ("IOPRIO_CLASS_RT", Int32(IOPRIO_CLASS_RT)), ("IOPRIO_CLASS_BE", Int32(IOPRIO_CLASS_BE)),
+        ("IOPRIO_CLASS_IDLE", Int32(IOPRIO_CLASS_IDLE)),
+    ]
+
     public static func setAttributes(_ a: Attributes, pid: pid_t = 0) throws {
         try sys("sched_setattr", "policy \(a.policy)") {
             cs_sched_setattr(pid, a.policy, a.flags, a.nice, a.priority, a.runtime, a.deadline, a.period)
         }
     }
 
-    /// `ioClass`: 1 = RT, 2 = BE, 3 = IDLE; `level` 0...7.
+    /// `ioClass`: one of `ioPriorityClasses`; `level` 0...7.
     public static func setIOPriority(ioClass: Int32, level: Int32, pid: pid_t = 0) throws {
         try sys("ioprio_set", "class \(ioClass) level \(level)") { cs_ioprio_set(pid, ioClass, level) }
     }
@@ -34,7 +57,12 @@ public enum Sched {
         try sys("sched_setaffinity", "\(pid)") { cs_sched_setaffinity(pid, mask, mask.count) }
     }
 
-    /// personality(2): the execution domain (PER_LINUX = 0, PER_LINUX32 = 8).
+    /// personality(2) execution domains by the spec's name for them (sys/personality.h).
+    public static let personalityDomains: [(name: String, persona: UInt)] = [
+        ("LINUX", UInt(PER_LINUX)), ("LINUX32", UInt(PER_LINUX32)),
+    ]
+
+    /// personality(2): the execution domain, one of `personalityDomains`.
     public static func setPersonality(_ persona: UInt) throws {
         try sys("personality", "0x\(String(persona, radix: 16))") { cs_personality(persona) }
     }
@@ -60,6 +88,20 @@ public enum Sched {
 
 /// set_mempolicy(2) for the calling thread (kept across fork and execve).
 public enum MemoryPolicy {
+    /// Modes by name (linux/mempolicy.h). MPOL_WEIGHTED_INTERLEAVE (Linux 6.9) follows
+    /// MPOL_PREFERRED_MANY; the uapi headers of Debian 12 predate it.
+    public static let modes: [(name: String, number: Int32)] = [
+        ("MPOL_DEFAULT", Int32(MPOL_DEFAULT)), ("MPOL_PREFERRED", Int32(MPOL_PREFERRED)), ("MPOL_BIND", Int32(MPOL_BIND)),
+        ("MPOL_INTERLEAVE", Int32(MPOL_INTERLEAVE)), ("MPOL_LOCAL", Int32(MPOL_LOCAL)),
+        ("MPOL_PREFERRED_MANY", Int32(MPOL_PREFERRED_MANY)), ("MPOL_WEIGHTED_INTERLEAVE", Int32(MPOL_PREFERRED_MANY) + 1),
+    ]
+
+    /// Mode flags by name (linux/mempolicy.h).
+    public static let flags: [(name: String, bit: Int32)] = [
+        ("MPOL_F_NUMA_BALANCING", Int32(MPOL_F_NUMA_BALANCING)), ("MPOL_F_RELATIVE_NODES", Int32(MPOL_F_RELATIVE_NODES)),
+        ("MPOL_F_STATIC_NODES", Int32(MPOL_F_STATIC_NODES)),
+    ]
+
     /// `mode` MPOL_* number, `flags` MPOL_F_* bits, `nodes` NUMA node numbers.
     public static func set(mode: Int32, flags: Int32, nodes: [Int]) throws {
         let bits = 64

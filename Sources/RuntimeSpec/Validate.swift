@@ -44,7 +44,7 @@ public extension LinuxResources {
 }
 
 /// Quotes a value the way Go's %q does for printable ASCII (used in messages).
-func quoted(_ s: String) -> String {
+public func quoted(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {
@@ -221,65 +221,11 @@ private struct Validator {
         } else if let a0 = p.args?.first, a0.isEmpty {
             add("process.args[0]", "must not be empty")
         }
-        // Unknown capability names are no error (runtime-spec 1.3: runtimes SHOULD NOT fail on
-        // them): they are ignored with a warning when the capability sets are built.
-        var seenRlimits: Set<String> = []
-        for (i, r) in (p.rlimits ?? []).enumerated() {
-            let path = "process.rlimits[\(i)]"
-            if RlimitNames.number(of: r.type) == nil {
-                add("\(path).type", "unknown rlimit \(quoted(r.type))")
-            } else if !seenRlimits.insert(r.type).inserted {
-                add("\(path).type", "duplicate rlimit \(quoted(r.type))")
-            }
-            if r.soft > r.hard {
-                add(path, "soft limit \(r.soft) exceeds hard limit \(r.hard) for \(quoted(r.type))")
-            }
-        }
-        if let o = p.oomScoreAdj, o < -1000 || o > 1000 {
-            add("process.oomScoreAdj", "\(o) is out of range -1000...1000")
-        }
-        if let io = p.ioPriority {
-            if !SpecNames.ioPriorityClasses.contains(io.class) {
-                add("process.ioPriority.class", "unknown I/O priority class \(quoted(io.class))")
-            }
-            if io.priority < 0 || io.priority > 7 {
-                add("process.ioPriority.priority", "\(io.priority) is out of range 0...7")
-            }
-        }
-        if let s = p.scheduler { checkScheduler(s) }
-        if let a = p.execCPUAffinity {
-            if let i = a.initial, parseCPUList(i) == nil {
-                add("process.execCPUAffinity.initial", "invalid CPU list \(quoted(i))")
-            }
-            if let f = a.final, parseCPUList(f) == nil {
-                add("process.execCPUAffinity.final", "invalid CPU list \(quoted(f))")
-            }
-        }
+        // rlimits, oomScoreAdj, ioPriority, scheduler, execCPUAffinity, capabilities (and
+        // linux.personality, linux.memoryPolicy) name kernel values: resolved, with their problems,
+        // by the process resolver (Container/ProcessPlan.swift), for config.json and `exec --process`.
         for (i, e) in (p.env ?? []).enumerated() where e.utf8.contains(0) {
             add("process.env[\(i)]", "contains a NUL byte")
-        }
-    }
-
-    mutating func checkScheduler(_ s: Scheduler) {
-        let base = "process.scheduler"
-        if !SpecNames.schedulerPolicies.contains(s.policy) {
-            add("\(base).policy", "unknown scheduler policy \(quoted(s.policy))")
-        }
-        if let n = s.nice, n < -20 || n > 19 {
-            add("\(base).nice", "\(n) is out of range -20...19")
-        }
-        if let pr = s.priority, pr != 0, s.policy != "SCHED_FIFO" && s.policy != "SCHED_RR" {
-            add("\(base).priority", "priority \(pr) is only valid with SCHED_FIFO or SCHED_RR, not \(quoted(s.policy))")
-        }
-        if s.policy != "SCHED_DEADLINE" {
-            for (name, val) in [("runtime", s.runtime), ("deadline", s.deadline), ("period", s.period)] {
-                if let x = val, x != 0 {
-                    add("\(base).\(name)", "\(name) \(x) is only valid with SCHED_DEADLINE, not \(quoted(s.policy))")
-                }
-            }
-        }
-        for (i, f) in (s.flags ?? []).enumerated() where !SpecNames.schedulerFlags.contains(f) {
-            add("\(base).flags[\(i)]", "unknown scheduler flag \(quoted(f))")
         }
     }
 
@@ -439,14 +385,6 @@ private struct Validator {
         }
 
         if let s = l.seccomp { checkSeccomp(s) }
-
-        if let p = l.personality {
-            if !SpecNames.personalityDomains.contains(p.domain) {
-                add("linux.personality.domain", "unknown personality domain \(quoted(p.domain)) (want LINUX or LINUX32)")
-            }
-        }
-
-        if let mp = l.memoryPolicy { checkMemoryPolicy(mp) }
 
         if let rdt = l.intelRdt, let clos = rdt.closID {
             if clos == "." || clos == ".." || clos.contains("/") {
@@ -617,36 +555,6 @@ private struct Validator {
         }
         if let lp = s.listenerPath, !lp.isEmpty, !lp.hasPrefix("/") {
             add("\(base).listenerPath", "must be an absolute path, got \(quoted(lp))")
-        }
-    }
-
-    mutating func checkMemoryPolicy(_ mp: LinuxMemoryPolicy) {
-        let base = "linux.memoryPolicy"
-        let mode = mp.mode
-        if !SpecNames.memoryPolicyModes.contains(mode) {
-            add("\(base).mode", "unknown memory policy mode \(quoted(mode))")
-        }
-        let nodes = mp.nodes ?? ""
-        if !nodes.isEmpty && parseCPUList(nodes) == nil {
-            add("\(base).nodes", "invalid node list \(quoted(nodes))")
-        }
-        switch mode {
-        case "MPOL_DEFAULT", "MPOL_LOCAL":
-            if !nodes.isEmpty { add("\(base).nodes", "must be empty for \(quoted(mode)), got \(quoted(nodes))") }
-        case "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED_MANY":
-            if nodes.isEmpty { add("\(base).nodes", "required for \(quoted(mode))") }
-        default:
-            break
-        }
-        let flags = mp.flags ?? []
-        for (i, f) in flags.enumerated() where !SpecNames.memoryPolicyFlags.contains(f) {
-            add("\(base).flags[\(i)]", "unknown memory policy flag \(quoted(f))")
-        }
-        if flags.contains("MPOL_F_NUMA_BALANCING") && mode != "MPOL_BIND" {
-            add("\(base).flags", "MPOL_F_NUMA_BALANCING is only valid with MPOL_BIND, not \(quoted(mode))")
-        }
-        if flags.contains("MPOL_F_STATIC_NODES") && flags.contains("MPOL_F_RELATIVE_NODES") {
-            add("\(base).flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES are mutually exclusive")
         }
     }
 }

@@ -36,14 +36,14 @@ enum Features {
     static func memoryPolicy() -> JSONValue {
         let nodes = [MemoryPolicy.nodesWithMemory().first ?? 0]
         func works(_ mode: String, _ flags: [String] = []) -> Bool {
-            guard let m = SpecNames.memoryPolicyModeNumber(of: mode) else { return false }
-            let f = flags.reduce(Int32(0)) { $0 | (SpecNames.memoryPolicyFlagBit(of: $1) ?? 0) }
+            guard let m = MemoryPolicy.modes.first(where: { $0.name == mode })?.number else { return false }
+            let f = MemoryPolicy.flags.filter { flags.contains($0.name) }.reduce(Int32(0)) { $0 | $1.bit }
             let needsNoNodes = mode == "MPOL_DEFAULT" || mode == "MPOL_LOCAL"
             defer { try? MemoryPolicy.set(mode: 0, flags: 0, nodes: []) }
             return (try? MemoryPolicy.set(mode: m, flags: f, nodes: needsNoNodes ? [] : nodes)) != nil
         }
-        let modes = SpecNames.memoryPolicyModes.filter { works($0) }
-        let flags = SpecNames.memoryPolicyFlags.filter {
+        let modes = MemoryPolicy.modes.map(\.name).filter { works($0) }
+        let flags = MemoryPolicy.flags.map(\.name).filter {
             works($0 == "MPOL_F_NUMA_BALANCING" ? "MPOL_BIND" : "MPOL_INTERLEAVE", [$0])
         }
         return .object([("modes", strings(modes)), ("flags", strings(flags))])
@@ -53,7 +53,7 @@ enum Features {
         let rdt = IntelRdtProbe.mounted
         // Every option the mount code applies (tmpcopyup is parsed but not implemented: left out).
         let mountOptions = MountOptions.knownOptions.filter { $0 != "tmpcopyup" }
-        let caps = CapabilityNames.all.filter { (CapabilityNames.number(of: $0) ?? 99) <= Capabilities.lastCap }
+        let caps = Capabilities.named.filter { Int($0.number) <= Capabilities.lastCap }.map(\.name)
         return .object([
             ("ociVersionMin", .string("1.0.0")),
             ("ociVersionMax", .string("1.3.0")),

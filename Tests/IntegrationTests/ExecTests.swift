@@ -132,6 +132,53 @@ final class ExecTests: IntegrationTestCase {
         XCTAssertEqual(r.stdout, "2000\nfromfile\n/dev\n", describe(r))
     }
 
+    /// `exec --process` goes through the resolver `create` uses: a kernel name it does not know, or
+    /// a value out of range, is refused before anything runs, naming the field in the process file
+    /// (`process: rlimits[0].type`); the process never starts. An unknown capability is ignored with
+    /// a warning naming its field, as in config.json (runtime-spec 1.3: runtimes SHOULD NOT fail).
+    func testProcessFileWithBadKernelValuesIsRefused() {
+        let id = startSleeper()
+        let marker = "/tmp/exec-ran-" + token
+        let base: [String: Any] = [
+            "user": ["uid": 0, "gid": 0], "args": ["touch", marker], "env": ["PATH=/bin"], "cwd": "/",
+        ]
+        let bad: [(name: String, field: String, value: [String: Any], newField: Bool)] = [
+            ("unknown rlimit", "process: rlimits[0].type", ["rlimits": [["type": "RLIMIT_FOO", "soft": 1, "hard": 1]]], false),
+            ("soft above hard", "process: rlimits[0]", ["rlimits": [["type": "RLIMIT_NOFILE", "soft": 9, "hard": 8]]], false),
+            ("unknown scheduler policy", "process: scheduler.policy", ["scheduler": ["policy": "SCHED_FAST"]], true),
+            ("unknown scheduler flag", "process: scheduler.flags[0]",
+             ["scheduler": ["policy": "SCHED_OTHER", "flags": ["SCHED_FLAG_NOPE"]]], true),
+            ("unknown I/O priority class", "process: ioPriority.class", ["ioPriority": ["class": "IOPRIO_CLASS_X", "priority": 0]], true),
+            ("oomScoreAdj out of range", "process: oomScoreAdj", ["oomScoreAdj": 5000], false),
+        ]
+        for (i, c) in bad.enumerated() {
+            let file = scratch + "/bad-process-\(i).json"
+            try! jsonText(base.merging(c.value) { _, new in new }).write(toFile: file, atomically: true, encoding: .utf8)
+            let r = exec(id, [], flags: ["--process", file])
+            // runc 1.1.5 does not know scheduler and ioPriority (runtime-spec 1.2/1.3) and ignores them.
+            assertOrDeviation(r.status != 0, runtimes: c.newField ? ["runc"] : [],
+                              reason: "runc 1.1.5 does not know this runtime-spec 1.2/1.3 field", "\(c.name): \(describe(r))")
+            if isSwiftlet {
+                XCTAssertTrue(r.stderr.contains(c.field), "\(c.name): the error names \(c.field): \(describe(r))")
+                let ran = exec(id, ["test", "-e", marker])
+                XCTAssertNotEqual(ran.status, 0, "\(c.name): the process ran: \(describe(ran))")
+            }
+            _ = exec(id, ["rm", "-f", marker])
+        }
+        let file = scratch + "/unknown-cap-process.json"
+        var withCap = base
+        withCap["args"] = ["true"]
+        withCap["capabilities"] = ["bounding": ["CAP_KILL", "CAP_NOT_A_THING"], "effective": ["CAP_KILL"],
+                                   "permitted": ["CAP_KILL"]]
+        try! jsonText(withCap).write(toFile: file, atomically: true, encoding: .utf8)
+        let r = exec(id, [], flags: ["--process", file])
+        XCTAssertEqual(r.status, 0, "an unknown capability must not fail exec: \(describe(r))")
+        if isSwiftlet {
+            XCTAssertTrue(r.stderr.contains("process: capabilities.bounding[1]") && r.stderr.contains("CAP_NOT_A_THING"),
+                          describe(r))
+        }
+    }
+
     func testDetachAndPidFile() {
         let id = startSleeper()
         let pidFile = scratch + "/exec.pid"

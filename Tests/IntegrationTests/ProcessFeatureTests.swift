@@ -231,7 +231,7 @@ final class ProcessFeatureTests: IntegrationTestCase {
                               reason: newFieldsReason, "\(aff): \(describe(e))")
         }
         let bad = runtime(["exec", "--process", writeProcess(["execCPUAffinity": ["initial": "0-"]]), id])
-        assertFails(bad, mentioning: ["process.execCPUAffinity.initial"], runtimes: Self.newFields, reason: newFieldsReason)
+        assertFails(bad, mentioning: ["process: execCPUAffinity.initial"], runtimes: Self.newFields, reason: newFieldsReason)
     }
 
     func writeProcess(_ extra: [String: Any]) -> String {

@@ -438,6 +438,28 @@ final class SeccompTests: IntegrationTestCase {
         XCTAssertEqual(state["pid"] as? Int, msg["pid"] as? Int, text)
     }
 
+    /// The agent's message names the runtime-spec version the runtime implements (runc: specs.Version),
+    /// not the one config.json was written for; `create` and `exec` send the same.
+    func testNotifyAgentMessageNamesTheRuntimesSpecVersion() throws {
+        let dir = hostDir("agent")
+        let socket = dir + "/agent.sock", out = dir + "/agent"
+        startNotifyAgent(socket: socket, out: out)
+        let bundle = makeBundle { c in
+            c[path: "ociVersion"] = "1.0.2"
+            c.addHelpers()
+            c[path: "linux.seccomp"] = [
+                "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socket,
+                "syscalls": [["names": ["getpriority"], "action": "SCMP_ACT_NOTIFY"]],
+            ]
+            c.shell("/mnt/sysc getpriority 0 0")
+        }
+        let r = run(bundle, id: newID())
+        XCTAssertEqual(r.status, 0, describe(r))
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        let msg = try XCTUnwrap(parseJSON(text) as? [String: Any], "agent message: \(text)")
+        if isSwiftlet { XCTAssertEqual(msg["ociVersion"] as? String, "1.3.0", text) }
+    }
+
     func testNotifyWithoutAgentFailsCreate() {
         let id = newID()
         let r = run(makeBundle { c in

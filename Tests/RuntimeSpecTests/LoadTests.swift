@@ -51,27 +51,4 @@ final class LoadTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("config.json: "), "\(error)")
         }
     }
-
-    func testNames() {
-        XCTAssertEqual(CapabilityNames.all.count, 41)
-        XCTAssertEqual(CapabilityNames.number(of: "CAP_CHOWN"), 0)
-        XCTAssertEqual(CapabilityNames.number(of: "CAP_KILL"), 5)
-        XCTAssertEqual(CapabilityNames.number(of: "CAP_SYS_ADMIN"), 21)
-        XCTAssertEqual(CapabilityNames.number(of: "CAP_AUDIT_READ"), 37)
-        XCTAssertEqual(CapabilityNames.number(of: "CAP_CHECKPOINT_RESTORE"), 40)
-        XCTAssertNil(CapabilityNames.number(of: "CAP_FOO"))
-        XCTAssertEqual(CapabilityNames.name(of: 39), "CAP_BPF")
-        XCTAssertEqual(RlimitNames.number(of: "RLIMIT_CPU"), 0)
-        XCTAssertEqual(RlimitNames.number(of: "RLIMIT_NOFILE"), 7)
-        XCTAssertEqual(RlimitNames.number(of: "RLIMIT_AS"), 9)
-        XCTAssertEqual(RlimitNames.number(of: "RLIMIT_RTTIME"), 15)
-        XCTAssertNil(RlimitNames.number(of: "RLIMIT_FOO"))
-        XCTAssertEqual(NamespaceNames.cloneFlag(of: "user"), 0x1000_0000)
-        XCTAssertEqual(NamespaceNames.procName(of: "network"), "net")
-        XCTAssertEqual(SpecNames.schedulerPolicyNumber(of: "SCHED_DEADLINE"), 6)
-        XCTAssertEqual(SpecNames.ioPriorityClassNumber(of: "IOPRIO_CLASS_IDLE"), 3)
-        XCTAssertEqual(SpecNames.memoryPolicyModeNumber(of: "MPOL_WEIGHTED_INTERLEAVE"), 6)
-        XCTAssertEqual(SpecNames.memoryPolicyFlagBit(of: "MPOL_F_STATIC_NODES"), 1 << 15)
-        XCTAssertEqual(SpecNames.schedulerFlagBit(of: "SCHED_FLAG_UTIL_CLAMP_MAX"), 0x40)
-    }
 }
