@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Cgroups
 import JSON
 import Kernel
@@ -231,17 +230,10 @@ extension Runtime {
         let pid = try Proc.fork()
         if pid == 0 {
             if !inChild() { Proc.exit(125) }
-            _ = try? Proc.exec(path: criu, args: [criu] + args, env: environmentList())
+            _ = try? Proc.exec(path: criu, args: [criu] + args, env: Proc.environment())
             Proc.exit(127)
         }
         return (try Proc.wait(pid)).status
-    }
-
-    func environmentList() -> [String] {
-        var env: [String] = []
-        var p = environ
-        while let s = p.pointee { env.append(String(cString: s)); p += 1 }
-        return env
     }
 
     /// criu's failure as users see it: `what` (`checkpoint <id>`) is the step, criu's error lines

@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Kernel
 import RuntimeSpec
 
@@ -18,7 +17,7 @@ enum HookRunner {
                     defaultEnv: [String]? = nil) throws {
         // Built before the fork: the child only sets up fds and execs.
         let args = (hook.args?.isEmpty ?? true) ? [hook.path] : hook.args!
-        let env = hook.env ?? defaultEnv ?? environment()
+        let env = hook.env ?? defaultEnv ?? Proc.environment()
         let input = try Pipe.make()
         let pid = try Proc.fork()
         if pid == 0 {
@@ -58,9 +57,6 @@ enum HookRunner {
                                "\(hook.path) timed out after \(hook.timeout ?? 0) seconds")
         }
     }
-
-    /// The runtime's environment, for hooks without `env`.
-    static func environment() -> [String] { Proc.environment() }
 
     /// The state on its way into a hook's stdin (a non-blocking pipe), written as the pipe takes it.
     final class StdinFeed {
