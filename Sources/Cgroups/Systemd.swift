@@ -111,13 +111,13 @@ public struct SystemdDriver: CgroupDriver {
     }
 
     public func create() throws {
-        let parent = getpid()
+        let parent = Proc.getpid()
         let pid = try Proc.fork()
         if pid == 0 {
             // Dies with a `create` that is killed; the pid check closes the race with one killed before the prctl.
             _ = try? Proc.setParentDeathSignal(SIGKILL)
-            if getppid() != parent { _exit(1) }
-            while true { pause() }
+            if Identity.parentPID != parent { Proc.exit(1) }
+            Proc.waitUntilKilled()
         }
         placeholder.pid = pid
         placeholder.ownsUnit = false
@@ -158,9 +158,8 @@ public struct SystemdDriver: CgroupDriver {
     /// Ends the placeholder once init is in the scope (and at a failed create).
     public func releasePlaceholder() {
         guard placeholder.pid > 0 else { return }
-        _ = Glibc.kill(placeholder.pid, SIGKILL)
-        var status: Int32 = 0
-        _ = waitpid(placeholder.pid, &status, 0)
+        Proc.signalIfPresent(placeholder.pid, SIGKILL)
+        _ = try? Proc.wait(placeholder.pid)
         placeholder.pid = 0
     }
 
@@ -414,9 +413,8 @@ public struct SystemdBus {
     }
 
     static func environment(_ name: String) -> String? {
-        guard let v = getenv(name) else { return nil }
-        let s = String(cString: v)
-        return s.isEmpty ? nil : s
+        guard let s = environmentValue(name), !s.isEmpty else { return nil }
+        return s
     }
 
     /// The socket paths of a D-Bus address list ("unix:path=/run/user/1000/bus,guid=...;..."), in
@@ -446,7 +444,7 @@ public struct SystemdBus {
     /// The caller's uid as the user's manager knows it: in a user namespace, the id it maps to
     /// outside (/proc/self/uid_map), which is what EXTERNAL authentication is checked against.
     public static func hostUID() -> uid_t {
-        let uid = getuid()
+        let uid = Identity.realUID
         guard let text = try? readTextFile(path: "/proc/self/uid_map") else { return uid }
         return mapOutside(uid, uidMap: text) ?? uid
     }

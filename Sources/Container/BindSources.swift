@@ -66,17 +66,23 @@ enum BindSources {
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
             let st = try FD.atWorkingDirectory.status(of: source, describe: "mounts[\(i)].source \(source)")
             let mapped = plan.idmapTrees[i]
-            let tree = try mapped ?? MountAPI.cloneTree(source, recursive: MountOptions.parse(m.options ?? []).recursiveBind)
-            defer { if mapped == nil { tree.close() } }
             let name = String(i)
-            if (st.st_mode & S_IFMT) == S_IFDIR {
-                try FD.atWorkingDirectory.makeDirectory(name, mode: 0o700, describe: "\(dir)/\(name)")
-            } else {
-                try FD.open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600).close()
+            func stage(_ tree: FD) throws {
+                if (st.st_mode & S_IFMT) == S_IFDIR {
+                    try FD.atWorkingDirectory.makeDirectory(name, mode: 0o700, describe: "\(dir)/\(name)")
+                } else {
+                    _ = try OwnedFD.open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+                }
+                let target = try OwnedFD.open(name, O_PATH | O_NOFOLLOW)
+                try MountAPI.moveMount(tree, onto: target.fd, describe: "mounts[\(i)].source \(source)")
             }
-            let target = try FD.open(name, O_PATH | O_NOFOLLOW)
-            defer { target.close() }
-            try MountAPI.moveMount(tree, onto: target, describe: "mounts[\(i)].source \(source)")
+            if let mapped {
+                try stage(mapped)  // the plan's to close
+            } else {
+                // A clone made here is closed once moved.
+                let cloned = OwnedFD(try MountAPI.cloneTree(source, recursive: MountOptions.parse(m.options ?? []).recursiveBind))
+                try stage(cloned.fd)
+            }
             staged.names[i] = name
         }
         return staged

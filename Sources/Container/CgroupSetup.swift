@@ -73,7 +73,7 @@ extension Runtime {
                 try store.saveCgroupClaim(id, claim)
                 if !existing.isEmpty { try driver.checkReusable(existing: existing) }
             } catch {
-                for d in driver.made { rmdir(d) }  // only made, nothing in them yet
+                for d in driver.made { _ = try? removeDirectory(d) }  // only made, nothing in them yet
                 throw RuntimeError(field: pathField, cause: error)
             }
         }

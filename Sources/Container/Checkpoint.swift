@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Cgroups
 import JSON
 import Kernel
@@ -197,13 +196,13 @@ extension Runtime {
     /// Where `criu` is: the --criu value, searched in PATH when it has no slash.
     static func findCriu(_ name: String) throws -> String {
         if name.contains("/") {
-            guard access(name, X_OK) == 0 else {
-                throw RuntimeError(step: "criu", object: name, "\(name) is not executable", cause: SysError("access", name))
+            do { try checkAccess(name, X_OK) } catch {
+                throw RuntimeError(step: "criu", object: name, "\(name) is not executable", cause: error)
             }
             return name
         }
-        let path = (getenv("PATH").map { String(cString: $0) } ?? "/usr/sbin:/usr/bin:/sbin:/bin")
-        for dir in path.split(separator: ":") where access("\(dir)/\(name)", X_OK) == 0 { return "\(dir)/\(name)" }
+        let path = environmentValue("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin"
+        for dir in path.split(separator: ":") where isAccessible("\(dir)/\(name)", X_OK) { return "\(dir)/\(name)" }
         throw RuntimeError(step: "criu", object: name, "\"\(name)\" not found in PATH (install criu, or pass --criu PATH)")
     }
 
@@ -231,17 +230,10 @@ extension Runtime {
         let pid = try Proc.fork()
         if pid == 0 {
             if !inChild() { Proc.exit(125) }
-            _ = try? Proc.exec(path: criu, args: [criu] + args, env: environmentList())
+            _ = try? Proc.exec(path: criu, args: [criu] + args, env: Proc.environment())
             Proc.exit(127)
         }
         return (try Proc.wait(pid)).status
-    }
-
-    func environmentList() -> [String] {
-        var env: [String] = []
-        var p = environ
-        while let s = p.pointee { env.append(String(cString: s)); p += 1 }
-        return env
     }
 
     /// criu's failure as users see it: `what` (`checkpoint <id>`) is the step, criu's error lines
@@ -286,9 +278,9 @@ extension Runtime {
         c.pid = record.pid
         for (i, ns) in (record.config.linux?.namespaces ?? []).enumerated() {
             guard let path = ns.path, !path.isEmpty, ns.type == "network" || ns.type == "pid" else { continue }
-            var st = stat()
-            guard stat(path, &st) == 0 else {
-                throw RuntimeError(field: .config("linux.namespaces[\(i)].path"), object: path, cause: SysError("stat", path))
+            let st: stat
+            do { st = try fileStatus(path) } catch {
+                throw RuntimeError(field: .config("linux.namespaces[\(i)].path"), object: path, cause: error)
             }
             c.externalNamespaces.append((ns.type == "network" ? "extRootNetNS" : "extRootPidNS", UInt64(st.st_ino), -1))
         }
@@ -318,16 +310,14 @@ extension Runtime {
     /// Opens a namespace file named by the config: O_NONBLOCK (a FIFO planted there must not hang
     /// the runtime), then only a file of nsfs is taken.
     static func openNamespaceFile(_ path: String, field: String) throws -> FD {
-        let fd: FD
-        do { fd = try FD.open(path, O_RDONLY | O_NONBLOCK) } catch {
+        let file: OwnedFD
+        do { file = try OwnedFD.open(path, O_RDONLY | O_NONBLOCK) } catch {
             throw RuntimeError(field: .config(field), object: path, cause: error)
         }
-        var type: Int64 = 0
-        guard cs_statfs_type(fd.raw, &type) == 0, UInt32(truncatingIfNeeded: type) == Runtime.nsfsMagic else {
-            fd.close()
+        guard (try? file.fd.fileSystemType(describe: path)) == Runtime.nsfsMagic else {
             throw RuntimeError(field: .config(field), object: path, "\(path) is not a namespace file (not on nsfs)")
         }
-        return fd
+        return file.release()
     }
 
     /// NSFS_MAGIC of linux/magic.h.
@@ -405,7 +395,7 @@ extension Runtime {
             // rootfs bind at criu-root: the bind goes away with criu, nothing to unmount after.
             let rc = try runCriu(criu, args) {
                 for f in procs where (try? writeFile(path: f, "0", flags: O_WRONLY)) == nil { return false }
-                guard cs_unshare(NamespaceKind.mount.cloneFlag) == 0 else { return false }
+                guard (try? Namespaces.unshare(NamespaceKind.mount.cloneFlag, describe: "mount namespace of criu")) != nil else { return false }
                 guard (try? Mount.setPropagation("/", .slave, recursive: true)) != nil else { return false }
                 return (try? Mount.mount(source: rootfs, target: criuRoot, type: nil, flags: [.bind, .recursive])) != nil
             }
@@ -431,7 +421,7 @@ extension Runtime {
             }
             record = r
         } catch {
-            if restoredPID > 0 { _ = Glibc.kill(restoredPID, SIGKILL) }
+            if restoredPID > 0 { Proc.signalIfPresent(restoredPID, SIGKILL) }
             if let cg = cgroup {
                 try? cg.signalAll(SIGKILL)
                 try? cg.destroy()
@@ -466,11 +456,4 @@ extension String {
         while let l = s.last, set.contains(l) { s = s.dropLast() }
         return String(s)
     }
-}
-
-func readLink(_ path: String) throws -> String {
-    var buf = [CChar](repeating: 0, count: 4096)
-    let n = readlink(path, &buf, buf.count - 1)
-    if n < 0 { throw SysError("readlink", path) }
-    return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

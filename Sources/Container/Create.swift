@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Cgroups
 import JSON
 import Kernel
@@ -121,7 +120,7 @@ public struct Runtime {
             let floor = 3 + plan.preserveFDs
             plan.sync = try childEnd.moved(above: floor)
             let fifoPath = store.fifoPath(opts.id)
-            try sys("mkfifo", fifoPath) { mkfifo(fifoPath, 0o600) }
+            try makeFifo(fifoPath, mode: 0o600)
             plan.execFifo = try FD.open(fifoPath, O_RDWR).moved(above: floor)
             if let socket = opts.consoleSocket {
                 plan.consoleSocket = try UnixSocket.connect(socket).moved(above: floor)
@@ -195,8 +194,8 @@ public struct Runtime {
             return record
         } catch {
             debug("create \(opts.id) failed, undoing: \(error)")
-            if containerPID > 0 { _ = Glibc.kill(containerPID, SIGKILL) }
-            if childPID > 0 { _ = Glibc.kill(childPID, SIGKILL) }
+            if containerPID > 0 { Proc.signalIfPresent(containerPID, SIGKILL) }
+            if childPID > 0 { Proc.signalIfPresent(childPID, SIGKILL) }
             // A v1 freezer holds killed tasks until they thaw: ours go back to the runtime's own
             // freezer cgroup (which thaws them) rather than thawing a cgroup that may not be ours.
             if let cg = cgroup, cg.frozenDirectory() != nil {
@@ -319,12 +318,7 @@ public struct Runtime {
     /// `create` looked) stops it for good and would hang `create`: checked after each second of
     /// silence.
     func awaitInit(_ channel: SyncChannel, plan: InitPlan) throws {
-        var pfd = pollfd(fd: channel.fd.raw, events: Int16(POLLIN), revents: 0)
-        while true {
-            let r = poll(&pfd, 1, 1000)
-            if r > 0 || (r < 0 && errno != EINTR) { return }
-            if r == 0 { try failIfFrozen(plan) }
-        }
+        while !Poll.readable(channel.fd, milliseconds: 1000) { try failIfFrozen(plan) }
     }
 
     /// A frozen cgroup (an ancestor frozen, or frozen after `create` looked) stops init for good.
@@ -341,16 +335,13 @@ public struct Runtime {
     /// then it never closes, and `start` would wait for it for good.
     func awaitClose(_ channel: SyncChannel, plan: InitPlan) throws {
         for _ in 0..<5 {
-            var pfd = pollfd(fd: channel.fd.raw, events: Int16(POLLIN), revents: 0)
-            let r = poll(&pfd, 1, 1000)
-            if r > 0 {
-                guard let msg = try? channel.receive() else { return }  // end of file (or a broken socket)
-                // A failure init reports after the last ack (installing a notify filter, for one).
-                if case .failure(let error) = msg { throw error }
+            guard Poll.readable(channel.fd, milliseconds: 1000) else {
+                try failIfFrozen(plan)
                 continue
             }
-            if r < 0 && errno != EINTR { return }
-            try failIfFrozen(plan)
+            guard let msg = try? channel.receive() else { return }  // end of file (or a broken socket)
+            // A failure init reports after the last ack (installing a notify filter, for one).
+            if case .failure(let error) = msg { throw error }
         }
     }
 
@@ -358,29 +349,19 @@ public struct Runtime {
     /// cgroup first (a cgroup namespace is rooted there), so a frozen ancestor could hold it: the
     /// freezer is looked at after each second.
     func reapIntermediate(_ pid: pid_t, plan: InitPlan) throws {
-        var status: Int32 = 0
-        if waitpid(pid, &status, WNOHANG) != 0 { return }
-        let fd = cs_pidfd_open(pid, 0)
-        if fd < 0 {
+        if Proc.reapIfExited(pid) { return }
+        guard let exited = try? PidFD.open(pid) else {
             _ = try? Proc.wait(pid)
             return
         }
-        defer { Glibc.close(fd) }
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while true {
-            let r = poll(&pfd, 1, 1000)
-            if r > 0 || (r < 0 && errno != EINTR) { break }
-            if r == 0 { try failIfFrozen(plan) }
-        }
+        while !Poll.readable(exited.fd, milliseconds: 1000) { try failIfFrozen(plan) }
         _ = try? Proc.wait(pid)
     }
 
     /// Reaps a child this create has SIGKILLed, waiting at most 5 s.
     func reapKilled(_ pid: pid_t) {
-        var status: Int32 = 0
         for _ in 0..<500 {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid || (r < 0 && errno != EINTR) { return }
+            if Proc.reapIfExited(pid) { return }
             Clock.sleep(milliseconds: 10)
         }
         warn("process \(pid) did not exit within 5 s of SIGKILL")
@@ -392,8 +373,7 @@ public struct Runtime {
     private func reportingInitFailure(_ channel: SyncChannel, _ body: () throws -> Void) throws {
         do { try body() } catch {
             // A live init waits for the state and says nothing: do not wait for it then.
-            var pfd = pollfd(fd: channel.fd.raw, events: Int16(POLLIN), revents: 0)
-            if poll(&pfd, 1, 1000) > 0, case .failure(let error)? = try? channel.receive() { throw error }
+            if Poll.readable(channel.fd, milliseconds: 1000), case .failure(let error)? = try? channel.receive() { throw error }
             throw error
         }
     }
@@ -470,7 +450,7 @@ public struct Runtime {
         }
         if let pidJoin = opened.first(where: { $0.kind == .pid }), !plan.createsUserNamespace {
             let mountsProc = (spec.mounts ?? []).contains { $0.type == "proc" }
-            plan.buildsRootOutsidePIDNamespace = !mountsProc || cs_proc_accepts_pidns(pidJoin.fd.raw) == 1
+            plan.buildsRootOutsidePIDNamespace = !mountsProc || Procfs.acceptsPIDNamespace(pidJoin.fd)
         }
         do { try Rootless.check(spec: spec, plan: plan) } catch {
             for j in opened { j.fd.close() }
@@ -480,7 +460,7 @@ public struct Runtime {
     }
 
     func ownerName() -> String {
-        let uid = geteuid()
+        let uid = Identity.effectiveUID
         if uid == 0 { return "root" }
         // /etc/passwd read directly, as runc does: the binary is static, and glibc's NSS would have
         // to load shared libraries for getpwuid.

@@ -1,5 +1,4 @@
 import Glibc
-import CShim
 import Kernel
 import RuntimeSpec
 
@@ -18,32 +17,31 @@ enum HookRunner {
                     defaultEnv: [String]? = nil) throws {
         // Built before the fork: the child only sets up fds and execs.
         let args = (hook.args?.isEmpty ?? true) ? [hook.path] : hook.args!
-        let env = hook.env ?? defaultEnv ?? environment()
+        let env = hook.env ?? defaultEnv ?? Proc.environment()
         let input = try Pipe.make()
         let pid = try Proc.fork()
         if pid == 0 {
             // The hook's child side: stdin from the pipe, stdout/stderr shared with the runtime.
-            _ = setpgid(0, 0)
+            Proc.leadOwnProcessGroup()
             _ = try? input.read.dup(to: 0)
-            _ = cs_close_range(3, UInt32.max, 0)
+            Proc.closeDescriptors(from: 3)
             Proc.resetSignalDispositions()
             Proc.unblockAllSignals()
-            if let cwd, chdir(cwd) != 0 {
-                let msg = "swiftlet: \(kind) hook \(hook.path): chdir \(cwd): \(errnoString(Glibc.errno))\n"
-                _ = try? FD(2).write(msg)
-                Proc.exit(127)
-            }
-            _ = try? Proc.exec(path: hook.path, args: args, env: env)
-            let msg = "swiftlet: \(kind) hook \(hook.path): exec: \(errnoString(Glibc.errno))\n"
-            _ = try? FD(2).write(msg)
+            do {
+                if let cwd { try changeDirectory(cwd) }
+                try Proc.exec(path: hook.path, args: args, env: env)
+            } catch let e as SysError {
+                let step = e.call == "chdir" ? "chdir \(cwd ?? "")" : "exec"
+                _ = try? FD(2).write("swiftlet: \(kind) hook \(hook.path): \(step): \(errnoString(e.errno))\n")
+            } catch {}
             Proc.exit(127)
         }
         // Also here, so that the group exists before a timeout can kill it (whichever runs first).
-        _ = setpgid(pid, pid)
+        Proc.leadOwnProcessGroup(pid)
         input.read.close()
         // The state goes in while we wait, as the pipe takes it: a hook that never reads its stdin
         // (with a state larger than the pipe) must not hold us past its timeout.
-        _ = cs_fcntl_int(input.write.raw, F_SETFL, O_NONBLOCK)
+        try? input.write.setNonBlocking()
         let result = try waitWithTimeout(pid, seconds: hook.timeout, feeding: StdinFeed(fd: input.write, bytes: state))
         switch result {
         case .some(.exited(0)):
@@ -52,23 +50,12 @@ enum HookRunner {
             throw RuntimeError(step: "\(kind) hook", object: hook.path, "\(hook.path) failed: \(exit)")
         case .none:
             // The whole group: children the hook forked must not outlive its timeout.
-            _ = Glibc.kill(-pid, SIGKILL)
-            _ = Glibc.kill(pid, SIGKILL)
+            Proc.signalIfPresent(-pid, SIGKILL)
+            Proc.signalIfPresent(pid, SIGKILL)
             _ = try? Proc.wait(pid)
             throw RuntimeError(step: "\(kind) hook", object: hook.path,
                                "\(hook.path) timed out after \(hook.timeout ?? 0) seconds")
         }
-    }
-
-    /// The runtime's environment, for hooks without `env`.
-    static func environment() -> [String] {
-        var env: [String] = []
-        var p = environ
-        while let s = p.pointee {
-            env.append(String(cString: s))
-            p += 1
-        }
-        return env
     }
 
     /// The state on its way into a hook's stdin (a non-blocking pipe), written as the pipe takes it.
@@ -87,11 +74,11 @@ enum HookRunner {
         /// (a hook that does not read its stdin is not an error).
         func pump() {
             while !closed && offset < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.write(fd.raw, $0.baseAddress! + offset, bytes.count - offset) }
-                if n > 0 { offset += n; continue }
-                if n < 0 && Glibc.errno == EINTR { continue }
-                if n < 0 && Glibc.errno == EAGAIN { return }
-                break
+                let sent: Int?
+                do { sent = try fd.writeSome(bytes, from: offset) } catch { break }  // EPIPE: the hook closed its stdin
+                guard let sent else { return }  // the pipe is full: more once the hook reads
+                if sent == 0 { break }
+                offset += sent
             }
             close()
         }
@@ -106,12 +93,10 @@ enum HookRunner {
     static func waitWithTimeout(_ pid: pid_t, seconds: Int?, feeding input: StdinFeed) throws -> Proc.Exit? {
         defer { input.close() }
         input.pump()
-        let pidfd = cs_pidfd_open(pid, 0)
-        guard pidfd >= 0 else {
+        guard let exited = try? PidFD.open(pid) else {
             input.close()
             return try Proc.wait(pid)
         }
-        defer { Glibc.close(pidfd) }
         // Capped (validation refuses more): seconds * 10^9 must not overflow.
         let deadline = seconds.map { Clock.monotonicNanoseconds() + UInt64(min(max($0, 1), Hook.maxTimeoutSeconds)) * 1_000_000_000 }
         while true {
@@ -121,11 +106,9 @@ enum HookRunner {
                 if now >= deadline { return nil }
                 ms = Int32(min((deadline - now) / 1_000_000 + 1, 1 << 30))
             }
-            var pfds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
-            if !input.closed { pfds.append(pollfd(fd: input.fd.raw, events: Int16(POLLOUT), revents: 0)) }
-            let r = poll(&pfds, nfds_t(pfds.count), ms)
-            if r < 0 && Glibc.errno != EINTR { throw SysError("poll", "pidfd of hook") }
-            if r <= 0 { continue }
+            var pfds = [Poll.reading(exited.fd)]
+            if !input.closed { pfds.append(Poll.writing(input.fd)) }
+            if try Poll.wait(&pfds, milliseconds: ms) == 0 { continue }
             if pfds[0].revents != 0 {
                 input.close()
                 return try Proc.wait(pid)

@@ -34,13 +34,11 @@ extension Runtime {
         debug("start \(id): exec fifo written, pid \(record.pid) runs the user process")
         Fault.point("start.written")
         try? removeFile(fifo)
-        var pfd = pollfd(fd: reader.raw, events: 0, revents: 0)
         // Hang-up: init's end closed on execve. A program that is quick may already be gone by
         // the time we look, which is not a failure to start.
         var execed = false
         while true {
-            let r = poll(&pfd, 1, 100)
-            if r > 0 && pfd.revents & Int16(POLLHUP) != 0 { execed = true; break }
+            if Poll.hungUp(reader, milliseconds: 100) { execed = true; break }
             if !Proc.isAlive(record.pid) { break }
         }
         // Anything left in the fifo is init's reason for not reaching execve (a startContainer hook
@@ -79,7 +77,7 @@ extension Runtime {
             // As runc: `kill --all` of a stopped container signals what is left in its cgroup. The
             // containerd shim calls it when the init of a container sharing a pod's pid namespace
             // exits, and a failure there leaves the container "running" for the kubelet.
-            for pid in cgroup(of: record)?.pids() ?? [] { _ = Glibc.kill(pid, signal) }
+            for pid in cgroup(of: record)?.pids() ?? [] { Proc.signalIfPresent(pid, signal) }
             return
         }
         guard status == .created || status == .running || status == .paused else {
@@ -92,7 +90,7 @@ extension Runtime {
             if let cg = cgroup(of: record) {
                 do { try cg.signalAll(signal) } catch { throw RuntimeError(step: "kill --all \(id)", object: id, cause: error) }
             } else {
-                for pid in processes(of: record) { _ = Glibc.kill(pid, signal) }
+                for pid in processes(of: record) { Proc.signalIfPresent(pid, signal) }
             }
         } else {
             try Proc.kill(record.pid, signal)
@@ -171,11 +169,11 @@ extension Runtime {
             if ownPIDNamespace, let cg = cgroup(of: record), cg.frozenAncestor() == nil {
                 // Init's death takes its pid namespace along (the kernel kills every process in
                 // it): the cgroup's other processes, if any, are not the container's (as runc).
-                _ = Glibc.kill(record.pid, SIGKILL)
+                Proc.signalIfPresent(record.pid, SIGKILL)
                 if status == .paused { try? cg.thaw() }  // a frozen v1 task dies only once thawed
             } else {
                 if let cg = cgroup(of: record) { try? cg.signalAll(SIGKILL) }
-                for pid in processes(of: record) { _ = Glibc.kill(pid, SIGKILL) }
+                for pid in processes(of: record) { Proc.signalIfPresent(pid, SIGKILL) }
             }
             waitGone(record.pid)
         }

@@ -49,14 +49,20 @@ struct RootfsBuilder {
                 try RuntimeNamespaceRootfs.record(rootfs: rootfs, stateDirectory: plan.stateDirectory)
             }
         }
-        if !stagedSources.isEmpty {
-            staging = try FD.open(".", O_PATH | O_DIRECTORY)
-            // Back where it was (best effort: the container's root may not reach it), as without staging.
-            if let previous = staged.previousDirectory { try? changeDirectory(previous) }
+        if stagedSources.isEmpty {
+            try RootedPath.open(rootfs).withRoot { root in try mountAll(root: root) }
+            return
         }
-        defer { staging?.close() }
-        let root = try RootedPath.open(rootfs)
-        defer { root.root.close() }
+        let stagingDirectory = try OwnedFD.open(".", O_PATH | O_DIRECTORY)
+        // Back where it was (best effort: the container's root may not reach it), as without staging.
+        if let previous = staged.previousDirectory { try? changeDirectory(previous) }
+        staging = stagingDirectory.fd
+        defer { staging = nil }
+        try RootedPath.open(rootfs).withRoot { root in try mountAll(root: root) }
+    }
+
+    /// The `mounts[]` entries, the devices and their links, under the root open at `root`.
+    private mutating func mountAll(root: RootedPath) throws {
         for (i, m) in (spec.mounts ?? []).enumerated() {
             let isDev = Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m)
             if isDev && Self.isReadOnlyDev(m) {
@@ -460,29 +466,29 @@ struct RootfsBuilder {
     func finish() throws {
         try RootedPath.open("/").withRoot { root in
             /// The fd of `path`, nil when it does not exist (nothing to protect).
-            func target(_ path: String) throws -> FD? {
-                do { return try root.open(path, O_PATH) } catch let e as SysError where e.errno == ENOENT || e.errno == ENOTDIR {
+            func target(_ path: String) throws -> OwnedFD? {
+                do { return OwnedFD(try root.open(path, O_PATH)) } catch let e as SysError where e.errno == ENOENT || e.errno == ENOTDIR {
                     return nil
                 }
             }
             for path in spec.linux?.readonlyPaths ?? [] {
                 try InitStage.step("readonlyPaths \(path)") {
-                    guard let fd = try target(path) else { return }
-                    defer { fd.close() }
-                    try SafeMount.bindReadOnly(fd, describe: path)
+                    guard let found = try target(path) else { return }
+                    try SafeMount.bindReadOnly(found.fd, describe: path)
                 }
             }
-            var null: FD?
-            defer { null?.close() }
+            // Opened at the first masked file, closed with the root.
+            var null = OwnedFDs<String>()
             for path in spec.linux?.maskedPaths ?? [] {
                 try InitStage.step("maskedPaths \(path)") {
-                    guard let fd = try target(path) else { return }
-                    defer { fd.close() }
-                    if FileKind.of(fd: fd) == .directory {
-                        try SafeMount.maskDirectory(fd, describe: path)
+                    guard let found = try target(path) else { return }
+                    if FileKind.of(fd: found.fd) == .directory {
+                        try SafeMount.maskDirectory(found.fd, describe: path)
                     } else {
-                        if null == nil { null = try root.open("/dev/null", O_PATH, followFinal: false) }
-                        try SafeMount.maskFile(fd, null: null!, describe: path)
+                        if null["/dev/null"] == nil {
+                            null.insert(OwnedFD(try root.open("/dev/null", O_PATH, followFinal: false)), for: "/dev/null")
+                        }
+                        try SafeMount.maskFile(found.fd, null: null["/dev/null"]!, describe: path)
                     }
                 }
             }

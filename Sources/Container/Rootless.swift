@@ -7,7 +7,7 @@ import RuntimeSpec
 /// the id maps of the user namespace, cgroups (skipped, or used through a delegated cgroup2
 /// subtree), and checks that turn what needs privilege into errors naming the field.
 enum Rootless {
-    static var active: Bool { geteuid() != 0 }
+    static var active: Bool { Identity.effectiveUID != 0 }
 
     /// `--systemd-cgroup` goes to the user's systemd rather than the system's: run by a user, or by
     /// root of a user namespace whose root is a user outside (as rootless podman runs the runtime;
@@ -18,7 +18,7 @@ enum Rootless {
     /// may be written by the caller itself, once setgroups is denied. Anything else takes newgidmap.
     static func deniesSetgroups(_ gidMappings: [LinuxIDMapping]) -> Bool {
         guard active, gidMappings.count == 1, let m = gidMappings.first else { return false }
-        return m.containerID == 0 && m.hostID == getegid() && m.size == 1
+        return m.containerID == 0 && m.hostID == Identity.effectiveGID && m.size == 1
     }
 
     /// Checks made in `create` before anything exists.
@@ -30,21 +30,21 @@ enum Rootless {
             }
             let user = plan.process.user
             if !plan.uidMappings.isEmpty && !mapped(user.uid, plan.uidMappings) {
-                throw ContainerError("config.json: process.user.uid: \(user.uid) is not mapped by linux.uidMappings")
+                throw RuntimeError.config("process.user.uid", "\(user.uid) is not mapped by linux.uidMappings")
             }
             if !plan.gidMappings.isEmpty && !mapped(user.gid, plan.gidMappings) {
-                throw ContainerError("config.json: process.user.gid: \(user.gid) is not mapped by linux.gidMappings")
+                throw RuntimeError.config("process.user.gid", "\(user.gid) is not mapped by linux.gidMappings")
             }
         }
         guard active else { return }
         if plan.createsUserNamespace && deniesSetgroups(plan.gidMappings),
            let groups = plan.process.user.additionalGids, !groups.isEmpty {
-            throw ContainerError("config.json: process.user.additionalGids: a rootless container that maps only gid \(getegid()) "
+            throw RuntimeError.config("process.user.additionalGids", "a rootless container that maps only gid \(Identity.effectiveGID) "
                 + "runs with setgroups denied and cannot have additional groups (map more gids through /etc/subgid, "
                 + "which takes newgidmap from the uidmap package)")
         }
         if !plan.userNamespaceInUse {
-            throw ContainerError("config.json: linux.namespaces: swiftlet runs as uid \(geteuid()) (not root): "
+            throw RuntimeError.config("linux.namespaces", "swiftlet runs as uid \(Identity.effectiveUID) (not root): "
                 + "a rootless container needs a user namespace (see `swiftlet spec --rootless`)")
         }
     }
@@ -58,39 +58,41 @@ enum Rootless {
             maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
         }
         if !active {
-            do {
-                try Procfs.write("/proc/\(pid)/uid_map", text(uid))
-                try Procfs.write("/proc/\(pid)/gid_map", text(gid))
-            } catch {
-                throw ContainerError("writing uid/gid maps of the user namespace: \(error)")
+            for (kind, maps) in [("uid", uid), ("gid", gid)] {
+                let path = "/proc/\(pid)/\(kind)_map"
+                do { try Procfs.write(path, text(maps)) } catch {
+                    throw RuntimeError(step: "writing uid/gid maps of the user namespace", object: path, cause: error)
+                }
             }
             return
         }
         if deniesSetgroups(gid) {
-            do { try Procfs.write("/proc/\(pid)/setgroups", "deny") } catch {
-                throw ContainerError("denying setgroups in the user namespace: \(error)")
+            let path = "/proc/\(pid)/setgroups"
+            do { try Procfs.write(path, "deny") } catch {
+                throw RuntimeError(step: "denying setgroups in the user namespace", object: path, cause: error)
             }
         }
-        try writeMap(pid: pid, kind: "uid", maps: uid, own: geteuid(), text: text(uid))
-        try writeMap(pid: pid, kind: "gid", maps: gid, own: getegid(), text: text(gid))
+        try writeMap(pid: pid, kind: "uid", maps: uid, own: Identity.effectiveUID, text: text(uid))
+        try writeMap(pid: pid, kind: "gid", maps: gid, own: Identity.effectiveGID, text: text(gid))
     }
 
     static func writeMap(pid: pid_t, kind: String, maps: [LinuxIDMapping], own: UInt32, text: String) throws {
-        let field = "config.json: linux.\(kind)Mappings"
+        let field = "linux.\(kind)Mappings"
         if maps.isEmpty {
-            throw ContainerError("\(field): a user namespace needs at least one mapping (\"containerID\": 0, \"hostID\": \(own), \"size\": 1)")
+            throw RuntimeError.config(field, "a user namespace needs at least one mapping (\"containerID\": 0, \"hostID\": \(own), \"size\": 1)")
         }
+        let mapPath = "/proc/\(pid)/\(kind)_map"
         do {
-            try Procfs.write("/proc/\(pid)/\(kind)_map", text)
+            try Procfs.write(mapPath, text)
             return
         } catch let e as SysError where e.errno == EPERM {
             // Not only our own id: the setuid helper may allow it.
         } catch {
-            throw ContainerError("\(field): writing /proc/\(pid)/\(kind)_map: \(error)")
+            throw RuntimeError(field: .config(field), object: mapPath, "writing \(mapPath)", cause: error)
         }
         let tool = "new\(kind)map"
         guard let path = findTool(tool) else {
-            throw ContainerError("\(field): as uid \(geteuid()) (not root) only the single mapping of your own \(kind) "
+            throw RuntimeError.config(field, "as uid \(Identity.effectiveUID) (not root) only the single mapping of your own \(kind) "
                 + "(\"hostID\": \(own), \"size\": 1) can be written without privilege; other mappings need \(tool) "
                 + "(package uidmap) and a range for you in /etc/sub\(kind)")
         }
@@ -100,25 +102,26 @@ enum Rootless {
         if child == 0 {
             Proc.resetSignalDispositions()
             Proc.unblockAllSignals()
-            _ = try? Proc.exec(path: path, args: args, env: [])
-            _ = try? FD(2).write("swiftlet: exec \(path): \(errnoString(Glibc.errno))\n")
+            do { try Proc.exec(path: path, args: args, env: []) } catch {
+                _ = try? FD(2).write("swiftlet: \(error)\n")
+            }
             Proc.exit(127)
         }
         let exit = try Proc.wait(child)
         if exit != .exited(0) {
-            throw ContainerError("\(field): \(args.joined(separator: " ")) failed (\(exit)); its message is above "
-                + "(the ranges must be allowed for uid \(geteuid()) in /etc/sub\(kind))")
+            throw RuntimeError(field: .config(field), object: path, "\(args.joined(separator: " ")) failed (\(exit)); its message is above "
+                + "(the ranges must be allowed for uid \(Identity.effectiveUID) in /etc/sub\(kind))")
         }
     }
 
     /// newuidmap/newgidmap on $PATH, else in the usual places.
     static func findTool(_ name: String) -> String? {
         var dirs: [String] = []
-        if let p = getenv("PATH") { dirs = String(cString: p).split(separator: ":").map(String.init) }
+        if let p = environmentValue("PATH") { dirs = p.split(separator: ":").map(String.init) }
         dirs += ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
         for d in dirs where d.hasPrefix("/") {
             let candidate = d + "/" + name
-            if access(candidate, X_OK) == 0 { return candidate }
+            if isAccessible(candidate, X_OK) { return candidate }
         }
         return nil
     }
@@ -155,13 +158,13 @@ enum Rootless {
             }
         }
         guard let dir, let mount = host.unified else {
-            let why = "swiftlet runs as uid \(geteuid()) (not root) and no cgroup2 subtree is delegated to it"
+            let why = "swiftlet runs as uid \(Identity.effectiveUID) (not root) and no cgroup2 subtree is delegated to it"
             if let name = firstLimit(spec.linux?.resources) {
-                throw ContainerError("config.json: linux.resources.\(name): setting a cgroup limit needs privilege: \(why) "
-                    + "(remove linux.resources.\(name), or run swiftlet from a cgroup2 subtree owned by uid \(geteuid()))")
+                throw RuntimeError.config("linux.resources.\(name)", "setting a cgroup limit needs privilege: \(why) "
+                    + "(remove linux.resources.\(name), or run swiftlet from a cgroup2 subtree owned by uid \(Identity.effectiveUID))")
             }
             if !cgroupsPath.isEmpty {
-                throw ContainerError("config.json: linux.cgroupsPath: \(cgroupsPath): \(why)")
+                throw RuntimeError(field: .config("linux.cgroupsPath"), object: cgroupsPath, "\(cgroupsPath): \(why)")
             }
             return nil
         }
@@ -175,7 +178,7 @@ enum Rootless {
         var d = dir
         while d.count > mount.count {
             if isDirectory(d) {
-                return access(d, W_OK | X_OK) == 0 && access(d + "/cgroup.procs", W_OK) == 0
+                return isAccessible(d, W_OK | X_OK) && isAccessible(d + "/cgroup.procs", W_OK)
             }
             d = String(d[..<(d.lastIndex(of: "/") ?? d.startIndex)])
         }

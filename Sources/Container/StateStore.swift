@@ -81,13 +81,11 @@ public struct StateStore {
             }
         }
         let dir = directory(id)
-        if mkdir(dir, 0o711) != 0 {
-            let failure = SysError("mkdir", dir)
-            if failure.errno == EEXIST {
-                throw RuntimeError(object: dir, "container with id \"\(id)\" already exists")
-            }
-            throw RuntimeError(object: dir, cause: failure)
+        let made: Bool
+        do { made = try makeDirectoryIfMissing(dir, mode: 0o711) } catch {
+            throw RuntimeError(object: dir, cause: error)
         }
+        guard made else { throw RuntimeError(object: dir, "container with id \"\(id)\" already exists") }
         return try LockedDirectory(path: dir)
     }
 
@@ -142,12 +140,14 @@ public struct StateStore {
     /// The exec fifo exists until `start` removes it, and init holds it open until its execve: a
     /// fifo without a reader is what a `start` killed after its write leaves (the process runs).
     func waitsOnFifo(_ id: String) -> Bool {
-        let fd = open(fifoPath(id), O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-        if fd >= 0 {
-            close(fd)
+        do {
+            _ = try OwnedFD.open(fifoPath(id), O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            return true
+        } catch let e as SysError {
+            return e.errno != ENOENT && e.errno != ENXIO
+        } catch {
             return true
         }
-        return errno != ENOENT && errno != ENXIO
     }
 
     public func ids() -> [String] {
@@ -185,9 +185,9 @@ struct LockedDirectory {
 
     init(path: String) throws {
         self.path = path
-        let fd = try FD.open(path, O_RDONLY | O_DIRECTORY)
-        self.fd = fd
-        try sys("flock", path) { flock(fd.raw, LOCK_EX) }
+        let folder = try OwnedFD.open(path, O_RDONLY | O_DIRECTORY)
+        try folder.fd.lockExclusive(describe: path)
+        self.fd = folder.release()
     }
 
     func unlock() { fd.close() }

@@ -55,6 +55,33 @@ public func entryStatus(_ path: String) -> stat? {
     return lstat(path, &st) == 0 ? st : nil
 }
 
+/// access(2): throws unless the caller may use `path` as `mode` asks (X_OK, W_OK | X_OK, F_OK).
+public func checkAccess(_ path: String, _ mode: Int32) throws {
+    try sys("access", path) { access(path, mode) }
+}
+
+/// access(2) as a yes or no.
+public func isAccessible(_ path: String, _ mode: Int32) -> Bool { access(path, mode) == 0 }
+
+/// mkfifo(3) at a host path.
+public func makeFifo(_ path: String, mode: mode_t) throws {
+    try sys("mkfifo", path) { mkfifo(path, mode) }
+}
+
+/// readlink(2) of a host path (a /proc/<pid>/fd entry, a symlink): its target.
+public func readLink(_ path: String) throws -> String {
+    var buf = [CChar](repeating: 0, count: 4096)
+    let n = try sys("readlink", path) { readlink(path, &buf, buf.count - 1) }
+    return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// stat(2) of what `path` names, a symlink followed (a /proc/<pid>/ns file: the namespace's inode).
+public func fileStatus(_ path: String) throws -> stat {
+    var st = stat()
+    try sys("stat", path) { stat(path, &st) }
+    return st
+}
+
 /// The magic number statfs(2) reports for the file system holding `path` (CGROUP2_SUPER_MAGIC, ...).
 public func fileSystemType(_ path: String) throws -> UInt32 {
     let fd = try FD.open(path, O_PATH)
@@ -107,6 +134,11 @@ extension FD {
         _ = try bytes.withUnsafeBytes { buf in
             try sys("write", describe()) { Glibc.write(raw, buf.baseAddress, buf.count) }
         }
+    }
+
+    /// flock(LOCK_EX): waits until the lock is held.
+    public func lockExclusive(describe: @autoclosure () -> String) throws {
+        try sys("flock", describe()) { flock(raw, LOCK_EX) }
     }
 
     /// flock(LOCK_EX | LOCK_NB): true once held, false while another holder has it.

@@ -9,12 +9,30 @@ public enum Poll {
         return Int(try sys("poll") { poll(&fds, nfds_t(n), milliseconds) })
     }
 
-    /// Whether `fd` has something to read within `milliseconds`.
+    /// Whether `fd` has something to read (or its other end is gone) within `milliseconds`; a
+    /// failed poll counts as ready, so that the read that follows reports the failure.
     public static func readable(_ fd: FD, milliseconds: Int32) -> Bool {
-        var fds = [pollfd(fd: fd.raw, events: Int16(POLLIN), revents: 0)]
-        return ((try? wait(&fds, milliseconds: milliseconds)) ?? 0) > 0
+        var entry = reading(fd)
+        while true {
+            let r = poll(&entry, 1, milliseconds)
+            if r < 0 && Glibc.errno == EINTR { continue }
+            return r != 0
+        }
+    }
+
+    /// Whether the other end of `fd` (a pipe or fifo) was closed within `milliseconds` (POLLHUP).
+    public static func hungUp(_ fd: FD, milliseconds: Int32) -> Bool {
+        var entry = pollfd(fd: fd.raw, events: 0, revents: 0)
+        while true {
+            let r = poll(&entry, 1, milliseconds)
+            if r < 0 && Glibc.errno == EINTR { continue }
+            return r > 0 && entry.revents & Int16(POLLHUP) != 0
+        }
     }
 
     /// A read-readiness entry for `wait`.
     public static func reading(_ fd: FD) -> pollfd { pollfd(fd: fd.raw, events: Int16(POLLIN), revents: 0) }
+
+    /// A write-readiness entry for `wait`.
+    public static func writing(_ fd: FD) -> pollfd { pollfd(fd: fd.raw, events: Int16(POLLOUT), revents: 0) }
 }

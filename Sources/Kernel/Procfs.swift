@@ -22,6 +22,12 @@ public enum Procfs {
         try fd.write(value)
     }
 
+    /// Whether procfs takes the pidns= option (Linux 6.18) naming the pid namespace open at
+    /// `namespace`: only then can a proc mount for that namespace be made from outside it.
+    public static func acceptsPIDNamespace(_ namespace: FD) -> Bool {
+        cs_proc_accepts_pidns(namespace.raw) == 1
+    }
+
     /// Kept for callers of the earlier name.
     public static func writeChecked(_ path: String, _ value: String) throws { try write(path, value) }
 

@@ -42,10 +42,9 @@ struct Logger {
         do {
             // O_NONBLOCK: a FIFO there without a reader fails at once (ENXIO) instead of blocking
             // the runtime for good; then cleared, so that a reader that is slow loses no line.
-            let fd = try FD.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK, mode: 0o644)
-            defer { fd.close() }
-            _ = fcntl(fd.raw, F_SETFL, O_APPEND)
-            try fd.write(line(level, msg))
+            let log = try OwnedFD.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK, mode: 0o644)
+            try? log.fd.setStatusFlags(O_APPEND)
+            try log.fd.write(line(level, msg))
             return true
         } catch {
             _ = try? FD(2).write("swiftlet: --log \(path): \(error)\n")

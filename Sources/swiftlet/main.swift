@@ -76,15 +76,15 @@ func dispatch(_ command: String, _ rest: ArraySlice<String>, root: String) throw
 /// for root in a user namespace whose $USER is not root, as rootless podman runs it).
 func defaultRoot(needed: Bool) throws -> String {
     let system = "/run/swiftlet"
-    let xdg = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) } ?? ""
-    let euid = geteuid()
-    if !xdg.isEmpty && (euid != 0 || (inUserNamespace() && getenv("USER").map { String(cString: $0) } != "root")) {
+    let xdg = environmentValue("XDG_RUNTIME_DIR") ?? ""
+    let euid = Identity.effectiveUID
+    if !xdg.isEmpty && (euid != 0 || (inUserNamespace() && environmentValue("USER") != "root")) {
         return xdg + "/swiftlet"
     }
     if euid != 0 && needed {
         // Without XDG_RUNTIME_DIR an unprivileged user can only use /run/swiftlet if it was made theirs.
-        let probe = access(system, F_OK) == 0 ? system : "/run"
-        if access(probe, W_OK | X_OK) != 0 {
+        let probe = isAccessible(system, F_OK) ? system : "/run"
+        if !isAccessible(probe, W_OK | X_OK) {
             throw RuntimeError(object: system, "XDG_RUNTIME_DIR is not set and \(system) is not writable by uid \(euid): "
                 + "set XDG_RUNTIME_DIR (the state goes to $XDG_RUNTIME_DIR/swiftlet) or pass --root")
         }
@@ -104,9 +104,9 @@ func checkRootlessFlag(_ value: String) throws {
     case "0", "f", "F", "false", "FALSE", "False": asked = false
     default: throw RuntimeError.flag("--rootless", "invalid value \"\(value)\" (true, false or auto)")
     }
-    if asked != (geteuid() != 0) {
+    if asked != !Identity.isRoot {
         logger.warn("--rootless \(value): not applied: swiftlet treats cgroup permission errors by its uid "
-            + "(\(geteuid())), as with auto")
+            + "(\(Identity.effectiveUID)), as with auto")
     }
 }
 
@@ -118,7 +118,7 @@ func inUserNamespace() -> Bool {
 }
 
 func main() -> Int32 {
-    signal(SIGPIPE, SIG_IGN)
+    Proc.ignoreBrokenPipe()
     let argv = processArguments()
     let global: ParsedArguments
     let rest: ArraySlice<String>

@@ -67,7 +67,7 @@ func capture(_ args: [String]) throws -> String {
         for e in env where e.hasPrefix("PATH=") { path = String(e.dropFirst(5)) }
         for dir in path.split(separator: ":") {
             let candidate = dir + "/" + args[0]
-            if access(candidate, X_OK) == 0 { try? Proc.exec(path: String(candidate), args: args, env: env) }
+            if isAccessible(candidate, X_OK) { try? Proc.exec(path: String(candidate), args: args, env: env) }
         }
         _ = try? FD(2).write("ps: \(args[0]): not found\n")
         Proc.exit(127)
