@@ -102,6 +102,3 @@ struct InitPlan {
     /// `process.args[0]` resolved against the container's PATH, done in the container's root.
     var env: [String]
 }
-
-/// Transitional name of `RuntimeError` while the sites move to its structured form.
-public typealias ContainerError = RuntimeError

@@ -441,16 +441,8 @@ final class SeccompTests: IntegrationTestCase {
     /// The agent's message names the runtime-spec version the runtime implements (runc: specs.Version),
     /// not the one config.json was written for; `create` and `exec` send the same.
     func testNotifyAgentMessageNamesTheRuntimesSpecVersion() throws {
-        let dir = hostDir("agent")
-        let socket = dir + "/agent.sock", out = dir + "/agent"
-        startNotifyAgent(socket: socket, out: out)
-        let bundle = makeBundle { c in
+        let (bundle, out) = notifyAgentBundle(notified: ["getpriority"]) { c in
             c[path: "ociVersion"] = "1.0.2"
-            c.addHelpers()
-            c[path: "linux.seccomp"] = [
-                "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socket,
-                "syscalls": [["names": ["getpriority"], "action": "SCMP_ACT_NOTIFY"]],
-            ]
             c.shell("/mnt/sysc getpriority 0 0")
         }
         let r = run(bundle, id: newID())
