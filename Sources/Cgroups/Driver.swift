@@ -26,7 +26,8 @@ public protocol CgroupDriver {
     /// a cgroup that was there before is used and left in place.
     var made: Set<String> { get set }
 
-    /// Makes the directories (and, on v2, enables the controllers in the parents).
+    /// Readies the directories CgroupOwnership.claim made (it makes them, once): the v1 cpuset's
+    /// copy-down, on v2 the controllers enabled in the parents, for systemd the scope unit.
     func create() throws
     /// Applies limits. `update` is true for `swiftlet update` (checkBeforeUpdate, no device reset).
     func apply(_ resources: LinuxResources, update: Bool) throws

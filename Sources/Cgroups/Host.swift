@@ -130,8 +130,15 @@ enum CgroupFS {
         return out
     }
 
+    /// One key of a `key value` file: stops at its line (cgroup.events' "frozen", read for every
+    /// container `list` shows).
     static func keyed(_ path: String, _ key: String) -> UInt64? {
-        readKeyed(path).first { $0.0 == key }?.1
+        guard let s = read(path) else { return nil }
+        for line in s.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count == 2, f[0] == key, let v = UInt64(f[1]) { return v }
+        }
+        return nil
     }
 
     /// Writes one value; the error names the spec field and the file.
@@ -183,19 +190,36 @@ enum CgroupFS {
 
     static func exists(_ path: String) -> Bool { fileExists(path) }
 
-    /// mkdir -p below (not including) an existing root.
-    static func makeAll(_ dir: String) throws {
+    /// The directories from the one below `root` down to `dir` (included), top first: the levels a
+    /// walk down a hierarchy from its mount point visits. [] when `dir` is not below `root`.
+    static func levels(from root: String, to dir: String) -> [String] {
+        var chain: [String] = []
+        var d = dir
+        while d.count > root.count {
+            chain.append(d)
+            d = String(d[..<(d.lastIndex(of: "/") ?? d.startIndex)])
+        }
+        return chain.reversed()
+    }
+
+    /// mkdir -p below (not including) an existing root: true when it made `dir` itself (not only
+    /// its parents), false when `dir` was there.
+    @discardableResult
+    static func makeAll(_ dir: String) throws -> Bool {
         do {
             // Most often only the last component is missing: try it first, walk down only if needed
             // (the walk names the level that fails).
-            if (try? makeDirectoryIfMissing(dir)) != nil { return }
+            if let made = try? makeDirectoryIfMissing(dir) { return made }
             var current = ""
+            var made = false
             for part in dir.split(separator: "/") {
                 current += "/" + part
-                try makeDirectoryIfMissing(current)
+                made = try makeDirectoryIfMissing(current)
             }
+            return made
         } catch let e as SysError {
-            throw CgroupError("creating cgroup \(dir): \(e)", path: e.detail, errno: e.errno)
+            let level = e.detail == dir ? "" : " (at \(e.detail))"
+            throw CgroupError("creating cgroup \(dir)\(level): \(errnoString(e.errno))", path: e.detail, errno: e.errno)
         }
     }
 

@@ -65,8 +65,9 @@ public struct HybridDriver: CgroupDriver {
         guard v1.paths["freezer"] != nil else { return v2.freezerState() }
         // The processes are in the unified tracking cgroup too: frozen there (an ancestor frozen
         // with cgroup.freeze) they are stopped as much as by the v1 freezer.
+        // Only its cgroup.events counts here, so one file is read there, not two.
         let s = v1.freezerState()
-        return s == .thawed && v2.freezerState() == .frozen ? .frozen : s
+        return s == .thawed && v2.isFrozen ? .frozen : s
     }
 
     public func pids() -> [pid_t] {

@@ -15,7 +15,8 @@ public enum CgroupOwnership {
 
     /// Makes the missing `directories` (with their parents) and marks them as `owner`'s; returns
     /// the ones it made. Throws, having made nothing, when one of them is marked by another
-    /// container whose state directory still exists.
+    /// container whose state directory still exists. The one mkdir pass of a create: the drivers'
+    /// `create` finds the directories made.
     public static func claim(_ directories: [String], owner: String, seconds: Int = 30) throws -> Set<String> {
         let sorted = directories.sorted()
         guard let first = sorted.first else { return [] }
@@ -45,24 +46,13 @@ public enum CgroupOwnership {
         var made = Set<String>()
         do {
             for d in sorted {
-                let ok: Bool
-                do {
-                    ok = try makeDirectoryIfMissing(d)
-                } catch let e as SysError where e.errno == ENOENT {
-                    try CgroupFS.makeAll(String(d[..<(d.lastIndex(of: "/") ?? d.endIndex)]))
-                    ok = try makeDirectoryIfMissing(d)
-                }
-                if ok {
-                    made.insert(d)
-                    // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
-                    try? ExtendedAttribute.set(d, attribute, owner)
-                }
+                guard try CgroupFS.makeAll(d) else { continue }
+                made.insert(d)
+                // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
+                try? ExtendedAttribute.set(d, attribute, owner)
             }
         } catch {
             for d in made { _ = try? removeDirectory(d) }
-            if let e = error as? SysError {
-                throw CgroupError("creating cgroup \(e.detail): \(errnoString(e.errno))", path: e.detail, errno: e.errno)
-            }
             throw error
         }
         return made

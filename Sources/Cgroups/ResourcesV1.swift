@@ -183,17 +183,8 @@ enum ResourcesV1 {
                 try CgroupFS.write(d, "blkio.leaf_weight_device", "\(wd.major):\(wd.minor) \(w)", field: field)
             }
         }
-        let throttles: [(String, [LinuxThrottleDevice]?, String)] = [
-            ("throttleReadBpsDevice", b.throttleReadBpsDevice, "blkio.throttle.read_bps_device"),
-            ("throttleWriteBpsDevice", b.throttleWriteBpsDevice, "blkio.throttle.write_bps_device"),
-            ("throttleReadIOPSDevice", b.throttleReadIOPSDevice, "blkio.throttle.read_iops_device"),
-            ("throttleWriteIOPSDevice", b.throttleWriteIOPSDevice, "blkio.throttle.write_iops_device"),
-        ]
-        for (name, list, file) in throttles {
-            for (i, t) in (list ?? []).enumerated() {
-                try CgroupFS.write(d, file, "\(t.major):\(t.minor) \(t.rate)",
-                                   field: "linux.resources.blockIO.\(name)[\(i)]")
-            }
+        for (kind, field, t) in BlockIOThrottle.entries(b) {
+            try CgroupFS.write(d, kind.v1File, "\(t.major):\(t.minor) \(t.rate)", field: field)
         }
     }
 
@@ -224,5 +215,26 @@ enum Rdma {
         if let h = l.hcaHandles { parts.append("hca_handle=\(h)") }
         if let o = l.hcaObjects { parts.append("hca_object=\(o)") }
         return parts.joined(separator: " ")
+    }
+}
+
+/// The four blockIO throttle lists: one spec field each, one file each on v1, one key of io.max
+/// each on v2.
+struct BlockIOThrottle {
+    let name: String
+    let v1File: String
+    let v2Key: String
+
+    /// Every entry of `b`'s throttle lists, in the spec's order, with the field path an error names.
+    static func entries(_ b: LinuxBlockIO) -> [(BlockIOThrottle, field: String, LinuxThrottleDevice)] {
+        let lists: [(BlockIOThrottle, [LinuxThrottleDevice]?)] = [
+            (.init(name: "throttleReadBpsDevice", v1File: "blkio.throttle.read_bps_device", v2Key: "rbps"), b.throttleReadBpsDevice),
+            (.init(name: "throttleWriteBpsDevice", v1File: "blkio.throttle.write_bps_device", v2Key: "wbps"), b.throttleWriteBpsDevice),
+            (.init(name: "throttleReadIOPSDevice", v1File: "blkio.throttle.read_iops_device", v2Key: "riops"), b.throttleReadIOPSDevice),
+            (.init(name: "throttleWriteIOPSDevice", v1File: "blkio.throttle.write_iops_device", v2Key: "wiops"), b.throttleWriteIOPSDevice),
+        ]
+        return lists.flatMap { kind, devices in
+            (devices ?? []).enumerated().map { (kind, "linux.resources.blockIO.\(kind.name)[\($0.offset)]", $0.element) }
+        }
     }
 }

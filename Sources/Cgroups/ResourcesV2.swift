@@ -179,17 +179,8 @@ enum ResourcesV2 {
                                    field: "linux.resources.blockIO.weightDevice[\(i)]")
             }
         }
-        let throttles: [(String, [LinuxThrottleDevice]?, String)] = [
-            ("throttleReadBpsDevice", b.throttleReadBpsDevice, "rbps"),
-            ("throttleWriteBpsDevice", b.throttleWriteBpsDevice, "wbps"),
-            ("throttleReadIOPSDevice", b.throttleReadIOPSDevice, "riops"),
-            ("throttleWriteIOPSDevice", b.throttleWriteIOPSDevice, "wiops"),
-        ]
-        for (name, list, key) in throttles {
-            for (i, t) in (list ?? []).enumerated() {
-                try CgroupFS.write(dir, "io.max", "\(t.major):\(t.minor) \(key)=\(t.rate)",
-                                   field: "linux.resources.blockIO.\(name)[\(i)]")
-            }
+        for (kind, field, t) in BlockIOThrottle.entries(b) {
+            try CgroupFS.write(dir, "io.max", "\(t.major):\(t.minor) \(kind.v2Key)=\(t.rate)", field: field)
         }
     }
 }

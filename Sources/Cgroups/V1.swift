@@ -27,21 +27,14 @@ public struct CgroupV1Driver: CgroupDriver {
     func dir(_ controller: String) -> String? { paths[controller] }
 
     public func create() throws {
-        for d in dirs { try CgroupFS.makeAll(d) }
         if let cpuset = paths["cpuset"], let mount = mounts["cpuset"] { try initCpuset(cpuset, mount: mount) }
     }
 
     /// A new v1 cpuset has empty cpus and mems, and refuses processes: copy them down from the
     /// nearest ancestor that has them.
     func initCpuset(_ dir: String, mount: String) throws {
-        var chain: [String] = []
-        var d = dir
-        while d.count > mount.count {
-            chain.append(d)
-            d = String(d[..<(d.lastIndex(of: "/") ?? d.startIndex)])
-        }
         var parent = mount
-        for level in chain.reversed() {
+        for level in CgroupFS.levels(from: mount, to: dir) {
             for file in ["cpuset.cpus", "cpuset.mems"] {
                 let cur = CgroupFS.read(level + "/" + file) ?? ""
                 if cur.isEmpty, let p = CgroupFS.read(parent + "/" + file), !p.isEmpty {

@@ -31,24 +31,18 @@ public struct CgroupV2Driver: CgroupDriver {
     }
 
     public func create() throws {
-        // Walk down from the mount point: make each level and hand every available controller on to
-        // the level below (a level with processes in it refuses; what is missing then is reported
-        // when a resource needs it).
-        var chain: [String] = []
-        var d = path
-        while d.count > mountPoint.count {
-            chain.append(d)
-            d = String(d[..<(d.lastIndex(of: "/") ?? d.startIndex)])
+        // Hand every available controller on, level by level from the mount point down to the
+        // parent of this cgroup (a level with processes in it refuses; what is missing then is
+        // reported when a resource needs it). CgroupOwnership.claim made the directories.
+        if trackingOnly {
+            enableControllers(CgroupFS.join(mountPoint, "/"), only: ["hugetlb"], below: path)
+            return
         }
         var parent = mountPoint
-        for level in chain.reversed() {
-            if !trackingOnly { enableControllers(parent) }
-            do { try makeDirectoryIfMissing(level) } catch let e as SysError {
-                throw CgroupError("creating cgroup \(level): \(errnoString(e.errno))", path: level, errno: e.errno)
-            }
+        for level in CgroupFS.levels(from: mountPoint, to: path) {
+            enableControllers(parent)
             parent = level
         }
-        if trackingOnly { enableControllers(CgroupFS.join(mountPoint, "/"), only: ["hugetlb"], below: path) }
     }
 
     /// Enables (in `dir`'s cgroup.subtree_control) the controllers `dir` has.
@@ -64,13 +58,11 @@ public struct CgroupV2Driver: CgroupDriver {
 
     /// The hybrid case: hand `only` down every level from `root` to the parent of `leaf`.
     func enableControllers(_ root: String, only: Set<String>, below leaf: String) {
-        var chain: [String] = []
-        var d = leaf
-        while d.count > root.count {
-            d = String(d[..<(d.lastIndex(of: "/") ?? d.startIndex)])
-            chain.append(d)
+        var parent = root
+        for level in CgroupFS.levels(from: root, to: leaf) {
+            enableControllers(parent, only: only)
+            parent = level
         }
-        for level in chain.reversed() where level.count >= root.count { enableControllers(level, only: only) }
     }
 
     public func apply(_ r: LinuxResources, update: Bool) throws {
@@ -80,7 +72,7 @@ public struct CgroupV2Driver: CgroupDriver {
     public func freeze() throws {
         try CgroupFS.write(path, "cgroup.freeze", "1", field: "freezer")
         for _ in 0..<2000 {
-            if CgroupFS.keyed(path + "/cgroup.events", "frozen") == 1 { return }
+            if isFrozen { return }
             Clock.sleep(milliseconds: 1)
         }
         try? thaw()
@@ -92,12 +84,16 @@ public struct CgroupV2Driver: CgroupDriver {
     }
 
     public func freezerState() -> FreezerState {
+        // cgroup.events has the effective state, which a frozen ancestor sets too (the container's
+        // processes are stopped all the same): frozen there is frozen, whatever cgroup.freeze says.
+        // Only short of that does cgroup.freeze (what was written here) tell freezing from thawed.
+        if isFrozen { return .frozen }
         guard let f = CgroupFS.read(path + "/cgroup.freeze") else { return .unknown }
-        // cgroup.freeze is what was written here; cgroup.events has the effective state, which a
-        // frozen ancestor sets too (the container's processes are stopped all the same).
-        if f == "0" { return CgroupFS.keyed(path + "/cgroup.events", "frozen") == 1 ? .frozen : .thawed }
-        return CgroupFS.keyed(path + "/cgroup.events", "frozen") == 1 ? .frozen : .freezing
+        return f == "0" ? .thawed : .freezing
     }
+
+    /// Frozen by itself or by an ancestor: one file (cgroup.events), for `list` and `state`.
+    var isFrozen: Bool { CgroupFS.keyed(path + "/cgroup.events", "frozen") == 1 }
 
     public func pids() -> [pid_t] { CgroupFS.procs(path) }
 

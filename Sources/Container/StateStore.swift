@@ -167,7 +167,7 @@ public struct StateStore {
     }
 
     func status(id: String, pid: Int32, pidStartTime: UInt64, cgroupDriver: String?, cgroupPaths: [String: String]?) -> ContainerStatus {
-        guard pid > 0, let stat = ProcStat.read(pid), stat.state != "Z",
+        guard pid > 0, let stat = ProcLiveness.read(pid), stat.state != "Z",
               stat.startTime == pidStartTime else { return .stopped }
         if let kind = cgroupDriver, let paths = cgroupPaths,
            Cgroups.load(kind: kind, paths: paths).freezerState() == .frozen {
