@@ -1,6 +1,6 @@
 // The spec's own enumerated strings, used by validation and `features`. Names the spec takes from
 // the kernel (capabilities, rlimits, scheduler, I/O priority, memory policy, personality) are
-// Kernel's tables, read by the process resolver (Container/ProcessPlan.swift).
+// Kernel's tables, read by the process resolver (Container/Plan/ProcessPlan.swift).
 
 /// Namespace type names of `linux.namespaces[].type`.
 public enum NamespaceNames {

@@ -223,7 +223,7 @@ private struct Validator {
         }
         // rlimits, oomScoreAdj, ioPriority, scheduler, execCPUAffinity, capabilities (and
         // linux.personality, linux.memoryPolicy) name kernel values: resolved, with their problems,
-        // by the process resolver (Container/ProcessPlan.swift), for config.json and `exec --process`.
+        // by the process resolver (Container/Plan/ProcessPlan.swift), for config.json and `exec --process`.
         for (i, e) in (p.env ?? []).enumerated() where e.utf8.contains(0) {
             add("process.env[\(i)]", "contains a NUL byte")
         }
