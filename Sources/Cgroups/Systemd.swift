@@ -443,8 +443,11 @@ public struct SystemdBus {
 
     /// The caller's uid as the user's manager knows it: in a user namespace, the id it maps to
     /// outside (/proc/self/uid_map), which is what EXTERNAL authentication is checked against.
+    /// The effective uid, which the socket's peer credentials carry: a process with effective uid 0
+    /// and another real uid (setuid root) is root, as for runc, and never reaches for a user's
+    /// manager at addresses its caller's environment names.
     public static func hostUID() -> uid_t {
-        let uid = Identity.realUID
+        let uid = Identity.effectiveUID
         guard let text = try? readTextFile(path: "/proc/self/uid_map") else { return uid }
         return mapOutside(uid, uidMap: text) ?? uid
     }

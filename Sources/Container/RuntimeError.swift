@@ -124,6 +124,7 @@ extension RuntimeError {
             if let inner = try? JSON.parse(r.wireBytes()) { object.append(("inner", inner)) }
         case let c as CgroupError:
             var o: [(String, JSONValue)] = [("text", .string(c.description))]
+            if let p = c.path { o.append(("path", .string(p))) }
             if let e = c.errno { o.append(("errno", .number(String(e)))) }
             object.append(("cgroup", .object(o)))
         case let other?:
@@ -153,7 +154,7 @@ extension RuntimeError {
         } else if let inner = v["inner"] {
             e.cause = fromWire(inner)
         } else if let c = v["cgroup"] {
-            e.cause = CgroupError(c["text"]?.stringValue ?? "",
+            e.cause = CgroupError(c["text"]?.stringValue ?? "", path: c["path"]?.stringValue,
                                   errno: c["errno"]?.int64Value.flatMap { Int32(exactly: $0) })
         } else if let t = v["text"]?.stringValue {
             e.cause = KernelError(t)

@@ -368,9 +368,10 @@ public final class DBusConnection {
     /// Signals that arrived while waiting for a reply, oldest first.
     var pendingSignals: [DBusMessage] = []
 
-    /// Connects to the unix socket at `path` and authenticates as `uid` (SASL EXTERNAL). `bus`: the
-    /// peer is a bus daemon (dbus-daemon, dbus-broker), which wants a Hello first.
-    public init(path: String, uid: uid_t = getuid(), bus: Bool) throws {
+    /// Connects to the unix socket at `path` and authenticates as `uid` (SASL EXTERNAL; the peer
+    /// checks it against the socket's credentials, which carry the effective uid). `bus`: the peer
+    /// is a bus daemon (dbus-daemon, dbus-broker), which wants a Hello first.
+    public init(path: String, uid: uid_t = geteuid(), bus: Bool) throws {
         fd = try UnixSocket.connect(path)
         do {
             // A peer that never answers must not hang the runtime.

@@ -95,11 +95,11 @@ func defaultRoot(needed: Bool) throws -> String {
 /// Global `--rootless` (runc: whether cgroup permission errors are ignored: true, false or auto).
 /// swiftlet always does what `auto` does, by its effective uid (Rootless.swift): a value asking for
 /// something else is said not to apply instead of being dropped in silence; one that is no boolean
-/// is refused, as by runc.
+/// is refused, as by runc. As runc's parseBoolOrAuto: empty is auto, and auto in any case.
 func checkRootlessFlag(_ value: String) throws {
     let asked: Bool
     switch value {
-    case "auto": return
+    case "", _ where value.lowercased() == "auto": return
     case "1", "t", "T", "true", "TRUE", "True": asked = true
     case "0", "f", "F", "false", "FALSE", "False": asked = false
     default: throw RuntimeError.flag("--rootless", "invalid value \"\(value)\" (true, false or auto)")

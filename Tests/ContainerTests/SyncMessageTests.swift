@@ -2,6 +2,7 @@ import XCTest
 @testable import Container
 import Cgroups
 import Kernel
+import Glibc
 
 /// The messages of the socket between `create` and the init stage: each one's code and payload, and
 /// back; what does not decode is refused, not guessed.
@@ -42,10 +43,31 @@ final class SyncMessageTests: XCTestCase {
                                                       cause: CgroupError("write /sys/fs/cgroup/x: busy", path: "/sys/fs/cgroup/x", errno: 16)))
         guard case .failure(let g2)? = SyncMessage(code: cgroup.code, payload: cgroup.payload) else { return XCTFail() }
         XCTAssertEqual(g2.errno, 16)
+        XCTAssertEqual((g2.cause as? CgroupError)?.path, "/sys/fs/cgroup/x", "the cgroup directory crosses too")
         XCTAssertEqual(g2.description, "join cgroup: write /sys/fs/cgroup/x: busy")
         // Text from an older init (or anything not an object) is kept as the reason.
         guard case .failure(let g3)? = SyncMessage(code: 5, payload: Array("plain words".utf8)) else { return XCTFail() }
         XCTAssertEqual(g3.description, "plain words")
+    }
+
+    /// Whatever text an error holds crosses unchanged: quotes, backslashes, control characters and
+    /// NUL (the exec fifo's reader drops raw NUL bytes: they must arrive escaped), text that is no
+    /// ASCII, a path with bytes that were not UTF-8, and a reason of a megabyte.
+    func testFailureWithOddTextCrossesUnchanged() throws {
+        let odd = "quote \" backslash \\ tab \t newline \n nul \u{0} bell \u{7} del \u{7f} é 漢 🦀 \u{2028}"
+        let notUTF8 = String(decoding: [0x2f, 0x74, 0xff, 0xfe, 0x2f, 0x78], as: UTF8.self)
+        let huge = String(repeating: "x", count: 1 << 20)
+        for sent in [RuntimeError(step: odd, field: .process(odd), object: notUTF8, odd,
+                                  cause: SysError("open", notUTF8, errno: ENOENT)),
+                     RuntimeError(huge, cause: KernelError(odd))] {
+            let bytes = sent.wireBytes()
+            XCTAssertFalse(bytes.contains(0), "no raw NUL on the wire")
+            let got = RuntimeError.fromWire(bytes)
+            XCTAssertEqual(got.description, sent.description)
+            XCTAssertEqual(got.step, sent.step)
+            XCTAssertEqual(got.field, sent.field)
+            XCTAssertEqual(got.object, sent.object)
+        }
     }
 
     func testUnknownCodesAndBadPidsAreRefused() {

@@ -105,6 +105,12 @@ final class ErrorReportTests: IntegrationTestCase {
         let auto = runtime(["--rootless", "auto", "list"])
         XCTAssertEqual(auto.status, 0, describe(auto))
         XCTAssertEqual(asRoot.status, 0, describe(asRoot))
+        // runc's parseBoolOrAuto: empty is auto, and auto is told in any case.
+        for value in ["", "AUTO", "Auto"] {
+            let same = runtime(["--rootless", value, "list"])
+            XCTAssertEqual(same.status, 0, "--rootless \"\(value)\": " + describe(same))
+            XCTAssertFalse(same.stderr.contains("rootless"), describe(same))
+        }
         if isSwiftlet {
             XCTAssertNotEqual(bad.status, 0, describe(bad))
             XCTAssert(bad.stderr.contains("--rootless: invalid value \"bogus\""), describe(bad))

@@ -163,6 +163,24 @@ final class RootlessTests: IntegrationTestCase {
 
     // MARK: tests
 
+    /// Effective uid 0 with the user's real uid (a setuid-root wrapper, `setpriv --ruid`) is root, as
+    /// runc decides by the effective uid: --systemd-cgroup goes to the system's manager, never to a
+    /// "user's systemd" found through the caller's $DBUS_SESSION_BUS_ADDRESS and $XDG_RUNTIME_DIR.
+    func testEffectiveRootWithTheUsersRealUIDIsNotRootless() throws {
+        let id = newID("ruid")
+        let bundle = makeBundle { c in c[path: "process.args"] = ["true"] }
+        let bus = scratch + "/not-a-manager.sock"
+        let r = Host.exec("/usr/bin/setpriv", ["--ruid=\(uid)", "--", "/usr/bin/env", "XDG_RUNTIME_DIR=\(xdg)",
+                                               "DBUS_SESSION_BUS_ADDRESS=unix:path=\(bus)", Env.runtime,
+                                               "--root", stateRoot, "--systemd-cgroup", "create", "--bundle", bundle, id])
+        // A host whose init is systemd makes the scope: removed again as root.
+        if r.status == 0 { XCTAssertEqual(runtime(["delete", "--force", id]).status, 0) }
+        XCTAssertFalse(r.stderr.contains("rootless"), describe(r))
+        XCTAssertFalse(r.stderr.contains(bus), describe(r))
+        XCTAssertFalse(r.stderr.contains("uid \(uid)"), describe(r))
+        XCTAssertFalse(((try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []).contains(id))
+    }
+
     /// `spec --rootless` run by the user writes a config that runs as is (rootfs and args aside).
     func testSpecRootlessConfigWorks() throws {
         let dir = newBundleDir()
