@@ -91,6 +91,23 @@ final class ErrorReportTests: IntegrationTestCase {
         assertNothingLeftBehind(id, "failed startContainer hook")
     }
 
+    /// A startContainer hook whose error is longer than a pipe holds (a 70,000-character path): init
+    /// writes it to the exec fifo while `start` waits for the hang-up. It must not hang either of them.
+    func testAStartContainerHookErrorLongerThanAPipeDoesNotHangStart() {
+        let id = newID("longhook")
+        let b = makeBundle { c in
+            c.args = ["sleep", "1000"]
+            c.addHook("startContainer", ["path": "/" + String(repeating: "a", count: 70_000)])
+        }
+        let created = runtime(["create", "--bundle", b, id])
+        XCTAssertEqual(created.status, 0, describe(created))
+        let r = runtime(["start", id], timeout: 20)
+        XCTAssertFalse(r.stderr.contains("[harness: killed after"), "start hung: \(describe(r))")
+        if isSwiftlet { XCTAssertNotEqual(r.status, 0, describe(r)) }
+        _ = runtime(["delete", "--force", id])
+        assertNothingLeftBehind(id, "long startContainer hook error")
+    }
+
     func quoted(_ s: String) -> String {
         let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
         let array = String(decoding: data, as: UTF8.self)

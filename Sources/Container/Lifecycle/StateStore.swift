@@ -85,7 +85,8 @@ public struct StateStore {
         do { made = try makeDirectoryIfMissing(dir, mode: 0o711) } catch {
             throw RuntimeError(object: dir, cause: error)
         }
-        guard made else { throw RuntimeError(object: dir, "container with id \"\(id)\" already exists") }
+        // runc's words (engines match "already exists"), then the id.
+        guard made else { throw RuntimeError(object: dir, "container with given ID already exists: \(id)") }
         return try LockedDirectory(path: dir)
     }
 

@@ -27,6 +27,9 @@ import RuntimeSpec
 /// forked into it by a helper with an empty root, does setsid/keyring and everything from the
 /// console on (see `forkIntoJoinedPIDNamespace`).
 enum InitStage {
+    /// The most a failure written to the exec fifo may take: half a pipe's 64 KiB.
+    static let execFifoMessageLimit = 32 * 1024
+
     static func run(_ plan: InitPlan) -> Never {
         ProcessTail.reportingFailure(sync: plan.sync) { try stage(plan, $0) }
     }
@@ -284,7 +287,15 @@ enum InitStage {
         } catch {
             // The parent is gone; `start` reads the reason from the fifo after it hangs up, in its
             // parts as over the sync socket.
-            _ = try? plan.execFifo?.write((error as? RuntimeError ?? RuntimeError(cause: error)).wireBytes())
+            // A pipe holds 64 KiB: a longer message would block this write while `start` waits for the
+            // hang-up, and both would wait forever (a hook path of 70,000 characters did). Cut it short.
+            var failure = error as? RuntimeError ?? RuntimeError(cause: error)
+            if failure.wireBytes().count > Self.execFifoMessageLimit {
+                // 4 KiB of text stays under the limit even with every byte escaped in JSON.
+                failure = RuntimeError(String(decoding: Array(failure.description.utf8.prefix(4096)), as: UTF8.self)
+                                       + " ... (cut short)")
+            }
+            _ = try? plan.execFifo?.write(failure.wireBytes())
             Proc.exit(1)
         }
         if plan.listenFDs > 0 {
