@@ -146,7 +146,7 @@ final class RuntimeErrorTests: XCTestCase {
         XCTAssertEqual(e2.description, "invalid container id \"a/b\": it must not contain \"/\" or \"..\"")
         _ = try store.create("twice").unlock()
         let e3 = try XCTUnwrap(thrown { _ = try store.create("twice") })
-        XCTAssertEqual(e3.description, "container with id \"twice\" already exists")
+        XCTAssertEqual(e3.description, "container with given ID already exists: twice", "runc's words, then the id")
         try store.remove("twice")
     }
 

@@ -120,22 +120,7 @@ final class RootlessTests: IntegrationTestCase {
     /// gid= option, no resources.
     func rootlessConfig(_ configure: (inout Config) -> Void = { _ in }) -> Config {
         var c = defaultConfig()
-        c.removeNamespace("network")
-        c.addNamespace("user")
-        c[path: "linux.uidMappings"] = [["containerID": 0, "hostID": Int(uid), "size": 1]]
-        c[path: "linux.gidMappings"] = [["containerID": 0, "hostID": Int(gid), "size": 1]]
-        c[path: "linux.resources"] = nil
-        c.mounts = c.mounts.map { m in
-            var m = m
-            if m["destination"] as? String == "/sys" {
-                return ["destination": "/sys", "type": "none", "source": "/sys",
-                        "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]]
-            }
-            if let opts = m["options"] as? [String] {
-                m["options"] = opts.filter { !$0.hasPrefix("gid=") && !$0.hasPrefix("uid=") }
-            }
-            return m
-        }
+        c.makeRootless(uid: uid, gid: gid)
         configure(&c)
         return c
     }
@@ -471,5 +456,28 @@ final class RootlessTests: IntegrationTestCase {
         XCTAssertNotEqual(r.status, 0, describe(r))
         if isSwiftlet { XCTAssert(r.stderr.contains("--systemd-cgroup"), describe(r)) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: stateDir + "/" + id))
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    /// Makes the config rootless as `runc spec --rootless` makes its own: a user namespace mapping
+    /// `uid`/`gid` to 0, no network namespace, /sys bound from the host, no gid=/uid= option, no limits.
+    mutating func makeRootless(uid: UInt32, gid: UInt32) {
+        removeNamespace("network")
+        addNamespace("user")
+        self[path: "linux.uidMappings"] = [["containerID": 0, "hostID": Int(uid), "size": 1]]
+        self[path: "linux.gidMappings"] = [["containerID": 0, "hostID": Int(gid), "size": 1]]
+        self[path: "linux.resources"] = nil
+        mounts = mounts.map { m in
+            var m = m
+            if m["destination"] as? String == "/sys" {
+                return ["destination": "/sys", "type": "none", "source": "/sys",
+                        "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]]
+            }
+            if let opts = m["options"] as? [String] {
+                m["options"] = opts.filter { !$0.hasPrefix("gid=") && !$0.hasPrefix("uid=") }
+            }
+            return m
+        }
     }
 }

@@ -52,22 +52,7 @@ extension SystemdHostTestCase {
     func rootlessBundle(_ user: HostUser, _ configure: (inout Config) -> Void = { _ in }) -> String {
         makeBundle { c in
             c[path: "process.args"] = ["sleep", "1000"]
-            c.removeNamespace("network")
-            c.addNamespace("user")
-            c[path: "linux.uidMappings"] = [["containerID": 0, "hostID": Int(user.uid), "size": 1]]
-            c[path: "linux.gidMappings"] = [["containerID": 0, "hostID": Int(user.gid), "size": 1]]
-            c[path: "linux.resources"] = nil
-            c.mounts = c.mounts.map { m in
-                var m = m
-                if m["destination"] as? String == "/sys" {
-                    return ["destination": "/sys", "type": "none", "source": "/sys",
-                            "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]]
-                }
-                if let opts = m["options"] as? [String] {
-                    m["options"] = opts.filter { !$0.hasPrefix("gid=") && !$0.hasPrefix("uid=") }
-                }
-                return m
-            }
+            c.makeRootless(uid: user.uid, gid: user.gid)
             configure(&c)
         }
     }

@@ -29,6 +29,14 @@ start)
     mount -t tmpfs tmpfs "$M/run"; mount -t tmpfs tmpfs "$M/tmp"
     for d in "$@"; do mkdir -p "$M$d"; mount --rbind "$d" "$M$d"; done
     ln -sf /lib/systemd/system/multi-user.target "$M/etc/systemd/system/default.target"
+    if [ -n "${SYSTEMD_HOST_ROOTLESS:-}" ]; then
+      # For rootless containers (systemd-host-v2-rootless.sh): user@.service delegates every controller,
+      # and the root is pivoted to, not chrooted into (no new user namespace inside a chroot).
+      mkdir -p "$M/etc/systemd/system/user@.service.d"
+      printf "[Service]\nDelegate=yes\n" > "$M/etc/systemd/system/user@.service.d/delegate.conf"
+      cd "$M" && pivot_root . . && umount -l . || exit 1
+      exec env container=other /lib/systemd/systemd --system --unit=basic.target --log-level=warning
+    fi
     cd "$M" && exec chroot "$M" env container=other /lib/systemd/systemd --system --unit=basic.target --log-level=warning
   ' _ "$W" "$@" > "$W/boot.log" 2>&1 < /dev/null &
   echo $! > "$W/unshare.pid"
