@@ -51,7 +51,7 @@ extension CgroupDriver {
     public func addProcess(_ pid: pid_t) throws {
         for f in procsFiles {
             let dir = String(f.dropLast("/cgroup.procs".count))
-            try CgroupFS.write(dir, "cgroup.procs", "\(pid)", field: "cgroup")
+            try CgroupFS.write(dir, "cgroup.procs", "\(pid)", field: "cgroup.procs")
         }
     }
 
