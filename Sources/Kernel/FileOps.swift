@@ -166,6 +166,15 @@ extension FD {
         return st
     }
 
+    /// fchown(2) of the owner only (the group stays), tolerating what leaves the file usable as it
+    /// was: an id not mapped in the user namespace (EINVAL, EPERM for the owner) and a read-only
+    /// file system (EROFS), as runc tolerates them for a process's terminal and stdio.
+    public func giveOwnerIfMapped(_ uid: uid_t, describe: @autoclosure () -> String) throws {
+        if fchown(raw, uid, gid_t(bitPattern: -1)) == 0 { return }
+        let e = Glibc.errno
+        if e != EINVAL && e != EPERM && e != EROFS { throw SysError("fchown", describe(), errno: e) }
+    }
+
     /// fstatat(2) of `name` in this directory, following a final symlink.
     public func status(of name: String, describe: @autoclosure () -> String) throws -> stat {
         var st = stat()

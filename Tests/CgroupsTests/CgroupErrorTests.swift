@@ -9,16 +9,7 @@ import Glibc
 import RuntimeSpec
 @testable import Cgroups
 
-final class CgroupErrorTests: XCTestCase {
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "cgroups-errors-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
+final class CgroupErrorTests: FakeCgroupTestCase {
     func testFailingWriteKeepsPathAndErrno() throws {
         try FileManager.default.createSymbolicLink(atPath: dir + "/memory.max", withDestinationPath: "/dev/full")
         do {
@@ -47,38 +38,24 @@ final class CgroupErrorTests: XCTestCase {
 
     func testFailingOpenKeepsPathAndErrno() throws {
         try FileManager.default.createDirectory(atPath: dir + "/pids.max", withIntermediateDirectories: false)
-        XCTAssertThrowsError(try CgroupFS.write(dir, "pids.max", "10", field: "linux.resources.pids.limit")) { error in
-            let e = error as? CgroupError
-            XCTAssertEqual(e?.path, dir + "/pids.max")
-            XCTAssertEqual(e?.errno, EISDIR)
-        }
+        assertCgroupError(try CgroupFS.write(dir, "pids.max", "10", field: "linux.resources.pids.limit"),
+                          path: dir + "/pids.max", errno: EISDIR)
     }
 
     func testMissingControlFileNamesTheFeature() throws {
-        XCTAssertThrowsError(try CgroupFS.write(dir, "cpu.idle", "1", field: "linux.resources.cpu.idle")) { error in
-            let e = error as? CgroupError
-            XCTAssertEqual(e?.path, dir + "/cpu.idle")
-            XCTAssertEqual(e?.errno, ENOENT)
-            XCTAssertTrue(e?.description.contains("the host's cgroup has no cpu.idle") ?? false, "\(error)")
-        }
+        let e = assertCgroupError(try CgroupFS.write(dir, "cpu.idle", "1", field: "linux.resources.cpu.idle"),
+                                  path: dir + "/cpu.idle", errno: ENOENT)
+        XCTAssertTrue(e?.description.contains("the host's cgroup has no cpu.idle") ?? false, "\(String(describing: e))")
     }
 
     func testFailingMkdirKeepsTheLevelThatFailed() throws {
         FileManager.default.createFile(atPath: dir + "/file", contents: nil)
-        XCTAssertThrowsError(try CgroupFS.makeAll(dir + "/file/below/leaf")) { error in
-            let e = error as? CgroupError
-            XCTAssertEqual(e?.path, dir + "/file/below")
-            XCTAssertEqual(e?.errno, ENOTDIR)
-        }
+        assertCgroupError(try CgroupFS.makeAll(dir + "/file/below/leaf"), path: dir + "/file/below", errno: ENOTDIR)
     }
 
     func testFailingRemoveKeepsPathAndErrno() throws {
         FileManager.default.createFile(atPath: dir + "/not-a-cgroup", contents: nil)
-        XCTAssertThrowsError(try CgroupFS.remove(dir + "/not-a-cgroup")) { error in
-            let e = error as? CgroupError
-            XCTAssertEqual(e?.path, dir + "/not-a-cgroup")
-            XCTAssertEqual(e?.errno, ENOTDIR)
-        }
+        assertCgroupError(try CgroupFS.remove(dir + "/not-a-cgroup"), path: dir + "/not-a-cgroup", errno: ENOTDIR)
     }
 
     /// A refusal that is no failed call still names the cgroup it is about.
@@ -93,5 +70,22 @@ final class CgroupErrorTests: XCTestCase {
                 XCTAssertNil((error as? CgroupError)?.errno)
             }
         }
+    }
+
+    /// `body` fails with a CgroupError naming `path` and carrying `errno`: that error, for more checks.
+    @discardableResult
+    func assertCgroupError<T>(_ body: @autoclosure () throws -> T, path: String, errno: Int32,
+                              file: StaticString = #filePath, line: UInt = #line) -> CgroupError? {
+        do {
+            _ = try body()
+            XCTFail("no error", file: file, line: line)
+        } catch let e as CgroupError {
+            XCTAssertEqual(e.path, path, file: file, line: line)
+            XCTAssertEqual(e.errno, errno, file: file, line: line)
+            return e
+        } catch {
+            XCTFail("not a CgroupError: \(error)", file: file, line: line)
+        }
+        return nil
     }
 }

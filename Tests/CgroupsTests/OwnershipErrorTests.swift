@@ -6,18 +6,7 @@ import Foundation
 import XCTest
 @testable import Cgroups
 
-final class OwnershipErrorTests: XCTestCase {
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "ownership-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: dir)
-    }
-
+final class OwnershipErrorTests: FakeCgroupTestCase {
     func testMkdirFailureNamesTheDirectoryAndErrno() throws {
         let good = dir + "/a"
         let tooLong = dir + "/" + String(repeating: "x", count: 300)  // NAME_MAX is 255

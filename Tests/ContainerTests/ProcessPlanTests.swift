@@ -21,44 +21,43 @@ final class ProcessPlanTests: XCTestCase {
          "process.rlimits[0]", "soft limit 2048 exceeds hard limit 1024"),
         ("duplicate rlimit", { $0.process!.rlimits!.append(POSIXRlimit(type: "RLIMIT_NOFILE", hard: 1, soft: 1)) },
          "process.rlimits[1].type", "duplicate rlimit \"RLIMIT_NOFILE\""),
-        ("oomScoreAdj range", { $0.process!.oomScoreAdj = 1001 }, "process.oomScoreAdj", "1001 is out of range"),
         ("personality", { $0.linux!.personality = LinuxPersonality(domain: "LINUX64") },
          "linux.personality.domain", "unknown personality domain \"LINUX64\""),
-        ("ioPriority class", { $0.process!.ioPriority = LinuxIOPriority(class: "IOPRIO_CLASS_NONE", priority: 0) },
-         "process.ioPriority.class", "unknown I/O priority class \"IOPRIO_CLASS_NONE\""),
-        ("ioPriority level", { $0.process!.ioPriority = LinuxIOPriority(class: "IOPRIO_CLASS_BE", priority: 8) },
-         "process.ioPriority.priority", "8 is out of range 0...7"),
-        ("scheduler policy", { $0.process!.scheduler = Scheduler(policy: "SCHED_FAST") },
-         "process.scheduler.policy", "unknown scheduler policy \"SCHED_FAST\""),
-        ("scheduler nice", { $0.process!.scheduler = Scheduler(policy: "SCHED_OTHER", nice: 20) },
-         "process.scheduler.nice", "20 is out of range -20...19"),
-        ("scheduler priority", { $0.process!.scheduler = Scheduler(policy: "SCHED_OTHER", priority: 5) },
-         "process.scheduler.priority", "only valid with SCHED_FIFO or SCHED_RR, not \"SCHED_OTHER\""),
-        ("scheduler deadline fields", { $0.process!.scheduler = Scheduler(policy: "SCHED_RR", runtime: 5) },
-         "process.scheduler.runtime", "only valid with SCHED_DEADLINE"),
-        ("scheduler flag", { $0.process!.scheduler = Scheduler(policy: "SCHED_OTHER", flags: ["SCHED_FLAG_FOO"]) },
-         "process.scheduler.flags[0]", "unknown scheduler flag \"SCHED_FLAG_FOO\""),
+        badIOPriority("ioPriority class", LinuxIOPriority(class: "IOPRIO_CLASS_NONE", priority: 0),
+            "process.ioPriority.class", "unknown I/O priority class \"IOPRIO_CLASS_NONE\""),
+        badIOPriority("ioPriority level", LinuxIOPriority(class: "IOPRIO_CLASS_BE", priority: 8),
+            "process.ioPriority.priority", "8 is out of range 0...7"),
+        badScheduler("scheduler policy", Scheduler(policy: "SCHED_FAST"),
+            "process.scheduler.policy", "unknown scheduler policy \"SCHED_FAST\""),
+        badScheduler("scheduler nice", Scheduler(policy: "SCHED_OTHER", nice: 20),
+            "process.scheduler.nice", "20 is out of range -20...19"),
+        badScheduler("scheduler priority", Scheduler(policy: "SCHED_OTHER", priority: 5),
+            "process.scheduler.priority", "only valid with SCHED_FIFO or SCHED_RR, not \"SCHED_OTHER\""),
+        badScheduler("scheduler deadline fields", Scheduler(policy: "SCHED_RR", runtime: 5),
+            "process.scheduler.runtime", "only valid with SCHED_DEADLINE"),
+        badScheduler("scheduler flag", Scheduler(policy: "SCHED_OTHER", flags: ["SCHED_FLAG_FOO"]),
+            "process.scheduler.flags[0]", "unknown scheduler flag \"SCHED_FLAG_FOO\""),
         ("execCPUAffinity", { $0.process!.execCPUAffinity = CPUAffinity(initial: "3-1") },
          "process.execCPUAffinity.initial", "invalid CPU list \"3-1\""),
-        ("memoryPolicy mode", { $0.linux!.memoryPolicy = LinuxMemoryPolicy(mode: "MPOL_FOO") },
-         "linux.memoryPolicy.mode", "unknown memory policy mode \"MPOL_FOO\""),
-        ("memoryPolicy nodes required", { $0.linux!.memoryPolicy = LinuxMemoryPolicy(mode: "MPOL_BIND") },
-         "linux.memoryPolicy.nodes", "required for \"MPOL_BIND\""),
-        ("memoryPolicy nodes forbidden", { $0.linux!.memoryPolicy = LinuxMemoryPolicy(mode: "MPOL_LOCAL", nodes: "0") },
-         "linux.memoryPolicy.nodes", "must be empty for \"MPOL_LOCAL\""),
-        ("memoryPolicy flag", { $0.linux!.memoryPolicy = LinuxMemoryPolicy(mode: "MPOL_BIND", nodes: "0", flags: ["MPOL_F_X"]) },
-         "linux.memoryPolicy.flags[0]", "unknown memory policy flag \"MPOL_F_X\""),
-        ("memoryPolicy exclusive flags", { $0.linux!.memoryPolicy = LinuxMemoryPolicy(
-            mode: "MPOL_BIND", nodes: "0-1", flags: ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"]) },
-         "linux.memoryPolicy.flags", "mutually exclusive"),
+        badMemoryPolicy("memoryPolicy mode", LinuxMemoryPolicy(mode: "MPOL_FOO"),
+            "linux.memoryPolicy.mode", "unknown memory policy mode \"MPOL_FOO\""),
+        badMemoryPolicy("memoryPolicy nodes required", LinuxMemoryPolicy(mode: "MPOL_BIND"),
+            "linux.memoryPolicy.nodes", "required for \"MPOL_BIND\""),
+        badMemoryPolicy("memoryPolicy nodes forbidden", LinuxMemoryPolicy(mode: "MPOL_LOCAL", nodes: "0"),
+            "linux.memoryPolicy.nodes", "must be empty for \"MPOL_LOCAL\""),
+        badMemoryPolicy("memoryPolicy flag", LinuxMemoryPolicy(mode: "MPOL_BIND", nodes: "0", flags: ["MPOL_F_X"]),
+            "linux.memoryPolicy.flags[0]", "unknown memory policy flag \"MPOL_F_X\""),
+        badMemoryPolicy("memoryPolicy exclusive flags", LinuxMemoryPolicy(
+                mode: "MPOL_BIND", nodes: "0-1", flags: ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"]),
+            "linux.memoryPolicy.flags", "mutually exclusive"),
         ("execCPUAffinity final", { $0.process!.execCPUAffinity = CPUAffinity(final: "x") },
          "process.execCPUAffinity.final", "invalid CPU list \"x\""),
-        ("scheduler flag among good ones", { $0.process!.scheduler = Scheduler(
-            policy: "SCHED_OTHER", flags: ["SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_NOPE"]) },
-         "process.scheduler.flags[1]", "unknown scheduler flag \"SCHED_FLAG_NOPE\""),
-        ("numa balancing without bind", { $0.linux!.memoryPolicy = LinuxMemoryPolicy(
-            mode: "MPOL_INTERLEAVE", nodes: "0", flags: ["MPOL_F_NUMA_BALANCING"]) },
-         "linux.memoryPolicy.flags", "only valid with MPOL_BIND"),
+        badScheduler("scheduler flag among good ones", Scheduler(
+                policy: "SCHED_OTHER", flags: ["SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_NOPE"]),
+            "process.scheduler.flags[1]", "unknown scheduler flag \"SCHED_FLAG_NOPE\""),
+        badMemoryPolicy("numa balancing without bind", LinuxMemoryPolicy(
+                mode: "MPOL_INTERLEAVE", nodes: "0", flags: ["MPOL_F_NUMA_BALANCING"]),
+            "linux.memoryPolicy.flags", "only valid with MPOL_BIND"),
     ]
 
     func resolve(_ s: Spec, from document: ProcessPlan.Document = .config, lastCap: Int = 40)
@@ -175,4 +174,19 @@ final class ProcessPlanTests: XCTestCase {
         XCTAssertEqual(resolve(s, from: .processFile, lastCap: 40).plan.warnings,
                        ["ignoring unknown capabilities: process: capabilities.bounding[1] \"CAP_NOT_A_THING\""])
     }
+}
+
+/// A bad `process.scheduler`.
+private func badScheduler(_ name: String, _ value: Scheduler, _ path: String, _ fragment: String) -> ProcessPlanTests.Case {
+    (name, { $0.process!.scheduler = value }, path, fragment)
+}
+
+/// A bad `linux.memoryPolicy`.
+private func badMemoryPolicy(_ name: String, _ value: LinuxMemoryPolicy, _ path: String, _ fragment: String) -> ProcessPlanTests.Case {
+    (name, { $0.linux!.memoryPolicy = value }, path, fragment)
+}
+
+/// A bad `process.ioPriority`.
+private func badIOPriority(_ name: String, _ value: LinuxIOPriority, _ path: String, _ fragment: String) -> ProcessPlanTests.Case {
+    (name, { $0.process!.ioPriority = value }, path, fragment)
 }

@@ -135,9 +135,13 @@ class SystemdHostTestCase: IntegrationTestCase {
 
     /// `systemctl show UNIT -p ...` as a dictionary.
     func show(_ unit: String, _ props: [String]) -> [String: String] {
-        let r = inHost(["systemctl", "show", unit] + props.flatMap { ["-p", $0] })
+        properties(inHost(["systemctl", "show", unit] + props.flatMap { ["-p", $0] }))
+    }
+
+    /// `systemctl show`'s `Name=value` lines as a dictionary.
+    func properties(_ shown: ProcResult) -> [String: String] {
         var out: [String: String] = [:]
-        for line in r.stdout.split(separator: "\n") {
+        for line in shown.stdout.split(separator: "\n") {
             guard let eq = line.firstIndex(of: "=") else { continue }
             out[String(line[..<eq])] = String(line[line.index(after: eq)...])
         }
@@ -148,17 +152,21 @@ class SystemdHostTestCase: IntegrationTestCase {
         inHost(["cat", path]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func containerPID(_ e: Engine, _ id: String) -> String {
-        let r = rt(e, ["state", id])
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+    func containerPID(_ e: Engine, _ id: String) -> String { pid(inState: rt(e, ["state", id])) }
+
+    func status(_ e: Engine, _ id: String) -> String { status(inState: rt(e, ["state", id])) }
+
+    /// The `pid` of a `state` command's output ("" when there is none).
+    func pid(inState state: ProcResult) -> String {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: Any],
               let pid = obj["pid"] as? Int else { return "" }
         return String(pid)
     }
 
-    func status(_ e: Engine, _ id: String) -> String {
-        let r = rt(e, ["state", id])
-        let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
-        return obj?["status"] as? String ?? "(none: \(r.stderr))"
+    /// The `status` of a `state` command's output, or its error when there is none.
+    func status(inState state: ProcResult) -> String {
+        let obj = try? JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: Any]
+        return obj?["status"] as? String ?? "(none: \(state.stderr))"
     }
 
     /// Every directory of the scope in every hierarchy.

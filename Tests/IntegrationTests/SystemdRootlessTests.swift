@@ -93,26 +93,23 @@ final class SystemdRootlessTests: SystemdHostTestCase {
     }
 
     func userShow(_ unit: String, _ props: [String]) -> [String: String] {
-        let r = asHostUser(user, ["systemctl", "--user", "show", unit] + props.flatMap { ["-p", $0] }, env: userEnv)
-        var out: [String: String] = [:]
-        for line in r.stdout.split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            out[String(line[..<eq])] = String(line[line.index(after: eq)...])
-        }
-        return out
+        properties(asHostUser(user, ["systemctl", "--user", "show", unit] + props.flatMap { ["-p", $0] }, env: userEnv))
     }
 
-    func userPID(_ e: Engine, _ id: String) -> String {
-        let r = userRT(e, ["state", id])
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
-              let pid = obj["pid"] as? Int else { return "" }
-        return String(pid)
-    }
+    func userPID(_ e: Engine, _ id: String) -> String { pid(inState: userRT(e, ["state", id])) }
 
-    func userStatus(_ e: Engine, _ id: String) -> String {
-        let r = userRT(e, ["state", id])
-        let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
-        return obj?["status"] as? String ?? "(none: \(r.stderr))"
+    func userStatus(_ e: Engine, _ id: String) -> String { status(inState: userRT(e, ["state", id])) }
+
+    /// Runs the bundle detached as the user under a new id in the default `runc-<id>.scope` of the
+    /// user manager's user.slice: the id (deleted by tearDown), the unit and its cgroup path.
+    func runInUserScope(_ e: Engine, bundle: String,
+                        file: StaticString = #filePath, line: UInt = #line) -> (id: String, unit: String, cgroupPath: String) {
+        let id = newID(e.rawValue)
+        made.append((e, id))
+        let unit = "runc-\(id).scope"
+        let r = userRT(e, ["run", "-d", "--bundle", bundle, id])
+        XCTAssertEqual(r.status, 0, "\(e) run -d: \(describe(r))", file: file, line: line)
+        return (id, unit, user.managerGroup + "/user.slice/" + unit)
     }
 
     func existsInHost(_ path: String) -> Bool { inHost(["test", "-e", path]).status == 0 }
@@ -133,12 +130,7 @@ final class SystemdRootlessTests: SystemdHostTestCase {
     func testScopeOfTheUsersManagerAsRunc() throws {
         let b = rootlessBundle(user)
         for e in Engine.allCases {
-            let id = newID(e.rawValue)
-            made.append((e, id))
-            let unit = "runc-\(id).scope"
-            let cgroupPath = user.managerGroup + "/user.slice/" + unit
-            let r = userRT(e, ["run", "-d", "--bundle", b, id])
-            XCTAssertEqual(r.status, 0, "\(e) run -d: \(describe(r))")
+            let (id, unit, cgroupPath) = runInUserScope(e, bundle: b)
             let p = userShow(unit, ["ActiveState", "ControlGroup", "Slice", "Delegate"])
             XCTAssertEqual(p["ActiveState"], "active", "\(e): \(p)")
             XCTAssertEqual(p["ControlGroup"], cgroupPath, "\(e): \(p)")
@@ -170,12 +162,7 @@ final class SystemdRootlessTests: SystemdHostTestCase {
     func testCgroupNamespaceRootedInTheScope() throws {
         let b = rootlessBundle(user) { c in c.addNamespace("cgroup") }
         for e in Engine.allCases {
-            let id = newID(e.rawValue)
-            made.append((e, id))
-            let unit = "runc-\(id).scope"
-            let cgroupPath = user.managerGroup + "/user.slice/" + unit
-            let r = userRT(e, ["run", "-d", "--bundle", b, id])
-            XCTAssertEqual(r.status, 0, "\(e) run -d: \(describe(r))")
+            let (id, unit, cgroupPath) = runInUserScope(e, bundle: b)
             let pid = userPID(e, id)
             XCTAssertEqual(file("/sys/fs/cgroup\(cgroupPath)/cgroup.procs"), pid, "\(e)")
             let x = userRT(e, ["exec", id, "cat", "/proc/1/cgroup"])

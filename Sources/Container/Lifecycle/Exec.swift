@@ -233,7 +233,7 @@ extension Runtime {
             case .some: throw RuntimeError(step: "exec", "unexpected message from the exec child")
             }
         } catch {
-            _ = Glibc.kill(processPID, SIGKILL)
+            Proc.signalIfPresent(processPID, SIGKILL)
             // Out of a frozen v1 cgroup, or it never dies.
             if let cg = containerCgroup, cg.freezerState() == .frozen { cg.release(processPID) }
             _ = try? Proc.wait(processPID)
@@ -249,7 +249,7 @@ extension Runtime {
                 let (master, _) = try UnixSocket.receiveFD(socket)
                 relay = TerminalRelay(master: master)
             } catch {
-                _ = Glibc.kill(processPID, SIGKILL)
+                Proc.signalIfPresent(processPID, SIGKILL)
                 _ = try? Proc.wait(processPID)
                 throw RuntimeError(step: "exec: receiving the terminal", cause: error)
             }
@@ -258,7 +258,7 @@ extension Runtime {
         if let pidFile = opts.pidFile {
             do { try writePidFile(pidFile, pid: processPID) } catch {
                 // As runc: a process whose pid could not be reported is not left running.
-                _ = Glibc.kill(processPID, SIGKILL)
+                Proc.signalIfPresent(processPID, SIGKILL)
                 _ = try? Proc.wait(processPID)
                 throw error
             }
@@ -273,10 +273,8 @@ extension Runtime {
     /// message never comes, so the freezer is looked at every second.
     func receiveUnlessFrozen(_ channel: SyncChannel, _ cgroup: CgroupDriver?, _ opts: ExecOptions) throws -> SyncMessage? {
         while true {
-            var pfd = pollfd(fd: channel.fd.raw, events: Int16(POLLIN), revents: 0)
-            let r = poll(&pfd, 1, 1000)
-            if r != 0 && !(r < 0 && errno == EINTR) { return try channel.receive() }
-            guard r == 0, let cgroup else { continue }
+            if Poll.readable(channel.fd, milliseconds: 1000) { return try channel.receive() }
+            guard let cgroup else { continue }
             if let why = cgroup.frozenAncestor() {
                 throw RuntimeError(object: opts.id, "cannot exec in container \(opts.id): a cgroup above the container's froze while the process started (\(why))")
             }
@@ -291,7 +289,7 @@ extension Runtime {
         let me = Proc.getpid()
         let text = (try? readTextFile(path: "/proc/self/task/\(me)/children")) ?? ""
         for pid in text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap({ pid_t($0) }) where pid > 0 {
-            _ = Glibc.kill(pid, SIGKILL)
+            Proc.signalIfPresent(pid, SIGKILL)
             if let cgroup, cgroup.freezerState() == .frozen { cgroup.release(pid) }
             _ = try? Proc.wait(pid)
         }
@@ -309,11 +307,10 @@ extension Runtime {
         }
         defer { pidfd.close() }
         while true {
-            var pfd = pollfd(fd: pidfd.raw, events: Int16(POLLIN), revents: 0)
-            let r = poll(&pfd, 1, 1000)
-            if r > 0 || (r < 0 && errno != EINTR) { _ = try? Proc.wait(pid); return }
-            if r == 0 && (cgroup.frozenAncestor() != nil || cgroup.freezerState() == .frozen) {
-                _ = Glibc.kill(pid, SIGKILL)
+            // A failed poll counts as exited: the wait then reaps it or reports it gone.
+            if Poll.readable(pidfd, milliseconds: 1000) { _ = try? Proc.wait(pid); return }
+            if cgroup.frozenAncestor() != nil || cgroup.freezerState() == .frozen {
+                Proc.signalIfPresent(pid, SIGKILL)
                 cgroup.release(pid)  // out of a frozen v1 cgroup, or it never dies
                 _ = try? Proc.wait(pid)
                 return

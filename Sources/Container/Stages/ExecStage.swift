@@ -38,7 +38,7 @@ enum ExecStage {
             // nsexec: this process reports the pid and leaves; the runtime, a subreaper, gets the child.
             let final = try InitStage.step("fork into the container's pid namespace") { try Proc.fork() }
             if final != 0 {
-                do { try channel.send(.containerPID(final)) } catch { _ = Glibc.kill(final, SIGKILL) }
+                do { try channel.send(.containerPID(final)) } catch { Proc.signalIfPresent(final, SIGKILL) }
                 Proc.exit(0)
             }
         }

@@ -87,7 +87,7 @@ enum InitStage {
             let child = try step("fork into the new pid namespace") { try Proc.fork() }
             if child != 0 {
                 // The intermediate process: report the container's pid and leave.
-                do { try channel.send(.containerPID(child)) } catch { _ = Glibc.kill(child, SIGKILL) }
+                do { try channel.send(.containerPID(child)) } catch { Proc.signalIfPresent(child, SIGKILL) }
                 Proc.exit(0)
             }
         } else {
@@ -159,7 +159,7 @@ enum InitStage {
             Proc.exit(1)
         }
         if process != 0 {
-            do { try channel.send(.containerPID(process)) } catch { _ = Glibc.kill(process, SIGKILL) }
+            do { try channel.send(.containerPID(process)) } catch { Proc.signalIfPresent(process, SIGKILL) }
             Proc.exit(0)
         }
         // The container process.
@@ -362,12 +362,9 @@ enum InitStage {
         try step("console") {
             let (master, slavePath) = try Terminal.openPair(ptmx: "/dev/pts/ptmx")
             let slave = try FD.open(slavePath, O_RDWR | O_NOCTTY)
-            if fchown(slave.raw, owner, gid_t(bitPattern: -1)) != 0 {
-                // Not mapped in the container's user namespace (EINVAL), or devpts refuses (EPERM,
-                // EROFS): the terminal still works, owned by root, as runc leaves it then.
-                let e = Glibc.errno
-                if e != EINVAL && e != EPERM && e != EROFS { throw SysError("fchown", slavePath, errno: e) }
-            }
+            // Not mapped in the container's user namespace (EINVAL), or devpts refuses (EPERM,
+            // EROFS): the terminal still works, owned by root, as runc leaves it then.
+            try slave.giveOwnerIfMapped(owner, describe: slavePath)
             if let size {
                 try Terminal.setSize(slave, rows: UInt16(clamping: size.height), cols: UInt16(clamping: size.width))
             }

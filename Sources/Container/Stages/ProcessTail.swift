@@ -246,19 +246,16 @@ struct ProcessTail {
     /// ignored as runc does: the process then runs with the stdio as it was given. Only called for a
     /// non-root uid: for root there is nothing to change, and no syscall is spent.
     static func giveStdioToUser(uid: UInt32) throws {
-        let runtimeUID = geteuid()
+        let runtimeUID = Identity.effectiveUID
         for fd: Int32 in 0...2 {
-            var st = stat()
-            if fstat(fd, &st) != 0 {
+            let stdio = FD(fd)
+            let st: stat
+            do { st = try stdio.status(describe: "stdio fd \(fd)") } catch let e as SysError where e.errno == EBADF {
                 // A stdio fd the caller closed stays closed: nothing to give.
-                if errno == EBADF { continue }
-                throw SysError("fstat", "stdio fd \(fd)", errno: errno)
+                continue
             }
             if st.st_uid != runtimeUID || st.st_mode & S_IFMT == S_IFCHR { continue }
-            if fchown(fd, uid, gid_t(bitPattern: -1)) != 0 {
-                let e = errno
-                if e != EINVAL && e != EPERM && e != EROFS { throw SysError("fchown", "stdio fd \(fd)", errno: e) }
-            }
+            try stdio.giveOwnerIfMapped(uid, describe: "stdio fd \(fd)")
         }
     }
 
@@ -267,7 +264,7 @@ struct ProcessTail {
     static func lookPath(_ name: String, env: [String]) throws -> String {
         if name.isEmpty { throw RuntimeError(step: "exec", "process.args: empty") }
         if name.contains("/") {
-            guard access(name, X_OK) == 0 else {
+            guard isAccessible(name, X_OK) else {
                 throw RuntimeError(step: "exec", object: name, quoted(name), cause: SysError("access", name))
             }
             return name
@@ -277,7 +274,7 @@ struct ProcessTail {
         for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
             let d = dir.isEmpty ? "." : String(dir)
             let candidate = d + "/" + name
-            if FileKind.following(path: candidate) == .regular && access(candidate, X_OK) == 0 {
+            if FileKind.following(path: candidate) == .regular && isAccessible(candidate, X_OK) {
                 return candidate
             }
         }
