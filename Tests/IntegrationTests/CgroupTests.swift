@@ -389,11 +389,19 @@ final class CgroupTests: CgroupTestCase {
         }
     }
 
+    /// Without a systemd to talk to, `--systemd-cgroup` fails clearly and leaves nothing: not the
+    /// scope's directories, nor the `system.slice` made on the way to them (it was left in every
+    /// hierarchy, the unified one included).
     func testSystemdCgroupIsAClearError() {
         let b = makeBundle()
+        let slices = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup"))?.map { "/sys/fs/cgroup/\($0)/system.slice" } ?? []
+        let before = slices.filter { FileManager.default.fileExists(atPath: $0) }
         let r = Host.exec(Env.runtime, ["--root", stateRoot, "--systemd-cgroup", "run", "--bundle", b, newID()])
         XCTAssertNotEqual(r.status, 0)
         if isSwiftlet { XCTAssertTrue(r.stderr.contains("systemd"), r.stderr) }
+        let after = slices.filter { FileManager.default.fileExists(atPath: $0) }
+        XCTAssertEqual(after, before, "system.slice made and left behind")
+        for d in after where !before.contains(d) { Host.sh("find '\(d)' -depth -type d -exec rmdir {} \\;") }
     }
 }
 

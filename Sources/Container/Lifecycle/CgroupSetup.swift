@@ -48,6 +48,11 @@ extension Runtime {
         let pathField = InputField.config(Runtime.cgroupsPathField(spec))
         // What is there already is not ours: used only if empty and thawed, and never removed.
         driver.made = driver.missingDirectories()
+        // The parents claim makes on the way (a systemd slice, a nested cgroupsPath's levels): a create
+        // that fails removes them again while they are empty (a `--systemd-cgroup` create without a
+        // reachable systemd left system.slice in every hierarchy).
+        let missingParents = Self.missingParents(of: driver.directories)
+        func undoParents() { for d in missingParents { _ = try? removeDirectory(d) } }
         let existing = driver.directories.filter { !driver.made.contains($0) }
         if !existing.isEmpty {
             do { try driver.checkReusable(existing: existing) } catch {
@@ -64,6 +69,7 @@ extension Runtime {
         // not taken (see CgroupOwnership); what this create made is decided there, under a lock.
         let predicted = driver.made
         do { driver.made = try CgroupOwnership.claim(driver.directories, owner: store.directory(id)) } catch {
+            undoParents()
             throw RuntimeError(field: pathField, cause: error)
         }
         if driver.made != predicted {
@@ -74,6 +80,7 @@ extension Runtime {
                 if !existing.isEmpty { try driver.checkReusable(existing: existing) }
             } catch {
                 for d in driver.made { _ = try? removeDirectory(d) }  // only made, nothing in them yet
+                undoParents()
                 throw RuntimeError(field: pathField, cause: error)
             }
         }
@@ -81,6 +88,7 @@ extension Runtime {
             try driver.create()
         } catch {
             try? driver.destroy()
+            undoParents()
             if let e = error as? DBusError { throw RuntimeError(field: .flag("--systemd-cgroup"), cause: e) }
             throw RuntimeError(step: "cgroup", cause: error)
         }
@@ -89,6 +97,7 @@ extension Runtime {
             try driver.apply(resources ?? LinuxResources(), update: false)
         } catch {
             try? driver.destroy()
+            undoParents()
             throw RuntimeError(field: .config(""), cause: error)
         }
         Fault.point("create.cgroup")
@@ -97,6 +106,21 @@ extension Runtime {
         plan.cgroupPaths = driver.paths
         plan.cgroupMade = claim.made
         return driver
+    }
+
+    /// The ancestors of `directories` that do not exist, deepest first (so that removing them in this
+    /// order empties each before its parent); the walk stops at the first one that exists.
+    static func missingParents(of directories: [String]) -> [String] {
+        var missing = Set<String>()
+        for d in directories {
+            var parent = d
+            while let slash = parent.lastIndex(of: "/"), slash > parent.startIndex {
+                parent = String(parent[..<slash])
+                if isDirectory(parent) || missing.contains(parent) { break }
+                missing.insert(parent)
+            }
+        }
+        return missing.sorted { $0.count > $1.count }
     }
 
     /// How an error names the cgroup: the config field when it is set, else the default path.

@@ -82,7 +82,14 @@ extension Runtime {
             throw RuntimeError(object: opts.id, "cannot exec in a paused container \(opts.id) (use --ignore-paused to override)")
         default: break
         }
-        let (process, document) = try execProcess(opts, record.config)
+        var (process, document) = try execProcess(opts, record.config)
+        // A foreground terminal: the pty gets the caller's window size before the process starts
+        // (as process.consoleSize), not after, when the relay starts: a process that asks at once
+        // (`stty size`) would otherwise see 0x0.
+        if process.terminal == true, !opts.detach, process.consoleSize == nil,
+           let size = Terminal.getSize(FD(0)), size.rows > 0, size.cols > 0 {
+            process.consoleSize = Box(height: UInt(size.rows), width: UInt(size.cols))
+        }
         // The container's linux section: its personality and memory policy apply to exec'd processes too.
         let processPlan = try ProcessPlan.resolved(process, linux: record.config.linux, from: document)
         for warning in processPlan.warnings { warn(warning) }
