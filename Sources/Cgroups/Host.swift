@@ -206,6 +206,12 @@ enum CgroupFS {
     /// its parents), false when `dir` was there.
     @discardableResult
     static func makeAll(_ dir: String) throws -> Bool {
+        var parents: [String] = []
+        return try makeAll(dir, parentsMade: &parents)
+    }
+
+    /// `makeAll`, adding to `parentsMade` the ancestors of `dir` it had to make (top down).
+    static func makeAll(_ dir: String, parentsMade: inout [String]) throws -> Bool {
         do {
             // Most often only the last component is missing: try it first, walk down only if needed
             // (the walk names the level that fails).
@@ -213,6 +219,7 @@ enum CgroupFS {
             var current = ""
             var made = false
             for part in dir.split(separator: "/") {
+                if made { parentsMade.append(current) }
                 current += "/" + part
                 made = try makeDirectoryIfMissing(current)
             }

@@ -18,10 +18,19 @@ public enum CgroupOwnership {
     /// container whose state directory still exists. The one mkdir pass of a create: the drivers'
     /// `create` finds the directories made.
     public static func claim(_ directories: [String], owner: String, seconds: Int = 30) throws -> Set<String> {
+        var parents: [String] = []
+        return try claim(directories, owner: owner, seconds: seconds, parentsMade: &parents)
+    }
+
+    /// `claim`, adding to `parentsMade` the ancestors of `directories` it made on the way (a systemd
+    /// slice, a nested cgroupsPath's levels), also when it throws: they are not the container's own
+    /// directories, and only a create that fails removes them again.
+    public static func claim(_ directories: [String], owner: String, seconds: Int = 30,
+                             parentsMade: inout [String]) throws -> Set<String> {
         let sorted = directories.sorted()
         guard let first = sorted.first else { return [] }
         let parent = String(first[..<(first.lastIndex(of: "/") ?? first.endIndex)])
-        try CgroupFS.makeAll(parent)
+        if try CgroupFS.makeAll(parent, parentsMade: &parentsMade) { parentsMade.append(parent) }
         let lock: OwnedFD
         do { lock = try OwnedFD.open(parent, O_RDONLY | O_DIRECTORY) } catch let e as SysError {
             throw CgroupError("opening cgroup \(parent): \(errnoString(e.errno))", path: parent, errno: e.errno)
@@ -46,7 +55,7 @@ public enum CgroupOwnership {
         var made = Set<String>()
         do {
             for d in sorted {
-                guard try CgroupFS.makeAll(d) else { continue }
+                guard try CgroupFS.makeAll(d, parentsMade: &parentsMade) else { continue }
                 made.insert(d)
                 // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
                 try? ExtendedAttribute.set(d, attribute, owner)

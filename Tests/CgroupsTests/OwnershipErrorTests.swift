@@ -26,4 +26,17 @@ final class OwnershipErrorTests: FakeCgroupTestCase {
         let again = try CgroupOwnership.claim([dir + "/b"], owner: "/run/test/owner")
         XCTAssertEqual(again, [], "a directory already there is not made, nor counted as made")
     }
+
+    /// The ancestors claim makes on the way are reported apart from the directories themselves (a
+    /// failed create removes them; a systemd slice was left behind otherwise), those already there not.
+    func testClaimReportsTheParentsItMade() throws {
+        var parents: [String] = []
+        let made = try CgroupOwnership.claim([dir + "/s/t/leaf", dir + "/u/leaf"], owner: "/run/test/owner",
+                                             parentsMade: &parents)
+        XCTAssertEqual(made, [dir + "/s/t/leaf", dir + "/u/leaf"])
+        XCTAssertEqual(Set(parents), [dir + "/s", dir + "/s/t", dir + "/u"])
+        var again: [String] = []
+        _ = try CgroupOwnership.claim([dir + "/s/t/other"], owner: "/run/test/owner", parentsMade: &again)
+        XCTAssertEqual(again, [], "parents already there are not counted as made")
+    }
 }

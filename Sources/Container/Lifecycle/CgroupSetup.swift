@@ -49,10 +49,12 @@ extension Runtime {
         // What is there already is not ours: used only if empty and thawed, and never removed.
         driver.made = driver.missingDirectories()
         // The parents claim makes on the way (a systemd slice, a nested cgroupsPath's levels): a create
-        // that fails removes them again while they are empty (a `--systemd-cgroup` create without a
-        // reachable systemd left system.slice in every hierarchy).
-        let missingParents = Self.missingParents(of: driver.directories)
-        func undoParents() { for d in missingParents { _ = try? removeDirectory(d) } }
+        // that fails removes them again while they are empty, deepest first (a `--systemd-cgroup`
+        // create without a reachable systemd left system.slice in every hierarchy).
+        var parentsMade: [String] = []
+        func undoParents() {
+            for d in parentsMade.sorted(by: { $0.count > $1.count }) { _ = try? removeDirectory(d) }
+        }
         let existing = driver.directories.filter { !driver.made.contains($0) }
         if !existing.isEmpty {
             do { try driver.checkReusable(existing: existing) } catch {
@@ -68,7 +70,9 @@ extension Runtime {
         // Another container's cgroup at this path (being created, or exited and not deleted) is
         // not taken (see CgroupOwnership); what this create made is decided there, under a lock.
         let predicted = driver.made
-        do { driver.made = try CgroupOwnership.claim(driver.directories, owner: store.directory(id)) } catch {
+        do {
+            driver.made = try CgroupOwnership.claim(driver.directories, owner: store.directory(id), parentsMade: &parentsMade)
+        } catch {
             undoParents()
             throw RuntimeError(field: pathField, cause: error)
         }
@@ -106,21 +110,6 @@ extension Runtime {
         plan.cgroupPaths = driver.paths
         plan.cgroupMade = claim.made
         return driver
-    }
-
-    /// The ancestors of `directories` that do not exist, deepest first (so that removing them in this
-    /// order empties each before its parent); the walk stops at the first one that exists.
-    static func missingParents(of directories: [String]) -> [String] {
-        var missing = Set<String>()
-        for d in directories {
-            var parent = d
-            while let slash = parent.lastIndex(of: "/"), slash > parent.startIndex {
-                parent = String(parent[..<slash])
-                if isDirectory(parent) || missing.contains(parent) { break }
-                missing.insert(parent)
-            }
-        }
-        return missing.sorted { $0.count > $1.count }
     }
 
     /// How an error names the cgroup: the config field when it is set, else the default path.
