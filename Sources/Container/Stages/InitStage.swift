@@ -289,13 +289,14 @@ enum InitStage {
             // parts as over the sync socket.
             // A pipe holds 64 KiB: a longer message would block this write while `start` waits for the
             // hang-up, and both would wait forever (a hook path of 70,000 characters did). Cut it short.
-            var failure = error as? RuntimeError ?? RuntimeError(cause: error)
-            if failure.wireBytes().count > Self.execFifoMessageLimit {
+            let failure = error as? RuntimeError ?? RuntimeError(cause: error)
+            var message = failure.wireBytes()
+            if message.count > Self.execFifoMessageLimit {
                 // 4 KiB of text stays under the limit even with every byte escaped in JSON.
-                failure = RuntimeError(String(decoding: Array(failure.description.utf8.prefix(4096)), as: UTF8.self)
-                                       + " ... (cut short)")
+                message = RuntimeError(String(decoding: Array(failure.description.utf8.prefix(4096)), as: UTF8.self)
+                                       + " ... (cut short)").wireBytes()
             }
-            _ = try? plan.execFifo?.write(failure.wireBytes())
+            _ = try? plan.execFifo?.write(message)
             Proc.exit(1)
         }
         if plan.listenFDs > 0 {
