@@ -193,7 +193,7 @@ enum InitStage {
 
     /// setsid and the session keyring: the container process's own.
     static func joinSession(_ plan: InitPlan) throws {
-        try ProcessTail.joinSession(id: plan.id, newKeyring: !plan.noNewKeyring)
+        try ProcessTail.joinSession(id: plan.id, newKeyring: !plan.noNewKeyring, makesKeyring: true)
     }
 
     /// net devices, hostname, the rootfs, prestart/createRuntime/createContainer hooks, pivot_root.

@@ -143,10 +143,16 @@ struct ProcessTail {
     }
 
     /// setsid and the session keyring named after the container (`newKeyring` false: --no-new-keyring).
-    static func joinSession(id: String, newKeyring: Bool) throws {
+    /// The init (`makesKeyring`) makes it searchable by its owner's uid, as runc's init does: the
+    /// kernel joins an `exec` to a keyring of that name only if it may search it (else it makes a
+    /// new one for every exec).
+    static func joinSession(id: String, newKeyring: Bool, makesKeyring: Bool = false) throws {
         try RuntimeError.during("setsid") { try Proc.setsid() }
         guard newKeyring else { return }
-        do { try Proc.joinSessionKeyring("_ses." + id) } catch let e as SysError {
+        do {
+            try Proc.joinSessionKeyring("_ses." + id)
+            if makesKeyring { try Proc.makeSessionKeyringSearchable() }
+        } catch let e as SysError {
             // A kernel without keyrings, or one that refuses them here, is not a reason to fail (runc
             // ignores ENOSYS and, in user namespaces, EACCES/EPERM too).
             if e.errno != ENOSYS && e.errno != EACCES && e.errno != EPERM && e.errno != EDQUOT {
