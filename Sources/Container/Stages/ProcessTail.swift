@@ -82,8 +82,16 @@ struct ProcessTail {
             let groups = user.additionalGids ?? []
             do {
                 try Proc.setGroups(groups)
-            } catch let e as SysError where e.errno == EPERM && userNamespaceInUse && groups.isEmpty {
-                // setgroups is denied in this user namespace; an empty list is what we wanted anyway.
+            } catch let e as SysError where e.errno == EPERM && (userNamespaceInUse || Identity.setgroupsDenied) {
+                // setgroups is denied in this user namespace: the container's own, or the caller's that
+                // the container shares (runc looks at /proc/self/setgroups too). An empty list is what
+                // we wanted anyway. Groups asked for are refused (runc drops them without a word),
+                // naming no field: they come from config.json, the process file or --additional-gids.
+                guard !groups.isEmpty else { return }
+                guard Identity.setgroupsDenied else { throw e }
+                throw RuntimeError(step: "groups", object: "/proc/self/setgroups", "additional groups \(groups) "
+                                   + "cannot be given: setgroups is denied in this user namespace "
+                                   + "(/proc/self/setgroups: deny)", cause: e)
             }
         }
         try RuntimeError.during("user") { try Proc.setIDs(uid: user.uid, gid: user.gid) }

@@ -357,13 +357,13 @@ struct RootfsBuilder {
         let path = Kernel.cleanPath("/" + d.path)
         let (parentRel, name) = root.split(String(path.dropFirst()))
         let parent = OwnedFD(try root.makeDirectories(parentRel))
-        if inUserNS {
-            // mknod is not allowed in a user namespace: bind the host's node instead.
+        func bindHostNode() throws {
             let target = OwnedFD(try root.makeFile(path, mode: 0o600))
             try Mount.mount(source: d.path, target: target.fd.procPath, type: nil, flags: .bind,
                             describe: "bind device \(d.path)")
-            return
         }
+        // mknod is not allowed in a user namespace: bind the host's node instead.
+        if inUserNS { return try bindHostNode() }
         let type: mode_t
         switch d.type {
         case "c", "u": type = S_IFCHR
@@ -373,9 +373,15 @@ struct RootfsBuilder {
         }
         let perm = (d.fileMode ?? 0o666) & 0o7777
         parent.fd.removeEntry(name)
-        try makeDeviceNode(parent.fd.procPath + "/" + name, type: type, permissions: perm,
-                           major: UInt32(truncatingIfNeeded: d.major ?? 0), minor: UInt32(truncatingIfNeeded: d.minor ?? 0),
-                           describe: path)
+        do {
+            try makeDeviceNode(parent.fd.procPath + "/" + name, type: type, permissions: perm,
+                               major: UInt32(truncatingIfNeeded: d.major ?? 0), minor: UInt32(truncatingIfNeeded: d.minor ?? 0),
+                               describe: path)
+        } catch let e as SysError where e.errno == EPERM && Identity.inUserNamespace {
+            // The runtime itself runs in a user namespace that the container shares (its caller's):
+            // the same as a user namespace of the container's own (runc binds on EPERM too).
+            return try bindHostNode()
+        }
         try parent.fd.changeOwner(of: name, uid: d.uid ?? 0, gid: d.gid ?? 0, describe: path)
         // Not following a symlink: the node could have been swapped for one since mknod.
         try parent.fd.changeMode(of: name, perm, describe: path)
