@@ -270,10 +270,20 @@ struct RootfsBuilder {
             try bindTree(dir, recursive: false, flags: flags, onto: target, describe: "bind \(dir) on \(where_)")
             return true
         }
+        /// A cgroup2 mount, or where the kernel refuses one (a user namespace without a cgroup
+        /// namespace of its own: EPERM, EBUSY) a bind of the host's, as the v1 hierarchies below
+        /// and as runc does.
+        func mountCgroup2(_ target: FD, _ where_: String, host: String) throws {
+            do {
+                try Mount.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags,
+                                describe: "cgroup2 on \(where_) (host \(host))")
+            } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
+                try bindTree(host, recursive: true, flags: flags, onto: target, describe: "bind \(host) on \(where_)")
+            }
+        }
         if hier.isPureV2 {
             if try bindOwn("", target, dest) { return }
-            try Mount.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags,
-                            describe: "cgroup2 on \(dest)")
+            try mountCgroup2(target, dest, host: hier.unifiedMountPoint ?? "/sys/fs/cgroup")
             return
         }
         try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
@@ -305,10 +315,7 @@ struct RootfsBuilder {
         }
         if let unified = hier.unifiedMountPoint {
             let sub = OwnedFD(try directory("unified"))
-            if try !bindOwn("", sub.fd, dest + "/unified") {
-                try Mount.mount(source: "cgroup2", target: sub.fd.procPath, type: "cgroup2", flags: flags,
-                                describe: "cgroup2 on \(dest)/unified (host \(unified))")
-            }
+            if try !bindOwn("", sub.fd, dest + "/unified") { try mountCgroup2(sub.fd, dest + "/unified", host: unified) }
         }
         if flags.contains(.readOnly) {
             try MountAPI.setAttributes(tmpfs.fd, set: MountAttr.RDONLY, describe: "\(dest) read-only")
