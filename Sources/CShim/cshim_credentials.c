@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "cshim_credentials.h"
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/capability.h>
@@ -45,4 +47,23 @@ int cs_cap_ambient_clear(void) { return cap_reset_ambient(); }
 
 long cs_join_session_keyring(const char *name) {
     return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
+}
+
+/* Adds `bits` to the permissions of the session keyring: KEYCTL_DESCRIBE gives
+ * "type;uid;gid;perm;description" with perm in hex, KEYCTL_SETPERM sets the new mask. */
+long cs_session_keyring_add_perm(unsigned int bits) {
+    char text[512];
+    long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, -3 /* KEY_SPEC_SESSION_KEYRING */, text, sizeof text - 1, 0);
+    if (n < 0) return -1;
+    text[n < (long)sizeof text ? n : (long)sizeof text - 1] = 0;
+    const char *field = text;
+    for (int i = 0; i < 3; i++) {
+        field = strchr(field, ';');
+        if (!field) { errno = EINVAL; return -1; }
+        field++;
+    }
+    char *end;
+    unsigned long perm = strtoul(field, &end, 16);
+    if (end == field || *end != ';') { errno = EINVAL; return -1; }
+    return syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, -3 /* KEY_SPEC_SESSION_KEYRING */, (unsigned int)perm | bits, 0, 0);
 }

@@ -199,7 +199,15 @@ enum ResourcesV1 {
         }
         // Start from nothing allowed, then the rules in order (a later rule overrides an earlier one).
         let startAllowAll = rules.first.map { $0.isAll && $0.allow } ?? false
-        try write(allow: startAllowAll, "a", field: "linux.resources.devices", files: &files)
+        do {
+            try write(allow: startAllowAll, "a", field: "linux.resources.devices", files: &files)
+        } catch let e as CgroupError where e.errno == EPERM && Identity.inUserNamespace {
+            // Only the initial user namespace's root may write device rules (the kernel checks
+            // CAP_SYS_ADMIN there). A runtime in a user namespace leaves them as the new cgroup
+            // inherited them: its parent's, the caller's own, which the container cannot go past.
+            // runc skips them in a user namespace too.
+            return
+        }
         for (i, r) in rules.enumerated() {
             if i == 0 && r.isAll { continue }
             try write(allow: r.allow, r.v1Line,

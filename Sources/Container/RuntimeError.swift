@@ -79,6 +79,7 @@ public struct RuntimeError: Error, CustomStringConvertible {
         case let s as SysError: return s.errno
         case let c as CgroupError: return c.errno
         case let r as RuntimeError: return r.errno
+        case let l as SpecLoadError: return l.errno
         default: return nil
         }
     }

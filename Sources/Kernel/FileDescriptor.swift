@@ -53,6 +53,11 @@ public struct FD: Hashable, CustomStringConvertible {
 
     public func write(_ string: String) throws { try write(Array(string.utf8)) }
 
+    /// `write`, the error naming `path` instead of the fd number ("write 5: Invalid argument" said nothing).
+    public func write(_ string: String, naming path: String) throws {
+        do { try write(string) } catch let e as SysError { throw SysError(e.call, path, errno: e.errno) }
+    }
+
     /// Reads up to `max` bytes; an empty result means end of file. The buffer is not zero-filled
     /// first: only the pages the kernel writes get touched (after a fork, each touched page is a
     /// copy charged to the container's memory cgroup).
@@ -120,7 +125,7 @@ public func writeFile(path: String, _ contents: String, flags: Int32 = O_WRONLY 
                       mode: mode_t = 0o644) throws {
     let fd = try FD.open(path, flags, mode: mode)
     defer { fd.close() }
-    try fd.write(contents)
+    try fd.write(contents, naming: path)
 }
 
 /// Writes a file by writing a temporary beside it and renaming: readers see the old or the new

@@ -11,6 +11,20 @@ public enum Identity {
     public static var realUID: uid_t { getuid() }
     /// getppid(2): 0 when the parent is outside this process's pid namespace.
     public static var parentPID: pid_t { getppid() }
+
+    /// True unless /proc/self/uid_map is the initial user namespace's identity map: below it, what
+    /// needs the host's root (a v1 devices cgroup rule) is refused whatever the capabilities.
+    public static var inUserNamespace: Bool {
+        guard let text = try? readTextFile(path: "/proc/self/uid_map") else { return false }
+        let f = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        return !(f.count == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
+    }
+
+    /// /proc/self/setgroups says "deny": setgroups(2) is refused in this user namespace whatever
+    /// the capabilities (one whose gid_map an unprivileged user wrote, and every one below it).
+    public static var setgroupsDenied: Bool {
+        (try? readTextFile(path: "/proc/self/setgroups"))?.hasPrefix("deny") == true
+    }
 }
 
 /// The value of environment variable `name` in this process, if set.

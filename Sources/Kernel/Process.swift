@@ -65,6 +65,13 @@ public enum Proc {
         try sys("keyctl(KEYCTL_JOIN_SESSION_KEYRING)", name) { cs_join_session_keyring(name) }
     }
 
+    /// Lets processes of the keyring owner's uid search the session keyring (KEY_USR_SEARCH), so
+    /// that a later KEYCTL_JOIN_SESSION_KEYRING of its name (an `exec`) joins it instead of making
+    /// another; joined keyrings come without it. The owner's other bits are kept.
+    public static func makeSessionKeyringSearchable() throws {
+        try sys("keyctl(KEYCTL_SETPERM)", "session keyring") { cs_session_keyring_add_perm(0x0008_0000 /* KEY_USR_SEARCH */) }
+    }
+
     /// close_range(2) of `first...last`; with `cloexecOnly` the fds only get FD_CLOEXEC (they
     /// close at execve). A kernel without close_range leaves them (nothing here depends on it).
     public static func closeRange(_ first: Int32, _ last: UInt32 = UInt32.max, cloexecOnly: Bool = false) {

@@ -19,7 +19,7 @@ public enum Procfs {
     public static func write(_ path: String, _ value: String) throws {
         let fd = try openForWriting(path)
         defer { fd.close() }
-        try fd.write(value)
+        try fd.write(value, naming: path)
     }
 
     /// Whether procfs takes the pidns= option (Linux 6.18) naming the pid namespace open at

@@ -8,7 +8,14 @@ import JSON
 /// `open /b/config.json: No such file or directory`.
 public struct SpecLoadError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The errno of the system call that failed (open, stat, read); nil when the file was read but
+    /// refused (not a regular file, too large, not valid JSON). RuntimeSpec does not know Kernel's
+    /// SysError: the number is kept so that callers (`RuntimeError.errno`) can still reach it.
+    public var errno: Int32?
+    public init(_ description: String, errno: Int32? = nil) {
+        self.description = description
+        self.errno = errno
+    }
 }
 
 /// Small file helpers over open(2)/read(2).
@@ -29,10 +36,10 @@ public enum SpecFile {
         repeat {
             fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         } while fd < 0 && errno == EINTR
-        if fd < 0 { throw SpecLoadError("open \(path): \(errorString(errno))") }
+        if fd < 0 { throw failed("open", path, errno) }
         defer { close(fd) }
         var st = stat()
-        if fstat(fd, &st) != 0 { throw SpecLoadError("stat \(path): \(errorString(errno))") }
+        if fstat(fd, &st) != 0 { throw failed("stat", path, errno) }
         let type = st.st_mode & S_IFMT
         guard type == S_IFREG else { throw SpecLoadError("\(path): not a regular file (\(fileKind(type)))") }
         if Int(st.st_size) > maxSize { throw tooLarge(path, size: Int(st.st_size)) }
@@ -54,12 +61,17 @@ public enum SpecFile {
                 if n < 0 { failure = errno; n = 0 }
                 count = n
             }
-            if failure != 0 { throw SpecLoadError("read \(name): \(errorString(failure))") }
+            if failure != 0 { throw failed("read", name, failure) }
             if bytes.isEmpty { return out }
             if out.isEmpty { out = bytes } else { out += bytes }
             if out.count > maxSize { throw tooLarge(name, size: nil) }
             chunk = min(chunk * 2, 1 << 20)
         }
+    }
+
+    /// `<call> <path>: <strerror>`, keeping the errno.
+    static func failed(_ call: String, _ path: String, _ code: Int32) -> SpecLoadError {
+        SpecLoadError("\(call) \(path): \(errorString(code))", errno: code)
     }
 
     static func tooLarge(_ name: String, size: Int?) -> SpecLoadError {

@@ -46,6 +46,7 @@ final class RuntimeErrorTests: XCTestCase {
         let e = try XCTUnwrap(thrown { _ = try Runtime.loadSpec(bundle: dir) })
         XCTAssertEqual(e.object, dir + "/config.json")
         XCTAssertEqual(e.description, "open \(dir)/config.json: No such file or directory")
+        XCTAssertEqual(e.errno, ENOENT, "the loader's errno is reachable")
     }
 
     func testAConfigThatDoesNotDecodeNamesTheField() throws {

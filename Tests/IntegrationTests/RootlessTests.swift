@@ -457,6 +457,23 @@ final class RootlessTests: IntegrationTestCase {
         if isSwiftlet { XCTAssert(r.stderr.contains("--systemd-cgroup"), describe(r)) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: stateDir + "/" + id))
     }
+
+    /// `runc spec --rootless`'s `cgroup` mount at /sys/fs/cgroup, without a cgroup namespace: the
+    /// kernel refuses a cgroup or cgroup2 mount there (EPERM; EBUSY on a cgroup2 host), so the
+    /// host's hierarchies are bound read-only instead, the unified one too (it failed the create).
+    func testCgroupMountWithoutCgroupNamespace() {
+        let b = userBundle { c in
+            c.addMount("/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"])
+            c.shell("test -e /sys/fs/cgroup/pids/cgroup.procs && echo v1; test -e /sys/fs/cgroup/unified/cgroup.procs && echo v2; "
+                + "touch /sys/fs/cgroup/pids/x 2>/dev/null || echo read-only")
+        }
+        let r = asUser(["run", "--bundle", b, newID()])
+        XCTAssertEqual(r.status, 0, describe(r))
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssert(lines.contains("v1") && lines.contains("read-only"), describe(r))
+        assertOrDeviation(lines.contains("v2"), runtimes: ["runc"], reason: "runc 1.1 mounts only the v1 hierarchies of a hybrid host",
+                          "the unified hierarchy: \(describe(r))")
+    }
 }
 
 extension Dictionary where Key == String, Value == Any {

@@ -50,6 +50,21 @@ final class SysctlTests: IntegrationTestCase {
         assertNothingLeftBehind(id, "sysctl without netns")
     }
 
+    /// A value the kernel refuses: the error names the field and the file (it said "write 5"), and
+    /// nothing is left behind.
+    func testRefusedValueNamesTheSysctl() {
+        let id = newID()
+        let r = runtime(["create", "--bundle", makeBundle { c in
+            c[path: "linux.sysctl"] = ["net.ipv4.ip_forward": "not a number"]
+        }, id])
+        XCTAssertNotEqual(r.status, 0, describe(r))
+        if isSwiftlet {
+            XCTAssertTrue(r.stderr.contains("config.json: linux.sysctl[\"net.ipv4.ip_forward\"]: "
+                                            + "write /proc/sys/net/ipv4/ip_forward: Invalid argument"), r.stderr)
+        }
+        assertNothingLeftBehind(id, "refused sysctl value")
+    }
+
     func testHostnameWithoutUTSNamespaceFails() {
         let id = newID()
         let r = runtime(["create", "--bundle", makeBundle { c in

@@ -90,4 +90,15 @@ final class ChildProcessTests: XCTestCase {
         try makeFifo(dir + "/fifo", mode: 0o600)
         XCTAssertEqual(try fileStatus(dir + "/fifo").st_mode & S_IFMT, S_IFIFO)
     }
+
+    /// A write the kernel refuses names the file, not the fd number (a sysctl said "write 5").
+    func testRefusedWritesNameTheFile() throws {
+        XCTAssertThrowsError(try Procfs.write("/proc/self/oom_score_adj", "not a number")) { error in
+            XCTAssertEqual((error as? SysError)?.errno, EINVAL)
+            XCTAssertEqual("\(error)", "write /proc/self/oom_score_adj: \(errnoString(EINVAL))")
+        }
+        XCTAssertThrowsError(try writeFile(path: "/proc/self/oom_score_adj", "x", flags: O_WRONLY)) { error in
+            XCTAssertEqual("\(error)", "write /proc/self/oom_score_adj: \(errnoString(EINVAL))")
+        }
+    }
 }

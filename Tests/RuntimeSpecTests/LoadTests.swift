@@ -33,6 +33,15 @@ final class LoadTests: XCTestCase {
     func testMissingFile() {
         XCTAssertThrowsError(try Spec.load(bundle: dir)) { error in
             XCTAssertEqual("\(error)", "open \(dir)/config.json: No such file or directory")
+            XCTAssertEqual((error as? SpecLoadError)?.errno, ENOENT)
+        }
+    }
+
+    /// A file that is read but refused has no errno: no system call failed.
+    func testRefusedFileHasNoErrno() {
+        XCTAssertThrowsError(try SpecFile.read(dir)) { error in
+            XCTAssertEqual("\(error)", "\(dir): not a regular file (a directory)")
+            XCTAssertNil((error as? SpecLoadError)?.errno)
         }
     }
 

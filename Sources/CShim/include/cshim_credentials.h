@@ -19,5 +19,6 @@ int cs_cap_ambient_raise(int cap);
 int cs_cap_ambient_clear(void);
 // keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring, so the container does not share the caller's.
 long cs_join_session_keyring(const char *name);
+long cs_session_keyring_add_perm(unsigned int bits);
 
 #endif

@@ -264,6 +264,7 @@ public struct Runtime {
                 r.cgroupDriver = plan.cgroupKind
                 r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
                 r.cgroupMade = plan.cgroupMade
+                r.noNewKeyring = plan.noNewKeyring ? true : nil
                 record = r
                 Fault.point("create.namespaces")
                 try attachProcessFeatures(plan: plan, pid: pid)

@@ -23,6 +23,8 @@ public struct ContainerRecord: Codable {
     /// The cgroup directories this container made (and `delete` removes); nil in a state written
     /// before this was kept: then every one.
     public var cgroupMade: [String]?
+    /// `create --no-new-keyring`: `exec` keeps the caller's session keyring too, as runc's setns init.
+    public var noNewKeyring: Bool?
 }
 
 /// What `state` and `list` need of state.json: the record without the config, whose decoding was

@@ -193,7 +193,7 @@ enum InitStage {
 
     /// setsid and the session keyring: the container process's own.
     static func joinSession(_ plan: InitPlan) throws {
-        try ProcessTail.joinSession(id: plan.id, newKeyring: !plan.noNewKeyring)
+        try ProcessTail.joinSession(id: plan.id, newKeyring: !plan.noNewKeyring, makesKeyring: true)
     }
 
     /// net devices, hostname, the rootfs, prestart/createRuntime/createContainer hooks, pivot_root.
@@ -397,10 +397,13 @@ enum InitStage {
         for (key, value) in sysctl.sorted(by: { $0.key < $1.key }) {
             try step("sysctl \(key)") {
                 let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
+                let field = InputField.config("linux.sysctl[\(quoted(key))]")
                 do { try Procfs.write(path, value) } catch let e as SysError
                     where (e.errno == EACCES || e.errno == EPERM) && plan.userNamespaceInUse {
-                    throw RuntimeError(field: .config("linux.sysctl[\(quoted(key))]"), object: path, "in a user namespace only "
+                    throw RuntimeError(field: field, object: path, "in a user namespace only "
                         + "sysctls of namespaces the container owns can be set; this one needs privilege on the host", cause: e)
+                } catch {
+                    throw RuntimeError(field: field, object: path, cause: error)
                 }
             }
         }

@@ -82,8 +82,16 @@ struct ProcessTail {
             let groups = user.additionalGids ?? []
             do {
                 try Proc.setGroups(groups)
-            } catch let e as SysError where e.errno == EPERM && userNamespaceInUse && groups.isEmpty {
-                // setgroups is denied in this user namespace; an empty list is what we wanted anyway.
+            } catch let e as SysError where e.errno == EPERM && (userNamespaceInUse || Identity.setgroupsDenied) {
+                // setgroups is denied in this user namespace: the container's own, or the caller's that
+                // the container shares (runc looks at /proc/self/setgroups too). An empty list is what
+                // we wanted anyway. Groups asked for are refused (runc drops them without a word),
+                // naming no field: they come from config.json, the process file or --additional-gids.
+                guard !groups.isEmpty else { return }
+                guard Identity.setgroupsDenied else { throw e }
+                throw RuntimeError(step: "groups", object: "/proc/self/setgroups", "additional groups \(groups) "
+                                   + "cannot be given: setgroups is denied in this user namespace "
+                                   + "(/proc/self/setgroups: deny)", cause: e)
             }
         }
         try RuntimeError.during("user") { try Proc.setIDs(uid: user.uid, gid: user.gid) }
@@ -143,10 +151,16 @@ struct ProcessTail {
     }
 
     /// setsid and the session keyring named after the container (`newKeyring` false: --no-new-keyring).
-    static func joinSession(id: String, newKeyring: Bool) throws {
+    /// The init (`makesKeyring`) makes it searchable by its owner's uid, as runc's init does: the
+    /// kernel joins an `exec` to a keyring of that name only if it may search it (else it makes a
+    /// new one for every exec).
+    static func joinSession(id: String, newKeyring: Bool, makesKeyring: Bool = false) throws {
         try RuntimeError.during("setsid") { try Proc.setsid() }
         guard newKeyring else { return }
-        do { try Proc.joinSessionKeyring("_ses." + id) } catch let e as SysError {
+        do {
+            try Proc.joinSessionKeyring("_ses." + id)
+            if makesKeyring { try Proc.makeSessionKeyringSearchable() }
+        } catch let e as SysError {
             // A kernel without keyrings, or one that refuses them here, is not a reason to fail (runc
             // ignores ENOSYS and, in user namespaces, EACCES/EPERM too).
             if e.errno != ENOSYS && e.errno != EACCES && e.errno != EPERM && e.errno != EDQUOT {

@@ -270,10 +270,20 @@ struct RootfsBuilder {
             try bindTree(dir, recursive: false, flags: flags, onto: target, describe: "bind \(dir) on \(where_)")
             return true
         }
+        /// A cgroup2 mount, or where the kernel refuses one (a user namespace without a cgroup
+        /// namespace of its own: EPERM, EBUSY) a bind of the host's, as the v1 hierarchies below
+        /// and as runc does.
+        func mountCgroup2(_ target: FD, _ where_: String, host: String) throws {
+            do {
+                try Mount.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags,
+                                describe: "cgroup2 on \(where_) (host \(host))")
+            } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
+                try bindTree(host, recursive: true, flags: flags, onto: target, describe: "bind \(host) on \(where_)")
+            }
+        }
         if hier.isPureV2 {
             if try bindOwn("", target, dest) { return }
-            try Mount.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags,
-                            describe: "cgroup2 on \(dest)")
+            try mountCgroup2(target, dest, host: hier.unifiedMountPoint ?? "/sys/fs/cgroup")
             return
         }
         try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
@@ -305,10 +315,7 @@ struct RootfsBuilder {
         }
         if let unified = hier.unifiedMountPoint {
             let sub = OwnedFD(try directory("unified"))
-            if try !bindOwn("", sub.fd, dest + "/unified") {
-                try Mount.mount(source: "cgroup2", target: sub.fd.procPath, type: "cgroup2", flags: flags,
-                                describe: "cgroup2 on \(dest)/unified (host \(unified))")
-            }
+            if try !bindOwn("", sub.fd, dest + "/unified") { try mountCgroup2(sub.fd, dest + "/unified", host: unified) }
         }
         if flags.contains(.readOnly) {
             try MountAPI.setAttributes(tmpfs.fd, set: MountAttr.RDONLY, describe: "\(dest) read-only")
@@ -357,13 +364,13 @@ struct RootfsBuilder {
         let path = Kernel.cleanPath("/" + d.path)
         let (parentRel, name) = root.split(String(path.dropFirst()))
         let parent = OwnedFD(try root.makeDirectories(parentRel))
-        if inUserNS {
-            // mknod is not allowed in a user namespace: bind the host's node instead.
+        func bindHostNode() throws {
             let target = OwnedFD(try root.makeFile(path, mode: 0o600))
             try Mount.mount(source: d.path, target: target.fd.procPath, type: nil, flags: .bind,
                             describe: "bind device \(d.path)")
-            return
         }
+        // mknod is not allowed in a user namespace: bind the host's node instead.
+        if inUserNS { return try bindHostNode() }
         let type: mode_t
         switch d.type {
         case "c", "u": type = S_IFCHR
@@ -373,9 +380,15 @@ struct RootfsBuilder {
         }
         let perm = (d.fileMode ?? 0o666) & 0o7777
         parent.fd.removeEntry(name)
-        try makeDeviceNode(parent.fd.procPath + "/" + name, type: type, permissions: perm,
-                           major: UInt32(truncatingIfNeeded: d.major ?? 0), minor: UInt32(truncatingIfNeeded: d.minor ?? 0),
-                           describe: path)
+        do {
+            try makeDeviceNode(parent.fd.procPath + "/" + name, type: type, permissions: perm,
+                               major: UInt32(truncatingIfNeeded: d.major ?? 0), minor: UInt32(truncatingIfNeeded: d.minor ?? 0),
+                               describe: path)
+        } catch let e as SysError where e.errno == EPERM && Identity.inUserNamespace {
+            // The runtime itself runs in a user namespace that the container shares (its caller's):
+            // the same as a user namespace of the container's own (runc binds on EPERM too).
+            return try bindHostNode()
+        }
         try parent.fd.changeOwner(of: name, uid: d.uid ?? 0, gid: d.gid ?? 0, describe: path)
         // Not following a symlink: the node could have been swapped for one since mknod.
         try parent.fd.changeMode(of: name, perm, describe: path)

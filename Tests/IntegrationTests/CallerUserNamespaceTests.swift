@@ -1,0 +1,56 @@
+import Foundation
+import XCTest
+
+/// The runtime run by root of a user namespace (uids and gids 0-65535 mapped to themselves,
+/// setgroups denied, as in a user namespace an unprivileged user made), for a container without a
+/// user namespace of its own: it shares its caller's. Only the initial namespace's root may write
+/// v1 device rules or mknod, and nobody may setgroups there.
+final class CallerUserNamespaceTests: IntegrationTestCase {
+    /// Runs `script` with sh as root of a new user namespace made for it; `rt` runs the runtime
+    /// with the test's state directory.
+    func inCallerUserNamespace(_ script: String) -> ProcResult {
+        let dir = hostDir("userns-\(UInt32.random(in: 0...UInt32.max))")
+        let scriptFile = dir + "/script", fifo = dir + "/go"
+        try! "rt() { '\(Env.runtime)' --root '\(stateRoot)' \"$@\"; }\n\(script)\n".write(toFile: scriptFile, atomically: true, encoding: .utf8)
+        return Host.sh("""
+            mkfifo '\(fifo)'
+            unshare -U --setgroups=deny sh -c 'read x < "$0"; exec sh "$1"' '\(fifo)' '\(scriptFile)' &
+            u=$!
+            n=0
+            while [ "$(readlink /proc/$u/ns/user)" = "$(readlink /proc/self/ns/user)" ] && [ $n -lt 1000 ]; do
+                sleep 0.01; n=$((n + 1))
+            done
+            echo '0 0 65536' > /proc/$u/uid_map && echo '0 0 65536' > /proc/$u/gid_map
+            echo go > '\(fifo)'
+            wait $u
+            """)
+    }
+
+    /// run and exec work (the devices cgroup keeps the rules it inherited, device nodes are bound,
+    /// setgroups is left alone); additional groups are refused with why, where runc drops them.
+    func testRunAndExecInTheCallersUserNamespace() {
+        knownDeviation(runtimes: ["crun"], reason: "conformance/crun-v1 cannot hide cgroup2 in a user namespace "
+                       + "(umount of /sys/fs/cgroup/unified)") { runAndExecInTheCallersUserNamespace() }
+    }
+
+    func runAndExecInTheCallersUserNamespace() {
+        let b = makeBundle { c in c.args = ["sleep", "1000"] }
+        let id = newID("userns")
+        let r = inCallerUserNamespace("""
+            rt run -d --bundle '\(b)' \(id) || exit 10
+            rt exec \(id) sh -c 'id -u; id -G; cat /proc/self/setgroups; test -c /dev/null && echo null' || exit 11
+            """)
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertEqual(r.stdout, "0\n0\ndeny\nnull\n", describe(r))
+        let groups = inCallerUserNamespace("rt exec --additional-gids 5 \(id) id -G")
+        assertOrDeviation(groups.status != 0, runtimes: ["runc"], reason: "the additional groups are dropped without a word",
+                          "exec --additional-gids in a namespace that denies setgroups: \(describe(groups))")
+        if isSwiftlet {
+            XCTAssertTrue(groups.stderr.contains("additional groups [5] cannot be given: setgroups is denied in this "
+                                                 + "user namespace (/proc/self/setgroups: deny)"), describe(groups))
+        }
+        let deleted = inCallerUserNamespace("rt delete --force \(id)")
+        XCTAssertEqual(deleted.status, 0, describe(deleted))
+        assertNothingLeftBehind(id, "run and exec in the caller's user namespace")
+    }
+}
