@@ -51,8 +51,8 @@ func fuzzOne(_ bytes: [UInt8]) {
 }
 
 func exerciseSpec(_ spec: Spec) {
-    for m in spec.mounts ?? [] { _ = MountOptions.parse(m.options ?? []) }
     #if FUZZING
+    _ = MountPlan.resolve(spec)
     let valid = spec.validate().isEmpty
     // linux.seccomp to BPF through libseccomp, as `create` does (no cache: nothing on disk).
     if valid, let s = spec.linux?.seccomp { _ = try? SeccompProgram.compile(s, cacheDir: nil, warn: { _ in }) }

@@ -16,11 +16,6 @@ import RuntimeSpec
 /// and no mappings, from the container's user namespace: its linux.uidMappings/gidMappings for a
 /// new one, the namespace itself for a joined one (validation rejects `idmap` without either).
 enum IDMapMounts {
-    /// Whether mount `m` is ID-mapped.
-    static func isIDMapped(_ m: RuntimeSpec.Mount) -> Bool {
-        m.uidMappings != nil || m.gidMappings != nil || MountOptions.parse(m.options ?? []).idmap
-    }
-
     static func mapText(_ maps: [LinuxIDMapping]) -> String {
         maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
     }
@@ -32,12 +27,10 @@ enum IDMapMounts {
         // The container's user namespace, made once for all the mounts that take its mapping.
         var containerNS: OwnedFD?
         var containerNSFD: FD?
-        for (i, m) in (plan.spec.mounts ?? []).enumerated() where isIDMapped(m) {
-            let opts = MountOptions.parse(m.options ?? [])
+        // MountPlan.resolve refused an ID-mapped mount without `bind` or `rbind`.
+        for (i, opts) in plan.mounts.enumerated() where opts.isIDMapped {
+            let m = opts.mount
             let field = "mounts[\(i)]"
-            guard opts.bind else {
-                throw RuntimeError.config("\(field).options", "ID-mapped mount of \"\(m.destination)\" requires \"bind\" or \"rbind\"")
-            }
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
             let what = m.uidMappings != nil ? "\(field).uidMappings/gidMappings" : "\(field).options idmap"
