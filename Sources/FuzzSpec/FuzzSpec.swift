@@ -51,8 +51,8 @@ func fuzzOne(_ bytes: [UInt8]) {
 }
 
 func exerciseSpec(_ spec: Spec) {
-    #if FUZZING
     _ = MountPlan.resolve(spec)
+    #if FUZZING
     let valid = spec.validate().isEmpty
     // linux.seccomp to BPF through libseccomp, as `create` does (no cache: nothing on disk).
     if valid, let s = spec.linux?.seccomp { _ = try? SeccompProgram.compile(s, cacheDir: nil, warn: { _ in }) }

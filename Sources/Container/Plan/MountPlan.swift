@@ -70,7 +70,7 @@ public struct MountPlan: Equatable {
 
     /// Every entry of `spec.mounts` resolved, by index, and every problem found, each with its field
     /// path (the plans are only good when there is none).
-    static func resolve(_ spec: Spec) -> (mounts: [MountPlan], problems: [SpecProblem]) {
+    public static func resolve(_ spec: Spec) -> (mounts: [MountPlan], problems: [SpecProblem]) {
         let hasUserNamespace = (spec.linux?.namespaces ?? []).contains { $0.type == "user" }
         var problems: [SpecProblem] = []
         var plans: [MountPlan] = []
