@@ -28,8 +28,8 @@ enum IDMapMounts {
         var containerNS: OwnedFD?
         var containerNSFD: FD?
         // MountPlan.resolve refused an ID-mapped mount without `bind` or `rbind`.
-        for (i, opts) in plan.mounts.enumerated() where opts.isIDMapped {
-            let m = opts.mount
+        for (i, planned) in plan.mounts.enumerated() where planned.isIDMapped {
+            let m = planned.mount
             let field = "mounts[\(i)]"
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
@@ -55,15 +55,15 @@ enum IDMapMounts {
                 throw RuntimeError.config("\(field).options", "\"idmap\" without uidMappings/gidMappings requires a user namespace")
             }
             let tree = OwnedFD(try step(what, "open_tree of \(source)") {
-                try MountAPI.cloneTree(source, recursive: opts.recursiveBind)
+                try MountAPI.cloneTree(source, recursive: planned.recursiveBind)
             })
             do {
-                try MountAPI.setIDMap(tree.fd, userns: userns, recursive: opts.recursiveIdmap, describe: source)
+                try MountAPI.setIDMap(tree.fd, userns: userns, recursive: planned.recursiveIdmap, describe: source)
             } catch let e as SysError {
                 var reason = ""
                 if e.errno == EINVAL {
                     reason = "the filesystem of \(source) (\(fsName(source))) does not support ID-mapped mounts"
-                    reason += opts.recursiveIdmap ? ", or a mount under it does not" : ""
+                    reason += planned.recursiveIdmap ? ", or a mount under it does not" : ""
                 }
                 throw RuntimeError(field: .config(what), object: source, reason, cause: e)
             }

@@ -83,12 +83,12 @@ struct RootfsBuilder {
         try InitStage.step("/dev links") { try createDevLinks(root: root) }
     }
 
-    func mountOne(_ opts: MountPlan, index: Int, root: RootedPath) throws {
-        let m = opts.mount
-        let flags = opts.flags
-        let data = opts.data
+    func mountOne(_ planned: MountPlan, index: Int, root: RootedPath) throws {
+        let m = planned.mount
+        let flags = planned.flags
+        let data = planned.data
         let dest = m.destination
-        if opts.isBind {
+        if planned.isBind {
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
             let st: stat
@@ -107,18 +107,18 @@ struct RootfsBuilder {
             // redirect the mount nor leave it without its flags (ro, nosuid, ...).
             let tree: OwnedFD
             if let staged, let staging {
-                tree = OwnedFD(try MountAPI.cloneTree(at: staging, staged, recursive: opts.recursiveBind, describe: source))
+                tree = OwnedFD(try MountAPI.cloneTree(at: staging, staged, recursive: planned.recursiveBind, describe: source))
             } else if let mapped = plan.idmapTrees[index] {
                 tree = OwnedFD(mapped)  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
             } else {
-                tree = OwnedFD(try MountAPI.cloneTree(source, recursive: opts.recursiveBind))
+                tree = OwnedFD(try MountAPI.cloneTree(source, recursive: planned.recursiveBind))
             }
-            let attrs = Self.attributes(ofFlags: opts.flags, cleared: opts.clearedFlags, keepLocked: inUserNS)
+            let attrs = Self.attributes(ofFlags: planned.flags, cleared: planned.clearedFlags, keepLocked: inUserNS)
             if !attrs.set.isEmpty || !attrs.clear.isEmpty {
                 try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, describe: "bind \(source) on \(dest)")
             }
             try MountAPI.moveMount(tree.fd, onto: target.fd, describe: "bind \(source) on \(dest)")
-            try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree.fd)
+            try applyPropagationAndAttrs(planned, dest: dest, root: root, mount: tree.fd)
             return
         }
         let type = m.type ?? "none"
@@ -138,13 +138,13 @@ struct RootfsBuilder {
                 // host's, with the flags asked for on every mount of it (ro, nosuid, ... are as much
                 // a part of the request as the filesystem).
                 let tree = OwnedFD(try MountAPI.cloneTree("/sys", recursive: true))
-                let attrs = Self.attributes(ofFlags: opts.flags, cleared: [], keepLocked: true)
+                let attrs = Self.attributes(ofFlags: planned.flags, cleared: [], keepLocked: true)
                 if !attrs.set.isEmpty || !attrs.clear.isEmpty {
                     try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, recursive: true,
                                                describe: "bind /sys on \(dest)")
                 }
                 try MountAPI.moveMount(tree.fd, onto: target.fd, describe: "bind /sys on \(dest)")
-                try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree.fd)
+                try applyPropagationAndAttrs(planned, dest: dest, root: root, mount: tree.fd)
                 return
             }
         default:
@@ -156,19 +156,19 @@ struct RootfsBuilder {
             try Mount.mount(source: m.source ?? type, target: target.fd.procPath, type: type, flags: mflags,
                             data: data, describe: "\(type) on \(dest)")
         }
-        guard !opts.propagation.isEmpty || opts.hasRecursiveAttributes else { return }
+        guard !planned.propagation.isEmpty || planned.hasRecursiveAttributes else { return }
         let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target.fd))
-        try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: mounted.fd)
+        try applyPropagationAndAttrs(planned, dest: dest, root: root, mount: mounted.fd)
     }
 
     /// Propagation and recursive attributes (`rro`, ...) of the mount `mount` (an fd of the mount
     /// itself: mount_setattr on it resolves no path).
-    func applyPropagationAndAttrs(_ opts: MountPlan, dest: String, root: RootedPath, mount: FD) throws {
-        for p in opts.propagation {
+    func applyPropagationAndAttrs(_ planned: MountPlan, dest: String, root: RootedPath, mount: FD) throws {
+        for p in planned.propagation {
             try MountAPI.setPropagation(mount, p.type, recursive: p.recursive, describe: "propagation of \(dest)")
         }
-        if opts.hasRecursiveAttributes {
-            try MountAPI.setAttributes(mount, set: opts.recursiveSet, clear: opts.recursiveClear,
+        if planned.hasRecursiveAttributes {
+            try MountAPI.setAttributes(mount, set: planned.recursiveSet, clear: planned.recursiveClear,
                                        recursive: true, describe: dest)
         }
     }
