@@ -51,7 +51,7 @@ func fuzzOne(_ bytes: [UInt8]) {
 }
 
 func exerciseSpec(_ spec: Spec) {
-    for m in spec.mounts ?? [] { _ = MountOptions.parse(m.options ?? []) }
+    _ = MountPlan.resolve(spec)
     #if FUZZING
     let valid = spec.validate().isEmpty
     // linux.seccomp to BPF through libseccomp, as `create` does (no cache: nothing on disk).

@@ -106,17 +106,12 @@ final class _JSONDecoder: Decoder, SingleValueDecodingContainer, _CodingChain {
     func decode(_ type: String.Type) throws -> String { try unboxString(value, nil) }
     func decode(_ type: Double.Type) throws -> Double { try unboxDouble(value, nil) }
     func decode(_ type: Float.Type) throws -> Float { try unboxFloat(value, nil) }
-    func decode(_ type: Int.Type) throws -> Int { try unboxInt(value, nil) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try unboxInt(value, nil) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try unboxInt(value, nil) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try unboxInt(value, nil) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try unboxInt(value, nil) }
+    /// One generic function meets the requirement of each integer type up to 64 bits (Int8 ... UInt64),
+    /// inlined into each type's witness so that the witness calls code specialized for its type.
+    @inline(__always)
+    func decode<T: FixedWidthInteger & Decodable>(_ type: T.Type) throws -> T { try unboxInt(value, nil) }
+    /// Int128 and UInt128 need their own: the standard library's default for them (which throws) would be chosen.
     func decode(_ type: Int128.Type) throws -> Int128 { try unboxInt(value, nil) }
-    func decode(_ type: UInt.Type) throws -> UInt { try unboxInt(value, nil) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try unboxInt(value, nil) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try unboxInt(value, nil) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try unboxInt(value, nil) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try unboxInt(value, nil) }
     func decode(_ type: UInt128.Type) throws -> UInt128 { try unboxInt(value, nil) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
@@ -209,38 +204,25 @@ struct _KeyedDecoding<K: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: String.Type, forKey key: K) throws -> String { try decoder.unboxString(try require(key), key) }
     func decode(_ type: Double.Type, forKey key: K) throws -> Double { try decoder.unboxDouble(try require(key), key) }
     func decode(_ type: Float.Type, forKey key: K) throws -> Float { try decoder.unboxFloat(try require(key), key) }
-    func decode(_ type: Int.Type, forKey key: K) throws -> Int { try decoder.unboxInt(try require(key), key) }
-    func decode(_ type: Int8.Type, forKey key: K) throws -> Int8 { try decoder.unboxInt(try require(key), key) }
-    func decode(_ type: Int16.Type, forKey key: K) throws -> Int16 { try decoder.unboxInt(try require(key), key) }
-    func decode(_ type: Int32.Type, forKey key: K) throws -> Int32 { try decoder.unboxInt(try require(key), key) }
-    func decode(_ type: Int64.Type, forKey key: K) throws -> Int64 { try decoder.unboxInt(try require(key), key) }
+    /// One generic function meets the requirement of each integer type up to 64 bits (Int8 ... UInt64),
+    /// inlined into each type's witness so that the witness calls code specialized for its type.
+    @inline(__always)
+    func decode<T: FixedWidthInteger & Decodable>(_ type: T.Type, forKey key: K) throws -> T {
+        try decoder.unboxInt(try require(key), key)
+    }
+    /// Int128 and UInt128 need their own: the standard library's default for them (which throws) would be chosen.
     func decode(_ type: Int128.Type, forKey key: K) throws -> Int128 { try decoder.unboxInt(try require(key), key) }
-    func decode(_ type: UInt.Type, forKey key: K) throws -> UInt { try decoder.unboxInt(try require(key), key) }
-    func decode(_ type: UInt8.Type, forKey key: K) throws -> UInt8 { try decoder.unboxInt(try require(key), key) }
-    func decode(_ type: UInt16.Type, forKey key: K) throws -> UInt16 { try decoder.unboxInt(try require(key), key) }
-    func decode(_ type: UInt32.Type, forKey key: K) throws -> UInt32 { try decoder.unboxInt(try require(key), key) }
-    func decode(_ type: UInt64.Type, forKey key: K) throws -> UInt64 { try decoder.unboxInt(try require(key), key) }
     func decode(_ type: UInt128.Type, forKey key: K) throws -> UInt128 { try decoder.unboxInt(try require(key), key) }
     func decode<T: Decodable>(_ type: T.Type, forKey key: K) throws -> T {
         try decoder.unbox(try require(key), as: type, key)
     }
 
-    func decodeIfPresent(_ type: Bool.Type, forKey key: K) throws -> Bool? {
-        guard let v = present(key) else { return nil }
-        return try decoder.unboxBool(v, key)
-    }
-    func decodeIfPresent(_ type: String.Type, forKey key: K) throws -> String? {
-        guard let v = present(key) else { return nil }
-        return try decoder.unboxString(v, key)
-    }
-    func decodeIfPresent(_ type: Double.Type, forKey key: K) throws -> Double? {
-        guard let v = present(key) else { return nil }
-        return try decoder.unboxDouble(v, key)
-    }
-    func decodeIfPresent(_ type: Float.Type, forKey key: K) throws -> Float? {
-        guard let v = present(key) else { return nil }
-        return try decoder.unboxFloat(v, key)
-    }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: K) throws -> Bool? { try present(key).map { try decoder.unboxBool($0, key) } }
+    func decodeIfPresent(_ type: String.Type, forKey key: K) throws -> String? { try present(key).map { try decoder.unboxString($0, key) } }
+    func decodeIfPresent(_ type: Double.Type, forKey key: K) throws -> Double? { try present(key).map { try decoder.unboxDouble($0, key) } }
+    func decodeIfPresent(_ type: Float.Type, forKey key: K) throws -> Float? { try present(key).map { try decoder.unboxFloat($0, key) } }
+    // One overload per integer type here: a generic one would lose to the standard library's default
+    // decodeIfPresent (contains, decodeNil, then decode: three lookups of the key instead of one).
     func decodeIfPresent(_ type: Int.Type, forKey key: K) throws -> Int? { try intIfPresent(key) }
     func decodeIfPresent(_ type: Int8.Type, forKey key: K) throws -> Int8? { try intIfPresent(key) }
     func decodeIfPresent(_ type: Int16.Type, forKey key: K) throws -> Int16? { try intIfPresent(key) }
@@ -342,17 +324,12 @@ struct _UnkeyedDecoding: UnkeyedDecodingContainer {
     mutating func decode(_ type: String.Type) throws -> String { try next { try $0.unboxString($1, $2) } }
     mutating func decode(_ type: Double.Type) throws -> Double { try next { try $0.unboxDouble($1, $2) } }
     mutating func decode(_ type: Float.Type) throws -> Float { try next { try $0.unboxFloat($1, $2) } }
-    mutating func decode(_ type: Int.Type) throws -> Int { try next { try $0.unboxInt($1, $2) } }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next { try $0.unboxInt($1, $2) } }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next { try $0.unboxInt($1, $2) } }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next { try $0.unboxInt($1, $2) } }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next { try $0.unboxInt($1, $2) } }
+    /// One generic function meets the requirement of each integer type up to 64 bits (Int8 ... UInt64),
+    /// inlined into each type's witness so that the witness calls code specialized for its type.
+    @inline(__always)
+    mutating func decode<T: FixedWidthInteger & Decodable>(_ type: T.Type) throws -> T { try next { try $0.unboxInt($1, $2) } }
+    /// Int128 and UInt128 need their own: the standard library's default for them (which throws) would be chosen.
     mutating func decode(_ type: Int128.Type) throws -> Int128 { try next { try $0.unboxInt($1, $2) } }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { try next { try $0.unboxInt($1, $2) } }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next { try $0.unboxInt($1, $2) } }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next { try $0.unboxInt($1, $2) } }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next { try $0.unboxInt($1, $2) } }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next { try $0.unboxInt($1, $2) } }
     mutating func decode(_ type: UInt128.Type) throws -> UInt128 { try next { try $0.unboxInt($1, $2) } }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try next { try $0.unbox($1, as: type, $2) }

@@ -149,17 +149,12 @@ final class _JSONEncoder: Encoder, SingleValueEncodingContainer, _CodingChain {
     func encode(_ value: String) { storage = .value(.string(value)) }
     func encode(_ value: Double) throws { storage = .value(try boxDouble(value, nil)) }
     func encode(_ value: Float) throws { storage = .value(try boxFloat(value, nil)) }
-    func encode(_ value: Int) { storage = .value(.number(String(value))) }
-    func encode(_ value: Int8) { storage = .value(.number(String(value))) }
-    func encode(_ value: Int16) { storage = .value(.number(String(value))) }
-    func encode(_ value: Int32) { storage = .value(.number(String(value))) }
-    func encode(_ value: Int64) { storage = .value(.number(String(value))) }
+    /// One generic function meets the requirement of each integer type up to 64 bits (Int8 ... UInt64),
+    /// inlined into each type's witness so that the witness calls code specialized for its type.
+    @inline(__always)
+    func encode<T: FixedWidthInteger & Encodable>(_ value: T) { storage = .value(.number(String(value))) }
+    /// Int128 and UInt128 need their own: the standard library's default for them (which throws) would be chosen.
     func encode(_ value: Int128) { storage = .value(.number(String(value))) }
-    func encode(_ value: UInt) { storage = .value(.number(String(value))) }
-    func encode(_ value: UInt8) { storage = .value(.number(String(value))) }
-    func encode(_ value: UInt16) { storage = .value(.number(String(value))) }
-    func encode(_ value: UInt32) { storage = .value(.number(String(value))) }
-    func encode(_ value: UInt64) { storage = .value(.number(String(value))) }
     func encode(_ value: UInt128) { storage = .value(.number(String(value))) }
     func encode<T: Encodable>(_ value: T) throws {
         // Same path as this encoder.
@@ -184,17 +179,12 @@ struct _KeyedEncoding<K: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: String, forKey key: K) { put(key, .string(value)) }
     mutating func encode(_ value: Double, forKey key: K) throws { put(key, try encoder.boxDouble(value, key)) }
     mutating func encode(_ value: Float, forKey key: K) throws { put(key, try encoder.boxFloat(value, key)) }
-    mutating func encode(_ value: Int, forKey key: K) { put(key, .number(String(value))) }
-    mutating func encode(_ value: Int8, forKey key: K) { put(key, .number(String(value))) }
-    mutating func encode(_ value: Int16, forKey key: K) { put(key, .number(String(value))) }
-    mutating func encode(_ value: Int32, forKey key: K) { put(key, .number(String(value))) }
-    mutating func encode(_ value: Int64, forKey key: K) { put(key, .number(String(value))) }
+    /// One generic function meets the requirement of each integer type up to 64 bits (Int8 ... UInt64),
+    /// inlined into each type's witness so that the witness calls code specialized for its type.
+    @inline(__always)
+    mutating func encode<T: FixedWidthInteger & Encodable>(_ value: T, forKey key: K) { put(key, .number(String(value))) }
+    /// Int128 and UInt128 need their own: the standard library's default for them (which throws) would be chosen.
     mutating func encode(_ value: Int128, forKey key: K) { put(key, .number(String(value))) }
-    mutating func encode(_ value: UInt, forKey key: K) { put(key, .number(String(value))) }
-    mutating func encode(_ value: UInt8, forKey key: K) { put(key, .number(String(value))) }
-    mutating func encode(_ value: UInt16, forKey key: K) { put(key, .number(String(value))) }
-    mutating func encode(_ value: UInt32, forKey key: K) { put(key, .number(String(value))) }
-    mutating func encode(_ value: UInt64, forKey key: K) { put(key, .number(String(value))) }
     mutating func encode(_ value: UInt128, forKey key: K) { put(key, .number(String(value))) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: K) throws {
         object.set(key.stringValue, try _JSONEncoder.box(value, parent: encoder, key: key))
@@ -250,17 +240,12 @@ struct _UnkeyedEncoding: UnkeyedEncodingContainer {
     mutating func encode(_ value: String) { add(.string(value)) }
     mutating func encode(_ value: Double) throws { add(try encoder.boxDouble(value, nextKey)) }
     mutating func encode(_ value: Float) throws { add(try encoder.boxFloat(value, nextKey)) }
-    mutating func encode(_ value: Int) { add(.number(String(value))) }
-    mutating func encode(_ value: Int8) { add(.number(String(value))) }
-    mutating func encode(_ value: Int16) { add(.number(String(value))) }
-    mutating func encode(_ value: Int32) { add(.number(String(value))) }
-    mutating func encode(_ value: Int64) { add(.number(String(value))) }
+    /// One generic function meets the requirement of each integer type up to 64 bits (Int8 ... UInt64),
+    /// inlined into each type's witness so that the witness calls code specialized for its type.
+    @inline(__always)
+    mutating func encode<T: FixedWidthInteger & Encodable>(_ value: T) { add(.number(String(value))) }
+    /// Int128 and UInt128 need their own: the standard library's default for them (which throws) would be chosen.
     mutating func encode(_ value: Int128) { add(.number(String(value))) }
-    mutating func encode(_ value: UInt) { add(.number(String(value))) }
-    mutating func encode(_ value: UInt8) { add(.number(String(value))) }
-    mutating func encode(_ value: UInt16) { add(.number(String(value))) }
-    mutating func encode(_ value: UInt32) { add(.number(String(value))) }
-    mutating func encode(_ value: UInt64) { add(.number(String(value))) }
     mutating func encode(_ value: UInt128) { add(.number(String(value))) }
     mutating func encode<T: Encodable>(_ value: T) throws {
         array.values.append(try _JSONEncoder.box(value, parent: encoder, key: nextKey))

@@ -32,6 +32,25 @@ public struct MountFlags: OptionSet, Sendable {
     public static let propagation: MountFlags = [.unbindable, .private, .slave, .shared]
 }
 
+/// mount_setattr(2) attributes (MOUNT_ATTR_*, linux/mount.h): the per-mount flags of the new mount API.
+public struct MountAttributes: OptionSet, Sendable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public static let readOnly = MountAttributes(rawValue: UInt64(MOUNT_ATTR_RDONLY))
+    public static let noSuid = MountAttributes(rawValue: UInt64(MOUNT_ATTR_NOSUID))
+    public static let noDev = MountAttributes(rawValue: UInt64(MOUNT_ATTR_NODEV))
+    public static let noExec = MountAttributes(rawValue: UInt64(MOUNT_ATTR_NOEXEC))
+    /// The access-time mode is a value in these bits, not a set of flags: setting one mode means
+    /// clearing the whole mask too. `relatime` is the value 0.
+    public static let atimeMask = MountAttributes(rawValue: UInt64(MOUNT_ATTR__ATIME))
+    public static let relatime = MountAttributes(rawValue: UInt64(MOUNT_ATTR_RELATIME))
+    public static let noAtime = MountAttributes(rawValue: UInt64(MOUNT_ATTR_NOATIME))
+    public static let strictAtime = MountAttributes(rawValue: UInt64(MOUNT_ATTR_STRICTATIME))
+    public static let noDirAtime = MountAttributes(rawValue: UInt64(MOUNT_ATTR_NODIRATIME))
+    public static let idmap = MountAttributes(rawValue: UInt64(MOUNT_ATTR_IDMAP))
+    public static let noSymFollow = MountAttributes(rawValue: UInt64(MOUNT_ATTR_NOSYMFOLLOW))
+}
+
 public enum Mount {
     public static func mount(source: String?, target: String, type: String?, flags: MountFlags,
                              data: String? = nil, describe: String? = nil) throws {

@@ -11,7 +11,6 @@ public enum MountAPI {
     static let atEmptyPath: UInt32 = 0x1000
     static let moveMountFEmptyPath = UInt32(MOVE_MOUNT_F_EMPTY_PATH)
     static let moveMountTEmptyPath = UInt32(MOVE_MOUNT_T_EMPTY_PATH)
-    static let attrIDMap = UInt64(MOUNT_ATTR_IDMAP)
 
     /// A detached copy of the mount at `path` (with the mounts under it when `recursive`), close-on-exec.
     public static func cloneTree(_ path: String, recursive: Bool) throws -> FD {
@@ -26,7 +25,7 @@ public enum MountAPI {
         var flags = atEmptyPath
         if recursive { flags |= atRecursive }
         try sys("mount_setattr MOUNT_ATTR_IDMAP", describe) {
-            cs_mount_setattr(tree.raw, "", flags, attrIDMap, 0, 0, UInt64(userns.raw))
+            cs_mount_setattr(tree.raw, "", flags, MountAttributes.idmap.rawValue, 0, 0, UInt64(userns.raw))
         }
     }
 

@@ -23,20 +23,20 @@ extension MountAPI {
     /// Sets (and clears) mount attributes (MOUNT_ATTR_*) on the mount `tree` refers to (a detached
     /// tree, or a mount attached from one: the fd still names that mount), and with `recursive` on
     /// every mount under it. Only the named bits change: flags the kernel locked stay as they are.
-    public static func setAttributes(_ tree: FD, set: UInt64, clear: UInt64 = 0, recursive: Bool = false,
+    public static func setAttributes(_ tree: FD, set: MountAttributes, clear: MountAttributes = [], recursive: Bool = false,
                                      describe: String) throws {
         var flags = atEmptyPath
         if recursive { flags |= atRecursive }
-        try sys("mount_setattr", describe) { cs_mount_setattr(tree.raw, "", flags, set, clear, 0, 0) }
+        try sys("mount_setattr", describe) { cs_mount_setattr(tree.raw, "", flags, set.rawValue, clear.rawValue, 0, 0) }
     }
 
-    /// Changes the propagation (MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE) of the mount `fd`
-    /// refers to, and with `recursive` of every mount under it: no path is resolved again.
-    public static func setPropagation(_ fd: FD, _ propagation: UInt64, recursive: Bool, describe: String) throws {
+    /// Changes the propagation (.shared, .slave, .private or .unbindable) of the mount `fd` refers
+    /// to, and with `recursive` of every mount under it: no path is resolved again.
+    public static func setPropagation(_ fd: FD, _ propagation: MountFlags, recursive: Bool, describe: String) throws {
         var flags = atEmptyPath
         if recursive { flags |= atRecursive }
         try sys("mount_setattr propagation", describe) {
-            cs_mount_setattr(fd.raw, "", flags, 0, 0, propagation, 0)
+            cs_mount_setattr(fd.raw, "", flags, 0, 0, UInt64(propagation.rawValue), 0)
         }
     }
 
@@ -44,8 +44,6 @@ extension MountAPI {
     public static func readOnlyTmpfs(describe: String) throws -> FD {
         FD(try sys("fsmount tmpfs", describe) { cs_fsmount_tmpfs_ro() })
     }
-
-    public static let attrReadOnly: UInt64 = 0x1
 }
 
 public enum SafeMount {
@@ -54,7 +52,7 @@ public enum SafeMount {
     public static func bindReadOnly(_ target: FD, describe: String) throws {
         let tree = try MountAPI.cloneTree(fd: target, recursive: true, describe: describe)
         defer { tree.close() }
-        try MountAPI.setAttributes(tree, set: MountAPI.attrReadOnly, describe: describe)
+        try MountAPI.setAttributes(tree, set: .readOnly, describe: describe)
         try MountAPI.moveMount(tree, onto: target, describe: "read-only \(describe)")
     }
 

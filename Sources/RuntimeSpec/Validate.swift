@@ -247,12 +247,8 @@ private struct Validator {
                 add("\(path).\(key)[\(i)].size", "must be greater than zero")
             }
         }
-        if m.uidMappings != nil || m.gidMappings != nil {
-            let opts = MountOptions.parse(m.options ?? [])
-            if !opts.bind {
-                add("\(path).options", "ID-mapped mount of \(quoted(m.destination)) requires \"bind\" or \"rbind\"")
-            }
-        }
+        // The options (and what they require: `bind` for an ID-mapped mount, a user namespace for
+        // `idmap` without mappings) are resolved by MountPlan (Container/Plan/MountPlan.swift).
     }
 
     mutating func checkHooks(_ h: Hooks) {
@@ -321,12 +317,6 @@ private struct Validator {
         for (key, maps) in [("uidMappings", l.uidMappings), ("gidMappings", l.gidMappings)] {
             for (i, mp) in (maps ?? []).enumerated() where mp.size == 0 {
                 add("linux.\(key)[\(i)].size", "must be greater than zero")
-            }
-        }
-        for (i, m) in (spec.mounts ?? []).enumerated() {
-            let opts = MountOptions.parse(m.options ?? [])
-            if opts.idmap && m.uidMappings == nil && m.gidMappings == nil && !hasNamespace("user") {
-                add("mounts[\(i)].options", "\"idmap\" without mappings requires a user namespace")
             }
         }
 

@@ -1,3 +1,4 @@
+import Container
 import JSON
 import Kernel
 import RuntimeSpec
@@ -52,7 +53,7 @@ enum Features {
     static func current() -> JSONValue {
         let rdt = IntelRdtProbe.mounted
         // Every option the mount code applies (tmpcopyup is parsed but not implemented: left out).
-        let mountOptions = MountOptions.knownOptions.filter { $0 != "tmpcopyup" }
+        let mountOptions = MountPlan.knownOptions.filter { $0 != "tmpcopyup" }
         let caps = Capabilities.named.filter { Int($0.number) <= Capabilities.lastCap }.map(\.name)
         return .object([
             ("ociVersionMin", .string("1.0.0")),

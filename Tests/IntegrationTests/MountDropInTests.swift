@@ -37,6 +37,38 @@ final class MountDropInTests: IntegrationTestCase {
         }
     }
 
+    /// The same read-only /dev in a container joining another's pid namespace: the root is built
+    /// outside that namespace and handed to the container process, the /dev mount with it, which
+    /// the container process makes read-only last.
+    func testReadOnlyDevTmpfsInJoinedPIDNamespace() {
+        let sleeper = makeBundle { c in c.args = ["sleep", "1000"] }
+        let pod = newID("pod")
+        XCTAssertEqual(run(sleeper, id: pod, extra: ["--detach"]).status, 0)
+        guard let pid = state(pod)?["pid"] as? Int else { return XCTFail("no pid for \(pod)") }
+        let r = runContainer { c in
+            var mounts = c.mounts
+            for i in mounts.indices where mounts[i]["destination"] as? String == "/dev" {
+                mounts[i]["options"] = ["ro", "nosuid", "strictatime", "mode=755", "size=65536k"]
+            }
+            c.mounts = mounts
+            c.removeNamespace("pid")
+            c.addNamespace("pid", path: "/proc/\(pid)/ns/pid")
+            c.shell("""
+                test -c /dev/null && test -L /dev/fd && echo nodes-ok
+                touch /dev/new 2>/dev/null && echo DEV-WRITABLE
+                ps -o comm | grep -cx sleep
+                cat /proc/self/mountinfo
+                """)
+        }
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssert(r.stdout.contains("nodes-ok"), describe(r))
+        XCTAssertFalse(r.stdout.contains("DEV-WRITABLE"), "a file could be made in the read-only /dev")
+        XCTAssertEqual(r.stdout.split(separator: "\n").dropFirst().first, "1", "not in the pod's pid namespace: \(describe(r))")
+        let dev = MountInfo.find(MountInfo.parse(r.stdout), "/dev")
+        XCTAssert(dev?.options.contains("ro") ?? false, "/dev is not read-only: \(String(describing: dev))")
+        _ = runtime(["delete", "--force", pod])
+    }
+
     // MARK: item 4a: bind sources are opened as the host sees them
 
     func userNamespace(_ c: inout Config) {

@@ -316,7 +316,7 @@ final class FullConfigTests: XCTestCase {
     func testFeaturesCodable() throws {
         let f = Features(
             ociVersionMin: "1.0.0", ociVersionMax: "1.3.0",
-            hooks: SpecNames.hooks, mountOptions: MountOptions.knownOptions,
+            hooks: SpecNames.hooks, mountOptions: ["bind", "rbind", "ro", "rro"],
             linux: Features.Linux(
                 namespaces: NamespaceNames.all, capabilities: ["CAP_CHOWN", "CAP_KILL", "CAP_CHECKPOINT_RESTORE"],
                 cgroup: Features.Cgroup(v1: false, v2: true, systemd: false, systemdUser: false, rdma: true),

@@ -16,11 +16,6 @@ import RuntimeSpec
 /// and no mappings, from the container's user namespace: its linux.uidMappings/gidMappings for a
 /// new one, the namespace itself for a joined one (validation rejects `idmap` without either).
 enum IDMapMounts {
-    /// Whether mount `m` is ID-mapped.
-    static func isIDMapped(_ m: RuntimeSpec.Mount) -> Bool {
-        m.uidMappings != nil || m.gidMappings != nil || MountOptions.parse(m.options ?? []).idmap
-    }
-
     static func mapText(_ maps: [LinuxIDMapping]) -> String {
         maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
     }
@@ -32,12 +27,10 @@ enum IDMapMounts {
         // The container's user namespace, made once for all the mounts that take its mapping.
         var containerNS: OwnedFD?
         var containerNSFD: FD?
-        for (i, m) in (plan.spec.mounts ?? []).enumerated() where isIDMapped(m) {
-            let opts = MountOptions.parse(m.options ?? [])
+        // MountPlan.resolve refused an ID-mapped mount without `bind` or `rbind`.
+        for (i, planned) in plan.mounts.enumerated() where planned.isIDMapped {
+            let m = planned.mount
             let field = "mounts[\(i)]"
-            guard opts.bind else {
-                throw RuntimeError.config("\(field).options", "ID-mapped mount of \"\(m.destination)\" requires \"bind\" or \"rbind\"")
-            }
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
             let what = m.uidMappings != nil ? "\(field).uidMappings/gidMappings" : "\(field).options idmap"
@@ -62,15 +55,15 @@ enum IDMapMounts {
                 throw RuntimeError.config("\(field).options", "\"idmap\" without uidMappings/gidMappings requires a user namespace")
             }
             let tree = OwnedFD(try step(what, "open_tree of \(source)") {
-                try MountAPI.cloneTree(source, recursive: opts.recursiveBind)
+                try MountAPI.cloneTree(source, recursive: planned.recursiveBind)
             })
             do {
-                try MountAPI.setIDMap(tree.fd, userns: userns, recursive: opts.recursiveIdmap, describe: source)
+                try MountAPI.setIDMap(tree.fd, userns: userns, recursive: planned.recursiveIdmap, describe: source)
             } catch let e as SysError {
                 var reason = ""
                 if e.errno == EINVAL {
                     reason = "the filesystem of \(source) (\(fsName(source))) does not support ID-mapped mounts"
-                    reason += opts.recursiveIdmap ? ", or a mount under it does not" : ""
+                    reason += planned.recursiveIdmap ? ", or a mount under it does not" : ""
                 }
                 throw RuntimeError(field: .config(what), object: source, reason, cause: e)
             }

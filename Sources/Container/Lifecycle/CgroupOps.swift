@@ -107,48 +107,42 @@ extension Runtime {
 }
 
 extension LinuxResources {
-    /// Fields set in `c` replace ours (field by field inside memory, cpu, blockIO, pids).
+    /// Fields set in `c` replace ours (field by field inside memory, cpu, blockIO; not devices).
     public mutating func merge(_ c: LinuxResources) {
-        if let m = c.memory {
-            var cur = memory ?? LinuxMemory()
-            if m.limit != nil { cur.limit = m.limit }
-            if m.reservation != nil { cur.reservation = m.reservation }
-            if m.swap != nil { cur.swap = m.swap }
-            if m.kernel != nil { cur.kernel = m.kernel }
-            if m.kernelTCP != nil { cur.kernelTCP = m.kernelTCP }
-            if m.swappiness != nil { cur.swappiness = m.swappiness }
-            if m.disableOOMKiller != nil { cur.disableOOMKiller = m.disableOOMKiller }
-            if m.checkBeforeUpdate != nil { cur.checkBeforeUpdate = m.checkBeforeUpdate }
-            memory = cur
+        memory = SetField.overlay(memory, c.memory, on: LinuxMemory(), [
+            .init(\.limit), .init(\.reservation), .init(\.swap), .init(\.kernel), .init(\.kernelTCP),
+            .init(\.swappiness), .init(\.disableOOMKiller), .init(\.checkBeforeUpdate),
+        ])
+        cpu = SetField.overlay(cpu, c.cpu, on: LinuxCPU(), [
+            .init(\.shares), .init(\.quota), .init(\.burst), .init(\.period), .init(\.realtimeRuntime),
+            .init(\.realtimePeriod), .init(\.cpus), .init(\.mems), .init(\.idle),
+        ])
+        blockIO = SetField.overlay(blockIO, c.blockIO, on: LinuxBlockIO(), [
+            .init(\.weight), .init(\.leafWeight), .init(\.weightDevice), .init(\.throttleReadBpsDevice),
+            .init(\.throttleWriteBpsDevice), .init(\.throttleReadIOPSDevice), .init(\.throttleWriteIOPSDevice),
+        ])
+        let whole: [SetField<LinuxResources>] = [.init(\.pids), .init(\.hugepageLimits), .init(\.network), .init(\.rdma),
+                                                 .init(\.unified)]
+        for field in whole { field.copy(&self, c) }
+    }
+}
+
+/// An optional field of `Root` that an update replaces only when it sets it.
+struct SetField<Root> {
+    let copy: (inout Root, Root) -> Void
+
+    init<Value>(_ field: WritableKeyPath<Root, Value?>) {
+        copy = { current, update in
+            if let value = update[keyPath: field] { current[keyPath: field] = value }
         }
-        if let x = c.cpu {
-            var cur = cpu ?? LinuxCPU()
-            if x.shares != nil { cur.shares = x.shares }
-            if x.quota != nil { cur.quota = x.quota }
-            if x.burst != nil { cur.burst = x.burst }
-            if x.period != nil { cur.period = x.period }
-            if x.realtimeRuntime != nil { cur.realtimeRuntime = x.realtimeRuntime }
-            if x.realtimePeriod != nil { cur.realtimePeriod = x.realtimePeriod }
-            if x.cpus != nil { cur.cpus = x.cpus }
-            if x.mems != nil { cur.mems = x.mems }
-            if x.idle != nil { cur.idle = x.idle }
-            cpu = cur
-        }
-        if let p = c.pids { pids = p }
-        if let b = c.blockIO {
-            var cur = blockIO ?? LinuxBlockIO()
-            if b.weight != nil { cur.weight = b.weight }
-            if b.leafWeight != nil { cur.leafWeight = b.leafWeight }
-            if b.weightDevice != nil { cur.weightDevice = b.weightDevice }
-            if b.throttleReadBpsDevice != nil { cur.throttleReadBpsDevice = b.throttleReadBpsDevice }
-            if b.throttleWriteBpsDevice != nil { cur.throttleWriteBpsDevice = b.throttleWriteBpsDevice }
-            if b.throttleReadIOPSDevice != nil { cur.throttleReadIOPSDevice = b.throttleReadIOPSDevice }
-            if b.throttleWriteIOPSDevice != nil { cur.throttleWriteIOPSDevice = b.throttleWriteIOPSDevice }
-            blockIO = cur
-        }
-        if c.hugepageLimits != nil { hugepageLimits = c.hugepageLimits }
-        if c.network != nil { network = c.network }
-        if c.rdma != nil { rdma = c.rdma }
-        if c.unified != nil { unified = c.unified }
+    }
+
+    /// The `fields` that `update` sets, on top of `current` (or of `empty` when there is none yet);
+    /// `current` as it is without an update.
+    static func overlay(_ current: Root?, _ update: Root?, on empty: Root, _ fields: [SetField]) -> Root? {
+        guard let update else { return current }
+        var merged = current ?? empty
+        for field in fields { field.copy(&merged, update) }
+        return merged
     }
 }

@@ -207,15 +207,12 @@ extension Runtime {
     }
 
     /// The container's facts for criu's command line, from its saved config.
-    func criuContainer(spec: Spec, rootfs: String, bundle: String) -> CriuContainer {
+    func criuContainer(spec: Spec, mounts: [MountPlan], rootfs: String, bundle: String) -> CriuContainer {
         var c = CriuContainer(root: rootfs)
-        for m in spec.mounts ?? [] {
-            let opts = MountOptions.parse(m.options ?? [])
-            if m.type == "bind" || opts.bind {
-                var src = m.source ?? ""
-                if !src.hasPrefix("/") { src = bundle + "/" + src }
-                c.bindMounts.append((Kernel.cleanPath("/" + m.destination), src))
-            }
+        for planned in mounts where planned.isBind {
+            var src = planned.mount.source ?? ""
+            if !src.hasPrefix("/") { src = bundle + "/" + src }
+            c.bindMounts.append((Kernel.cleanPath("/" + planned.mount.destination), src))
         }
         for p in spec.linux?.maskedPaths ?? [] {
             let kind = FileKind.following(path: rootfs + p)
@@ -274,7 +271,8 @@ extension Runtime {
             throw RuntimeError(field: .flag("--work-path"), object: work, cause: error)
         }
 
-        var c = criuContainer(spec: record.config, rootfs: record.rootfs, bundle: record.bundle)
+        var c = criuContainer(spec: record.config, mounts: MountPlan.resolve(record.config).mounts, rootfs: record.rootfs,
+                              bundle: record.bundle)
         c.pid = record.pid
         for (i, ns) in (record.config.linux?.namespaces ?? []).enumerated() {
             guard let path = ns.path, !path.isEmpty, ns.type == "network" || ns.type == "pid" else { continue }
@@ -331,6 +329,7 @@ extension Runtime {
         try StateStore.validate(id: id)
         let bundle = absolutePath(bundle)
         let spec = try Runtime.loadSpec(bundle: bundle)
+        let mounts = try MountPlan.resolved(spec)
         guard let process = spec.process else { throw RuntimeError.config("process", "required to restore a container") }
         if process.terminal == true {
             // criu hands the restored terminal's master back only through its RPC (orphan-pts-master).
@@ -373,7 +372,7 @@ extension Runtime {
             }
             let criuRoot = store.directory(id) + "/criu-root"
             try makeDirectory(criuRoot, mode: 0o755)
-            var c = criuContainer(spec: spec, rootfs: criuRoot, bundle: bundle)
+            var c = criuContainer(spec: spec, mounts: mounts, rootfs: criuRoot, bundle: bundle)
             for (i, ns) in (spec.linux?.namespaces ?? []).enumerated() {
                 guard let path = ns.path, !path.isEmpty, ns.type == "network" || ns.type == "pid" else { continue }
                 let fd = try Runtime.openNamespaceFile(path, field: "linux.namespaces[\(i)].path")

@@ -405,6 +405,7 @@ public struct Runtime {
         }
         var plan = InitPlan(id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
                             sync: FD(-1), env: process.env ?? [])
+        plan.mounts = try MountPlan.resolved(spec)
         plan.noPivot = opts.noPivot
         plan.stateDirectory = store.directory(opts.id)
         plan.noNewKeyring = opts.noNewKeyring

@@ -11,11 +11,9 @@ extension Runtime {
     public func run(_ opts: CreateOptions, detach: Bool, keep: Bool = false) throws -> Int32 {
         var opts = opts
         var signals: SignalFD?
-        var relaySocket: FD?
-        defer {
-            signals?.fd.close()
-            relaySocket?.close()
-        }
+        defer { signals?.fd.close() }
+        // Our end of the socket the init sends the terminal's master through: closed on return.
+        var relaySocket: OwnedFD?
         if !detach {
             // The container process ends up our child even after the init stage's second fork.
             try Proc.setChildSubreaper()
@@ -27,7 +25,7 @@ extension Runtime {
         if !detach {
             if opts.consoleSocket == nil, spec.process?.terminal == true {
                 let (mine, theirs) = try Pipe.socketPair()
-                relaySocket = mine
+                relaySocket = OwnedFD(mine)
                 opts.internalConsole = theirs
             }
         } else if opts.consoleSocket == nil, spec.process?.terminal == true {
@@ -38,7 +36,7 @@ extension Runtime {
         var relay: TerminalRelay?
         defer { relay?.close() }
         do {
-            if let socket = relaySocket {
+            if let socket = relaySocket?.fd {
                 let (master, _) = try UnixSocket.receiveFD(socket)
                 relay = TerminalRelay(master: master)
             }

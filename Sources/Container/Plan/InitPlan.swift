@@ -24,7 +24,9 @@ struct InitPlan {
     var joins: [NamespaceJoin] = []
     var uidMappings: [LinuxIDMapping] = []
     var gidMappings: [LinuxIDMapping] = []
-    /// Detached ID-mapped trees made by the parent, by index in `spec.mounts` (see IDMapMounts).
+    /// `spec.mounts` with their options resolved, by index (see MountPlan).
+    var mounts: [MountPlan] = []
+    /// Detached ID-mapped trees made by the parent, by index in `mounts` (see IDMapMounts).
     var idmapTrees: [Int: FD] = [:]
     /// The container's state directory (bind sources are staged under it: see BindSources).
     var stateDirectory = ""

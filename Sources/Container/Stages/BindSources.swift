@@ -29,11 +29,7 @@ enum BindSources {
     static func needed(_ plan: InitPlan) -> Bool {
         guard Identity.isRoot, plan.createsUserNamespace, plan.newNamespaces.contains(.mount),
               !plan.joins.contains(where: { $0.kind == .mount }) else { return false }
-        return (plan.spec.mounts ?? []).contains { isBind($0) }
-    }
-
-    static func isBind(_ m: RuntimeSpec.Mount) -> Bool {
-        m.type == "bind" || (m.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
+        return plan.mounts.contains { $0.isBind }
     }
 
     /// What `stage` did: the staged name of each source, by index in `mounts`, relative to the
@@ -61,8 +57,8 @@ enum BindSources {
         var staged = Staged()
         staged.previousDirectory = currentDirectory()
         try changeDirectory(dir)
-        for (i, m) in (plan.spec.mounts ?? []).enumerated() where isBind(m) {
-            var source = m.source ?? ""
+        for (i, planned) in plan.mounts.enumerated() where planned.isBind {
+            var source = planned.mount.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
             let st = try FD.atWorkingDirectory.status(of: source, describe: "mounts[\(i)].source \(source)")
             let mapped = plan.idmapTrees[i]
@@ -80,7 +76,7 @@ enum BindSources {
                 try stage(mapped)  // the plan's to close
             } else {
                 // A clone made here is closed once moved.
-                let cloned = OwnedFD(try MountAPI.cloneTree(source, recursive: MountOptions.parse(m.options ?? []).recursiveBind))
+                let cloned = OwnedFD(try MountAPI.cloneTree(source, recursive: planned.recursiveBind))
                 try stage(cloned.fd)
             }
             staged.names[i] = name

@@ -94,7 +94,9 @@ enum InitStage {
             // 0: "the process you forked"; in a pid namespace made by the fork, getpid() is 1.
             try channel.send(.containerPID(plan.pidNamespaceAtFork ? 0 : Proc.getpid()))
         }
-        let (stateJSON, rootfs) = try buildRoot(plan, channel, staged: stagedSources, isContainerProcess: containerProcess == nil)
+        var readOnlyDev: OwnedFD?
+        let stateJSON = try buildRoot(plan, channel, staged: stagedSources, isContainerProcess: containerProcess == nil,
+                                      readOnlyDev: &readOnlyDev)
         pidJoin?.fd.close()
         if let (socket, helper) = containerProcess {
             // The root is ready: hand it over with the state, and leave (the parent reaps us).
@@ -104,12 +106,12 @@ enum InitStage {
                 try UnixSocket.sendFD(socket, root, name: "/")
                 root.close()
                 // A read-only /dev is made so at the very end, by the container process.
-                if let dev = rootfs.readOnlyDev { try UnixSocket.sendFD(socket, dev, name: "/dev") }
+                if let dev = readOnlyDev?.fd { try UnixSocket.sendFD(socket, dev, name: "/dev") }
             }
             _ = try? Proc.wait(helper)
             Proc.exit(0)
         }
-        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: rootfs.readOnlyDev)
+        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev)
     }
 
     /// Joining an existing pid namespace (pod-style) makes the init's children visible to that
@@ -172,9 +174,9 @@ enum InitStage {
             defer { root.close() }
             try Proc.changeRoot(to: root, describe: "root")
         }
-        var readOnlyDev: FD?
-        if plan.spec.mounts?.contains(where: RootfsBuilder.isReadOnlyDev) == true {
-            readOnlyDev = try step("receive /dev") { try UnixSocket.receiveFD(processEnd).0 }
+        var readOnlyDev: OwnedFD?
+        if plan.mounts.contains(where: \.isReadOnlyDev) {
+            readOnlyDev = OwnedFD(try step("receive /dev") { try UnixSocket.receiveFD(processEnd).0 })
         }
         processEnd.close()
         try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev)
@@ -197,9 +199,9 @@ enum InitStage {
     }
 
     /// net devices, hostname, the rootfs, prestart/createRuntime/createContainer hooks, pivot_root.
-    /// Returns the state JSON the parent sent.
+    /// Returns the state JSON the parent sent; a read-only /dev's mount, to be made so last, in `readOnlyDev`.
     static func buildRoot(_ plan: InitPlan, _ channel: SyncChannel, staged stagedSources: BindSources.Staged,
-                          isContainerProcess: Bool) throws -> (state: [UInt8], rootfs: RootfsBuilder) {
+                          isContainerProcess: Bool, readOnlyDev: inout OwnedFD?) throws -> [UInt8] {
         // The state comes from the parent right after it has our pid (and has moved linux.netDevices
         // in). Without net devices it is read only once the rootfs is built, so that the rootfs is
         // built while the parent makes and joins the cgroup. Reading it before our next message also
@@ -221,7 +223,7 @@ enum InitStage {
 
         // Without a mount namespace the rootfs is built in the runtime's (see RootfsBuilder).
         var rootfs = RootfsBuilder(plan: plan, staged: stagedSources)
-        try rootfs.prepare()
+        readOnlyDev = try rootfs.prepare()
         if plan.netDevices.isEmpty { try receiveState() }
         try channel.send(.runtimeHooks)
         try channel.expect(.ack, step: "createRuntime hooks")
@@ -230,12 +232,12 @@ enum InitStage {
                               cwd: plan.rootfs)
 
         try rootfs.enterRoot()
-        return (stateJSON, rootfs)
+        return stateJSON
     }
 
     /// From the console to execve, in the container's root.
     static func finishProcess(_ plan: InitPlan, _ channel: SyncChannel, stateJSON: [UInt8],
-                              readOnlyDev: FD?) throws -> Never {
+                              readOnlyDev: consuming OwnedFD?) throws -> Never {
         if plan.process.terminal == true {
             try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true,
                              owner: plan.process.user.uid)
@@ -246,9 +248,7 @@ enum InitStage {
             // CVE-2024-21626) never lead out of it.
             try RootedPath.open("/").withRoot { try $0.makeDirectories(plan.process.cwd).close() }
         }
-        var finisher = RootfsBuilder(plan: plan)
-        finisher.readOnlyDev = readOnlyDev
-        try finisher.finish()
+        try RootfsBuilder(plan: plan).finish(readOnlyDev: readOnlyDev)
         let tail = ProcessTail(process: plan.process, plan: plan.processPlan, userNamespaceInUse: plan.userNamespaceInUse,
                                preserveFDs: plan.preserveFDs, installsSeccomp: plan.seccomp != nil)
         var (executable, env) = try tail.becomeUser(env: plan.env)

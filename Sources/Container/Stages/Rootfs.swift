@@ -11,9 +11,6 @@ struct RootfsBuilder {
     var inUserNS: Bool { plan.userNamespaceInUse }
     /// Whether the spec mounts something at /dev (then we populate it with devices).
     var devIsFresh = false
-    /// A read-only /dev (not a bind) is mounted writable, filled (devpts, shm, mqueue, device
-    /// nodes, links, /dev/console) and made read-only at the end, through this fd of its mount.
-    var readOnlyDev: FD?
 
     /// Bind sources staged before the user namespace (BindSources): names in `staging`.
     let staged: BindSources.Staged
@@ -32,7 +29,8 @@ struct RootfsBuilder {
     /// pivoted (that would change the root of every process in the namespace).
     var inRuntimeNamespace: Bool { !plan.hasMountNamespace }
 
-    mutating func prepare() throws {
+    /// Returns the read-only /dev's mount (see `mountAll`), for `finish`.
+    mutating func prepare() throws -> OwnedFD? {
         let rootfs = plan.rootfs
         if !inRuntimeNamespace {
             try InitStage.step("make / a slave") {
@@ -49,34 +47,35 @@ struct RootfsBuilder {
                 try RuntimeNamespaceRootfs.record(rootfs: rootfs, stateDirectory: plan.stateDirectory)
             }
         }
+        var readOnlyDev: OwnedFD?
         if stagedSources.isEmpty {
-            try RootedPath.open(rootfs).withRoot { root in try mountAll(root: root) }
-            return
+            try RootedPath.open(rootfs).withRoot { root in try mountAll(root: root, readOnlyDev: &readOnlyDev) }
+            return readOnlyDev
         }
         let stagingDirectory = try OwnedFD.open(".", O_PATH | O_DIRECTORY)
         // Back where it was (best effort: the container's root may not reach it), as without staging.
         if let previous = staged.previousDirectory { try? changeDirectory(previous) }
         staging = stagingDirectory.fd
         defer { staging = nil }
-        try RootedPath.open(rootfs).withRoot { root in try mountAll(root: root) }
+        try RootedPath.open(rootfs).withRoot { root in try mountAll(root: root, readOnlyDev: &readOnlyDev) }
+        return readOnlyDev
     }
 
-    /// The `mounts[]` entries, the devices and their links, under the root open at `root`.
-    private mutating func mountAll(root: RootedPath) throws {
-        for (i, m) in (spec.mounts ?? []).enumerated() {
-            let isDev = Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m)
-            if isDev && Self.isReadOnlyDev(m) {
-                var writable = m
-                writable.options = (m.options ?? []).filter { $0 != "ro" } + ["rw"]
-                try InitStage.step("mounts[\(i)] (\(m.destination))") {
-                    try mountOne(writable, index: i, root: root)
-                    readOnlyDev?.close()
-                    readOnlyDev = try Self.mountRoot("/dev", root: root, under: root.root)
+    /// The `mounts[]` entries, the devices and their links, under the root open at `root`. A
+    /// read-only /dev (not a bind) is mounted writable, filled (devpts, shm, mqueue, device nodes,
+    /// links, /dev/console) and made read-only at the end, through the fd of its mount left in
+    /// `readOnlyDev`.
+    private mutating func mountAll(root: RootedPath, readOnlyDev: inout OwnedFD?) throws {
+        for (i, m) in plan.mounts.enumerated() {
+            if m.isReadOnlyDev {
+                try InitStage.step("mounts[\(i)] (\(m.mount.destination))") {
+                    try mountOne(m.writable, index: i, root: root)
+                    readOnlyDev = OwnedFD(try Self.mountRoot("/dev", root: root, under: root.root))
                 }
             } else {
-                try InitStage.step("mounts[\(i)] (\(m.destination))") { try mountOne(m, index: i, root: root) }
+                try InitStage.step("mounts[\(i)] (\(m.mount.destination))") { try mountOne(m, index: i, root: root) }
             }
-            if isDev { devIsFresh = true }
+            if m.isDev { devIsFresh = true }
         }
         if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev" }) {
             try InitStage.step("devices") { try createDevices(root: root) }
@@ -84,25 +83,12 @@ struct RootfsBuilder {
         try InitStage.step("/dev links") { try createDevLinks(root: root) }
     }
 
-    /// A filesystem (not a bind) mounted read-only on /dev: mounted writable first, so that its
-    /// sub-mounts and device nodes can be made, and made read-only by `finish` (through `readOnlyDev`).
-    static func isReadOnlyDev(_ m: RuntimeSpec.Mount) -> Bool {
-        Kernel.cleanPath("/" + m.destination) == "/dev" && !isBind(m)
-            && MountOptions.parse(m.options ?? []).flags & MS.RDONLY != 0
-    }
-
-    func isBind(_ m: RuntimeSpec.Mount) -> Bool { Self.isBind(m) }
-
-    static func isBind(_ m: RuntimeSpec.Mount) -> Bool {
-        m.type == "bind" || (m.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
-    }
-
-    func mountOne(_ m: RuntimeSpec.Mount, index: Int, root: RootedPath) throws {
-        let opts = MountOptions.parse(m.options ?? [])
-        let flags = MountFlags(rawValue: UInt(opts.flags))
-        let data = opts.data.isEmpty ? nil : opts.data.joined(separator: ",")
+    func mountOne(_ planned: MountPlan, index: Int, root: RootedPath) throws {
+        let m = planned.mount
+        let flags = planned.flags
+        let data = planned.data
         let dest = m.destination
-        if isBind(m) {
+        if planned.isBind {
             var source = m.source ?? ""
             if !source.hasPrefix("/") { source = plan.bundle + "/" + source }
             let st: stat
@@ -121,18 +107,18 @@ struct RootfsBuilder {
             // redirect the mount nor leave it without its flags (ro, nosuid, ...).
             let tree: OwnedFD
             if let staged, let staging {
-                tree = OwnedFD(try MountAPI.cloneTree(at: staging, staged, recursive: opts.recursiveBind, describe: source))
+                tree = OwnedFD(try MountAPI.cloneTree(at: staging, staged, recursive: planned.recursiveBind, describe: source))
             } else if let mapped = plan.idmapTrees[index] {
                 tree = OwnedFD(mapped)  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
             } else {
-                tree = OwnedFD(try MountAPI.cloneTree(source, recursive: opts.recursiveBind))
+                tree = OwnedFD(try MountAPI.cloneTree(source, recursive: planned.recursiveBind))
             }
-            let attrs = Self.attributes(ofFlags: opts.flags, cleared: opts.clearFlags, keepLocked: inUserNS)
-            if attrs.set != 0 || attrs.clear != 0 {
+            let attrs = Self.attributes(ofFlags: planned.flags, cleared: planned.clearedFlags, keepLocked: inUserNS)
+            if !attrs.set.isEmpty || !attrs.clear.isEmpty {
                 try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, describe: "bind \(source) on \(dest)")
             }
             try MountAPI.moveMount(tree.fd, onto: target.fd, describe: "bind \(source) on \(dest)")
-            try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree.fd)
+            try applyPropagationAndAttrs(planned, dest: dest, root: root, mount: tree.fd)
             return
         }
         let type = m.type ?? "none"
@@ -152,13 +138,13 @@ struct RootfsBuilder {
                 // host's, with the flags asked for on every mount of it (ro, nosuid, ... are as much
                 // a part of the request as the filesystem).
                 let tree = OwnedFD(try MountAPI.cloneTree("/sys", recursive: true))
-                let attrs = Self.attributes(ofFlags: opts.flags, cleared: 0, keepLocked: true)
-                if attrs.set != 0 || attrs.clear != 0 {
+                let attrs = Self.attributes(ofFlags: planned.flags, cleared: [], keepLocked: true)
+                if !attrs.set.isEmpty || !attrs.clear.isEmpty {
                     try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, recursive: true,
                                                describe: "bind /sys on \(dest)")
                 }
                 try MountAPI.moveMount(tree.fd, onto: target.fd, describe: "bind /sys on \(dest)")
-                try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: tree.fd)
+                try applyPropagationAndAttrs(planned, dest: dest, root: root, mount: tree.fd)
                 return
             }
         default:
@@ -170,20 +156,19 @@ struct RootfsBuilder {
             try Mount.mount(source: m.source ?? type, target: target.fd.procPath, type: type, flags: mflags,
                             data: data, describe: "\(type) on \(dest)")
         }
-        guard !opts.propagation.isEmpty || opts.hasRecursiveAttributes else { return }
+        guard !planned.propagation.isEmpty || planned.hasRecursiveAttributes else { return }
         let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target.fd))
-        try applyPropagationAndAttrs(opts, dest: dest, root: root, mount: mounted.fd)
+        try applyPropagationAndAttrs(planned, dest: dest, root: root, mount: mounted.fd)
     }
 
     /// Propagation and recursive attributes (`rro`, ...) of the mount `mount` (an fd of the mount
     /// itself: mount_setattr on it resolves no path).
-    func applyPropagationAndAttrs(_ opts: MountOptions, dest: String, root: RootedPath, mount: FD) throws {
-        for p in opts.propagation {
-            try MountAPI.setPropagation(mount, p & ~MS.REC, recursive: p & MS.REC != 0,
-                                        describe: "propagation of \(dest)")
+    func applyPropagationAndAttrs(_ planned: MountPlan, dest: String, root: RootedPath, mount: FD) throws {
+        for p in planned.propagation {
+            try MountAPI.setPropagation(mount, p.type, recursive: p.recursive, describe: "propagation of \(dest)")
         }
-        if opts.hasRecursiveAttributes {
-            try MountAPI.setAttributes(mount, set: opts.recursiveAttrSet, clear: opts.recursiveAttrClear,
+        if planned.hasRecursiveAttributes {
+            try MountAPI.setAttributes(mount, set: planned.recursiveSet, clear: planned.recursiveClear,
                                        recursive: true, describe: dest)
         }
     }
@@ -201,31 +186,31 @@ struct RootfsBuilder {
         return fd.release()
     }
 
-    /// The MOUNT_ATTR_* bits to set and clear for the per-mount MS_* flags `flags` (and the ones
-    /// `cleared` by options such as `rw`), as a bind remount with those flags would leave them.
+    /// The attributes to set and clear for the per-mount flags `flags` (and the ones `cleared` by
+    /// options such as `rw`), as a bind remount with those flags would leave them.
     /// With `keepLocked` (in a user namespace) nothing is cleared but the access-time mode being
     /// replaced: the kernel refuses to clear flags it locked, and those are the host's.
-    static func attributes(ofFlags flags: UInt64, cleared: UInt64, keepLocked: Bool) -> (set: UInt64, clear: UInt64) {
-        let pairs: [(UInt64, UInt64)] = [
-            (MS.RDONLY, MountAttr.RDONLY), (MS.NOSUID, MountAttr.NOSUID), (MS.NODEV, MountAttr.NODEV),
-            (MS.NOEXEC, MountAttr.NOEXEC), (MS.NOSYMFOLLOW, MountAttr.NOSYMFOLLOW),
-            (MS.NODIRATIME, MountAttr.NODIRATIME),
+    static func attributes(ofFlags flags: MountFlags, cleared: MountFlags,
+                           keepLocked: Bool) -> (set: MountAttributes, clear: MountAttributes) {
+        let pairs: [(MountFlags, MountAttributes)] = [
+            (.readOnly, .readOnly), (.noSuid, .noSuid), (.noDev, .noDev),
+            (.noExec, .noExec), (.noSymFollow, .noSymFollow), (.noDirAtime, .noDirAtime),
         ]
-        var set: UInt64 = 0, clear: UInt64 = 0
-        for (ms, attr) in pairs {
-            if flags & ms != 0 { set |= attr } else if cleared & ms != 0 && !keepLocked { clear |= attr }
+        var set: MountAttributes = [], clear: MountAttributes = []
+        for (flag, attr) in pairs {
+            if flags.contains(flag) { set.insert(attr) } else if cleared.contains(flag) && !keepLocked { clear.insert(attr) }
         }
-        if flags & MS.NOATIME != 0 {
-            set |= MountAttr.NOATIME
-            clear |= MountAttr.ATIME_MASK
-        } else if flags & MS.STRICTATIME != 0 {
-            set |= MountAttr.STRICTATIME
-            clear |= MountAttr.ATIME_MASK
-        } else if flags & MS.RELATIME != 0 {
-            clear |= MountAttr.ATIME_MASK
+        if flags.contains(.noAtime) {
+            set.insert(.noAtime)
+            clear.formUnion(.atimeMask)
+        } else if flags.contains(.strictAtime) {
+            set.insert(.strictAtime)
+            clear.formUnion(.atimeMask)
+        } else if flags.contains(.relatime) {
+            clear.formUnion(.atimeMask)
         }
         // As with runc's remount: only a mount that asks for a flag is changed at all.
-        return set == 0 && clear & MountAttr.ATIME_MASK == 0 ? (0, 0) : (set, clear)
+        return set.isEmpty && clear.isDisjoint(with: .atimeMask) ? ([], []) : (set, clear)
     }
 
     /// proc and sysfs go on an ordinary directory of the rootfs only: not on a symlink or through
@@ -318,7 +303,7 @@ struct RootfsBuilder {
             if try !bindOwn("", sub.fd, dest + "/unified") { try mountCgroup2(sub.fd, dest + "/unified", host: unified) }
         }
         if flags.contains(.readOnly) {
-            try MountAPI.setAttributes(tmpfs.fd, set: MountAttr.RDONLY, describe: "\(dest) read-only")
+            try MountAPI.setAttributes(tmpfs.fd, set: .readOnly, describe: "\(dest) read-only")
         }
     }
 
@@ -326,8 +311,8 @@ struct RootfsBuilder {
     /// flags of `flags` set on the detached copy first (on every mount of it when `recursive`).
     func bindTree(_ source: String, recursive: Bool, flags: MountFlags, onto target: FD, describe: String) throws {
         let tree = OwnedFD(try MountAPI.cloneTree(source, recursive: recursive))
-        let attrs = Self.attributes(ofFlags: UInt64(flags.rawValue), cleared: 0, keepLocked: true)
-        if attrs.set != 0 || attrs.clear != 0 {
+        let attrs = Self.attributes(ofFlags: flags, cleared: [], keepLocked: true)
+        if !attrs.set.isEmpty || !attrs.clear.isEmpty {
             try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, recursive: recursive, describe: describe)
         }
         try MountAPI.moveMount(tree.fd, onto: target, describe: describe)
@@ -476,7 +461,8 @@ struct RootfsBuilder {
     /// Every path is resolved inside the new root (no magic link, no way out) into an fd, and the
     /// mounts go onto those fds with the new mount API (CVE-2021-30465, CVE-2025-31133): a path
     /// swapped for a symlink cannot redirect them, and /dev/null must be the null device.
-    func finish() throws {
+    /// `readOnlyDev`: the read-only /dev's mount, made so here (see `mountAll`).
+    func finish(readOnlyDev: consuming OwnedFD?) throws {
         try RootedPath.open("/").withRoot { root in
             /// The fd of `path`, nil when it does not exist (nothing to protect).
             func target(_ path: String) throws -> OwnedFD? {
@@ -513,10 +499,9 @@ struct RootfsBuilder {
                 try Mount.mount(source: nil, target: "/", type: nil, flags: flags, describe: "remount / ro")
             }
         }
-        if let dev = readOnlyDev {
+        if let dev = readOnlyDev.take() {
             try InitStage.step("read-only /dev") {
-                defer { dev.close() }
-                try MountAPI.setAttributes(dev, set: MountAttr.RDONLY, describe: "/dev read-only")
+                try MountAPI.setAttributes(dev.fd, set: .readOnly, describe: "/dev read-only")
             }
         }
         try applyRootPropagation()

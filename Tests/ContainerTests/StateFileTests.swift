@@ -1,0 +1,76 @@
+import XCTest
+@testable import Container
+import JSON
+import RuntimeSpec
+
+/// state.json: one list of fields read two ways (`ContainerRecord`, `ContainerSummary`), written with
+/// the bytes of earlier builds. Pure logic: no root, no file.
+final class StateFileTests: XCTestCase {
+    /// A state.json as the build before the one-list change wrote it (every field set, in its order).
+    static let earlierBytes = #"{"ociVersion":"1.3.0","id":"c1","pid":31205,"pidStartTime":5471236,"bundle":"/b","#
+        + #""rootfs":"/b/rootfs","created":"2026-12-03T09:38:38.990672045Z","owner":"root","annotations":{"a":"1","b":"2"},"#
+        + #""config":{"ociVersion":"1.3.0","process":{"user":{"uid":0,"gid":0},"args":["/bin/true"],"cwd":"/"},"#
+        + #""root":{"path":"rootfs","readonly":true},"hostname":"c1"},"cgroupDriver":"hybrid","#
+        + #""cgroupPaths":{"":"/sys/fs/cgroup/unified/c1","memory":"/sys/fs/cgroup/memory/c1"},"#
+        + #""cgroupMade":["/sys/fs/cgroup/memory/c1","/sys/fs/cgroup/unified/c1"]}"#
+
+    func testRecordKeepsTheBytesOfEarlierBuilds() throws {
+        let record = try JSON.decode(ContainerRecord.self, from: Array(Self.earlierBytes.utf8))
+        XCTAssertEqual(record.config.hostname, "c1")
+        XCTAssertEqual(record.cgroupMade, ["/sys/fs/cgroup/memory/c1", "/sys/fs/cgroup/unified/c1"])
+        XCTAssertEqual(String(decoding: try JSON.encode(record), as: UTF8.self), Self.earlierBytes)
+    }
+
+    func testSummaryReadsEverythingButTheConfig() throws {
+        let s = try JSON.decode(ContainerSummary.self, from: Array(Self.earlierBytes.utf8))
+        XCTAssertEqual([s.ociVersion, s.id, s.bundle, s.rootfs, s.created, s.owner],
+                       ["1.3.0", "c1", "/b", "/b/rootfs", "2026-12-03T09:38:38.990672045Z", "root"])
+        XCTAssertEqual(s.pid, 31205)
+        XCTAssertEqual(s.pidStartTime, 5471236)
+        XCTAssertEqual(s.annotations, ["a": "1", "b": "2"])
+        XCTAssertEqual(s.cgroupDriver, "hybrid")
+        XCTAssertEqual(s.cgroupPaths?["memory"], "/sys/fs/cgroup/memory/c1")
+        // A config the record could not decode does not stop a summary (list keeps working).
+        let broken = Self.earlierBytes.replacingOccurrences(of: #""hostname":"c1""#, with: #""hostname":7"#)
+        XCTAssertThrowsError(try JSON.decode(ContainerRecord.self, from: Array(broken.utf8)))
+        XCTAssertEqual(try JSON.decode(ContainerSummary.self, from: Array(broken.utf8)).id, "c1")
+    }
+
+    /// `update`: the fields an update sets replace the container's, member by member inside memory,
+    /// cpu and blockIO; devices are never taken from an update.
+    func testResourcesMerge() {
+        var current = LinuxResources()
+        current.devices = [LinuxDeviceCgroup(allow: false, access: "rwm")]
+        current.memory = LinuxMemory(limit: 100, swap: 200)
+        current.memory!.useHierarchy = true
+        current.cpu = LinuxCPU(shares: 10, cpus: "0")
+        current.pids = LinuxPids(limit: 5)
+        current.unified = ["x": "1"]
+
+        var update = LinuxResources()
+        update.devices = [LinuxDeviceCgroup(allow: true, access: "r")]
+        update.memory = LinuxMemory(swap: 300)
+        update.memory!.useHierarchy = false
+        update.memory!.checkBeforeUpdate = true
+        update.cpu = LinuxCPU(quota: 1000, mems: "0-1")
+        update.blockIO = LinuxBlockIO(weight: 50)
+        update.pids = LinuxPids(limit: 9)
+        update.hugepageLimits = [LinuxHugepageLimit(pageSize: "2MB", limit: 1)]
+
+        var want = current
+        want.memory = LinuxMemory(limit: 100, swap: 300)
+        want.memory!.useHierarchy = true
+        want.memory!.checkBeforeUpdate = true
+        want.cpu = LinuxCPU(shares: 10, quota: 1000, cpus: "0", mems: "0-1")
+        want.blockIO = LinuxBlockIO(weight: 50)
+        want.pids = LinuxPids(limit: 9)
+        want.hugepageLimits = [LinuxHugepageLimit(pageSize: "2MB", limit: 1)]
+
+        var merged = current
+        merged.merge(update)
+        XCTAssertEqual(merged, want)
+        var unchanged = current
+        unchanged.merge(LinuxResources())
+        XCTAssertEqual(unchanged, current)
+    }
+}
