@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/capability.h>
 
@@ -41,9 +42,10 @@ int cs_caps_set(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
 
 int cs_cap_drop_bound(int cap) { return cap_drop_bound((cap_value_t)cap); }
 
-int cs_cap_ambient_raise(int cap) { return cap_set_ambient((cap_value_t)cap, CAP_SET); }
+int cs_cap_ambient_raise(int cap) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0, 0); }
 
-int cs_cap_ambient_clear(void) { return cap_reset_ambient(); }
+// One prctl: libcap's cap_reset_ambient asks PR_CAP_AMBIENT_IS_SET of every capability first (42 calls).
+int cs_cap_ambient_clear(void) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); }
 
 long cs_join_session_keyring(const char *name) {
     return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);

@@ -46,19 +46,20 @@ public enum CgroupOwnership {
             waited += delay
             delay = min(delay * 2, 20)
         }
-        for d in sorted {
-            if let other = mark(of: d), other != owner, isDirectory(other) {
-                throw CgroupError("the cgroup \(d) is the cgroup of container \(other) (not deleted yet): a container needs a cgroup of its own",
-                                  path: d)
-            }
-        }
+        // mkdir first: only a directory that was there already can carry another's mark (a look at
+        // every one first cost a failing getxattr per hierarchy). One marked by a live container
+        // undoes what this pass made, as if it had looked first: all under the lock.
         var made = Set<String>()
         do {
             for d in sorted {
-                guard try CgroupFS.makeAll(d, parentsMade: &parentsMade) else { continue }
-                made.insert(d)
-                // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
-                try? ExtendedAttribute.set(d, attribute, owner)
+                if try CgroupFS.makeAll(d, parentsMade: &parentsMade) {
+                    made.insert(d)
+                    // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
+                    try? ExtendedAttribute.set(d, attribute, owner)
+                } else if let other = mark(of: d), other != owner, isDirectory(other) {
+                    throw CgroupError("the cgroup \(d) is the cgroup of container \(other) (not deleted yet): a container needs a cgroup of its own",
+                                      path: d)
+                }
             }
         } catch {
             for d in made { _ = try? removeDirectory(d) }

@@ -30,13 +30,17 @@ public enum Capabilities {
         }
     }
 
-    public static func setAmbient(_ ambient: UInt64) throws {
-        try sys("cap_reset_ambient") { cs_cap_ambient_clear() }
+    /// Clears the ambient set, then raises `ambient`'s capabilities that are in both `permitted`
+    /// and `inheritable` (the process's sets, already applied).
+    public static func setAmbient(_ ambient: UInt64, permitted: UInt64, inheritable: UInt64) throws {
+        try sys("prctl", "PR_CAP_AMBIENT_CLEAR_ALL") { cs_cap_ambient_clear() }
         let last = min(lastCap, 63)
         guard last >= 0 else { return }
         // The kernel refuses to raise a capability that is not both permitted and inheritable; runc
-        // and crun skip such a one rather than fail the container, and so do we.
-        for c in 0...last where ambient & (1 << UInt64(c)) != 0 {
+        // and crun skip such a one rather than fail the container, and so do we, without asking
+        // (`runc spec`'s config lists three ambient capabilities and no inheritable ones).
+        let raisable = ambient & permitted & inheritable
+        for c in 0...last where raisable & (1 << UInt64(c)) != 0 {
             _ = cs_cap_ambient_raise(Int32(c))
         }
     }

@@ -102,7 +102,7 @@ struct ProcessTail {
                                             inheritable: caps.inheritable)
             // Always: ambient capabilities the runtime's caller had must not reach the container
             // when the config asks for none (they survive setuid to root and execve).
-            try Capabilities.setAmbient(caps.ambient)
+            try Capabilities.setAmbient(caps.ambient, permitted: caps.permitted | held, inheritable: caps.inheritable)
         }
     }
 
