@@ -1,0 +1,16 @@
+// Which of the executable's pages a swiftlet process maps: only those it touches, where the link
+// layout leaves the touched ones sparse (cshim_residency.c says why and how).
+#ifndef SWIFTLET_CSHIM_RESIDENCY_H
+#define SWIFTLET_CSHIM_RESIDENCY_H
+
+// Turns the kernel's fault-around off for the sparse parts of this process's executable mapping.
+// Runs before any constructor (.preinit_array) and again in every forked child (the fork wrappers in
+// cshim_process.c): a child does not inherit it. Does nothing where the kernel cannot (before 6.7,
+// or userfaultfd denied by a seccomp filter or sysctl): the process then maps what it did before.
+void cs_residency_exact(void);
+
+// The userfaultfd that holds it (-1: none): kept open for the process's life (closing it ends it),
+// close-on-exec. Exposed for tests and diagnostics only.
+int cs_residency_fd(void);
+
+#endif
