@@ -5,7 +5,8 @@
 // faults. The rest is sparse: the standard library's 1.6 MB of code that is not in function sections
 // (a few pages of each window run), the cold .text after it, and the read-only segment before the
 // text (Swift's reflection sections, .eh_frame: a few pages each). There, every window mapped is ~13
-// pages of memory for ~3 used.
+// pages of memory for ~3 used. Not the data: its touched pages are dense (of the writable segment's
+// 13 windows touched, 11 have 13-16 pages touched; registering it saved 48 KiB for ~150 faults more).
 //
 // The kernel does not fault around in a mapping registered with a userfaultfd for write-protect
 // tracking (uffd_disable_fault_around), and with UFFD_FEATURE_WP_ASYNC (Linux 6.7) any private
