@@ -42,8 +42,6 @@ extern const char swiftlet_sparse_text __attribute__((weak));
 
 static int residency_fd = -1;
 
-int cs_residency_fd(void) { return residency_fd; }
-
 static uintptr_t page_down(uintptr_t a) { return a & ~(uintptr_t)4095; }
 static uintptr_t page_up(uintptr_t a) { return (a + 4095) & ~(uintptr_t)4095; }
 
@@ -53,32 +51,30 @@ static int register_range(int fd, uintptr_t start, uintptr_t end) {
     return ioctl(fd, UFFDIO_REGISTER, &r);
 }
 
+// A userfaultfd with the sparse ranges registered, or -1 (a build without the layout script, a
+// kernel before 6.7, userfaultfd denied).
+static int registered_fd(void) {
+    // A build without the layout script (debug) has no ranges: no userfaultfd either.
+    if (!&swiftlet_hot_text || !&swiftlet_sparse_text) return -1;
+    // User-mode faults only: allowed without CAP_SYS_PTRACE whatever vm.unprivileged_userfaultfd says.
+    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+    if (fd < 0) return -1;
+    struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
+    // The read-only segment ends in the page the text starts in: that page stays as it is.
+    if (ioctl(fd, UFFDIO_API, &api) < 0 ||
+        register_range(fd, (uintptr_t)__ehdr_start, page_down((uintptr_t)&swiftlet_hot_text)) < 0 ||
+        register_range(fd, page_up((uintptr_t)&swiftlet_sparse_text), page_up((uintptr_t)etext)) < 0) {
+        close(fd);  // unregisters what was registered
+        return -1;
+    }
+    return fd;
+}
+
 void cs_residency_exact(void) {
     int saved = errno;
     // A forked child holds its parent's fd, which registers the parent's memory, not its own.
-    if (residency_fd >= 0) {
-        close(residency_fd);
-        residency_fd = -1;
-    }
-    // User-mode faults only: allowed without CAP_SYS_PTRACE whatever vm.unprivileged_userfaultfd says.
-    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
-    if (fd < 0) goto out;
-    struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
-    if (ioctl(fd, UFFDIO_API, &api) < 0) {
-        close(fd);
-        goto out;
-    }
-    uintptr_t text = &swiftlet_hot_text ? page_down((uintptr_t)&swiftlet_hot_text) : 0;
-    // The read-only segment ends in the page the text starts in: that page stays as it is.
-    int failed = text && register_range(fd, (uintptr_t)__ehdr_start, text) < 0;
-    if (!failed && &swiftlet_sparse_text)
-        failed = register_range(fd, page_up((uintptr_t)&swiftlet_sparse_text), page_up((uintptr_t)etext)) < 0;
-    if (failed) {
-        close(fd);  // unregisters what was registered
-        goto out;
-    }
-    residency_fd = fd;
-out:
+    if (residency_fd >= 0) close(residency_fd);
+    residency_fd = registered_fd();
     errno = saved;
 }
 

@@ -7,10 +7,8 @@
 // Runs before any constructor (.preinit_array) and again in every forked child (the fork wrappers in
 // cshim_process.c): a child does not inherit it. Does nothing where the kernel cannot (before 6.7,
 // or userfaultfd denied by a seccomp filter or sysctl): the process then maps what it did before.
+// The userfaultfd that holds the registration stays open, close-on-exec, for the process's life
+// (closing it ends the registration).
 void cs_residency_exact(void);
-
-// The userfaultfd that holds it (-1: none): kept open for the process's life (closing it ends it),
-// close-on-exec. Exposed for tests and diagnostics only.
-int cs_residency_fd(void);
 
 #endif
