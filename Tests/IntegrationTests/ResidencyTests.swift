@@ -85,6 +85,31 @@ final class ResidencyTests: IntegrationTestCase {
         XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
     }
 
+    /// Where userfaultfd is denied (a seccomp profile answering EPERM, a kernel without it: ENOSYS),
+    /// the runtime works as before: fault-around everywhere, no registration, no error.
+    func testWithoutUserfaultfdNothingIsRegistered() throws {
+        try requireSwiftlet()
+        if let e = CloneIntoCgroupTests.helperError { throw SetupError(message: e) }
+        #if arch(x86_64)
+        let userfaultfd = "323"
+        #else
+        let userfaultfd = "282"
+        #endif
+        for (name, errno) in [("EPERM", EPERM), ("ENOSYS", ENOSYS)] {
+            let id = newID()
+            let b = makeBundle { c in c.args = ["sleep", "100"] }
+            let r = Host.exec(CloneIntoCgroupTests.failHelper, [userfaultfd, "\(errno)", Env.runtime, "--root", stateRoot,
+                                                               "create", "--bundle", b, id])
+            XCTAssertEqual(r.status, 0, "userfaultfd failing with \(name): \(describe(r))")
+            let pid = try XCTUnwrap(state(id)?["pid"] as? Int, "state has no pid (\(name))")
+            let smaps = try String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8)
+            let registered = mappings(smaps).filter { $0.flags.contains("uw") }
+            XCTAssertTrue(registered.isEmpty, "userfaultfd failing with \(name), yet registered: \(registered.map { String($0.start, radix: 16) })")
+            XCTAssertEqual(runtime(["start", id]).status, 0, name)
+            XCTAssertEqual(runtime(["delete", "--force", id]).status, 0, name)
+        }
+    }
+
     /// The userfaultfd is close-on-exec: the container's program has none of the runtime's.
     func testContainerProgramHoldsNoUserfaultfd() throws {
         try requireSwiftlet()
