@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "cshim_process.h"
+#include "cshim_residency.h"
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
@@ -33,8 +34,14 @@ struct cs_sched_attr {
     uint32_t sched_util_max;
 };
 
+// Every fork wrapper's child starts with this: the parent's residency registration is not inherited.
+static pid_t forked(pid_t pid) {
+    if (pid == 0) cs_residency_exact();
+    return pid;
+}
+
 pid_t cs_fork_new_pid_namespace(void) {
-    return (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), 0UL, NULL, NULL, 0UL);
+    return forked((pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), 0UL, NULL, NULL, 0UL));
 }
 
 #ifndef SYS_clone3
@@ -66,7 +73,7 @@ pid_t cs_clone3_into_cgroup(int cgroup_fd, int new_pid_namespace) {
     a.exit_signal = SIGCHLD;
     a.cgroup = (uint64_t)cgroup_fd;
     // No stack: the child goes on on a copy of this one, as after fork().
-    return (pid_t)syscall(SYS_clone3, &a, sizeof a);
+    return forked((pid_t)syscall(SYS_clone3, &a, sizeof a));
 }
 
 int cs_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
@@ -104,7 +111,7 @@ int cs_sched_setaffinity(pid_t pid, const uint8_t *mask, size_t len) {
     return sched_setaffinity(pid, size, (const cpu_set_t *)buf);
 }
 
-pid_t cs_fork(void) { return fork(); }
+pid_t cs_fork(void) { return forked(fork()); }
 
 int cs_execve(const char *path, char *const argv[], char *const envp[]) { return execve(path, argv, envp); }
 
