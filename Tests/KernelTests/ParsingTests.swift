@@ -29,6 +29,24 @@ final class ParsingTests: XCTestCase {
         XCTAssertEqual(entries[2].fsType, "proc")
     }
 
+    /// The byte parser splits on single spaces as the String one did: an empty field (two spaces) is a
+    /// field, a line without its ten fields or with a signed or non-decimal id is skipped, and the last
+    /// line needs no newline.
+    func testMountInfoBytesEdgeCases() {
+        let text = "1 0 8:1 / / rw  - ext4 /dev/sda1 rw\n+2 1 0:1 / /a rw - tmpfs t rw\n3 1 0:1 / /b rw - tmpfs\n"
+            + "\n4 1 0:2 /r /c\\040d ro master:7 - proc proc rw"
+        let entries = MountInfo.parse(bytes: Array(text.utf8))
+        XCTAssertEqual(entries.map(\.mountID), [1, 4])
+        XCTAssertEqual(entries[0].optionalFields, [""])
+        XCTAssertEqual(entries[0].superOptions, "rw")
+        XCTAssertEqual(entries[1].mountPoint, "/c d")
+        XCTAssertEqual(entries[1].root, "/r")
+        XCTAssertEqual(entries[1].optionalFields, ["master:7"])
+        XCTAssertEqual(entries[1].superOptions, "rw")
+        XCTAssertEqual(MountInfo.parse(text).map(\.mountPoint), ["/", "/c d"])
+        XCTAssertEqual(MountInfo.parse(bytes: []).count, 0)
+    }
+
     func testMountInfoUnescapeLeavesWhatIsNotAnOctalEscape() {
         XCTAssertEqual(MountInfo.unescape("a\\0"), "a\\0")
         XCTAssertEqual(MountInfo.unescape("a\\089"), "a\\089")
