@@ -181,8 +181,11 @@ func unpredictableSuffix() -> String {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         value = UInt64(bitPattern: Int64(ts.tv_nsec) ^ (Int64(ts.tv_sec) << 30)) ^ UInt64(getpid()) << 40
     }
-    let hex = String(value, radix: 16)
-    return String(repeating: "0", count: 16 - hex.count) + hex
+    // By hand: String(_:radix:) is generic code the standard library does not specialise, whose first
+    // call in a process looks up metadata by name.
+    let digits = Array("0123456789abcdef".utf8)
+    let hex = (0..<16).map { digits[Int(truncatingIfNeeded: value >> (60 - 4 * UInt64($0))) & 0xf] }
+    return String(decoding: hex, as: UTF8.self)
 }
 
 public func fileExists(_ path: String) -> Bool {

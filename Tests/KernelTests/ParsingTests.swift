@@ -47,6 +47,15 @@ final class ParsingTests: XCTestCase {
         XCTAssertEqual(MountInfo.parse(bytes: []).count, 0)
     }
 
+    func testUnpredictableSuffixIsSixteenHexDigits() {
+        let a = unpredictableSuffix(), b = unpredictableSuffix()
+        for s in [a, b] {
+            XCTAssertEqual(s.utf8.count, 16, s)
+            XCTAssertTrue(s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }, s)
+        }
+        XCTAssertNotEqual(a, b)
+    }
+
     func testMountInfoUnescapeLeavesWhatIsNotAnOctalEscape() {
         XCTAssertEqual(MountInfo.unescape("a\\0"), "a\\0")
         XCTAssertEqual(MountInfo.unescape("a\\089"), "a\\089")
