@@ -260,7 +260,8 @@ public struct Runtime {
                 let pid = sent == 0 ? childPID : sent
                 containerPID = pid
                 debug("container process: pid \(pid)")
-                let start = ProcStat.read(pid)?.startTime ?? 0
+                // ProcLiveness reads the start time as ProcStat does, on the bytes (no Strings of 52 fields).
+                let start = ProcLiveness.read(pid)?.startTime ?? 0
                 var r = ContainerRecord(ociVersion: plan.spec.ociVersion, id: opts.id, pid: pid, pidStartTime: start,
                                         bundle: plan.bundle, rootfs: plan.rootfs, created: Clock.rfc3339Nano(),
                                         owner: ownerName(), annotations: plan.spec.annotations, config: plan.spec)
