@@ -262,12 +262,22 @@ public func directoryEntries(_ path: String) throws -> [DirectoryEntry] {
 }
 
 /// The subdirectories of `path`, told apart by the entry type readdir reports (no stat per entry:
-/// cgroup directories hold dozens of files and are walked on every delete).
+/// cgroup directories hold dozens of files and are walked on every delete); only the entries that
+/// may be directories get a String of their name.
 public func listSubdirectories(_ path: String) throws -> [String] {
-    try directoryEntries(path).compactMap { e in
-        if e.type == UInt8(DT_DIR) { return e.name }
-        return e.type == UInt8(DT_UNKNOWN) && isDirectory(path + "/" + e.name) ? e.name : nil
+    guard let dir = opendir(path) else { throw SysError("opendir", path) }
+    defer { closedir(dir) }
+    var out: [String] = []
+    while let entry = readdir(dir) {
+        let type = entry.pointee.d_type
+        guard type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) else { continue }
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        if name == "." || name == ".." { continue }
+        if type == UInt8(DT_DIR) || isDirectory(path + "/" + name) { out.append(name) }
     }
+    return out
 }
 
 /// Makes a path absolute against the current directory, folding `.` and `..` lexically.
