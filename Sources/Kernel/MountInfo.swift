@@ -17,6 +17,13 @@ public enum MountInfo {
         parse(bytes: try readFile(path: "/proc/\(pid)/mountinfo"))
     }
 
+    /// Only the mounts at `prefix` or below it (by the bytes of the path: "/sys/fs/cgroup" also
+    /// matches "/sys/fs/cgroupfoo"); the other lines are skipped before any String is made of them.
+    /// `prefix` must hold none of the characters mountinfo escapes (space, tab, newline, backslash).
+    public static func read(pid: String = "self", mountPointsUnder prefix: String) throws -> [MountInfoEntry] {
+        parse(bytes: try readFile(path: "/proc/\(pid)/mountinfo"), mountPointsUnder: prefix)
+    }
+
     public static func parse(_ text: String) -> [MountInfoEntry] {
         parse(bytes: Array(text.utf8))
     }
@@ -24,8 +31,9 @@ public enum MountInfo {
     /// Fields are found on the bytes, and a String is made only for the fields an entry keeps: every
     /// create, start and init stage reads mountinfo, and splitting it into Substrings and Strings took
     /// ~8% of `run`'s user-space CPU.
-    public static func parse(bytes: [UInt8]) -> [MountInfoEntry] {
-        bytes.withUnsafeBufferPointer { buf -> [MountInfoEntry] in
+    public static func parse(bytes: [UInt8], mountPointsUnder prefix: String? = nil) -> [MountInfoEntry] {
+        let wanted = prefix.map { Array($0.utf8) } ?? []
+        return bytes.withUnsafeBufferPointer { buf -> [MountInfoEntry] in
             var out: [MountInfoEntry] = []
             var fields: [Range<Int>] = []
             fields.reserveCapacity(16)
@@ -45,6 +53,12 @@ public enum MountInfo {
                       let dash = fields.firstIndex(where: { $0.count == 1 && buf[$0.lowerBound] == UInt8(ascii: "-") }),
                       dash >= 6, fields.count >= dash + 4,
                       let mountID = decimal(buf, fields[0]), let parentID = decimal(buf, fields[1]) else { continue }
+                if !wanted.isEmpty {
+                    let point = fields[4]
+                    guard point.count >= wanted.count,
+                          UnsafeBufferPointer(rebasing: buf[point.lowerBound..<point.lowerBound + wanted.count])
+                              .elementsEqual(wanted) else { continue }
+                }
                 func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: buf[r]), as: UTF8.self) }
                 func unescaped(_ r: Range<Int>) -> String { unescape(UnsafeBufferPointer(rebasing: buf[r])) }
                 out.append(MountInfoEntry(mountID: mountID, parentID: parentID, mountPoint: unescaped(fields[4]),

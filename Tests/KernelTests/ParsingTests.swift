@@ -47,6 +47,25 @@ final class ParsingTests: XCTestCase {
         XCTAssertEqual(MountInfo.parse(bytes: []).count, 0)
     }
 
+    func testMountInfoFilteredByMountPointPrefix() {
+        let text = """
+        20 1 0:1 / /sys rw - sysfs sysfs rw
+        21 20 0:2 / /sys/fs/cgroup rw - tmpfs tmpfs rw
+        22 21 0:3 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
+        23 21 0:4 / /sys/fs/cgroup/a\\040b rw - cgroup cgroup rw,pids
+        24 1 0:5 / /mnt/sys/fs/cgroup rw - tmpfs tmpfs rw
+
+        """
+        let all = MountInfo.parse(bytes: Array(text.utf8))
+        let under = MountInfo.parse(bytes: Array(text.utf8), mountPointsUnder: "/sys/fs/cgroup")
+        XCTAssertEqual(under.map(\.mountID), [21, 22, 23])
+        XCTAssertEqual(under.map(\.mountPoint),
+                       all.filter { $0.mountPoint.hasPrefix("/sys/fs/cgroup") }.map(\.mountPoint))
+        XCTAssertEqual(under.last?.mountPoint, "/sys/fs/cgroup/a b")
+        let deeper = MountInfo.parse(bytes: Array(text.utf8), mountPointsUnder: "/sys/fs/cgroup/cpu,cpuacct/x")
+        XCTAssertEqual(deeper.count, 0)
+    }
+
     func testUnpredictableSuffixIsSixteenHexDigits() {
         let a = unpredictableSuffix(), b = unpredictableSuffix()
         for s in [a, b] {

@@ -16,7 +16,7 @@ struct CgroupHierarchies {
 
     static func host() -> CgroupHierarchies {
         var h = CgroupHierarchies()
-        let entries = (try? MountInfo.read()) ?? []
+        let entries = (try? MountInfo.read(mountPointsUnder: "/sys/fs/cgroup")) ?? []
         for e in entries where e.mountPoint.hasPrefix("/sys/fs/cgroup") {
             if e.fsType == "cgroup2" {
                 if e.mountPoint == "/sys/fs/cgroup" { h.isPureV2 = true } else { h.unifiedMountPoint = e.mountPoint }
