@@ -8,7 +8,14 @@ import PackageDescription
 // Every function in its own section, so that the linker can place the ones a container's start-up runs
 // next to each other (see `hotText`). No implicit _StringProcessing (1 MB of regex engine, linked as soon
 // as one `String.contains(String)` uses it) nor _Concurrency: the init stage must stay single-threaded.
+//
+// Concrete generic types (KeyedDecodingContainer<Spec.CodingKeys>, [Mount]...) get their metadata from a
+// direct accessor call, not from their mangled name: the runtime demangles a name and looks up every
+// conformance its generic requirements name (a scan of all conformance records) on each type's first
+// use, and swiftlet is a new process per command, so that first use is every use: ~20% of `run`'s
+// user-space CPU went there.
 let swiftFlags: [SwiftSetting] = [.unsafeFlags([
+    "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
     "-Xfrontend", "-function-sections",
     "-Xfrontend", "-disable-implicit-string-processing-module-import",
     "-Xfrontend", "-disable-implicit-concurrency-module-import",

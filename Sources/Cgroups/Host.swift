@@ -52,7 +52,8 @@ public struct CgroupHost: Sendable {
     /// namespace with cgroup2 mounted over /sys/fs/cgroup is a v2 host).
     public static func detect() -> CgroupHost {
         var entries: [MountInfoEntry] = []
-        for e in (try? MountInfo.read()) ?? [] where e.mountPoint == base || e.mountPoint.hasPrefix(base + "/") {
+        for e in (try? MountInfo.read(mountPointsUnder: base)) ?? []
+        where e.mountPoint == base || e.mountPoint.hasPrefix(base + "/") {
             entries.removeAll { $0.mountPoint == e.mountPoint || $0.mountPoint.hasPrefix(e.mountPoint + "/") }
             entries.append(e)
         }

@@ -85,7 +85,42 @@ final class _JSONDecoder: Decoder, SingleValueDecodingContainer, _CodingChain {
         if T.self == Double.self { return unsafeBitCast(try unboxDouble(v, key), to: T.self) }
         if T.self == Float.self { return unsafeBitCast(try unboxFloat(v, key), to: T.self) }
         if T.self == JSONValue.self { return unsafeBitCast(v, to: T.self) }
+        if T.self == [String].self { return unsafeBitCast(try unboxStrings(v, key), to: T.self) }
+        if T.self == [String: String].self { return unsafeBitCast(try unboxStringMap(v, key), to: T.self) }
         return try T(from: _JSONDecoder(value: v, parent: self, key: key))
+    }
+
+    // [String] and [String: String] (args, env, mount options, annotations, cgroup paths) without
+    // Array's and Dictionary's generic Decodable code: its first use in a process instantiates
+    // container, box and coding-key metadata and casts key arrays, ~5% of an `exec`'s user-space CPU.
+    // Same results and errors as that code.
+
+    func unboxStrings(_ v: JSONValue, _ key: CodingKey?) throws -> [String] {
+        guard case .array(let elements) = v else { throw mismatch("an array", v, key) }
+        var out: [String] = []
+        out.reserveCapacity(elements.count)
+        for (i, element) in elements.enumerated() {
+            guard case .string(let s) = element else {
+                throw _JSONDecoder(value: v, parent: self, key: key).mismatch("a string", element, _JSONKey(index: i))
+            }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// A name given more than once takes its last value (as a keyed container's lookup does), and
+    /// only that value must be a string.
+    func unboxStringMap(_ v: JSONValue, _ key: CodingKey?) throws -> [String: String] {
+        guard case .object(let members) = v else { throw mismatch("an object", v, key) }
+        var out = [String: String](minimumCapacity: members.count)
+        for (i, (name, value)) in members.enumerated() {
+            guard case .string(let s) = value else {
+                if members[(i + 1)...].contains(where: { $0.0 == name }) { continue }
+                throw _JSONDecoder(value: v, parent: self, key: key).mismatch("a string", value, _JSONKey(name))
+            }
+            out[name] = s
+        }
+        return out
     }
 
     @inline(__always)

@@ -135,6 +135,16 @@ final class _JSONEncoder: Encoder, SingleValueEncodingContainer, _CodingChain {
         if T.self == UInt64.self { return .value(.number(String(unsafeBitCast(value, to: UInt64.self)))) }
         if T.self == Int32.self { return .value(.number(String(unsafeBitCast(value, to: Int32.self)))) }
         if T.self == JSONValue.self { return .value(unsafeBitCast(value, to: JSONValue.self)) }
+        // Without Array's and Dictionary's generic Encodable code (metadata on first use); a
+        // dictionary's keys sorted as for any other.
+        if T.self == [String].self {
+            return .value(.array(unsafeBitCast(value, to: [String].self).map { .string($0) }))
+        }
+        if T.self == [String: String].self {
+            var members = unsafeBitCast(value, to: [String: String].self).map { ($0.key, JSONValue.string($0.value)) }
+            members.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+            return .value(.object(members))
+        }
         let child = _JSONEncoder(parent: parent, key: key)
         try value.encode(to: child)
         guard let result = child.storage else { return .object(_EncObject()) }

@@ -52,8 +52,10 @@ public enum NamespaceKind: String, CaseIterable, Sendable {
 }
 
 public enum Namespaces {
-    public static func unshare(_ flags: Int32, describe: String) throws {
-        try sys("unshare", describe) { cs_unshare(flags) }
+    /// `describe` is made only for an error message: the init stage's list of namespaces took a key
+    /// path and a `joined` on every create.
+    public static func unshare(_ flags: Int32, describe: @autoclosure () -> String) throws {
+        try sys("unshare", describe()) { cs_unshare(flags) }
     }
 
     public static func join(_ fd: FD, _ kind: NamespaceKind, path: String) throws {

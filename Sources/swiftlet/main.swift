@@ -13,8 +13,9 @@ let globalFlags: [FlagSpec] = [
 
 /// The flags that set a field of CreateOptions as they are.
 let createOptionFlags: [OptionFlag<CreateOptions>] = [
-    .value("pid-file", to: \.pidFile), .value("console-socket", to: \.consoleSocket), .bool("no-pivot", to: \.noPivot),
-    .bool("no-new-keyring", to: \.noNewKeyring), .value("pidfd-socket", to: \.pidfdSocket),
+    .value("pid-file") { $0.pidFile = $1 }, .value("console-socket") { $0.consoleSocket = $1 },
+    .bool("no-pivot") { $0.noPivot = $1 },
+    .bool("no-new-keyring") { $0.noNewKeyring = $1 }, .value("pidfd-socket") { $0.pidfdSocket = $1 },
 ]
 
 let createFlags: [FlagSpec] = createOptionFlags.map(\.spec) + [.value("bundle", "b"), .value("preserve-fds")]

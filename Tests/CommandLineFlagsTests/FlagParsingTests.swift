@@ -115,8 +115,9 @@ final class FlagParsingTests: XCTestCase {
     }
 
     func testOptionFlagsCopyWhatWasParsedAndClearWhatWasNot() throws {
-        let flags: [OptionFlag<Options>] = [.value("bundle", "b", to: \.bundle), .values("env", "e", to: \.env),
-                                            .bool("detach", "d", to: \.detach)]
+        let flags: [OptionFlag<Options>] = [.value("bundle", "b") { $0.bundle = $1 },
+                                            .values("env", "e") { $0.env = $1 },
+                                            .bool("detach", "d") { $0.detach = $1 }]
         XCTAssertEqual(flags.map(\.spec.names), [["bundle", "b"], ["env", "e"], ["detach", "d"]])
         XCTAssertEqual(flags.map(\.spec.takesValue), [true, true, false])
         let (given, _) = try parseFlags(["-b", "/b", "-e", "A=1", "--env=B=2", "-d"], flags.map(\.spec), command: "run")

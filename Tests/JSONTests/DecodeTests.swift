@@ -101,6 +101,19 @@ final class DecodeTests: XCTestCase {
                           path: "mounts[1].destination", message: "required property missing")
     }
 
+    /// [String] and [String: String] have their own decoding path: a name given twice takes its last
+    /// value, and only that one must be a string, as for any keyed container.
+    func testStringMapDuplicateNamesTakeTheLastValue() throws {
+        let s = try JSON.decode(Spec.self, from: Array(#"{"ociVersion":"1","annotations":{"a":1,"b":"x","a":"y"}}"#.utf8))
+        XCTAssertEqual(s.annotations, ["a": "y", "b": "x"])
+        assertDecodeError(Spec.self, #"{"ociVersion":"1","annotations":{"a":"y","a":1}}"#,
+                          path: "annotations.a", message: "expected a string, got number")
+        assertDecodeError(Spec.self, #"{"ociVersion":"1","annotations":[]}"#,
+                          path: "annotations", message: "expected an object, got array")
+        assertDecodeError(Spec.self, #"{"ociVersion":"1","process":{"user":{"uid":0,"gid":0},"cwd":"/","args":"sh"}}"#,
+                          path: "process.args", message: "expected an array, got string")
+    }
+
     func testTypeMismatchPaths() {
         assertDecodeError(Spec.self, #"{"ociVersion":"1","linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":3}]}}"#,
                           path: "linux.namespaces[2].type", message: "expected a string, got number")

@@ -29,6 +29,19 @@ final class EncodeTests: XCTestCase {
         XCTAssertEqual(text(try JSON.encode([2: "b", 1: "a"])), #"{"1":"a","2":"b"}"#)
     }
 
+    /// [String] and [String: String] have their own encoding path: same output as any array and dictionary.
+    func testStringArraysAndMapsEncodeAsAnyOther() throws {
+        struct W: Encodable {
+            var list: [String]
+            var map: [String: String]
+            var empty: [String: String]
+            var none: [String]?
+        }
+        let w = W(list: ["b", "a"], map: ["b": "1", "a": "2", "é": "3", "B": "4"], empty: [:], none: nil)
+        XCTAssertEqual(text(try JSON.encode(w)), #"{"list":["b","a"],"map":{"B":"4","a":"2","b":"1","é":"3"},"empty":{}}"#)
+        XCTAssertEqual(text(try JSON.encode(["x": "1"])), #"{"x":"1"}"#)
+    }
+
     func testStringEscaping() throws {
         let s = "q\"b\\s/é😀\n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f}\u{2028}<>&"
         let out = text(try JSON.encode(s))

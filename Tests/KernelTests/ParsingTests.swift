@@ -29,6 +29,52 @@ final class ParsingTests: XCTestCase {
         XCTAssertEqual(entries[2].fsType, "proc")
     }
 
+    /// The byte parser splits on single spaces as the String one did: an empty field (two spaces) is a
+    /// field, a line without its ten fields or with a signed or non-decimal id is skipped, and the last
+    /// line needs no newline.
+    func testMountInfoBytesEdgeCases() {
+        let text = "1 0 8:1 / / rw  - ext4 /dev/sda1 rw\n+2 1 0:1 / /a rw - tmpfs t rw\n3 1 0:1 / /b rw - tmpfs\n"
+            + "\n4 1 0:2 /r /c\\040d ro master:7 - proc proc rw"
+        let entries = MountInfo.parse(bytes: Array(text.utf8))
+        XCTAssertEqual(entries.map(\.mountID), [1, 4])
+        XCTAssertEqual(entries[0].optionalFields, [""])
+        XCTAssertEqual(entries[0].superOptions, "rw")
+        XCTAssertEqual(entries[1].mountPoint, "/c d")
+        XCTAssertEqual(entries[1].root, "/r")
+        XCTAssertEqual(entries[1].optionalFields, ["master:7"])
+        XCTAssertEqual(entries[1].superOptions, "rw")
+        XCTAssertEqual(MountInfo.parse(text).map(\.mountPoint), ["/", "/c d"])
+        XCTAssertEqual(MountInfo.parse(bytes: []).count, 0)
+    }
+
+    func testMountInfoFilteredByMountPointPrefix() {
+        let text = """
+        20 1 0:1 / /sys rw - sysfs sysfs rw
+        21 20 0:2 / /sys/fs/cgroup rw - tmpfs tmpfs rw
+        22 21 0:3 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
+        23 21 0:4 / /sys/fs/cgroup/a\\040b rw - cgroup cgroup rw,pids
+        24 1 0:5 / /mnt/sys/fs/cgroup rw - tmpfs tmpfs rw
+
+        """
+        let all = MountInfo.parse(bytes: Array(text.utf8))
+        let under = MountInfo.parse(bytes: Array(text.utf8), mountPointsUnder: "/sys/fs/cgroup")
+        XCTAssertEqual(under.map(\.mountID), [21, 22, 23])
+        XCTAssertEqual(under.map(\.mountPoint),
+                       all.filter { $0.mountPoint.hasPrefix("/sys/fs/cgroup") }.map(\.mountPoint))
+        XCTAssertEqual(under.last?.mountPoint, "/sys/fs/cgroup/a b")
+        let deeper = MountInfo.parse(bytes: Array(text.utf8), mountPointsUnder: "/sys/fs/cgroup/cpu,cpuacct/x")
+        XCTAssertEqual(deeper.count, 0)
+    }
+
+    func testUnpredictableSuffixIsSixteenHexDigits() {
+        let a = unpredictableSuffix(), b = unpredictableSuffix()
+        for s in [a, b] {
+            XCTAssertEqual(s.utf8.count, 16, s)
+            XCTAssertTrue(s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }, s)
+        }
+        XCTAssertNotEqual(a, b)
+    }
+
     func testMountInfoUnescapeLeavesWhatIsNotAnOctalEscape() {
         XCTAssertEqual(MountInfo.unescape("a\\0"), "a\\0")
         XCTAssertEqual(MountInfo.unescape("a\\089"), "a\\089")

@@ -16,18 +16,23 @@ struct CgroupHierarchies {
 
     static func host() -> CgroupHierarchies {
         var h = CgroupHierarchies()
-        let entries = (try? MountInfo.read()) ?? []
+        let entries = (try? MountInfo.read(mountPointsUnder: "/sys/fs/cgroup")) ?? []
         for e in entries where e.mountPoint.hasPrefix("/sys/fs/cgroup") {
             if e.fsType == "cgroup2" {
                 if e.mountPoint == "/sys/fs/cgroup" { h.isPureV2 = true } else { h.unifiedMountPoint = e.mountPoint }
             } else if e.fsType == "cgroup" {
-                let known = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "net_prio",
-                             "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"]
-                let opts = e.superOptions.split(separator: ",").map(String.init)
-                    .filter { known.contains($0) || $0.hasPrefix("name=") }
-                guard !opts.isEmpty else { continue }
+                let known: [Substring] = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls",
+                                          "net_prio", "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"]
+                // Appended by hand: `joined` is generic code the standard library does not specialise,
+                // whose first call (in every create's init stage and every exec) looks up metadata by name.
+                var options = ""
+                for opt in e.superOptions.split(separator: ",") where known.contains(opt) || opt.hasPrefix("name=") {
+                    if !options.isEmpty { options += "," }
+                    options += String(opt)  // (appending a Substring is generic code too)
+                }
+                guard !options.isEmpty else { continue }
                 let name = e.mountPoint.split(separator: "/").last.map(String.init) ?? ""
-                h.v1.append(V1(name: name, mountPoint: e.mountPoint, options: opts.joined(separator: ",")))
+                h.v1.append(V1(name: name, mountPoint: e.mountPoint, options: options))
             }
         }
         return h

@@ -136,7 +136,7 @@ extension Runtime {
             }
         }
         // The namespaces are held open now: make sure they are still the container's.
-        guard ProcStat.read(record.pid)?.startTime == record.pidStartTime else {
+        guard ProcLiveness.read(record.pid)?.startTime == record.pidStartTime else {
             throw RuntimeError(object: opts.id, "cannot exec in a stopped container \(opts.id)")
         }
         // A rootless container's systemd scope: joined through the user's manager (SystemdDriver.addProcess).

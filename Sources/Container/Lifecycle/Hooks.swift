@@ -124,8 +124,12 @@ enum HookRunner {
     }
 
     /// Runs every hook of a kind; failures become warnings (poststart, poststop).
-    static func runAllWarning(_ hooks: [Hook]?, kind: String, state: [UInt8], warn: (String) -> Void) {
-        for hook in hooks ?? [] {
+    /// The state is encoded only when there is a hook to give it to.
+    static func runAllWarning(_ hooks: [Hook]?, kind: String, state: @autoclosure () -> [UInt8],
+                              warn: (String) -> Void) {
+        guard let hooks, !hooks.isEmpty else { return }
+        let state = state()
+        for hook in hooks {
             do { try run(hook, kind: kind, state: state) } catch { warn("\(error)") }
         }
     }

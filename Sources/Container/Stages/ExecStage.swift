@@ -65,7 +65,10 @@ enum ExecStage {
     /// the namespace files still to join (closed one by one as they are joined).
     static func closeUnneededFDs(_ plan: ExecPlan) {
         var keep = [plan.sync] + plan.joins.map(\.fd)
-        for fd in [plan.consoleSocket, plan.seccompListener, plan.root] { if let fd { keep.append(fd) } }
+        // One by one: an array of `FD?` would be a type of its own, instantiated at run time for this.
+        if let fd = plan.consoleSocket { keep.append(fd) }
+        if let fd = plan.seccompListener { keep.append(fd) }
+        if let fd = plan.root { keep.append(fd) }
         InitStage.closeFDs(from: plan.fdFloor, keeping: keep)
     }
 }

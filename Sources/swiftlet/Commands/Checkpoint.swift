@@ -7,14 +7,16 @@ nonisolated(unsafe) var criuBinary = "criu"
 /// runc's checkpoint/restore flags shared by both commands that set a field of CriuOptions as they are
 /// (both also take --image-path and --work-path).
 let criuCommonOptionFlags: [OptionFlag<CriuOptions>] = [
-    .bool("tcp-established", to: \.tcpEstablished), .bool("ext-unix-sk", to: \.extUnixSk), .bool("shell-job", to: \.shellJob),
-    .bool("file-locks", to: \.fileLocks), .value("manage-cgroups-mode", to: \.manageCgroupsMode),
-    .values("empty-ns", to: \.emptyNamespaces), .bool("auto-dedup", to: \.autoDedup), .bool("lazy-pages", to: \.lazyPages),
+    .bool("tcp-established") { $0.tcpEstablished = $1 }, .bool("ext-unix-sk") { $0.extUnixSk = $1 },
+    .bool("shell-job") { $0.shellJob = $1 },
+    .bool("file-locks") { $0.fileLocks = $1 }, .value("manage-cgroups-mode") { $0.manageCgroupsMode = $1 },
+    .values("empty-ns") { $0.emptyNamespaces = $1 }, .bool("auto-dedup") { $0.autoDedup = $1 },
+    .bool("lazy-pages") { $0.lazyPages = $1 },
 ]
 
 let checkpointOptionFlags = criuCommonOptionFlags + [
-    .value("parent-path", to: \.parentPath), .bool("leave-running", to: \.leaveRunning),
-    .value("page-server", to: \.pageServer), .bool("pre-dump", to: \.preDump),
+    .value("parent-path") { $0.parentPath = $1 }, .bool("leave-running") { $0.leaveRunning = $1 },
+    .value("page-server") { $0.pageServer = $1 }, .bool("pre-dump") { $0.preDump = $1 },
 ]
 let checkpointFlags = checkpointOptionFlags.map(\.spec) + [.value("image-path"), .value("work-path"), .value("status-fd")]
 

@@ -3,11 +3,14 @@ import Kernel
 
 /// The flags that set a field of ExecOptions as they are.
 let execOptionFlags: [OptionFlag<ExecOptions>] = [
-    .value("console-socket", to: \.consoleSocket), .value("pidfd-socket", to: \.pidfdSocket), .value("cwd", to: \.cwd),
-    .values("env", "e", to: \.env), .bool("tty", "t", to: \.tty), .value("user", "u", to: \.user),
-    .bool("detach", "d", to: \.detach), .value("pid-file", to: \.pidFile), .value("process-label", to: \.processLabel),
-    .value("apparmor", to: \.apparmor), .bool("no-new-privs", to: \.noNewPrivs), .values("cap", "c", to: \.caps),
-    .values("cgroup", to: \.cgroups), .bool("ignore-paused", to: \.ignorePaused),
+    .value("console-socket") { $0.consoleSocket = $1 }, .value("pidfd-socket") { $0.pidfdSocket = $1 },
+    .value("cwd") { $0.cwd = $1 },
+    .values("env", "e") { $0.env = $1 }, .bool("tty", "t") { $0.tty = $1 }, .value("user", "u") { $0.user = $1 },
+    .bool("detach", "d") { $0.detach = $1 }, .value("pid-file") { $0.pidFile = $1 },
+    .value("process-label") { $0.processLabel = $1 },
+    .value("apparmor") { $0.apparmor = $1 }, .bool("no-new-privs") { $0.noNewPrivs = $1 },
+    .values("cap", "c") { $0.caps = $1 },
+    .values("cgroup") { $0.cgroups = $1 }, .bool("ignore-paused") { $0.ignorePaused = $1 },
 ]
 
 let execFlags: [FlagSpec] = execOptionFlags.map(\.spec) + [

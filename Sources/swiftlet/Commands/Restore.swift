@@ -2,7 +2,7 @@ import Container
 import Kernel
 
 let restoreOptionFlags = criuCommonOptionFlags + [
-    .value("lsm-profile", to: \.lsmProfile), .value("lsm-mount-context", to: \.lsmMountContext),
+    .value("lsm-profile") { $0.lsmProfile = $1 }, .value("lsm-mount-context") { $0.lsmMountContext = $1 },
 ]
 let restoreFlags = restoreOptionFlags.map(\.spec) + [
     .value("image-path"), .value("work-path"), .value("console-socket"), .value("bundle", "b"), .bool("detach", "d"),
