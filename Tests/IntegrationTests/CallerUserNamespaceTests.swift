@@ -53,4 +53,24 @@ final class CallerUserNamespaceTests: IntegrationTestCase {
         XCTAssertEqual(deleted.status, 0, describe(deleted))
         assertNothingLeftBehind(id, "run and exec in the caller's user namespace")
     }
+
+    /// Without --root, root of a user namespace whose $USER is not root (rootless podman's
+    /// runtime) keeps its state in $XDG_RUNTIME_DIR, as runc does; with USER=root, the system one.
+    func testDefaultStateDirectoryInTheCallersUserNamespace() {
+        knownDeviation(runtimes: ["crun"], reason: "conformance/crun-v1 cannot hide cgroup2 in a user namespace "
+                       + "(umount of /sys/fs/cgroup/unified)") {
+            let xdg = hostDir("xdg")
+            let name = runtimeName.hasPrefix("runc") ? "runc" : "swiftlet"
+            let b = makeBundle { c in c.args = ["sleep", "1000"] }
+            let id = newID("userns")
+            let r = inCallerUserNamespace("""
+                env XDG_RUNTIME_DIR='\(xdg)' USER=someone '\(Env.runtime)' run -d --bundle '\(b)' \(id) || exit 10
+                test -d '\(xdg)/\(name)/\(id)' && echo in-xdg
+                env XDG_RUNTIME_DIR='\(xdg)' USER=someone '\(Env.runtime)' delete --force \(id) || exit 11
+                """)
+            XCTAssertEqual(r.status, 0, describe(r))
+            XCTAssertEqual(r.stdout, "in-xdg\n", describe(r))
+            assertNothingLeftBehind(id, "run in the caller's user namespace without --root")
+        }
+    }
 }
