@@ -272,13 +272,15 @@ struct RootfsBuilder {
     func mountCgroup(target: FD, dest: String, flags: MountFlags, root: RootedPath) throws {
         let hier = CgroupHierarchies.host()
         let ownNS = plan.newNamespaces.contains(.cgroup) || plan.joins.contains { $0.kind == .cgroup }
-        let procCgroups = ownNS ? [:] : CgroupHost.ownCgroups()
+        var procCgroups: [String: String]?  // /proc/self/cgroup, read when first needed
         /// The container's cgroup in one hierarchy: the one the runtime made or joined, else (no
         /// cgroup namespace: /proc/self/cgroup names it in the hierarchy the host mount shows)
         /// the one init is in, which is the container's (rootless without a cgroup of its own).
         func ownDirectory(_ key: String, mountPoint: String, mountRoot: String) -> String? {
             if let dir = plan.cgroupPaths[key], isDirectory(dir) { return dir }
-            guard let own = procCgroups[key],
+            guard !ownNS else { return nil }
+            if procCgroups == nil { procCgroups = CgroupHost.ownCgroups() }
+            guard let own = procCgroups?[key],
                   let dir = CgroupHierarchies.directory(ofCgroup: own, mountPoint: mountPoint, root: mountRoot),
                   isDirectory(dir) else { return nil }
             return dir
