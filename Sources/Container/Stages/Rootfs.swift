@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import Kernel
 import RuntimeSpec
@@ -245,30 +246,53 @@ struct RootfsBuilder {
 
     /// cgroup2 where the host has a unified hierarchy at /sys/fs/cgroup; otherwise a tmpfs with one
     /// mount per v1 hierarchy the host has (and the hybrid host's `unified`).
+    ///
+    /// A fresh cgroup mount shows the whole hierarchy as the container's cgroup namespace sees it.
+    /// Without a cgroup namespace of its own that is the host's whole tree (other containers'
+    /// names, limits and processes), so each hierarchy is then the container's own cgroup bound
+    /// there, as runc binds each v1 hierarchy's; and where the kernel refuses the mount (EPERM,
+    /// EBUSY: a user namespace whose cgroup namespace is not its own) the same. What no own
+    /// cgroup can be found for stays an empty directory (an empty read-only tmpfs where it would
+    /// leave a host mount below visible), never the host's tree.
     func mountCgroup(target: FD, dest: String, flags: MountFlags, root: RootedPath) throws {
         let hier = CgroupHierarchies.host()
-        // Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: bind the
-        // container's own cgroup directories instead (as runc does).
         let ownNS = plan.newNamespaces.contains(.cgroup) || plan.joins.contains { $0.kind == .cgroup }
-        func bindOwn(_ key: String, _ target: FD, _ where_: String) throws -> Bool {
-            guard !ownNS, let dir = plan.cgroupPaths[key], isDirectory(dir) else { return false }
+        var procCgroups: [String: String]?  // /proc/self/cgroup, read when first needed
+        /// The container's cgroup in one hierarchy: the one the runtime made or joined, else (no
+        /// cgroup namespace: /proc/self/cgroup names it in the hierarchy the host mount shows)
+        /// the one init is in, which is the container's (rootless without a cgroup of its own).
+        func ownDirectory(_ key: String, mountPoint: String, mountRoot: String) -> String? {
+            if let dir = plan.cgroupPaths[key], isDirectory(dir) { return dir }
+            guard !ownNS else { return nil }
+            if procCgroups == nil { procCgroups = CgroupHost.ownCgroups() }
+            guard let own = procCgroups?[key],
+                  let dir = CgroupHierarchies.directory(ofCgroup: own, mountPoint: mountPoint, root: mountRoot),
+                  isDirectory(dir) else { return nil }
+            return dir
+        }
+        /// A fresh mount in a cgroup namespace of the container's own; otherwise, or where the
+        /// kernel refuses it, the own cgroup bound (false: there is none to bind).
+        func mountHierarchy(_ target: FD, _ where_: String, key: String, mountPoint: String, mountRoot: String,
+                            fresh: () throws -> Void) throws -> Bool {
+            if ownNS {
+                do { try fresh(); return true } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {}
+            }
+            guard let dir = ownDirectory(key, mountPoint: mountPoint, mountRoot: mountRoot) else { return false }
             try bindTree(dir, recursive: false, flags: flags, onto: target, describe: "bind \(dir) on \(where_)")
             return true
         }
-        /// A cgroup2 mount, or where the kernel refuses one (a user namespace without a cgroup
-        /// namespace of its own: EPERM, EBUSY) a bind of the host's, as the v1 hierarchies below
-        /// and as runc does.
-        func mountCgroup2(_ target: FD, _ where_: String, host: String) throws {
-            do {
+        func cgroup2(_ target: FD, _ where_: String, mountPoint: String, mountRoot: String) throws -> Bool {
+            try mountHierarchy(target, where_, key: "", mountPoint: mountPoint, mountRoot: mountRoot) {
                 try Mount.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags,
-                                describe: "cgroup2 on \(where_) (host \(host))")
-            } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
-                try bindTree(host, recursive: true, flags: flags, onto: target, describe: "bind \(host) on \(where_)")
+                                describe: "cgroup2 on \(where_) (host \(mountPoint))")
             }
         }
         if hier.isPureV2 {
-            if try bindOwn("", target, dest) { return }
-            try mountCgroup2(target, dest, host: hier.unifiedMountPoint ?? "/sys/fs/cgroup")
+            if try cgroup2(target, dest, mountPoint: "/sys/fs/cgroup", mountRoot: hier.pureV2Root) { return }
+            // Nothing to show: an empty tmpfs hides what is below (a /sys bound from the host has
+            // the host's cgroup2 there).
+            try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
+                            flags: [.noSuid, .noDev, .noExec, .readOnly], data: "mode=755", describe: "tmpfs on \(dest)")
             return
         }
         try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
@@ -282,15 +306,10 @@ struct RootfsBuilder {
         for h in hier.v1 {
             let sub = OwnedFD(try directory(h.name))
             let key = h.options.split(separator: ",").first.map(String.init) ?? h.name
-            if try bindOwn(key, sub.fd, dest + "/" + h.name) {
-                // bound
-            } else { do {
+            _ = try mountHierarchy(sub.fd, dest + "/" + h.name, key: key, mountPoint: h.mountPoint, mountRoot: h.root) {
                 try Mount.mount(source: "cgroup", target: sub.fd.procPath, type: "cgroup", flags: flags,
                                 data: h.options, describe: "cgroup \(h.options) on \(dest)/\(h.name)")
-            } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
-                try bindTree(h.mountPoint, recursive: true, flags: flags, onto: sub.fd,
-                             describe: "bind \(h.mountPoint) on \(dest)/\(h.name)")
-            } }
+            }
             // `cpu` and `cpuacct` name the co-mounted `cpu,cpuacct`, as on the host.
             if h.name.contains(",") {
                 for part in h.name.split(separator: ",") {
@@ -300,7 +319,7 @@ struct RootfsBuilder {
         }
         if let unified = hier.unifiedMountPoint {
             let sub = OwnedFD(try directory("unified"))
-            if try !bindOwn("", sub.fd, dest + "/unified") { try mountCgroup2(sub.fd, dest + "/unified", host: unified) }
+            _ = try cgroup2(sub.fd, dest + "/unified", mountPoint: unified, mountRoot: hier.unifiedRoot)
         }
         if flags.contains(.readOnly) {
             try MountAPI.setAttributes(tmpfs.fd, set: .readOnly, describe: "\(dest) read-only")
