@@ -37,6 +37,23 @@ final class MountDropInTests: IntegrationTestCase {
         }
     }
 
+    /// A bind mount's `shared` (and `unbindable`) hold in the container as runc leaves them: the old
+    /// root's recursive slave after pivot_root is made on the old root, not on the container's tree.
+    func testBindPropagationSurvivesPivotRoot() {
+        let source = hostDir("propagation")
+        let r = runContainer(privateRootfs: true) { c in
+            c.addBind(host: source, container: "/mnt/shared", options: ["bind", "shared"])
+            c.addBind(host: source, container: "/mnt/unbindable", options: ["bind", "unbindable"])
+            c.shell("cat /proc/self/mountinfo")
+        }
+        XCTAssertEqual(r.status, 0, describe(r))
+        let mounts = MountInfo.parse(r.stdout)
+        let shared = MountInfo.find(mounts, "/mnt/shared")
+        XCTAssert(shared?.optional.contains { $0.hasPrefix("shared:") } ?? false, "not shared: \(String(describing: shared))")
+        let unbindable = MountInfo.find(mounts, "/mnt/unbindable")
+        XCTAssert(unbindable?.optional.contains("unbindable") ?? false, "not unbindable: \(String(describing: unbindable))")
+    }
+
     /// The same read-only /dev in a container joining another's pid namespace: the root is built
     /// outside that namespace and handed to the container process, the /dev mount with it, which
     /// the container process makes read-only last.

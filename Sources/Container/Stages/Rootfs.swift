@@ -408,9 +408,15 @@ struct RootfsBuilder {
                 try Mount.mount(source: rootfs, target: "/", type: nil, flags: .move, describe: "move rootfs to /")
                 try changeRoot(".", describe: rootfs)
             } else {
+                // The old root, to stand in while it is detached: after pivot_root(".", ".") the
+                // current directory is still the new root, so "." there named the container's
+                // tree, and its recursive slave undid the propagation mounts[] asked for (a
+                // `shared` bind lost its peer group). runc goes back to the old root the same way.
+                let oldRoot = try OwnedFD.open("/", O_PATH | O_DIRECTORY)
                 try Mount.pivotRoot(newRoot: ".", putOld: ".")
-                // The old root is stacked under the new one: detach it (slave first so the
-                // unmount does not propagate to the host).
+                try Proc.changeDirectory(to: oldRoot.fd, describe: "old root")
+                // The old root is stacked on the new one: detach it (slave first so the unmount
+                // does not propagate to the host).
                 try Mount.setPropagation(".", .slave, recursive: true, describe: "old root")
                 try Mount.unmount(".", detach: true)
             }
