@@ -153,12 +153,32 @@ struct RootfsBuilder {
                 // Mounted outside the joined pid namespace: proc would show ours without it.
                 data = data.map { $0 + "," + pidns } ?? pidns
             }
-            try Mount.mount(source: m.source ?? type, target: target.fd.procPath, type: type, flags: mflags,
-                            data: data, describe: "\(type) on \(dest)")
+            if planned.tmpcopyup && type == "tmpfs" {
+                try mountCopyingUp(source: m.source ?? type, flags: mflags, data: data, dest: dest, root: root, target: target.fd)
+            } else {
+                try Mount.mount(source: m.source ?? type, target: target.fd.procPath, type: type, flags: mflags,
+                                data: data, describe: "\(type) on \(dest)")
+            }
         }
         guard !planned.propagation.isEmpty || planned.hasRecursiveAttributes else { return }
         let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target.fd))
         try applyPropagationAndAttrs(planned, dest: dest, root: root, mount: mounted.fd)
+    }
+
+    /// `tmpcopyup`: a tmpfs on `target` that starts with a copy of what the rootfs has there, read
+    /// through an fd of the directory opened before the tmpfs covers it (TreeCopy: by fd, never
+    /// following a symlink). Mounted writable, and made read-only after the copy when `ro`.
+    func mountCopyingUp(source: String, flags: MountFlags, data: String?, dest: String, root: RootedPath,
+                        target: FD) throws {
+        let below = OwnedFD(try FD.openAt(target, ".", O_RDONLY | O_DIRECTORY))
+        try Mount.mount(source: source, target: target.procPath, type: "tmpfs", flags: flags.subtracting(.readOnly),
+                        data: data, describe: "tmpfs on \(dest)")
+        let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target))
+        let top = OwnedFD(try FD.openAt(mounted.fd, ".", O_RDONLY | O_DIRECTORY))
+        try TreeCopy.copyContents(of: below.fd, into: top.fd, describe: dest)
+        if flags.contains(.readOnly) {
+            try MountAPI.setAttributes(mounted.fd, set: .readOnly, describe: "\(dest) read-only")
+        }
     }
 
     /// Propagation and recursive attributes (`rro`, ...) of the mount `mount` (an fd of the mount
