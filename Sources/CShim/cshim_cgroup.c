@@ -4,8 +4,12 @@
 // process, late in their work: a no-op move of ourselves, made at start-up in a thread, pays the
 // grace period while the main thread parses config.json and forks the init stage.
 //
+// The same thread makes the last close of the re-exec's detached bind (cshim_security.c), whose
+// grace period would otherwise be the main thread's.
+//
 // The thread runs plain C (no Swift runtime, no malloc): a fork of the main thread while it runs
-// cannot inherit a held lock from it.
+// cannot inherit a held lock from it that the child would take (the bind's lock is only ever taken
+// by a child that still has the fd, and none has: it is closed before every fork).
 #include "cshim_cgroup.h"
 #include "cshim_startup_internal.h"
 
