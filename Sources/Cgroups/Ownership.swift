@@ -22,11 +22,19 @@ public enum CgroupOwnership {
         return try claim(directories, owner: owner, seconds: seconds, parentsMade: &parents)
     }
 
-    /// `claim`, adding to `parentsMade` the ancestors of `directories` it made on the way (a systemd
-    /// slice, a nested cgroupsPath's levels), also when it throws: they are not the container's own
-    /// directories, and only a create that fails removes them again.
+    /// `claim`, adding to `parentsMade` the ancestors it made (below), not telling whether it marked.
     public static func claim(_ directories: [String], owner: String, seconds: Int = 30,
                              parentsMade: inout [String]) throws -> Set<String> {
+        var marked = false
+        return try claim(directories, owner: owner, seconds: seconds, parentsMade: &parentsMade, marked: &marked)
+    }
+
+    /// `claim`, adding to `parentsMade` the ancestors of `directories` it made on the way (a systemd
+    /// slice, a nested cgroupsPath's levels), also when it throws: they are not the container's own
+    /// directories, and only a create that fails removes them again. `marked`: every directory made
+    /// carries the mark (false without the privilege to write it).
+    public static func claim(_ directories: [String], owner: String, seconds: Int = 30,
+                             parentsMade: inout [String], marked: inout Bool) throws -> Set<String> {
         let sorted = directories.sorted()
         guard let first = sorted.first else { return [] }
         let parent = String(first[..<(first.lastIndex(of: "/") ?? first.endIndex)])
@@ -50,12 +58,13 @@ public enum CgroupOwnership {
         // every one first cost a failing getxattr per hierarchy). One marked by a live container
         // undoes what this pass made, as if it had looked first: all under the lock.
         var made = Set<String>()
+        marked = true
         do {
             for d in sorted {
                 if try CgroupFS.makeAll(d, parentsMade: &parentsMade) {
                     made.insert(d)
                     // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
-                    try? ExtendedAttribute.set(d, attribute, owner)
+                    if (try? ExtendedAttribute.set(d, attribute, owner)) == nil { marked = false }
                 } else if let other = mark(of: d), other != owner, isDirectory(other) {
                     throw CgroupError("the cgroup \(d) is the cgroup of container \(other) (not deleted yet): a container needs a cgroup of its own",
                                       path: d)
@@ -66,6 +75,21 @@ public enum CgroupOwnership {
             throw error
         }
         return made
+    }
+
+    /// The directories of `made` that are no longer `owner`'s: removed by hand (or by another
+    /// runtime) and made again by someone else, another container perhaps. Marked by another, or
+    /// without a mark when the create marked every one (`marked`). Gone ones are not listed: there
+    /// is nothing there to touch. One getxattr a directory.
+    public static func replaced(_ made: [String], owner: String, marked: Bool) -> [String] {
+        made.filter { d in
+            do {
+                guard let mark = try ExtendedAttribute.value(d, attribute) else { return marked }
+                return mark != owner
+            } catch {
+                return false
+            }
+        }
     }
 
     /// The state directory `dir` was made for, if it carries a mark.

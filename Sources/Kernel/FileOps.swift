@@ -104,6 +104,20 @@ public enum ExtendedAttribute {
         }
         return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
     }
+
+    /// The attribute's value, nil when the file has none of that name (ENODATA); throws the other
+    /// errors (ENOENT: the file is gone), which `get` cannot tell apart from no attribute.
+    public static func value(_ path: String, _ name: String, maxBytes: Int = 4096) throws -> String? {
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: maxBytes) { buf, count in
+            let n = cs_getxattr(path, name, buf.baseAddress, maxBytes)
+            if n < 0 { failure = errno }
+            count = max(0, n)
+        }
+        if failure == ENODATA { return nil }
+        if failure != 0 { throw SysError("getxattr", "\(name) on \(path)", errno: failure) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }
 
 extension FD {

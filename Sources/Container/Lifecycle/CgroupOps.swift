@@ -7,6 +7,7 @@ import RuntimeSpec
 /// Commands that work on a running container through its cgroup: pause, resume, update, events, ps.
 extension Runtime {
     func requireCgroup(_ record: ContainerRecord, _ command: String) throws -> CgroupDriver {
+        try requireOwnCgroup(record, command)
         guard let cg = cgroup(of: record) else {
             throw RuntimeError(step: "\(command) \(record.id)", object: record.id, "the container has no cgroup")
         }

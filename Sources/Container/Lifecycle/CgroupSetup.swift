@@ -70,8 +70,10 @@ extension Runtime {
         // Another container's cgroup at this path (being created, or exited and not deleted) is
         // not taken (see CgroupOwnership); what this create made is decided there, under a lock.
         let predicted = driver.made
+        var marked = false
         do {
-            driver.made = try CgroupOwnership.claim(driver.directories, owner: store.directory(id), parentsMade: &parentsMade)
+            driver.made = try CgroupOwnership.claim(driver.directories, owner: store.directory(id), parentsMade: &parentsMade,
+                                                    marked: &marked)
         } catch {
             undoParents()
             throw RuntimeError(field: pathField, cause: error)
@@ -121,6 +123,7 @@ extension Runtime {
         plan.cgroupKind = driver.kind
         plan.cgroupPaths = driver.paths
         plan.cgroupMade = claim.made
+        plan.cgroupMarked = marked
         return driver
     }
 
@@ -144,9 +147,38 @@ extension Runtime {
         return "linux.cgroupsPath \"\(p)\""
     }
 
-    /// The driver of an existing container (nil for one created without cgroups).
-    public func cgroup(of record: ContainerRecord) -> CgroupDriver? {
-        guard let kind = record.cgroupDriver, let paths = record.cgroupPaths, !paths.isEmpty else { return nil }
-        return Cgroups.load(kind: kind, paths: paths, made: record.cgroupMade)
+    /// The driver of an existing container (nil for one created without cgroups), without the
+    /// directories it made that are someone else's now (`replacedCgroups`): nothing signals,
+    /// freezes, writes to or removes them.
+    /// `replaced`: `replacedCgroups(of: record)` when the caller has it already.
+    public func cgroup(of record: ContainerRecord, replaced known: [String]? = nil) -> CgroupDriver? {
+        guard var kind = record.cgroupDriver, var paths = record.cgroupPaths, !paths.isEmpty else { return nil }
+        let replaced = Set(known ?? replacedCgroups(of: record))
+        if !replaced.isEmpty {
+            paths = paths.filter { !replaced.contains($0.value) }
+            if paths.isEmpty { return nil }
+            if kind == "hybrid" && paths[""] == nil { kind = "v1" }  // the unified one tracks only
+        }
+        return Cgroups.load(kind: kind, paths: paths, made: record.cgroupMade?.filter { !replaced.contains($0) })
+    }
+
+    /// The cgroup directories `record`'s create made that are not its own any more: removed by
+    /// hand and made again (by another container with that cgroupsPath, or anyone). One getxattr a
+    /// directory made. A systemd unit's directories are systemd's: not looked at.
+    public func replacedCgroups(of record: ContainerRecord) -> [String] {
+        guard let made = record.cgroupMade, !made.isEmpty, let kind = record.cgroupDriver, !kind.hasPrefix("systemd-") else {
+            return []
+        }
+        return CgroupOwnership.replaced(made, owner: store.directory(record.id), marked: record.cgroupMarked == true)
+    }
+
+    /// Throws, naming them, when a directory of `record`'s cgroup is someone else's now: `command`
+    /// would write into a cgroup the container does not own.
+    func requireOwnCgroup(_ record: ContainerRecord, _ command: String) throws {
+        let replaced = replacedCgroups(of: record)
+        guard !replaced.isEmpty else { return }
+        let list = replaced.sorted().joined(separator: ", ")
+        throw RuntimeError(step: "\(command) \(record.id)", object: list,
+                           "the cgroup \(list) was removed and made again by someone else (not the container's any more): left alone")
     }
 }

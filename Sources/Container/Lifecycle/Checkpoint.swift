@@ -414,6 +414,7 @@ extension Runtime {
             r.cgroupDriver = plan.cgroupKind
             r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
             r.cgroupMade = plan.cgroupMade
+            if plan.cgroupMarked { r.cgroupMarked = true }
             try store.save(r)
             if let pidFile {
                 try writePidFile(pidFile, pid: pid)

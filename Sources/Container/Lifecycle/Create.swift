@@ -269,6 +269,7 @@ public struct Runtime {
                 r.cgroupDriver = plan.cgroupKind
                 r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
                 r.cgroupMade = plan.cgroupMade
+                if plan.cgroupMarked { r.cgroupMarked = true }
                 r.noNewKeyring = plan.noNewKeyring ? true : nil
                 r.sessionKeyring = plan.noNewKeyring ? nil : plan.sessionKeyring
                 record = r

@@ -71,6 +71,7 @@ extension Runtime {
     public func exec(_ opts: ExecOptions) throws -> Int32 {
         let record = try store.load(opts.id)
         let status = store.status(of: record)
+        if status != .stopped { try requireOwnCgroup(record, "exec") }
         let containerCgroup = cgroup(of: record)
         // A cgroup frozen above the container's own (which `resume` cannot thaw) would freeze the
         // new process as it joins, and exec would wait for it for good, --ignore-paused or not.

@@ -161,25 +161,30 @@ extension Runtime {
         }
         let status = store.status(of: record)
         let ownPIDNamespace = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" && ($0.path ?? "").isEmpty }
+        // One look at each directory made: it may be someone else's now (CgroupOwnership.replaced).
+        let replaced = replacedCgroups(of: record)
         if status != .stopped {
             guard force else {
                 throw RuntimeError(object: id,
                                    "cannot delete container \(id) that is \(status.rawValue): stop it first or use --force")
             }
-            if ownPIDNamespace, let cg = cgroup(of: record), cg.frozenAncestor() == nil {
+            if ownPIDNamespace, let cg = cgroup(of: record, replaced: replaced), cg.frozenAncestor() == nil {
                 // Init's death takes its pid namespace along (the kernel kills every process in
                 // it): the cgroup's other processes, if any, are not the container's (as runc).
                 Proc.signalIfPresent(record.pid, SIGKILL)
                 if status == .paused { try? cg.thaw() }  // a frozen v1 task dies only once thawed
             } else {
-                if let cg = cgroup(of: record) { try? cg.signalAll(SIGKILL) }
+                if let cg = cgroup(of: record, replaced: replaced) { try? cg.signalAll(SIGKILL) }
                 for pid in processes(of: record) { Proc.signalIfPresent(pid, SIGKILL) }
             }
             waitGone(record.pid)
         }
+        if !replaced.isEmpty {
+            warn("delete \(id): cgroup \(replaced.sorted().joined(separator: ", ")) left in place: it was removed and made again by someone else (not the container's any more)")
+        }
         debug("delete \(id): was \(status.rawValue), removing cgroup and state")
         Fault.point("delete.killed")
-        if let cg = cgroup(of: record) {
+        if let cg = cgroup(of: record, replaced: replaced) {
             if ownPIDNamespace && !Proc.isAlive(record.pid) {
                 // Every process of the container died with its init (the kernel kills its pid
                 // namespace): whatever is in the cgroup now was put there by someone else (a

@@ -26,6 +26,9 @@ public struct StateFile<Config> {
     /// The cgroup directories this container made (and `delete` removes); nil in a state written
     /// before this was kept: then every one.
     public var cgroupMade: [String]?
+    /// Every directory of `cgroupMade` carries this container's mark (CgroupOwnership): one without
+    /// it was made again by someone else. Nil (rootless, or a state written before): not known.
+    public var cgroupMarked: Bool?
     /// `create --no-new-keyring`: `exec` keeps the caller's session keyring too, as runc's setns init.
     public var noNewKeyring: Bool?
     /// The name of the session keyring init made and every `exec` joins (`_ses.<id>.<random>`); nil

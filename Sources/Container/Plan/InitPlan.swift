@@ -88,6 +88,7 @@ struct InitPlan {
     var cgroupKind: String?
     var cgroupPaths: [String: String] = [:]
     var cgroupMade: [String]?
+    var cgroupMarked = false
 
     /// The process's kernel values (rlimits, capability sets, scheduler, ...), resolved by `makePlan`.
     var processPlan = ProcessPlan()
