@@ -246,7 +246,7 @@ struct RootfsBuilder {
     /// cgroup2 where the host has a unified hierarchy at /sys/fs/cgroup; otherwise a tmpfs with one
     /// mount per v1 hierarchy the host has (and the hybrid host's `unified`).
     func mountCgroup(target: FD, dest: String, flags: MountFlags, root: RootedPath) throws {
-        let hier = CgroupHierarchies.host()
+        let hier = plan.cgroupHierarchies ?? CgroupHierarchies.host()
         // Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: bind the
         // container's own cgroup directories instead (as runc does).
         let ownNS = plan.newNamespaces.contains(.cgroup) || plan.joins.contains { $0.kind == .cgroup }
