@@ -81,8 +81,16 @@ public struct StateStore {
         if id.containsText("/") || id == "." || id == ".." || id.containsText("..") {
             throw RuntimeError(object: id, "invalid container id \"\(id)\": it must not contain \"/\" or \"..\"")
         }
-        for c in id.unicodeScalars where !(c.properties.isAlphabetic || ("0"..."9").contains(c) || "_+-.".unicodeScalars.contains(c)) || c.value > 127 {
-            throw RuntimeError(object: id, "invalid container id \"\(id)\": only [a-zA-Z0-9_+.-] are allowed")
+        // On the bytes: Unicode.Scalar.Properties looks up tables (~1% of a `run`, which checks the id 3 times).
+        for byte in id.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "-"),
+                 UInt8(ascii: "."):
+                continue
+            default:
+                throw RuntimeError(object: id, "invalid container id \"\(id)\": only [a-zA-Z0-9_+.-] are allowed")
+            }
         }
     }
 
