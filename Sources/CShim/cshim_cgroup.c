@@ -4,9 +4,14 @@
 // process, late in their work: a no-op move of ourselves, made at start-up in a thread, pays the
 // grace period while the main thread parses config.json and forks the init stage.
 //
+// The same thread makes the last close of the re-exec's detached bind (cshim_security.c), whose
+// grace period would otherwise be the main thread's.
+//
 // The thread runs plain C (no Swift runtime, no malloc): a fork of the main thread while it runs
-// cannot inherit a held lock from it.
+// cannot inherit a held lock from it that the child would take (the bind's lock is only ever taken
+// by a child that still has the fd, and none has: it is closed before every fork).
 #include "cshim_cgroup.h"
+#include "cshim_startup_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,14 +60,25 @@ static int move_into_own(const char *controllers, size_t clen, const char *path,
     return -1;
 }
 
+static void move_into_own_cgroup(void);
+
 static void *prewarm(void *arg) {
     (void)arg;
+    // Taken before the cgroup write, closed after it (and after the main thread's first fork):
+    // the migration's grace period is the longer wait, and the main thread may meet it.
+    int exe_mount = cs_exe_mount_take_into_own_table();
+    move_into_own_cgroup();
+    if (exe_mount >= 0) cs_exe_mount_close_own(exe_mount);
+    return NULL;
+}
+
+static void move_into_own_cgroup(void) {
     char buf[8192];
     int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NULL;
+    if (fd < 0) return;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
-    if (n <= 0) return NULL;
+    if (n <= 0) return;
     buf[n] = 0;
     // Prefer the unified line (one write); else the first v1 line that works.
     for (int pass = 0; pass < 2; pass++) {
@@ -75,14 +91,15 @@ static void *prewarm(void *arg) {
             if (c2) {
                 size_t clen = (size_t)(c2 - c1 - 1);
                 size_t plen = l - (size_t)(c2 + 1 - line);
-                if ((pass == 0) == (clen == 0) && move_into_own(c1 + 1, clen, c2 + 1, plen) == 0) return NULL;
+                if ((pass == 0) == (clen == 0) && move_into_own(c1 + 1, clen, c2 + 1, plen) == 0) return;
             }
             if (!end) break;
             line = end + 1;
         }
     }
-    return NULL;
 }
+
+int cs_cgroup_prewarm_running(void) { return prewarm_running; }
 
 int cs_cgroup_prewarm_start(void) {
     if (prewarm_running) return 0;

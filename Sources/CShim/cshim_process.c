@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "cshim_process.h"
 #include "cshim_residency.h"
+#include "cshim_startup_internal.h"
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
@@ -41,6 +42,7 @@ static pid_t forked(pid_t pid) {
 }
 
 pid_t cs_fork_new_pid_namespace(void) {
+    cs_exe_mount_release();
     return forked((pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), 0UL, NULL, NULL, 0UL));
 }
 
@@ -72,6 +74,7 @@ pid_t cs_clone3_into_cgroup(int cgroup_fd, int new_pid_namespace) {
     a.flags = CLONE_INTO_CGROUP | (new_pid_namespace ? (uint64_t)CLONE_NEWPID : 0);
     a.exit_signal = SIGCHLD;
     a.cgroup = (uint64_t)cgroup_fd;
+    cs_exe_mount_release();
     // No stack: the child goes on on a copy of this one, as after fork().
     return forked((pid_t)syscall(SYS_clone3, &a, sizeof a));
 }
@@ -111,7 +114,10 @@ int cs_sched_setaffinity(pid_t pid, const uint8_t *mask, size_t len) {
     return sched_setaffinity(pid, size, (const cpu_set_t *)buf);
 }
 
-pid_t cs_fork(void) { return forked(fork()); }
+pid_t cs_fork(void) {
+    cs_exe_mount_release();
+    return forked(fork());
+}
 
 int cs_execve(const char *path, char *const argv[], char *const envp[]) { return execve(path, argv, envp); }
 

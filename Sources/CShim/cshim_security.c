@@ -1,7 +1,11 @@
 #define _GNU_SOURCE
 #include "cshim_security.h"
+#include "cshim_startup_internal.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +15,8 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+
+extern char **environ;
 
 #ifndef SYS_open_tree
 #define SYS_open_tree 428
@@ -29,6 +35,9 @@
 #endif
 #ifndef SYS_execveat
 #define SYS_execveat 322
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
 #endif
 
 #define CS_OPEN_TREE_CLONE 1
@@ -108,13 +117,31 @@ static int exec_from_memfd(char *const argv[], char *const envp[]) {
     return memfd_failed("execveat of the memfd", -1, mfd);
 }
 
+// The detached bind's fd crosses the re-exec under this name (its number), so that the new image
+// can close it where the wait it costs is off the critical path (cs_exe_mount_release).
+#define EXE_MOUNT_FD_ENV "_SWIFTLET_EXE_MOUNT_FD"
+
 int cs_exe_protect(char *const argv[], char *const envp[]) {
     if (cs_exe_is_protected()) return 0;
-    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe", CS_OPEN_TREE_CLONE | O_CLOEXEC);
+    // Not O_CLOEXEC: were execveat to close it, its last close would dissolve the detached mount
+    // (namespace_unlock: an expedited RCU grace period, 0.2-0.8 ms) before the new image's first
+    // instruction, on every create, run and exec.
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe", CS_OPEN_TREE_CLONE);
     if (fd >= 0) {
         struct cs_mount_attr a = { CS_MOUNT_ATTR_RDONLY | CS_MOUNT_ATTR_NOSUID | CS_MOUNT_ATTR_NODEV, 0, 0, 0 };
         if (syscall(SYS_mount_setattr, fd, "", CS_AT_EMPTY_PATH, &a, sizeof a) == 0) {
-            syscall(SYS_execveat, fd, "", argv, envp, CS_AT_EMPTY_PATH);
+            char num[16];
+            snprintf(num, sizeof num, "%d", fd);
+            if (setenv(EXE_MOUNT_FD_ENV, num, 1) == 0) {
+                syscall(SYS_execveat, fd, "", argv, environ, CS_AT_EMPTY_PATH);
+                int e = errno;
+                unsetenv(EXE_MOUNT_FD_ENV);
+                errno = e;
+            } else {
+                // Unnamed in the new image, it must not outlive this exec.
+                fcntl(fd, F_SETFD, FD_CLOEXEC);
+                syscall(SYS_execveat, fd, "", argv, envp, CS_AT_EMPTY_PATH);
+            }
             bind_failed_step = "execveat of the read-only bind";
         } else {
             bind_failed_step = "mount_setattr MOUNT_ATTR_RDONLY";
@@ -127,6 +154,80 @@ int cs_exe_protect(char *const argv[], char *const envp[]) {
     }
     // Not allowed to make mounts here (no CAP_SYS_ADMIN over our mount namespace): a sealed copy.
     return exec_from_memfd(argv, envp);
+}
+
+// The inherited fd of the detached bind: its number, and whether the fd table the main thread
+// uses still holds it; whether the start-up thread has come for it (taken: into a copy of the
+// table) or the main thread, forking first, left it the shared table and took a copy for itself;
+// whether the main thread has closed its copy (the start-up thread's must be the last one closed).
+static int exe_mount_fd = -1;
+static int exe_mount_in_main_table;
+static int exe_mount_thread_came;
+static int exe_mount_left_to_thread;
+static int exe_mount_released;
+static pthread_mutex_t exe_mount_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t exe_mount_cond = PTHREAD_COND_INITIALIZER;
+
+void cs_exe_mount_adopt(void) {
+    const char *num = getenv(EXE_MOUNT_FD_ENV);
+    if (num == NULL) return;
+    char *end;
+    long fd = strtol(num, &end, 10);
+    unsetenv(EXE_MOUNT_FD_ENV);
+    if (*end != 0 || fd < 3 || fd > 0x7fffffff) return;
+    // Only the bind this binary runs from: a variable set by someone else must not close their fd.
+    struct stat fst, est;
+    if (fstatat((int)fd, "", &fst, AT_EMPTY_PATH) != 0 || stat("/proc/self/exe", &est) != 0) return;
+    if (fst.st_dev != est.st_dev || fst.st_ino != est.st_ino) return;
+    // Should anything exec before the release, the fd does not go with it.
+    fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+    exe_mount_fd = (int)fd;
+    exe_mount_in_main_table = 1;
+}
+
+int cs_exe_mount_take_into_own_table(void) {
+    pthread_mutex_lock(&exe_mount_lock);
+    exe_mount_thread_came = 1;
+    int fd = -1;
+    if (exe_mount_left_to_thread) {
+        fd = exe_mount_fd;
+    } else if (exe_mount_in_main_table && unshare(CLONE_FILES) == 0) {
+        // The copy is made while the shared table still holds the fd: the main thread's close of
+        // its own is then not the last one.
+        fd = exe_mount_fd;
+    }
+    pthread_mutex_unlock(&exe_mount_lock);
+    if (fd < 0) return -1;
+    // The copy of every other fd goes: a pipe's end held here would keep its reader from EOF.
+    if (fd > 0) syscall(SYS_close_range, 0U, (unsigned)fd - 1, 0U);
+    syscall(SYS_close_range, (unsigned)fd + 1, ~0U, 0U);
+    return fd;
+}
+
+void cs_exe_mount_close_own(int fd) {
+    pthread_mutex_lock(&exe_mount_lock);
+    while (!exe_mount_released) pthread_cond_wait(&exe_mount_cond, &exe_mount_lock);
+    pthread_mutex_unlock(&exe_mount_lock);
+    close(fd);
+}
+
+void cs_exe_mount_release(void) {
+    if (!exe_mount_in_main_table) return;
+    pthread_mutex_lock(&exe_mount_lock);
+    int fd = exe_mount_in_main_table ? exe_mount_fd : -1;
+    exe_mount_in_main_table = 0;
+    // The start-up thread has not run yet (a loaded machine): the shared table stays its own, with
+    // the fd, and this thread goes on with a copy, whose close is then not the last one.
+    if (fd >= 0 && !exe_mount_thread_came && cs_cgroup_prewarm_running() && unshare(CLONE_FILES) == 0) {
+        exe_mount_left_to_thread = 1;
+    }
+    pthread_mutex_unlock(&exe_mount_lock);
+    if (fd < 0) return;
+    close(fd);
+    pthread_mutex_lock(&exe_mount_lock);
+    exe_mount_released = 1;
+    pthread_cond_signal(&exe_mount_cond);
+    pthread_mutex_unlock(&exe_mount_lock);
 }
 
 int cs_proc_accepts_pidns(int nsfd) {

@@ -5,6 +5,7 @@
 // prewarm's grace period starts as early as it can.
 #include "cshim_cgroup.h"
 #include "cshim_security.h"
+#include "cshim_startup_internal.h"
 
 #include <string.h>
 
@@ -42,6 +43,9 @@ static void swiftlet_startup(int argc, char **argv, char **envp) {
     if (!enters && strcmp(cmd, "restore") != 0) return;
     // Returns only when the re-exec failed; Swift's dispatch then tries again and warns.
     if (!cs_exe_is_protected()) cs_exe_protect(argv, envp);
+    cs_exe_mount_adopt();
     // Only once protected: an execve would have to wait for the thread's grace period.
     if (enters && cs_exe_is_protected()) cs_cgroup_prewarm_start();
+    // No start-up thread to close it: now, on this thread.
+    if (!cs_cgroup_prewarm_running()) cs_exe_mount_release();
 }

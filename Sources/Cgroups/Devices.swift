@@ -93,3 +93,61 @@ enum DeviceRules {
         return out + defaults + explicit
     }
 }
+
+extension DeviceRules {
+    /// Whether `rules` let a process use device `type` `major`:`minor` for every bit of `access`,
+    /// judged as the eBPF filter judges: last rule to first, the first that matches decides, none
+    /// matching denies. Returns the deciding rule too (nil: none matched).
+    static func decide(_ rules: [DeviceRule], type: Character, major: Int64, minor: Int64,
+                       access: UInt32) -> (allowed: Bool, by: DeviceRule?) {
+        for r in rules.reversed() {
+            guard r.isAll || r.type == type, r.major < 0 || r.major == major, r.minor < 0 || r.minor == minor else { continue }
+            if r.allow ? access & ~r.access == 0 : access & r.access != 0 { return (r.allow, r) }
+        }
+        return (false, nil)
+    }
+}
+
+/// A device node the runtime itself makes (or binds) in the container's /dev: one of
+/// `linux.devices`, or a default device.
+public struct DeviceNode: Sendable {
+    /// How errors name it: `linux.devices[0] /dev/kmsg`, `the default device /dev/null`.
+    public let name: String
+    /// "c" or "b".
+    public let type: Character
+    public let major: Int64
+    public let minor: Int64
+    public init(name: String, type: Character, major: Int64, minor: Int64) {
+        self.name = name
+        self.type = type
+        self.major = major
+        self.minor = minor
+    }
+}
+
+/// The cgroup v2 device filter could not be loaded or attached because the runtime is in a user
+/// namespace (bpf(2) wants CAP_BPF or CAP_SYS_ADMIN of the initial one). The container's cgroup then
+/// keeps the filters it inherits from its ancestors, as runc leaves it; the caller decides whether
+/// that may do (`firstDenied`).
+public struct DeviceFilterUnavailable: Error, CustomStringConvertible {
+    /// The refused load or attach.
+    public let cause: CgroupError
+    let rules: [DeviceRule]
+    public var description: String { cause.description }
+    public var errno: Int32? { cause.errno }
+
+    /// The first of `nodes` that the rules deny reading or writing (which, without the filter, the
+    /// container could read and write all the same), with the field that denies it.
+    public func firstDenied(_ nodes: [DeviceNode]) -> (node: DeviceNode, field: String)? {
+        for n in nodes where n.type == "c" || n.type == "b" {
+            for access: UInt32 in [2, 4] {
+                let d = DeviceRules.decide(rules, type: n.type, major: n.major, minor: n.minor, access: access)
+                if d.allowed { continue }
+                let verb = access == 2 ? "reading" : "writing"
+                if let i = d.by?.index { return (n, "linux.resources.devices[\(i)] denies \(verb) it") }
+                return (n, "no rule of linux.resources.devices allows \(verb) it")
+            }
+        }
+        return nil
+    }
+}

@@ -87,7 +87,12 @@ enum ResourcesV2 {
             try CgroupFS.write(dir, key, value, field: field)
         }
         if devices && !update {
-            try DeviceFilter.install(try DeviceRules.effective(r.devices ?? []), dir: dir)
+            let rules = try DeviceRules.effective(r.devices ?? [])
+            do {
+                try DeviceFilter.install(rules, dir: dir)
+            } catch let e as CgroupError where e.errno == EPERM && Identity.inUserNamespace {
+                throw DeviceFilterUnavailable(cause: e, rules: rules)
+            }
         }
     }
 

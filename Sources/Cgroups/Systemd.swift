@@ -77,7 +77,8 @@ public struct SystemdDriver: CgroupDriver {
     let placeholder = Placeholder()
 
     public init(inner: CgroupDriver, unit: String, slice: String, resources: LinuxResources?,
-                annotationProperties: [DBusValue] = [], userManager: Bool = false) {
+                annotationProperties: [DBusValue] = [], userManager: Bool = false, bus: SystemdBus? = nil) {
+        self.connection = Connection(bus)
         self.inner = inner
         self.unit = unit
         self.slice = slice
@@ -89,7 +90,19 @@ public struct SystemdDriver: CgroupDriver {
     /// Kept in the state: a later command talks to the same manager.
     public var kind: String { (userManager ? "systemd-user-" : "systemd-") + inner.kind }
 
-    func connect() throws -> SystemdBus { try SystemdBus.connect(user: userManager) }
+    /// One connection per command, made at the first call that needs it: a rootless create asks the
+    /// manager for its cgroup, starts the scope and has init moved in over the same one.
+    func connect() throws -> SystemdBus {
+        if let bus = connection.bus { return bus }
+        let bus = try SystemdBus.connect(user: userManager)
+        connection.bus = bus
+        return bus
+    }
+    final class Connection {
+        var bus: SystemdBus?
+        init(_ bus: SystemdBus? = nil) { self.bus = bus }
+    }
+    let connection: Connection
     public var paths: [String: String] { inner.paths }
     public var procsFiles: [String] { inner.procsFiles }
     public var unifiedPath: String? { inner.unifiedPath }
@@ -522,7 +535,8 @@ public struct SystemdBus {
                                                 interface: "org.freedesktop.DBus", member: "AddMatch",
                                                 [.string("type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'")]))
         }
-        _ = try managerCall("Subscribe", [])
+        // A connection that started a unit is subscribed already (its create failing, it stops it).
+        do { _ = try managerCall("Subscribe", []) } catch let e as DBusError where e.name == "org.freedesktop.systemd1.AlreadySubscribed" {}
     }
 
     /// Waits for JobRemoved of `job`; returns its result ("done", "failed", "canceled"...).
@@ -646,9 +660,10 @@ extension Cgroups {
             throw CgroupError("a rootless container's systemd scope needs a cgroup v2 host; this one has cgroup v1 "
                 + "hierarchies (\(host.mode.rawValue) layout)")
         }
-        let managerGroup = try SystemdBus.connect(user: true).managerControlGroup()
+        let bus = try SystemdBus.connect(user: true)
+        let managerGroup = try bus.managerControlGroup()
         let dir = CgroupFS.join(CgroupFS.join(mount, managerGroup), path.cgroupPath)
         return SystemdDriver(inner: CgroupV2Driver(path: dir, mountPoint: mount, trackingOnly: true), unit: path.unit,
-                             slice: path.slice, resources: resources, annotationProperties: extra, userManager: true)
+                             slice: path.slice, resources: resources, annotationProperties: extra, userManager: true, bus: bus)
     }
 }

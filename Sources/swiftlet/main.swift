@@ -79,7 +79,7 @@ func defaultRoot(needed: Bool) throws -> String {
     let system = "/run/swiftlet"
     let xdg = environmentValue("XDG_RUNTIME_DIR") ?? ""
     let euid = Identity.effectiveUID
-    if !xdg.isEmpty && (euid != 0 || (inUserNamespace() && environmentValue("USER") != "root")) {
+    if !xdg.isEmpty && (euid != 0 || (Identity.inUserNamespace && environmentValue("USER") != "root")) {
         return xdg + "/swiftlet"
     }
     if euid != 0 && needed {
@@ -109,13 +109,6 @@ func checkRootlessFlag(_ value: String) throws {
         logger.warn("--rootless \(value): not applied: swiftlet treats cgroup permission errors by its uid "
             + "(\(Identity.effectiveUID)), as with auto")
     }
-}
-
-/// True unless /proc/self/uid_map is the initial namespace's identity map.
-func inUserNamespace() -> Bool {
-    guard let text = try? readTextFile(path: "/proc/self/uid_map") else { return false }
-    let f = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
-    return !(f.count == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
 }
 
 func main() -> Int32 {

@@ -21,20 +21,41 @@ final class StateFileTests: XCTestCase {
         XCTAssertEqual(String(decoding: try JSON.encode(record), as: UTF8.self), Self.earlierBytes)
     }
 
+    /// The session keyring's name is kept for `exec` (a state without it: runc's `_ses.<id>`), and
+    /// has a part another container cannot guess.
+    func testSessionKeyringNameIsKeptAndNotGuessable() throws {
+        XCTAssertNil(try JSON.decode(ContainerRecord.self, from: Array(Self.earlierBytes.utf8)).sessionKeyring)
+        let name = Runtime.sessionKeyringName(id: "c1")
+        XCTAssertTrue(name.hasPrefix("_ses.c1."), name)
+        XCTAssertEqual(name.count, "_ses.c1.".count + 16, name)
+        XCTAssertTrue(name.dropFirst("_ses.c1.".count).allSatisfy(\.isHexDigit), name)
+        XCTAssertNotEqual(name, Runtime.sessionKeyringName(id: "c1"))
+        let with = Self.earlierBytes.dropLast() + #","sessionKeyring":"\#(name)"}"#
+        let record = try JSON.decode(ContainerRecord.self, from: Array(with.utf8))
+        XCTAssertEqual(record.sessionKeyring, name)
+        XCTAssertEqual(String(decoding: try JSON.encode(record), as: UTF8.self), String(with))
+    }
+
     /// state.json and cgroup.json are written by hand (no Codable on create's path): the bytes are
     /// the encoder's, with every optional member present and with each absent.
     func testHandWrittenStateIsTheEncodersBytes() throws {
         var record = try JSON.decode(ContainerRecord.self, from: Array(Self.earlierBytes.utf8))
         record.noNewKeyring = true
+        record.sessionKeyring = "_ses.c1.0123456789abcdef"
         record.annotations!["a\u{e9}"] = "z"
         record.annotations!["B"] = "y"
         XCTAssertEqual(JSON.serialize(StateStore.stateValue(record, config: try JSON.encodeValue(record.config))),
                        try JSON.encode(record))
+        // Every stored member is written: a member added to StateFile and not to stateValue fails here.
+        let written = StateStore.stateValue(record, config: .null).objectValue?.map(\.0) ?? []
+        XCTAssertEqual(written, Mirror(reflecting: record).children.compactMap(\.label),
+                       "StateStore.stateValue must write every member of StateFile (set the new one above too)")
         record.annotations = nil
         record.cgroupDriver = nil
         record.cgroupPaths = nil
         record.cgroupMade = nil
         record.noNewKeyring = nil
+        record.sessionKeyring = nil
         XCTAssertEqual(JSON.serialize(StateStore.stateValue(record, config: try JSON.encodeValue(record.config))),
                        try JSON.encode(record))
         // The config as given goes in as it is, member order and numbers' text included.

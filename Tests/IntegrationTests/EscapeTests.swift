@@ -205,6 +205,25 @@ final class EscapeTests: IntegrationTestCase {
         _ = runtime(["delete", "--force", id])
     }
 
+    /// The re-exec from the detached read-only bind keeps the bind's fd open into the new image
+    /// (its last close, which waits for an RCU grace period, is made off the start-up path), and it
+    /// lands in the caller's lowest free fd: with fd 3 closed and 4 open, `--preserve-fds 2` names
+    /// exactly its slot. The container of `run` and of `exec` sees 4 and not 3.
+    func testReexecFdNotPassedInPreservedRange() {
+        let script = "ls /proc/$$/fd; true"
+        let rt = "'\(Env.runtime)' --root '\(stateRoot)'"
+        let quiet = makeBundle { c in c.shell(script) }
+        let r = Host.sh("exec 3<&- 4</dev/null; exec \(rt) run --preserve-fds 2 --bundle '\(quiet)' \(newID()) </dev/null")
+        XCTAssertEqual(r.stdout, "0\n1\n2\n4\n", "run: \(describe(r))")
+
+        let b = makeBundle { c in c.shell("sleep 100") }
+        let id = newID()
+        XCTAssertEqual(runtime(["run", "-d", "--bundle", b, id]).status, 0)
+        let e = Host.sh("exec 3<&- 4</dev/null; exec \(rt) exec --preserve-fds 2 \(id) sh -c '\(script)' </dev/null")
+        XCTAssertEqual(e.stdout, "0\n1\n2\n4\n", "exec: \(describe(e))")
+        _ = runtime(["delete", "--force", id])
+    }
+
     /// process.cwd through a magic link (/proc/self/fd/N, the runtime's own fds) or `..`: the
     /// process must never start with a working directory outside the rootfs.
     func testCwdCannotLeaveRootfs() {

@@ -474,6 +474,83 @@ final class RootlessTests: IntegrationTestCase {
         assertOrDeviation(lines.contains("v2"), runtimes: ["runc"], reason: "runc 1.1 mounts only the v1 hierarchies of a hybrid host",
                           "the unified hierarchy: \(describe(r))")
     }
+
+    /// The host layouts where a rootless container's `cgroup` mount cannot be a fresh cgroup mount
+    /// (no cgroup namespace): the runtime is started (as the user) from cgroups `<token>-own` made
+    /// by root, next to `<token>-sibling` ones. The container's /sys/fs/cgroup shows its own
+    /// cgroup's files only, read-only: no sibling, nothing else of the host's trees.
+    enum CgroupLayout: String { case hybrid, v1, v2 }
+
+    func testCgroupMountShowsOnlyTheOwnCgroupHybrid() { cgroupMountShowsOnlyTheOwnCgroup(.hybrid) }
+    func testCgroupMountShowsOnlyTheOwnCgroupV1() { cgroupMountShowsOnlyTheOwnCgroup(.v1) }
+    func testCgroupMountShowsOnlyTheOwnCgroupV2() {
+        knownDeviation(runtimes: ["crun"], reason: "conformance/crun-v1 cannot show cgroup2 at /sys/fs/cgroup") {
+            cgroupMountShowsOnlyTheOwnCgroup(.v2)
+        }
+    }
+
+    func cgroupMountShowsOnlyTheOwnCgroup(_ layout: CgroupLayout) {
+        let unified = "/sys/fs/cgroup/unified"
+        let v1 = readFileBytes("/proc/self/mounts").split(separator: "\n").compactMap { line -> String? in
+            let f = line.split(separator: " ")
+            return f.count > 2 && f[2] == "cgroup" && f[1].hasPrefix("/sys/fs/cgroup/") ? String(f[1]) : nil
+        }
+        var own: [String] = []
+        for h in (layout == .v2 ? [] : v1) + (layout == .v1 ? [] : [unified]) {
+            for name in ["\(token)-own", "\(token)-sibling"] {
+                let dir = "\(h)/\(name)"
+                XCTAssertEqual(mkdir(dir, 0o755), 0, "mkdir \(dir): \(String(cString: strerror(errno)))")
+                delegated.append(dir)  // removed in tearDown
+                if h.hasSuffix("/cpuset") {  // a new cpuset cgroup takes no process before it has cpus and mems
+                    for f in ["cpuset.cpus", "cpuset.mems"] {
+                        try? readFileBytes("\(h)/\(f)").write(toFile: "\(dir)/\(f)", atomically: false, encoding: .utf8)
+                    }
+                }
+            }
+            own.append("\(h)/\(token)-own")
+        }
+        let b = userBundle { c in
+            c.addMount("/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"])
+            c.shell("find /sys/fs/cgroup -name '\(token)-*' | sed 's/^/seen /'; "
+                    + "for f in pids/cgroup.procs unified/cgroup.procs cgroup.procs; do "
+                    + "grep -qx 1 /sys/fs/cgroup/$f 2>/dev/null && echo own $f; done; "
+                    + "for d in pids/x unified/x x; do mkdir /sys/fs/cgroup/$d 2>/dev/null && echo writable $d; done; true")
+        }
+        // Root moves the shell into the own cgroups (in the v1 and v2 views: inside a private
+        // mount namespace made for that layout), then drops to the user for the runtime.
+        let enter: String
+        switch layout {
+        case .hybrid, .v1:
+            enter = (layout == .v1 ? "umount -l \(unified) && " : "") + own.map { "echo $$ > \($0)/cgroup.procs && " }.joined()
+        case .v2:
+            enter = "mount -t cgroup2 none /sys/fs/cgroup && echo $$ > /sys/fs/cgroup/\(token)-own/cgroup.procs && "
+        }
+        let r = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", enter + "exec /usr/bin/setpriv \"$@\"", "sh"]
+                          + userCommand(["run", "--bundle", b, newID()], xdg: xdg))
+        XCTAssertEqual(r.status, 0, describe(r))
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let expected: [String]
+        switch layout {
+        case .hybrid: expected = ["own pids/cgroup.procs", "own unified/cgroup.procs"]
+        case .v1: expected = ["own pids/cgroup.procs"]
+        case .v2: expected = ["own cgroup.procs"]
+        }
+        let hostTreeSeen = lines.contains { $0.hasPrefix("seen ") }
+        assertOrDeviation(!hostTreeSeen, runtimes: layout == .v2 ? ["runc"] : [],
+                          reason: "runc 1.1.5 binds the whole cgroup2 hierarchy without a cgroup namespace",
+                          "\(layout): the container sees other cgroups of the host: \(describe(r))")
+        XCTAssertFalse(lines.contains { $0.hasPrefix("writable ") && $0 != "writable x" }, "\(layout): \(describe(r))")
+        assertOrDeviation(!lines.contains("writable x"), runtimes: layout == .v2 ? [] : ["runc"],
+                          reason: "runc 1.1.5 leaves the tmpfs at /sys/fs/cgroup of a rootless container writable",
+                          "\(layout): \(describe(r))")
+        if layout == .hybrid {
+            XCTAssert(lines.contains("own pids/cgroup.procs"), describe(r))
+            assertOrDeviation(lines.filter { $0.hasPrefix("own ") } == expected, runtimes: ["runc"],
+                              reason: "runc 1.1 mounts only the v1 hierarchies of a hybrid host", "\(layout): \(describe(r))")
+        } else if !hostTreeSeen {
+            XCTAssertEqual(lines.filter { $0.hasPrefix("own ") }, expected, "\(layout): \(describe(r))")
+        }
+    }
 }
 
 extension Dictionary where Key == String, Value == Any {

@@ -9,10 +9,10 @@ extension Runtime {
     func setUpCgroup(spec: Spec, id: String, plan: inout InitPlan) throws -> CgroupDriver? {
         // mountinfo read once for the driver and, with a `cgroup` mount, for the init stage: what it
         // would read again itself (~2.5% of a `run`'s user CPU), unless it sees another mount
-        // namespace (one it joins).
+        // namespace (one it joins) or another cgroup namespace (mountinfo's root fields are relative to it).
         let mounts = (try? MountInfo.read(mountPointsUnder: "/sys/fs/cgroup")) ?? []
         let host = CgroupHost.detect(mounts: mounts)
-        if !plan.joins.contains(where: { $0.kind == .mount }),
+        if !plan.joins.contains(where: { $0.kind == .mount || $0.kind == .cgroup }), !plan.newNamespaces.contains(.cgroup),
            (spec.mounts ?? []).contains(where: { $0.type == "cgroup" || $0.type == "cgroup2" }) {
             plan.cgroupHierarchies = CgroupHierarchies.from(mounts)
         }
@@ -107,6 +107,18 @@ extension Runtime {
         debug("cgroup made: \(driver.paths.sorted(by: { $0.key < $1.key }).map { "\($0.key.isEmpty ? "unified" : $0.key)=\($0.value)" }.joined(separator: " "))")
         do {
             try driver.apply(resources ?? LinuxResources(), update: false)
+        } catch let e as DeviceFilterUnavailable {
+            // In a user namespace on cgroup v2 no device filter can be attached (runc skips the
+            // rules there): the cgroup keeps the filters it inherits. That may do unless the rules
+            // deny a node the runtime itself puts in /dev, which the container could then use.
+            if let (node, why) = e.firstDenied(Self.deviceNodes(spec)) {
+                try? driver.destroy()
+                undoParents()
+                throw RuntimeError(field: .config("linux.resources.devices"),
+                                   "\(node.name) (\(node.type) \(node.major):\(node.minor)): \(why), but no device "
+                                   + "filter can be attached in a user namespace (the node would be usable)", cause: e.cause)
+            }
+            debug("device rules not applied (\(e.cause)): none of them restricts a device node the container is given")
         } catch {
             try? driver.destroy()
             undoParents()
@@ -118,6 +130,20 @@ extension Runtime {
         plan.cgroupPaths = driver.paths
         plan.cgroupMade = claim.made
         return driver
+    }
+
+    /// The device nodes the runtime makes or binds in the container's /dev: `linux.devices`, then
+    /// the default devices.
+    static func deviceNodes(_ spec: Spec) -> [DeviceNode] {
+        var nodes: [DeviceNode] = []
+        for (i, d) in (spec.linux?.devices ?? []).enumerated() {
+            guard let t = d.type.first, d.type.count == 1, let major = d.major, let minor = d.minor else { continue }
+            nodes.append(DeviceNode(name: "linux.devices[\(i)] \(d.path)", type: t == "u" ? "c" : t, major: major, minor: minor))
+        }
+        for (path, major, minor) in RootfsBuilder.defaultDevices {
+            nodes.append(DeviceNode(name: "the default device \(path)", type: "c", major: Int64(major), minor: Int64(minor)))
+        }
+        return nodes
     }
 
     /// How an error names the cgroup: the config field when it is set, else the default path.

@@ -28,6 +28,9 @@ public struct StateFile<Config> {
     public var cgroupMade: [String]?
     /// `create --no-new-keyring`: `exec` keeps the caller's session keyring too, as runc's setns init.
     public var noNewKeyring: Bool?
+    /// The name of the session keyring init made and every `exec` joins (`_ses.<id>.<random>`); nil
+    /// in a state written before it was kept: `_ses.<id>`, runc's name.
+    public var sessionKeyring: String?
 }
 
 extension StateFile: Decodable where Config: Decodable {}
@@ -169,6 +172,7 @@ public struct StateStore {
         if let paths = record.cgroupPaths { members.append(("cgroupPaths", sortedObject(paths))) }
         if let made = record.cgroupMade { members.append(("cgroupMade", stringArray(made))) }
         if let keyring = record.noNewKeyring { members.append(("noNewKeyring", .bool(keyring))) }
+        if let keyring = record.sessionKeyring { members.append(("sessionKeyring", .string(keyring))) }
         return .object(members)
     }
 

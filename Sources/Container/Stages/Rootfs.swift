@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import Kernel
 import RuntimeSpec
@@ -153,12 +154,32 @@ struct RootfsBuilder {
                 // Mounted outside the joined pid namespace: proc would show ours without it.
                 data = data.map { $0 + "," + pidns } ?? pidns
             }
-            try Mount.mount(source: m.source ?? type, target: target.fd.procPath, type: type, flags: mflags,
-                            data: data, describe: "\(type) on \(dest)")
+            if planned.tmpcopyup && type == "tmpfs" {
+                try mountCopyingUp(source: m.source ?? type, flags: mflags, data: data, dest: dest, root: root, target: target.fd)
+            } else {
+                try Mount.mount(source: m.source ?? type, target: target.fd.procPath, type: type, flags: mflags,
+                                data: data, describe: "\(type) on \(dest)")
+            }
         }
         guard !planned.propagation.isEmpty || planned.hasRecursiveAttributes else { return }
         let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target.fd))
         try applyPropagationAndAttrs(planned, dest: dest, root: root, mount: mounted.fd)
+    }
+
+    /// `tmpcopyup`: a tmpfs on `target` that starts with a copy of what the rootfs has there, read
+    /// through an fd of the directory opened before the tmpfs covers it (TreeCopy: by fd, never
+    /// following a symlink). Mounted writable, and made read-only after the copy when `ro`.
+    func mountCopyingUp(source: String, flags: MountFlags, data: String?, dest: String, root: RootedPath,
+                        target: FD) throws {
+        let below = OwnedFD(try FD.openAt(target, ".", O_RDONLY | O_DIRECTORY))
+        try Mount.mount(source: source, target: target.procPath, type: "tmpfs", flags: flags.subtracting(.readOnly),
+                        data: data, describe: "tmpfs on \(dest)")
+        let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target))
+        let top = OwnedFD(try FD.openAt(mounted.fd, ".", O_RDONLY | O_DIRECTORY))
+        try TreeCopy.copyContents(of: below.fd, into: top.fd, describe: dest)
+        if flags.contains(.readOnly) {
+            try MountAPI.setAttributes(mounted.fd, set: .readOnly, describe: "\(dest) read-only")
+        }
     }
 
     /// Propagation and recursive attributes (`rro`, ...) of the mount `mount` (an fd of the mount
@@ -245,30 +266,53 @@ struct RootfsBuilder {
 
     /// cgroup2 where the host has a unified hierarchy at /sys/fs/cgroup; otherwise a tmpfs with one
     /// mount per v1 hierarchy the host has (and the hybrid host's `unified`).
+    ///
+    /// A fresh cgroup mount shows the whole hierarchy as the container's cgroup namespace sees it.
+    /// Without a cgroup namespace of its own that is the host's whole tree (other containers'
+    /// names, limits and processes), so each hierarchy is then the container's own cgroup bound
+    /// there, as runc binds each v1 hierarchy's; and where the kernel refuses the mount (EPERM,
+    /// EBUSY: a user namespace whose cgroup namespace is not its own) the same. What no own
+    /// cgroup can be found for stays an empty directory (an empty read-only tmpfs where it would
+    /// leave a host mount below visible), never the host's tree.
     func mountCgroup(target: FD, dest: String, flags: MountFlags, root: RootedPath) throws {
         let hier = plan.cgroupHierarchies ?? CgroupHierarchies.host()
-        // Without a cgroup namespace a fresh cgroup mount would show the host's whole tree: bind the
-        // container's own cgroup directories instead (as runc does).
         let ownNS = plan.newNamespaces.contains(.cgroup) || plan.joins.contains { $0.kind == .cgroup }
-        func bindOwn(_ key: String, _ target: FD, _ where_: String) throws -> Bool {
-            guard !ownNS, let dir = plan.cgroupPaths[key], isDirectory(dir) else { return false }
+        var procCgroups: [String: String]?  // /proc/self/cgroup, read when first needed
+        /// The container's cgroup in one hierarchy: the one the runtime made or joined, else (no
+        /// cgroup namespace: /proc/self/cgroup names it in the hierarchy the host mount shows)
+        /// the one init is in, which is the container's (rootless without a cgroup of its own).
+        func ownDirectory(_ key: String, mountPoint: String, mountRoot: String) -> String? {
+            if let dir = plan.cgroupPaths[key], isDirectory(dir) { return dir }
+            guard !ownNS else { return nil }
+            if procCgroups == nil { procCgroups = CgroupHost.ownCgroups() }
+            guard let own = procCgroups?[key],
+                  let dir = CgroupHierarchies.directory(ofCgroup: own, mountPoint: mountPoint, root: mountRoot),
+                  isDirectory(dir) else { return nil }
+            return dir
+        }
+        /// A fresh mount in a cgroup namespace of the container's own; otherwise, or where the
+        /// kernel refuses it, the own cgroup bound (false: there is none to bind).
+        func mountHierarchy(_ target: FD, _ where_: String, key: String, mountPoint: String, mountRoot: String,
+                            fresh: () throws -> Void) throws -> Bool {
+            if ownNS {
+                do { try fresh(); return true } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {}
+            }
+            guard let dir = ownDirectory(key, mountPoint: mountPoint, mountRoot: mountRoot) else { return false }
             try bindTree(dir, recursive: false, flags: flags, onto: target, describe: "bind \(dir) on \(where_)")
             return true
         }
-        /// A cgroup2 mount, or where the kernel refuses one (a user namespace without a cgroup
-        /// namespace of its own: EPERM, EBUSY) a bind of the host's, as the v1 hierarchies below
-        /// and as runc does.
-        func mountCgroup2(_ target: FD, _ where_: String, host: String) throws {
-            do {
+        func cgroup2(_ target: FD, _ where_: String, mountPoint: String, mountRoot: String) throws -> Bool {
+            try mountHierarchy(target, where_, key: "", mountPoint: mountPoint, mountRoot: mountRoot) {
                 try Mount.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags,
-                                describe: "cgroup2 on \(where_) (host \(host))")
-            } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
-                try bindTree(host, recursive: true, flags: flags, onto: target, describe: "bind \(host) on \(where_)")
+                                describe: "cgroup2 on \(where_) (host \(mountPoint))")
             }
         }
         if hier.isPureV2 {
-            if try bindOwn("", target, dest) { return }
-            try mountCgroup2(target, dest, host: hier.unifiedMountPoint ?? "/sys/fs/cgroup")
+            if try cgroup2(target, dest, mountPoint: "/sys/fs/cgroup", mountRoot: hier.pureV2Root) { return }
+            // Nothing to show: an empty tmpfs hides what is below (a /sys bound from the host has
+            // the host's cgroup2 there).
+            try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
+                            flags: [.noSuid, .noDev, .noExec, .readOnly], data: "mode=755", describe: "tmpfs on \(dest)")
             return
         }
         try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
@@ -282,15 +326,10 @@ struct RootfsBuilder {
         for h in hier.v1 {
             let sub = OwnedFD(try directory(h.name))
             let key = h.options.split(separator: ",").first.map(String.init) ?? h.name
-            if try bindOwn(key, sub.fd, dest + "/" + h.name) {
-                // bound
-            } else { do {
+            _ = try mountHierarchy(sub.fd, dest + "/" + h.name, key: key, mountPoint: h.mountPoint, mountRoot: h.root) {
                 try Mount.mount(source: "cgroup", target: sub.fd.procPath, type: "cgroup", flags: flags,
                                 data: h.options, describe: "cgroup \(h.options) on \(dest)/\(h.name)")
-            } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {
-                try bindTree(h.mountPoint, recursive: true, flags: flags, onto: sub.fd,
-                             describe: "bind \(h.mountPoint) on \(dest)/\(h.name)")
-            } }
+            }
             // `cpu` and `cpuacct` name the co-mounted `cpu,cpuacct`, as on the host.
             if h.name.contains(",") {
                 for part in h.name.split(separator: ",") {
@@ -300,7 +339,7 @@ struct RootfsBuilder {
         }
         if let unified = hier.unifiedMountPoint {
             let sub = OwnedFD(try directory("unified"))
-            if try !bindOwn("", sub.fd, dest + "/unified") { try mountCgroup2(sub.fd, dest + "/unified", host: unified) }
+            _ = try cgroup2(sub.fd, dest + "/unified", mountPoint: unified, mountRoot: hier.unifiedRoot)
         }
         if flags.contains(.readOnly) {
             try MountAPI.setAttributes(tmpfs.fd, set: .readOnly, describe: "\(dest) read-only")
@@ -408,9 +447,15 @@ struct RootfsBuilder {
                 try Mount.mount(source: rootfs, target: "/", type: nil, flags: .move, describe: "move rootfs to /")
                 try changeRoot(".", describe: rootfs)
             } else {
+                // The old root, to stand in while it is detached: after pivot_root(".", ".") the
+                // current directory is still the new root, so "." there named the container's
+                // tree, and its recursive slave undid the propagation mounts[] asked for (a
+                // `shared` bind lost its peer group). runc goes back to the old root the same way.
+                let oldRoot = try OwnedFD.open("/", O_PATH | O_DIRECTORY)
                 try Mount.pivotRoot(newRoot: ".", putOld: ".")
-                // The old root is stacked under the new one: detach it (slave first so the
-                // unmount does not propagate to the host).
+                try Proc.changeDirectory(to: oldRoot.fd, describe: "old root")
+                // The old root is stacked on the new one: detach it (slave first so the unmount
+                // does not propagate to the host).
                 try Mount.setPropagation(".", .slave, recursive: true, describe: "old root")
                 try Mount.unmount(".", detach: true)
             }

@@ -1,0 +1,22 @@
+// Between the start-up constructor, the prewarm thread and the fork wrappers only (not in include/:
+// nothing in Swift calls these).
+#ifndef SWIFTLET_CSHIM_STARTUP_INTERNAL_H
+#define SWIFTLET_CSHIM_STARTUP_INTERNAL_H
+
+// The re-executed image inherits the detached bind's fd (named in an environment variable, which
+// this removes): adopts it, close-on-exec, for the calls below. Called once by the constructor.
+void cs_exe_mount_adopt(void);
+// In the start-up thread: gives the calling thread its own fd table holding that fd (and nothing
+// else), so that its close there, the last one, dissolves the mount (an expedited RCU grace period)
+// off the main thread's path. Returns the fd to close, or -1 if the main thread released it first.
+int cs_exe_mount_take_into_own_table(void);
+// Then closes that copy once the main thread has closed its own (cs_exe_mount_release), so that
+// this close is the last one.
+void cs_exe_mount_close_own(int fd);
+// Closes the shared table's copy; before every fork (cshim_process.c), so that no child (the
+// container's init and exec stages, hooks) inherits it. Cheap once done.
+void cs_exe_mount_release(void);
+// 1 once the prewarm thread was started (cshim_cgroup.c).
+int cs_cgroup_prewarm_running(void);
+
+#endif
