@@ -51,9 +51,14 @@ public struct CgroupHost: Sendable {
     /// Reads /proc/self/mountinfo; a later mount on a path hides the ones below it (a private mount
     /// namespace with cgroup2 mounted over /sys/fs/cgroup is a v2 host).
     public static func detect() -> CgroupHost {
+        detect(mounts: (try? MountInfo.read(mountPointsUnder: base)) ?? [])
+    }
+
+    /// From mountinfo's entries under /sys/fs/cgroup, read by the caller (which has another use
+    /// for them: `create` gives them to the init stage for a `cgroup` mount).
+    public static func detect(mounts: [MountInfoEntry]) -> CgroupHost {
         var entries: [MountInfoEntry] = []
-        for e in (try? MountInfo.read(mountPointsUnder: base)) ?? []
-        where e.mountPoint == base || e.mountPoint.hasPrefix(base + "/") {
+        for e in mounts where e.mountPoint == base || e.mountPoint.hasPrefix(base + "/") {
             entries.removeAll { $0.mountPoint == e.mountPoint || $0.mountPoint.hasPrefix(e.mountPoint + "/") }
             entries.append(e)
         }

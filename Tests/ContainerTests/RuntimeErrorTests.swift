@@ -145,6 +145,11 @@ final class RuntimeErrorTests: XCTestCase {
         let e2 = try XCTUnwrap(thrown { try StateStore.validate(id: "a/b") })
         XCTAssertEqual(e2.object, "a/b")
         XCTAssertEqual(e2.description, "invalid container id \"a/b\": it must not contain \"/\" or \"..\"")
+        XCTAssertNoThrow(try StateStore.validate(id: "aZ09_+-.x"))
+        for bad in ["\u{e9}t\u{e9}", "a b", "a:b", "a\u{0}b", "\u{216B}", "\u{5B57}", "a\nb"] {
+            let e = try XCTUnwrap(thrown { try StateStore.validate(id: bad) }, bad)
+            XCTAssertEqual(e.description, "invalid container id \"\(bad)\": only [a-zA-Z0-9_+.-] are allowed")
+        }
         _ = try store.create("twice").unlock()
         let e3 = try XCTUnwrap(thrown { _ = try store.create("twice") })
         XCTAssertEqual(e3.description, "container with given ID already exists: twice", "runc's words, then the id")

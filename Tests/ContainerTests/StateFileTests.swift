@@ -36,6 +36,42 @@ final class StateFileTests: XCTestCase {
         XCTAssertEqual(String(decoding: try JSON.encode(record), as: UTF8.self), String(with))
     }
 
+    /// state.json and cgroup.json are written by hand (no Codable on create's path): the bytes are
+    /// the encoder's, with every optional member present and with each absent.
+    func testHandWrittenStateIsTheEncodersBytes() throws {
+        var record = try JSON.decode(ContainerRecord.self, from: Array(Self.earlierBytes.utf8))
+        record.noNewKeyring = true
+        record.sessionKeyring = "_ses.c1.0123456789abcdef"
+        record.annotations!["a\u{e9}"] = "z"
+        record.annotations!["B"] = "y"
+        XCTAssertEqual(JSON.serialize(StateStore.stateValue(record, config: try JSON.encodeValue(record.config))),
+                       try JSON.encode(record))
+        // Every stored member is written: a member added to StateFile and not to stateValue fails here.
+        let written = StateStore.stateValue(record, config: .null).objectValue?.map(\.0) ?? []
+        XCTAssertEqual(written, Mirror(reflecting: record).children.compactMap(\.label),
+                       "StateStore.stateValue must write every member of StateFile (set the new one above too)")
+        record.annotations = nil
+        record.cgroupDriver = nil
+        record.cgroupPaths = nil
+        record.cgroupMade = nil
+        record.noNewKeyring = nil
+        record.sessionKeyring = nil
+        XCTAssertEqual(JSON.serialize(StateStore.stateValue(record, config: try JSON.encodeValue(record.config))),
+                       try JSON.encode(record))
+        // The config as given goes in as it is, member order and numbers' text included.
+        let parsed = try JSON.parse(Array(#"{"z":1.50,"ociVersion":"1.3.0","a":[true,null]}"#.utf8))
+        let bytes = JSON.serialize(StateStore.stateValue(record, config: parsed))
+        XCTAssertTrue(String(decoding: bytes, as: UTF8.self).contains(#""config":{"z":1.50,"ociVersion":"1.3.0","a":[true,null]}"#))
+        XCTAssertEqual(try JSON.decode(ContainerRecord.self, from: bytes).config.ociVersion, "1.3.0")
+
+        var claim = CgroupClaim(driver: "hybrid", paths: ["memory": "/m/c1", "": "/u/c1", "cpu,cpuacct": "/c/c1"],
+                                made: ["/m/c1", "/u/c1"])
+        XCTAssertEqual(JSON.serialize(claim.jsonValue), try JSON.encode(claim))
+        claim.made = nil
+        claim.paths = [:]
+        XCTAssertEqual(JSON.serialize(claim.jsonValue), try JSON.encode(claim))
+    }
+
     func testSummaryReadsEverythingButTheConfig() throws {
         let s = try JSON.decode(ContainerSummary.self, from: Array(Self.earlierBytes.utf8))
         XCTAssertEqual([s.ociVersion, s.id, s.bundle, s.rootfs, s.created, s.owner],

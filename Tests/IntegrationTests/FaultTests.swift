@@ -188,6 +188,35 @@ final class FaultTests: IntegrationTestCase {
         forceDeleteLeavesNothing(id, "summary")
     }
 
+    /// create stores config.json's value as parsed (not the Spec encoded again): a member swiftlet
+    /// does not know stays in state.json, and every reader of the config (exec, update, which writes
+    /// the record again from the Spec, then exec once more) decodes it as it decoded config.json.
+    func testStateKeepsTheConfigAsParsed() throws {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }
+        let id = newID("asparsed")
+        let bundle = makeBundle {
+            $0.args = ["sleep", "100"]
+            $0[path: "linux.notAnOCIField"] = ["kept": [1, 2.50, "x"]]
+            $0[path: "process.env"] = ["PATH=/usr/bin:/bin", "MARK=as-parsed"]
+        }
+        let r = runtime(["run", "-d", "--bundle", bundle, id])
+        XCTAssertEqual(r.status, 0, describe(r))
+        defer { forceDeleteLeavesNothing(id, "as parsed") }
+        let path = stateRoot + "/" + id + "/state.json"
+        let stored = try XCTUnwrap(parseJSON(try String(contentsOfFile: path, encoding: .utf8)) as? [String: Any])
+        let config = try XCTUnwrap(stored["config"] as? [String: Any])
+        XCTAssertEqual(jsonText(config[path: "linux.notAnOCIField"] as? [String: Any] ?? [:]), jsonText(["kept": [1, 2.5, "x"]]))
+        let e = runtime(["exec", id, "sh", "-c", "echo $MARK"])
+        XCTAssertEqual(e.status, 0, describe(e))
+        XCTAssertEqual(e.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "as-parsed")
+        let u = runtime(["update", "--pids-limit", "30", id])
+        XCTAssertEqual(u.status, 0, describe(u))
+        let updated = try XCTUnwrap(parseJSON(try String(contentsOfFile: path, encoding: .utf8)) as? [String: Any])
+        XCTAssertEqual((updated as Config)[path: "config.linux.resources.pids.limit"] as? Int, 30)
+        let e2 = runtime(["exec", id, "sh", "-c", "echo $MARK"])
+        XCTAssertEqual(e2.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "as-parsed", describe(e2))
+    }
+
     /// delete --force of a folder holding only a cgroup claim whose cgroup has processes in it.
     func testForceDeleteCleansCgroupClaimWithoutState() {
         guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }

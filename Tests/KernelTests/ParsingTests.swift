@@ -127,4 +127,15 @@ final class ParsingTests: XCTestCase {
         XCTAssertEqual(Netlink.readLE16([0x34, 0x12], 0), 0x1234)
         XCTAssertEqual(Netlink.attributes([3, 0, 1, 0], from: 0).count, 0, "a length below the header ends the list")
     }
+
+    /// RootedPath.split: empty components dropped, the parent joined with single slashes.
+    func testRootedPathSplitsParentAndLast() {
+        let rooted = RootedPath(root: FD(-1), rootPath: "/r")
+        XCTAssertTrue(rooted.split("") == ("", ""))
+        XCTAssertTrue(rooted.split("/") == ("", ""))
+        XCTAssertTrue(rooted.split("x") == ("", "x"))
+        XCTAssertTrue(rooted.split("/a/b/c") == ("a/b", "c"))
+        XCTAssertTrue(rooted.split("a//b///c//") == ("a/b", "c"))
+        XCTAssertTrue(rooted.split("dev/pts") == ("dev", "pts"))
+    }
 }

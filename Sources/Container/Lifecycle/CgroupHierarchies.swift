@@ -20,8 +20,12 @@ struct CgroupHierarchies {
     var isPureV2 = false
 
     static func host() -> CgroupHierarchies {
+        from((try? MountInfo.read(mountPointsUnder: "/sys/fs/cgroup")) ?? [])
+    }
+
+    /// From mountinfo's entries under /sys/fs/cgroup.
+    static func from(_ entries: [MountInfoEntry]) -> CgroupHierarchies {
         var h = CgroupHierarchies()
-        let entries = (try? MountInfo.read(mountPointsUnder: "/sys/fs/cgroup")) ?? []
         for e in entries where e.mountPoint.hasPrefix("/sys/fs/cgroup") {
             if e.fsType == "cgroup2" {
                 if e.mountPoint == "/sys/fs/cgroup" {

@@ -45,10 +45,17 @@ public struct Runtime {
     }
 
     /// Loads and validates the bundle's config.json, reporting every problem at once.
-    public static func loadSpec(bundle: String) throws -> Spec {
+    public static func loadSpec(bundle: String) throws -> Spec { try loadConfig(bundle: bundle).spec }
+
+    /// The config decoded, and as parsed: state.json keeps the parsed value (see `StateStore.save`).
+    static func loadConfig(bundle: String) throws -> LoadedConfig {
         let path = bundle.hasSuffix("/") ? bundle + "config.json" : bundle + "/config.json"
         let spec: Spec
-        do { spec = try JSON.decode(Spec.self, from: try SpecFile.read(path)) } catch let e as JSONError {
+        let parsed: JSONValue
+        do {
+            parsed = try JSON.parse(try SpecFile.read(path))
+            spec = try JSON.decode(Spec.self, from: parsed)
+        } catch let e as JSONError {
             // The field whose value does not decode (empty for a syntax error, whose message has the line).
             throw RuntimeError(field: .config(e.path), object: path, e.message)
         } catch {
@@ -56,21 +63,22 @@ public struct Runtime {
             throw RuntimeError(object: path, cause: error)
         }
         if let problem = RuntimeError.configProblems(spec.validate()) { throw problem }
-        return spec
+        return LoadedConfig(spec: spec, parsed: parsed)
     }
 
     /// `create`: everything up to the point where the user's program waits on the exec fifo.
     /// On failure nothing is left: no process, no state folder.
     @discardableResult
     public func create(_ opts: CreateOptions) throws -> ContainerRecord {
-        try create(opts, spec: nil)
+        try create(opts, config: nil)
     }
 
-    /// `spec`: the bundle's config, when the caller (`run`) has already loaded it.
-    func create(_ opts: CreateOptions, spec loaded: Spec?) throws -> ContainerRecord {
+    /// `config`: the bundle's config, when the caller (`run`) has already loaded it.
+    func create(_ opts: CreateOptions, config loaded: LoadedConfig?) throws -> ContainerRecord {
         try StateStore.validate(id: opts.id)
         let bundle = absolutePath(opts.bundle)
-        let spec = try loaded ?? Runtime.loadSpec(bundle: bundle)
+        let config = try loaded ?? Runtime.loadConfig(bundle: bundle)
+        let spec = config.spec
         debug("create \(opts.id): config.json loaded from \(bundle)")
         guard let process = spec.process else { throw RuntimeError.config("process", "required to create a container") }
         var plan = try makePlan(spec: spec, process: process, bundle: bundle, opts: opts)
@@ -182,7 +190,8 @@ public struct Runtime {
             }
             let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
                                        containerPID: &containerPID, opts: opts,
-                                       joinCgroup: initJoinsCgroup || bornInCgroup || managerAttaches ? nil : cgroup)
+                                       joinCgroup: initJoinsCgroup || bornInCgroup || managerAttaches ? nil : cgroup,
+                                       config: config.parsed)
             // Init is in the scope now: the process that held it is no longer needed.
             (cgroup as? SystemdDriver)?.releasePlaceholder()
             if let pidFile = opts.pidFile {
@@ -224,7 +233,7 @@ public struct Runtime {
 
     /// The parent's half of the conversation with the init stage.
     func driveInit(channel: SyncChannel, plan: InitPlan, childPID: pid_t, containerPID: inout pid_t,
-                   opts: CreateOptions, joinCgroup: CgroupDriver?) throws -> ContainerRecord {
+                   opts: CreateOptions, joinCgroup: CgroupDriver?, config: JSONValue) throws -> ContainerRecord {
         var record: ContainerRecord?
         // Without hooks before `ready`, the container process is moved into its cgroup after init
         // has been told to go on, so that the ten cgroup.procs writes of a v1 host overlap with
@@ -305,7 +314,8 @@ public struct Runtime {
                 if let pid = pendingJoin { try join(pid) }
                 if plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
                 Fault.point("create.ready")
-                try store.save(r)
+                // The config as parsed: nothing between loading and here changes the Spec.
+                try store.save(r, config: config)
                 debug("init ready; state saved to \(store.root)/\(r.id)")
                 Fault.point("create.saved")
                 if plan.seccompArrivesLater, let program = plan.seccomp {

@@ -21,7 +21,8 @@ extension Runtime {
         }
         // Loaded once here and handed to create, start and delete (each would decode it again).
         try StateStore.validate(id: opts.id)
-        let spec = try Runtime.loadSpec(bundle: absolutePath(opts.bundle))
+        let config = try Runtime.loadConfig(bundle: absolutePath(opts.bundle))
+        let spec = config.spec
         if !detach {
             if opts.consoleSocket == nil, spec.process?.terminal == true {
                 let (mine, theirs) = try Pipe.socketPair()
@@ -32,7 +33,7 @@ extension Runtime {
             throw RuntimeError(field: .config("process.terminal"),
                                "cannot allocate tty if swiftlet will detach without setting console socket")
         }
-        let record = try create(opts, spec: spec)
+        let record = try create(opts, config: config)
         var relay: TerminalRelay?
         defer { relay?.close() }
         do {

@@ -87,6 +87,9 @@ struct InitPlan {
     var awaitsCgroupAttach = false
     var cgroupKind: String?
     var cgroupPaths: [String: String] = [:]
+    /// The host's cgroup hierarchies, as the parent read them for the driver; nil when the init
+    /// stage reads them itself (for a `cgroup` mount) because its mount namespace is another one.
+    var cgroupHierarchies: CgroupHierarchies?
     var cgroupMade: [String]?
     var cgroupMarked = false
 

@@ -275,7 +275,7 @@ struct RootfsBuilder {
     /// cgroup can be found for stays an empty directory (an empty read-only tmpfs where it would
     /// leave a host mount below visible), never the host's tree.
     func mountCgroup(target: FD, dest: String, flags: MountFlags, root: RootedPath) throws {
-        let hier = CgroupHierarchies.host()
+        let hier = plan.cgroupHierarchies ?? CgroupHierarchies.host()
         let ownNS = plan.newNamespaces.contains(.cgroup) || plan.joins.contains { $0.kind == .cgroup }
         var procCgroups: [String: String]?  // /proc/self/cgroup, read when first needed
         /// The container's cgroup in one hierarchy: the one the runtime made or joined, else (no
