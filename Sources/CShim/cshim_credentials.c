@@ -51,9 +51,9 @@ long cs_join_session_keyring(const char *name) {
     return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
 }
 
-/* Adds `bits` to the permissions of the session keyring: KEYCTL_DESCRIBE gives
- * "type;uid;gid;perm;description" with perm in hex, KEYCTL_SETPERM sets the new mask. */
-long cs_session_keyring_add_perm(unsigned int bits) {
+/* Clears `clear` from the permissions of the session keyring and adds `set`: KEYCTL_DESCRIBE
+ * gives "type;uid;gid;perm;description" with perm in hex, KEYCTL_SETPERM sets the new mask. */
+long cs_session_keyring_set_perm(unsigned int clear, unsigned int set) {
     char text[512];
     long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, -3 /* KEY_SPEC_SESSION_KEYRING */, text, sizeof text - 1, 0);
     if (n < 0) return -1;
@@ -67,5 +67,5 @@ long cs_session_keyring_add_perm(unsigned int bits) {
     char *end;
     unsigned long perm = strtoul(field, &end, 16);
     if (end == field || *end != ';') { errno = EINVAL; return -1; }
-    return syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, -3 /* KEY_SPEC_SESSION_KEYRING */, (unsigned int)perm | bits, 0, 0);
+    return syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, -3 /* KEY_SPEC_SESSION_KEYRING */, ((unsigned int)perm & ~clear) | set, 0, 0);
 }

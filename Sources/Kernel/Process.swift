@@ -67,9 +67,14 @@ public enum Proc {
 
     /// Lets processes of the keyring owner's uid search the session keyring (KEY_USR_SEARCH), so
     /// that a later KEYCTL_JOIN_SESSION_KEYRING of its name (an `exec`) joins it instead of making
-    /// another; joined keyrings come without it. The owner's other bits are kept.
-    public static func makeSessionKeyringSearchable() throws {
-        try sys("keyctl(KEYCTL_SETPERM)", "session keyring") { cs_session_keyring_add_perm(0x0008_0000 /* KEY_USR_SEARCH */) }
+    /// another (joined keyrings come without it), and nothing else: the owner's view, read and link
+    /// bits go (a process that may link it into a keyring of its own and search it possesses it).
+    /// The possessor's bits stay: the processes in the keyring keep all of them.
+    public static func makeSessionKeyringSearchableOnly() throws {
+        let ownerBits: UInt32 = 0x003f_0000  // KEY_USR_ALL
+        try sys("keyctl(KEYCTL_SETPERM)", "session keyring") {
+            cs_session_keyring_set_perm(ownerBits, 0x0008_0000 /* KEY_USR_SEARCH */)
+        }
     }
 
     /// close_range(2) of `first...last`; with `cloexecOnly` the fds only get FD_CLOEXEC (they

@@ -52,8 +52,8 @@ enum Features {
 
     static func current() -> JSONValue {
         let rdt = IntelRdtProbe.mounted
-        // Every option the mount code applies (tmpcopyup is parsed but not implemented: left out).
-        let mountOptions = MountPlan.knownOptions.filter { $0 != "tmpcopyup" }
+        // Every option the mount code applies.
+        let mountOptions = MountPlan.knownOptions
         let caps = Capabilities.named.filter { Int($0.number) <= Capabilities.lastCap }.map(\.name)
         return .object([
             ("ociVersionMin", .string("1.0.0")),

@@ -21,6 +21,21 @@ final class StateFileTests: XCTestCase {
         XCTAssertEqual(String(decoding: try JSON.encode(record), as: UTF8.self), Self.earlierBytes)
     }
 
+    /// The session keyring's name is kept for `exec` (a state without it: runc's `_ses.<id>`), and
+    /// has a part another container cannot guess.
+    func testSessionKeyringNameIsKeptAndNotGuessable() throws {
+        XCTAssertNil(try JSON.decode(ContainerRecord.self, from: Array(Self.earlierBytes.utf8)).sessionKeyring)
+        let name = Runtime.sessionKeyringName(id: "c1")
+        XCTAssertTrue(name.hasPrefix("_ses.c1."), name)
+        XCTAssertEqual(name.count, "_ses.c1.".count + 16, name)
+        XCTAssertTrue(name.dropFirst("_ses.c1.".count).allSatisfy(\.isHexDigit), name)
+        XCTAssertNotEqual(name, Runtime.sessionKeyringName(id: "c1"))
+        let with = Self.earlierBytes.dropLast() + #","sessionKeyring":"\#(name)"}"#
+        let record = try JSON.decode(ContainerRecord.self, from: Array(with.utf8))
+        XCTAssertEqual(record.sessionKeyring, name)
+        XCTAssertEqual(String(decoding: try JSON.encode(record), as: UTF8.self), String(with))
+    }
+
     func testSummaryReadsEverythingButTheConfig() throws {
         let s = try JSON.decode(ContainerSummary.self, from: Array(Self.earlierBytes.utf8))
         XCTAssertEqual([s.ociVersion, s.id, s.bundle, s.rootfs, s.created, s.owner],

@@ -53,6 +53,35 @@ final class KeyringTests: IntegrationTestCase {
                           "exec and init in one keyring: init \(initKeyring), execs \(first), \(second)")
     }
 
+    /// Another container of the same uid (both without a user namespace of their own: one list of
+    /// keyring names) can neither join this container's keyring by runc's name for it nor link it
+    /// into its own keyring by its serial, which with the owner's search bit would make it possess
+    /// every key in it: the name has a random part, and the owner's uid may search, nothing more.
+    func testAnotherContainerCannotTakeTheKeyring() {
+        var ids: [String] = []
+        for name in ["victim", "other"] {
+            let b = makeBundle { c in
+                c.args = ["sleep", "1000"]
+                c.addHelpers()
+            }
+            let id = newID(name)
+            XCTAssertEqual(run(b, id: id, extra: ["--detach"]).status, 0)
+            ids.append(id)
+        }
+        let (victim, other) = (ids[0], ids[1])
+        let victimKeyring = execSessionKeyring(victim)
+        let serial = victimKeyring.dropFirst("ok ".count).trimmingCharacters(in: .whitespacesAndNewlines)
+        let joined = runtime(["exec", other, "/mnt/sysc", "keyctl", "1" /* KEYCTL_JOIN_SESSION_KEYRING */,
+                              "s:_ses." + victim])
+        XCTAssertEqual(joined.status, 0, describe(joined))
+        XCTAssertTrue(joined.stdout.hasPrefix("ok "), describe(joined))
+        XCTAssertNotEqual(joined.stdout, victimKeyring, "another container joined the victim's keyring by name")
+        let linked = runtime(["exec", other, "/mnt/sysc", "keyctl", "8" /* KEYCTL_LINK */, serial, "-3"])
+        XCTAssertEqual(linked.stdout, "errno \(EACCES)\n", "another container linked the victim's keyring: \(describe(linked))")
+        // The victim's own processes still share it.
+        XCTAssertEqual(execSessionKeyring(victim), victimKeyring)
+    }
+
     /// `--no-new-keyring` at create: init and every exec'd process keep the caller's session keyring.
     func testNoNewKeyringHoldsForExecToo() {
         for command in ["run", "create"] {

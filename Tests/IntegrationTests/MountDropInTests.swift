@@ -37,6 +37,56 @@ final class MountDropInTests: IntegrationTestCase {
         }
     }
 
+    /// A bind mount's `shared` (and `unbindable`) hold in the container as runc leaves them: the old
+    /// root's recursive slave after pivot_root is made on the old root, not on the container's tree.
+    func testBindPropagationSurvivesPivotRoot() {
+        let source = hostDir("propagation")
+        let r = runContainer(privateRootfs: true) { c in
+            c.addBind(host: source, container: "/mnt/shared", options: ["bind", "shared"])
+            c.addBind(host: source, container: "/mnt/unbindable", options: ["bind", "unbindable"])
+            c.shell("cat /proc/self/mountinfo")
+        }
+        XCTAssertEqual(r.status, 0, describe(r))
+        let mounts = MountInfo.parse(r.stdout)
+        let shared = MountInfo.find(mounts, "/mnt/shared")
+        XCTAssert(shared?.optional.contains { $0.hasPrefix("shared:") } ?? false, "not shared: \(String(describing: shared))")
+        let unbindable = MountInfo.find(mounts, "/mnt/unbindable")
+        XCTAssert(unbindable?.optional.contains("unbindable") ?? false, "not unbindable: \(String(describing: unbindable))")
+    }
+
+    /// `tmpcopyup` (podman adds it to every tmpfs mount): the tmpfs starts with a copy of what the
+    /// rootfs has there (files with their bytes, owners and modes, directories, symlinks as symlinks,
+    /// fifos, device nodes), which stays as it was; with `ro` the copy is read-only. Before: an empty
+    /// tmpfs, without a word.
+    func testTmpcopyupCopiesWhatTheTmpfsCovers() {
+        let b = makeBundle(privateRootfs: true) { c in
+            c.addMount("/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "nosuid", "mode=755"])
+            c.addMount("/data2", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "ro"])
+            c.shell("""
+                cat /data/f /data/d/g; stat -c '%a %u:%g' /data/f; readlink /data/l; test -p /data/p && echo fifo
+                test -c /data/null && echo null; cat /data2/x
+                touch /data/new && echo writable; touch /data2/new 2>/dev/null || echo read-only
+                grep -E ' /data2? ' /proc/self/mountinfo
+                """)
+        }
+        let rootfs = b + "/rootfs"
+        let made = Host.sh("""
+            mkdir -p '\(rootfs)/data/d' '\(rootfs)/data2' && echo hello > '\(rootfs)/data/f' && echo g > '\(rootfs)/data/d/g'
+            chown 1000:1001 '\(rootfs)/data/f' && chmod 644 '\(rootfs)/data/f' && ln -s /etc/shadow '\(rootfs)/data/l'
+            mkfifo '\(rootfs)/data/p' && mknod '\(rootfs)/data/null' c 1 3 && echo two > '\(rootfs)/data2/x'
+            """)
+        XCTAssertEqual(made.status, 0, describe(made))
+        let r = run(b)
+        XCTAssertEqual(r.status, 0, describe(r))
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(Array(lines.prefix(9)), ["hello", "g", "644 1000:1001", "/etc/shadow", "fifo", "null", "two",
+                                                "writable", "read-only"], describe(r))
+        let mounts = MountInfo.parse(r.stdout)
+        XCTAssertEqual(MountInfo.find(mounts, "/data")?.fsType, "tmpfs", describe(r))
+        XCTAssert(MountInfo.find(mounts, "/data2")?.options.contains("ro") ?? false, describe(r))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootfs + "/data/new"), "the write reached the rootfs")
+    }
+
     /// The same read-only /dev in a container joining another's pid namespace: the root is built
     /// outside that namespace and handed to the container process, the /dev mount with it, which
     /// the container process makes read-only last.

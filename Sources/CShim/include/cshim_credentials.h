@@ -19,6 +19,7 @@ int cs_cap_ambient_raise(int cap);
 int cs_cap_ambient_clear(void);
 // keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring, so the container does not share the caller's.
 long cs_join_session_keyring(const char *name);
-long cs_session_keyring_add_perm(unsigned int bits);
+// The session keyring's permissions without `clear`, with `set` (KEYCTL_DESCRIBE, then KEYCTL_SETPERM).
+long cs_session_keyring_set_perm(unsigned int clear, unsigned int set);
 
 #endif

@@ -270,6 +270,7 @@ public struct Runtime {
                 r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
                 r.cgroupMade = plan.cgroupMade
                 r.noNewKeyring = plan.noNewKeyring ? true : nil
+                r.sessionKeyring = plan.noNewKeyring ? nil : plan.sessionKeyring
                 record = r
                 Fault.point("create.namespaces")
                 try attachProcessFeatures(plan: plan, pid: pid)
@@ -418,6 +419,7 @@ public struct Runtime {
         plan.noPivot = opts.noPivot
         plan.stateDirectory = store.directory(opts.id)
         plan.noNewKeyring = opts.noNewKeyring
+        plan.sessionKeyring = Runtime.sessionKeyringName(id: opts.id)
         try prepareProcessFeatures(&plan, spec: spec, process: process)
         // Socket activation: fds 3..3+LISTEN_FDS go first, then the --preserve-fds ones (as runc).
         plan.listenFDs = Runtime.inheritedListenFDs()
@@ -468,6 +470,14 @@ public struct Runtime {
             throw error
         }
         return plan
+    }
+
+    /// The session keyring's name: runc's `_ses.<id>` and 64 random bits. Processes of its owner's
+    /// uid may search it (so that `exec` joins it by name), in every container without a user
+    /// namespace of its own too: a name they can guess would let them join it and take its keys.
+    static func sessionKeyringName(id: String) -> String {
+        let secret = String(UInt64.random(in: .min ... .max), radix: 16)
+        return "_ses.\(id).\(String(repeating: "0", count: 16 - secret.count))\(secret)"
     }
 
     func ownerName() -> String {

@@ -61,8 +61,8 @@ struct ExecPlan {
     var seccompState: [UInt8] = []
     /// A container without a mount namespace runs chrooted in the runtime's: its root, to enter.
     var root: FD?
-    /// Joins the session keyring named after the container, unless it was created with --no-new-keyring.
-    var newKeyring = true
+    /// The session keyring init made, to join; nil: the caller's stays (created with --no-new-keyring).
+    var sessionKeyring: String?
 }
 
 extension Runtime {
@@ -109,7 +109,7 @@ extension Runtime {
         }
         var plan = ExecPlan(id: opts.id, process: process, processPlan: processPlan,
                             env: process.env ?? [], preserveFDs: opts.preserveFDs, sync: FD(-1))
-        plan.newKeyring = record.noNewKeyring != true
+        plan.sessionKeyring = record.noNewKeyring == true ? nil : record.sessionKeyring ?? "_ses." + opts.id
 
         // Namespaces: every one the container has that differs from ours.
         defer {

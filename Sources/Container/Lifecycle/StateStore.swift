@@ -28,6 +28,9 @@ public struct StateFile<Config> {
     public var cgroupMade: [String]?
     /// `create --no-new-keyring`: `exec` keeps the caller's session keyring too, as runc's setns init.
     public var noNewKeyring: Bool?
+    /// The name of the session keyring init made and every `exec` joins (`_ses.<id>.<random>`); nil
+    /// in a state written before it was kept: `_ses.<id>`, runc's name.
+    public var sessionKeyring: String?
 }
 
 extension StateFile: Decodable where Config: Decodable {}

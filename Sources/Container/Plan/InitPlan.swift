@@ -70,6 +70,8 @@ struct InitPlan {
 
     var noPivot = false
     var noNewKeyring = false
+    /// The name of the session keyring init makes (see `Runtime.sessionKeyringName`).
+    var sessionKeyring = ""
     var preserveFDs: Int32 = 0
     /// Socket-activation fds passed on (LISTEN_FDS); counted in `preserveFDs` too.
     var listenFDs: Int32 = 0

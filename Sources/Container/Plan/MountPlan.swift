@@ -40,7 +40,7 @@ public struct MountPlan: Equatable {
     var idmapOption = false
     /// `ridmap`: every mount under the source is ID-mapped too.
     var recursiveIdmap = false
-    /// `tmpcopyup` was given (parsed, not applied: `features` leaves it out).
+    /// `tmpcopyup` was given: a tmpfs starts with a copy of the directory it covers.
     var tmpcopyup = false
     /// Options that are none of the above, for the filesystem, joined with ",".
     var dataOptions: [String] = []

@@ -44,7 +44,7 @@ enum ExecStage {
         }
         // The same session and keyring as the init's, as runc's setns init joins them (none of the
         // container's with --no-new-keyring at create: the caller's stays, as the init's did).
-        try ProcessTail.joinSession(id: plan.id, newKeyring: plan.newKeyring)
+        try ProcessTail.joinSession(keyring: plan.sessionKeyring)
         if p.terminal == true {
             try InitStage.setupConsole(size: p.consoleSize, socket: plan.consoleSocket, bindDevConsole: false,
                                        owner: p.user.uid)

@@ -195,7 +195,7 @@ enum InitStage {
 
     /// setsid and the session keyring: the container process's own.
     static func joinSession(_ plan: InitPlan) throws {
-        try ProcessTail.joinSession(id: plan.id, newKeyring: !plan.noNewKeyring, makesKeyring: true)
+        try ProcessTail.joinSession(keyring: plan.noNewKeyring ? nil : plan.sessionKeyring, makesKeyring: true)
     }
 
     /// net devices, hostname, the rootfs, prestart/createRuntime/createContainer hooks, pivot_root.

@@ -150,16 +150,17 @@ struct ProcessTail {
         }
     }
 
-    /// setsid and the session keyring named after the container (`newKeyring` false: --no-new-keyring).
-    /// The init (`makesKeyring`) makes it searchable by its owner's uid, as runc's init does: the
-    /// kernel joins an `exec` to a keyring of that name only if it may search it (else it makes a
-    /// new one for every exec).
-    static func joinSession(id: String, newKeyring: Bool, makesKeyring: Bool = false) throws {
+    /// setsid and the session keyring `keyring` (nil: --no-new-keyring, the caller's stays).
+    /// The init (`makesKeyring`) lets its owner's uid search it and nothing more, as runc's init
+    /// lets it search: the kernel joins an `exec` to a keyring of that name only if it may search it
+    /// (else it makes a new one for every exec). Not the owner's view, read or link: another
+    /// container of that uid could link the keyring into its own and so possess its keys.
+    static func joinSession(keyring: String?, makesKeyring: Bool = false) throws {
         try RuntimeError.during("setsid") { try Proc.setsid() }
-        guard newKeyring else { return }
+        guard let keyring else { return }
         do {
-            try Proc.joinSessionKeyring("_ses." + id)
-            if makesKeyring { try Proc.makeSessionKeyringSearchable() }
+            try Proc.joinSessionKeyring(keyring)
+            if makesKeyring { try Proc.makeSessionKeyringSearchableOnly() }
         } catch let e as SysError {
             // A kernel without keyrings, or one that refuses them here, is not a reason to fail (runc
             // ignores ENOSYS and, in user namespaces, EACCES/EPERM too).

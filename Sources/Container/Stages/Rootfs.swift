@@ -154,12 +154,32 @@ struct RootfsBuilder {
                 // Mounted outside the joined pid namespace: proc would show ours without it.
                 data = data.map { $0 + "," + pidns } ?? pidns
             }
-            try Mount.mount(source: m.source ?? type, target: target.fd.procPath, type: type, flags: mflags,
-                            data: data, describe: "\(type) on \(dest)")
+            if planned.tmpcopyup && type == "tmpfs" {
+                try mountCopyingUp(source: m.source ?? type, flags: mflags, data: data, dest: dest, root: root, target: target.fd)
+            } else {
+                try Mount.mount(source: m.source ?? type, target: target.fd.procPath, type: type, flags: mflags,
+                                data: data, describe: "\(type) on \(dest)")
+            }
         }
         guard !planned.propagation.isEmpty || planned.hasRecursiveAttributes else { return }
         let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target.fd))
         try applyPropagationAndAttrs(planned, dest: dest, root: root, mount: mounted.fd)
+    }
+
+    /// `tmpcopyup`: a tmpfs on `target` that starts with a copy of what the rootfs has there, read
+    /// through an fd of the directory opened before the tmpfs covers it (TreeCopy: by fd, never
+    /// following a symlink). Mounted writable, and made read-only after the copy when `ro`.
+    func mountCopyingUp(source: String, flags: MountFlags, data: String?, dest: String, root: RootedPath,
+                        target: FD) throws {
+        let below = OwnedFD(try FD.openAt(target, ".", O_RDONLY | O_DIRECTORY))
+        try Mount.mount(source: source, target: target.procPath, type: "tmpfs", flags: flags.subtracting(.readOnly),
+                        data: data, describe: "tmpfs on \(dest)")
+        let mounted = OwnedFD(try Self.mountRoot(dest, root: root, under: target))
+        let top = OwnedFD(try FD.openAt(mounted.fd, ".", O_RDONLY | O_DIRECTORY))
+        try TreeCopy.copyContents(of: below.fd, into: top.fd, describe: dest)
+        if flags.contains(.readOnly) {
+            try MountAPI.setAttributes(mounted.fd, set: .readOnly, describe: "\(dest) read-only")
+        }
     }
 
     /// Propagation and recursive attributes (`rro`, ...) of the mount `mount` (an fd of the mount
@@ -427,9 +447,15 @@ struct RootfsBuilder {
                 try Mount.mount(source: rootfs, target: "/", type: nil, flags: .move, describe: "move rootfs to /")
                 try changeRoot(".", describe: rootfs)
             } else {
+                // The old root, to stand in while it is detached: after pivot_root(".", ".") the
+                // current directory is still the new root, so "." there named the container's
+                // tree, and its recursive slave undid the propagation mounts[] asked for (a
+                // `shared` bind lost its peer group). runc goes back to the old root the same way.
+                let oldRoot = try OwnedFD.open("/", O_PATH | O_DIRECTORY)
                 try Mount.pivotRoot(newRoot: ".", putOld: ".")
-                // The old root is stacked under the new one: detach it (slave first so the
-                // unmount does not propagate to the host).
+                try Proc.changeDirectory(to: oldRoot.fd, describe: "old root")
+                // The old root is stacked on the new one: detach it (slave first so the unmount
+                // does not propagate to the host).
                 try Mount.setPropagation(".", .slave, recursive: true, describe: "old root")
                 try Mount.unmount(".", detach: true)
             }

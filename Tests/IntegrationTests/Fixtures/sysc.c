@@ -1,6 +1,7 @@
 // sysc: makes one system call and prints what the kernel answered, for seccomp tests inside busybox
 // containers. Built statically by the tests.
-//   sysc NAME [ARG...]   ARGs are numbers (strtoull base 0: 0x.. hex, negative allowed)
+//   sysc NAME [ARG...]   ARGs are numbers (strtoull base 0: 0x.. hex, negative allowed), or s:TEXT for
+//                        a pointer to the string TEXT
 // prints "ok <return value>" or "errno <n>"; exits 0 either way (2 for usage errors).
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,7 +30,8 @@ int main(int argc, char **argv) {
         if (*end) { fprintf(stderr, "sysc: unknown syscall %s\n", argv[1]); return 2; }
     }
     unsigned long a[6] = {0};
-    for (int i = 2; i < argc && i < 8; i++) a[i - 2] = strtoull(argv[i], NULL, 0);
+    for (int i = 2; i < argc && i < 8; i++)
+        a[i - 2] = strncmp(argv[i], "s:", 2) == 0 ? (unsigned long)(argv[i] + 2) : strtoull(argv[i], NULL, 0);
     errno = 0;
     long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     if (r == -1 && errno != 0) printf("errno %d\n", errno);
