@@ -87,6 +87,51 @@ final class MountDropInTests: IntegrationTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: rootfs + "/data/new"), "the write reached the rootfs")
     }
 
+    /// Kubernetes' Bidirectional mount propagation (`linux.rootfsPropagation` `rshared`, an
+    /// `rshared` bind of a shared host mount), as runc: a mount the container makes under the bind
+    /// appears on the host, and a host mount under the source appears in the container; the
+    /// runtime's own mounts (the rootfs bind, proc, dev, sys, masked paths) never reach the host.
+    func testBidirectionalPropagationReachesTheHostAndBack() {
+        let source = hostDir("bidirectional")
+        XCTAssertEqual(Host.sh("mount -t tmpfs bidirectional '\(source)' && mount --make-shared '\(source)' && mkdir '\(source)/from-container' '\(source)/from-host'").status, 0)
+        defer { Host.sh("umount -R -l '\(source)'") }
+        // The rootfs on a shared mount as well: without its parent made private, the rootfs's bind
+        // would be a peer of it and the runtime's proc, dev and sys would appear on the host.
+        let holder = hostDir("rootfs-holder")
+        XCTAssertEqual(Host.sh("mount -t tmpfs holder '\(holder)' && mount --make-shared '\(holder)' && cp -a '\(Env.sharedRootfs)' '\(holder)/rootfs' && mkdir -p '\(holder)/rootfs/mnt/bidirectional'").status, 0)
+        defer { Host.sh("umount -R -l '\(holder)'") }
+        let before = Set(hostMountinfo())
+        let id = startSleeper { c in
+            c[path: "root.path"] = holder + "/rootfs"
+            c[path: "linux.rootfsPropagation"] = "rshared"
+            c.addBind(host: source, container: "/mnt/bidirectional", options: ["rbind", "rshared"])
+            var caps = c[path: "process.capabilities.bounding"] as? [String] ?? []
+            caps.append("CAP_SYS_ADMIN")
+            for set in ["bounding", "effective", "permitted"] { c[path: "process.capabilities.\(set)"] = caps }
+        }
+        defer { _ = runtime(["delete", "--force", id], timeout: 15) }
+        XCTAssertEqual(waitForStatus(id, "running"), "running")
+        // Nothing of the runtime's own reached the host: no mount under this test's paths is new.
+        let whileRunning = hostMountinfo().filter { !before.contains($0) && $0.contains(token) }
+        XCTAssertEqual(whileRunning, [], "mounts of the container on the host")
+
+        let mounted = runtime(["exec", id, "mount", "-t", "tmpfs", "inside", "/mnt/bidirectional/from-container"])
+        XCTAssertEqual(mounted.status, 0, describe(mounted))
+        let onHost = MountInfo.find(MountInfo.parse(hostMountinfo().joined(separator: "\n")), source + "/from-container")
+        XCTAssertEqual(onHost?.fsType, "tmpfs", "the container's mount is not on the host")
+
+        XCTAssertEqual(Host.sh("mount -t tmpfs outside '\(source)/from-host'").status, 0)
+        let inside = runtime(["exec", id, "cat", "/proc/self/mountinfo"])
+        XCTAssertEqual(inside.status, 0, describe(inside))
+        XCTAssertEqual(MountInfo.find(MountInfo.parse(inside.stdout), "/mnt/bidirectional/from-host")?.fsType, "tmpfs",
+                       "the host's mount is not in the container: \(inside.stdout)")
+
+        // Exactly the two mounts made under the shared source are new on the host.
+        let added = hostMountinfo().filter { !before.contains($0) && $0.contains(token) }
+        let points = added.compactMap { MountInfo.parse($0).first?.mountPoint }.sorted()
+        XCTAssertEqual(points, [source + "/from-container", source + "/from-host"], added.joined(separator: "\n"))
+    }
+
     /// The same read-only /dev in a container joining another's pid namespace: the root is built
     /// outside that namespace and handed to the container process, the /dev mount with it, which
     /// the container process makes read-only last.

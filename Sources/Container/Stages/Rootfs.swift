@@ -30,10 +30,44 @@ struct RootfsBuilder {
     /// pivoted (that would change the root of every process in the namespace).
     var inRuntimeNamespace: Bool { !plan.hasMountNamespace }
 
+    /// `linux.rootfsPropagation` `shared` (false) or `rshared` (true) with a mount namespace and
+    /// pivot_root: "/" keeps its peers on the host while the root is built. nil otherwise: "/" is
+    /// made a recursive slave first. Not with --no-pivot: moving the rootfs onto a shared "/"
+    /// would propagate it to the host.
+    var sharedWithHostRecursively: Bool? {
+        guard !inRuntimeNamespace, !plan.noPivot else { return nil }
+        switch spec.linux?.rootfsPropagation {
+        case "shared": return false
+        case "rshared": return true
+        default: return nil
+        }
+    }
+
+    /// The mount the rootfs lives on (the last mount at the longest mount point holding it) made
+    /// private, not recursively, as runc's rootfsParentMountPrivate: only if it is shared.
+    func makeRootfsParentPrivate(_ rootfs: String) throws {
+        var parent: MountInfoEntry?
+        for m in try MountInfo.read() {
+            let holds = m.mountPoint == "/" || m.mountPoint == rootfs || rootfs.hasPrefix(m.mountPoint + "/")
+            if holds, m.mountPoint.utf8.count >= (parent?.mountPoint.utf8.count ?? 0) { parent = m }
+        }
+        guard let parent, parent.optionalFields.contains(where: { $0.hasPrefix("shared:") }) else { return }
+        try Mount.setPropagation(parent.mountPoint, .private, recursive: false, describe: "\(parent.mountPoint) (holding the rootfs)")
+    }
+
     /// Returns the read-only /dev's mount (see `mountAll`), for `finish`.
     mutating func prepare() throws -> OwnedFD? {
         let rootfs = plan.rootfs
-        if !inRuntimeNamespace {
+        if let recursive = sharedWithHostRecursively {
+            try InitStage.step("make / shared") {
+                // Kubernetes' Bidirectional propagation (as runc): a mount made under an `rshared`
+                // bind of a shared host mount reaches the host, and the host's reach the container.
+                try Mount.setPropagation("/", .shared, recursive: recursive, describe: "/")
+                // The runtime's own mounts (the rootfs bind, proc, dev, ...) must not: the mount
+                // holding the rootfs is made private, so the bind of the rootfs is a private copy.
+                try makeRootfsParentPrivate(rootfs)
+            }
+        } else if !inRuntimeNamespace {
             try InitStage.step("make / a slave") {
                 // Nothing we mount may propagate back to the host.
                 try Mount.setPropagation("/", .slave, recursive: true, describe: "/")
