@@ -118,10 +118,7 @@ public struct DeviceNode: Sendable {
     public let major: Int64
     public let minor: Int64
     public init(name: String, type: Character, major: Int64, minor: Int64) {
-        self.name = name
-        self.type = type
-        self.major = major
-        self.minor = minor
+        (self.name, self.type, self.major, self.minor) = (name, type, major, minor)
     }
 }
 

@@ -40,6 +40,7 @@ final class StateFileTests: XCTestCase {
     /// the encoder's, with every optional member present and with each absent.
     func testHandWrittenStateIsTheEncodersBytes() throws {
         var record = try JSON.decode(ContainerRecord.self, from: Array(Self.earlierBytes.utf8))
+        record.cgroupMarked = true
         record.noNewKeyring = true
         record.sessionKeyring = "_ses.c1.0123456789abcdef"
         record.annotations!["a\u{e9}"] = "z"
@@ -54,6 +55,7 @@ final class StateFileTests: XCTestCase {
         record.cgroupDriver = nil
         record.cgroupPaths = nil
         record.cgroupMade = nil
+        record.cgroupMarked = nil
         record.noNewKeyring = nil
         record.sessionKeyring = nil
         XCTAssertEqual(JSON.serialize(StateStore.stateValue(record, config: try JSON.encodeValue(record.config))),

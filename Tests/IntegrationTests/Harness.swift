@@ -558,6 +558,14 @@ class IntegrationTestCase: XCTestCase {
         return dir
     }
 
+    /// A bundle running `program` (sh -c) in the cgroup at `cgroupsPath` (tests of cgroup ownership).
+    func makeBundle(cgroupsPath: String, program: String) -> String {
+        makeBundle { c in
+            c.shell(program)
+            c[path: "linux.cgroupsPath"] = cgroupsPath
+        }
+    }
+
     /// A bundle with a private rootfs running `program` (sh -c) and the host directory `shared`
     /// bind-mounted at the same path, so that hooks on the host and the container's processes write
     /// to the same place.

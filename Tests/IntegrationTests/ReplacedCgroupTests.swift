@@ -24,10 +24,7 @@ final class ReplacedCgroupTests: CgroupTestCase {
         XCTAssertGreaterThan(pidA, 0)
         moveToRoot(pidA)
         removeCgroup(path)
-        let bundleB = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = path
-        }
+        let bundleB = makeBundle(cgroupsPath: path, program: "sleep 100")
         let rb = runtime(["run", "-d", "--bundle", bundleB, b])
         XCTAssertEqual(rb.status, 0, "run -d of the second container at \(path): \(describe(rb))")
         let pidB = pid(b)
@@ -73,10 +70,7 @@ final class ReplacedCgroupTests: CgroupTestCase {
     func testACgroupMadeByHandAtTheSamePathIsLeftAlone() {
         let id = newID()
         let path = cgPath(id)
-        let bundle = makeBundle { c in
-            c.shell("true")
-            c[path: "linux.cgroupsPath"] = path
-        }
+        let bundle = makeBundle(cgroupsPath: path, program: "true")
         defer {
             runtime(["delete", "--force", id])
             removeCgroup(path)

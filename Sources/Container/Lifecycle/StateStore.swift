@@ -174,6 +174,7 @@ public struct StateStore {
         if let driver = record.cgroupDriver { members.append(("cgroupDriver", .string(driver))) }
         if let paths = record.cgroupPaths { members.append(("cgroupPaths", sortedObject(paths))) }
         if let made = record.cgroupMade { members.append(("cgroupMade", stringArray(made))) }
+        if let marked = record.cgroupMarked { members.append(("cgroupMarked", .bool(marked))) }
         if let keyring = record.noNewKeyring { members.append(("noNewKeyring", .bool(keyring))) }
         if let keyring = record.sessionKeyring { members.append(("sessionKeyring", .string(keyring))) }
         return .object(members)
