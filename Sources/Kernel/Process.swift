@@ -146,8 +146,8 @@ public enum Proc {
     /// Whether `pid` names a live process (not a zombie).
     public static func isAlive(_ pid: pid_t) -> Bool {
         guard pid > 0, Glibc.kill(pid, 0) == 0 || Glibc.errno == EPERM else { return false }
-        guard let stat = try? readTextFile(path: "/proc/\(pid)/stat") else { return false }
-        return ProcStat(stat)?.state != "Z"
+        guard let stat = try? readFile(path: "/proc/\(pid)/stat") else { return false }
+        return ProcLiveness(stat)?.state != "Z"
     }
 
     public static func setsid() throws { try sys("setsid") { Glibc.setsid() } }
@@ -200,7 +200,9 @@ public enum Proc {
     }
 }
 
-/// The fields of /proc/<pid>/stat that identify a process over time.
+/// The fields of /proc/<pid>/stat that identify a process over time, read the plain way (split
+/// Strings). The runtime reads them with ProcLiveness (on the bytes); this stays as the reference
+/// ProcLivenessTests holds it to, and for ppid.
 public struct ProcStat {
     public let state: Character
     public let ppid: Int32

@@ -408,7 +408,7 @@ extension Runtime {
             }
             restoredPID = pid
             var r = ContainerRecord(ociVersion: spec.ociVersion, id: id, pid: pid,
-                                    pidStartTime: ProcStat.read(pid)?.startTime ?? 0, bundle: bundle, rootfs: rootfs,
+                                    pidStartTime: ProcLiveness.read(pid)?.startTime ?? 0, bundle: bundle, rootfs: rootfs,
                                     created: Clock.rfc3339Nano(), owner: ownerName(), annotations: spec.annotations,
                                     config: spec)
             r.cgroupDriver = plan.cgroupKind
