@@ -168,7 +168,7 @@ public struct Runtime {
                 parentEnd.close()
                 locked.fd.close()
                 cgroupDirectory?.close()
-                InitStage.run(plan)
+                InitStage.runOnOwnStack(plan)
             }
             cgroupDirectory?.close()
             cgroupDirectory = nil
