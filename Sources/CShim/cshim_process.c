@@ -181,9 +181,12 @@ _Noreturn void cs_continue_on_own_stack(void (*body)(void *), void *arg) {
     mprotect(base, 4096, PROT_NONE);  // the guard page: an overflow faults instead of writing below
     uintptr_t here = (uintptr_t)&size;
     uintptr_t top_pages = inherited_stack_top_pages();
-    // The stack can reach down to RLIMIT_STACK below its top and nothing else is mapped there (the
-    // kernel keeps mmap's base below that). Without a bound, only the frames above this one go.
-    uintptr_t lowest = bounded && r.rlim_cur < top_pages ? top_pages - (uintptr_t)r.rlim_cur : (here & ~(uintptr_t)4095);
+    // The stack can reach down to RLIMIT_STACK below its top, and nothing else is mapped within
+    // 128 MiB of the top (the kernel's least gap between the stack and mmap's base; the gap is the
+    // limit at exec when larger, and the limit may have been raised since): the range dropped is
+    // the smaller of the two. Without a bound, only the frames above this one go.
+    uintptr_t reach = bounded && r.rlim_cur < (128u << 20) ? (uintptr_t)r.rlim_cur : (uintptr_t)(128u << 20);
+    uintptr_t lowest = bounded && reach < top_pages ? top_pages - reach : (here & ~(uintptr_t)4095);
     struct own_stack_start *start = (struct own_stack_start *)(base + size + 4096) - 1;
     start->body = body;
     start->arg = arg;
