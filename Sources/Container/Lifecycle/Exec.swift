@@ -114,11 +114,19 @@ extension Runtime {
                             env: process.env ?? [], preserveFDs: opts.preserveFDs, sync: FD(-1))
         plan.sessionKeyring = record.noNewKeyring == true ? nil : record.sessionKeyring ?? "_ses." + opts.id
 
-        // Namespaces: every one the container has that differs from ours.
-        defer {
+        // Namespaces: every one the container has that differs from ours. Their fds, the container's
+        // root and the cgroup directories are the exec child's: closed once the process runs (while it
+        // runs, not after), or on the way out.
+        var heldOpen = true
+        var cgroupMoves: [(dir: FD, path: String)] = []
+        func closeHeldFDs() {
+            guard heldOpen else { return }
+            heldOpen = false
             for j in plan.joins { j.fd.close() }
             plan.root?.close()
+            for m in cgroupMoves { m.dir.close() }
         }
+        defer { closeHeldFDs() }
         let floor = 3 + opts.preserveFDs
         for ns in record.config.linux?.namespaces ?? [] {
             guard let kind = NamespaceKind(specName: ns.type) else { continue }
@@ -144,8 +152,7 @@ extension Runtime {
         }
         // A rootless container's systemd scope: joined through the user's manager (SystemdDriver.addProcess).
         let userScope = (containerCgroup as? SystemdDriver).flatMap { $0.userManager ? $0 : nil }
-        let cgroupMoves = userScope != nil ? [] : try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
-        defer { for m in cgroupMoves { m.dir.close() } }
+        cgroupMoves = userScope != nil ? [] : try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
         // The CPU affinity is set by this process on the child, around its move into the cgroups.
         plan.waitForCgroups = !cgroupMoves.isEmpty || userScope != nil || initialCPUs != nil || finalCPUs != nil
             || record.config.linux?.intelRdt != nil
@@ -272,6 +279,7 @@ extension Runtime {
             if plan.forksIntoPIDNamespace { killChildren(containerCgroup) }
             throw error
         }
+        closeHeldFDs()
 
         var relay: TerminalRelay?
         if let socket = relaySocket {
