@@ -22,6 +22,10 @@
 
 static pthread_t prewarm_thread;
 static int prewarm_running;
+// 0: the thread only closes the re-exec's bind (an `exec` on a cgroup v2 host, whose process is
+// born in its cgroup: no migration to prepare for, and a move of ours would hold the migration lock
+// through its grace period while that clone3 waits for it).
+static int prewarm_moves = 1;
 
 // Appends `s` to buf at *len; returns 0, or -1 if it does not fit.
 static int append(char *buf, size_t cap, size_t *len, const char *s, size_t n) {
@@ -67,7 +71,7 @@ static void *prewarm(void *arg) {
     // Taken before the cgroup write, closed after it (and after the main thread's first fork):
     // the migration's grace period is the longer wait, and the main thread may meet it.
     int exe_mount = cs_exe_mount_take_into_own_table();
-    move_into_own_cgroup();
+    if (prewarm_moves) move_into_own_cgroup();
     if (exe_mount >= 0) cs_exe_mount_close_own(exe_mount);
     return NULL;
 }
@@ -101,9 +105,12 @@ static void move_into_own_cgroup(void) {
 
 int cs_cgroup_prewarm_running(void) { return prewarm_running; }
 
-int cs_cgroup_prewarm_start(void) {
+int cs_cgroup_prewarm_start(void) { return cs_cgroup_prewarm_start_moving(1); }
+
+int cs_cgroup_prewarm_start_moving(int moves) {
     if (prewarm_running) return 0;
     if (geteuid() != 0) return 0;  // moving ourselves needs write access to cgroup.procs
+    prewarm_moves = moves;
     pthread_attr_t attr;
     if (pthread_attr_init(&attr)) return -1;
     pthread_attr_setstacksize(&attr, 64 * 1024);

@@ -8,6 +8,7 @@
 #include "cshim_startup_internal.h"
 
 #include <string.h>
+#include <sys/statfs.h>
 
 // The first argument that is neither a global flag nor a global flag's value (runc's CLI: flags
 // may have one or two dashes and take their value as the next argument or after '=').
@@ -24,6 +25,12 @@ static const char *command_of(int argc, char **argv) {
         }
     }
     return NULL;
+}
+
+// /sys/fs/cgroup is a cgroup2 mount (CGROUP2_SUPER_MAGIC): a cgroup v2 host, or its view.
+static int unified_only(void) {
+    struct statfs st;
+    return statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == 0x63677270;
 }
 
 static int startup_argc;
@@ -44,8 +51,9 @@ static void swiftlet_startup(int argc, char **argv, char **envp) {
     // Returns only when the re-exec failed; Swift's dispatch then tries again and warns.
     if (!cs_exe_is_protected()) cs_exe_protect(argv, envp);
     cs_exe_mount_adopt();
-    // Only once protected: an execve would have to wait for the thread's grace period.
-    if (enters && cs_exe_is_protected()) cs_cgroup_prewarm_start();
+    // Only once protected: an execve would have to wait for the thread's grace period. `exec` on a
+    // cgroup v2 host makes its process in the container's cgroup: nothing to prewarm there.
+    if (enters && cs_exe_is_protected()) cs_cgroup_prewarm_start_moving(!(strcmp(cmd, "exec") == 0 && unified_only()));
     // No start-up thread to close it: now, on this thread.
     if (!cs_cgroup_prewarm_running()) cs_exe_mount_release();
 }

@@ -136,6 +136,37 @@ final class CloneIntoCgroupTests: CgroupTestCase {
         }
     }
 
+    /// Nor does exec on a v2 host move anything else: not itself either (the start-up's no-op move
+    /// that prepares a migration would hold the migration lock through a grace period, which the
+    /// clone3 of the exec child then waits for). Traced unfiltered, by the runtime's pid.
+    func testV2ExecMovesNoProcessAtAll() {
+        let id = newID()
+        let b = makeBundle { c in
+            c.shell("sleep 100")
+            c[path: "linux.cgroupsPath"] = cgPath(id)
+        }
+        XCTAssertEqual(rt2(["run", "-d", "--bundle", b, id]).status, 0)
+        defer { rt2(["delete", "--force", id]) }
+        let instance = "instances/\(id)-all"
+        let event = "\(instance)/events/cgroup/cgroup_attach_task"
+        let setUp = tracefs("mkdir \(instance) && echo 1 > \(event)/enable")
+        XCTAssertEqual(setUp.status, 0, "tracefs instance: \(describe(setUp))")
+        defer { tracefs("echo 0 > \(event)/enable; rmdir \(instance)") }
+        // The shell's pid is the runtime's (exec replaces the shell).
+        let e = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && echo $$ && exec \"$@\"", "sh",
+                                               Env.runtime, "--root", stateRoot, "exec", id, "true"])
+        XCTAssertEqual(e.status, 0, describe(e))
+        let runtimePID = e.stdout.split(separator: "\n").first.map(String.init) ?? "?"
+        let controlPID = moveByHand(into: cgPath(id))
+        let trace = tracefs("cat \(instance)/trace")
+        let moves = trace.stdout.split(separator: "\n").filter { $0.contains("cgroup_attach_task:") }
+        XCTAssertFalse(moves.filter { $0.contains(" pid=\(controlPID) ") }.isEmpty,
+                       "the tracer did not see the move by hand (pid \(controlPID)):\n\(trace.stdout)")
+        if isSwiftlet {
+            XCTAssertEqual(moves.filter { $0.contains(" pid=\(runtimePID) ") }, [], "exec (pid \(runtimePID)) moved itself")
+        }
+    }
+
     /// The same for exec: without CLONE_INTO_CGROUP the exec child is forked and moved, and the
     /// process runs in the container's cgroup all the same.
     func testV2ExecFallsBackToAMoveWithoutClone3() throws {

@@ -9,4 +9,7 @@
 /// while after that later migrations (the container's) are fast. Returns 0 or -1 (errno set).
 int cs_cgroup_prewarm_start(void);
 
+/// The same thread, with `moves` 0: it only makes the last close of the re-exec's bind.
+int cs_cgroup_prewarm_start_moving(int moves);
+
 #endif
