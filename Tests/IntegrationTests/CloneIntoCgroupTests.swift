@@ -17,9 +17,10 @@ final class CloneIntoCgroupTests: CgroupTestCase {
                                        Env.runtime, "--root", stateRoot] + args, timeout: timeout)
     }
 
-    /// `script` run in tracefs, mounted in a private mount namespace over the test's scratch
-    /// directory (not /sys/kernel/tracing: where tracefs is mounted already, mounting it there again
-    /// fails with EBUSY). Instances are global to tracefs: what the script makes outlives the namespace.
+    /// `script` run in tracefs, mounted on a scratch directory in a private mount namespace (instances
+    /// are global to tracefs: what the script makes outlives the namespace). Not on
+    /// /sys/kernel/tracing: where the host has tracefs mounted there already (perf mounts it), the
+    /// kernel refuses the same file system twice on one mount point (EBUSY).
     @discardableResult
     func tracefs(_ script: String) -> ProcResult {
         let dir = scratch + "/tracefs"
