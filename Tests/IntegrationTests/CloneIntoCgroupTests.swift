@@ -17,12 +17,15 @@ final class CloneIntoCgroupTests: CgroupTestCase {
                                        Env.runtime, "--root", stateRoot] + args, timeout: timeout)
     }
 
-    /// `script` run in /sys/kernel/tracing, with tracefs mounted there in a private mount namespace
-    /// (instances are global to tracefs: what the script makes outlives the namespace).
+    /// `script` run in tracefs, mounted on a scratch directory in a private mount namespace (instances
+    /// are global to tracefs: what the script makes outlives the namespace). Not on
+    /// /sys/kernel/tracing: where the host has tracefs mounted there already (perf mounts it), the
+    /// kernel refuses the same file system twice on one mount point (EBUSY).
     @discardableResult
     func tracefs(_ script: String) -> ProcResult {
-        Host.exec("/usr/bin/unshare", ["-m", "sh", "-c",
-                                       "mount -t tracefs nodev /sys/kernel/tracing && cd /sys/kernel/tracing && \(script)"])
+        let dir = scratch + "/tracefs"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t tracefs nodev '\(dir)' && cd '\(dir)' && \(script)"])
     }
 
     func testV2InitIsBornInItsCgroupNotMoved() {
@@ -59,6 +62,57 @@ final class CloneIntoCgroupTests: CgroupTestCase {
             XCTAssertEqual(initMoves, [], "init (pid \(initPID)) was moved into its cgroup instead of being born there")
         } else if !initMoves.isEmpty {
             print("\(Env.runtimeName): init moved into its cgroup: \(initMoves)")
+        }
+    }
+
+    /// The cgroup.procs files `args` (a command of the runtime on the v2 view, under strace, every
+    /// process and thread) opened for writing, as strace shows the calls.
+    func cgroupProcsOpenedForWriting(_ args: [String], tag: String) -> [String] {
+        let dir = scratch + "/strace-\(tag)"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let r = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
+                                               "/usr/bin/strace", "-ff", "-qq", "-y", "-e", "trace=open,openat,openat2", "-o", dir + "/trace",
+                                               Env.runtime, "--root", stateRoot] + args, timeout: 60)
+        XCTAssertEqual(r.status, 0, "\(args.first ?? "") under strace: \(describe(r))")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return files.flatMap { name in
+            ((try? String(contentsOfFile: dir + "/" + name, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }.filter { $0.contains("cgroup.procs\"") && ($0.contains("O_WRONLY") || $0.contains("O_RDWR")) }
+    }
+
+    /// On a v2 host `run` moves no process at all: init is born in its cgroup, and the runtime's
+    /// start-up no longer moves itself into its own cgroup to start the migration lock's grace
+    /// period early (which held cgroup_mutex through that grace period while the container's
+    /// cgroup mkdir and the clone3 into it waited for the mutex). `exec`, which joins the
+    /// container's cgroup by a move, still does both: the control that the trace sees the opens.
+    func testV2RunMovesNoProcessNotEvenItself() {
+        let id = newID()
+        let b = makeBundle { c in
+            c.shell("true")
+            c[path: "linux.cgroupsPath"] = cgPath(id)
+        }
+        let runOpens = cgroupProcsOpenedForWriting(["run", "--bundle", b, id], tag: "run")
+        if isSwiftlet {
+            XCTAssertEqual(runOpens, [], "run on a v2 host wrote to a cgroup.procs")
+        } else if !runOpens.isEmpty {
+            print("\(Env.runtimeName): run on a v2 host opened \(runOpens.count) cgroup.procs for writing")
+        }
+        assertCgroupGone(id)
+
+        let sleeper = newID()
+        let s = makeBundle { c in
+            c.shell("sleep 100")
+            c[path: "linux.cgroupsPath"] = cgPath(sleeper)
+        }
+        XCTAssertEqual(rt2(["run", "-d", "--bundle", s, sleeper]).status, 0)
+        defer { rt2(["delete", "--force", sleeper]) }
+        let execOpens = cgroupProcsOpenedForWriting(["exec", sleeper, "true"], tag: "exec")
+        // strace -y names the directory fd the join opens cgroup.procs in.
+        XCTAssertTrue(execOpens.contains { $0.contains(cgPath(sleeper)) },
+                      "exec did not join the container's cgroup by a move: \(execOpens)")
+        if isSwiftlet {
+            XCTAssertTrue(execOpens.contains { !$0.contains(cgPath(sleeper)) },
+                          "exec's start-up did not prewarm the migration lock: \(execOpens)")
         }
     }
 
