@@ -3,7 +3,8 @@
 // follow within about one grace period pass at once. `create`, `run` and `exec` each move one
 // process, late in their work: a no-op move of ourselves, made at start-up in a thread, pays the
 // grace period while the main thread parses config.json and forks the init stage. Not on a cgroup
-// v2 host for exec, which moves nothing there (cshim_startup.c).
+// v2 host, where create, run and exec all fork into the container's cgroup and move nothing
+// (cshim_startup.c).
 //
 // The same thread makes the last close of the re-exec's detached bind (cshim_security.c), whose
 // grace period would otherwise be the main thread's.

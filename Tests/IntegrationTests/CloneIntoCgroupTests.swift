@@ -112,6 +112,57 @@ final class CloneIntoCgroupTests: CgroupTestCase {
         }
     }
 
+    /// The cgroup.procs files `command` (run on the v2 view under strace, every process and thread)
+    /// opened for writing, as strace shows the calls.
+    func cgroupProcsOpenedForWriting(_ command: [String], tag: String) -> [String] {
+        let dir = scratch + "/strace-\(tag)"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let r = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
+                                               "/usr/bin/strace", "-ff", "-qq", "-y", "-e", "trace=open,openat,openat2", "-o", dir + "/trace"]
+                                               + command, timeout: 60)
+        XCTAssertEqual(r.status, 0, "\(command.joined(separator: " ")) under strace: \(describe(r))")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return files.flatMap { name in
+            ((try? String(contentsOfFile: dir + "/" + name, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }.filter { $0.contains("cgroup.procs\"") && ($0.contains("O_WRONLY") || $0.contains("O_RDWR")) }
+    }
+
+    /// On a v2 host `run` moves no process at all: init is born in its cgroup, and the runtime's
+    /// start-up no longer moves itself into its own cgroup to start the migration lock's grace
+    /// period early (which held cgroup_mutex through that grace period while the container's
+    /// cgroup mkdir and the clone3 into it waited for the mutex). Nor does `exec`; a shell joining
+    /// the cgroup by hand is the control that the trace sees such opens.
+    func testV2RunMovesNoProcessNotEvenItself() {
+        let id = newID()
+        let b = makeBundle { c in
+            c.shell("true")
+            c[path: "linux.cgroupsPath"] = cgPath(id)
+        }
+        let runOpens = cgroupProcsOpenedForWriting([Env.runtime, "--root", stateRoot, "run", "--bundle", b, id], tag: "run")
+        if isSwiftlet {
+            XCTAssertEqual(runOpens, [], "run on a v2 host wrote to a cgroup.procs")
+        } else if !runOpens.isEmpty {
+            print("\(Env.runtimeName): run on a v2 host opened \(runOpens.count) cgroup.procs for writing")
+        }
+        assertCgroupGone(id)
+
+        let sleeper = newID()
+        let s = makeBundle { c in
+            c.shell("sleep 100")
+            c[path: "linux.cgroupsPath"] = cgPath(sleeper)
+        }
+        XCTAssertEqual(rt2(["run", "-d", "--bundle", s, sleeper]).status, 0)
+        defer { rt2(["delete", "--force", sleeper]) }
+        // exec moves nothing on v2 either (testV2ExecMovesNoProcessAtAll); the control that the trace
+        // sees such opens is a shell joining the cgroup by hand.
+        let execOpens = cgroupProcsOpenedForWriting([Env.runtime, "--root", stateRoot, "exec", sleeper, "true"], tag: "exec")
+        if isSwiftlet {
+            XCTAssertEqual(execOpens, [], "exec on a v2 host wrote to a cgroup.procs")
+        }
+        let handOpens = cgroupProcsOpenedForWriting(["/bin/sh", "-c", "echo $$ > /sys/fs/cgroup\(cgPath(sleeper))/cgroup.procs"], tag: "hand")
+        XCTAssertTrue(handOpens.contains { $0.contains(cgPath(sleeper)) }, "the trace did not see a move by hand: \(handOpens)")
+    }
+
     static let failHelper = "/tmp/swiftlet-it-clone3/fail-syscalls"
     static let helperError = CFixture.build("fail-syscalls.c", to: failHelper)
 
