@@ -16,17 +16,37 @@ public enum TreeCopy {
     /// user namespace; EPERM) is left as made, without setuid and setgid; in a user namespace so is
     /// the owner stat gives for an id it does not map (the overflow id). What the mount copied
     /// from denies stays denied: its `nosuid` drops setuid and setgid, its `nodev` leaves device
-    /// nodes out. `describe`: the path of `source` in errors.
+    /// nodes out. Hard links within `source` stay links (one copy of the data). `describe`: the
+    /// path of `source` in errors.
     public static func copyContents(of source: FD, into destination: FD, describe: String) throws {
         // In a user namespace a file of an unmapped owner stats as the overflow id, which the
         // namespace maps (its nobody, 65534): chown gives the copy that owner, and its set-user-ID
         // (ignored by the kernel on the original: the owner is not mapped) would run as it. Such an
         // owner cannot be told from a mapped nobody, so set-user-ID and set-group-ID of nobody go.
-        let unmapped = Identity.inUserNamespace ? Identity.overflowIDs : nil
-        try copy(source, destination, describe, unmapped: unmapped, depth: 0)
+        let walk = Walk(top: destination, unmapped: Identity.inUserNamespace ? Identity.overflowIDs : nil)
+        try copy(source, destination, describe, inCopy: "", walk: walk, depth: 0)
     }
 
-    private static func copy(_ source: FD, _ destination: FD, _ describe: String, unmapped: (uid: uid_t, gid: gid_t)?,
+    /// What the whole copy shares: its top directory, the overflow ids in a user namespace, and
+    /// the files with more than one link copied so far (by device and inode: their path in the copy).
+    private final class Walk {
+        let top: FD
+        let unmapped: (uid: uid_t, gid: gid_t)?
+        var linked: [FileID: String] = [:]
+        init(top: FD, unmapped: (uid: uid_t, gid: gid_t)?) {
+            self.top = top
+            self.unmapped = unmapped
+        }
+    }
+
+    private struct FileID: Hashable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    /// `inCopy`: the path of `destination` below the top of the copy ("" at the top, else ending
+    /// in "/"), made of directories this copy made: a later link of a file resolves it from `top`.
+    private static func copy(_ source: FD, _ destination: FD, _ describe: String, inCopy: String, walk: Walk,
                              depth: Int) throws {
         guard depth < maxDepth else { throw SysError("copy", describe + ": deeper than \(maxDepth) directories", errno: ELOOP) }
         // Per directory: a subdirectory may be another mount. A file set-user-ID on a nosuid mount
@@ -41,6 +61,7 @@ public enum TreeCopy {
             var st = stat()
             try sys("lstat", path) { fstatat(source.raw, name, &st, AT_SYMLINK_NOFOLLOW) }
             let type = st.st_mode & S_IFMT
+            var linkAs: FileID?
             switch type {
             case S_IFDIR:
                 try sys("mkdir", path) { mkdirat(destination.raw, name, 0o700) }
@@ -48,8 +69,19 @@ public enum TreeCopy {
                 defer { from.close() }
                 let to = try FD.openAt(destination, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
                 defer { to.close() }
-                try copy(from, to, path, unmapped: unmapped, depth: depth + 1)
+                try copy(from, to, path, inCopy: inCopy + name + "/", walk: walk, depth: depth + 1)
             case S_IFREG:
+                // A hard link of a file copied already is linked again, not copied: an image of a
+                // file linked a thousand times would otherwise fill the tmpfs (and the host's
+                // memory) a thousand times over. Where the link fails (EMLINK), a copy of its own.
+                if st.st_nlink > 1 {
+                    let id = FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+                    if let first = walk.linked[id] {
+                        if linkat(walk.top.raw, first, destination.raw, name, 0) == 0 { continue }
+                    } else {
+                        linkAs = id
+                    }
+                }
                 // O_NONBLOCK: if the entry became a fifo since the lstat, the open does not wait.
                 let from = try FD.openAt(source, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
                 defer { from.close() }
@@ -85,7 +117,7 @@ public enum TreeCopy {
                 mode &= ~mode_t(S_ISUID | S_ISGID)
             }
             if noSuid { mode &= ~mode_t(S_ISUID | S_ISGID) }
-            if let unmapped {
+            if let unmapped = walk.unmapped {
                 if st.st_uid == unmapped.uid { mode &= ~mode_t(S_ISUID) }
                 if st.st_gid == unmapped.gid { mode &= ~mode_t(S_ISGID) }
             }
@@ -93,6 +125,7 @@ public enum TreeCopy {
             if type != S_IFLNK {
                 try sys("chmod", path) { fchmodat(destination.raw, name, mode, AT_SYMLINK_NOFOLLOW) }
             }
+            if let linkAs { walk.linked[linkAs] = inCopy + name }
         }
     }
 

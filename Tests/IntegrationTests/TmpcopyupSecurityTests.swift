@@ -107,4 +107,31 @@ final class TmpcopyupSecurityTests: IntegrationTestCase {
             XCTAssertLessThan(used ?? .max, 1024, "the tmpfs holds the file's zeros: \(describe(r))")
         }
     }
+
+    /// A file of 1 MiB with 64 names in the covered directory (a few in a subdirectory) under a
+    /// tmpfs of 16 MiB: the copy links the names again (one inode, the data once). Before: each
+    /// name got a copy of its own, and the create failed with ENOSPC (without the size option, an
+    /// image of one file linked a thousand times took a thousand times its size of host memory).
+    func testHardLinksStayLinks() {
+        let b = makeBundle(privateRootfs: true) { c in
+            c.addMount("/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "size=16m"])
+            c.shell("stat -c '%h %s %i' /data/f0 /data/d/f63 | uniq -c | sed 's/^ *//'; df -k /data | tail -n 1")
+        }
+        let data = b + "/rootfs/data"
+        let made = Host.sh("""
+            mkdir -p '\(data)/d' && head -c 1048576 /dev/urandom > '\(data)/f0' \
+              && for i in $(seq 1 63); do if [ $i -gt 60 ]; then ln '\(data)/f0' '\(data)/d/f'$i; else ln '\(data)/f0' '\(data)/f'$i; fi; done
+            """)
+        XCTAssertEqual(made.status, 0, describe(made))
+        let r = run(b)
+        knownDeviation(runtimes: ["runc", "crun"], reason: "each name copied: ENOSPC") {
+            XCTAssertEqual(r.status, 0, describe(r))
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            // One line from uniq: both names have 64 links, the size, the same inode.
+            XCTAssertEqual(lines.count, 2, describe(r))
+            XCTAssert(lines.first?.hasPrefix("2 64 1048576 ") ?? false, describe(r))
+            let used = lines.last.map { $0.split(separator: " ").map(String.init) }.flatMap { $0.count > 2 ? Int($0[2]) : nil }
+            XCTAssertLessThan(used ?? .max, 2048, "the tmpfs holds more than one copy: \(describe(r))")
+        }
+    }
 }
