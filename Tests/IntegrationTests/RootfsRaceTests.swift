@@ -7,8 +7,9 @@ import XCTest
 final class RootfsRaceTests: IntegrationTestCase {
     static let helperDir = "/tmp/swiftlet-it-rootfsrace"
 
-    /// Builds the `swap` racer (Fixtures/swap.c) once per test process.
+    /// Builds the `swap` racer (Fixtures/swap.c) and `fail-syscalls` once per test process.
     static let buildError = CFixture.build("swap.c", to: helperDir + "/swap", linkStatic: false)
+        ?? CFixture.build("fail-syscalls.c", to: helperDir + "/fail-syscalls")
 
     override func setUpWithError() throws {
         try super.setUpWithError()
@@ -23,7 +24,24 @@ final class RootfsRaceTests: IntegrationTestCase {
     /// and pivot_root entered the bind, which had none of them: 10 of 150 containers ran without
     /// /proc and /dev (70 failed in pivot_root, EBUSY).
     func testRootfsExchangedDuringCreateKeepsTheBuiltRoot() {
+        checkRootfsExchange(underFilterDenyingOpenTree: false)
+    }
+
+    /// The same where open_tree is refused (EPERM from a seccomp filter, as an outer container's
+    /// may do): the bind is made with mount(2) from and onto the directory's fd, and its root,
+    /// opened by root.path, must be that directory on another mount, or the create is refused.
+    /// (Without masked and read-only paths, which need open_tree.)
+    func testRootfsExchangedDuringCreateWithoutOpenTree() {
+        checkRootfsExchange(underFilterDenyingOpenTree: true)
+    }
+
+    func checkRootfsExchange(underFilterDenyingOpenTree denied: Bool, file: StaticString = #filePath, line: UInt = #line) {
         let bundle = makeBundle(privateRootfs: true) { c in
+            if denied {
+                // Masked and read-only paths are bound with open_tree after pivot_root: none here.
+                c[path: "linux.maskedPaths"] = [String]()
+                c[path: "linux.readonlyPaths"] = [String]()
+            }
             c.shell("test -f /proc/self/mountinfo && echo proc-mounted; grep -q ' /dev tmpfs ' /proc/mounts && echo dev-mounted; cat /MARK")
         }
         let made = Host.sh("""
@@ -37,7 +55,11 @@ final class RootfsRaceTests: IntegrationTestCase {
         }
         var started = 0, failures: [String] = [], errors: [String] = []
         for i in 0..<150 {
-            let r = run(bundle, id: newID("swap"))
+            let id = newID("swap")
+            let r = denied
+                ? Host.exec(Self.helperDir + "/fail-syscalls", ["open_tree", "\(EPERM)", Env.runtime, "--root", stateRoot,
+                                                               "run", "--bundle", bundle, id], timeout: 30)
+                : run(bundle, id: id)
             if r.status != 0 {
                 if errors.count < 3 { errors.append(r.stderr) }
                 continue
@@ -51,7 +73,7 @@ final class RootfsRaceTests: IntegrationTestCase {
         print("NOTE: \(started) of 150 containers started under the race; some errors: \(errors)")
         assertOrDeviation(failures.isEmpty, runtimes: ["runc", "crun"], reason: "root.path resolved at each step",
                           "\(failures.count) of \(started) started containers ran without the root built for them:\n"
-                          + failures.prefix(5).joined(separator: "\n"))
-        XCTAssertGreaterThan(started, 0, "no container started at all under the race")
+                          + failures.prefix(5).joined(separator: "\n"), file: file, line: line)
+        XCTAssertGreaterThan(started, 0, "no container started at all under the race", file: file, line: line)
     }
 }

@@ -83,11 +83,7 @@ struct RootfsBuilder {
         // /proc, /dev, masked and read-only paths.
         let bound = try InitStage.step("bind the root filesystem") { () throws -> FD in
             let directory = OwnedFD(try FD.open(rootfs, O_PATH | O_DIRECTORY))
-            let tree = try MountAPI.cloneTree(directory.fd.procPath, recursive: true)
-            do { try MountAPI.moveMount(tree, onto: directory.fd, describe: "bind \(rootfs) on itself") } catch {
-                tree.close()
-                throw error
-            }
+            let tree = try Self.bindOnItself(directory.fd, rootfs)
             if inRuntimeNamespace {
                 // Private: the container's mounts under it reach no other mount namespace.
                 try Mount.setPropagation(tree.procPath, .private, recursive: true, describe: rootfs)
@@ -110,6 +106,32 @@ struct RootfsBuilder {
         defer { staging = nil }
         try root().withRoot { root in try mountAll(root: root, readOnlyDev: &readOnlyDev) }
         return readOnlyDev
+    }
+
+    /// The bind of `directory` on itself, recursive, and an fd of the bind's root. A detached
+    /// copy (open_tree) attached onto the fd; where open_tree is refused (a seccomp filter of an
+    /// outer container: EPERM, ENOSYS), mount(2) from and onto the fd's /proc path, and the bind's
+    /// root opened by `path`, which must then be that directory (same inode) on another mount.
+    static func bindOnItself(_ directory: FD, _ path: String) throws -> FD {
+        do {
+            let tree = try MountAPI.cloneTree(directory.procPath, recursive: true)
+            do { try MountAPI.moveMount(tree, onto: directory, describe: "bind \(path) on itself") } catch {
+                tree.close()
+                throw error
+            }
+            return tree
+        } catch let e as SysError where e.call == "open_tree" && (e.errno == EPERM || e.errno == ENOSYS) {
+            try Mount.mount(source: directory.procPath, target: directory.procPath, type: nil, flags: [.bind, .recursive],
+                            describe: "bind \(path) on itself")
+            let bound = OwnedFD(try FD.open(path, O_PATH | O_DIRECTORY))
+            let a = try bound.fd.status(describe: path), b = try directory.status(describe: path)
+            guard a.st_dev == b.st_dev, a.st_ino == b.st_ino,
+                  let top = RuntimeNamespaceRootfs.mountID(of: bound.fd), top != RuntimeNamespaceRootfs.mountID(of: directory) else {
+                throw RuntimeError(step: "bind the root filesystem", field: .config("root.path"), object: path,
+                                   "\(path) was replaced while the container was being created")
+            }
+            return bound.release()
+        }
     }
 
     /// The `mounts[]` entries, the devices and their links, under the root open at `root`. A
