@@ -257,11 +257,32 @@ struct LockedDirectory {
     let path: String
     let fd: FD
 
+    /// The folder must be the runtime's own: a real directory (O_NOFOLLOW), owned by this uid, that
+    /// no other uid may write, in a root that no other uid may write. Otherwise whoever can write
+    /// there (a `--root` in a directory of another user's) plants a symlink, a state.json or a
+    /// cgroup.json, and `delete` empties the symlink's target, signals the planted pid and removes
+    /// the planted cgroup with its processes.
     init(path: String) throws {
         self.path = path
-        let folder = try OwnedFD.open(path, O_RDONLY | O_DIRECTORY)
+        let folder: OwnedFD
+        do { folder = try OwnedFD.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) } catch let e as SysError where e.errno == ELOOP || e.errno == ENOTDIR {
+            throw RuntimeError(object: path, "the state directory \(path) is not a directory (a symbolic link?): not the runtime's own, left alone")
+        }
+        try Self.requireOwn(try folder.fd.status(describe: path), path)
+        // ".." of the folder opened: the root it is in now, whatever its path.
+        let root = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+        try Self.requireOwn(try folder.fd.status(of: "..", describe: root), root)
         try folder.fd.lockExclusive(describe: path)
         self.fd = folder.release()
+    }
+
+    static func requireOwn(_ st: stat, _ path: String) throws {
+        if st.st_uid != Identity.effectiveUID {
+            throw RuntimeError(object: path, "the state directory \(path) belongs to uid \(st.st_uid), not to the runtime's uid \(Identity.effectiveUID): left alone")
+        }
+        if st.st_mode & 0o022 != 0 {
+            throw RuntimeError(object: path, "the state directory \(path) may be written by other users (mode \(String(st.st_mode & 0o7777, radix: 8))): left alone")
+        }
     }
 
     func unlock() { fd.close() }
