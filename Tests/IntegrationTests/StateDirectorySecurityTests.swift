@@ -62,4 +62,23 @@ final class StateDirectorySecurityTests: IntegrationTestCase {
             if isSwiftlet { XCTAssertNotEqual(r.status, 0, describe(r)) }
         }
     }
+
+    /// `victim` a symlink to the folder of a running container of root's: `kill victim KILL` read
+    /// that container's state through it and killed it. Now refused; the container runs on and
+    /// `exec victim` is refused as well.
+    func testKillAndExecDoNotFollowAPlantedSymlink() {
+        let root = userOwnedRoot()
+        let id = startSleeper()
+        defer { _ = runtime(["delete", "--force", id]) }
+        XCTAssertEqual(Host.sh("ln -s '\(stateRoot)/\(id)' '\(root)/victim' && chown -h 65534:65534 '\(root)/victim'").status, 0)
+        let killed = Host.exec(Env.runtime, ["--root", root, "kill", "victim", "KILL"], timeout: 20)
+        let executed = Host.exec(Env.runtime, ["--root", root, "exec", "victim", "true"], timeout: 20)
+        assertOrDeviation(status(id) == "running", runtimes: ["crun"], reason: "follows the planted symlink",
+                          "kill through the planted symlink: \(describe(killed))")
+        if isSwiftlet {
+            XCTAssertNotEqual(killed.status, 0, describe(killed))
+            XCTAssertNotEqual(executed.status, 0, describe(executed))
+            XCTAssert(killed.stderr.contains(root + "/victim"), describe(killed))
+        }
+    }
 }

@@ -134,7 +134,13 @@ public struct StateStore {
         try StateStore.validate(id: id)
         let path = directory(id) + "/state.json"
         let bytes: [UInt8]
-        do { bytes = try readFile(path: path) } catch let e as SysError where e.errno == ENOENT {
+        // Read only from a folder of the runtime's own: `kill`, `exec` act on the pid and the
+        // cgroup state.json names (LockedDirectory has why).
+        do {
+            let folder = try LockedDirectory.openOwn(directory(id))
+            let file = OwnedFD(try FD.openAt(folder.fd, "state.json", O_RDONLY | O_NOFOLLOW))
+            bytes = try file.fd.readAll()
+        } catch let e as SysError where e.errno == ENOENT {
             if isDirectory(directory(id)) {
                 throw RuntimeError(object: path, "container \"\(id)\" has no state.json: its create has not finished "
                                    + "or was killed (delete --force removes what is left)")
@@ -264,16 +270,22 @@ struct LockedDirectory {
     /// the planted cgroup with its processes.
     init(path: String) throws {
         self.path = path
+        let folder = try Self.openOwn(path)
+        try folder.fd.lockExclusive(describe: path)
+        self.fd = folder.release()
+    }
+
+    /// The container's folder at `path`, opened if it is the runtime's own (see `init`).
+    static func openOwn(_ path: String) throws -> OwnedFD {
         let folder: OwnedFD
         do { folder = try OwnedFD.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) } catch let e as SysError where e.errno == ELOOP || e.errno == ENOTDIR {
             throw RuntimeError(object: path, "the state directory \(path) is not a directory (a symbolic link?): not the runtime's own, left alone")
         }
-        try Self.requireOwn(try folder.fd.status(describe: path), path)
+        try requireOwn(try folder.fd.status(describe: path), path)
         // ".." of the folder opened: the root it is in now, whatever its path.
         let root = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
-        try Self.requireOwn(try folder.fd.status(of: "..", describe: root), root)
-        try folder.fd.lockExclusive(describe: path)
-        self.fd = folder.release()
+        try requireOwn(try folder.fd.status(of: "..", describe: root), root)
+        return folder
     }
 
     static func requireOwn(_ st: stat, _ path: String) throws {
