@@ -2,7 +2,8 @@
 // makes its first writer wait for an RCU grace period (5-15 ms on a busy 2-core VM); writers that
 // follow within about one grace period pass at once. `create`, `run` and `exec` each move one
 // process, late in their work: a no-op move of ourselves, made at start-up in a thread, pays the
-// grace period while the main thread parses config.json and forks the init stage.
+// grace period while the main thread parses config.json and forks the init stage. Not on a cgroup
+// v2 host for exec, which moves nothing there (cshim_startup.c).
 //
 // The same thread makes the last close of the re-exec's detached bind (cshim_security.c), whose
 // grace period would otherwise be the main thread's.
@@ -18,10 +19,16 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
 
 static pthread_t prewarm_thread;
 static int prewarm_running;
+static int prewarm_migrates;
 
 // Appends `s` to buf at *len; returns 0, or -1 if it does not fit.
 static int append(char *buf, size_t cap, size_t *len, const char *s, size_t n) {
@@ -67,7 +74,7 @@ static void *prewarm(void *arg) {
     // Taken before the cgroup write, closed after it (and after the main thread's first fork):
     // the migration's grace period is the longer wait, and the main thread may meet it.
     int exe_mount = cs_exe_mount_take_into_own_table();
-    move_into_own_cgroup();
+    if (prewarm_migrates) move_into_own_cgroup();
     if (exe_mount >= 0) cs_exe_mount_close_own(exe_mount);
     return NULL;
 }
@@ -101,8 +108,14 @@ static void move_into_own_cgroup(void) {
 
 int cs_cgroup_prewarm_running(void) { return prewarm_running; }
 
-int cs_cgroup_prewarm_start(void) {
+int cs_cgroup_unified_only(void) {
+    struct statfs fs;
+    return statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int cs_cgroup_prewarm_start(int migrate) {
     if (prewarm_running) return 0;
+    prewarm_migrates = migrate;
     if (geteuid() != 0) return 0;  // moving ourselves needs write access to cgroup.procs
     pthread_attr_t attr;
     if (pthread_attr_init(&attr)) return -1;

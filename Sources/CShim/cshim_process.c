@@ -2,6 +2,7 @@
 #include "cshim_process.h"
 #include "cshim_residency.h"
 #include "cshim_startup_internal.h"
+#include "cshim_security.h"
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 
 #ifndef SYS_sched_setattr
 #define SYS_sched_setattr 314
@@ -139,3 +141,75 @@ int cs_getrlimit(int resource, uint64_t *soft, uint64_t *hard) {
 }
 
 int cs_personality(unsigned long persona) { return personality(persona); }
+
+// Where the inherited stack's kept top begins: the lowest of argv and the environment's array (the
+// aux vector and the strings lie above them).
+static uintptr_t inherited_stack_top_pages(void) {
+    extern char **environ;
+    uintptr_t low = (uintptr_t)cs_argv();
+    uintptr_t env = (uintptr_t)environ;
+    // environ may have moved to the heap (setenv): then argv alone marks the top.
+    if (env && env < low && low - env < (1u << 20)) low = env;
+    return low & ~(uintptr_t)4095;
+}
+
+struct own_stack_start {
+    void (*body)(void *);
+    void *arg;
+    uintptr_t drop_from, drop_to;
+};
+
+static _Noreturn void own_stack_entry(struct own_stack_start *s) {
+    // The inherited stack below its top pages is dead to this process: it never returns into it.
+    // Pages of it never mapped are skipped by madvise (ENOMEM for the holes, the rest is dropped).
+    if (s->drop_to > s->drop_from) madvise((void *)s->drop_from, s->drop_to - s->drop_from, MADV_DONTNEED);
+    s->body(s->arg);
+    _exit(127);
+}
+
+_Noreturn void cs_continue_on_own_stack(void (*body)(void *), void *arg) {
+    struct rlimit64 r;
+    size_t size = 8u << 20;
+    int bounded = getrlimit64(RLIMIT_STACK, &r) == 0 && r.rlim_cur != RLIM64_INFINITY;
+    if (bounded && r.rlim_cur < size) size = r.rlim_cur < (64u << 10) ? (64u << 10) : (size_t)r.rlim_cur;
+    size = (size + 4095) & ~(size_t)4095;
+    char *base = mmap(NULL, size + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (base == MAP_FAILED) {
+        body(arg);
+        _exit(127);
+    }
+    mprotect(base, 4096, PROT_NONE);  // the guard page: an overflow faults instead of writing below
+    uintptr_t here = (uintptr_t)&size;
+    uintptr_t top_pages = inherited_stack_top_pages();
+    // The stack can reach down to RLIMIT_STACK below its top, and nothing else is mapped within
+    // 128 MiB of the top (the kernel's least gap between the stack and mmap's base; the gap is the
+    // limit at exec when larger, and the limit may have been raised since): the range dropped is
+    // the smaller of the two. Without a bound, only the frames above this one go.
+    uintptr_t reach = bounded && r.rlim_cur < (128u << 20) ? (uintptr_t)r.rlim_cur : (uintptr_t)(128u << 20);
+    uintptr_t lowest = bounded && reach < top_pages ? top_pages - reach : (here & ~(uintptr_t)4095);
+    struct own_stack_start *start = (struct own_stack_start *)(base + size + 4096) - 1;
+    start->body = body;
+    start->arg = arg;
+    start->drop_from = lowest & ~(uintptr_t)4095;
+    start->drop_to = here < top_pages ? top_pages : start->drop_from;
+    uintptr_t sp = ((uintptr_t)start - 64) & ~(uintptr_t)15;
+#if defined(__x86_64__)
+    __asm__ volatile("mov %[sp], %%rsp\n\t"
+                     "xor %%ebp, %%ebp\n\t"
+                     "call *%[entry]\n\t"
+                     "ud2"
+                     : : [sp] "r"(sp), [entry] "r"(own_stack_entry), "D"(start) : "memory");
+#elif defined(__aarch64__)
+    register struct own_stack_start *x0 __asm__("x0") = start;
+    __asm__ volatile("mov sp, %[sp]\n\t"
+                     "mov x29, xzr\n\t"
+                     "mov x30, xzr\n\t"
+                     "blr %[entry]\n\t"
+                     "brk #0"
+                     : : [sp] "r"(sp), [entry] "r"(own_stack_entry), "r"(x0) : "memory");
+#else
+    munmap(base, size + 4096);
+    body(arg);
+#endif
+    _exit(127);
+}

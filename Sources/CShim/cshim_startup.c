@@ -45,7 +45,11 @@ static void swiftlet_startup(int argc, char **argv, char **envp) {
     if (!cs_exe_is_protected()) cs_exe_protect(argv, envp);
     cs_exe_mount_adopt();
     // Only once protected: an execve would have to wait for the thread's grace period.
-    if (enters && cs_exe_is_protected()) cs_cgroup_prewarm_start();
+    // On a cgroup v2 host exec forks its child into the container's cgroup (clone3
+    // CLONE_INTO_CGROUP, Exec.swift): nothing of its is moved, so a grace period started early buys
+    // it nothing, and the thread's no-op move would hold the migration lock through it while that
+    // clone3 waits for it (`exec` 0.75x of the time with the move, paired).
+    if (enters && cs_exe_is_protected()) cs_cgroup_prewarm_start(strcmp(cmd, "exec") != 0 || !cs_cgroup_unified_only());
     // No start-up thread to close it: now, on this thread.
     if (!cs_cgroup_prewarm_running()) cs_exe_mount_release();
 }

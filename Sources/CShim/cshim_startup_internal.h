@@ -18,5 +18,7 @@ void cs_exe_mount_close_own(int fd);
 void cs_exe_mount_release(void);
 // 1 once the prewarm thread was started (cshim_cgroup.c).
 int cs_cgroup_prewarm_running(void);
+// 1 when /sys/fs/cgroup is a cgroup2 mount: a v2 host, or a private view of one (cshim_cgroup.c).
+int cs_cgroup_unified_only(void);
 
 #endif

@@ -138,9 +138,14 @@ public struct Netlink {
         let sent = msg.withUnsafeBytes { buf in send(fd.raw, buf.baseAddress, buf.count, 0) }
         if sent < 0 { throw SysError("netlink sendto", what) }
         var replies: [(UInt16, [UInt8])] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = try buf.withUnsafeMutableBytes { b in try sys("netlink recv", what) { recv(fd.raw, b.baseAddress, b.count, 0) } }
+            // Not zero-filled: only the pages the kernel writes are touched (one for an ACK). Zeroed,
+            // the 64 KiB were 16 pages more in the init stage (which brings `lo` up) for as long as
+            // it lived: malloc keeps them.
+            let buf = try [UInt8](unsafeUninitializedCapacity: 65536) { b, count in
+                count = try sys("netlink recv", what) { recv(fd.raw, b.baseAddress, b.count, 0) }
+            }
+            let n = buf.count
             var i = 0
             while i + 16 <= n {
                 let len = Int(readLE32(buf, i)), mtype = Netlink.readLE16(buf, i + 4)

@@ -28,6 +28,15 @@ public enum Proc {
 
     public static func exit(_ status: Int32) -> Never { Glibc._exit(status) }
 
+    /// In a freshly forked child: goes on with `body(arg)` on a stack of its own and drops the stack
+    /// it was forked on (but for its top pages: argv, the environment), so that neither process
+    /// copies the other's frames (see cs_continue_on_own_stack). `body` gets all it needs through
+    /// `arg` and never returns.
+    public static func continueOnOwnStack(_ arg: UnsafeMutableRawPointer,
+                                          _ body: @convention(c) (UnsafeMutableRawPointer?) -> Void) -> Never {
+        cs_continue_on_own_stack(body, arg)
+    }
+
     /// fchdir to `dir` and chroot there: the directory becomes this process's root and cwd.
     public static func changeRoot(to dir: FD, describe: String) throws {
         try changeDirectory(to: dir, describe: describe)

@@ -43,6 +43,7 @@ final class StateFileTests: XCTestCase {
         record.cgroupMarked = true
         record.noNewKeyring = true
         record.sessionKeyring = "_ses.c1.0123456789abcdef"
+        record.seccompProgram = "0123456789abcdef0123456789abcdef"
         record.annotations!["a\u{e9}"] = "z"
         record.annotations!["B"] = "y"
         XCTAssertEqual(JSON.serialize(StateStore.stateValue(record, config: try JSON.encodeValue(record.config))),
@@ -58,6 +59,7 @@ final class StateFileTests: XCTestCase {
         record.cgroupMarked = nil
         record.noNewKeyring = nil
         record.sessionKeyring = nil
+        record.seccompProgram = nil
         XCTAssertEqual(JSON.serialize(StateStore.stateValue(record, config: try JSON.encodeValue(record.config))),
                        try JSON.encode(record))
         // The config as given goes in as it is, member order and numbers' text included.

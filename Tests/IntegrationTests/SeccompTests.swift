@@ -411,6 +411,83 @@ final class SeccompTests: IntegrationTestCase {
         _ = runtime(["delete", "--force", id])
     }
 
+    /// exec installs the program create compiled (kept in the state directory, its digest in
+    /// state.json) without compiling the profile again: with the compile cache emptied after create,
+    /// exec's process is filtered as the container's init is, and no cache entry comes back.
+    func testExecInstallsTheProgramCreateKept() throws {
+        guard Env.isSwiftlet else { return }
+        let id = newID()
+        let bundle = makeBundle { c in
+            c.addHelpers()
+            c[path: "linux.seccomp"] = self.allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42]])
+            c.args = ["sleep", "30"]
+        }
+        let r = runtime(["run", "-d", "--bundle", bundle, id])
+        XCTAssertEqual(r.status, 0, describe(r))
+        let dir = stateRoot + "/" + id
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/seccomp.bpf"))
+        let state = try XCTUnwrap(parseJSON(try String(contentsOfFile: dir + "/state.json", encoding: .utf8)) as? [String: Any])
+        XCTAssertEqual((state["seccompProgram"] as? String)?.count, 32, "state.json keeps the program's digest")
+        try removeCompileCache()
+        let e = runtime(["exec", id, "sh", "-c", "/mnt/sysc getpriority 0 0; /mnt/sysc getppid | cut -c1-2; grep -c '^Seccomp:.2' /proc/self/status"])
+        XCTAssertEqual(e.stdout, "errno 42\nok\n1\n", describe(e))
+        XCTAssertEqual(try compileCache(), [], "exec compiled the profile instead of installing create's program")
+        _ = runtime(["delete", "--force", id])
+    }
+
+    /// A program file that state.json does not vouch for is never installed: changed to allow
+    /// everything, another container's, cut short, or gone, exec compiles the config's filter and
+    /// its process gets the container's filter all the same (checked from inside).
+    func testExecNeverInstallsAChangedOrForeignProgram() throws {
+        guard Env.isSwiftlet else { return }
+        func bundle(_ refused: String) -> String {
+            makeBundle { c in
+                c.addHelpers()
+                c[path: "linux.seccomp"] = self.allowAllExcept([["names": [refused], "action": "SCMP_ACT_ERRNO", "errnoRet": 42]])
+                c.args = ["sleep", "30"]
+            }
+        }
+        let id = newID(), other = newID()
+        XCTAssertEqual(runtime(["run", "-d", "--bundle", bundle("getpriority"), id]).status, 0)
+        XCTAssertEqual(runtime(["run", "-d", "--bundle", bundle("getppid"), other]).status, 0)
+        let file = stateRoot + "/" + id + "/seccomp.bpf"
+        let original = try Data(contentsOf: URL(fileURLWithPath: file))
+        // A well-formed program that allows every call (SECCOMP_RET_ALLOW), as an attacker would write it.
+        var allowAll = Data("swiftlet-seccomp-program-1\n0\n-\n-\n1\n".utf8)
+        withUnsafeBytes(of: UInt64(0x7fff_0000_0000_0006).littleEndian) { allowAll.append(contentsOf: $0) }
+        let foreign = try Data(contentsOf: URL(fileURLWithPath: stateRoot + "/" + other + "/seccomp.bpf"))
+        var flipped = original
+        flipped[flipped.count - 1] ^= 0x01
+        let cases: [(String, Data?)] = [("allow-all", allowAll), ("another container's", foreign),
+                                        ("one bit changed", flipped), ("cut short", original.prefix(original.count - 8)),
+                                        ("missing", nil)]
+        for (what, data) in cases {
+            try? FileManager.default.removeItem(atPath: file)
+            if let data { try data.write(to: URL(fileURLWithPath: file)) }
+            try removeCompileCache()
+            let e = runtime(["exec", id, "sh", "-c", "/mnt/sysc getpriority 0 0; /mnt/sysc getppid | cut -c1-2"])
+            XCTAssertEqual(e.status, 0, "\(what): \(describe(e))")
+            XCTAssertEqual(e.stdout, "errno 42\nok\n", "\(what): exec must get the container's filter: \(describe(e))")
+            XCTAssertEqual(try compileCache().count, 1, "\(what): the config's filter is compiled instead")
+        }
+        // The container's own program, restored, is installed again without a compile.
+        try original.write(to: URL(fileURLWithPath: file))
+        try removeCompileCache()
+        let e = runtime(["exec", id, "sh", "-c", "/mnt/sysc getpriority 0 0; /mnt/sysc getppid | cut -c1-2"])
+        XCTAssertEqual(e.stdout, "errno 42\nok\n", describe(e))
+        XCTAssertEqual(try compileCache(), [])
+        for c in [id, other] { _ = runtime(["delete", "--force", c]) }
+    }
+
+    /// The compile cache's entries in the state root (`seccomp:<hash>`).
+    func compileCache() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: stateRoot).filter { $0.hasPrefix("seccomp:") }
+    }
+
+    func removeCompileCache() throws {
+        for f in try compileCache() { try FileManager.default.removeItem(atPath: stateRoot + "/" + f) }
+    }
+
     // MARK: NOTIFY
 
     func testNotifyAgent() throws {
@@ -436,6 +513,27 @@ final class SeccompTests: IntegrationTestCase {
                           reason: "crun 1.8 sends the listener at start", "state.status: \(text)")
         XCTAssertEqual(state["bundle"] as? String, bundle, text)
         XCTAssertEqual(state["pid"] as? Int, msg["pid"] as? Int, text)
+    }
+
+    /// An exec'd process's filter notifies the container's agent too: exec sends it its own
+    /// listener, with the listener's metadata and the container's state (from create's program file).
+    func testNotifyAgentGetsExecsListener() throws {
+        let id = newID()
+        let (bundle, out) = notifyAgentBundle(notified: ["getpriority"], metadata: "exec-\(token)") { c in
+            c.args = ["sleep", "30"]
+        }
+        let r = runtime(["run", "-d", "--bundle", bundle, id])
+        XCTAssertEqual(r.status, 0, describe(r))
+        try? FileManager.default.removeItem(atPath: out)
+        let e = runtime(["exec", id, "/mnt/sysc", "getpriority", "0", "0"])
+        XCTAssertEqual(e.stdout, "ok 42\n", "the agent answers exec's process: \(describe(e))")
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        let msg = try XCTUnwrap(parseJSON(text) as? [String: Any], "agent message: \(text)")
+        XCTAssertEqual(msg["metadata"] as? String, "exec-\(token)", text)
+        let state = try XCTUnwrap(msg["state"] as? [String: Any], text)
+        XCTAssertEqual(state["id"] as? String, id, text)
+        XCTAssertEqual(state["status"] as? String, "running", text)
+        _ = runtime(["delete", "--force", id])
     }
 
     /// The agent's message names the runtime-spec version the runtime implements (runc: specs.Version),

@@ -42,4 +42,14 @@ int cs_setrlimit(int resource, uint64_t soft, uint64_t hard);
 int cs_getrlimit(int resource, uint64_t *soft, uint64_t *hard);
 int cs_personality(unsigned long persona);
 
+// In a freshly forked child: goes on with body(arg) on a stack of its own (a new mapping as large as
+// RLIMIT_STACK allows, at most 8 MiB, with a guard page) and drops this process's view of the stack it
+// was forked on, but for its top pages (argv, the environment, the aux vector, which `environ` and
+// the start-up code still point at). The dropped pages stay the parent's: the parent's writes to
+// them no longer copy them, and the child's frames, on its own stack, are only as many pages as it
+// uses. Never returns; body must not return either (the process exits with 127 if it does). When no
+// stack can be mapped, body runs on the inherited stack, as before. Nothing may point into the
+// inherited stack below its top pages: body gets everything it needs through arg.
+_Noreturn void cs_continue_on_own_stack(void (*body)(void *), void *arg);
+
 #endif

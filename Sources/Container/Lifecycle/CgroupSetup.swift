@@ -182,8 +182,9 @@ extension Runtime {
 
     /// Throws, naming them, when a directory of `record`'s cgroup is someone else's now: `command`
     /// would write into a cgroup the container does not own.
-    func requireOwnCgroup(_ record: ContainerRecord, _ command: String) throws {
-        let replaced = replacedCgroups(of: record)
+    /// `replaced`: `replacedCgroups(of: record)` when the caller has it already.
+    func requireOwnCgroup(_ record: ContainerRecord, _ command: String, replaced known: [String]? = nil) throws {
+        let replaced = known ?? replacedCgroups(of: record)
         guard !replaced.isEmpty else { return }
         let list = replaced.sorted().joined(separator: ", ")
         throw RuntimeError(step: "\(command) \(record.id)", object: list,

@@ -168,7 +168,7 @@ public struct Runtime {
                 parentEnd.close()
                 locked.fd.close()
                 cgroupDirectory?.close()
-                InitStage.run(plan)
+                InitStage.runOnOwnStack(plan)
             }
             cgroupDirectory?.close()
             cgroupDirectory = nil
@@ -185,13 +185,15 @@ public struct Runtime {
                 try pending.finish(warn: warn)
                 plan.seccomp = pending.program
             }
+            // For exec, beside the init stage's work too (SeccompProgramFile).
+            let seccompDigest = plan.seccomp.flatMap { SeccompProgramFile.write($0, directory: store.directory(opts.id)) }
             if !initJoinsCgroup && !cloneIntoCgroup && !managerAttaches {
                 cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
             }
             let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
                                        containerPID: &containerPID, opts: opts,
                                        joinCgroup: initJoinsCgroup || bornInCgroup || managerAttaches ? nil : cgroup,
-                                       config: config.parsed)
+                                       config: config.parsed, seccompDigest: seccompDigest)
             // Init is in the scope now: the process that held it is no longer needed.
             (cgroup as? SystemdDriver)?.releasePlaceholder()
             if let pidFile = opts.pidFile {
@@ -233,7 +235,8 @@ public struct Runtime {
 
     /// The parent's half of the conversation with the init stage.
     func driveInit(channel: SyncChannel, plan: InitPlan, childPID: pid_t, containerPID: inout pid_t,
-                   opts: CreateOptions, joinCgroup: CgroupDriver?, config: JSONValue) throws -> ContainerRecord {
+                   opts: CreateOptions, joinCgroup: CgroupDriver?, config: JSONValue,
+                   seccompDigest: String?) throws -> ContainerRecord {
         var record: ContainerRecord?
         // Without hooks before `ready`, the container process is moved into its cgroup after init
         // has been told to go on, so that the ten cgroup.procs writes of a v1 host overlap with
@@ -281,6 +284,7 @@ public struct Runtime {
                 if plan.cgroupMarked { r.cgroupMarked = true }
                 r.noNewKeyring = plan.noNewKeyring ? true : nil
                 r.sessionKeyring = plan.noNewKeyring ? nil : plan.sessionKeyring
+                r.seccompProgram = seccompDigest
                 record = r
                 Fault.point("create.namespaces")
                 try attachProcessFeatures(plan: plan, pid: pid)

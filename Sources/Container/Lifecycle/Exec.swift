@@ -69,10 +69,12 @@ extension Runtime {
     /// `exec`: runs a new process in a running container. Returns the process's exit status in the
     /// foreground (128+n for a signal), 0 once it runs with `detach`.
     public func exec(_ opts: ExecOptions) throws -> Int32 {
-        let record = try store.load(opts.id)
+        let (record, storedSeccomp) = try store.loadForExec(opts.id)
         let status = store.status(of: record)
-        if status != .stopped { try requireOwnCgroup(record, "exec") }
-        let containerCgroup = cgroup(of: record)
+        // One look at the cgroups' ownership marks, for the check and for the driver.
+        let replaced = status != .stopped ? replacedCgroups(of: record) : []
+        if !replaced.isEmpty { try requireOwnCgroup(record, "exec", replaced: replaced) }
+        let containerCgroup = cgroup(of: record, replaced: replaced)
         // A cgroup frozen above the container's own (which `resume` cannot thaw) would freeze the
         // new process as it joins, and exec would wait for it for good, --ignore-paused or not.
         if status != .stopped, let why = containerCgroup?.frozenAncestor() {
@@ -112,11 +114,19 @@ extension Runtime {
                             env: process.env ?? [], preserveFDs: opts.preserveFDs, sync: FD(-1))
         plan.sessionKeyring = record.noNewKeyring == true ? nil : record.sessionKeyring ?? "_ses." + opts.id
 
-        // Namespaces: every one the container has that differs from ours.
-        defer {
+        // Namespaces: every one the container has that differs from ours. Their fds, the container's
+        // root and the cgroup directories are the exec child's: closed once the process runs (while it
+        // runs, not after), or on the way out.
+        var heldOpen = true
+        var cgroupMoves: [(dir: FD, path: String)] = []
+        func closeHeldFDs() {
+            guard heldOpen else { return }
+            heldOpen = false
             for j in plan.joins { j.fd.close() }
             plan.root?.close()
+            for m in cgroupMoves { m.dir.close() }
         }
+        defer { closeHeldFDs() }
         let floor = 3 + opts.preserveFDs
         for ns in record.config.linux?.namespaces ?? [] {
             guard let kind = NamespaceKind(specName: ns.type) else { continue }
@@ -142,11 +152,16 @@ extension Runtime {
         }
         // A rootless container's systemd scope: joined through the user's manager (SystemdDriver.addProcess).
         let userScope = (containerCgroup as? SystemdDriver).flatMap { $0.userManager ? $0 : nil }
-        let cgroupMoves = userScope != nil ? [] : try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
-        defer { for m in cgroupMoves { m.dir.close() } }
+        cgroupMoves = userScope != nil ? [] : try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
         // The CPU affinity is set by this process on the child, around its move into the cgroups.
         plan.waitForCgroups = !cgroupMoves.isEmpty || userScope != nil || initialCPUs != nil || finalCPUs != nil
             || record.config.linux?.intelRdt != nil
+        // On a cgroup v2 host the exec child is born in the container's cgroup (clone3
+        // CLONE_INTO_CGROUP), as create's init is: no migration, so nothing waits for the migration
+        // lock's grace period, and no round trip before the child goes on. Not when something must
+        // happen around the move (an affinity before and after it, an RDT group).
+        let bornInCgroup = cgroupMoves.count == 1 && userScope == nil && initialCPUs == nil && finalCPUs == nil
+            && record.config.linux?.intelRdt == nil && CgroupHost.isUnifiedOnly() ? cgroupMoves[0] : nil
 
         let (parentEnd, childEnd) = try Pipe.socketPair()
         defer { parentEnd.close() }
@@ -162,8 +177,10 @@ extension Runtime {
             }
         }
         defer { relaySocket?.close() }
-        if let s = record.config.linux?.seccomp {
-            let program = try SeccompProgram.compile(s, cacheDir: store.root, warn: warn)
+        // The program create compiled (state.json vouches for it), else the config's filter compiled.
+        if let program = try storedSeccomp ?? record.config.linux?.seccomp.map({
+            try SeccompProgram.compile($0, cacheDir: store.root, warn: warn)
+        }) {
             if program.usesNotify, let path = program.listenerPath {
                 do { plan.seccompListener = try UnixSocket.connect(path).moved(above: floor) } catch {
                     throw RuntimeError(field: .config("linux.seccomp.listenerPath"), object: path, cause: error)
@@ -181,7 +198,16 @@ extension Runtime {
         if !opts.detach { signals = try SignalFD([SIGCHLD] + Runtime.forwardedSignals) }
         defer { signals?.fd.close() }
 
-        let child = try Proc.fork()
+        var bornChild: pid_t?
+        if let target = bornInCgroup {
+            plan.waitForCgroups = false
+            do { bornChild = try Proc.forkIntoCgroup(target.dir, newPIDNamespace: false, describe: target.path) } catch {
+                throw RuntimeError(step: "exec: starting the process in the container's cgroup", object: target.path, cause: error)
+            }
+            // A kernel without CLONE_INTO_CGROUP: forked and moved, as elsewhere.
+            if bornChild == nil { plan.waitForCgroups = true }
+        }
+        let child = try bornChild ?? Proc.fork()
         if child == 0 {
             parentEnd.close()
             signals?.fd.close()
@@ -253,6 +279,7 @@ extension Runtime {
             if plan.forksIntoPIDNamespace { killChildren(containerCgroup) }
             throw error
         }
+        closeHeldFDs()
 
         var relay: TerminalRelay?
         if let socket = relaySocket {
@@ -471,8 +498,12 @@ extension Runtime {
                 let fd: FD
                 do {
                     let top = try FD.open(containerDir, O_PATH | O_DIRECTORY)
-                    defer { top.close() }
-                    fd = try RootedPath.openStrictlyBeneath(top, rel, O_PATH | O_DIRECTORY, describe: dir)
+                    if rel.isEmpty {
+                        fd = top  // the container's own cgroup: nothing beneath to resolve
+                    } else {
+                        defer { top.close() }
+                        fd = try RootedPath.openStrictlyBeneath(top, rel, O_PATH | O_DIRECTORY, describe: dir)
+                    }
                 } catch let e as SysError where extra != nil && (e.errno == EXDEV || e.errno == ELOOP) {
                     throw RuntimeError(field: .flag("--cgroup"), object: extra!.path, "\(extra!.arg): \(extra!.path) is not a sub "
                         + "cgroup path of the container's cgroup \(base)", cause: e)

@@ -34,6 +34,9 @@ public struct StateFile<Config> {
     /// The name of the session keyring init made and every `exec` joins (`_ses.<id>.<random>`); nil
     /// in a state written before it was kept: `_ses.<id>`, runc's name.
     public var sessionKeyring: String?
+    /// The digest of `seccomp.bpf`, the container's compiled seccomp program (SeccompProgramFile),
+    /// which `exec` installs instead of compiling `linux.seccomp` again; nil: none was kept.
+    public var seccompProgram: String?
 }
 
 extension StateFile: Decodable where Config: Decodable {}
@@ -144,16 +147,24 @@ public struct StateStore {
     public func loadSummary(_ id: String) throws -> ContainerSummary { try load(id, as: ContainerSummary.self) }
 
     func load<T: Decodable>(_ id: String, as: T.Type) throws -> T {
+        let bytes = try readStateBytes(id)
+        do { return try JSON.decode(T.self, from: bytes) } catch {
+            let path = directory(id) + "/state.json"
+            throw RuntimeError(object: path, "\(path)", cause: error)
+        }
+    }
+
+    /// state.json's bytes, or an error that says why a container has none.
+    func readStateBytes(_ id: String) throws -> [UInt8] {
         try StateStore.validate(id: id)
         let path = directory(id) + "/state.json"
-        let bytes: [UInt8]
         // Read only from a folder of the runtime's own: `kill`, `exec` act on the pid and the
         // cgroup state.json names (LockedDirectory has why).
         if let rootRefusal { throw rootRefusal }
         do {
             let folder = try LockedDirectory.openOwn(directory(id))
             let file = OwnedFD(try FD.openAt(folder.fd, "state.json", O_RDONLY | O_NOFOLLOW))
-            bytes = try file.fd.readAll()
+            return try file.fd.readAll()
         } catch let e as SysError where e.errno == ENOENT {
             if isDirectory(directory(id)) {
                 throw RuntimeError(object: path, "container \"\(id)\" has no state.json: its create has not finished "
@@ -161,9 +172,51 @@ public struct StateStore {
             }
             throw RuntimeError(object: directory(id), "container \"\(id)\" does not exist")
         }
-        do { return try JSON.decode(T.self, from: bytes) } catch {
+    }
+
+    /// `exec`'s view of a container: the record with only the parts of its config that exec reads
+    /// (`process`, and the namespaces, Intel RDT group, personality and memory policy of `linux`),
+    /// and the container's compiled seccomp program when `seccomp.bpf` matches state.json's digest;
+    /// `linux.seccomp` is decoded only when it does not (exec compiles it then). Decoding the whole
+    /// config (mounts, resources, a seccomp profile of hundreds of names) was most of exec's user
+    /// CPU. Never to be saved: the config is cut.
+    func loadForExec(_ id: String) throws -> (record: ContainerRecord, seccomp: SeccompProgram?) {
+        let path = directory(id) + "/state.json"
+        let value: JSONValue
+        do { value = try JSON.parse(try readStateBytes(id)) } catch let e as RuntimeError { throw e } catch {
             throw RuntimeError(object: path, "\(path)", cause: error)
         }
+        var program: SeccompProgram?
+        if let digest = value["seccompProgram"]?.stringValue {
+            program = SeccompProgramFile.load(directory: directory(id), expected: digest)
+        }
+        do { return (try JSON.decode(ContainerRecord.self, from: StateStore.execView(value, keepSeccomp: program == nil)), program) } catch {
+            throw RuntimeError(object: path, "\(path)", cause: error)
+        }
+    }
+
+    /// Members of the config's `linux` that exec reads (ProcessPlan's process-wide parts included).
+    static let execLinuxMembers: Set<String> = ["namespaces", "intelRdt", "personality", "memoryPolicy"]
+
+    /// state.json's value with the config cut to what exec reads.
+    static func execView(_ state: JSONValue, keepSeccomp: Bool) -> JSONValue {
+        guard case .object(var members) = state, let at = members.firstIndex(where: { $0.0 == "config" }),
+              case .object(let config) = members[at].1 else { return state }
+        var cut: [(String, JSONValue)] = []
+        for (key, value) in config {
+            switch key {
+            case "ociVersion", "process": cut.append((key, value))
+            case "linux":
+                guard case .object(let linux) = value else {
+                    cut.append((key, value))  // decoding reports it
+                    continue
+                }
+                cut.append((key, .object(linux.filter { execLinuxMembers.contains($0.0) || (keepSeccomp && $0.0 == "seccomp") })))
+            default: continue
+            }
+        }
+        members[at].1 = .object(cut)
+        return .object(members)
     }
 
     func save(_ record: ContainerRecord) throws {
@@ -188,7 +241,7 @@ public struct StateStore {
             ("bundle", .string(record.bundle)), ("rootfs", .string(record.rootfs)),
             ("created", .string(record.created)), ("owner", .string(record.owner)),
         ]
-        members.reserveCapacity(14)
+        members.reserveCapacity(15)
         if let annotations = record.annotations { members.append(("annotations", sortedObject(annotations))) }
         members.append(("config", config))
         if let driver = record.cgroupDriver { members.append(("cgroupDriver", .string(driver))) }
@@ -197,6 +250,7 @@ public struct StateStore {
         if let marked = record.cgroupMarked { members.append(("cgroupMarked", .bool(marked))) }
         if let keyring = record.noNewKeyring { members.append(("noNewKeyring", .bool(keyring))) }
         if let keyring = record.sessionKeyring { members.append(("sessionKeyring", .string(keyring))) }
+        if let digest = record.seccompProgram { members.append(("seccompProgram", .string(digest))) }
         return .object(members)
     }
 

@@ -5,7 +5,13 @@ import RuntimeSpec
 /// Everything the init stage applies, decided once in the `create` process where errors are easy to
 /// report. Because the init stage is a fork of that process (not a re-exec), the plan is handed over
 /// in memory; only namespace files and sockets travel as inherited descriptors.
-struct InitPlan {
+///
+/// A class: the plan (the Spec, the Process and what was resolved from them, some KiB) is passed
+/// down both processes' call chains and kept in `RootfsBuilder`. As a struct every copy took a
+/// slot of its own in the frame it was made in and retained each of its strings and arrays; after
+/// the fork both are pages one process copies from the other (frames of 8-37 KiB in create and
+/// the rootfs builder, reference counts written all over the heap the two share).
+final class InitPlan {
     struct NamespaceJoin {
         let kind: NamespaceKind
         let path: String
@@ -18,6 +24,16 @@ struct InitPlan {
     var rootfs: String
     var spec: Spec
     var process: Process
+
+    init(id: String, bundle: String, rootfs: String, spec: Spec, process: Process, sync: FD, env: [String]) {
+        self.id = id
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.spec = spec
+        self.process = process
+        self.sync = sync
+        self.env = env
+    }
 
     /// Namespaces to create (one unshare) and to join (setns, user first, mount last).
     var newNamespaces: [NamespaceKind] = []

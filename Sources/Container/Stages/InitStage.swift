@@ -34,6 +34,24 @@ enum InitStage {
         ProcessTail.reportingFailure(sync: plan.sync) { try stage(plan, $0) }
     }
 
+    /// `run` right after the fork, on a stack of its own: the parent's stack, whose frames (create's
+    /// and run's, tens of KiB) the parent goes on writing while this stage lives, is dropped from
+    /// this process, so those writes no longer copy pages, and the stage's frames take only the
+    /// pages they use. Counted in a memory cgroup that holds both processes (the runtime in the
+    /// container's, or both under one limit), that is ~40 KiB less at the stage's peak.
+    static func runOnOwnStack(_ plan: InitPlan) -> Never {
+        let box = Unmanaged.passRetained(PlanBox(plan)).toOpaque()
+        Proc.continueOnOwnStack(box) { raw in
+            InitStage.run(Unmanaged<PlanBox>.fromOpaque(raw!).takeUnretainedValue().plan)
+        }
+    }
+
+    /// The plan on the heap: nothing the stage reads may stay on the stack it leaves.
+    final class PlanBox {
+        let plan: InitPlan
+        init(_ plan: InitPlan) { self.plan = plan }
+    }
+
     /// Puts a failure that does not say where it happened under the step it happened in.
     @discardableResult
     static func step<T>(_ name: String, _ body: () throws -> T) throws -> T {
