@@ -222,23 +222,42 @@ public func removeFile(_ path: String) throws {
     try sys("unlink", path) { Glibc.unlink(path) }
 }
 
-/// `rm -r` for the runtime's own state directories; never crosses into another filesystem.
+/// `rm -r` for the runtime's own state directories; never crosses into another filesystem and
+/// never follows a symbolic link: a link at `path` (or anywhere below it) goes itself, its target
+/// is never touched. Every entry is reached from its directory's fd, so a rename meanwhile cannot
+/// lead the removal elsewhere.
 public func removeTree(_ path: String) throws {
-    let entries: [DirectoryEntry]
-    do { entries = try directoryEntries(path) } catch let e as SysError where e.errno == ENOENT || e.errno == ENOTDIR {
-        if e.errno == ENOTDIR { try removeFile(path) }
+    var st = stat()
+    if lstat(path, &st) != 0 {
+        if Glibc.errno == ENOENT { return }
+        throw SysError("lstat", path)
+    }
+    guard st.st_mode & S_IFMT == S_IFDIR else {
+        if Glibc.unlink(path) != 0 && Glibc.errno != ENOENT { throw SysError("unlink", path) }
         return
     }
-    for entry in entries {
+    let dir = try FD.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+    defer { dir.close() }
+    try removeContents(dir, path, device: st.st_dev)
+    if Glibc.rmdir(path) != 0 && Glibc.errno != ENOENT { throw SysError("rmdir", path) }
+}
+
+private func removeContents(_ dir: FD, _ path: String, device: dev_t) throws {
+    for entry in try directoryEntries(dir.procPath) {
         let child = path + "/" + entry.name
         var st = stat()
-        if lstat(child, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
-            try removeTree(child)
-        } else if Glibc.unlink(child) != 0 && Glibc.errno != ENOENT {
-            throw SysError("unlink", child)
+        if fstatat(dir.raw, entry.name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+            if Glibc.errno == ENOENT { continue }
+            throw SysError("lstat", child)
         }
+        if st.st_mode & S_IFMT == S_IFDIR && st.st_dev == device {
+            let sub = try FD.openAt(dir, entry.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+            defer { sub.close() }
+            try removeContents(sub, child, device: device)
+        }
+        let flags = st.st_mode & S_IFMT == S_IFDIR ? AT_REMOVEDIR : 0
+        if unlinkat(dir.raw, entry.name, flags) != 0 && Glibc.errno != ENOENT { throw SysError("unlink", child) }
     }
-    if Glibc.rmdir(path) != 0 && Glibc.errno != ENOENT { throw SysError("rmdir", path) }
 }
 
 public func listDirectory(_ path: String) throws -> [String] {

@@ -20,6 +20,16 @@ public enum Identity {
         return !(f.count == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
     }
 
+    /// The uid and gid stat(2) gives in a user namespace for an owner it does not map
+    /// (/proc/sys/kernel/overflowuid, overflowgid; 65534 when unreadable).
+    public static var overflowIDs: (uid: uid_t, gid: gid_t) {
+        func read(_ name: String) -> UInt32 {
+            let text = (try? readTextFile(path: "/proc/sys/kernel/" + name)) ?? ""
+            return UInt32(text.filter { $0 != "\n" }) ?? 65534
+        }
+        return (read("overflowuid"), read("overflowgid"))
+    }
+
     /// /proc/self/setgroups says "deny": setgroups(2) is refused in this user namespace whatever
     /// the capabilities (one whose gid_map an unprivileged user wrote, and every one below it).
     public static var setgroupsDenied: Bool {

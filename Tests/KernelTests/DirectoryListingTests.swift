@@ -18,4 +18,23 @@ final class DirectoryListingTests: XCTestCase {
             XCTAssertTrue("\(error)".contains(dir + "/missing"), "\(error)")
         }
     }
+
+    /// removeTree removes symbolic links (at the top and below it), never their targets: the state
+    /// directory may hold a link someone planted.
+    func testRemoveTreeRemovesLinksNotTheirTargets() throws {
+        var template = Array("/tmp/swiftlet-rmtree.XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        let base = try XCTUnwrap(made.map { String(cString: $0) })
+        defer { try? removeTree(base) }
+        for d in ["/outside", "/tree", "/tree/sub"] { XCTAssertEqual(mkdir(base + d, 0o755), 0) }
+        try writeFile(path: base + "/outside/file", "keep")
+        try writeFile(path: base + "/tree/sub/file", "x")
+        XCTAssertEqual(symlink(base + "/outside", base + "/tree/sub/link"), 0)
+        XCTAssertEqual(symlink(base + "/outside", base + "/top-link"), 0)
+        try removeTree(base + "/tree")
+        try removeTree(base + "/top-link")
+        XCTAssertFalse(fileExists(base + "/tree"))
+        XCTAssertEqual(access(base + "/top-link", F_OK), -1)
+        XCTAssertTrue(fileExists(base + "/outside/file"), "a link's target was emptied")
+    }
 }

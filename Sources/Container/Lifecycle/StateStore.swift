@@ -79,8 +79,19 @@ public enum ContainerStatus: String {
 /// The state directory: one folder per container, locked with flock while a command works on it.
 public struct StateStore {
     public let root: String
+    /// Why `root` is not the runtime's own (another uid's, or one another uid may write), looked at
+    /// once per command: then no folder in it is used (LockedDirectory has why). nil while the root
+    /// does not exist yet (`create` makes it).
+    let rootRefusal: RuntimeError?
 
-    public init(root: String) { self.root = root }
+    public init(root: String) {
+        self.root = root
+        if let dir = try? OwnedFD.open(root, O_PATH | O_DIRECTORY), let st = try? dir.fd.status(describe: root) {
+            rootRefusal = LockedDirectory.ownershipRefusal(st, root)
+        } else {
+            rootRefusal = nil
+        }
+    }
 
     public func directory(_ id: String) -> String { root + "/" + id }
     func fifoPath(_ id: String) -> String { directory(id) + "/exec.fifo" }
@@ -106,6 +117,7 @@ public struct StateStore {
     /// Makes the container's folder; fails if the id is taken. Returns the locked folder.
     func create(_ id: String) throws -> LockedDirectory {
         try StateStore.validate(id: id)
+        if let rootRefusal { throw rootRefusal }
         if !isDirectory(root) {
             do { try makeDirectories(root, mode: 0o711) } catch {
                 throw RuntimeError(object: root, "cannot create root directory \(root)", cause: error)
@@ -124,6 +136,7 @@ public struct StateStore {
     /// Locks an existing container's folder.
     func lock(_ id: String) throws -> LockedDirectory {
         try StateStore.validate(id: id)
+        if let rootRefusal { throw rootRefusal }
         let dir = directory(id)
         guard isDirectory(dir) else { throw RuntimeError(object: dir, "container \"\(id)\" does not exist") }
         return try LockedDirectory(path: dir)
@@ -145,7 +158,14 @@ public struct StateStore {
     func readStateBytes(_ id: String) throws -> [UInt8] {
         try StateStore.validate(id: id)
         let path = directory(id) + "/state.json"
-        do { return try readFile(path: path) } catch let e as SysError where e.errno == ENOENT {
+        // Read only from a folder of the runtime's own: `kill`, `exec` act on the pid and the
+        // cgroup state.json names (LockedDirectory has why).
+        if let rootRefusal { throw rootRefusal }
+        do {
+            let folder = try LockedDirectory.openOwn(directory(id))
+            let file = OwnedFD(try FD.openAt(folder.fd, "state.json", O_RDONLY | O_NOFOLLOW))
+            return try file.fd.readAll()
+        } catch let e as SysError where e.errno == ENOENT {
             if isDirectory(directory(id)) {
                 throw RuntimeError(object: path, "container \"\(id)\" has no state.json: its create has not finished "
                                    + "or was killed (delete --force removes what is left)")
@@ -311,11 +331,37 @@ struct LockedDirectory {
     let path: String
     let fd: FD
 
+    /// The folder must be the runtime's own: a real directory (O_NOFOLLOW), owned by this uid, that
+    /// no other uid may write, in a root that no other uid may write (StateStore.rootRefusal). Otherwise whoever can write
+    /// there (a `--root` in a directory of another user's) plants a symlink, a state.json or a
+    /// cgroup.json, and `delete` empties the symlink's target, signals the planted pid and removes
+    /// the planted cgroup with its processes.
     init(path: String) throws {
         self.path = path
-        let folder = try OwnedFD.open(path, O_RDONLY | O_DIRECTORY)
+        let folder = try Self.openOwn(path)
         try folder.fd.lockExclusive(describe: path)
         self.fd = folder.release()
+    }
+
+    /// The container's folder at `path`, opened if it is the runtime's own (see `init`).
+    static func openOwn(_ path: String) throws -> OwnedFD {
+        let folder: OwnedFD
+        do { folder = try OwnedFD.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) } catch let e as SysError where e.errno == ELOOP || e.errno == ENOTDIR {
+            throw RuntimeError(object: path, "the state directory \(path) is not a directory (a symbolic link?): not the runtime's own, left alone")
+        }
+        if let refusal = ownershipRefusal(try folder.fd.status(describe: path), path) { throw refusal }
+        return folder
+    }
+
+    /// Why a directory with status `st` is not the runtime's own, or nil.
+    static func ownershipRefusal(_ st: stat, _ path: String) -> RuntimeError? {
+        if st.st_uid != Identity.effectiveUID {
+            return RuntimeError(object: path, "the state directory \(path) belongs to uid \(st.st_uid), not to the runtime's uid \(Identity.effectiveUID): left alone")
+        }
+        if st.st_mode & 0o022 != 0 {
+            return RuntimeError(object: path, "the state directory \(path) may be written by other users (mode \(String(st.st_mode & 0o7777, radix: 8))): left alone")
+        }
+        return nil
     }
 
     func unlock() { fd.close() }

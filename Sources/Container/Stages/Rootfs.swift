@@ -18,6 +18,9 @@ struct RootfsBuilder {
     var stagedSources: [Int: String] { staged.names }
     /// The directory of the staged sources (the working directory BindSources left the init in).
     var staging: FD?
+    /// The bind of the rootfs on itself, from `prepare` to `enterRoot`: the root is entered through
+    /// it, not through root.path again, which a rename in the bundle could point elsewhere by then.
+    var rootMount: FD?
 
     init(plan: InitPlan, staged: BindSources.Staged = BindSources.Staged()) {
         self.plan = plan
@@ -73,18 +76,27 @@ struct RootfsBuilder {
                 try Mount.setPropagation("/", .slave, recursive: true, describe: "/")
             }
         }
-        try InitStage.step("bind the root filesystem") {
-            try Mount.mount(source: rootfs, target: rootfs, type: nil, flags: [.bind, .recursive],
-                            describe: "bind \(rootfs) on itself")
+        // root.path is resolved once (symlinks followed, as runc): the bind is made of that
+        // directory, onto it, and everything after goes through the bind's fd. By path, a racing
+        // rename in the bundle (`rootfs` exchanged with another directory) made the bind of one
+        // directory, the mounts in another and pivot_root into a third: the container ran without
+        // /proc, /dev, masked and read-only paths.
+        let bound = try InitStage.step("bind the root filesystem") { () throws -> FD in
+            let directory = OwnedFD(try FD.open(rootfs, O_PATH | O_DIRECTORY))
+            let tree = try Self.bindOnItself(directory.fd, rootfs)
             if inRuntimeNamespace {
                 // Private: the container's mounts under it reach no other mount namespace.
-                try Mount.setPropagation(rootfs, .private, recursive: true, describe: rootfs)
-                try RuntimeNamespaceRootfs.record(rootfs: rootfs, stateDirectory: plan.stateDirectory)
+                try Mount.setPropagation(tree.procPath, .private, recursive: true, describe: rootfs)
+                try RuntimeNamespaceRootfs.record(rootfs: tree.procPath, stateDirectory: plan.stateDirectory,
+                                                  as: rootfs)
             }
+            return tree
         }
+        rootMount = bound
         var readOnlyDev: OwnedFD?
+        let root = { RootedPath(root: try FD.openAt(bound, ".", O_PATH | O_DIRECTORY), rootPath: rootfs) }
         if stagedSources.isEmpty {
-            try RootedPath.open(rootfs).withRoot { root in try mountAll(root: root, readOnlyDev: &readOnlyDev) }
+            try root().withRoot { root in try mountAll(root: root, readOnlyDev: &readOnlyDev) }
             return readOnlyDev
         }
         let stagingDirectory = try OwnedFD.open(".", O_PATH | O_DIRECTORY)
@@ -92,8 +104,34 @@ struct RootfsBuilder {
         if let previous = staged.previousDirectory { try? changeDirectory(previous) }
         staging = stagingDirectory.fd
         defer { staging = nil }
-        try RootedPath.open(rootfs).withRoot { root in try mountAll(root: root, readOnlyDev: &readOnlyDev) }
+        try root().withRoot { root in try mountAll(root: root, readOnlyDev: &readOnlyDev) }
         return readOnlyDev
+    }
+
+    /// The bind of `directory` on itself, recursive, and an fd of the bind's root. A detached
+    /// copy (open_tree) attached onto the fd; where open_tree is refused (a seccomp filter of an
+    /// outer container: EPERM, ENOSYS), mount(2) from and onto the fd's /proc path, and the bind's
+    /// root opened by `path`, which must then be that directory (same inode) on another mount.
+    static func bindOnItself(_ directory: FD, _ path: String) throws -> FD {
+        do {
+            let tree = try MountAPI.cloneTree(directory.procPath, recursive: true)
+            do { try MountAPI.moveMount(tree, onto: directory, describe: "bind \(path) on itself") } catch {
+                tree.close()
+                throw error
+            }
+            return tree
+        } catch let e as SysError where e.call == "open_tree" && (e.errno == EPERM || e.errno == ENOSYS) {
+            try Mount.mount(source: directory.procPath, target: directory.procPath, type: nil, flags: [.bind, .recursive],
+                            describe: "bind \(path) on itself")
+            let bound = OwnedFD(try FD.open(path, O_PATH | O_DIRECTORY))
+            let a = try bound.fd.status(describe: path), b = try directory.status(describe: path)
+            guard a.st_dev == b.st_dev, a.st_ino == b.st_ino,
+                  let top = RuntimeNamespaceRootfs.mountID(of: bound.fd), top != RuntimeNamespaceRootfs.mountID(of: directory) else {
+                throw RuntimeError(step: "bind the root filesystem", field: .config("root.path"), object: path,
+                                   "\(path) was replaced while the container was being created")
+            }
+            return bound.release()
+        }
     }
 
     /// The `mounts[]` entries, the devices and their links, under the root open at `root`. A
@@ -473,12 +511,18 @@ struct RootfsBuilder {
     func enterRoot() throws {
         let rootfs = plan.rootfs
         try InitStage.step("pivot_root") {
-            try changeDirectory(rootfs)
+            if let rootMount {
+                defer { rootMount.close() }
+                try Proc.changeDirectory(to: rootMount, describe: rootfs)
+            } else {
+                try changeDirectory(rootfs)
+            }
             if inRuntimeNamespace {
                 try changeRoot(".", describe: rootfs)
             } else if plan.noPivot {
                 try hideHostProcAndSys(rootfs: rootfs)
-                try Mount.mount(source: rootfs, target: "/", type: nil, flags: .move, describe: "move rootfs to /")
+                // ".": the bind the working directory is the root of (not root.path again).
+                try Mount.mount(source: ".", target: "/", type: nil, flags: .move, describe: "move rootfs to /")
                 try changeRoot(".", describe: rootfs)
             } else {
                 // The old root, to stand in while it is detached: after pivot_root(".", ".") the
