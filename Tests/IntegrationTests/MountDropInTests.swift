@@ -92,6 +92,16 @@ final class MountDropInTests: IntegrationTestCase {
     /// appears on the host, and a host mount under the source appears in the container; the
     /// runtime's own mounts (the rootfs bind, proc, dev, sys, masked paths) never reach the host.
     func testBidirectionalPropagationReachesTheHostAndBack() {
+        bidirectionalPropagation(noPivot: false)
+    }
+
+    /// The same with `--no-pivot` (the rootfs moved onto "/" and chrooted into), as runc: "/" was
+    /// made a recursive slave before, and the container's mount did not reach the host.
+    func testBidirectionalPropagationWithNoPivot() {
+        bidirectionalPropagation(noPivot: true)
+    }
+
+    func bidirectionalPropagation(noPivot: Bool) {
         let source = hostDir("bidirectional")
         XCTAssertEqual(Host.sh("mount -t tmpfs bidirectional '\(source)' && mount --make-shared '\(source)' && mkdir '\(source)/from-container' '\(source)/from-host'").status, 0)
         defer { Host.sh("umount -R -l '\(source)'") }
@@ -101,7 +111,8 @@ final class MountDropInTests: IntegrationTestCase {
         XCTAssertEqual(Host.sh("mount -t tmpfs holder '\(holder)' && mount --make-shared '\(holder)' && cp -a '\(Env.sharedRootfs)' '\(holder)/rootfs' && mkdir -p '\(holder)/rootfs/mnt/bidirectional'").status, 0)
         defer { Host.sh("umount -R -l '\(holder)'") }
         let before = Set(hostMountinfo())
-        let id = startSleeper { c in
+        let bundle = makeBundle { c in
+            c.args = ["sleep", "1000"]
             c[path: "root.path"] = holder + "/rootfs"
             c[path: "linux.rootfsPropagation"] = "rshared"
             c.addBind(host: source, container: "/mnt/bidirectional", options: ["rbind", "rshared"])
@@ -109,7 +120,10 @@ final class MountDropInTests: IntegrationTestCase {
             caps.append("CAP_SYS_ADMIN")
             for set in ["bounding", "effective", "permitted"] { c[path: "process.capabilities.\(set)"] = caps }
         }
+        let id = newID("sleeper")
         defer { _ = runtime(["delete", "--force", id], timeout: 15) }
+        let r = run(bundle, id: id, extra: ["--detach"] + (noPivot ? ["--no-pivot"] : []))
+        XCTAssertEqual(r.status, 0, "run -d: \(describe(r))")
         XCTAssertEqual(waitForStatus(id, "running"), "running")
         // Nothing of the runtime's own reached the host: no mount under this test's paths is new.
         let whileRunning = hostMountinfo().filter { !before.contains($0) && $0.contains(token) }

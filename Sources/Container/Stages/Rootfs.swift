@@ -30,12 +30,12 @@ struct RootfsBuilder {
     /// pivoted (that would change the root of every process in the namespace).
     var inRuntimeNamespace: Bool { !plan.hasMountNamespace }
 
-    /// `linux.rootfsPropagation` `shared` (false) or `rshared` (true) with a mount namespace and
-    /// pivot_root: "/" keeps its peers on the host while the root is built. nil otherwise: "/" is
-    /// made a recursive slave first. Not with --no-pivot: moving the rootfs onto a shared "/"
-    /// would propagate it to the host.
+    /// `linux.rootfsPropagation` `shared` (false) or `rshared` (true) with a mount namespace: "/"
+    /// keeps its peers on the host while the root is built (with pivot_root or, --no-pivot, the
+    /// move onto "/", which first makes the mount at "/" private). nil otherwise: "/" is made a
+    /// recursive slave first.
     var sharedWithHostRecursively: Bool? {
-        guard !inRuntimeNamespace, !plan.noPivot else { return nil }
+        guard !inRuntimeNamespace else { return nil }
         switch spec.linux?.rootfsPropagation {
         case "shared": return false
         case "rshared": return true
@@ -478,6 +478,12 @@ struct RootfsBuilder {
                 try changeRoot(".", describe: rootfs)
             } else if plan.noPivot {
                 try hideHostProcAndSys(rootfs: rootfs)
+                if sharedWithHostRecursively != nil {
+                    // A move onto a shared mount is propagated to its peers: the rootfs would be
+                    // stacked on the host's "/" too. Only the mount at "/" is made private: the
+                    // binds in the rootfs keep their host peers (Bidirectional).
+                    try Mount.setPropagation("/", .private, recursive: false, describe: "/ (below the moved rootfs)")
+                }
                 try Mount.mount(source: rootfs, target: "/", type: nil, flags: .move, describe: "move rootfs to /")
                 try changeRoot(".", describe: rootfs)
             } else {
