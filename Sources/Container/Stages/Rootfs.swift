@@ -509,11 +509,24 @@ struct RootfsBuilder {
     /// (`unshare -mrpf mount -t proc proc /mnt`) get an unmasked procfs. So, as runc does, every
     /// whole-filesystem proc and sysfs mount outside the rootfs is detached (slave first, so the
     /// unmount stays in this namespace), or covered with an empty tmpfs where it is locked.
+    ///
+    /// An unmount is propagated from the peers of the mount it is made on (its parent): with "/"
+    /// shared (`rootfsPropagation` `rshared`), the host's /proc would go too. So a shared parent is
+    /// made a slave first, by itself (what is below it keeps its peers).
     func hideHostProcAndSys(rootfs: String) throws {
         var points: [String] = []
-        for m in try MountInfo.read() where (m.fsType == "proc" || m.fsType == "sysfs") && m.root == "/" {
+        var sharedParents: [String] = []
+        let mounts = try MountInfo.read()
+        for m in mounts where (m.fsType == "proc" || m.fsType == "sysfs") && m.root == "/" {
             if m.mountPoint == rootfs || m.mountPoint.hasPrefix(rootfs == "/" ? "/" : rootfs + "/") { continue }
             points.append(m.mountPoint)
+            if let parent = mounts.first(where: { $0.mountID == m.parentID }),
+               parent.optionalFields.contains(where: { $0.hasPrefix("shared:") }), !sharedParents.contains(parent.mountPoint) {
+                sharedParents.append(parent.mountPoint)
+            }
+        }
+        for parent in sharedParents {
+            try Mount.setPropagation(parent, .slave, recursive: false, describe: "\(parent) (holding the host's proc or sysfs)")
         }
         for point in points {
             // A mount under one detached before went with it.
