@@ -185,10 +185,7 @@ struct _Parser {
             pos += 1
             try skipString()
         case UInt8(ascii: "{"):
-            try enter()
-            pos += 1
-            skipWhitespace()
-            if leave(at: UInt8(ascii: "}")) { return }
+            guard try stepIn(close: UInt8(ascii: "}")) else { return }
             repeat {
                 guard pos < end, buf[pos] == UInt8(ascii: "\"") else {
                     throw unexpected("in object, expected a string key")
@@ -204,10 +201,7 @@ struct _Parser {
                 try skipValue()
             } while try nextElement(close: UInt8(ascii: "}"), in: "object")
         case UInt8(ascii: "["):
-            try enter()
-            pos += 1
-            skipWhitespace()
-            if leave(at: UInt8(ascii: "]")) { return }
+            guard try stepIn(close: UInt8(ascii: "]")) else { return }
             repeat {
                 try skipValue()
             } while try nextElement(close: UInt8(ascii: "]"), in: "array")
@@ -216,6 +210,14 @@ struct _Parser {
         default:
             _ = try parseValue()  // a literal, or the error parseValue gives
         }
+    }
+
+    /// Steps over an opening bracket into its level; false when `close` follows at once (left).
+    mutating func stepIn(close: UInt8) throws -> Bool {
+        try enter()
+        pos += 1
+        skipWhitespace()
+        return !leave(at: close)
     }
 
     mutating func parseNumber() throws -> String {
