@@ -17,6 +17,17 @@ public enum JSON {
         try decode(type, from: try parse(bytes))
     }
 
+    /// Parses and decodes a document whose top-level object's member `skipped` the type ignores:
+    /// its value is checked as strictly and stepped over, not built (it decodes as null).
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], skipping skipped: String) throws -> T {
+        let value = try bytes.withUnsafeBufferPointer { buf in
+            var parser = _Parser(buf)
+            parser.skippedMember = skipped
+            return try parser.parseDocument()
+        }
+        return try decode(type, from: value)
+    }
+
     /// Decodes from an already parsed value. Every error thrown is a `JSONError`; a
     /// `DecodingError` thrown by a type's own `init(from:)` is converted using its coding path.
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {

@@ -8,6 +8,9 @@ struct _Parser {
     var depth = 0
     /// Reused buffer for strings that contain escapes.
     var scratch: [UInt8] = []
+    /// A member of the top-level object whose value is checked and stepped over, not built: it
+    /// stands as null in the result (a reader that ignores it pays no allocation for it).
+    var skippedMember: String?
 
     init(_ buf: UnsafeBufferPointer<UInt8>) {
         self.buf = buf
@@ -146,7 +149,12 @@ struct _Parser {
             }
             pos += 1
             skipWhitespace()
-            members.append((key, try parseValue()))
+            if depth == 1, let skipped = skippedMember, key == skipped {
+                try skipValue()
+                members.append((key, .null))
+            } else {
+                members.append((key, try parseValue()))
+            }
         } while try nextElement(close: UInt8(ascii: "}"), in: "object")
         return .object(members)
     }
@@ -168,7 +176,59 @@ struct _Parser {
     @inline(__always)
     static func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
 
+    /// Steps over a value, checked as `parseValue` checks it, building nothing (but the strings
+    /// with escapes).
+    mutating func skipValue() throws {
+        guard pos < end else { throw error("unexpected end of input, expected a value", at: pos) }
+        switch buf[pos] {
+        case UInt8(ascii: "\""):
+            pos += 1
+            try skipString()
+        case UInt8(ascii: "{"):
+            guard try stepIn(close: UInt8(ascii: "}")) else { return }
+            repeat {
+                guard pos < end, buf[pos] == UInt8(ascii: "\"") else {
+                    throw unexpected("in object, expected a string key")
+                }
+                pos += 1
+                try skipString()
+                skipWhitespace()
+                guard pos < end, buf[pos] == UInt8(ascii: ":") else {
+                    throw unexpected("after object key, expected ':'")
+                }
+                pos += 1
+                skipWhitespace()
+                try skipValue()
+            } while try nextElement(close: UInt8(ascii: "}"), in: "object")
+        case UInt8(ascii: "["):
+            guard try stepIn(close: UInt8(ascii: "]")) else { return }
+            repeat {
+                try skipValue()
+            } while try nextElement(close: UInt8(ascii: "]"), in: "array")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            try scanNumber()
+        default:
+            _ = try parseValue()  // a literal, or the error parseValue gives
+        }
+    }
+
+    /// Steps over an opening bracket into its level; false when `close` follows at once (left).
+    mutating func stepIn(close: UInt8) throws -> Bool {
+        try enter()
+        pos += 1
+        skipWhitespace()
+        return !leave(at: close)
+    }
+
     mutating func parseNumber() throws -> String {
+        let start = pos
+        try scanNumber()
+        return String(decoding: UnsafeBufferPointer(rebasing: buf[start..<pos]), as: UTF8.self)
+    }
+
+    /// Steps over a number, checking its syntax.
+    @inline(__always)
+    mutating func scanNumber() throws {
         let start = pos
         if buf[pos] == UInt8(ascii: "-") {
             pos += 1
@@ -205,7 +265,6 @@ struct _Parser {
             pos += 1
             while pos < end && Self.isDigit(buf[pos]) { pos += 1 }
         }
-        return String(decoding: UnsafeBufferPointer(rebasing: buf[start..<pos]), as: UTF8.self)
     }
 
     // MARK: Strings
@@ -229,6 +288,26 @@ struct _Parser {
             pos += 1
         }
         return try parseStringSlow(start: start, high: high)
+    }
+
+    /// Steps over a string body as `parseString` checks it; `pos` is just past the opening quote.
+    mutating func skipString() throws {
+        let start = pos
+        var high: UInt8 = 0
+        while pos < end {
+            let c = buf[pos]
+            if c == UInt8(ascii: "\"") {
+                if high & 0x80 != 0 && !_validateUTF8(UnsafeBufferPointer(rebasing: buf[start..<pos])) {
+                    throw error("invalid UTF-8 in string", at: start)
+                }
+                pos += 1
+                return
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            high |= c
+            pos += 1
+        }
+        _ = try parseStringSlow(start: start, high: high)
     }
 
     mutating func parseStringSlow(start: Int, high: UInt8) throws -> String {

@@ -92,6 +92,54 @@ final class MountDropInTests: IntegrationTestCase {
     /// appears on the host, and a host mount under the source appears in the container; the
     /// runtime's own mounts (the rootfs bind, proc, dev, sys, masked paths) never reach the host.
     func testBidirectionalPropagationReachesTheHostAndBack() {
+        bidirectionalPropagation(noPivot: false)
+    }
+
+    /// The same with `--no-pivot` (the rootfs moved onto "/" and chrooted into), as runc: "/" was
+    /// made a recursive slave before, and the container's mount did not reach the host.
+    func testBidirectionalPropagationWithNoPivot() {
+        bidirectionalPropagation(noPivot: true)
+    }
+
+    /// `--no-pivot` unmounts the host's proc and sysfs under the chroot. With "/" shared (`rshared`)
+    /// in a caller whose mounts are shared (a systemd host: run here in `unshare -m --propagation
+    /// shared`), that unmount is propagated from "/" to the caller's namespace: its /proc is gone.
+    func testNoPivotWithSharedRootLeavesTheCallersProcAndSys() {
+        let holder = hostDir("np-holder")
+        let bundle = makeBundle { c in
+            c.args = ["sleep", "1000"]
+            c[path: "root.path"] = holder + "/rootfs"
+            c[path: "linux.rootfsPropagation"] = "rshared"
+        }
+        let id = newID("np")
+        defer {
+            // runc's delete from here leaves that init running (its /proc was gone where it was made):
+            // killed through its default cgroup.
+            if !isSwiftlet {
+                let procs = (try? String(contentsOfFile: "/sys/fs/cgroup/pids/\(id)/cgroup.procs", encoding: .utf8)) ?? ""
+                for pid in procs.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+            }
+            _ = runtime(["delete", "--force", id], timeout: 15)
+        }
+        // The rootfs on a mount of its own, made in the caller's namespace (it goes with it).
+        let script = scratch + "/np-caller.sh"
+        let text = """
+            mount -t tmpfs np '\(holder)' && cp -a '\(Env.sharedRootfs)' '\(holder)/rootfs' || exit 1
+            '\(Env.runtime)' --root '\(stateRoot)' run -d --no-pivot --bundle '\(bundle)' '\(id)' </dev/null >/dev/null && echo started
+            test -e /proc/self/mountinfo && echo proc-kept
+            test -e /sys/kernel && echo sys-kept
+
+            """
+        XCTAssertTrue(FileManager.default.createFile(atPath: script, contents: Data(text.utf8)))
+        let r = Host.exec("/usr/bin/unshare", ["-m", "--propagation", "shared", "/bin/sh", script])
+        XCTAssertTrue(r.stdout.contains("started"), describe(r))
+        knownDeviation(runtimes: ["runc"], reason: "the unmount of the host's /proc under the chroot propagates from the shared /") {
+            XCTAssertTrue(r.stdout.contains("proc-kept"), "the caller's /proc was unmounted: \(describe(r))")
+        }
+        XCTAssertTrue(r.stdout.contains("sys-kept"), "the caller's /sys was unmounted: \(describe(r))")
+    }
+
+    func bidirectionalPropagation(noPivot: Bool) {
         let source = hostDir("bidirectional")
         XCTAssertEqual(Host.sh("mount -t tmpfs bidirectional '\(source)' && mount --make-shared '\(source)' && mkdir '\(source)/from-container' '\(source)/from-host'").status, 0)
         defer { Host.sh("umount -R -l '\(source)'") }
@@ -101,7 +149,8 @@ final class MountDropInTests: IntegrationTestCase {
         XCTAssertEqual(Host.sh("mount -t tmpfs holder '\(holder)' && mount --make-shared '\(holder)' && cp -a '\(Env.sharedRootfs)' '\(holder)/rootfs' && mkdir -p '\(holder)/rootfs/mnt/bidirectional'").status, 0)
         defer { Host.sh("umount -R -l '\(holder)'") }
         let before = Set(hostMountinfo())
-        let id = startSleeper { c in
+        let bundle = makeBundle { c in
+            c.args = ["sleep", "1000"]
             c[path: "root.path"] = holder + "/rootfs"
             c[path: "linux.rootfsPropagation"] = "rshared"
             c.addBind(host: source, container: "/mnt/bidirectional", options: ["rbind", "rshared"])
@@ -109,7 +158,10 @@ final class MountDropInTests: IntegrationTestCase {
             caps.append("CAP_SYS_ADMIN")
             for set in ["bounding", "effective", "permitted"] { c[path: "process.capabilities.\(set)"] = caps }
         }
+        let id = newID("sleeper")
         defer { _ = runtime(["delete", "--force", id], timeout: 15) }
+        let r = run(bundle, id: id, extra: ["--detach"] + (noPivot ? ["--no-pivot"] : []))
+        XCTAssertEqual(r.status, 0, "run -d: \(describe(r))")
         XCTAssertEqual(waitForStatus(id, "running"), "running")
         // Nothing of the runtime's own reached the host: no mount under this test's paths is new.
         let whileRunning = hostMountinfo().filter { !before.contains($0) && $0.contains(token) }

@@ -91,4 +91,54 @@ final class ReplacedCgroupTests: CgroupTestCase {
         removeCgroup(path)
         assertCgroupGone(id)
     }
+
+    /// A create killed after it made its cgroup leaves a folder without state.json and its claim
+    /// (cgroup.json). The cgroup is removed and made again: by another container at the same
+    /// cgroupsPath (marked as that one's), or by hand with a host process in it (no mark). `delete`
+    /// of the half-made container takes neither: the other container's init and the host process
+    /// live, the directories stay, the half-made folder goes.
+    func testDeleteOfHalfMadeCreateLeavesACgroupMadeAgainAlone() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
+        for remadeBy in ["container", "hand"] {
+            let a = newID()
+            let path = cgPath(a)
+            let other = newID()
+            let sleeper = Host.spawn("/bin/sleep", ["1000"])
+            defer {
+                kill(sleeper.pid, SIGKILL)
+                _ = sleeper.wait()
+                runtime(["delete", "--force", a])
+                runtime(["delete", "--force", other])
+                removeCgroup(path)
+            }
+            let bundle = makeBundle(cgroupsPath: path, program: "sleep 1000")
+            let c = Host.exec("/usr/bin/env", ["SWIFTLET_FAULT=create.ready", Env.runtime, "--root", stateRoot, "create", "--bundle", bundle, a])
+            XCTAssertEqual(c.status, 128 + SIGKILL, "\(remadeBy): \(describe(c))")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: stateRoot + "/" + a + "/cgroup.json"), "\(remadeBy): no cgroup claim")
+            // Its init dies with the killed create: the cgroup empties, then is removed and made again.
+            _ = Host.sh("while [ \"$(cat /sys/fs/cgroup/pids\(path)/cgroup.procs)\" != '' ]; do sleep 0.05; done")
+            removeCgroup(path)
+            var survivor = sleeper.pid
+            if remadeBy == "container" {
+                let r = runtime(["run", "-d", "--bundle", makeBundle(cgroupsPath: path, program: "sleep 1000"), other])
+                XCTAssertEqual(r.status, 0, "run -d of the second container at \(path): \(describe(r))")
+                survivor = pid(other)
+            } else {
+                makeCgroup(path)
+                for h in hierarchies() { writeHost(h.mount + path + "/cgroup.procs", "\(sleeper.pid)") }
+            }
+            XCTAssertGreaterThan(survivor, 0)
+            let d = runtime("delete", a)
+            XCTAssertEqual(d.status, 0, "\(remadeBy): delete of the half-made container: \(describe(d))")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: stateRoot + "/" + a), "\(remadeBy): state folder left")
+            usleep(100_000)
+            XCTAssertEqual(kill(survivor, 0), 0, "\(remadeBy): delete of the half-made container killed pid \(survivor) in the cgroup made again")
+            for h in hierarchies() {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: h.mount + path), "\(remadeBy): \(h.mount + path) removed by the delete of \(a)")
+            }
+            if remadeBy == "container" {
+                XCTAssertEqual(state(other)?["status"] as? String, "running")
+            }
+        }
+    }
 }

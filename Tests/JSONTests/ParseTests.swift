@@ -192,3 +192,39 @@ final class ParseTests: XCTestCase {
         XCTAssertEqual(v.description, #"{"a":[1,"x",true,null,-5,1.5,18446744073709551615]}"#)
     }
 }
+
+/// `JSON.decode(_:from:skipping:)`: the top-level member is checked as strictly as `parse` checks
+/// it (the same errors) and decodes as null; a nested member of that name is built.
+final class SkippedMemberTests: XCTestCase {
+    struct Inner: Decodable, Equatable { let config: [Int] }
+    struct Summary: Decodable { let id: String; let config: [String: Int]?; let inner: Inner }
+
+    func testSkippedMemberDecodesAsNullAndNestedOnesAreBuilt() throws {
+        let text = #"{"id":"a","config":{"x":[1,-2.5e3,"s\u00e9\n",true,false,null,{"config":{}}],"é":"ü"},"inner":{"config":[1,2]}}"#
+        let s = try JSON.decode(Summary.self, from: bytes(text), skipping: "config")
+        XCTAssertEqual(s.id, "a")
+        XCTAssertNil(s.config)
+        XCTAssertEqual(s.inner, Inner(config: [1, 2]))
+        // Without skipping, the same document is read whole (config is not [String: Int]).
+        XCTAssertThrowsError(try JSON.decode(Summary.self, from: bytes(text)))
+    }
+
+    func testSkippedMemberHasParsesErrors() {
+        let bad: [[UInt8]] = [
+            bytes("01"), bytes("-"), bytes("1."), bytes("1e"), bytes("[1,]"), bytes("[1 2]"), bytes(#"{"a" 1}"#),
+            bytes(#"{"a":}"#), bytes(#"{1:2}"#), bytes(#""abc"#), bytes(#""\x""#), bytes(#""\ud800""#),
+            bytes("\"a\tb\""), [0x22, 0xFF, 0x22], [0x22, 0xC0, 0x80, 0x22], bytes("tru"), bytes("nul"), bytes(""),
+            bytes(String(repeating: "[", count: 600) + String(repeating: "]", count: 600)),
+        ]
+        for value in bad {
+            let doc = bytes(#"{"id":"a","config":"#) + value + bytes(#","inner":{"config":[]}}"#)
+            var expected = ""
+            do { _ = try JSON.parse(doc); XCTFail("parse accepted \(String(decoding: value, as: UTF8.self))") } catch let e as JSONError {
+                expected = e.message
+            } catch { XCTFail("\(error)") }
+            XCTAssertThrowsError(try JSON.decode(Summary.self, from: doc, skipping: "config"), String(decoding: value, as: UTF8.self)) { e in
+                XCTAssertEqual((e as? JSONError)?.message, expected, String(decoding: value, as: UTF8.self))
+            }
+        }
+    }
+}

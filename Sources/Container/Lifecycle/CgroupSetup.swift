@@ -170,6 +170,28 @@ extension Runtime {
         return Cgroups.load(kind: kind, paths: paths, made: record.cgroupMade?.filter { !replaced.contains($0) })
     }
 
+    /// The cgroup a create without state.json claimed (cgroup.json), less the directories that are
+    /// not its own: the claim is written before the mkdir, so a create killed in between names
+    /// directories someone else may have made since, and one made may have been removed and made
+    /// again. A directory is the container's when it carries the container's mark, or carries none
+    /// where the runtime could not have marked it (rootless). Nil when nothing is left.
+    func claimedCgroup(_ id: String, _ claim: CgroupClaim) -> CgroupDriver? {
+        var kind = claim.driver
+        var paths = claim.paths
+        if !kind.hasPrefix("systemd-") {
+            let made = claim.made ?? Array(Set(paths.values))
+            let couldMark = Identity.isRoot && !Identity.inUserNamespace
+            let replaced = Set(CgroupOwnership.replaced(made, owner: store.directory(id), marked: couldMark))
+            if !replaced.isEmpty {
+                paths = paths.filter { !replaced.contains($0.value) }
+                if paths.isEmpty { return nil }
+                if kind == "hybrid" && paths[""] == nil { kind = "v1" }  // the unified one tracks only
+            }
+            return Cgroups.load(kind: kind, paths: paths, made: made.filter { !replaced.contains($0) })
+        }
+        return Cgroups.load(kind: kind, paths: paths, made: claim.made)
+    }
+
     /// The cgroup directories `record`'s create made that are not its own any more: removed by
     /// hand and made again (by another container with that cgroupsPath, or anyone). One getxattr a
     /// directory made. A systemd unit's directories are systemd's: not looked at.

@@ -136,8 +136,8 @@ extension Runtime {
             // init may still run inside the cgroup it claimed.
             let halfMade = !fileExists(store.directory(id) + "/state.json")
             if force || halfMade {
-                if let claim = store.loadCgroupClaim(id) {
-                    let cg = Cgroups.load(kind: claim.driver, paths: claim.paths, made: claim.made)
+                if let claim = store.loadCgroupClaim(id),
+                   let cg = claimedCgroup(id, claim) {
                     // (An unreadable state.json with --force: its init may run, the cgroup goes whole.)
                     if !halfMade || Set(cg.directories).isSubset(of: cg.made) {
                         try? cg.signalAll(SIGKILL)

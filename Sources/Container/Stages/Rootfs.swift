@@ -33,12 +33,12 @@ struct RootfsBuilder {
     /// pivoted (that would change the root of every process in the namespace).
     var inRuntimeNamespace: Bool { !plan.hasMountNamespace }
 
-    /// `linux.rootfsPropagation` `shared` (false) or `rshared` (true) with a mount namespace and
-    /// pivot_root: "/" keeps its peers on the host while the root is built. nil otherwise: "/" is
-    /// made a recursive slave first. Not with --no-pivot: moving the rootfs onto a shared "/"
-    /// would propagate it to the host.
+    /// `linux.rootfsPropagation` `shared` (false) or `rshared` (true) with a mount namespace: "/"
+    /// keeps its peers on the host while the root is built (with pivot_root or, --no-pivot, the
+    /// move onto "/", which first makes the mount at "/" private). nil otherwise: "/" is made a
+    /// recursive slave first.
     var sharedWithHostRecursively: Bool? {
-        guard !inRuntimeNamespace, !plan.noPivot else { return nil }
+        guard !inRuntimeNamespace else { return nil }
         switch spec.linux?.rootfsPropagation {
         case "shared": return false
         case "rshared": return true
@@ -521,6 +521,12 @@ struct RootfsBuilder {
                 try changeRoot(".", describe: rootfs)
             } else if plan.noPivot {
                 try hideHostProcAndSys(rootfs: rootfs)
+                if sharedWithHostRecursively != nil {
+                    // A move onto a shared mount is propagated to its peers: the rootfs would be
+                    // stacked on the host's "/" too. Only the mount at "/" is made private: the
+                    // binds in the rootfs keep their host peers (Bidirectional).
+                    try Mount.setPropagation("/", .private, recursive: false, describe: "/ (below the moved rootfs)")
+                }
                 // ".": the bind the working directory is the root of (not root.path again).
                 try Mount.mount(source: ".", target: "/", type: nil, flags: .move, describe: "move rootfs to /")
                 try changeRoot(".", describe: rootfs)
@@ -547,11 +553,24 @@ struct RootfsBuilder {
     /// (`unshare -mrpf mount -t proc proc /mnt`) get an unmasked procfs. So, as runc does, every
     /// whole-filesystem proc and sysfs mount outside the rootfs is detached (slave first, so the
     /// unmount stays in this namespace), or covered with an empty tmpfs where it is locked.
+    ///
+    /// An unmount is propagated from the peers of the mount it is made on (its parent): with "/"
+    /// shared (`rootfsPropagation` `rshared`), the host's /proc would go too. So a shared parent is
+    /// made a slave first, by itself (what is below it keeps its peers).
     func hideHostProcAndSys(rootfs: String) throws {
         var points: [String] = []
-        for m in try MountInfo.read() where (m.fsType == "proc" || m.fsType == "sysfs") && m.root == "/" {
+        var sharedParents: [String] = []
+        let mounts = try MountInfo.read()
+        for m in mounts where (m.fsType == "proc" || m.fsType == "sysfs") && m.root == "/" {
             if m.mountPoint == rootfs || m.mountPoint.hasPrefix(rootfs == "/" ? "/" : rootfs + "/") { continue }
             points.append(m.mountPoint)
+            if let parent = mounts.first(where: { $0.mountID == m.parentID }),
+               parent.optionalFields.contains(where: { $0.hasPrefix("shared:") }), !sharedParents.contains(parent.mountPoint) {
+                sharedParents.append(parent.mountPoint)
+            }
+        }
+        for parent in sharedParents {
+            try Mount.setPropagation(parent, .slave, recursive: false, describe: "\(parent) (holding the host's proc or sysfs)")
         }
         for point in points {
             // A mount under one detached before went with it.

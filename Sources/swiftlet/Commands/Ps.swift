@@ -35,8 +35,23 @@ func psCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
     case "table": break
     default: throw UsageError("ps: invalid format option \"\(format)\"")
     }
+    if psArgs.isEmpty, !pids.isEmpty,
+       let text = try? capture(["ps", "-f", "-q", pids.sorted().map(String.init).joined(separator: ",")], quiet: true),
+       let table = try? containerLines(of: text, pids: pids) {
+        // runc runs `ps -ef` and keeps the container's lines, and procps reads every process of the
+        // host for it (25 ms with 200 containers). Its quick-pid mode (`-q`) reads only the pids given
+        // and prints the same columns and lines; ascending, they come in the order /proc lists them.
+        // A ps without `-q` (busybox), or one that fails, gets runc's command line below.
+        out(table)
+        return 0
+    }
     if psArgs.isEmpty { psArgs = ["-ef"] }
-    let text = try capture(["ps"] + psArgs)
+    out(try containerLines(of: try capture(["ps"] + psArgs), pids: pids))
+    return 0
+}
+
+/// The header of ps's output and the lines whose PID column is one of `pids`, as runc keeps them.
+func containerLines(of text: String, pids: [Int32]) throws -> String {
     var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     if lines.last == "" { lines.removeLast() }
     guard let header = lines.first else { throw RuntimeError(step: "ps", "no output from ps") }
@@ -51,17 +66,18 @@ func psCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
         guard pidColumn < fields.count, let pid = Int32(fields[pidColumn]) else { continue }
         if wanted.contains(pid) { result += line + "\n" }
     }
-    out(result)
-    return 0
+    return result
 }
 
-/// Runs a program found on PATH and returns its stdout; a failure carries its stderr.
-func capture(_ args: [String]) throws -> String {
+/// Runs a program found on PATH and returns its stdout; a failure carries its stderr, or with
+/// `quiet` (a try whose failure is handled) leaves nothing on the caller's stderr.
+func capture(_ args: [String], quiet: Bool = false) throws -> String {
     let (outR, outW) = try Pipe.make()
     let pid = try Proc.fork()
     if pid == 0 {
         outR.close()
         try? outW.dup(to: 1)
+        if quiet, let null = try? FD.open("/dev/null", O_WRONLY) { try? null.dup(to: 2) }
         let env = (try? readTextFile(path: "/proc/self/environ"))?.split(separator: "\0").map(String.init) ?? []
         var path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         for e in env where e.hasPrefix("PATH=") { path = String(e.dropFirst(5)) }
