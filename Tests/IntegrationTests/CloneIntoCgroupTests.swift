@@ -30,25 +30,18 @@ final class CloneIntoCgroupTests: CgroupTestCase {
 
     func testV2InitIsBornInItsCgroupNotMoved() {
         let id = newID()
-        let instance = "instances/\(id)"
-        let event = "\(instance)/events/cgroup/cgroup_attach_task"
-        let setUp = tracefs("mkdir \(instance) && echo 'dst_path ~ \"*\(cgPath(id))*\"' > \(event)/filter"
-            + " && echo 1 > \(event)/enable")
-        XCTAssertEqual(setUp.status, 0, "tracefs instance: \(describe(setUp))")
-        defer { tracefs("echo 0 > \(event)/enable; rmdir \(instance)") }
+        let instance = traceMovesInto(cgPath(id), tracer: id)
+        defer { stopTracing(instance) }
 
-        let b = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = cgPath(id)
-        }
+        let b = sleeperBundle(id)
         let r = rt2(["run", "-d", "--bundle", b, id])
         XCTAssertEqual(r.status, 0, describe(r))
         defer { rt2(["delete", "--force", id]) }
         let initPID = pid(id)
         XCTAssertGreaterThan(initPID, 0)
         // It is in its cgroup...
-        let cgroupLine = readHost("/proc/\(initPID)/cgroup").split(separator: "\n").first { $0.hasPrefix("0::") }
-        XCTAssertEqual(cgroupLine.map(String.init), "0::\(cgPath(id))")
+        let cgroupLine = unifiedLine(of: initPID)
+        XCTAssertEqual(cgroupLine, "0::\(cgPath(id))")
         // ...and a process moved there by hand is seen moving.
         let controlPID = moveByHand(into: cgPath(id))
 
@@ -65,6 +58,34 @@ final class CloneIntoCgroupTests: CgroupTestCase {
         }
     }
 
+    /// A tracefs instance (named `tracer`) recording every process moved into `cgroup` or below
+    /// (cgroup_attach_task); its name for `cat <instance>/trace` and `stopTracing`.
+    func traceMovesInto(_ cgroup: String, tracer: String) -> String {
+        let instance = "instances/\(tracer)"
+        let event = "\(instance)/events/cgroup/cgroup_attach_task"
+        let setUp = tracefs("mkdir \(instance) && echo 'dst_path ~ \"*\(cgroup)*\"' > \(event)/filter"
+            + " && echo 1 > \(event)/enable")
+        XCTAssertEqual(setUp.status, 0, "tracefs instance: \(describe(setUp))")
+        return instance
+    }
+
+    func stopTracing(_ instance: String) {
+        tracefs("echo 0 > \(instance)/events/cgroup/cgroup_attach_task/enable; rmdir \(instance)")
+    }
+
+    /// A container running `sleep 100` in the cgroup `cgPath(id)`.
+    func sleeperBundle(_ id: String) -> String {
+        makeBundle { c in
+            c.shell("sleep 100")
+            c[path: "linux.cgroupsPath"] = cgPath(id)
+        }
+    }
+
+    /// The "0::" line of /proc/PID/cgroup (the unified hierarchy's path).
+    func unifiedLine(of pid: Int32) -> String? {
+        readHost("/proc/\(pid)/cgroup").split(separator: "\n").first { $0.hasPrefix("0::") }.map(String.init)
+    }
+
     /// A shell moved into `cgroup` by writing its pid to cgroup.procs (in a v2 view), which then
     /// exits: the tracer's control. Returns its pid.
     func moveByHand(into cgroup: String) -> Int32 {
@@ -78,27 +99,20 @@ final class CloneIntoCgroupTests: CgroupTestCase {
     /// forks into the container's pid namespace) is made there, never moved; the process runs in it.
     func testV2ExecIsBornInTheCgroupNotMoved() {
         let id = newID()
-        let b = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = cgPath(id)
-        }
+        let b = sleeperBundle(id)
         let r = rt2(["run", "-d", "--bundle", b, id])
         XCTAssertEqual(r.status, 0, describe(r))
         defer { rt2(["delete", "--force", id]) }
-        let instance = "instances/\(id)"
-        let event = "\(instance)/events/cgroup/cgroup_attach_task"
-        let setUp = tracefs("mkdir \(instance) && echo 'dst_path ~ \"*\(cgPath(id))*\"' > \(event)/filter"
-            + " && echo 1 > \(event)/enable")
-        XCTAssertEqual(setUp.status, 0, "tracefs instance: \(describe(setUp))")
-        defer { tracefs("echo 0 > \(event)/enable; rmdir \(instance)") }
+        let instance = traceMovesInto(cgPath(id), tracer: id)
+        defer { stopTracing(instance) }
 
         let pidFile = scratch + "/exec.pid"
         let e = rt2(["exec", "-d", "--pid-file", pidFile, id, "sleep", "100"])
         XCTAssertEqual(e.status, 0, describe(e))
         let execPID = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "") ?? 0
         XCTAssertGreaterThan(execPID, 0)
-        let line = readHost("/proc/\(execPID)/cgroup").split(separator: "\n").first { $0.hasPrefix("0::") }
-        XCTAssertEqual(line.map(String.init), "0::\(cgPath(id))", "the exec'd process runs in the container's cgroup")
+        let line = unifiedLine(of: execPID)
+        XCTAssertEqual(line, "0::\(cgPath(id))", "the exec'd process runs in the container's cgroup")
         XCTAssertEqual(rt2(["exec", id, "true"]).status, 0)
         let controlPID = moveByHand(into: cgPath(id))
 
@@ -147,10 +161,7 @@ final class CloneIntoCgroupTests: CgroupTestCase {
         assertCgroupGone(id)
 
         let sleeper = newID()
-        let s = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = cgPath(sleeper)
-        }
+        let s = sleeperBundle(sleeper)
         XCTAssertEqual(rt2(["run", "-d", "--bundle", s, sleeper]).status, 0)
         defer { rt2(["delete", "--force", sleeper]) }
         // exec moves nothing on v2 either (testV2ExecMovesNoProcessAtAll); the control that the trace
@@ -172,17 +183,14 @@ final class CloneIntoCgroupTests: CgroupTestCase {
         if let e = Self.helperError { throw SetupError(message: e) }
         for (name, errno) in [("ENOSYS", ENOSYS), ("EINVAL", EINVAL), ("E2BIG", E2BIG)] {
             let id = newID()
-            let b = makeBundle { c in
-                c.shell("sleep 100")
-                c[path: "linux.cgroupsPath"] = cgPath(id)
-            }
+            let b = sleeperBundle(id)
             let r = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
                                                    Self.failHelper, "clone3", "\(errno)", Env.runtime, "--root", stateRoot,
                                                    "run", "-d", "--bundle", b, id])
             XCTAssertEqual(r.status, 0, "clone3 failing with \(name): \(describe(r))")
             let initPID = pid(id)
-            let line = readHost("/proc/\(initPID)/cgroup").split(separator: "\n").first { $0.hasPrefix("0::") }
-            XCTAssertEqual(line.map(String.init), "0::\(cgPath(id))", "clone3 failing with \(name)")
+            let line = unifiedLine(of: initPID)
+            XCTAssertEqual(line, "0::\(cgPath(id))", "clone3 failing with \(name)")
             XCTAssertEqual(rt2(["delete", "--force", id]).status, 0)
             XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified" + cgPath(id)), "cgroup left behind (\(name))")
         }
@@ -193,10 +201,7 @@ final class CloneIntoCgroupTests: CgroupTestCase {
     /// clone3 of the exec child then waits for). Traced unfiltered, by the runtime's pid.
     func testV2ExecMovesNoProcessAtAll() {
         let id = newID()
-        let b = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = cgPath(id)
-        }
+        let b = sleeperBundle(id)
         XCTAssertEqual(rt2(["run", "-d", "--bundle", b, id]).status, 0)
         defer { rt2(["delete", "--force", id]) }
         let instance = "instances/\(id)-all"
@@ -224,10 +229,7 @@ final class CloneIntoCgroupTests: CgroupTestCase {
     func testV2ExecFallsBackToAMoveWithoutClone3() throws {
         if let e = Self.helperError { throw SetupError(message: e) }
         let id = newID()
-        let b = makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = cgPath(id)
-        }
+        let b = sleeperBundle(id)
         XCTAssertEqual(rt2(["run", "-d", "--bundle", b, id]).status, 0)
         defer { rt2(["delete", "--force", id]) }
         for (name, errno) in [("ENOSYS", ENOSYS), ("EINVAL", EINVAL), ("E2BIG", E2BIG)] {
@@ -238,8 +240,8 @@ final class CloneIntoCgroupTests: CgroupTestCase {
             XCTAssertEqual(r.status, 0, "clone3 failing with \(name): \(describe(r))")
             let execPID = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "") ?? 0
             XCTAssertGreaterThan(execPID, 0, name)
-            let line = readHost("/proc/\(execPID)/cgroup").split(separator: "\n").first { $0.hasPrefix("0::") }
-            XCTAssertEqual(line.map(String.init), "0::\(cgPath(id))", "clone3 failing with \(name)")
+            let line = unifiedLine(of: execPID)
+            XCTAssertEqual(line, "0::\(cgPath(id))", "clone3 failing with \(name)")
         }
     }
 }

@@ -393,15 +393,21 @@ final class SeccompTests: IntegrationTestCase {
         XCTAssertEqual(third.stdout, "errno 42\n", "with a damaged cache: \(describe(third))")
     }
 
-    func testExecProcessIsFiltered() {
-        let id = newID()
+    /// A sleeping container `id` whose filter refuses getpriority with errno 42 (and allows the
+    /// rest), with the syscall helpers at /mnt.
+    func runSleeperRefusingGetpriority(_ id: String, file: StaticString = #filePath, line: UInt = #line) {
         let bundle = makeBundle { c in
             c.addHelpers()
             c[path: "linux.seccomp"] = self.allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42]])
             c.args = ["sleep", "30"]
         }
         let r = runtime(["run", "-d", "--bundle", bundle, id])
-        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertEqual(r.status, 0, describe(r), file: file, line: line)
+    }
+
+    func testExecProcessIsFiltered() {
+        let id = newID()
+        runSleeperRefusingGetpriority(id)
         for noNewPrivs in [true, false] {
             var args = ["exec"]
             if noNewPrivs { args.append("--no-new-privs") }
@@ -417,13 +423,7 @@ final class SeccompTests: IntegrationTestCase {
     func testExecInstallsTheProgramCreateKept() throws {
         guard Env.isSwiftlet else { return }
         let id = newID()
-        let bundle = makeBundle { c in
-            c.addHelpers()
-            c[path: "linux.seccomp"] = self.allowAllExcept([["names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42]])
-            c.args = ["sleep", "30"]
-        }
-        let r = runtime(["run", "-d", "--bundle", bundle, id])
-        XCTAssertEqual(r.status, 0, describe(r))
+        runSleeperRefusingGetpriority(id)
         let dir = stateRoot + "/" + id
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/seccomp.bpf"))
         let state = try XCTUnwrap(parseJSON(try String(contentsOfFile: dir + "/state.json", encoding: .utf8)) as? [String: Any])

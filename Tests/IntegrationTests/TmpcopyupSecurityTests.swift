@@ -80,23 +80,29 @@ final class TmpcopyupSecurityTests: IntegrationTestCase {
         }
     }
 
+    /// Runs `script` in a container whose /data is a 16 MiB tmpfs with tmpcopyup over the rootfs's
+    /// /data, which `fill` (a host shell script given that directory's path) fills first.
+    func runOverSmallTmpcopyup(script: String, fill: (String) -> String, file: StaticString = #filePath, line: UInt = #line) -> ProcResult {
+        let b = makeBundle(privateRootfs: true) { c in
+            c.addMount("/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "size=16m"])
+            c.shell(script)
+        }
+        let made = Host.sh(fill(b + "/rootfs/data"))
+        XCTAssertEqual(made.status, 0, describe(made), file: file, line: line)
+        return run(b)
+    }
+
     /// A sparse file in the covered directory (2 GiB long, 8 bytes of data, a few blocks on disk)
     /// under a tmpfs of 16 MiB: the copy keeps its holes (SEEK_DATA/SEEK_HOLE), so the container
     /// starts with the whole file and the tmpfs holds only its data. Before: the copy wrote the
     /// zeros, and the create failed with ENOSPC (without the size option, each such file could
     /// take up to half of the host's memory per tmpfs).
     func testSparseFileStaysSparse() {
-        let b = makeBundle(privateRootfs: true) { c in
-            c.addMount("/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "size=16m"])
-            c.shell("stat -c 'size %s' /data/sparse; head -c 4 /data/sparse; echo; tail -c 4 /data/sparse; echo; df -k /data | tail -n 1")
-        }
-        let data = b + "/rootfs/data"
-        let made = Host.sh("""
+        let r = runOverSmallTmpcopyup(script: "stat -c 'size %s' /data/sparse; head -c 4 /data/sparse; echo; tail -c 4 /data/sparse; echo; df -k /data | tail -n 1",
+                                      fill: { data in """
             mkdir -p '\(data)' && printf head > '\(data)/sparse' && truncate -s 2G '\(data)/sparse' \
               && printf tail | dd of='\(data)/sparse' bs=1 seek=$((2*1024*1024*1024 - 4)) conv=notrunc status=none
-            """)
-        XCTAssertEqual(made.status, 0, describe(made))
-        let r = run(b)
+            """ })
         knownDeviation(runtimes: ["runc", "crun"], reason: "the copy writes the zeros: ENOSPC") {
             XCTAssertEqual(r.status, 0, describe(r))
             let lines = r.stdout.split(separator: "\n").map(String.init)
@@ -113,17 +119,11 @@ final class TmpcopyupSecurityTests: IntegrationTestCase {
     /// name got a copy of its own, and the create failed with ENOSPC (without the size option, an
     /// image of one file linked a thousand times took a thousand times its size of host memory).
     func testHardLinksStayLinks() {
-        let b = makeBundle(privateRootfs: true) { c in
-            c.addMount("/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "size=16m"])
-            c.shell("stat -c '%h %s %i' /data/f0 /data/d/f63 | uniq -c | sed 's/^ *//'; df -k /data | tail -n 1")
-        }
-        let data = b + "/rootfs/data"
-        let made = Host.sh("""
+        let r = runOverSmallTmpcopyup(script: "stat -c '%h %s %i' /data/f0 /data/d/f63 | uniq -c | sed 's/^ *//'; df -k /data | tail -n 1",
+                                      fill: { data in """
             mkdir -p '\(data)/d' && head -c 1048576 /dev/urandom > '\(data)/f0' \
               && for i in $(seq 1 63); do if [ $i -gt 60 ]; then ln '\(data)/f0' '\(data)/d/f'$i; else ln '\(data)/f0' '\(data)/f'$i; fi; done
-            """)
-        XCTAssertEqual(made.status, 0, describe(made))
-        let r = run(b)
+            """ })
         knownDeviation(runtimes: ["runc", "crun"], reason: "each name copied: ENOSPC") {
             XCTAssertEqual(r.status, 0, describe(r))
             let lines = r.stdout.split(separator: "\n").map(String.init)
