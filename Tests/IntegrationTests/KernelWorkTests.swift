@@ -145,4 +145,40 @@ final class KernelWorkTests: CgroupTestCase {
         XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
         assertCgroupGone(id)
     }
+
+    /// `list` and `state` read state.json, /proc/PID/stat and the freezer files each in one read:
+    /// they come whole (a regular file, a kernel file made by one show), and a read to see the end
+    /// doubled the reads, 4 of ~21 calls per container; the runtime's uid is asked once, not once
+    /// per container.
+    func testListAndStateReadEachFileOnce() {
+        let id = newID()
+        let b = makeBundle(cgroupsPath: cgPath(id), program: "sleep 100")
+        XCTAssertEqual(runtime(["create", "--bundle", b, id]).status, 0)
+        XCTAssertEqual(runtime(["start", id]).status, 0)
+        let initPID = pid(id)
+        for command in [["list"], ["state", id]] {
+            let trace = traced(command, tag: "\(id)-\(command[0])", calls: "read,geteuid")
+            var reads: [String: Int] = [:]
+            for l in trace where l.hasPrefix("read(") {
+                // strace -y: read(5</path>, ...
+                guard let open = l.firstIndex(of: "<"), let close = l[open...].firstIndex(of: ">") else { continue }
+                let path = String(l[l.index(after: open)..<close])
+                let counted = path.hasSuffix("/\(id)/state.json") || path == "/proc/\(initPID)/stat"
+                    || (path.hasPrefix("/sys/fs/cgroup/") && path.contains(cgPath(id) + "/"))
+                if counted {
+                    reads[path, default: 0] += 1
+                }
+            }
+            if isSwiftlet {
+                XCTAssertTrue(reads.keys.contains { $0.hasSuffix("/state.json") }, "\(command): \(reads)")
+                XCTAssertTrue(reads.keys.contains("/proc/\(initPID)/stat"), "\(command): \(reads)")
+                XCTAssertTrue(reads.keys.contains { $0.hasPrefix("/sys/fs/cgroup/") }, "\(command): \(reads)")
+                XCTAssertEqual(reads.filter { $0.value != 1 }, [:], "\(command): files read more than once")
+                // The folder's owner is compared with the runtime's uid, asked once per command.
+                XCTAssertEqual(trace.filter { $0.hasPrefix("geteuid(") }.count, 1, "\(command)")
+            }
+        }
+        XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
+        assertCgroupGone(id)
+    }
 }
