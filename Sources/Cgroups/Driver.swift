@@ -19,9 +19,9 @@ public protocol CgroupDriver {
     var unifiedPath: String? { get }
     /// Every directory of the cgroup: one per v1 hierarchy, the unified one.
     var directories: [String] { get }
-    /// The directories a freeze reaches this container through: the v1 freezer hierarchy's and
-    /// the unified one's (the others have no freezer files to look at).
-    var freezerDirectories: [String] { get }
+    /// The container's directory in the v1 freezer hierarchy, if it has one: with `unifiedPath`,
+    /// where a freeze reaches it (the other hierarchies have no freezer files to look at).
+    var v1FreezerDirectory: String? { get }
     /// The directories this container made: the only ones `destroy` removes. A cgroupsPath naming
     /// a cgroup that was there before is used and left in place.
     var made: Set<String> { get set }
@@ -96,14 +96,16 @@ extension CgroupDriver {
     /// Why a cgroup ancestor of this container's (not the container's own pause) holds it frozen,
     /// if one does: the v1 freezer's parent_freezing, or a v2 cgroup frozen while its own
     /// cgroup.freeze is 0.
+    /// Each hierarchy is asked only for its own file, and v2's cgroup.freeze only once cgroup.events
+    /// says frozen: one file per hierarchy in the usual case, where every directory was once asked
+    /// for both kinds (two of them missing on a hybrid host, five opens for `exec`).
     public func frozenAncestor() -> String? {
-        for d in freezerDirectories {
-            if CgroupFS.read(d + "/freezer.parent_freezing") == "1" {
-                return "\(d): freezer.parent_freezing 1"
-            }
-            if CgroupFS.read(d + "/cgroup.freeze") == "0", CgroupFS.keyed(d + "/cgroup.events", "frozen") == 1 {
-                return "\(d): cgroup.events frozen 1 with cgroup.freeze 0"
-            }
+        if let d = v1FreezerDirectory, CgroupFS.read(d + "/freezer.parent_freezing") == "1" {
+            return "\(d): freezer.parent_freezing 1"
+        }
+        if let d = unifiedPath, CgroupFS.keyed(d + "/cgroup.events", "frozen") == 1,
+           CgroupFS.read(d + "/cgroup.freeze") == "0" {
+            return "\(d): cgroup.events frozen 1 with cgroup.freeze 0"
         }
         return nil
     }

@@ -112,8 +112,21 @@ enum CgroupFS {
         return c == "/" ? a : a + c
     }
 
+    /// A control file's value, trailing blanks cut. Every file read here is made by one show (one
+    /// read, FD.readWhole), except the lists of pids: those go through `readList`.
     static func read(_ path: String) -> String? {
+        guard let bytes = try? readWholeFile(path: path) else { return nil }
+        return trimmed(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// A file of one record per pid (cgroup.procs, tasks), which a read can end short of a page with
+    /// more to come: read to the end of file.
+    static func readList(_ path: String) -> String? {
         guard let s = try? readTextFile(path: path) else { return nil }
+        return trimmed(s)
+    }
+
+    static func trimmed(_ s: String) -> String {
         var t = s
         while t.last == "\n" || t.last == " " { t.removeLast() }
         return t
@@ -239,7 +252,7 @@ enum CgroupFS {
     /// Pids in cgroup.procs of dir and of every cgroup below it.
     static func procs(_ dir: String) -> [pid_t] {
         var out: [pid_t] = []
-        if let s = read(dir + "/cgroup.procs") {
+        if let s = readList(dir + "/cgroup.procs") {
             for l in s.split(separator: "\n") { if let p = Int32(l) { out.append(p) } }
         }
         for name in (try? listSubdirectories(dir)) ?? [] {
@@ -251,7 +264,7 @@ enum CgroupFS {
     /// The pids of the first cgroup at or below dir (dir itself first) that has any: [] when the
     /// whole subtree is empty. Stops there, so a root cgroup is not walked.
     static func firstProcs(_ dir: String) -> [pid_t] {
-        let own = (read(dir + "/cgroup.procs") ?? "").split(separator: "\n").compactMap { pid_t($0) }
+        let own = (readList(dir + "/cgroup.procs") ?? "").split(separator: "\n").compactMap { pid_t($0) }
         if !own.isEmpty { return own }
         for name in (try? listSubdirectories(dir)) ?? [] {
             let below = firstProcs(dir + "/" + name)

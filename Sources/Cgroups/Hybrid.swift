@@ -19,7 +19,7 @@ public struct HybridDriver: CgroupDriver {
     public var unifiedPath: String? { v2.path }
     public var procsFiles: [String] { v1.procsFiles + v2.procsFiles }
     public var directories: [String] { v1.directories + v2.directories }
-    public var freezerDirectories: [String] { v1.freezerDirectories + v2.freezerDirectories }
+    public var v1FreezerDirectory: String? { v1.v1FreezerDirectory }
 
     public var made: Set<String> {
         get { v1.made.union(v2.made) }

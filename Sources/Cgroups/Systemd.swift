@@ -107,7 +107,7 @@ public struct SystemdDriver: CgroupDriver {
     public var procsFiles: [String] { inner.procsFiles }
     public var unifiedPath: String? { inner.unifiedPath }
     public var directories: [String] { inner.directories }
-    public var freezerDirectories: [String] { inner.freezerDirectories }
+    public var v1FreezerDirectory: String? { inner.v1FreezerDirectory }
     public var made: Set<String> {
         get { inner.made }
         set { inner.made = newValue }

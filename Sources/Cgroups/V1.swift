@@ -21,7 +21,7 @@ public struct CgroupV1Driver: CgroupDriver {
     public var unifiedPath: String? { nil }
     var dirs: [String] { Set(paths.values).sorted() }
     public var directories: [String] { dirs }
-    public var freezerDirectories: [String] { dir("freezer").map { [$0] } ?? [] }
+    public var v1FreezerDirectory: String? { dir("freezer") }
     public var procsFiles: [String] { dirs.map { $0 + "/cgroup.procs" } }
 
     func dir(_ controller: String) -> String? { paths[controller] }

@@ -19,7 +19,7 @@ public struct CgroupV2Driver: CgroupDriver {
     }
 
     public var directories: [String] { [path] }
-    public var freezerDirectories: [String] { [path] }
+    public var v1FreezerDirectory: String? { nil }
 
     public var paths: [String: String] { ["": path] }
     public var unifiedPath: String? { path }

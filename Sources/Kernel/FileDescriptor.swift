@@ -91,6 +91,21 @@ public struct FD: Hashable, CustomStringConvertible {
             chunk = min(chunk * 2, 1 << 20)
         }
     }
+
+    /// Reads a whole file that comes in one piece: a regular file, or a kernel file that one show
+    /// makes (/proc/PID/stat, a cgroup control file of a value or a few keys). A read that returns
+    /// less than asked is the end there, so such a file takes one read where `readAll` takes two
+    /// (the second to see 0: 4 of the ~22 system calls per container of `list`). A read that fills
+    /// the buffer goes on to the end as `readAll` does. Not for pipes, sockets, or kernel files of
+    /// many records (cgroup.procs, mountinfo): a read there can end short with more to come.
+    public func readWhole(firstRead: Int = 4096) throws -> [UInt8] {
+        let first = try read(max: firstRead)
+        if first.count < firstRead { return first }
+        var rest = try readAll()
+        if rest.isEmpty { return first }
+        rest.insert(contentsOf: first, at: 0)
+        return rest
+    }
 }
 
 public enum Pipe {
@@ -119,6 +134,13 @@ public func readFile(path: String) throws -> [UInt8] {
 
 public func readTextFile(path: String) throws -> String {
     String(decoding: try readFile(path: path), as: UTF8.self)
+}
+
+/// A regular file or a kernel file made in one piece, read in one read where it fits (FD.readWhole).
+public func readWholeFile(path: String) throws -> [UInt8] {
+    let fd = try FD.open(path, O_RDONLY)
+    defer { fd.close() }
+    return try fd.readWhole()
 }
 
 public func writeFile(path: String, _ contents: String, flags: Int32 = O_WRONLY | O_CREAT | O_TRUNC,

@@ -52,7 +52,7 @@ public struct ProcLiveness: Equatable {
     }
 
     public static func read(_ pid: pid_t) -> ProcLiveness? {
-        guard let bytes = try? readFile(path: "/proc/\(pid)/stat") else { return nil }
+        guard let bytes = try? readWholeFile(path: "/proc/\(pid)/stat") else { return nil }
         return ProcLiveness(bytes)
     }
 }

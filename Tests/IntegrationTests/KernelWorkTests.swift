@@ -10,13 +10,19 @@ final class KernelWorkTests: CgroupTestCase {
     /// the trace's lines.
     func tracedRun(_ bundle: String, id: String, calls: String,
                    file: StaticString = #filePath, line: UInt = #line) -> [String] {
+        traced(["run", "--bundle", bundle, id], tag: id, calls: calls, file: file, line: line)
+    }
+
+    /// The runtime's `command` under strace, as `tracedRun`; `tag` names the trace's folder.
+    func traced(_ command: [String], tag: String, calls: String,
+                file: StaticString = #filePath, line: UInt = #line) -> [String] {
         // -ff: a file per process, so that no call is split in two by another process's.
-        let dir = scratch + "/strace-\(id)"
+        let dir = scratch + "/strace-\(tag)"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let r = Host.exec("/usr/bin/strace", ["-ff", "-qq", "-y", "-e", "trace=" + calls, "-o", dir + "/trace",
-                                              Env.runtime, "--root", stateRoot, "run", "--bundle", bundle, id],
+                                              Env.runtime, "--root", stateRoot] + command,
                           timeout: 60)
-        XCTAssertEqual(r.status, 0, "run under strace: \(describe(r))", file: file, line: line)
+        XCTAssertEqual(r.status, 0, "\(command.first ?? "") under strace: \(describe(r))", file: file, line: line)
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         return files.flatMap { name in
             ((try? String(contentsOfFile: dir + "/" + name, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
@@ -113,5 +119,66 @@ final class KernelWorkTests: CgroupTestCase {
         _ = runtime(["delete", "--force", second])
         XCTAssertEqual(runtime(["delete", "--force", first]).status, 0)
         assertCgroupGone(first)
+    }
+
+    /// `exec` asks whether the container is paused or held frozen from above by one file per
+    /// hierarchy, each the one that hierarchy has: the v1 freezer's freezer.state and
+    /// freezer.parent_freezing, the unified cgroup's cgroup.events (cgroup.freeze only once that
+    /// says frozen). Every freezer directory was once asked for both kinds: 7 opens, 2 of them
+    /// failing, on this hybrid host.
+    func testExecAsksEachHierarchyOnlyForItsOwnFreezerFiles() {
+        let id = newID()
+        let b = makeBundle(cgroupsPath: cgPath(id), program: "sleep 100")
+        XCTAssertEqual(runtime(["create", "--bundle", b, id]).status, 0)
+        XCTAssertEqual(runtime(["start", id]).status, 0)
+        let trace = traced(["exec", id, "true"], tag: id, calls: "openat")
+        let freezerFiles = ["freezer.state", "freezer.parent_freezing", "cgroup.freeze", "cgroup.events"]
+        let asked = trace.filter { l in l.contains(cgPath(id) + "/") && freezerFiles.contains { l.contains("/" + $0 + "\"") } }
+        if isSwiftlet {
+            XCTAssertEqual(asked.filter { $0.contains("= -1") }, [], "asked a hierarchy for a file it does not have")
+            XCTAssertEqual(asked.filter { $0.contains("/cgroup.freeze\"") }, [], "read cgroup.freeze of a cgroup not frozen")
+            let hasV1Freezer = hierarchies().contains { $0.mount.hasSuffix("/freezer") }
+            let hasUnified = hierarchies().contains { $0.fsType == "cgroup2" }
+            // The status (freezer.state; cgroup.events) and the check above it (parent_freezing; cgroup.events).
+            XCTAssertEqual(asked.count, (hasV1Freezer ? 2 : 0) + (hasUnified ? 2 : 0), "\(asked)")
+        }
+        XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
+        assertCgroupGone(id)
+    }
+
+    /// `list` and `state` read state.json, /proc/PID/stat and the freezer files each in one read:
+    /// they come whole (a regular file, a kernel file made by one show), and a read to see the end
+    /// doubled the reads, 4 of ~21 calls per container; the runtime's uid is asked once, not once
+    /// per container.
+    func testListAndStateReadEachFileOnce() {
+        let id = newID()
+        let b = makeBundle(cgroupsPath: cgPath(id), program: "sleep 100")
+        XCTAssertEqual(runtime(["create", "--bundle", b, id]).status, 0)
+        XCTAssertEqual(runtime(["start", id]).status, 0)
+        let initPID = pid(id)
+        for command in [["list"], ["state", id]] {
+            let trace = traced(command, tag: "\(id)-\(command[0])", calls: "read,geteuid")
+            var reads: [String: Int] = [:]
+            for l in trace where l.hasPrefix("read(") {
+                // strace -y: read(5</path>, ...
+                guard let open = l.firstIndex(of: "<"), let close = l[open...].firstIndex(of: ">") else { continue }
+                let path = String(l[l.index(after: open)..<close])
+                let counted = path.hasSuffix("/\(id)/state.json") || path == "/proc/\(initPID)/stat"
+                    || (path.hasPrefix("/sys/fs/cgroup/") && path.contains(cgPath(id) + "/"))
+                if counted {
+                    reads[path, default: 0] += 1
+                }
+            }
+            if isSwiftlet {
+                XCTAssertTrue(reads.keys.contains { $0.hasSuffix("/state.json") }, "\(command): \(reads)")
+                XCTAssertTrue(reads.keys.contains("/proc/\(initPID)/stat"), "\(command): \(reads)")
+                XCTAssertTrue(reads.keys.contains { $0.hasPrefix("/sys/fs/cgroup/") }, "\(command): \(reads)")
+                XCTAssertEqual(reads.filter { $0.value != 1 }, [:], "\(command): files read more than once")
+                // The folder's owner is compared with the runtime's uid, asked once per command.
+                XCTAssertEqual(trace.filter { $0.hasPrefix("geteuid(") }.count, 1, "\(command)")
+            }
+        }
+        XCTAssertEqual(runtime(["delete", "--force", id]).status, 0)
+        assertCgroupGone(id)
     }
 }

@@ -62,4 +62,37 @@ final class PsTests: CgroupTestCase {
         XCTAssertEqual(lines.dropFirst().compactMap { Int($0.split(separator: " ").first ?? "") }.sorted(), pids.sorted(), custom.stdout)
         XCTAssertEqual((try? String(contentsOfFile: fake.log, encoding: .utf8)) ?? "", "-o pid,comm\n")
     }
+
+    /// `ps --format json` of a container that has no process left (its init killed: stopped) prints
+    /// what runc 1.1.5 prints, Go's encoding of an empty pid list: `null`. crun 1.8 prints nothing.
+    func testJsonOfAContainerWithoutProcessesIsRuncsNull() {
+        let id = newID()
+        let b = makeBundle { c in c.shell("sleep 100") }
+        XCTAssertEqual(runtime(["create", "--bundle", b, id]).status, 0)
+        defer { runtime(["delete", "--force", id]) }
+        let running = runtime(["ps", "--format", "json", id])
+        XCTAssertEqual(running.status, 0, describe(running))
+        XCTAssertEqual((parseJSON(running.stdout) as? [Int])?.count, 1, running.stdout)
+        let initPID = pid(id)
+        XCTAssertGreaterThan(initPID, 0)
+        kill(initPID, SIGKILL)
+        var tries = 0
+        while state(id)?["status"] as? String != "stopped", tries < 500 {
+            usleep(10_000)
+            tries += 1
+        }
+        XCTAssertEqual(state(id)?["status"] as? String, "stopped")
+        // The cgroup empties once the killed init is released.
+        var r = runtime(["ps", "--format", "json", id])
+        tries = 0
+        while r.stdout.hasPrefix("["), tries < 500 {
+            usleep(10_000)
+            tries += 1
+            r = runtime(["ps", "--format", "json", id])
+        }
+        XCTAssertEqual(r.status, 0, describe(r))
+        if !runtimeName.hasPrefix("crun") {
+            XCTAssertEqual(r.stdout, "null\n", "runc's bytes for no process")
+        }
+    }
 }

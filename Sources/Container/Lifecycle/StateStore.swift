@@ -83,11 +83,15 @@ public struct StateStore {
     /// once per command: then no folder in it is used (LockedDirectory has why). nil while the root
     /// does not exist yet (`create` makes it).
     let rootRefusal: RuntimeError?
+    /// The runtime's uid, asked once per command: each folder's owner is compared with it (one
+    /// geteuid per container of `list` otherwise).
+    let uid: uid_t
 
     public init(root: String) {
         self.root = root
+        uid = Identity.effectiveUID
         if let dir = try? OwnedFD.open(root, O_PATH | O_DIRECTORY), let st = try? dir.fd.status(describe: root) {
-            rootRefusal = LockedDirectory.ownershipRefusal(st, root)
+            rootRefusal = LockedDirectory.ownershipRefusal(st, root, uid: uid)
         } else {
             rootRefusal = nil
         }
@@ -168,9 +172,10 @@ public struct StateStore {
         // cgroup state.json names (LockedDirectory has why).
         if let rootRefusal { throw rootRefusal }
         do {
-            let folder = try LockedDirectory.openOwn(directory(id))
+            let folder = try LockedDirectory.openOwn(directory(id), uid: uid)
             let file = OwnedFD(try FD.openAt(folder.fd, "state.json", O_RDONLY | O_NOFOLLOW))
-            return try file.fd.readAll()
+            // A config of engines' size (seccomp profile, mounts) makes a state.json of 10-20 KB.
+            return try file.fd.readWhole(firstRead: 32768)
         } catch let e as SysError where e.errno == ENOENT {
             if isDirectory(directory(id)) {
                 throw RuntimeError(object: path, "container \"\(id)\" has no state.json: its create has not finished "
@@ -352,19 +357,19 @@ struct LockedDirectory {
     }
 
     /// The container's folder at `path`, opened if it is the runtime's own (see `init`).
-    static func openOwn(_ path: String) throws -> OwnedFD {
+    static func openOwn(_ path: String, uid: uid_t = Identity.effectiveUID) throws -> OwnedFD {
         let folder: OwnedFD
         do { folder = try OwnedFD.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) } catch let e as SysError where e.errno == ELOOP || e.errno == ENOTDIR {
             throw RuntimeError(object: path, "the state directory \(path) is not a directory (a symbolic link?): not the runtime's own, left alone")
         }
-        if let refusal = ownershipRefusal(try folder.fd.status(describe: path), path) { throw refusal }
+        if let refusal = ownershipRefusal(try folder.fd.status(describe: path), path, uid: uid) { throw refusal }
         return folder
     }
 
     /// Why a directory with status `st` is not the runtime's own, or nil.
-    static func ownershipRefusal(_ st: stat, _ path: String) -> RuntimeError? {
-        if st.st_uid != Identity.effectiveUID {
-            return RuntimeError(object: path, "the state directory \(path) belongs to uid \(st.st_uid), not to the runtime's uid \(Identity.effectiveUID): left alone")
+    static func ownershipRefusal(_ st: stat, _ path: String, uid: uid_t = Identity.effectiveUID) -> RuntimeError? {
+        if st.st_uid != uid {
+            return RuntimeError(object: path, "the state directory \(path) belongs to uid \(st.st_uid), not to the runtime's uid \(uid): left alone")
         }
         if st.st_mode & 0o022 != 0 {
             return RuntimeError(object: path, "the state directory \(path) may be written by other users (mode \(String(st.st_mode & 0o7777, radix: 8))): left alone")

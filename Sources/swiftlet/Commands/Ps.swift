@@ -30,7 +30,9 @@ func psCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
     let pids = try runtime.pids(id: id)
     switch format {
     case "json":
-        out("[" + pids.map(String.init).joined(separator: ",") + "]\n")
+        // runc 1.1.5 prints Go's encoding of its pid list, which is nil for an empty cgroup (a
+        // stopped container): `null`, not `[]`. Engines decode either into an empty list.
+        out(pids.isEmpty ? "null\n" : "[" + pids.map(String.init).joined(separator: ",") + "]\n")
         return 0
     case "table": break
     default: throw UsageError("ps: invalid format option \"\(format)\"")
