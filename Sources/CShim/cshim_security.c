@@ -117,10 +117,7 @@ static int exec_from_memfd(char *const argv[], char *const envp[]) {
     return memfd_failed("execveat of the memfd", -1, mfd);
 }
 
-// The detached bind's fd crosses the re-exec under this name (its number), so that the new image
-// can close it where the wait it costs is off the critical path (cs_exe_mount_release).
-#define EXE_MOUNT_FD_ENV "_SWIFTLET_EXE_MOUNT_FD"
-
+// cshim_entry.c does the bind path below before glibc's start-up: this one runs when that failed.
 int cs_exe_protect(char *const argv[], char *const envp[]) {
     if (cs_exe_is_protected()) return 0;
     // Not O_CLOEXEC: were execveat to close it, its last close would dissolve the detached mount
@@ -132,10 +129,10 @@ int cs_exe_protect(char *const argv[], char *const envp[]) {
         if (syscall(SYS_mount_setattr, fd, "", CS_AT_EMPTY_PATH, &a, sizeof a) == 0) {
             char num[16];
             snprintf(num, sizeof num, "%d", fd);
-            if (setenv(EXE_MOUNT_FD_ENV, num, 1) == 0) {
+            if (setenv(CS_EXE_MOUNT_FD_ENV, num, 1) == 0) {
                 syscall(SYS_execveat, fd, "", argv, environ, CS_AT_EMPTY_PATH);
                 int e = errno;
-                unsetenv(EXE_MOUNT_FD_ENV);
+                unsetenv(CS_EXE_MOUNT_FD_ENV);
                 errno = e;
             } else {
                 // Unnamed in the new image, it must not outlive this exec.
@@ -169,11 +166,11 @@ static pthread_mutex_t exe_mount_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t exe_mount_cond = PTHREAD_COND_INITIALIZER;
 
 void cs_exe_mount_adopt(void) {
-    const char *num = getenv(EXE_MOUNT_FD_ENV);
+    const char *num = getenv(CS_EXE_MOUNT_FD_ENV);
     if (num == NULL) return;
     char *end;
     long fd = strtol(num, &end, 10);
-    unsetenv(EXE_MOUNT_FD_ENV);
+    unsetenv(CS_EXE_MOUNT_FD_ENV);
     if (*end != 0 || fd < 3 || fd > 0x7fffffff) return;
     // Only the bind this binary runs from: a variable set by someone else must not close their fd.
     struct stat fst, est;

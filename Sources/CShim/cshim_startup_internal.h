@@ -3,6 +3,19 @@
 #ifndef SWIFTLET_CSHIM_STARTUP_INTERNAL_H
 #define SWIFTLET_CSHIM_STARTUP_INTERNAL_H
 
+// The detached bind's fd crosses the re-exec under this name (its number), so that the new image
+// can close it where the wait it costs is off the critical path (cs_exe_mount_release).
+#define CS_EXE_MOUNT_FD_ENV "_SWIFTLET_EXE_MOUNT_FD"
+
+// The command a runc command line names (the first argument that is neither a global flag nor a
+// global flag's value; flags may have one or two dashes and take their value as the next argument or
+// after '='), NULL if none. Safe before libc's start-up (cshim_entry.c), as is the next.
+const char *cs_command_of(int argc, char *const *argv);
+// What the command does with the binary: enters a container (create, run, exec), restores one
+// (restore: protected too, no cgroup prewarm), or neither.
+enum { CS_COMMAND_OTHER = 0, CS_COMMAND_ENTERS = 1, CS_COMMAND_RESTORE = 2 };
+int cs_command_protects(const char *cmd);
+
 // The re-executed image inherits the detached bind's fd (named in an environment variable, which
 // this removes): adopts it, close-on-exec, for the calls below. Called once by the constructor.
 void cs_exe_mount_adopt(void);

@@ -345,4 +345,64 @@ final class HostFileSecurityTests: IntegrationTestCase {
         XCTAssertEqual(copy.status, 0, "only open_tree denied: the sealed memfd protects: \(describe(copy))")
         XCTAssertTrue(copy.stdout.contains("ran"), describe(copy))
     }
+
+    /// The system calls the runtime's first image makes, in order (strace without -f: that process
+    /// alone, until its exec and after), and the container's output. `denied`: system calls a seccomp
+    /// filter fails with EPERM (fail-syscalls).
+    func tracedFirstImage(_ bundle: String, id: String, denied: String?) -> (calls: [String], result: ProcResult) {
+        let trace = scratch + "/first-image-\(id)"
+        let strace = ["/usr/bin/strace", "-qq", "-o", trace, Env.runtime, "--root", stateRoot, "run", "--bundle", bundle, id]
+        let words = (denied.map { [Self.denyHelper, $0, "\(EPERM)"] } ?? []) + strace
+        let r = Host.sh("exec " + words.map { "'\($0)'" }.joined(separator: " ") + " </dev/null", timeout: 60)
+        let lines = ((try? String(contentsOfFile: trace, encoding: .utf8)) ?? "").split(separator: "\n")
+        // Signals (`--- SIGCHLD ...`) and the exit are not calls.
+        let calls = lines.compactMap { line -> String? in
+            guard let open = line.firstIndex(of: "("), line.first?.isLetter == true else { return nil }
+            let name = String(line[..<open])
+            return line.contains(") = -1 ") ? name + " failed" : name
+        }
+        return (calls, r)
+    }
+
+    /// The re-exec from the read-only bind happens at the binary's own entry point, before glibc's
+    /// static start-up (brk, arch_prctl, set_tid_address...; ~350 µs of cpuid traps in a VM), so that
+    /// a `run` pays that start-up once; and when the bind is refused (seccomp fails open_tree), glibc
+    /// starts and the constructor's sealed copy protects the binary as before.
+    func testReExecBeforeLibcStartUp() throws {
+        if let e = Self.helperError { throw SetupError(message: e) }
+        // Without masked and read-only paths: the init stage makes them with open_tree too.
+        let bundle = makeBundle { c in
+            c.shell("echo ran")
+            c[path: "linux.maskedPaths"] = nil
+            c[path: "linux.readonlyPaths"] = nil
+        }
+        let id = newID("entry")
+        let (calls, r) = tracedFirstImage(bundle, id: id, denied: nil)
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertTrue(r.stdout.contains("ran"), describe(r))
+        if isSwiftlet {
+            XCTAssertEqual(Array(calls.prefix(6)), ["execve", "statfs", "open_tree", "mount_setattr", "execveat", "brk"],
+                           "the first image calls nothing before its re-exec: \(calls.prefix(12))")
+        }
+        _ = runtime(["delete", "--force", id])
+        assertNothingLeftBehind(id, "run")
+
+        let refused = newID("entryfallback")
+        let (fallback, f) = tracedFirstImage(bundle, id: refused, denied: "open_tree")
+        XCTAssertEqual(f.status, 0, "open_tree refused: the sealed copy protects: \(describe(f))")
+        XCTAssertTrue(f.stdout.contains("ran"), describe(f))
+        if isSwiftlet {
+            XCTAssertEqual(Array(fallback.prefix(4)), ["execve", "statfs", "open_tree failed", "brk"],
+                           "the entry point gives up at the refusal: \(fallback.prefix(12))")
+            // glibc started, then the constructor's path: the bind again, then the copy.
+            let afterEntry = fallback.dropFirst(3)
+            let copy = afterEntry.firstIndex(of: "memfd_create")
+            XCTAssertNotNil(copy, "the constructor made the sealed copy: \(fallback.prefix(60))")
+            XCTAssertEqual(afterEntry.firstIndex(of: "open_tree failed").map { $0 < (copy ?? 0) }, true,
+                           "the constructor tried the bind first: \(fallback.prefix(60))")
+            XCTAssertTrue(afterEntry.contains("execveat"), "\(fallback.prefix(60))")
+        }
+        _ = runtime(["delete", "--force", refused])
+        assertNothingLeftBehind(refused, "open_tree refused")
+    }
 }
