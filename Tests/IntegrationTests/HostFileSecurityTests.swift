@@ -349,9 +349,15 @@ final class HostFileSecurityTests: IntegrationTestCase {
     /// The system calls the runtime's first image makes, in order (strace without -f: that process
     /// alone, until its exec and after), and the container's output. `denied`: system calls a seccomp
     /// filter fails with EPERM (fail-syscalls).
-    func tracedFirstImage(_ bundle: String, id: String, denied: String?) -> (calls: [String], result: ProcResult) {
+    func tracedFirstImage(_ bundle: String, id: String, denied: String?,
+                          globalFlags: [String]? = nil) -> (calls: [String], result: ProcResult) {
+        tracedFirstImageOf((globalFlags ?? ["--root", stateRoot]) + ["run", "--bundle", bundle, id], id: id, denied: denied)
+    }
+
+    /// The same for the runtime given `args`.
+    func tracedFirstImageOf(_ args: [String], id: String, denied: String? = nil) -> (calls: [String], result: ProcResult) {
         let trace = scratch + "/first-image-\(id)"
-        let strace = ["/usr/bin/strace", "-qq", "-o", trace, Env.runtime, "--root", stateRoot, "run", "--bundle", bundle, id]
+        let strace = ["/usr/bin/strace", "-qq", "-o", trace, Env.runtime] + args
         let words = (denied.map { [Self.denyHelper, $0, "\(EPERM)"] } ?? []) + strace
         let r = Host.sh("exec " + words.map { "'\($0)'" }.joined(separator: " ") + " </dev/null", timeout: 60)
         let lines = ((try? String(contentsOfFile: trace, encoding: .utf8)) ?? "").split(separator: "\n")
@@ -386,6 +392,26 @@ final class HostFileSecurityTests: IntegrationTestCase {
         }
         _ = runtime(["delete", "--force", id])
         assertNothingLeftBehind(id, "run")
+
+        // The command found past global flags in each of runc's spellings, before libc as after it.
+        let log = scratch + "/entry-log"
+        for flags in [["--root=" + stateRoot], ["--log", log, "-log-format", "json", "--root", stateRoot]] {
+            let flagged = newID("entryflags")
+            let (calls, r) = tracedFirstImage(bundle, id: flagged, denied: nil, globalFlags: flags)
+            XCTAssertEqual(r.status, 0, "\(flags): \(describe(r))")
+            if isSwiftlet {
+                XCTAssertEqual(Array(calls.prefix(5)), ["execve", "statfs", "open_tree", "mount_setattr", "execveat"],
+                               "\(flags): \(calls.prefix(12))")
+            }
+            _ = runtime(["delete", "--force", flagged])
+            assertNothingLeftBehind(flagged, "\(flags)")
+        }
+        // Not a command that enters a container: glibc starts at once.
+        let (listCalls, list) = tracedFirstImageOf(["--root", stateRoot, "list"], id: newID("entrylist"))
+        XCTAssertEqual(list.status, 0, describe(list))
+        if isSwiftlet {
+            XCTAssertEqual(Array(listCalls.prefix(2)), ["execve", "brk"], "list: \(listCalls.prefix(12))")
+        }
 
         let refused = newID("entryfallback")
         let (fallback, f) = tracedFirstImage(bundle, id: refused, denied: "open_tree")
