@@ -62,25 +62,9 @@ PRE_LIBC int cs_command_protects(const char *cmd) {
 
 #if defined(__x86_64__)
 
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#ifndef SYS_execveat
-#define SYS_execveat 322
-#endif
-#define ENTRY_OPEN_TREE_CLONE 1
-#define ENTRY_AT_EMPTY_PATH 0x1000
-#define ENTRY_MOUNT_ATTR_RDONLY 0x1
-#define ENTRY_MOUNT_ATTR_NOSUID 0x2
-#define ENTRY_MOUNT_ATTR_NODEV 0x4
 #define ENTRY_ST_RDONLY 0x1
 // More environment than this and the new array is not made on the stack: the constructor does it.
 #define ENTRY_MAX_ENV 16384
-
-struct entry_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 
 // The kernel's result, -errno on failure.
 static inline long entry_syscall(long n, long a, long b, long c, long d, long e) {
@@ -143,14 +127,14 @@ void cs_entry_protect_exe(long *initial_sp) {
     if (sf.f_flags & ENTRY_ST_RDONLY) return;
     // Not O_CLOEXEC, as in cs_exe_protect: its close by execveat would be the last, and dissolving
     // the detached mount waits for an RCU grace period before the new image's first instruction.
-    long fd = entry_syscall(SYS_open_tree, AT_FDCWD, (long)"/proc/self/exe", ENTRY_OPEN_TREE_CLONE, 0, 0);
+    long fd = entry_syscall(SYS_open_tree, AT_FDCWD, (long)"/proc/self/exe", CS_OPEN_TREE_CLONE, 0, 0);
     if (fd < 0) return;
-    volatile struct entry_mount_attr attr;
-    attr.attr_set = ENTRY_MOUNT_ATTR_RDONLY | ENTRY_MOUNT_ATTR_NOSUID | ENTRY_MOUNT_ATTR_NODEV;
+    volatile struct cs_mount_attr attr;
+    attr.attr_set = CS_MOUNT_ATTR_RDONLY | CS_MOUNT_ATTR_NOSUID | CS_MOUNT_ATTR_NODEV;
     attr.attr_clr = 0;
     attr.propagation = 0;
     attr.userns_fd = 0;
-    if (entry_syscall(SYS_mount_setattr, fd, (long)"", ENTRY_AT_EMPTY_PATH, (long)&attr, sizeof attr) == 0) {
+    if (entry_syscall(SYS_mount_setattr, fd, (long)"", CS_AT_EMPTY_PATH, (long)&attr, sizeof attr) == 0) {
         char variable[sizeof CS_EXE_MOUNT_FD_ENV + 24];
         char *p = variable;
         for (const char *s = CS_EXE_MOUNT_FD_ENV; *s != 0; s++) *p++ = *s;
@@ -160,7 +144,7 @@ void cs_entry_protect_exe(long *initial_sp) {
         for (long i = 0; i < n; i++) env[i] = envp[i];
         env[n] = variable;
         env[n + 1] = NULL;
-        entry_syscall(SYS_execveat, fd, (long)"", (long)argv, (long)env, ENTRY_AT_EMPTY_PATH);
+        entry_syscall(SYS_execveat, fd, (long)"", (long)argv, (long)env, CS_AT_EMPTY_PATH);
     }
     entry_syscall(SYS_close, fd, 0, 0, 0, 0);
 }

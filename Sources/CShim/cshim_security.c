@@ -18,12 +18,6 @@
 
 extern char **environ;
 
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
 #ifndef SYS_fsopen
 #define SYS_fsopen 430
 #endif
@@ -33,18 +27,10 @@ extern char **environ;
 #ifndef SYS_fsmount
 #define SYS_fsmount 432
 #endif
-#ifndef SYS_execveat
-#define SYS_execveat 322
-#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
 
-#define CS_OPEN_TREE_CLONE 1
-#define CS_AT_EMPTY_PATH 0x1000
-#define CS_MOUNT_ATTR_RDONLY 0x1
-#define CS_MOUNT_ATTR_NOSUID 0x2
-#define CS_MOUNT_ATTR_NODEV 0x4
 #define CS_MOUNT_ATTR_NOEXEC 0x8
 #define CS_FSCONFIG_CMD_CREATE 6
 #define CS_FSMOUNT_CLOEXEC 1
@@ -64,8 +50,6 @@ extern char **environ;
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x10U
 #endif
-
-struct cs_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 
 int cs_exe_is_protected(void) {
     struct statvfs sv;

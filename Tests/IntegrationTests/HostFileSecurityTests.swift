@@ -302,15 +302,20 @@ final class HostFileSecurityTests: IntegrationTestCase {
     static let denyHelper = "/tmp/swiftlet-it-hostfiles/fail-syscalls"
     static let helperError = CFixture.build("fail-syscalls.c", to: denyHelper)
 
-    func testRefusesToRunFromAWritableBinary() throws {
-        if let e = Self.helperError { throw SetupError(message: e) }
-        // The init stage makes masked and read-only paths with open_tree too: without them the
-        // container itself needs neither system call, so a runtime that runs on unprotected does run it.
-        let bundle = makeBundle { c in
+    /// A container that prints "ran". The init stage makes masked and read-only paths with open_tree
+    /// too: without them the container itself needs neither open_tree nor memfd_create, so a runtime
+    /// that runs on unprotected does run it.
+    func echoRanBundle() -> String {
+        makeBundle { c in
             c.shell("echo ran")
             c[path: "linux.maskedPaths"] = nil
             c[path: "linux.readonlyPaths"] = nil
         }
+    }
+
+    func testRefusesToRunFromAWritableBinary() throws {
+        if let e = Self.helperError { throw SetupError(message: e) }
+        let bundle = echoRanBundle()
         func runDenied(_ syscalls: String, id: String, bundle: String, memfdNoexec: Bool = false) -> ProcResult {
             let words = [Self.denyHelper, syscalls, "\(EPERM)", Env.runtime, "--root", stateRoot, "run", "--bundle", bundle, id]
             let command = words.map { "'\($0)'" }.joined(separator: " ")
@@ -376,12 +381,7 @@ final class HostFileSecurityTests: IntegrationTestCase {
     /// starts and the constructor's sealed copy protects the binary as before.
     func testReExecBeforeLibcStartUp() throws {
         if let e = Self.helperError { throw SetupError(message: e) }
-        // Without masked and read-only paths: the init stage makes them with open_tree too.
-        let bundle = makeBundle { c in
-            c.shell("echo ran")
-            c[path: "linux.maskedPaths"] = nil
-            c[path: "linux.readonlyPaths"] = nil
-        }
+        let bundle = echoRanBundle()
         let id = newID("entry")
         let (calls, r) = tracedFirstImage(bundle, id: id, denied: nil)
         XCTAssertEqual(r.status, 0, describe(r))
