@@ -55,7 +55,10 @@ let package = Package(
         .target(name: "CommandLineFlags", swiftSettings: swiftFlags),
         .executableTarget(name: "swiftlet", dependencies: ["Container", "Cgroups", "RuntimeSpec", "Kernel", "JSON", "CommandLineFlags"],
                           swiftSettings: swiftFlags,
-                          linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"]), hotText]),
+                          // Its own entry point (Sources/CShim/cshim_entry.c): the CVE-2019-5736 re-exec before
+                          // glibc's static start-up, which then runs once per create, run and exec, not twice.
+                          linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld",
+                                                         "-Xlinker", "-e", "-Xlinker", "swiftlet_entry"]), hotText]),
         // Fuzz target (conformance/fuzz builds it with -sanitize=fuzzer -parse-as-library -DFUZZING);
         // in normal builds a replayer of the corpus in Tests/Fuzz.
         .executableTarget(name: "FuzzSpec", dependencies: ["Container", "Cgroups", "RuntimeSpec", "JSON", "FuzzSupport"]),

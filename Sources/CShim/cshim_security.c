@@ -18,12 +18,6 @@
 
 extern char **environ;
 
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
 #ifndef SYS_fsopen
 #define SYS_fsopen 430
 #endif
@@ -33,18 +27,10 @@ extern char **environ;
 #ifndef SYS_fsmount
 #define SYS_fsmount 432
 #endif
-#ifndef SYS_execveat
-#define SYS_execveat 322
-#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
 
-#define CS_OPEN_TREE_CLONE 1
-#define CS_AT_EMPTY_PATH 0x1000
-#define CS_MOUNT_ATTR_RDONLY 0x1
-#define CS_MOUNT_ATTR_NOSUID 0x2
-#define CS_MOUNT_ATTR_NODEV 0x4
 #define CS_MOUNT_ATTR_NOEXEC 0x8
 #define CS_FSCONFIG_CMD_CREATE 6
 #define CS_FSMOUNT_CLOEXEC 1
@@ -64,8 +50,6 @@ extern char **environ;
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x10U
 #endif
-
-struct cs_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 
 int cs_exe_is_protected(void) {
     struct statvfs sv;
@@ -117,10 +101,7 @@ static int exec_from_memfd(char *const argv[], char *const envp[]) {
     return memfd_failed("execveat of the memfd", -1, mfd);
 }
 
-// The detached bind's fd crosses the re-exec under this name (its number), so that the new image
-// can close it where the wait it costs is off the critical path (cs_exe_mount_release).
-#define EXE_MOUNT_FD_ENV "_SWIFTLET_EXE_MOUNT_FD"
-
+// cshim_entry.c does the bind path below before glibc's start-up: this one runs when that failed.
 int cs_exe_protect(char *const argv[], char *const envp[]) {
     if (cs_exe_is_protected()) return 0;
     // Not O_CLOEXEC: were execveat to close it, its last close would dissolve the detached mount
@@ -132,10 +113,10 @@ int cs_exe_protect(char *const argv[], char *const envp[]) {
         if (syscall(SYS_mount_setattr, fd, "", CS_AT_EMPTY_PATH, &a, sizeof a) == 0) {
             char num[16];
             snprintf(num, sizeof num, "%d", fd);
-            if (setenv(EXE_MOUNT_FD_ENV, num, 1) == 0) {
+            if (setenv(CS_EXE_MOUNT_FD_ENV, num, 1) == 0) {
                 syscall(SYS_execveat, fd, "", argv, environ, CS_AT_EMPTY_PATH);
                 int e = errno;
-                unsetenv(EXE_MOUNT_FD_ENV);
+                unsetenv(CS_EXE_MOUNT_FD_ENV);
                 errno = e;
             } else {
                 // Unnamed in the new image, it must not outlive this exec.
@@ -169,11 +150,11 @@ static pthread_mutex_t exe_mount_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t exe_mount_cond = PTHREAD_COND_INITIALIZER;
 
 void cs_exe_mount_adopt(void) {
-    const char *num = getenv(EXE_MOUNT_FD_ENV);
+    const char *num = getenv(CS_EXE_MOUNT_FD_ENV);
     if (num == NULL) return;
     char *end;
     long fd = strtol(num, &end, 10);
-    unsetenv(EXE_MOUNT_FD_ENV);
+    unsetenv(CS_EXE_MOUNT_FD_ENV);
     if (*end != 0 || fd < 3 || fd > 0x7fffffff) return;
     // Only the bind this binary runs from: a variable set by someone else must not close their fd.
     struct stat fst, est;

@@ -302,15 +302,20 @@ final class HostFileSecurityTests: IntegrationTestCase {
     static let denyHelper = "/tmp/swiftlet-it-hostfiles/fail-syscalls"
     static let helperError = CFixture.build("fail-syscalls.c", to: denyHelper)
 
-    func testRefusesToRunFromAWritableBinary() throws {
-        if let e = Self.helperError { throw SetupError(message: e) }
-        // The init stage makes masked and read-only paths with open_tree too: without them the
-        // container itself needs neither system call, so a runtime that runs on unprotected does run it.
-        let bundle = makeBundle { c in
+    /// A container that prints "ran". The init stage makes masked and read-only paths with open_tree
+    /// too: without them the container itself needs neither open_tree nor memfd_create, so a runtime
+    /// that runs on unprotected does run it.
+    func echoRanBundle() -> String {
+        makeBundle { c in
             c.shell("echo ran")
             c[path: "linux.maskedPaths"] = nil
             c[path: "linux.readonlyPaths"] = nil
         }
+    }
+
+    func testRefusesToRunFromAWritableBinary() throws {
+        if let e = Self.helperError { throw SetupError(message: e) }
+        let bundle = echoRanBundle()
         func runDenied(_ syscalls: String, id: String, bundle: String, memfdNoexec: Bool = false) -> ProcResult {
             let words = [Self.denyHelper, syscalls, "\(EPERM)", Env.runtime, "--root", stateRoot, "run", "--bundle", bundle, id]
             let command = words.map { "'\($0)'" }.joined(separator: " ")
@@ -344,5 +349,86 @@ final class HostFileSecurityTests: IntegrationTestCase {
         let copy = runDenied("open_tree", id: newID("memfdonly"), bundle: bundle)
         XCTAssertEqual(copy.status, 0, "only open_tree denied: the sealed memfd protects: \(describe(copy))")
         XCTAssertTrue(copy.stdout.contains("ran"), describe(copy))
+    }
+
+    /// The system calls the runtime's first image makes, in order (strace without -f: that process
+    /// alone, until its exec and after), and the container's output. `denied`: system calls a seccomp
+    /// filter fails with EPERM (fail-syscalls).
+    func tracedFirstImage(_ bundle: String, id: String, denied: String?,
+                          globalFlags: [String]? = nil) -> (calls: [String], result: ProcResult) {
+        tracedFirstImageOf((globalFlags ?? ["--root", stateRoot]) + ["run", "--bundle", bundle, id], id: id, denied: denied)
+    }
+
+    /// The same for the runtime given `args`.
+    func tracedFirstImageOf(_ args: [String], id: String, denied: String? = nil) -> (calls: [String], result: ProcResult) {
+        let trace = scratch + "/first-image-\(id)"
+        let strace = ["/usr/bin/strace", "-qq", "-o", trace, Env.runtime] + args
+        let words = (denied.map { [Self.denyHelper, $0, "\(EPERM)"] } ?? []) + strace
+        let r = Host.sh("exec " + words.map { "'\($0)'" }.joined(separator: " ") + " </dev/null", timeout: 60)
+        let lines = ((try? String(contentsOfFile: trace, encoding: .utf8)) ?? "").split(separator: "\n")
+        // Signals (`--- SIGCHLD ...`) and the exit are not calls.
+        let calls = lines.compactMap { line -> String? in
+            guard let open = line.firstIndex(of: "("), line.first?.isLetter == true else { return nil }
+            let name = String(line[..<open])
+            return line.contains(") = -1 ") ? name + " failed" : name
+        }
+        return (calls, r)
+    }
+
+    /// The re-exec from the read-only bind happens at the binary's own entry point, before glibc's
+    /// static start-up (brk, arch_prctl, set_tid_address...; ~350 µs of cpuid traps in a VM), so that
+    /// a `run` pays that start-up once; and when the bind is refused (seccomp fails open_tree), glibc
+    /// starts and the constructor's sealed copy protects the binary as before.
+    func testReExecBeforeLibcStartUp() throws {
+        if let e = Self.helperError { throw SetupError(message: e) }
+        let bundle = echoRanBundle()
+        let id = newID("entry")
+        let (calls, r) = tracedFirstImage(bundle, id: id, denied: nil)
+        XCTAssertEqual(r.status, 0, describe(r))
+        XCTAssertTrue(r.stdout.contains("ran"), describe(r))
+        if isSwiftlet {
+            XCTAssertEqual(Array(calls.prefix(6)), ["execve", "statfs", "open_tree", "mount_setattr", "execveat", "brk"],
+                           "the first image calls nothing before its re-exec: \(calls.prefix(12))")
+        }
+        _ = runtime(["delete", "--force", id])
+        assertNothingLeftBehind(id, "run")
+
+        // The command found past global flags in each of runc's spellings, before libc as after it.
+        let log = scratch + "/entry-log"
+        for flags in [["--root=" + stateRoot], ["--log", log, "-log-format", "json", "--root", stateRoot]] {
+            let flagged = newID("entryflags")
+            let (calls, r) = tracedFirstImage(bundle, id: flagged, denied: nil, globalFlags: flags)
+            XCTAssertEqual(r.status, 0, "\(flags): \(describe(r))")
+            if isSwiftlet {
+                XCTAssertEqual(Array(calls.prefix(5)), ["execve", "statfs", "open_tree", "mount_setattr", "execveat"],
+                               "\(flags): \(calls.prefix(12))")
+            }
+            _ = runtime(["delete", "--force", flagged])
+            assertNothingLeftBehind(flagged, "\(flags)")
+        }
+        // Not a command that enters a container: glibc starts at once.
+        let (listCalls, list) = tracedFirstImageOf(["--root", stateRoot, "list"], id: newID("entrylist"))
+        XCTAssertEqual(list.status, 0, describe(list))
+        if isSwiftlet {
+            XCTAssertEqual(Array(listCalls.prefix(2)), ["execve", "brk"], "list: \(listCalls.prefix(12))")
+        }
+
+        let refused = newID("entryfallback")
+        let (fallback, f) = tracedFirstImage(bundle, id: refused, denied: "open_tree")
+        XCTAssertEqual(f.status, 0, "open_tree refused: the sealed copy protects: \(describe(f))")
+        XCTAssertTrue(f.stdout.contains("ran"), describe(f))
+        if isSwiftlet {
+            XCTAssertEqual(Array(fallback.prefix(4)), ["execve", "statfs", "open_tree failed", "brk"],
+                           "the entry point gives up at the refusal: \(fallback.prefix(12))")
+            // glibc started, then the constructor's path: the bind again, then the copy.
+            let afterEntry = fallback.dropFirst(3)
+            let copy = afterEntry.firstIndex(of: "memfd_create")
+            XCTAssertNotNil(copy, "the constructor made the sealed copy: \(fallback.prefix(60))")
+            XCTAssertEqual(afterEntry.firstIndex(of: "open_tree failed").map { $0 < (copy ?? 0) }, true,
+                           "the constructor tried the bind first: \(fallback.prefix(60))")
+            XCTAssertTrue(afterEntry.contains("execveat"), "\(fallback.prefix(60))")
+        }
+        _ = runtime(["delete", "--force", refused])
+        assertNothingLeftBehind(refused, "open_tree refused")
     }
 }
