@@ -172,7 +172,11 @@ extension Runtime {
                 // Init's death takes its pid namespace along (the kernel kills every process in
                 // it): the cgroup's other processes, if any, are not the container's (as runc).
                 Proc.signalIfPresent(record.pid, SIGKILL)
-                if status == .paused { try? cg.thaw() }  // a frozen v1 task dies only once thawed
+                // A frozen v1 task dies only once thawed. The freezer is asked, not the status: a
+                // process moved into the paused cgroup and not frozen yet makes it read FREEZING,
+                // which the status calls running, and init, killed but never thawed, kept delete
+                // waiting 10 s, then to the branch that kills the whole cgroup.
+                if status == .paused || cg.freezerState() != .thawed { try? cg.thaw() }
             } else {
                 if let cg = cgroup(of: record, replaced: replaced) { try? cg.signalAll(SIGKILL) }
                 for pid in processes(of: record) { Proc.signalIfPresent(pid, SIGKILL) }
