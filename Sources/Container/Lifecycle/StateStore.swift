@@ -293,15 +293,20 @@ public struct StateStore {
 
     /// The exec fifo exists until `start` removes it, and init holds it open until its execve: a
     /// fifo without a reader is what a `start` killed after its write leaves (the process runs).
+    /// One that init still holds with `start`'s second byte in it is the same start killed before
+    /// init's execve (init has read the first byte, or is about to, and may be in a startContainer
+    /// hook): started too, as runc says running once its start has read the fifo.
     func waitsOnFifo(_ id: String) -> Bool {
+        let path = fifoPath(id)
         do {
-            _ = try OwnedFD.open(fifoPath(id), O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-            return true
+            _ = try OwnedFD.open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
         } catch let e as SysError {
             return e.errno != ENOENT && e.errno != ENXIO
         } catch {
             return true
         }
+        guard let reader = try? OwnedFD.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) else { return true }
+        return !Poll.hasData(reader.fd)
     }
 
     /// The container folders, told apart by readdir's entry type (no stat per entry; the seccomp
