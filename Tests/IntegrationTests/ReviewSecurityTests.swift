@@ -321,6 +321,11 @@ final class ReviewSecurityTests: CgroupTestCase {
         for h in hierarchies() where !h.mount.contains("cpu") && FileManager.default.fileExists(atPath: h.mount + rel) {
             writeHost("\(h.mount)\(rel)/cgroup.procs", "\(outsider.pid)")
         }
+        // Still paused: the freeze holds what it stopped (before: "running" while FREEZING; runc
+        // waits for FROZEN and says paused).
+        let status = state(id)?["status"] as? String
+        assertOrDeviation(status == "paused", runtimes: ["crun"], reason: "state says running while the freezer reads FREEZING",
+                          "state of the paused container while the outsider freezes: \(status ?? "none"), expected paused")
         let r = runtime(["delete", "--force", id])
         XCTAssertEqual(r.status, 0, "delete --force: \(describe(r))")
         usleep(100_000)

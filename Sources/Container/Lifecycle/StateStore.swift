@@ -330,9 +330,12 @@ public struct StateStore {
     func status(id: String, pid: Int32, pidStartTime: UInt64, cgroupDriver: String?, cgroupPaths: [String: String]?) -> ContainerStatus {
         guard pid > 0, let stat = ProcLiveness.read(pid), stat.state != "Z",
               stat.startTime == pidStartTime else { return .stopped }
-        if let kind = cgroupDriver, let paths = cgroupPaths,
-           Cgroups.load(kind: kind, paths: paths).freezerState() == .frozen {
-            return .paused
+        // FREEZING is paused too: the freeze was asked for (by `pause`, or an ancestor's), and only
+        // a task not stopped yet holds it there, such as a host process moved into the paused
+        // cgroup; called running, `resume` refused it and `delete --force` did not thaw it.
+        if let kind = cgroupDriver, let paths = cgroupPaths {
+            let freezer = Cgroups.load(kind: kind, paths: paths).freezerState()
+            if freezer == .frozen || freezer == .freezing { return .paused }
         }
         if waitsOnFifo(id) { return .created }
         return .running
