@@ -85,8 +85,9 @@ public struct HybridDriver: CgroupDriver {
     public func signalAll(_ signal: Int32) throws {
         if signal == SIGKILL && v2.hasKill {
             try CgroupFS.write(v2.path, "cgroup.kill", "1", field: "cgroup.kill")
-            // A frozen v1 task dies only once thawed.
-            if v1.freezerState() == .frozen { try? v1.thaw() }
+            // A frozen v1 task dies only once thawed. FREEZING too (a task moved into the frozen
+            // cgroup and not frozen yet): its frozen ones stay frozen all the same.
+            if v1.freezerState() != .thawed { try? v1.thaw() }
             return
         }
         try v1.signalAll(signal)

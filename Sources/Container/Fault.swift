@@ -14,7 +14,7 @@ import Kernel
 ///   create.ready       init is ready, state.json is not written yet
 ///   create.saved       state.json is written, init not yet told
 ///   start.locked       start checked the status, the fifo is untouched
-///   start.written      the byte is in the fifo, the fifo is not removed yet
+///   start.written      the two bytes are in the fifo, the fifo is not removed yet
 ///   start.fifo-removed before the poststart hooks
 ///   exec.forked        the exec child is forked (not yet in the container's cgroup)
 ///   exec.running       the process runs (exec's sync socket closed)

@@ -20,6 +20,16 @@ public enum Poll {
         }
     }
 
+    /// Whether `fd` (a pipe or fifo) has bytes to read now. A failed poll counts as no data.
+    public static func hasData(_ fd: FD) -> Bool {
+        var entry = reading(fd)
+        while true {
+            let r = poll(&entry, 1, 0)
+            if r < 0 && Glibc.errno == EINTR { continue }
+            return r > 0 && entry.revents & Int16(POLLIN) != 0
+        }
+    }
+
     /// Whether the other end of `fd` (a pipe or fifo) was closed within `milliseconds` (POLLHUP).
     public static func hungUp(_ fd: FD, milliseconds: Int32) -> Bool {
         var entry = pollfd(fd: fd.raw, events: 0, revents: 0)

@@ -107,6 +107,33 @@ final class FaultTests: IntegrationTestCase {
         }
     }
 
+    /// `start` killed right after its write, while init (which has read the byte) sits in a
+    /// startContainer hook, still holding the exec fifo open until its execve: the container is
+    /// started (nothing can stop the user's program now, and a second start must not be tried), so
+    /// `state` says running, as runc does once its start has read the fifo. The CI failure under load
+    /// was this window, shorter: init between its read and its execve.
+    func testStartKilledAfterItsWriteIsRunningWhileStartContainerHookRuns() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
+        let gate = hostDir("gate")
+        let bundle = makeBundle(sharing: gate, program: "sleep 100") { c in
+            c.addHook("startContainer", ["path": "/bin/sh",
+                                         "args": ["sh", "-c", "touch \(gate)/hook; while [ ! -e \(gate)/go ]; do sleep 0.01; done"]])
+        }
+        let id = newID("start")
+        let c = runtime(["create", "--bundle", bundle, id])
+        XCTAssertEqual(c.status, 0, describe(c))
+        checkState(id, "created", expect: ["created"])
+        runtimeWithFault("start.written", ["start", id])
+        for _ in 0..<1000 where !FileManager.default.fileExists(atPath: gate + "/hook") { usleep(10_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: gate + "/hook"), "the startContainer hook did not run")
+        checkState(id, "start.written, hook running", expect: ["running"])
+        let again = runtime(["start", id])
+        XCTAssertNotEqual(again.status, 0, "a started container was started again: \(describe(again))")
+        FileManager.default.createFile(atPath: gate + "/go", contents: nil)
+        checkState(id, "start.written, hook done", expect: ["running"])
+        forceDeleteLeavesNothing(id, "start.written")
+    }
+
     func testExecKilledAtEachStep() {
         guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
         for step in ["exec.forked", "exec.running"] {

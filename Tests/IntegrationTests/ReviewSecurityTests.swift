@@ -289,6 +289,52 @@ final class ReviewSecurityTests: CgroupTestCase {
         forceDeleteRunningSparesCgroupProcesses(pause: true)
     }
 
+    /// The host process moved into the paused container's cgroup has not frozen yet when `delete
+    /// --force` looks, so the v1 freezer reads FREEZING, not FROZEN (the CI failure under load:
+    /// the frozen init, killed but never thawed, kept delete waiting 10 s, and then everything in the
+    /// cgroup was killed). The outsider is a busy loop of SCHED_IDLE pinned to the CPU that another
+    /// busy loop holds: it reaches its freeze only when it gets that CPU, far later than delete looks.
+    func testForceDeleteOfPausedContainerSparesAnOutsiderNotYetFrozen() {
+        let id = newID()
+        let rel = cgPath(id)
+        let bundle = makeBundle { c in
+            c.shell("sleep 1000")
+            c[path: "linux.cgroupsPath"] = rel
+        }
+        let hog = Host.spawn("/usr/bin/taskset", ["-c", "0", "/bin/sh", "-c", "while :; do :; done"])
+        let outsider = Host.spawn("/usr/bin/taskset", ["-c", "0", "/usr/bin/chrt", "-i", "0", "/bin/sh", "-c", "while :; do :; done"])
+        defer {
+            for p in [hog, outsider] {
+                kill(p.pid, SIGKILL)
+                _ = p.wait()
+            }
+            runtime(["delete", "--force", id])
+            removeCgroup(rel)
+        }
+        // Both execs done: it is the idle loop now.
+        for _ in 0..<1000 where readFileBytes("/proc/\(outsider.pid)/comm") != "sh\n" { usleep(10_000) }
+        XCTAssertEqual(readFileBytes("/proc/\(outsider.pid)/comm"), "sh\n")
+        XCTAssertEqual(runtime(["run", "-d", "--bundle", bundle, id]).status, 0)
+        XCTAssertEqual(runtime(["pause", id]).status, 0)
+        // Not the cpuset hierarchy (joining it spreads the outsider over every CPU again) nor the
+        // cpu one (there it would have a group of its own, with the hog's weight).
+        for h in hierarchies() where !h.mount.contains("cpu") && FileManager.default.fileExists(atPath: h.mount + rel) {
+            writeHost("\(h.mount)\(rel)/cgroup.procs", "\(outsider.pid)")
+        }
+        // Still paused: the freeze holds what it stopped (before: "running" while FREEZING; runc
+        // waits for FROZEN and says paused).
+        let status = state(id)?["status"] as? String
+        assertOrDeviation(status == "paused", runtimes: ["crun"], reason: "state says running while the freezer reads FREEZING",
+                          "state of the paused container while the outsider freezes: \(status ?? "none"), expected paused")
+        let r = runtime(["delete", "--force", id])
+        XCTAssertEqual(r.status, 0, "delete --force: \(describe(r))")
+        usleep(100_000)
+        assertOrDeviation(isAlive(outsider.pid), runtimes: ["crun"], reason: "VULNERABLE: kills what is in the cgroup",
+                          "delete --force of a paused container killed a host process moved into its cgroup (not yet frozen)")
+        XCTAssertNil(state(id), "state of \(id) still there after delete --force")
+        XCTAssertEqual(leakedProcesses().map(\.pid), [], "container processes left")
+    }
+
     // MARK: a. delete of a half-made container
 
     func testDeleteOfHalfMadeContainerSparesItsPremadeCgroup() {

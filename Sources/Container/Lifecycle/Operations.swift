@@ -29,7 +29,10 @@ extension Runtime {
         do { writer = try FD.open(fifo, O_WRONLY | O_NONBLOCK) } catch {
             throw RuntimeError(step: "start \(id)", object: fifo, "the container's init is gone", cause: error)
         }
-        try writer.write([0])
+        // Two bytes: init reads one and goes on to its execve; the other stays in the fifo until
+        // then, and tells `state` (StateStore.waitsOnFifo) that the container was started, should
+        // this start be killed before it removes the fifo.
+        try writer.write([0, 0])
         writer.close()
         debug("start \(id): exec fifo written, pid \(record.pid) runs the user process")
         Fault.point("start.written")
@@ -41,12 +44,13 @@ extension Runtime {
             if Poll.hungUp(reader, milliseconds: 100) { execed = true; break }
             if !Proc.isAlive(record.pid) { break }
         }
-        // Anything left in the fifo is init's reason for not reaching execve (a startContainer hook
-        // failed), as `RuntimeError.wireBytes`; our own byte left unread means init never got to read it.
-        if let left = try? reader.read(max: 65536), !left.isEmpty {
+        // Anything left in the fifo past our zero bytes is init's reason for not reaching execve (a
+        // startContainer hook failed), as `RuntimeError.wireBytes`; both our bytes left unread
+        // mean init never got to read one.
+        if let left = try? reader.read(max: 65536) {
             let report = left.filter { $0 != 0 }
-            if report.isEmpty { throw RuntimeError(object: id, "container \(id) exited before it was started") }
-            throw RuntimeError.fromWire(report)
+            if !report.isEmpty { throw RuntimeError.fromWire(report) }
+            if left.count > 1 { throw RuntimeError(object: id, "container \(id) exited before it was started") }
         }
         guard execed || Proc.isAlive(record.pid) else {
             throw RuntimeError(object: id, "container \(id) exited while starting")
@@ -172,7 +176,11 @@ extension Runtime {
                 // Init's death takes its pid namespace along (the kernel kills every process in
                 // it): the cgroup's other processes, if any, are not the container's (as runc).
                 Proc.signalIfPresent(record.pid, SIGKILL)
-                if status == .paused { try? cg.thaw() }  // a frozen v1 task dies only once thawed
+                // A frozen v1 task dies only once thawed. The freezer is asked, not the status: a
+                // process moved into the paused cgroup and not frozen yet makes it read FREEZING,
+                // which the status calls running, and init, killed but never thawed, kept delete
+                // waiting 10 s, then to the branch that kills the whole cgroup.
+                if status == .paused || cg.freezerState() != .thawed { try? cg.thaw() }
             } else {
                 if let cg = cgroup(of: record, replaced: replaced) { try? cg.signalAll(SIGKILL) }
                 for pid in processes(of: record) { Proc.signalIfPresent(pid, SIGKILL) }

@@ -298,15 +298,20 @@ public struct StateStore {
 
     /// The exec fifo exists until `start` removes it, and init holds it open until its execve: a
     /// fifo without a reader is what a `start` killed after its write leaves (the process runs).
+    /// One that init still holds with `start`'s second byte in it is the same start killed before
+    /// init's execve (init has read the first byte, or is about to, and may be in a startContainer
+    /// hook): started too, as runc says running once its start has read the fifo.
     func waitsOnFifo(_ id: String) -> Bool {
+        let path = fifoPath(id)
         do {
-            _ = try OwnedFD.open(fifoPath(id), O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-            return true
+            _ = try OwnedFD.open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
         } catch let e as SysError {
             return e.errno != ENOENT && e.errno != ENXIO
         } catch {
             return true
         }
+        guard let reader = try? OwnedFD.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) else { return true }
+        return !Poll.hasData(reader.fd)
     }
 
     /// The container folders, told apart by readdir's entry type (no stat per entry; the seccomp
@@ -330,9 +335,12 @@ public struct StateStore {
     func status(id: String, pid: Int32, pidStartTime: UInt64, cgroupDriver: String?, cgroupPaths: [String: String]?) -> ContainerStatus {
         guard pid > 0, let stat = ProcLiveness.read(pid), stat.state != "Z",
               stat.startTime == pidStartTime else { return .stopped }
-        if let kind = cgroupDriver, let paths = cgroupPaths,
-           Cgroups.load(kind: kind, paths: paths).freezerState() == .frozen {
-            return .paused
+        // FREEZING is paused too: the freeze was asked for (by `pause`, or an ancestor's), and only
+        // a task not stopped yet holds it there, such as a host process moved into the paused
+        // cgroup; called running, `resume` refused it and `delete --force` did not thaw it.
+        if let kind = cgroupDriver, let paths = cgroupPaths {
+            let freezer = Cgroups.load(kind: kind, paths: paths).freezerState()
+            if freezer == .frozen || freezer == .freezing { return .paused }
         }
         if waitsOnFifo(id) { return .created }
         return .running
