@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
+#include <sys/auxv.h>
 
 #ifndef SYS_sched_setattr
 #define SYS_sched_setattr 314
@@ -153,6 +154,15 @@ static uintptr_t inherited_stack_top_pages(void) {
     return low & ~(uintptr_t)4095;
 }
 
+// The top of the inherited stack, rounded down to a page: the end of the executable's name, the
+// first string the kernel put at the top at exec (AT_EXECFN); else the kept top pages.
+static uintptr_t inherited_stack_ceiling(uintptr_t top_pages) {
+    const char *name = (const char *)getauxval(AT_EXECFN);
+    if (name == NULL) return top_pages;
+    uintptr_t end = ((uintptr_t)name + strlen(name) + 1) & ~(uintptr_t)4095;
+    return end > top_pages ? end : top_pages;
+}
+
 struct own_stack_start {
     void (*body)(void *);
     void *arg;
@@ -181,12 +191,15 @@ _Noreturn void cs_continue_on_own_stack(void (*body)(void *), void *arg) {
     mprotect(base, 4096, PROT_NONE);  // the guard page: an overflow faults instead of writing below
     uintptr_t here = (uintptr_t)&size;
     uintptr_t top_pages = inherited_stack_top_pages();
-    // The stack can reach down to RLIMIT_STACK below its top, and nothing else is mapped within
-    // 128 MiB of the top (the kernel's least gap between the stack and mmap's base; the gap is the
-    // limit at exec when larger, and the limit may have been raised since): the range dropped is
-    // the smaller of the two. Without a bound, only the frames above this one go.
+    // The stack can reach down to RLIMIT_STACK below its top, and the kernel keeps mmap's base at
+    // least that limit (as it was at exec: swiftlet never changes its own) and a guard gap below
+    // the top, whatever the randomisation; without randomisation at least 128 MiB. So the range
+    // dropped is measured from the top itself (not from argv, which lies lower by the arguments'
+    // and the environment's size) and is the smaller of the limit and 128 MiB. Without a bound,
+    // only the frames above this one go.
+    uintptr_t ceiling = inherited_stack_ceiling(top_pages);
     uintptr_t reach = bounded && r.rlim_cur < (128u << 20) ? (uintptr_t)r.rlim_cur : (uintptr_t)(128u << 20);
-    uintptr_t lowest = bounded && reach < top_pages ? top_pages - reach : (here & ~(uintptr_t)4095);
+    uintptr_t lowest = bounded && reach < ceiling ? ceiling - reach : (here & ~(uintptr_t)4095);
     struct own_stack_start *start = (struct own_stack_start *)(base + size + 4096) - 1;
     start->body = body;
     start->arg = arg;
