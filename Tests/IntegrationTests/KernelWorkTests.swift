@@ -121,6 +121,13 @@ final class KernelWorkTests: CgroupTestCase {
         assertCgroupGone(first)
     }
 
+    /// A container `id` running `sleep 100` in its own cgroup, made by create and start.
+    func startSleeper(_ id: String, file: StaticString = #filePath, line: UInt = #line) {
+        let b = makeBundle(cgroupsPath: cgPath(id), program: "sleep 100")
+        XCTAssertEqual(runtime(["create", "--bundle", b, id]).status, 0, file: file, line: line)
+        XCTAssertEqual(runtime(["start", id]).status, 0, file: file, line: line)
+    }
+
     /// `exec` asks whether the container is paused or held frozen from above by one file per
     /// hierarchy, each the one that hierarchy has: the v1 freezer's freezer.state and
     /// freezer.parent_freezing, the unified cgroup's cgroup.events (cgroup.freeze only once that
@@ -128,9 +135,7 @@ final class KernelWorkTests: CgroupTestCase {
     /// failing, on this hybrid host.
     func testExecAsksEachHierarchyOnlyForItsOwnFreezerFiles() {
         let id = newID()
-        let b = makeBundle(cgroupsPath: cgPath(id), program: "sleep 100")
-        XCTAssertEqual(runtime(["create", "--bundle", b, id]).status, 0)
-        XCTAssertEqual(runtime(["start", id]).status, 0)
+        startSleeper(id)
         let trace = traced(["exec", id, "true"], tag: id, calls: "openat")
         let freezerFiles = ["freezer.state", "freezer.parent_freezing", "cgroup.freeze", "cgroup.events"]
         let asked = trace.filter { l in l.contains(cgPath(id) + "/") && freezerFiles.contains { l.contains("/" + $0 + "\"") } }
@@ -152,9 +157,7 @@ final class KernelWorkTests: CgroupTestCase {
     /// per container.
     func testListAndStateReadEachFileOnce() {
         let id = newID()
-        let b = makeBundle(cgroupsPath: cgPath(id), program: "sleep 100")
-        XCTAssertEqual(runtime(["create", "--bundle", b, id]).status, 0)
-        XCTAssertEqual(runtime(["start", id]).status, 0)
+        startSleeper(id)
         let initPID = pid(id)
         for command in [["list"], ["state", id]] {
             let trace = traced(command, tag: "\(id)-\(command[0])", calls: "read,geteuid")
