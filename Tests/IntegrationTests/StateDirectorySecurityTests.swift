@@ -16,6 +16,31 @@ final class StateDirectorySecurityTests: IntegrationTestCase {
         Host.exec(Env.runtime, ["--root", root, "delete"] + (force ? ["--force"] : []) + ["victim"], timeout: 20)
     }
 
+    /// `list` of a root that is not the runtime's own says so, naming it, instead of an empty list
+    /// that hides why the containers are not there.
+    func testListOfARootNotTheRuntimesIsAnErrorNamingIt() {
+        let root = userOwnedRoot()
+        let r = Host.exec(Env.runtime, ["--root", root, "list"], timeout: 20)
+        if isSwiftlet {
+            XCTAssertNotEqual(r.status, 0, describe(r))
+            XCTAssert(r.stderr.contains(root + " belongs to uid 65534"), describe(r))
+        }
+    }
+
+    /// A root made by hand under umask 002 (mode 775, the runtime's own group) is used as runc
+    /// uses it: a container runs and is listed there.
+    func testRootWritableByTheRuntimesOwnGroupIsUsed() {
+        let root = hostDir("umask-002-root")
+        XCTAssertEqual(Host.sh("chown 0:0 '\(root)' && chmod 775 '\(root)'").status, 0)
+        let id = newID()
+        let b = makeBundle { c in c.shell("true") }
+        let r = Host.exec(Env.runtime, ["--root", root, "run", "--bundle", b, id], timeout: 30)
+        XCTAssertEqual(r.status, 0, describe(r))
+        let l = Host.exec(Env.runtime, ["--root", root, "list", "-q"], timeout: 20)
+        XCTAssertEqual(l.status, 0, describe(l))
+        Host.exec(Env.runtime, ["--root", root, "delete", "--force", id], timeout: 20)
+    }
+
     /// `victim` a symlink to a directory of root's: `delete` and `delete --force` emptied it
     /// (the folder's removal followed the link). Now refused, naming the folder; the target keeps
     /// its file.

@@ -70,8 +70,10 @@ extension Runtime {
                          annotations: record.annotations, owner: record.owner)
     }
 
-    public func list() -> [RuncState] {
-        store.ids().compactMap { try? state(id: $0) }
+    /// A root the runtime does not own is refused, naming it, rather than listed as empty.
+    public func list() throws -> [RuncState] {
+        if let refusal = store.rootRefusal { throw refusal }
+        return store.ids().compactMap { try? state(id: $0) }
     }
 
     public func kill(id: String, signal: Int32, all: Bool) throws {

@@ -375,11 +375,16 @@ struct LockedDirectory {
     }
 
     /// Why a directory with status `st` is not the runtime's own, or nil.
-    static func ownershipRefusal(_ st: stat, _ path: String, uid: uid_t = Identity.effectiveUID) -> RuntimeError? {
+    /// Writable by its group is the runtime's own only when that group is the runtime's: a
+    /// directory made by hand under umask 002 (mode 775, the user's own group) is used, as runc
+    /// uses it; one another group may write is not.
+    /// (`gid`: the runtime's group, asked only for a folder its group may write.)
+    static func ownershipRefusal(_ st: stat, _ path: String, uid: uid_t = Identity.effectiveUID,
+                                 gid: gid_t? = nil) -> RuntimeError? {
         if st.st_uid != uid {
             return RuntimeError(object: path, "the state directory \(path) belongs to uid \(st.st_uid), not to the runtime's uid \(uid): left alone")
         }
-        if st.st_mode & 0o022 != 0 {
+        if st.st_mode & 0o002 != 0 || (st.st_mode & 0o020 != 0 && st.st_gid != (gid ?? Identity.effectiveGID)) {
             return RuntimeError(object: path, "the state directory \(path) may be written by other users (mode \(String(st.st_mode & 0o7777, radix: 8))): left alone")
         }
         return nil

@@ -3,7 +3,7 @@ import JSON
 
 func listCommand(_ rest: ArraySlice<String>, _ runtime: Runtime) throws -> Int32 {
     let (p, _) = try parseFlags(rest, [.value("format", "f"), .bool("quiet", "q")], command: "list")
-    let states = runtime.list()
+    let states = try runtime.list()
     if p.has("quiet") {
         out(states.map { $0.id + "\n" }.joined())
         return 0
