@@ -7,8 +7,10 @@ import RuntimeSpec
 /// Commands that work on a running container through its cgroup: pause, resume, update, events, ps.
 extension Runtime {
     func requireCgroup(_ record: ContainerRecord, _ command: String) throws -> CgroupDriver {
-        try requireOwnCgroup(record, command)
-        guard let cg = cgroup(of: record) else {
+        // One look at the ownership marks, for the check and for the driver.
+        let replaced = replacedCgroups(of: record)
+        try requireOwnCgroup(record, command, replaced: replaced)
+        guard let cg = cgroup(of: record, replaced: replaced) else {
             throw RuntimeError(step: "\(command) \(record.id)", object: record.id, "the container has no cgroup")
         }
         return cg

@@ -160,14 +160,17 @@ extension Runtime {
     /// freezes, writes to or removes them.
     /// `replaced`: `replacedCgroups(of: record)` when the caller has it already.
     public func cgroup(of record: ContainerRecord, replaced known: [String]? = nil) -> CgroupDriver? {
-        guard var kind = record.cgroupDriver, var paths = record.cgroupPaths, !paths.isEmpty else { return nil }
-        let replaced = Set(known ?? replacedCgroups(of: record))
-        if !replaced.isEmpty {
-            paths = paths.filter { !replaced.contains($0.value) }
-            if paths.isEmpty { return nil }
-            if kind == "hybrid" && paths[""] == nil { kind = "v1" }  // the unified one tracks only
-        }
-        return Cgroups.load(kind: kind, paths: paths, made: record.cgroupMade?.filter { !replaced.contains($0) })
+        guard let kind = record.cgroupDriver, let paths = record.cgroupPaths, !paths.isEmpty else { return nil }
+        return Self.load(kind: kind, paths: paths, made: record.cgroupMade, without: Set(known ?? replacedCgroups(of: record)))
+    }
+
+    /// The driver of `paths` and `made` less the directories in `replaced`; nil when none is left.
+    static func load(kind: String, paths: [String: String], made: [String]?, without replaced: Set<String>) -> CgroupDriver? {
+        guard !replaced.isEmpty else { return Cgroups.load(kind: kind, paths: paths, made: made) }
+        let kept = paths.filter { !replaced.contains($0.value) }
+        if kept.isEmpty { return nil }
+        let keptKind = kind == "hybrid" && kept[""] == nil ? "v1" : kind  // the unified one tracks only
+        return Cgroups.load(kind: keptKind, paths: kept, made: made?.filter { !replaced.contains($0) })
     }
 
     /// The cgroup a create without state.json claimed (cgroup.json), less the directories that are
@@ -176,20 +179,13 @@ extension Runtime {
     /// again. A directory is the container's when it carries the container's mark, or carries none
     /// where the runtime could not have marked it (rootless). Nil when nothing is left.
     func claimedCgroup(_ id: String, _ claim: CgroupClaim) -> CgroupDriver? {
-        var kind = claim.driver
-        var paths = claim.paths
-        if !kind.hasPrefix("systemd-") {
-            let made = claim.made ?? Array(Set(paths.values))
+        if !claim.driver.hasPrefix("systemd-") {
+            let made = claim.made ?? Array(Set(claim.paths.values))
             let couldMark = Identity.isRoot && !Identity.inUserNamespace
             let replaced = Set(CgroupOwnership.replaced(made, owner: store.directory(id), marked: couldMark))
-            if !replaced.isEmpty {
-                paths = paths.filter { !replaced.contains($0.value) }
-                if paths.isEmpty { return nil }
-                if kind == "hybrid" && paths[""] == nil { kind = "v1" }  // the unified one tracks only
-            }
-            return Cgroups.load(kind: kind, paths: paths, made: made.filter { !replaced.contains($0) })
+            return Self.load(kind: claim.driver, paths: claim.paths, made: made, without: replaced)
         }
-        return Cgroups.load(kind: kind, paths: paths, made: claim.made)
+        return Cgroups.load(kind: claim.driver, paths: claim.paths, made: claim.made)
     }
 
     /// The cgroup directories `record`'s create made that are not its own any more: removed by

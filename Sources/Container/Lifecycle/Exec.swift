@@ -73,7 +73,7 @@ extension Runtime {
         let status = store.status(of: record)
         // One look at the cgroups' ownership marks, for the check and for the driver.
         let replaced = status != .stopped ? replacedCgroups(of: record) : []
-        if !replaced.isEmpty { try requireOwnCgroup(record, "exec", replaced: replaced) }
+        try requireOwnCgroup(record, "exec", replaced: replaced)
         let containerCgroup = cgroup(of: record, replaced: replaced)
         // A cgroup frozen above the container's own (which `resume` cannot thaw) would freeze the
         // new process as it joins, and exec would wait for it for good, --ignore-paused or not.
