@@ -99,10 +99,8 @@ public enum ExtendedAttribute {
 
     /// The attribute's value, or nil when the file has none of that name (or it cannot be read).
     public static func get(_ path: String, _ name: String, maxBytes: Int = 4096) -> String? {
-        let bytes = [UInt8](unsafeUninitializedCapacity: maxBytes) { buf, count in
-            count = max(0, cs_getxattr(path, name, buf.baseAddress, maxBytes))
-        }
-        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+        guard let text = try? value(path, name, maxBytes: maxBytes), !text.isEmpty else { return nil }
+        return text
     }
 
     /// The attribute's value, nil when the file has none of that name (ENODATA); throws the other

@@ -10,6 +10,9 @@ public struct MountInfoEntry {
     public let fsType: String
     public let source: String
     public let superOptions: String
+
+    /// Whether the mount is in a peer group (propagation shared).
+    public var isShared: Bool { optionalFields.contains { $0.hasPrefix("shared:") } }
 }
 
 public enum MountInfo {

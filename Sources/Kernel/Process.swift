@@ -155,7 +155,7 @@ public enum Proc {
     /// Whether `pid` names a live process (not a zombie).
     public static func isAlive(_ pid: pid_t) -> Bool {
         guard pid > 0, Glibc.kill(pid, 0) == 0 || Glibc.errno == EPERM else { return false }
-        guard let stat = try? readFile(path: "/proc/\(pid)/stat") else { return false }
+        guard let stat = try? readWholeFile(path: "/proc/\(pid)/stat") else { return false }
         return ProcLiveness(stat)?.state != "Z"
     }
 

@@ -85,12 +85,13 @@ public enum TreeCopy {
                 // O_NONBLOCK: if the entry became a fifo since the lstat, the open does not wait.
                 let from = try FD.openAt(source, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
                 defer { from.close() }
-                guard try from.status(describe: path).st_mode & S_IFMT == S_IFREG else {
+                let opened = try from.status(describe: path)
+                guard opened.st_mode & S_IFMT == S_IFREG else {
                     throw SysError("copy", path + ": replaced while being copied", errno: EAGAIN)
                 }
                 let to = try FD.openAt(destination, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
                 defer { to.close() }
-                try copyData(from, to, path)
+                try copyData(from, to, path, size: opened.st_size)
             case S_IFLNK:
                 var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
                 let n = try sys("readlink", path) { readlinkat(source.raw, name, &buffer, buffer.count - 1) }
@@ -132,9 +133,8 @@ public enum TreeCopy {
     /// The bytes of a regular file, its data regions only (SEEK_DATA/SEEK_HOLE): a sparse file of a
     /// terabyte in the rootfs, a few blocks on disk, stays a few blocks in the tmpfs instead of
     /// filling the host's memory (or the tmpfs's size) with zeros. Files on a filesystem without
-    /// SEEK_DATA (EINVAL) are copied whole. The length is the one fstat gave at the start.
-    private static func copyData(_ from: FD, _ to: FD, _ path: String) throws {
-        let size = try from.status(describe: path).st_size
+    /// SEEK_DATA (EINVAL) are copied whole. `size`: the length fstat gave when it was opened.
+    private static func copyData(_ from: FD, _ to: FD, _ path: String, size: off_t) throws {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var offset: off_t = 0
         while offset < size {

@@ -54,7 +54,7 @@ struct RootfsBuilder {
             let holds = m.mountPoint == "/" || m.mountPoint == rootfs || rootfs.hasPrefix(m.mountPoint + "/")
             if holds, m.mountPoint.utf8.count >= (parent?.mountPoint.utf8.count ?? 0) { parent = m }
         }
-        guard let parent, parent.optionalFields.contains(where: { $0.hasPrefix("shared:") }) else { return }
+        guard let parent, parent.isShared else { return }
         try Mount.setPropagation(parent.mountPoint, .private, recursive: false, describe: "\(parent.mountPoint) (holding the rootfs)")
     }
 
@@ -565,7 +565,7 @@ struct RootfsBuilder {
             if m.mountPoint == rootfs || m.mountPoint.hasPrefix(rootfs == "/" ? "/" : rootfs + "/") { continue }
             points.append(m.mountPoint)
             if let parent = mounts.first(where: { $0.mountID == m.parentID }),
-               parent.optionalFields.contains(where: { $0.hasPrefix("shared:") }), !sharedParents.contains(parent.mountPoint) {
+               parent.isShared, !sharedParents.contains(parent.mountPoint) {
                 sharedParents.append(parent.mountPoint)
             }
         }
