@@ -282,8 +282,8 @@ public struct Runtime {
                 r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
                 r.cgroupMade = plan.cgroupMade
                 if plan.cgroupMarked { r.cgroupMarked = true }
-                r.noNewKeyring = plan.noNewKeyring ? true : nil
-                r.sessionKeyring = plan.noNewKeyring ? nil : plan.sessionKeyring
+                r.noNewKeyring = plan.sessionKeyring == nil ? true : nil
+                r.sessionKeyring = plan.sessionKeyring
                 r.seccompProgram = seccompDigest
                 record = r
                 Fault.point("create.namespaces")
@@ -433,8 +433,7 @@ public struct Runtime {
         plan.mounts = try MountPlan.resolved(spec)
         plan.noPivot = opts.noPivot
         plan.stateDirectory = store.directory(opts.id)
-        plan.noNewKeyring = opts.noNewKeyring
-        plan.sessionKeyring = Runtime.sessionKeyringName(id: opts.id)
+        plan.sessionKeyring = opts.noNewKeyring ? nil : Runtime.sessionKeyringName(id: opts.id)
         try prepareProcessFeatures(&plan, spec: spec, process: process)
         // Socket activation: fds 3..3+LISTEN_FDS go first, then the --preserve-fds ones (as runc).
         plan.listenFDs = Runtime.inheritedListenFDs()

@@ -85,9 +85,9 @@ final class InitPlan {
     }
 
     var noPivot = false
-    var noNewKeyring = false
-    /// The name of the session keyring init makes (see `Runtime.sessionKeyringName`).
-    var sessionKeyring = ""
+    /// The name of the session keyring init makes (see `Runtime.sessionKeyringName`); nil with
+    /// `--no-new-keyring` (init keeps the caller's).
+    var sessionKeyring: String?
     var preserveFDs: Int32 = 0
     /// Socket-activation fds passed on (LISTEN_FDS); counted in `preserveFDs` too.
     var listenFDs: Int32 = 0

@@ -40,16 +40,12 @@ enum InitStage {
     /// pages they use. Counted in a memory cgroup that holds both processes (the runtime in the
     /// container's, or both under one limit), that is ~40 KiB less at the stage's peak.
     static func runOnOwnStack(_ plan: InitPlan) -> Never {
-        let box = Unmanaged.passRetained(PlanBox(plan)).toOpaque()
+        // The plan (a class) is on the heap, retained here: nothing the stage reads may stay on
+        // the stack it leaves.
+        let box = Unmanaged.passRetained(plan).toOpaque()
         Proc.continueOnOwnStack(box) { raw in
-            InitStage.run(Unmanaged<PlanBox>.fromOpaque(raw!).takeUnretainedValue().plan)
+            InitStage.run(Unmanaged<InitPlan>.fromOpaque(raw!).takeUnretainedValue())
         }
-    }
-
-    /// The plan on the heap: nothing the stage reads may stay on the stack it leaves.
-    final class PlanBox {
-        let plan: InitPlan
-        init(_ plan: InitPlan) { self.plan = plan }
     }
 
     /// Puts a failure that does not say where it happened under the step it happened in.
@@ -213,7 +209,7 @@ enum InitStage {
 
     /// setsid and the session keyring: the container process's own.
     static func joinSession(_ plan: InitPlan) throws {
-        try ProcessTail.joinSession(keyring: plan.noNewKeyring ? nil : plan.sessionKeyring, makesKeyring: true)
+        try ProcessTail.joinSession(keyring: plan.sessionKeyring, makesKeyring: true)
     }
 
     /// net devices, hostname, the rootfs, prestart/createRuntime/createContainer hooks, pivot_root.
