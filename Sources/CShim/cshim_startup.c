@@ -31,7 +31,7 @@ static void swiftlet_startup(int argc, char **argv, char **envp) {
     // grace period started early buys them nothing, and the thread's no-op move would hold
     // cgroup_mutex through it while their cgroup's mkdir and the clone3 into it wait for that mutex
     // (`run` 0.68-0.71x and `exec` 0.75x of the time with the move, paired).
-    if (enters && cs_exe_is_protected()) cs_cgroup_prewarm_start(!cs_cgroup_unified_only());
+    if (enters && cs_exe_is_protected()) cs_cgroup_prewarm_start(0);
     // No start-up thread to close it: now, on this thread.
     if (!cs_cgroup_prewarm_running()) cs_exe_mount_release();
 }

@@ -13,8 +13,13 @@ public protocol CgroupDriver {
     var kind: String { get }
     /// Controller → directory, like runc's `cgroup_paths` ("" is the unified hierarchy).
     var paths: [String: String] { get }
-    /// The cgroup.procs files a process writes "0" to in order to join every hierarchy.
-    var procsFiles: [String] { get }
+    /// The files a single-threaded process writes "0" to in order to join every hierarchy: a v1
+    /// hierarchy's `tasks`, the v2 `cgroup.procs`. A "0" written to `tasks` moves only the calling
+    /// thread, which the kernel does without its threadgroup lock (cgroup_procs_write_start): the
+    /// first writer of that percpu rwsem waits for an RCU grace period (1-15 ms on this 2-core VM),
+    /// a "0" to every v1 `tasks` costs ~0.3 ms in all. The thread is the whole process when it has
+    /// no other; cgroup v2 has no such file (`cgroup.threads` stays within a threaded domain).
+    var joinFiles: [String] { get }
     /// The directory of the v2 (unified) cgroup, if there is one.
     var unifiedPath: String? { get }
     /// Every directory of the cgroup: one per v1 hierarchy, the unified one.
@@ -49,10 +54,7 @@ public protocol CgroupDriver {
 
 extension CgroupDriver {
     public func addProcess(_ pid: pid_t) throws {
-        for f in procsFiles {
-            let dir = String(f.dropLast("/cgroup.procs".count))
-            try CgroupFS.write(dir, "cgroup.procs", "\(pid)", field: "cgroup.procs")
-        }
+        for dir in directories { try CgroupFS.write(dir, "cgroup.procs", "\(pid)", field: "cgroup.procs") }
     }
 
     /// Waits (up to `milliseconds`) until the cgroup has no process.

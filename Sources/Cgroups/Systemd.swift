@@ -104,7 +104,7 @@ public struct SystemdDriver: CgroupDriver {
     }
     let connection: Connection
     public var paths: [String: String] { inner.paths }
-    public var procsFiles: [String] { inner.procsFiles }
+    public var joinFiles: [String] { inner.joinFiles }
     public var unifiedPath: String? { inner.unifiedPath }
     public var directories: [String] { inner.directories }
     public var v1FreezerDirectory: String? { inner.v1FreezerDirectory }

@@ -22,7 +22,7 @@ public struct CgroupV1Driver: CgroupDriver {
     var dirs: [String] { Set(paths.values).sorted() }
     public var directories: [String] { dirs }
     public var v1FreezerDirectory: String? { dir("freezer") }
-    public var procsFiles: [String] { dirs.map { $0 + "/cgroup.procs" } }
+    public var joinFiles: [String] { dirs.map { $0 + "/tasks" } }
 
     func dir(_ controller: String) -> String? { paths[controller] }
 

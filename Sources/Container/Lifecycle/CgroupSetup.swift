@@ -127,7 +127,7 @@ extension Runtime {
             throw RuntimeError(field: .config(""), cause: error)
         }
         Fault.point("create.cgroup")
-        plan.cgroupProcs = driver.procsFiles
+        plan.cgroupJoinFiles = driver.joinFiles
         plan.cgroupKind = driver.kind
         plan.cgroupPaths = driver.paths
         plan.cgroupMade = claim.made

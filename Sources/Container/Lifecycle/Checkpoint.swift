@@ -389,7 +389,7 @@ extension Runtime {
             }
             let pidPath = store.directory(id) + "/criu.pid"
             let args = CriuCommand.restore(o, c, workPath: work, pidFile: pidPath)
-            let procs = plan.cgroupProcs
+            let procs = plan.cgroupJoinFiles
             // criu runs in the container's cgroup and in a private mount namespace holding the
             // rootfs bind at criu-root: the bind goes away with criu, nothing to unmount after.
             let rc = try runCriu(criu, args) {

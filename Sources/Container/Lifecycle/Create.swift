@@ -91,34 +91,33 @@ public struct Runtime {
         var containerPID: pid_t = 0
         var cgroup: CgroupDriver?
         do {
-            // Without a cgroup namespace, the cgroup is made and joined by this process while the init
-            // stage builds the rootfs: joining costs an RCU grace period (v1), which then overlaps
-            // with the mounts. A cgroup namespace must be rooted in the joined cgroup: init joins first.
-            // With a `cgroup` mount and no cgroup namespace init joins first too (the mount binds the
-            // container's cgroup directories by path, so only their existence matters; letting this
-            // process move init later instead was measured: no gain, 0.97-1.05 in 40 pairs).
+            // The cgroup is made before the fork, and the process we fork joins it first thing with
+            // no migration that waits for the kernel's threadgroup lock (whose first writer waits for
+            // an RCU grace period, 1-15 ms here): it is born in the v2 cgroup (clone3
+            // CLONE_INTO_CGROUP) and writes "0" to each v1 hierarchy's `tasks` (CgroupDriver.joinFiles).
+            // A cgroup namespace must be rooted in the joined cgroup, and a `cgroup` mount binds the
+            // container's cgroup directories: both need it there first anyway.
+            // Not when that process is an intermediate one of a pid or time namespace (a second fork
+            // makes the container's): it stays out, so that it never counts against the container's
+            // limits (pids.max), and this process moves the container's process into the cgroup
+            // while init builds the rootfs. Unless a cgroup namespace or mount needs it first.
             // A rootless container's systemd scope is joined through the user's manager instead
             // (SystemdDriver.addProcess): right after the fork, while init waits (a cgroup namespace
             // it makes must be rooted in the scope).
             let managerAttaches = systemdCgroup && Rootless.usesUserSystemd
-            let initJoinsCgroup = !managerAttaches && (plan.newNamespaces.contains(.cgroup)
-                || (spec.mounts ?? []).contains { $0.type == "cgroup" || $0.type == "cgroup2" })
-            // On a cgroup v2 host the process we fork is born in the cgroup (clone3 CLONE_INTO_CGROUP):
-            // no migration at all, so nothing waits for the migration lock's grace period. Only when
-            // that process is the container's (or joins the cgroup first anyway): an intermediate
-            // process of a pid or time namespace stays out, as before, so it never counts against
-            // the container's limits (pids.max).
+            let cgroupNeededFirst = plan.newNamespaces.contains(.cgroup)
+                || (spec.mounts ?? []).contains { $0.type == "cgroup" || $0.type == "cgroup2" }
             plan.pidNamespaceAtFork = plan.canCreatePIDNamespaceAtFork
-            let cloneIntoCgroup = !managerAttaches && (initJoinsCgroup || !plan.needsSecondFork) && CgroupHost.isUnifiedOnly()
-            if initJoinsCgroup || cloneIntoCgroup || managerAttaches {
+            let initJoinsCgroup = !managerAttaches && (cgroupNeededFirst || !plan.needsSecondFork)
+            if initJoinsCgroup || managerAttaches {
                 cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
             }
             if managerAttaches, cgroup != nil {
-                plan.cgroupProcs = []
+                plan.cgroupJoinFiles = []
                 plan.awaitsCgroupAttach = true
             }
             var cgroupDirectory: FD?
-            if cloneIntoCgroup, let dir = cgroup?.unifiedPath {
+            if initJoinsCgroup, let dir = cgroup?.unifiedPath {
                 do { cgroupDirectory = try FD.open(dir, O_PATH | O_DIRECTORY) } catch {
                     throw RuntimeError(step: "cgroup", object: dir, cause: error)
                 }
@@ -148,15 +147,17 @@ public struct Runtime {
             let parentPID = Proc.getpid()
             var bornInCgroup = false
             if let dir = cgroupDirectory {
-                // The child must not move itself again: a no-op move would still take the lock.
-                let procs = plan.cgroupProcs
-                plan.cgroupProcs = []
+                // The child must not move itself into the v2 cgroup again: a no-op move would still
+                // take the lock.
+                let joinFiles = plan.cgroupJoinFiles
+                let unifiedProcs = (cgroup?.unifiedPath ?? "") + "/cgroup.procs"
+                plan.cgroupJoinFiles = joinFiles.filter { $0 != unifiedProcs }
                 if let pid = try Proc.forkIntoCgroup(dir, newPIDNamespace: plan.pidNamespaceAtFork,
                                                      describe: cgroup?.unifiedPath ?? "") {
                     childPID = pid
                     bornInCgroup = true
-                } else if initJoinsCgroup {
-                    plan.cgroupProcs = procs  // else this process moves it, as on a v1 host
+                } else {
+                    plan.cgroupJoinFiles = joinFiles  // a kernel without CLONE_INTO_CGROUP: init moves itself
                 }
             }
             if !bornInCgroup {
@@ -187,12 +188,12 @@ public struct Runtime {
             }
             // For exec, beside the init stage's work too (SeccompProgramFile).
             let seccompDigest = plan.seccomp.flatMap { SeccompProgramFile.write($0, directory: store.directory(opts.id)) }
-            if !initJoinsCgroup && !cloneIntoCgroup && !managerAttaches {
+            if !initJoinsCgroup && !managerAttaches {
                 cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
             }
             let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
                                        containerPID: &containerPID, opts: opts,
-                                       joinCgroup: initJoinsCgroup || bornInCgroup || managerAttaches ? nil : cgroup,
+                                       joinCgroup: initJoinsCgroup || managerAttaches ? nil : cgroup,
                                        config: config.parsed, seccompDigest: seccompDigest)
             // Init is in the scope now: the process that held it is no longer needed.
             (cgroup as? SystemdDriver)?.releasePlaceholder()

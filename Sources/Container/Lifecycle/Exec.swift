@@ -55,6 +55,9 @@ struct ExecPlan {
     /// The parent moves the child into the container's cgroups (and resctrl group) and sets its CPU
     /// affinity, then sends `.ack`. A process forked after that inherits all of it.
     var waitForCgroups = false
+    /// Else the child joins these cgroups itself, first thing: "0" written to `file` in each
+    /// directory (`tasks` in a v1 hierarchy: see CgroupDriver.joinFiles).
+    var cgroupJoins: [(dir: FD, file: String, path: String)] = []
     /// The container's `linux.seccomp`, compiled; installed right before execve as in the init.
     var seccomp: SeccompProgram?
     var seccompListener: FD?
@@ -118,7 +121,7 @@ extension Runtime {
         // root and the cgroup directories are the exec child's: closed once the process runs (while it
         // runs, not after), or on the way out.
         var heldOpen = true
-        var cgroupMoves: [(dir: FD, path: String)] = []
+        var cgroupMoves: [(dir: FD, path: String, unified: Bool)] = []
         func closeHeldFDs() {
             guard heldOpen else { return }
             heldOpen = false
@@ -153,15 +156,18 @@ extension Runtime {
         // A rootless container's systemd scope: joined through the user's manager (SystemdDriver.addProcess).
         let userScope = (containerCgroup as? SystemdDriver).flatMap { $0.userManager ? $0 : nil }
         cgroupMoves = userScope != nil ? [] : try cgroupTargets(containerPID: record.pid, sub: opts.cgroups, floor: floor)
-        // The CPU affinity is set by this process on the child, around its move into the cgroups.
-        plan.waitForCgroups = !cgroupMoves.isEmpty || userScope != nil || initialCPUs != nil || finalCPUs != nil
-            || record.config.linux?.intelRdt != nil
-        // On a cgroup v2 host the exec child is born in the container's cgroup (clone3
-        // CLONE_INTO_CGROUP), as create's init is: no migration, so nothing waits for the migration
-        // lock's grace period, and no round trip before the child goes on. Not when something must
-        // happen around the move (an affinity before and after it, an RDT group).
-        let bornInCgroup = cgroupMoves.count == 1 && userScope == nil && initialCPUs == nil && finalCPUs == nil
-            && record.config.linux?.intelRdt == nil && CgroupHost.isUnifiedOnly() ? cgroupMoves[0] : nil
+        // The exec child joins the container's cgroups as create's init does: born in the v2 cgroup
+        // (clone3 CLONE_INTO_CGROUP), "0" written to each v1 hierarchy's `tasks` by itself first
+        // thing. No migration waits for the kernel's threadgroup lock and its grace period, and no
+        // round trip holds the child up. Not when something must happen around the move (an
+        // affinity before and after it, an RDT group, the user's systemd): this process moves the
+        // child then, and the child waits for its `.ack`.
+        let movedByParent = userScope != nil || initialCPUs != nil || finalCPUs != nil || record.config.linux?.intelRdt != nil
+        plan.waitForCgroups = movedByParent
+        let bornInCgroup = movedByParent ? nil : cgroupMoves.first { $0.unified }
+        if !movedByParent {
+            plan.cgroupJoins = cgroupMoves.filter { !$0.unified }.map { ($0.dir, "tasks", $0.path) }
+        }
 
         let (parentEnd, childEnd) = try Pipe.socketPair()
         defer { parentEnd.close() }
@@ -200,12 +206,11 @@ extension Runtime {
 
         var bornChild: pid_t?
         if let target = bornInCgroup {
-            plan.waitForCgroups = false
             do { bornChild = try Proc.forkIntoCgroup(target.dir, newPIDNamespace: false, describe: target.path) } catch {
                 throw RuntimeError(step: "exec: starting the process in the container's cgroup", object: target.path, cause: error)
             }
-            // A kernel without CLONE_INTO_CGROUP: forked and moved, as elsewhere.
-            if bornChild == nil { plan.waitForCgroups = true }
+            // A kernel without CLONE_INTO_CGROUP: the child moves itself into the v2 cgroup too.
+            if bornChild == nil { plan.cgroupJoins.append((target.dir, "cgroup.procs", target.path)) }
         }
         let child = try bornChild ?? Proc.fork()
         if child == 0 {
@@ -441,7 +446,7 @@ extension Runtime {
     /// path and a path through a symlink are checked as words first (a clear error naming the
     /// argument), then the directory is opened with openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
     /// from the container's cgroup directory, so that what is written to is what was checked.
-    func cgroupTargets(containerPID: pid_t, sub: [String], floor: Int32) throws -> [(dir: FD, path: String)] {
+    func cgroupTargets(containerPID: pid_t, sub: [String], floor: Int32) throws -> [(dir: FD, path: String, unified: Bool)] {
         guard let theirs = try? readTextFile(path: "/proc/\(containerPID)/cgroup") else { return [] }
         let mine = (try? readTextFile(path: "/proc/self/cgroup")) ?? ""
         if theirs == mine && sub.isEmpty { return [] }
@@ -460,7 +465,7 @@ extension Runtime {
         }
         let myPaths = Set(mine.split(separator: "\n").map(String.init))
         let hosts = CgroupHierarchies.host()
-        var out: [(dir: FD, path: String)] = []
+        var out: [(dir: FD, path: String, unified: Bool)] = []
         do {
             for line in theirs.split(separator: "\n") {
                 let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
@@ -510,7 +515,7 @@ extension Runtime {
                 } catch {
                     throw RuntimeError(step: "exec", object: dir, "cgroup \(dir) does not exist", cause: error)
                 }
-                out.append((try fd.moved(above: floor), dir))
+                out.append((try fd.moved(above: floor), dir, controllers.isEmpty))
             }
             if let (c, extra) = subBy.first {
                 throw RuntimeError(field: .flag("--cgroup"), "\(extra.arg): the container has no cgroup with the controller \(quoted(c))")

@@ -96,8 +96,9 @@ final class InitPlan {
     var execFifo: FD?
     var sync: FD
 
-    /// cgroup.procs files init writes "0" to first; the driver kind and controller → directory map.
-    var cgroupProcs: [String] = []
+    /// The files init writes "0" to first (CgroupDriver.joinFiles); the driver kind and controller →
+    /// directory map.
+    var cgroupJoinFiles: [String] = []
     /// The parent has the user's systemd move init into its scope (rootless --systemd-cgroup): init
     /// waits for its ack before anything else, so that a cgroup namespace it makes is rooted there.
     var awaitsCgroupAttach = false

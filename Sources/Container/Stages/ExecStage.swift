@@ -17,6 +17,18 @@ enum ExecStage {
         RuntimeBinary.setNotDumpable()
         closeUnneededFDs(plan)
         if plan.waitForCgroups { try channel.expect(.ack, step: "cgroups") }
+        try InitStage.step("join cgroup") {
+            for join in plan.cgroupJoins {
+                do {
+                    let file = try FD.openAt(join.dir, join.file, O_WRONLY)
+                    defer { file.close() }
+                    try file.write("0")
+                } catch {
+                    throw RuntimeError(step: "exec: joining the container's cgroup", object: join.path, join.path, cause: error)
+                }
+                join.dir.close()
+            }
+        }
         try InitStage.step("join namespaces") { try InitStage.joinNamespaces(plan.joins) }
         // Without a mount namespace of its own the container's root is a chroot in the runtime's mount
         // namespace: entered before the fork below, so that no process of ours visible in the
@@ -64,7 +76,7 @@ enum ExecStage {
     /// the fds passed on (below the floor), the sync and console sockets, the seccomp listener and
     /// the namespace files still to join (closed one by one as they are joined).
     static func closeUnneededFDs(_ plan: ExecPlan) {
-        var keep = [plan.sync] + plan.joins.map(\.fd)
+        var keep = [plan.sync] + plan.joins.map(\.fd) + plan.cgroupJoins.map(\.dir)
         // One by one: an array of `FD?` would be a type of its own, instantiated at run time for this.
         if let fd = plan.consoleSocket { keep.append(fd) }
         if let fd = plan.seccompListener { keep.append(fd) }

@@ -57,7 +57,7 @@ enum InitStage {
     static func stage(_ plan: InitPlan, _ channel: SyncChannel) throws -> Never {
         Proc.setUmask(0)
         try step("join cgroup") {
-            for file in plan.cgroupProcs { try writeFile(path: file, "0", flags: O_WRONLY) }
+            for file in plan.cgroupJoinFiles { try writeFile(path: file, "0", flags: O_WRONLY) }
             if plan.awaitsCgroupAttach { try channel.expect(.ack, step: "moved into the scope") }
         }
         // Joining a pid namespace outside the init (see forkIntoJoinedPIDNamespace): keep it for later.
