@@ -43,16 +43,20 @@ public enum CgroupOwnership {
         do { lock = try OwnedFD.open(parent, O_RDONLY | O_DIRECTORY) } catch let e as SysError {
             throw CgroupError("opening cgroup \(parent): \(errnoString(e.errno))", path: parent, errno: e.errno)
         }
+        // Tried, and retried after short sleeps: a holder keeps the lock for a few system calls
+        // (~0.3 ms), and a create that sleeps past its release idles while its batch waits for it
+        // (20 parallel creates under one parent slept 1-16 ms each with a 1-20 ms back-off). The
+        // limit is for a holder that hangs (a stopped create).
         var waited = 0
-        var delay = 1
+        var delay = 50
         while true {
             do { if try lock.fd.tryLockExclusive(describe: parent) { break } } catch let e as SysError {
                 throw CgroupError("locking cgroup \(parent): \(errnoString(e.errno))", path: parent, errno: e.errno)
             }
-            if waited >= seconds * 1000 { throw CgroupError("the cgroup \(parent) is locked by another create for more than \(seconds) s", path: parent) }
-            Clock.sleep(milliseconds: delay)
+            if waited >= seconds * 1_000_000 { throw CgroupError("the cgroup \(parent) is locked by another create for more than \(seconds) s", path: parent) }
+            Clock.sleep(microseconds: delay)
             waited += delay
-            delay = min(delay * 2, 20)
+            delay = min(delay * 2, 1000)
         }
         // mkdir first: only a directory that was there already can carry another's mark (a look at
         // every one first cost a failing getxattr per hierarchy). One marked by a live container

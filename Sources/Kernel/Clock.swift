@@ -56,7 +56,11 @@ public enum Clock {
     public static var ticksPerSecond: UInt64 { UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1)) }
 
     public static func sleep(milliseconds: Int) {
-        var req = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        sleep(microseconds: milliseconds * 1000)
+    }
+
+    public static func sleep(microseconds: Int) {
+        var req = timespec(tv_sec: microseconds / 1_000_000, tv_nsec: (microseconds % 1_000_000) * 1000)
         var rem = timespec()
         while nanosleep(&req, &rem) == -1 && errno == EINTR { req = rem }
     }
