@@ -193,7 +193,11 @@ extension CgroupTestCase {
             guard f.count == 3 else { continue }
             for c in f[1].isEmpty ? [""] : f[1].split(separator: ",").map(String.init) { paths[c] = String(f[2]) }
         }
-        let expected = recorded ?? (view == .host ? paths.mapValues { _ in cgPath(id) } : ["": cgPath(id)])
+        var expected = recorded ?? (view == .host ? paths.mapValues { _ in cgPath(id) } : ["": cgPath(id)])
+        if recorded == nil && isKnownDeviation(["crun"]) {
+            print("NOTE: known deviation of \(Env.runtimeName) (\(name)): crun-v1 does not use the unified hierarchy — not checked")
+            expected[""] = nil
+        }
         XCTAssertFalse(expected.isEmpty, "\(what): no cgroup recorded", file: file, line: line)
         for (controller, dir) in expected.sorted(by: { $0.key < $1.key }) {
             let want = cgPath(id) + (sub[controller].map { "/" + $0 } ?? "")
