@@ -92,8 +92,13 @@ final class CgroupJoinTests: CgroupTestCase {
                 assertInContainersCgroups(r.stdout, recorded: recorded, id: id, view: view, sub: sub, "\(what): the exec'd process")
             }
             let trace = traced.finish()
-            // The exec child, or the process it started in the container's pid namespace.
-            assertJoinedWithoutTheLock(trace, recorded: recorded, sub: sub, joiner: { _ in true }, what)
+            // The exec child: the exec'd process itself, or the process that made it (in the
+            // container's pid namespace).
+            let execd = trace.pids(executing: "/bin/cat")
+            if r.status == 0 { XCTAssertEqual(execd.count, 1, "\(what): processes that ran cat: \(execd)") }
+            assertJoinedWithoutTheLock(trace, recorded: recorded, sub: sub, joiner: { joiner in
+                execd.contains { $0 == joiner || trace.creation(of: $0)?.parent == joiner }
+            }, what)
         }
     }
 
@@ -118,6 +123,8 @@ final class CgroupJoinTests: CgroupTestCase {
         XCTAssertLessThanOrEqual(joiners.count, 1, "\(what): more than one process joined: \(joins)", file: file, line: line)
         // With no v1 hierarchy (the v2 view) the process born in the cgroup is the one to look at.
         let bornInCgroup = trace.calls.keys.filter { trace.creation(of: $0)?.call.contains("CLONE_INTO_CGROUP") == true }
+        XCTAssertLessThanOrEqual(bornInCgroup.count, 1, "\(what): more than one process born in a cgroup: \(bornInCgroup)",
+                                 file: file, line: line)
         guard let joiner = joiners.first ?? (v1Tasks.isEmpty ? bornInCgroup.first : nil) else {
             return XCTFail("\(what): no process joined the cgroup", file: file, line: line)
         }

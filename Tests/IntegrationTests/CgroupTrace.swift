@@ -33,7 +33,7 @@ struct SyscallTrace {
     /// pid (or tid) → its calls in order, one line each as strace prints them.
     var calls: [Int32: [String]] = [:]
 
-    static let traced = "open,openat,openat2,write,clone,clone3,fork,vfork"
+    static let traced = "open,openat,openat2,write,clone,clone3,fork,vfork,execve"
 
     init(directory: String) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix("trace.") {
@@ -97,6 +97,11 @@ struct SyscallTrace {
     /// The threads (clone with CLONE_THREAD) `pid` made before its call at `index`.
     func threadsMade(by pid: Int32, before index: Int) -> [String] {
         (calls[pid] ?? []).prefix(index).filter { Self.makesProcess($0) && $0.contains("CLONE_THREAD") }
+    }
+
+    /// The pids that executed `program` (a successful execve of that path).
+    func pids(executing program: String) -> [Int32] {
+        calls.filter { $0.value.contains { $0.hasPrefix("execve(\"\(program)\"") && $0.hasSuffix(" = 0") } }.map(\.key)
     }
 
     /// The pids `pid` made (processes, not threads).
