@@ -18,7 +18,9 @@ final class CgroupJoinTests: CgroupTestCase {
     /// The configs `run` joins its cgroup differently for: a `cgroup` mount and a cgroup namespace
     /// need it joined before anything else; neither, only before the container's process runs.
     static let runConfigs: [(name: String, configure: (inout Config) -> Void)] = [
-        ("cgroup mount", { c in c.addMount("/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "ro"]) }),
+        ("cgroup mount", { c in
+            c.addMount("/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "ro"])
+        }),
         ("no cgroup mount", { _ in }),
         ("cgroup namespace", { c in c.addNamespace("cgroup") }),
     ]
@@ -33,9 +35,12 @@ final class CgroupJoinTests: CgroupTestCase {
     }
 
     /// The reference runtimes' known ways with `exec --cgroup`.
-    static let subCgroupDeviation = (runtimes: ["crun"], reason: "crun 1.8 does not join the sub-cgroup (and leaves the exec'd process in the caller's memory cgroup)")
+    static let subCgroupDeviation = (runtimes: ["crun"],
+                                     reason: "crun 1.8 does not join the sub-cgroup (and leaves the exec'd process in the caller's "
+                                         + "memory cgroup)")
     static let unifiedSubDeviation = (runtimes: ["runc", "crun"],
-                                      reason: "runc 1.1 takes `:sub` for every hierarchy and fails where only the unified one has it; crun 1.8 does not join it")
+                                      reason: "runc 1.1 takes `:sub` for every hierarchy and fails where only the unified one has "
+                                          + "it; crun 1.8 does not join it")
 
     /// On a v2 host (the pure v2 view of this one) the same: no move through cgroup.procs, and the
     /// process is born in its cgroup.
@@ -104,8 +109,9 @@ final class CgroupJoinTests: CgroupTestCase {
 
     /// Asserts from `trace` that no process of the runtime opened a cgroup.procs for writing, and that
     /// exactly one process (one `joiner` accepts) joined every v1 hierarchy of `recorded` (or the
-    /// sub-cgroup `sub` names in it) by writing "0" to its `tasks`, while it had no other thread: made by a clone without CLONE_THREAD, none
-    /// made by it before its last join. Where there is a unified hierarchy it was born in it.
+    /// sub-cgroup `sub` names in it) by writing "0" to its `tasks` while it had no other thread:
+    /// made by a clone without CLONE_THREAD, none made by it before its last join. Where there is a
+    /// unified hierarchy it was born in it.
     func assertJoinedWithoutTheLock(_ trace: SyscallTrace, recorded: [String: String]?, sub: [String: String] = [:],
                                     joiner accepts: (Int32) -> Bool,
                                     _ what: String, file: StaticString = #filePath, line: UInt = #line) {
