@@ -9,14 +9,6 @@ import Foundation
 import XCTest
 
 final class CloneIntoCgroupTests: CgroupTestCase {
-    /// The runtime in a private mount namespace with cgroup2 over /sys/fs/cgroup (a v2 host), as
-    /// CgroupV2Tests runs it.
-    @discardableResult
-    func rt2(_ args: [String], timeout: TimeInterval = 30) -> ProcResult {
-        Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
-                                       Env.runtime, "--root", stateRoot] + args, timeout: timeout)
-    }
-
     /// `script` run in tracefs, mounted on a scratch directory in a private mount namespace (instances
     /// are global to tracefs: what the script makes outlives the namespace). Not on
     /// /sys/kernel/tracing: where the host has tracefs mounted there already (perf mounts it), the
@@ -34,9 +26,9 @@ final class CloneIntoCgroupTests: CgroupTestCase {
         defer { stopTracing(instance) }
 
         let b = sleeperBundle(id)
-        let r = rt2(["run", "-d", "--bundle", b, id])
+        let r = runtime(in: .v2, ["run", "-d", "--bundle", b, id])
         XCTAssertEqual(r.status, 0, describe(r))
-        defer { rt2(["delete", "--force", id]) }
+        defer { runtime(in: .v2, ["delete", "--force", id]) }
         let initPID = pid(id)
         XCTAssertGreaterThan(initPID, 0)
         // It is in its cgroup...
@@ -73,19 +65,6 @@ final class CloneIntoCgroupTests: CgroupTestCase {
         tracefs("echo 0 > \(instance)/events/cgroup/cgroup_attach_task/enable; rmdir \(instance)")
     }
 
-    /// A container running `sleep 100` in the cgroup `cgPath(id)`.
-    func sleeperBundle(_ id: String) -> String {
-        makeBundle { c in
-            c.shell("sleep 100")
-            c[path: "linux.cgroupsPath"] = cgPath(id)
-        }
-    }
-
-    /// The "0::" line of /proc/PID/cgroup (the unified hierarchy's path).
-    func unifiedLine(of pid: Int32) -> String? {
-        readHost("/proc/\(pid)/cgroup").split(separator: "\n").first { $0.hasPrefix("0::") }.map(String.init)
-    }
-
     /// A shell moved into `cgroup` by writing its pid to cgroup.procs (in a v2 view), which then
     /// exits: the tracer's control. Returns its pid.
     func moveByHand(into cgroup: String) -> Int32 {
@@ -100,20 +79,20 @@ final class CloneIntoCgroupTests: CgroupTestCase {
     func testV2ExecIsBornInTheCgroupNotMoved() {
         let id = newID()
         let b = sleeperBundle(id)
-        let r = rt2(["run", "-d", "--bundle", b, id])
+        let r = runtime(in: .v2, ["run", "-d", "--bundle", b, id])
         XCTAssertEqual(r.status, 0, describe(r))
-        defer { rt2(["delete", "--force", id]) }
+        defer { runtime(in: .v2, ["delete", "--force", id]) }
         let instance = traceMovesInto(cgPath(id), tracer: id)
         defer { stopTracing(instance) }
 
         let pidFile = scratch + "/exec.pid"
-        let e = rt2(["exec", "-d", "--pid-file", pidFile, id, "sleep", "100"])
+        let e = runtime(in: .v2, ["exec", "-d", "--pid-file", pidFile, id, "sleep", "100"])
         XCTAssertEqual(e.status, 0, describe(e))
         let execPID = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "") ?? 0
         XCTAssertGreaterThan(execPID, 0)
         let line = unifiedLine(of: execPID)
         XCTAssertEqual(line, "0::\(cgPath(id))", "the exec'd process runs in the container's cgroup")
-        XCTAssertEqual(rt2(["exec", id, "true"]).status, 0)
+        XCTAssertEqual(runtime(in: .v2, ["exec", id, "true"]).status, 0)
         let controlPID = moveByHand(into: cgPath(id))
 
         let trace = tracefs("cat \(instance)/trace")
@@ -124,21 +103,6 @@ final class CloneIntoCgroupTests: CgroupTestCase {
         if isSwiftlet {
             XCTAssertEqual(moves.count, control.count, "exec moved a process into the cgroup instead of making it there:\n\(trace.stdout)")
         }
-    }
-
-    /// The cgroup.procs files `command` (run on the v2 view under strace, every process and thread)
-    /// opened for writing, as strace shows the calls.
-    func cgroupProcsOpenedForWriting(_ command: [String], tag: String) -> [String] {
-        let dir = scratch + "/strace-\(tag)"
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let r = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
-                                               "/usr/bin/strace", "-ff", "-qq", "-y", "-e", "trace=open,openat,openat2", "-o", dir + "/trace"]
-                                               + command, timeout: 60)
-        XCTAssertEqual(r.status, 0, "\(command.joined(separator: " ")) under strace: \(describe(r))")
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return files.flatMap { name in
-            ((try? String(contentsOfFile: dir + "/" + name, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-        }.filter { $0.contains("cgroup.procs\"") && ($0.contains("O_WRONLY") || $0.contains("O_RDWR")) }
     }
 
     /// On a v2 host `run` moves no process at all: init is born in its cgroup, and the runtime's
@@ -162,8 +126,8 @@ final class CloneIntoCgroupTests: CgroupTestCase {
 
         let sleeper = newID()
         let s = sleeperBundle(sleeper)
-        XCTAssertEqual(rt2(["run", "-d", "--bundle", s, sleeper]).status, 0)
-        defer { rt2(["delete", "--force", sleeper]) }
+        XCTAssertEqual(runtime(in: .v2, ["run", "-d", "--bundle", s, sleeper]).status, 0)
+        defer { runtime(in: .v2, ["delete", "--force", sleeper]) }
         // exec moves nothing on v2 either (testV2ExecMovesNoProcessAtAll); the control that the trace
         // sees such opens is a shell joining the cgroup by hand.
         let execOpens = cgroupProcsOpenedForWriting([Env.runtime, "--root", stateRoot, "exec", sleeper, "true"], tag: "exec")
@@ -174,24 +138,21 @@ final class CloneIntoCgroupTests: CgroupTestCase {
         XCTAssertTrue(handOpens.contains { $0.contains(cgPath(sleeper)) }, "the trace did not see a move by hand: \(handOpens)")
     }
 
-    static let failHelper = "/tmp/swiftlet-it-clone3/fail-syscalls"
-    static let helperError = CFixture.build("fail-syscalls.c", to: failHelper)
-
     /// A kernel without clone3 (ENOSYS) or without CLONE_INTO_CGROUP (E2BIG for the larger struct
     /// before 5.7, EINVAL for the flag): the runtime forks and moves init into its cgroup, as before.
     func testV2FallsBackToAMoveWithoutClone3() throws {
-        if let e = Self.helperError { throw SetupError(message: e) }
+        if let e = FailSyscalls.buildError { throw SetupError(message: e) }
         for (name, errno) in [("ENOSYS", ENOSYS), ("EINVAL", EINVAL), ("E2BIG", E2BIG)] {
             let id = newID()
             let b = sleeperBundle(id)
             let r = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
-                                                   Self.failHelper, "clone3", "\(errno)", Env.runtime, "--root", stateRoot,
+                                                   FailSyscalls.path, "clone3", "\(errno)", Env.runtime, "--root", stateRoot,
                                                    "run", "-d", "--bundle", b, id])
             XCTAssertEqual(r.status, 0, "clone3 failing with \(name): \(describe(r))")
             let initPID = pid(id)
             let line = unifiedLine(of: initPID)
             XCTAssertEqual(line, "0::\(cgPath(id))", "clone3 failing with \(name)")
-            XCTAssertEqual(rt2(["delete", "--force", id]).status, 0)
+            XCTAssertEqual(runtime(in: .v2, ["delete", "--force", id]).status, 0)
             XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified" + cgPath(id)), "cgroup left behind (\(name))")
         }
     }
@@ -202,8 +163,8 @@ final class CloneIntoCgroupTests: CgroupTestCase {
     func testV2ExecMovesNoProcessAtAll() {
         let id = newID()
         let b = sleeperBundle(id)
-        XCTAssertEqual(rt2(["run", "-d", "--bundle", b, id]).status, 0)
-        defer { rt2(["delete", "--force", id]) }
+        XCTAssertEqual(runtime(in: .v2, ["run", "-d", "--bundle", b, id]).status, 0)
+        defer { runtime(in: .v2, ["delete", "--force", id]) }
         let instance = "instances/\(id)-all"
         let event = "\(instance)/events/cgroup/cgroup_attach_task"
         let setUp = tracefs("mkdir \(instance) && echo 1 > \(event)/enable")
@@ -227,15 +188,15 @@ final class CloneIntoCgroupTests: CgroupTestCase {
     /// The same for exec: without CLONE_INTO_CGROUP the exec child is forked and moved, and the
     /// process runs in the container's cgroup all the same.
     func testV2ExecFallsBackToAMoveWithoutClone3() throws {
-        if let e = Self.helperError { throw SetupError(message: e) }
+        if let e = FailSyscalls.buildError { throw SetupError(message: e) }
         let id = newID()
         let b = sleeperBundle(id)
-        XCTAssertEqual(rt2(["run", "-d", "--bundle", b, id]).status, 0)
-        defer { rt2(["delete", "--force", id]) }
+        XCTAssertEqual(runtime(in: .v2, ["run", "-d", "--bundle", b, id]).status, 0)
+        defer { runtime(in: .v2, ["delete", "--force", id]) }
         for (name, errno) in [("ENOSYS", ENOSYS), ("EINVAL", EINVAL), ("E2BIG", E2BIG)] {
             let pidFile = scratch + "/exec-\(name).pid"
             let r = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "mount -t cgroup2 none /sys/fs/cgroup && exec \"$@\"", "sh",
-                                                   Self.failHelper, "clone3", "\(errno)", Env.runtime, "--root", stateRoot,
+                                                   FailSyscalls.path, "clone3", "\(errno)", Env.runtime, "--root", stateRoot,
                                                    "exec", "-d", "--pid-file", pidFile, id, "sleep", "100"])
             XCTAssertEqual(r.status, 0, "clone3 failing with \(name): \(describe(r))")
             let execPID = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "") ?? 0

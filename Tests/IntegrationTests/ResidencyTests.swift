@@ -89,7 +89,7 @@ final class ResidencyTests: IntegrationTestCase {
     /// the runtime works as before: fault-around everywhere, no registration, no error.
     func testWithoutUserfaultfdNothingIsRegistered() throws {
         try requireSwiftlet()
-        if let e = CloneIntoCgroupTests.helperError { throw SetupError(message: e) }
+        if let e = FailSyscalls.buildError { throw SetupError(message: e) }
         #if arch(x86_64)
         let userfaultfd = "323"
         #else
@@ -98,7 +98,7 @@ final class ResidencyTests: IntegrationTestCase {
         for (name, errno) in [("EPERM", EPERM), ("ENOSYS", ENOSYS)] {
             let id = newID()
             let b = makeBundle { c in c.args = ["sleep", "100"] }
-            let r = Host.exec(CloneIntoCgroupTests.failHelper, [userfaultfd, "\(errno)", Env.runtime, "--root", stateRoot,
+            let r = Host.exec(FailSyscalls.path, [userfaultfd, "\(errno)", Env.runtime, "--root", stateRoot,
                                                                "create", "--bundle", b, id])
             XCTAssertEqual(r.status, 0, "userfaultfd failing with \(name): \(describe(r))")
             let pid = try XCTUnwrap(state(id)?["pid"] as? Int, "state has no pid (\(name))")

@@ -474,6 +474,11 @@ extension Runtime {
                 let base = String(f[2])
                 let ctrlList = controllers.split(separator: ",").map(String.init)
                 let named = controllers.isEmpty ? [""] : ctrlList
+                // On a cgroup v2 host the container's cgroup is in the unified hierarchy only: a v1
+                // hierarchy the kernel also has (a `name=systemd` one mounted for old systemds in
+                // containers, or one hidden under the cgroup2 mount) is not the container's, nor
+                // joined by --cgroup; a controller named for it is reported as missing below.
+                if hosts.isPureV2 && !controllers.isEmpty { continue }
                 let extra = named.lazy.compactMap { subBy[$0] }.first ?? subAll
                 for c in named { subBy[c] = nil }
                 if extra == nil && myPaths.contains(String(line)) { continue }
