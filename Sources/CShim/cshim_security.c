@@ -199,7 +199,7 @@ void cs_exe_mount_release(void) {
     exe_mount_in_main_table = 0;
     // The start-up thread has not run yet (a loaded machine): the shared table stays its own, with
     // the fd, and this thread goes on with a copy, whose close is then not the last one.
-    if (fd >= 0 && !exe_mount_thread_came && cs_cgroup_prewarm_running() && unshare(CLONE_FILES) == 0) {
+    if (fd >= 0 && !exe_mount_thread_came && cs_exe_mount_thread_running() && unshare(CLONE_FILES) == 0) {
         exe_mount_left_to_thread = 1;
     }
     pthread_mutex_unlock(&exe_mount_lock);

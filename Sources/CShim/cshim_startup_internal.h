@@ -1,4 +1,4 @@
-// Between the start-up constructor, the prewarm thread and the fork wrappers only (not in include/:
+// Between the start-up constructor, the start-up thread and the fork wrappers only (not in include/:
 // nothing in Swift calls these).
 #ifndef SWIFTLET_CSHIM_STARTUP_INTERNAL_H
 #define SWIFTLET_CSHIM_STARTUP_INTERNAL_H
@@ -33,7 +33,7 @@ struct cs_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 // after '='), NULL if none. Safe before libc's start-up (cshim_entry.c), as is the next.
 const char *cs_command_of(int argc, char *const *argv);
 // What the command does with the binary: enters a container (create, run, exec), restores one
-// (restore: protected too, no cgroup prewarm), or neither.
+// (restore: protected too, no start-up thread), or neither.
 enum { CS_COMMAND_OTHER = 0, CS_COMMAND_ENTERS = 1, CS_COMMAND_RESTORE = 2 };
 int cs_command_protects(const char *cmd);
 
@@ -50,9 +50,10 @@ void cs_exe_mount_close_own(int fd);
 // Closes the shared table's copy; before every fork (cshim_process.c), so that no child (the
 // container's init and exec stages, hooks) inherits it. Cheap once done.
 void cs_exe_mount_release(void);
-// 1 once the prewarm thread was started (cshim_cgroup.c).
-int cs_cgroup_prewarm_running(void);
-// 1 when /sys/fs/cgroup is a cgroup2 mount: a v2 host, or a private view of one (cshim_cgroup.c).
-int cs_cgroup_unified_only(void);
+// Starts the thread that makes the detached bind's last close (cshim_exe_mount_thread.c): 0, or -1
+// with errno set. No thread without root (then there is no bind).
+int cs_exe_mount_thread_start(void);
+// 1 once that thread was started.
+int cs_exe_mount_thread_running(void);
 
 #endif
