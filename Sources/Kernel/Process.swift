@@ -3,9 +3,8 @@ import CShim
 
 /// Process-level calls: fork, exec, wait, signals, credentials, prctl.
 public enum Proc {
-    /// Forks. Safe here because the only other thread swiftlet may run is the start-up thread that
-    /// closes the re-exec's bind (cshim_exe_mount_thread.c), plain C that takes no lock of malloc or
-    /// stdio, so the child cannot inherit one held; no Dispatch, no Swift concurrency.
+    /// Forks. Safe here because swiftlet runs no other thread (no Dispatch, no Swift concurrency):
+    /// the child cannot inherit a lock of malloc or stdio held by another thread.
     public static func fork() throws -> pid_t {
         try sys("fork") { cs_fork() }
     }
