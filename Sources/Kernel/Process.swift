@@ -208,31 +208,6 @@ public enum Proc {
     }
 }
 
-/// The fields of /proc/<pid>/stat that identify a process over time, read the plain way (split
-/// Strings). The runtime reads them with ProcLiveness (on the bytes); this stays as the reference
-/// ProcLivenessTests holds it to, and for ppid.
-public struct ProcStat {
-    public let state: Character
-    public let ppid: Int32
-    public let startTime: UInt64
-
-    public init?(_ text: String) {
-        // comm may contain spaces and parentheses: the fields start after the last ')'.
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let rest = text[text.index(after: close)...].split(separator: " ")
-        guard rest.count > 19, let st = rest[0].first, let pp = Int32(rest[1]), let start = UInt64(rest[19])
-        else { return nil }
-        state = st
-        ppid = pp
-        startTime = start
-    }
-
-    public static func read(_ pid: pid_t) -> ProcStat? {
-        guard let text = try? readTextFile(path: "/proc/\(pid)/stat") else { return nil }
-        return ProcStat(text)
-    }
-}
-
 public func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
     var ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
     ptrs.append(nil)
