@@ -87,8 +87,7 @@ struct RootfsBuilder {
             if inRuntimeNamespace {
                 // Private: the container's mounts under it reach no other mount namespace.
                 try Mount.setPropagation(tree.procPath, .private, recursive: true, describe: rootfs)
-                try RuntimeNamespaceRootfs.record(rootfs: tree.procPath, stateDirectory: plan.stateDirectory,
-                                                  as: rootfs)
+                try RuntimeNamespaceRootfs.record(bind: tree, rootfs: rootfs, stateDirectory: plan.stateDirectory)
             }
             return tree
         }
