@@ -253,7 +253,7 @@ extension Runtime {
         let locked = try store.lock(id)
         var unlocked = false
         defer { if !unlocked { locked.unlock() } }
-        let record = try store.load(id)
+        let record = try store.load(id, locked: locked)
         let status = store.status(of: record)
         guard status == .running || status == .paused else {
             throw RuntimeError(object: id, "container \(id) cannot be checkpointed in \(status.rawValue) state")

@@ -14,7 +14,7 @@ extension Runtime {
     func start(id: String, record known: ContainerRecord?) throws {
         let locked = try store.lock(id)
         defer { locked.unlock() }
-        let record = try known ?? store.load(id)
+        let record = try known ?? store.load(id, locked: locked)
         let status = known != nil ? .created : store.status(of: record)
         guard status == .created else {
             throw RuntimeError(object: id, "cannot start a container that is \(status.rawValue) (only a created one)")
@@ -137,7 +137,7 @@ extension Runtime {
         let locked = try store.lock(id)
         defer { locked.unlock() }
         let record: ContainerRecord
-        do { record = try known ?? store.load(id) } catch {
+        do { record = try known ?? store.load(id, locked: locked) } catch {
             // A folder without state is a create that died half-way: nothing to keep, but its
             // init may still run inside the cgroup it claimed.
             let halfMade = !fileExists(store.directory(id) + "/state.json")
