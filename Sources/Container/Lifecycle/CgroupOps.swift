@@ -105,7 +105,7 @@ extension Runtime {
 
     public func pids(id: String) throws -> [pid_t] {
         let record = try store.load(id)
-        return processes(of: record)
+        return processes(of: record, cgroup: cgroup(of: record, replaced: replacedCgroups(of: record)))
     }
 }
 
