@@ -10,8 +10,8 @@
 
 // The system calls themselves, for the calling thread only. The processes that change credentials
 // (the init and exec stages) are single-threaded; glibc's wrappers signal every thread glibc believes
-// exists and wait for it, and after cs_fork_new_pid_namespace (no fork bookkeeping) that list still
-// holds the start-up prewarm thread of the parent, which never answers.
+// exists and wait for it, and after cs_fork_new_pid_namespace (no fork bookkeeping) that list is the
+// parent's: a thread of the parent's there would never answer.
 int cs_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
 
 int cs_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }

@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "cshim_process.h"
 #include "cshim_residency.h"
-#include "cshim_startup_internal.h"
 #include "cshim_security.h"
 #include <sys/personality.h>
 #include <sys/resource.h>
@@ -45,7 +44,6 @@ static pid_t forked(pid_t pid) {
 }
 
 pid_t cs_fork_new_pid_namespace(void) {
-    cs_exe_mount_release();
     return forked((pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), 0UL, NULL, NULL, 0UL));
 }
 
@@ -77,7 +75,6 @@ pid_t cs_clone3_into_cgroup(int cgroup_fd, int new_pid_namespace) {
     a.flags = CLONE_INTO_CGROUP | (new_pid_namespace ? (uint64_t)CLONE_NEWPID : 0);
     a.exit_signal = SIGCHLD;
     a.cgroup = (uint64_t)cgroup_fd;
-    cs_exe_mount_release();
     // No stack: the child goes on on a copy of this one, as after fork().
     return forked((pid_t)syscall(SYS_clone3, &a, sizeof a));
 }
@@ -118,7 +115,6 @@ int cs_sched_setaffinity(pid_t pid, const uint8_t *mask, size_t len) {
 }
 
 pid_t cs_fork(void) {
-    cs_exe_mount_release();
     return forked(fork());
 }
 

@@ -3,8 +3,6 @@
 #include "cshim_startup_internal.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,9 +24,6 @@ extern char **environ;
 #endif
 #ifndef SYS_fsmount
 #define SYS_fsmount 432
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
 #endif
 
 #define CS_MOUNT_ATTR_NOEXEC 0x8
@@ -137,17 +132,9 @@ int cs_exe_protect(char *const argv[], char *const envp[]) {
     return exec_from_memfd(argv, envp);
 }
 
-// The inherited fd of the detached bind: its number, and whether the fd table the main thread
-// uses still holds it; whether the start-up thread has come for it (taken: into a copy of the
-// table) or the main thread, forking first, left it the shared table and took a copy for itself;
-// whether the main thread has closed its copy (the start-up thread's must be the last one closed).
+// The inherited fd of the detached bind: its number, and whether this process still holds it.
 static int exe_mount_fd = -1;
 static int exe_mount_in_main_table;
-static int exe_mount_thread_came;
-static int exe_mount_left_to_thread;
-static int exe_mount_released;
-static pthread_mutex_t exe_mount_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t exe_mount_cond = PTHREAD_COND_INITIALIZER;
 
 void cs_exe_mount_adopt(void) {
     const char *num = getenv(CS_EXE_MOUNT_FD_ENV);
@@ -166,49 +153,10 @@ void cs_exe_mount_adopt(void) {
     exe_mount_in_main_table = 1;
 }
 
-int cs_exe_mount_take_into_own_table(void) {
-    pthread_mutex_lock(&exe_mount_lock);
-    exe_mount_thread_came = 1;
-    int fd = -1;
-    if (exe_mount_left_to_thread) {
-        fd = exe_mount_fd;
-    } else if (exe_mount_in_main_table && unshare(CLONE_FILES) == 0) {
-        // The copy is made while the shared table still holds the fd: the main thread's close of
-        // its own is then not the last one.
-        fd = exe_mount_fd;
-    }
-    pthread_mutex_unlock(&exe_mount_lock);
-    if (fd < 0) return -1;
-    // The copy of every other fd goes: a pipe's end held here would keep its reader from EOF.
-    if (fd > 0) syscall(SYS_close_range, 0U, (unsigned)fd - 1, 0U);
-    syscall(SYS_close_range, (unsigned)fd + 1, ~0U, 0U);
-    return fd;
-}
-
-void cs_exe_mount_close_own(int fd) {
-    pthread_mutex_lock(&exe_mount_lock);
-    while (!exe_mount_released) pthread_cond_wait(&exe_mount_cond, &exe_mount_lock);
-    pthread_mutex_unlock(&exe_mount_lock);
-    close(fd);
-}
-
 void cs_exe_mount_release(void) {
     if (!exe_mount_in_main_table) return;
-    pthread_mutex_lock(&exe_mount_lock);
-    int fd = exe_mount_in_main_table ? exe_mount_fd : -1;
     exe_mount_in_main_table = 0;
-    // The start-up thread has not run yet (a loaded machine): the shared table stays its own, with
-    // the fd, and this thread goes on with a copy, whose close is then not the last one.
-    if (fd >= 0 && !exe_mount_thread_came && cs_cgroup_prewarm_running() && unshare(CLONE_FILES) == 0) {
-        exe_mount_left_to_thread = 1;
-    }
-    pthread_mutex_unlock(&exe_mount_lock);
-    if (fd < 0) return;
-    close(fd);
-    pthread_mutex_lock(&exe_mount_lock);
-    exe_mount_released = 1;
-    pthread_cond_signal(&exe_mount_cond);
-    pthread_mutex_unlock(&exe_mount_lock);
+    close(exe_mount_fd);
 }
 
 int cs_proc_accepts_pidns(int nsfd) {

@@ -1,4 +1,4 @@
-// Between the start-up constructor, the prewarm thread and the fork wrappers only (not in include/:
+// Between the entry point, the start-up constructor and the re-exec's code only (not in include/:
 // nothing in Swift calls these).
 #ifndef SWIFTLET_CSHIM_STARTUP_INTERNAL_H
 #define SWIFTLET_CSHIM_STARTUP_INTERNAL_H
@@ -24,8 +24,8 @@
 #define CS_MOUNT_ATTR_NODEV 0x4
 struct cs_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 
-// The detached bind's fd crosses the re-exec under this name (its number), so that the new image
-// can close it where the wait it costs is off the critical path (cs_exe_mount_release).
+// The detached bind's fd crosses the re-exec under this name (its number); the new image's
+// constructor closes it (cs_exe_mount_release).
 #define CS_EXE_MOUNT_FD_ENV "_SWIFTLET_EXE_MOUNT_FD"
 
 // The command a runc command line names (the first argument that is neither a global flag nor a
@@ -33,26 +33,16 @@ struct cs_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 // after '='), NULL if none. Safe before libc's start-up (cshim_entry.c), as is the next.
 const char *cs_command_of(int argc, char *const *argv);
 // What the command does with the binary: enters a container (create, run, exec), restores one
-// (restore: protected too, no cgroup prewarm), or neither.
+// (restore: protected too), or neither.
 enum { CS_COMMAND_OTHER = 0, CS_COMMAND_ENTERS = 1, CS_COMMAND_RESTORE = 2 };
 int cs_command_protects(const char *cmd);
 
 // The re-executed image inherits the detached bind's fd (named in an environment variable, which
 // this removes): adopts it, close-on-exec, for the calls below. Called once by the constructor.
 void cs_exe_mount_adopt(void);
-// In the start-up thread: gives the calling thread its own fd table holding that fd (and nothing
-// else), so that its close there, the last one, dissolves the mount (an expedited RCU grace period)
-// off the main thread's path. Returns the fd to close, or -1 if the main thread released it first.
-int cs_exe_mount_take_into_own_table(void);
-// Then closes that copy once the main thread has closed its own (cs_exe_mount_release), so that
-// this close is the last one.
-void cs_exe_mount_close_own(int fd);
-// Closes the shared table's copy; before every fork (cshim_process.c), so that no child (the
-// container's init and exec stages, hooks) inherits it. Cheap once done.
+// Closes it: its last close, which dissolves the mount (an expedited RCU grace period). Called by
+// the constructor right after cs_exe_mount_adopt, before anything forks: no child (the container's
+// init and exec stages, hooks) inherits it.
 void cs_exe_mount_release(void);
-// 1 once the prewarm thread was started (cshim_cgroup.c).
-int cs_cgroup_prewarm_running(void);
-// 1 when /sys/fs/cgroup is a cgroup2 mount: a v2 host, or a private view of one (cshim_cgroup.c).
-int cs_cgroup_unified_only(void);
 
 #endif

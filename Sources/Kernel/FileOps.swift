@@ -70,8 +70,13 @@ public func makeFifo(_ path: String, mode: mode_t) throws {
 
 /// readlink(2) of a host path (a /proc/<pid>/fd entry, a symlink): its target.
 public func readLink(_ path: String) throws -> String {
-    var buf = [CChar](repeating: 0, count: 4096)
-    let n = try sys("readlink", path) { readlink(path, &buf, buf.count - 1) }
+    try readLink(at: .atWorkingDirectory, path, describe: path)
+}
+
+/// readlinkat(2): the target of the symlink `name` in `dir`; an error names `describe`.
+public func readLink(at dir: FD, _ name: String, describe: @autoclosure () -> String) throws -> String {
+    var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let n = try sys("readlink", describe()) { readlinkat(dir.raw, name, &buf, buf.count - 1) }
     return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 

@@ -3,9 +3,8 @@ import CShim
 
 /// Process-level calls: fork, exec, wait, signals, credentials, prctl.
 public enum Proc {
-    /// Forks. Safe here because the only other thread swiftlet may run is the cgroup prewarm thread
-    /// (cshim_cgroup.c), plain C that takes no lock of malloc or stdio, so the child cannot inherit
-    /// one held; no Dispatch, no Swift concurrency.
+    /// Forks. Safe here because swiftlet runs no other thread (no Dispatch, no Swift concurrency):
+    /// the child cannot inherit a lock of malloc or stdio held by another thread.
     public static func fork() throws -> pid_t {
         try sys("fork") { cs_fork() }
     }
@@ -206,31 +205,6 @@ public enum Proc {
         for s in 1..<65 where s != SIGKILL && s != SIGSTOP {
             signal(Int32(s), SIG_DFL)
         }
-    }
-}
-
-/// The fields of /proc/<pid>/stat that identify a process over time, read the plain way (split
-/// Strings). The runtime reads them with ProcLiveness (on the bytes); this stays as the reference
-/// ProcLivenessTests holds it to, and for ppid.
-public struct ProcStat {
-    public let state: Character
-    public let ppid: Int32
-    public let startTime: UInt64
-
-    public init?(_ text: String) {
-        // comm may contain spaces and parentheses: the fields start after the last ')'.
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let rest = text[text.index(after: close)...].split(separator: " ")
-        guard rest.count > 19, let st = rest[0].first, let pp = Int32(rest[1]), let start = UInt64(rest[19])
-        else { return nil }
-        state = st
-        ppid = pp
-        startTime = start
-    }
-
-    public static func read(_ pid: pid_t) -> ProcStat? {
-        guard let text = try? readTextFile(path: "/proc/\(pid)/stat") else { return nil }
-        return ProcStat(text)
     }
 }
 

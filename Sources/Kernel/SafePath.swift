@@ -74,7 +74,7 @@ public struct RootedPath {
                     throw SysError("mkdir", "\(candidate) in \(rootPath)")
                 }
                 do {
-                    if let link = readLink(dir, name) {
+                    if let link = try? readLink(at: dir, name, describe: name) {
                         if depth >= 40 { throw SysError("mkdir", "\(candidate) in \(rootPath)", errno: ELOOP) }
                         let to = link.hasPrefix("/") ? link : sofar + "/" + link
                         try makeDirectories(to, mode: mode, depth: depth + 1).close()
@@ -119,7 +119,7 @@ public struct RootedPath {
             throw SysError("create", "\(display(path)) in \(rootPath)")
         }
         var made = try open(rel, O_PATH, followFinal: false)
-        if followFinal && FileKind.of(fd: made) == .symlink, let link = readLink(dir, name) {
+        if followFinal && FileKind.of(fd: made) == .symlink, let link = try? readLink(at: dir, name, describe: name) {
             // A dangling symlink: the file it names is made inside the root.
             made.close()
             let to = link.hasPrefix("/") ? link : parent + "/" + link
@@ -132,14 +132,6 @@ public struct RootedPath {
             throw KernelError("\(display(path)) in \(rootPath) is a dangling or swapped symbolic link: refusing to use it")
         }
         return made
-    }
-
-    /// The target of the symlink `name` in `dir`, nil if it is not a symlink.
-    private func readLink(_ dir: FD, _ name: String) -> String? {
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlinkat(dir.raw, name, &buf, buf.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Runs `body` with this root and closes it afterwards.

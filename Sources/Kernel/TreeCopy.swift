@@ -93,9 +93,7 @@ public enum TreeCopy {
                 defer { to.close() }
                 try copyData(from, to, path, size: opened.st_size)
             case S_IFLNK:
-                var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let n = try sys("readlink", path) { readlinkat(source.raw, name, &buffer, buffer.count - 1) }
-                let target = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                let target = try readLink(at: source, name, describe: path)
                 try sys("symlink", path) { symlinkat(target, destination.raw, name) }
             case S_IFIFO, S_IFCHR, S_IFBLK:
                 if noDev && type != S_IFIFO { continue }

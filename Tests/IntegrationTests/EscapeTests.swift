@@ -206,8 +206,7 @@ final class EscapeTests: IntegrationTestCase {
     }
 
     /// The re-exec from the detached read-only bind keeps the bind's fd open into the new image
-    /// (its last close, which waits for an RCU grace period, is made off the start-up path), and it
-    /// lands in the caller's lowest free fd: with fd 3 closed and 4 open, `--preserve-fds 2` names
+    /// (whose start-up constructor closes it), and it lands in the caller's lowest free fd: with fd 3 closed and 4 open, `--preserve-fds 2` names
     /// exactly its slot. The container of `run` and of `exec` sees 4 and not 3.
     func testReexecFdNotPassedInPreservedRange() {
         let script = "ls /proc/$$/fd; true"

@@ -19,9 +19,9 @@ long cs_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long max
 int cs_sched_setaffinity(pid_t pid, const uint8_t *mask, size_t len);
 // fork(), with the child as pid 1 of a new pid namespace: clone(CLONE_NEWPID | SIGCHLD), the way crun
 // starts a container, instead of unshare + a second fork through an intermediate process. glibc's
-// fork bookkeeping does not run: the child must be the only thread that used malloc or stdio (the
-// start-up prewarm thread uses neither); glibc's cached thread id stays the parent's (raise() fails
-// with ESRCH; nothing here raises); glibc still counts the parent's threads, so its set*id wrappers
+// fork bookkeeping does not run: the child must be the only thread that used malloc or stdio
+// (swiftlet runs no other thread); glibc's cached thread id stays the parent's (raise() fails with
+// ESRCH; nothing here raises); glibc still counts the parent's threads, so its set*id wrappers
 // would wait for them (cs_setresuid & co. are the bare system calls for that reason). Returns the
 // child's pid in the parent, 0 in the child.
 pid_t cs_fork_new_pid_namespace(void);

@@ -19,7 +19,7 @@ extension Runtime {
     public func pause(id: String) throws {
         let locked = try store.lock(id)
         defer { locked.unlock() }
-        let record = try store.load(id)
+        let record = try store.load(id, locked: locked)
         let status = store.status(of: record)
         guard status == .running || status == .created else {
             throw RuntimeError(object: id, "container \(id) is not running (it is \(status.rawValue))")
@@ -30,7 +30,7 @@ extension Runtime {
     public func resume(id: String) throws {
         let locked = try store.lock(id)
         defer { locked.unlock() }
-        let record = try store.load(id)
+        let record = try store.load(id, locked: locked)
         let status = store.status(of: record)
         guard status == .paused else {
             throw RuntimeError(object: id, "container \(id) is not paused (it is \(status.rawValue))")
@@ -43,7 +43,7 @@ extension Runtime {
     public func update(id: String, changes: LinuxResources) throws {
         let locked = try store.lock(id)
         defer { locked.unlock() }
-        var record = try store.load(id)
+        var record = try store.load(id, locked: locked)
         let status = store.status(of: record)
         guard status != .stopped else { throw RuntimeError(object: id, "container \(id) is not running") }
         let cg = try requireCgroup(record, "update")
@@ -105,7 +105,7 @@ extension Runtime {
 
     public func pids(id: String) throws -> [pid_t] {
         let record = try store.load(id)
-        return processes(of: record)
+        return processes(of: record, cgroup: cgroup(of: record, replaced: replacedCgroups(of: record)))
     }
 }
 

@@ -156,12 +156,12 @@ extension Runtime {
     }
 
     /// The driver of an existing container (nil for one created without cgroups), without the
-    /// directories it made that are someone else's now (`replacedCgroups`): nothing signals,
-    /// freezes, writes to or removes them.
-    /// `replaced`: `replacedCgroups(of: record)` when the caller has it already.
-    public func cgroup(of record: ContainerRecord, replaced known: [String]? = nil) -> CgroupDriver? {
+    /// directories it made that are someone else's now: nothing signals, freezes, writes to or
+    /// removes them. `replaced`: `replacedCgroups(of: record)`, which reads the ownership marks,
+    /// read once by the command and handed to each call.
+    public func cgroup(of record: ContainerRecord, replaced: [String]) -> CgroupDriver? {
         guard let kind = record.cgroupDriver, let paths = record.cgroupPaths, !paths.isEmpty else { return nil }
-        return Self.load(kind: kind, paths: paths, made: record.cgroupMade, without: Set(known ?? replacedCgroups(of: record)))
+        return Self.load(kind: kind, paths: paths, made: record.cgroupMade, without: Set(replaced))
     }
 
     /// The driver of `paths` and `made` less the directories in `replaced`; nil when none is left.

@@ -253,7 +253,7 @@ extension Runtime {
         let locked = try store.lock(id)
         var unlocked = false
         defer { if !unlocked { locked.unlock() } }
-        let record = try store.load(id)
+        let record = try store.load(id, locked: locked)
         let status = store.status(of: record)
         guard status == .running || status == .paused else {
             throw RuntimeError(object: id, "container \(id) cannot be checkpointed in \(status.rawValue) state")
@@ -282,7 +282,7 @@ extension Runtime {
             }
             c.externalNamespaces.append((ns.type == "network" ? "extRootNetNS" : "extRootPidNS", UInt64(st.st_ino), -1))
         }
-        let cgroup = cgroup(of: record)
+        let cgroup = cgroup(of: record, replaced: replacedCgroups(of: record))
         c.freezeCgroup = record.cgroupPaths?["freezer"] ?? record.cgroupPaths?[""]
         let fds = (0...2).map { (try? readLink("/proc/\(record.pid)/fd/\($0)")) ?? "" }
         do {

@@ -14,7 +14,7 @@ extension Runtime {
     func start(id: String, record known: ContainerRecord?) throws {
         let locked = try store.lock(id)
         defer { locked.unlock() }
-        let record = try known ?? store.load(id)
+        let record = try known ?? store.load(id, locked: locked)
         let status = known != nil ? .created : store.status(of: record)
         guard status == .created else {
             throw RuntimeError(object: id, "cannot start a container that is \(status.rawValue) (only a created one)")
@@ -83,7 +83,9 @@ extension Runtime {
             // As runc: `kill --all` of a stopped container signals what is left in its cgroup. The
             // containerd shim calls it when the init of a container sharing a pod's pid namespace
             // exits, and a failure there leaves the container "running" for the kubelet.
-            for pid in cgroup(of: record)?.pids() ?? [] { Proc.signalIfPresent(pid, signal) }
+            for pid in cgroup(of: record, replaced: replacedCgroups(of: record))?.pids() ?? [] {
+                Proc.signalIfPresent(pid, signal)
+            }
             return
         }
         guard status == .created || status == .running || status == .paused else {
@@ -93,10 +95,10 @@ extension Runtime {
         }
         debug("kill \(id): signal \(signal) to \(all ? "every process" : "pid \(record.pid)")")
         if all {
-            if let cg = cgroup(of: record) {
+            if let cg = cgroup(of: record, replaced: replacedCgroups(of: record)) {
                 do { try cg.signalAll(signal) } catch { throw RuntimeError(step: "kill --all \(id)", object: id, cause: error) }
             } else {
-                for pid in processes(of: record) { Proc.signalIfPresent(pid, signal) }
+                for pid in processes(of: record, cgroup: nil) { Proc.signalIfPresent(pid, signal) }
             }
         } else {
             try Proc.kill(record.pid, signal)
@@ -105,8 +107,9 @@ extension Runtime {
 
     /// The container's processes: its cgroup's, else everything in the pid namespace it made (host
     /// pids), else its init. A pid namespace it joined (`path`) is someone else's: not counted.
-    public func processes(of record: ContainerRecord) -> [pid_t] {
-        if let cg = cgroup(of: record) { return cg.pids() }
+    /// `cgroup`: the container's, as `cgroup(of:replaced:)` gives it (nil: it has none).
+    public func processes(of record: ContainerRecord, cgroup cg: CgroupDriver?) -> [pid_t] {
+        if let cg { return cg.pids() }
         let ownPidNS = (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" && ($0.path ?? "").isEmpty }
         guard ownPidNS, let ns = Namespaces.inode(pid: record.pid, .pid),
               ns != Namespaces.inode(pid: Proc.getpid(), .pid) else {
@@ -137,7 +140,7 @@ extension Runtime {
         let locked = try store.lock(id)
         defer { locked.unlock() }
         let record: ContainerRecord
-        do { record = try known ?? store.load(id) } catch {
+        do { record = try known ?? store.load(id, locked: locked) } catch {
             // A folder without state is a create that died half-way: nothing to keep, but its
             // init may still run inside the cgroup it claimed.
             let halfMade = !fileExists(store.directory(id) + "/state.json")
@@ -184,8 +187,9 @@ extension Runtime {
                 // waiting 10 s, then to the branch that kills the whole cgroup.
                 if status == .paused || cg.freezerState() != .thawed { try? cg.thaw() }
             } else {
-                if let cg = cgroup(of: record, replaced: replaced) { try? cg.signalAll(SIGKILL) }
-                for pid in processes(of: record) { Proc.signalIfPresent(pid, SIGKILL) }
+                let cg = cgroup(of: record, replaced: replaced)
+                if let cg { try? cg.signalAll(SIGKILL) }
+                for pid in processes(of: record, cgroup: cg) { Proc.signalIfPresent(pid, SIGKILL) }
             }
             waitGone(record.pid)
         }

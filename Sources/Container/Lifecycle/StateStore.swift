@@ -148,13 +148,20 @@ public struct StateStore {
 
     public func load(_ id: String) throws -> ContainerRecord { try load(id, as: ContainerRecord.self) }
 
+    /// The same, for a caller that holds the folder's lock (`lock`): read through the folder's fd
+    /// that `lock` opened and checked, not opened and checked again by path.
+    func load(_ id: String, locked: LockedDirectory) throws -> ContainerRecord {
+        try load(id, as: ContainerRecord.self, locked: locked)
+    }
+
     /// The config is stepped over, not built: it was most of a `list`'s parse (200 containers).
     public func loadSummary(_ id: String) throws -> ContainerSummary {
         try load(id, as: ContainerSummary.self, skipping: "config")
     }
 
-    func load<T: Decodable>(_ id: String, as: T.Type, skipping skipped: String? = nil) throws -> T {
-        let bytes = try readStateBytes(id)
+    func load<T: Decodable>(_ id: String, as: T.Type, skipping skipped: String? = nil,
+                            locked: LockedDirectory? = nil) throws -> T {
+        let bytes = try readStateBytes(id, locked: locked)
         do {
             if let skipped { return try JSON.decode(T.self, from: bytes, skipping: skipped) }
             return try JSON.decode(T.self, from: bytes)
@@ -164,18 +171,17 @@ public struct StateStore {
         }
     }
 
-    /// state.json's bytes, or an error that says why a container has none.
-    func readStateBytes(_ id: String) throws -> [UInt8] {
+    /// state.json's bytes, or an error that says why a container has none. `locked`: see `load`.
+    func readStateBytes(_ id: String, locked: LockedDirectory? = nil) throws -> [UInt8] {
         try StateStore.validate(id: id)
         let path = directory(id) + "/state.json"
         // Read only from a folder of the runtime's own: `kill`, `exec` act on the pid and the
         // cgroup state.json names (LockedDirectory has why).
         if let rootRefusal { throw rootRefusal }
         do {
+            if let locked { return try Self.readState(in: locked.fd) }
             let folder = try LockedDirectory.openOwn(directory(id), uid: uid)
-            let file = OwnedFD(try FD.openAt(folder.fd, "state.json", O_RDONLY | O_NOFOLLOW))
-            // A config of engines' size (seccomp profile, mounts) makes a state.json of 10-20 KB.
-            return try file.fd.readWhole(firstRead: 32768)
+            return try Self.readState(in: folder.fd)
         } catch let e as SysError where e.errno == ENOENT {
             if isDirectory(directory(id)) {
                 throw RuntimeError(object: path, "container \"\(id)\" has no state.json: its create has not finished "
@@ -183,6 +189,13 @@ public struct StateStore {
             }
             throw RuntimeError(object: directory(id), "container \"\(id)\" does not exist")
         }
+    }
+
+    /// state.json in the container's folder open at `folder`.
+    private static func readState(in folder: FD) throws -> [UInt8] {
+        let file = OwnedFD(try FD.openAt(folder, "state.json", O_RDONLY | O_NOFOLLOW))
+        // A config of engines' size (seccomp profile, mounts) makes a state.json of 10-20 KB.
+        return try file.fd.readWhole(firstRead: 32768)
     }
 
     /// `exec`'s view of a container: the record with only the parts of its config that exec reads

@@ -237,7 +237,7 @@ enum InitStage {
 
         // Without a mount namespace the rootfs is built in the runtime's (see RootfsBuilder).
         var rootfs = RootfsBuilder(plan: plan, staged: stagedSources)
-        readOnlyDev = try rootfs.prepare()
+        let rootMount = try rootfs.prepare(readOnlyDev: &readOnlyDev)
         if plan.netDevices.isEmpty { try receiveState() }
         try channel.send(.runtimeHooks)
         try channel.expect(.ack, step: "createRuntime hooks")
@@ -245,7 +245,7 @@ enum InitStage {
         try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON,
                               cwd: plan.rootfs)
 
-        try rootfs.enterRoot()
+        try rootfs.enterRoot(through: rootMount)
         return stateJSON
     }
 

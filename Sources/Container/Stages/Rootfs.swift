@@ -18,9 +18,6 @@ struct RootfsBuilder {
     var stagedSources: [Int: String] { staged.names }
     /// The directory of the staged sources (the working directory BindSources left the init in).
     var staging: FD?
-    /// The bind of the rootfs on itself, from `prepare` to `enterRoot`: the root is entered through
-    /// it, not through root.path again, which a rename in the bundle could point elsewhere by then.
-    var rootMount: FD?
 
     init(plan: InitPlan, staged: BindSources.Staged = BindSources.Staged()) {
         self.plan = plan
@@ -58,8 +55,10 @@ struct RootfsBuilder {
         try Mount.setPropagation(parent.mountPoint, .private, recursive: false, describe: "\(parent.mountPoint) (holding the rootfs)")
     }
 
-    /// Returns the read-only /dev's mount (see `mountAll`), for `finish`.
-    mutating func prepare() throws -> OwnedFD? {
+    /// Returns the bind of the rootfs on itself, for `enterRoot`: the root is entered through it, not
+    /// through root.path again, which a rename in the bundle could point elsewhere by then. Leaves a
+    /// read-only /dev's mount (see `mountAll`) in `readOnlyDev`, for `finish`.
+    mutating func prepare(readOnlyDev: inout OwnedFD?) throws -> FD {
         let rootfs = plan.rootfs
         if let recursive = sharedWithHostRecursively {
             try InitStage.step("make / shared") {
@@ -87,17 +86,14 @@ struct RootfsBuilder {
             if inRuntimeNamespace {
                 // Private: the container's mounts under it reach no other mount namespace.
                 try Mount.setPropagation(tree.procPath, .private, recursive: true, describe: rootfs)
-                try RuntimeNamespaceRootfs.record(rootfs: tree.procPath, stateDirectory: plan.stateDirectory,
-                                                  as: rootfs)
+                try RuntimeNamespaceRootfs.record(bind: tree, rootfs: rootfs, stateDirectory: plan.stateDirectory)
             }
             return tree
         }
-        rootMount = bound
-        var readOnlyDev: OwnedFD?
         let root = { RootedPath(root: try FD.openAt(bound, ".", O_PATH | O_DIRECTORY), rootPath: rootfs) }
         if stagedSources.isEmpty {
             try root().withRoot { root in try mountAll(root: root, readOnlyDev: &readOnlyDev) }
-            return readOnlyDev
+            return bound
         }
         let stagingDirectory = try OwnedFD.open(".", O_PATH | O_DIRECTORY)
         // Back where it was (best effort: the container's root may not reach it), as without staging.
@@ -105,7 +101,7 @@ struct RootfsBuilder {
         staging = stagingDirectory.fd
         defer { staging = nil }
         try root().withRoot { root in try mountAll(root: root, readOnlyDev: &readOnlyDev) }
-        return readOnlyDev
+        return bound
     }
 
     /// The bind of `directory` on itself, recursive, and an fd of the bind's root. A detached
@@ -508,14 +504,12 @@ struct RootfsBuilder {
 
     /// Makes the prepared root the process's root: pivot_root (or, with --no-pivot, move + chroot),
     /// then the propagation the spec asks for.
-    func enterRoot() throws {
+    func enterRoot(through rootMount: FD) throws {
         let rootfs = plan.rootfs
         try InitStage.step("pivot_root") {
-            if let rootMount {
+            do {
                 defer { rootMount.close() }
                 try Proc.changeDirectory(to: rootMount, describe: rootfs)
-            } else {
-                try changeDirectory(rootfs)
             }
             if inRuntimeNamespace {
                 try changeRoot(".", describe: rootfs)

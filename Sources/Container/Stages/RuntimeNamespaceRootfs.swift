@@ -9,12 +9,11 @@ import Kernel
 enum RuntimeNamespaceRootfs {
     static func recordPath(_ stateDirectory: String) -> String { stateDirectory + "/rootfs.mount" }
 
-    /// Writes the id of the mount now at `rootfs` (the bind just made), recorded under the name
-    /// `name` (root.path; `rootfs` may be /proc/self/fd/N of the bind).
-    static func record(rootfs: String, stateDirectory: String, as name: String? = nil) throws {
-        let fd = try OwnedFD.open(rootfs, O_PATH | O_DIRECTORY)
-        guard let id = mountID(of: fd.fd) else { throw KernelError("\(name ?? rootfs): no mount id in /proc/self/fdinfo") }
-        try writeFile(path: recordPath(stateDirectory), "\(id)\n\(name ?? rootfs)\n", mode: 0o600)
+    /// Writes the id of the mount `bind` is the root of (the bind of the rootfs just made), recorded
+    /// under the rootfs path `rootfs` (root.path).
+    static func record(bind: FD, rootfs: String, stateDirectory: String) throws {
+        guard let id = mountID(of: bind) else { throw KernelError("\(rootfs): no mount id in /proc/self/fdinfo") }
+        try writeFile(path: recordPath(stateDirectory), "\(id)\n\(rootfs)\n", mode: 0o600)
     }
 
     /// The mount id of the mount `fd` is on (`mnt_id` in /proc/self/fdinfo).
