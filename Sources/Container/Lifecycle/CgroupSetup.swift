@@ -3,10 +3,31 @@ import Cgroups
 import Kernel
 import RuntimeSpec
 
-/// The container's cgroup: made and limited by `create` before the init stage exists; the init
-/// stage joins it as its first step, so that a cgroup namespace it creates later is rooted there.
+/// A cgroup whose directories exist and carry the container's marks (cgroup.json names them), not
+/// yet made ready (`create()`) nor limited (`apply`): what `claimCgroup` hands to `limitCgroup`.
+struct ClaimedCgroup {
+    var driver: CgroupDriver
+    var host: CgroupHost
+    /// The parents the claim made on the way, removed again (while empty) when the limits fail.
+    var parentsMade: [String]
+}
+
+/// The container's cgroup: claimed, made ready and limited by `create`, before the init stage
+/// exists or (v1 and hybrid hosts, see Create.swift) made ready and limited while the init stage
+/// creates its namespaces.
 extension Runtime {
+    /// Claim, then limits: everything before the process that joins the cgroup exists.
     func setUpCgroup(spec: Spec, id: String, plan: inout InitPlan) throws -> CgroupDriver? {
+        guard let claimed = try claimCgroup(spec: spec, id: id, plan: &plan) else { return nil }
+        try limitCgroup(claimed, spec: spec)
+        return claimed.driver
+    }
+
+    /// The driver, and its directories made and marked as the container's (cgroup.json written
+    /// first): enough for a process to be born in the unified one (CLONE_INTO_CGROUP). nil when the
+    /// container gets no cgroup (no hierarchy, a rootless user without one). Sets the plan's
+    /// cgroup fields.
+    func claimCgroup(spec: Spec, id: String, plan: inout InitPlan) throws -> ClaimedCgroup? {
         // mountinfo read once for the driver and, with a `cgroup` mount, for the init stage: what it
         // would read again itself (~2.5% of a `run`'s user CPU), unless it sees another mount
         // namespace (one it joins) or another cgroup namespace (mountinfo's root fields are relative to it).
@@ -98,6 +119,24 @@ extension Runtime {
                 throw RuntimeError(field: pathField, cause: error)
             }
         }
+        plan.cgroupJoinFiles = driver.joinFiles
+        plan.cgroupKind = driver.kind
+        plan.cgroupPaths = driver.paths
+        plan.cgroupMade = claim.made
+        plan.cgroupMarked = marked
+        return ClaimedCgroup(driver: driver, host: host, parentsMade: parentsMade)
+    }
+
+    /// Makes a claimed cgroup ready for processes (a v1 cpuset's cpus and mems, the unified
+    /// hierarchy's controllers handed down) and applies `linux.resources`. On failure the cgroup
+    /// and the parents its claim made are removed (a process born in the unified one is killed
+    /// with it).
+    func limitCgroup(_ claimed: ClaimedCgroup, spec: Spec) throws {
+        let driver = claimed.driver
+        let resources = spec.linux?.resources
+        func undoParents() {
+            for d in claimed.parentsMade.sorted(by: { $0.count > $1.count }) { _ = try? removeDirectory(d) }
+        }
         do {
             try driver.create()
         } catch {
@@ -127,12 +166,6 @@ extension Runtime {
             throw RuntimeError(field: .config(""), cause: error)
         }
         Fault.point("create.cgroup")
-        plan.cgroupJoinFiles = driver.joinFiles
-        plan.cgroupKind = driver.kind
-        plan.cgroupPaths = driver.paths
-        plan.cgroupMade = claim.made
-        plan.cgroupMarked = marked
-        return driver
     }
 
     /// The device nodes the runtime makes or binds in the container's /dev: `linux.devices`, then

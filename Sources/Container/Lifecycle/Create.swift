@@ -104,13 +104,36 @@ public struct Runtime {
             // A rootless container's systemd scope is joined through the user's manager instead
             // (SystemdDriver.addProcess): right after the fork, while init waits (a cgroup namespace
             // it makes must be rooted in the scope).
+            // On a v1 or hybrid host only the claim comes before the fork (the directories, for the
+            // unified one to be born in): the cgroup is made ready and limited (~0.3 ms of writes)
+            // after it, while init creates its namespaces, and init writes "0" to the v1 `tasks`
+            // once the `.state` it waits for anyway says so, before its first step the cgroup must
+            // see (a `cgroup` mount, a device node, hooks; see RootfsBuilder.awaitCgroup). Not on a
+            // v2 host, where init is born in the cgroup and charges its pages there from the start
+            // (memory.max must hold by then); nor where init could not write the `tasks` files
+            // later: in a user namespace, another mount namespace, a cgroup namespace (rooted in
+            // the joined cgroup); nor where the container's process is forked before init reads
+            // the state (into a joined pid namespace, `forkIntoJoinedPIDNamespace`); nor with
+            // systemd or rootless, whose paths stay as they were.
             let managerAttaches = systemdCgroup && Rootless.usesUserSystemd
             let cgroupNeededFirst = plan.newNamespaces.contains(.cgroup)
                 || (spec.mounts ?? []).contains { $0.type == "cgroup" || $0.type == "cgroup2" }
             plan.pidNamespaceAtFork = plan.canCreatePIDNamespaceAtFork
             let initJoinsCgroup = !managerAttaches && (cgroupNeededFirst || !plan.needsSecondFork)
-            if initJoinsCgroup || managerAttaches {
-                cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
+            let limitsMayFollowFork = initJoinsCgroup && !systemdCgroup && !Rootless.active && !plan.userNamespaceInUse
+                && !plan.newNamespaces.contains(.cgroup) && !plan.joins.contains { $0.kind == .cgroup || $0.kind == .mount }
+                && !plan.buildsRootOutsidePIDNamespace
+            var claimedToLimit: ClaimedCgroup?
+            if initJoinsCgroup || managerAttaches, let claimed = try claimCgroup(spec: spec, id: opts.id, plan: &plan) {
+                if limitsMayFollowFork && (claimed.host.mode == .v1 || claimed.host.mode == .hybrid) {
+                    claimedToLimit = claimed
+                    let unifiedProcs = claimed.driver.unifiedPath.map { $0 + "/cgroup.procs" }
+                    plan.cgroupJoinFilesOnState = plan.cgroupJoinFiles.filter { $0 != unifiedProcs }
+                    plan.cgroupJoinFiles = plan.cgroupJoinFiles.filter { $0 == unifiedProcs }
+                } else {
+                    try limitCgroup(claimed, spec: spec)
+                }
+                cgroup = claimed.driver
             }
             if managerAttaches, cgroup != nil {
                 plan.cgroupJoinFiles = []
@@ -177,6 +200,13 @@ public struct Runtime {
             Fault.point("create.forked")
             let channel = SyncChannel(fd: parentEnd)
             defer { parentEnd.close() }
+            if let claimed = claimedToLimit {
+                // On failure the cgroup is removed here (init, if born in the unified one, with it).
+                do { try limitCgroup(claimed, spec: spec) } catch {
+                    cgroup = nil
+                    throw error
+                }
+            }
             if plan.awaitsCgroupAttach, let cg = cgroup {
                 do { try cg.addProcess(childPID) } catch { throw RuntimeError(step: "cgroup", cause: error) }
                 try channel.send(.ack)

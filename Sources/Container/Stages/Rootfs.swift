@@ -21,6 +21,11 @@ struct RootfsBuilder {
     /// The bind of the rootfs on itself, from `prepare` to `enterRoot`: the root is entered through
     /// it, not through root.path again, which a rename in the bundle could point elsewhere by then.
     var rootMount: FD?
+    /// Waits until the container's cgroup is made and limited, and joins it (InitStage.buildRoot):
+    /// called once, before the first step the cgroup must see (a mount that needs it,
+    /// `MountPlan.needsContainerCgroup`; the device nodes, made under the devices cgroup's rules),
+    /// or after the mounts when none came. nil when init joined the cgroup before this.
+    var awaitCgroup: (() throws -> Void)?
 
     init(plan: InitPlan, staged: BindSources.Staged = BindSources.Staged()) {
         self.plan = plan
@@ -140,6 +145,7 @@ struct RootfsBuilder {
     /// `readOnlyDev`.
     private mutating func mountAll(root: RootedPath, readOnlyDev: inout OwnedFD?) throws {
         for (i, m) in plan.mounts.enumerated() {
+            if m.needsContainerCgroup { try joinCgroupWhenReady() }
             if m.isReadOnlyDev {
                 try InitStage.step("mounts[\(i)] (\(m.mount.destination))") {
                     try mountOne(m.writable, index: i, root: root)
@@ -151,9 +157,17 @@ struct RootfsBuilder {
             if m.isDev { devIsFresh = true }
         }
         if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev" }) {
+            try joinCgroupWhenReady()
             try InitStage.step("devices") { try createDevices(root: root) }
         }
         try InitStage.step("/dev links") { try createDevLinks(root: root) }
+    }
+
+    /// `awaitCgroup`, the first time only.
+    mutating func joinCgroupWhenReady() throws {
+        guard let wait = awaitCgroup else { return }
+        awaitCgroup = nil
+        try wait()
     }
 
     func mountOne(_ planned: MountPlan, index: Int, root: RootedPath) throws {
