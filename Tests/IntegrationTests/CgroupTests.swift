@@ -419,6 +419,10 @@ final class CgroupTests: CgroupTestCase {
             }),
         ]
         for (context, cgroupMount, configure) in variants {
+            if context.contains("time namespace") && !isSwiftlet {
+                print("NOTE: \(runtimeName): no time namespace (runc 1.1, crun 1.8): \(context) not run")
+                continue
+            }
             let id = newID("join")
             let seen = scratch + "/cgroup-at-createRuntime-\(id)"
             let b = makeBundle { c in
@@ -438,7 +442,9 @@ final class CgroupTests: CgroupTestCase {
             let lines = readHost(seen).split(separator: "\n")
             XCTAssertGreaterThan(lines.count, 1, "\(context): the hook saw no cgroups: \(lines)")
             for line in lines where !line.hasSuffix(":" + cgPath(id)) {
-                XCTFail("\(context): init is not in its cgroup of this hierarchy when createRuntime runs: \(line)")
+                assertOrDeviation(false, runtimes: line.hasPrefix("0::") ? ["crun"] : [],
+                                  reason: "conformance/crun-v1 hides the hybrid's cgroup2 mount from crun 1.8 (which refuses it)",
+                                  "\(context): init is not in its cgroup of this hierarchy when createRuntime runs: \(line)")
             }
 
             // Init's trace: the file with the first device node made (the runtime itself makes a fifo).
