@@ -249,7 +249,8 @@ enum InitStage {
         var rootfs = RootfsBuilder(plan: plan, staged: stagedSources)
         if !plan.cgroupJoinFilesOnState.isEmpty { rootfs.awaitCgroup = receiveState }
         readOnlyDev = try rootfs.prepare()
-        // Before the hooks, which run with the process in its cgroup.
+        // At the latest here (and with it the v1 hierarchies' joins, when left for then): before
+        // the hooks, which run with the process in its cgroup.
         try receiveState()
         try channel.send(.runtimeHooks)
         try channel.expect(.ack, step: "createRuntime hooks")
