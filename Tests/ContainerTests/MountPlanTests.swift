@@ -190,4 +190,21 @@ final class MountPlanTests: XCTestCase {
         let nothing = RootfsBuilder.attributes(ofFlags: [.bind], cleared: [.readOnly], keepLocked: true)
         XCTAssertTrue(nothing.set.isEmpty && nothing.clear.isEmpty)
     }
+
+    /// Which mounts init makes only once it is in the container's cgroup (a v1 or hybrid host
+    /// joins late): a `cgroup` mount, a file system that may open a block device, tmpcopyup's
+    /// copies; not proc, sysfs, devpts, mqueue, a plain tmpfs, nor any bind.
+    func testMountsThatNeedTheContainersCgroup() {
+        let cases: [(String?, String, [String], Bool)] = [
+            ("proc", "proc", [], false), ("sysfs", "sysfs", [], false), ("devpts", "devpts", [], false),
+            ("mqueue", "mqueue", [], false), ("tmpfs", "tmpfs", ["nosuid"], false), ("tmpfs", "tmpfs", ["tmpcopyup"], true),
+            ("bind", "/srv", [], false), (nil, "/srv", ["rbind"], false), ("none", "/dev/fuse", ["bind"], false),
+            ("cgroup", "cgroup", ["ro"], true), ("cgroup2", "cgroup2", [], true), ("ext4", "/dev/sdb1", [], true),
+            ("overlay", "overlay", [], true),
+        ]
+        for (type, source, options, needs) in cases {
+            let m = MountPlan.resolve(Mount(destination: "/m", type: type, source: source, options: options))
+            XCTAssertEqual(m.needsContainerCgroup, needs, "type \(type ?? "nil") source \(source) options \(options)")
+        }
+    }
 }

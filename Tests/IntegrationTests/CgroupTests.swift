@@ -373,18 +373,112 @@ final class CgroupTests: CgroupTestCase {
         }
     }
 
+    /// The limits are applied while init creates its namespaces (a v1 or hybrid host): one refused
+    /// then still fails `run` naming the field, and kills init and removes the cgroup. With a
+    /// `cgroup` mount too, whose init used to join before the limits were applied.
     func testLimitTheHostCannotApplyIsAClearError() {
         // No 3MB huge pages on x86-64, no net_cls and no rdma controller on this host.
         for (field, value, words) in [("linux.resources.hugepageLimits", [["pageSize": "3MB", "limit": 0]] as Any, "hugepageLimits[0]"),
                                       ("linux.resources.network", ["classID": 42] as Any, "network.classID"),
                                       ("linux.resources.rdma", ["mlx4_0": ["hcaHandles": 2]] as Any, "rdma"),
                                       ("linux.resources.memory", ["swappiness": 500] as Any, "swappiness")] {
-            let id = newID("bad")
-            let b = makeBundle { c in c[path: "linux.cgroupsPath"] = cgPath(id); c[path: field] = value }
-            let r = runtime(["run", "--bundle", b, id])
-            XCTAssertNotEqual(r.status, 0, "\(field) \(value) should fail: \(describe(r))")
-            if isSwiftlet { XCTAssertTrue(r.stderr.contains(words), "error does not name \(words): \(r.stderr)") }
-            assertNothingLeftBehind(id, field)
+            for cgroupMount in [false, true] {
+                let id = newID("bad")
+                let b = makeBundle { c in
+                    c[path: "linux.cgroupsPath"] = cgPath(id)
+                    c[path: field] = value
+                    if cgroupMount { c.addMount("/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["ro"]) }
+                }
+                let context = "\(field)\(cgroupMount ? " with a cgroup mount" : "")"
+                let r = runtime(["run", "--bundle", b, id])
+                XCTAssertNotEqual(r.status, 0, "\(context) \(value) should fail: \(describe(r))")
+                if isSwiftlet { XCTAssertTrue(r.stderr.contains(words), "\(context): error does not name \(words): \(r.stderr)") }
+                assertNothingLeftBehind(id, context)
+                assertCgroupGone(id)
+            }
+        }
+    }
+
+    /// Init is in the container's cgroup of every hierarchy before the first step the cgroup must
+    /// see, with or without a `cgroup` mount. On a v1 or hybrid host it joins the v1 hierarchies
+    /// late (it is born in the unified one; the runtime applies the limits while init creates its
+    /// namespaces), and this pins where: the createRuntime hook (run by the runtime) finds the
+    /// container's process in every hierarchy's cgroup, and in its own system calls (strace) every
+    /// write that joins a hierarchy comes before the first device node it makes and before the
+    /// cgroup mount's first bind of a cgroup directory. Also where the container's process is a
+    /// second fork: of a time namespace's intermediate process, into a joined pid namespace; and
+    /// on a v1 host (the unified hierarchy hidden in a private mount namespace: no birth in it).
+    func testInitJoinsEveryHierarchyBeforeDevicesCgroupMountAndHooks() {
+        let sleeper = startDetached { _ in }
+        defer { runtime(["delete", "--force", sleeper]) }
+        let v1Only = "on a v1 host with a cgroup mount"
+        let variants: [(name: String, cgroupMount: Bool, configure: (inout Config) -> Void)] = [
+            ("without a cgroup mount", false, { _ in }),
+            ("with a cgroup mount", true, { _ in }),
+            ("with a cgroup mount and a time namespace", true, { c in c.addNamespace("time") }),
+            ("with a cgroup mount in a joined pid namespace", true, { c in
+                c.addNamespace("pid", path: "/proc/\(self.pid(sleeper))/ns/pid")
+            }),
+            (v1Only, true, { _ in }),
+        ]
+        for (context, cgroupMount, configure) in variants {
+            if (context.contains("time namespace") || context == v1Only) && !isSwiftlet {
+                print("NOTE: \(runtimeName): \(context) not run (no time namespace in runc 1.1 and crun 1.8; crun-v1 hides the unified hierarchy itself)")
+                continue
+            }
+            let id = newID("join")
+            let seen = scratch + "/cgroup-at-createRuntime-\(id)"
+            let b = makeBundle { c in
+                c.shell("true")
+                c[path: "linux.cgroupsPath"] = cgPath(id)
+                c[path: "linux.resources.pids"] = ["limit": 50]
+                if cgroupMount { c.addMount("/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "ro"]) }
+                c.addHook("createRuntime", ["path": "/bin/sh",
+                                            "args": ["sh", "-c", "pid=$(sed -n 's/.*\"pid\":\\([0-9]*\\).*/\\1/p'); cat /proc/$pid/cgroup > \(seen)"]])
+                configure(&c)
+            }
+            let traceDir = hostDir("strace-\(id)")
+            let traced = ["/usr/bin/strace", "-ff", "-qq", "-e", "trace=openat,open_tree,mknodat", "-o", traceDir + "/trace",
+                          Env.runtime, "--root", stateRoot, "run", "--bundle", b, id]
+            let r = context == v1Only
+                ? Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "umount -l /sys/fs/cgroup/unified && "
+                                                 + "mount -t tmpfs tmpfs /sys/fs/cgroup/unified && exec \"$@\"", "sh"] + traced, timeout: 60)
+                : Host.exec(traced[0], Array(traced.dropFirst()), timeout: 60)
+            XCTAssertEqual(r.status, 0, "\(context): run under strace: \(describe(r))")
+
+            let lines = readHost(seen).split(separator: "\n")
+            XCTAssertGreaterThan(lines.count, 1, "\(context): the hook saw no cgroups: \(lines)")
+            for line in lines where !line.hasSuffix(":" + cgPath(id)) && !(context == v1Only && line.hasPrefix("0::")) {
+                assertOrDeviation(false, runtimes: line.hasPrefix("0::") ? ["crun"] : [],
+                                  reason: "conformance/crun-v1 hides the hybrid's cgroup2 mount from crun 1.8 (which refuses it)",
+                                  "\(context): init is not in its cgroup of this hierarchy when createRuntime runs: \(line)")
+            }
+
+            // Init's trace: the file with the first device node made (the runtime itself makes a fifo).
+            let traces = ((try? FileManager.default.contentsOfDirectory(atPath: traceDir)) ?? []).map { name in
+                ((try? String(contentsOfFile: traceDir + "/" + name, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            }
+            guard let initCalls = traces.first(where: { $0.contains { $0.hasPrefix("mknodat(") && $0.contains("S_IFCHR") } }) else {
+                XCTFail("\(context): no process made a device node: \(traces.count) traces")
+                continue
+            }
+            let joins = initCalls.indices.filter {
+                (initCalls[$0].contains("/tasks\"") || initCalls[$0].contains("/cgroup.procs\"")) && initCalls[$0].contains("O_WRONLY")
+            }
+            let firstDevice = initCalls.firstIndex { $0.hasPrefix("mknodat(") && $0.contains("S_IFCHR") } ?? 0
+            let firstCgroupBind = initCalls.firstIndex { $0.hasPrefix("open_tree(") && $0.contains("\"/sys/fs/cgroup/") }
+            guard isSwiftlet else {
+                print("\(runtimeName) \(context): init wrote to \(joins.count) tasks/cgroup.procs files itself")
+                continue
+            }
+            XCTAssertFalse(joins.isEmpty, "\(context): init joined no v1 hierarchy itself:\n\(initCalls.joined(separator: "\n"))")
+            XCTAssertLessThan(joins.last ?? .max, firstDevice, "\(context): a hierarchy joined after the first device node:\n"
+                              + initCalls.joined(separator: "\n"))
+            if cgroupMount {
+                XCTAssertNotNil(firstCgroupBind, "\(context): no cgroup directory bound")
+                XCTAssertLessThan(joins.last ?? .max, firstCgroupBind ?? -1, "\(context): a hierarchy joined after the cgroup mount's "
+                                  + "first bind:\n" + initCalls.joined(separator: "\n"))
+            }
             assertCgroupGone(id)
         }
     }

@@ -80,7 +80,18 @@ final class KernelWorkTests: CgroupTestCase {
 
     /// mkdir before the mark check: a directory marked by a container that still exists is
     /// refused, and what this create made before it met that directory is removed again.
+    /// With the first container's unified directory gone too, the second create claims that one
+    /// before its fork and meets the marked v1 directories after it (on a v1 or hybrid host the v1
+    /// hierarchies' directories are made while init creates its namespaces): init, born in the
+    /// unified directory, is killed and both directories it made are removed.
     func testMarkedCgroupRefusedAndWhatWasMadeUndone() {
+        for unifiedGoneToo in [false, true] {
+            refusedAfterMaking(unifiedGoneToo: unifiedGoneToo)
+        }
+    }
+
+    func refusedAfterMaking(unifiedGoneToo: Bool) {
+        let context = unifiedGoneToo ? "the unified directory gone too" : "one v1 directory gone"
         let first = newID()
         let path = cgPath(first)
         let b = makeBundle(cgroupsPath: path, program: "sleep 100")
@@ -98,23 +109,31 @@ final class KernelWorkTests: CgroupTestCase {
         // the marked ones.
         let v1 = hierarchies().filter { $0.fsType == "cgroup" }.map(\.mount).sorted()
         guard let firstMount = v1.first else { return XCTFail("no cgroup v1 hierarchy: \(hierarchies())") }
+        let unified = hierarchies().filter { $0.fsType == "cgroup2" }.map(\.mount)
+        var gone = [firstMount + path]
+        if unifiedGoneToo { gone += unified.map { $0 + path } }
         // rmdir fails while init's task is not yet released: waited for (a zombie holds no cgroup).
-        var tries = 0
-        while rmdir(firstMount + path) != 0, errno == EBUSY, tries < 500 {
-            usleep(10_000)
-            tries += 1
+        for dir in gone {
+            var tries = 0
+            while rmdir(dir) != 0, errno == EBUSY, tries < 500 {
+                usleep(10_000)
+                tries += 1
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir), context)
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: firstMount + path))
         let second = newID()
         let r = run(b, id: second)
         if isSwiftlet {
-            XCTAssertNotEqual(r.status, 0, "took a cgroup marked by a container that still exists: \(describe(r))")
-            XCTAssertTrue(r.stderr.contains("a container needs a cgroup of its own"), describe(r))
-            XCTAssertFalse(FileManager.default.fileExists(atPath: firstMount + path),
-                           "the directory the refused create made is left: \(describe(r))")
-            for h in v1.dropFirst() {
-                XCTAssertTrue(FileManager.default.fileExists(atPath: h + path), "the first container's \(h + path) went")
+            XCTAssertNotEqual(r.status, 0, "\(context): took a cgroup marked by a container that still exists: \(describe(r))")
+            XCTAssertTrue(r.stderr.contains("a container needs a cgroup of its own"), "\(context): \(describe(r))")
+            XCTAssertTrue(r.stderr.contains("linux.cgroupsPath"), "\(context): the error names no field: \(describe(r))")
+            for dir in gone {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: dir), "\(context): the directory the refused create made is left: \(dir)")
             }
+            for h in v1.dropFirst() {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: h + path), "\(context): the first container's \(h + path) went")
+            }
+            XCTAssertEqual(leakedProcesses().map(\.pid), [], "\(context): the refused create's init outlived it")
         }
         _ = runtime(["delete", "--force", second])
         XCTAssertEqual(runtime(["delete", "--force", first]).status, 0)

@@ -3,10 +3,37 @@ import Cgroups
 import Kernel
 import RuntimeSpec
 
-/// The container's cgroup: made and limited by `create` before the init stage exists; the init
-/// stage joins it as its first step, so that a cgroup namespace it creates later is rooted there.
+/// A cgroup whose directories exist and carry the container's marks (cgroup.json names them), not
+/// yet made ready (`create()`) nor limited (`apply`): what `claimCgroup` hands to `limitCgroup`.
+/// With `deferred` directories (the v1 hierarchies' on a v1 or hybrid host) only the unified one
+/// is claimed yet: `limitCgroup` claims the others, after the fork.
+struct ClaimedCgroup {
+    /// `made`: only what this claim made so far.
+    var driver: CgroupDriver
+    /// The parents the claim made on the way, removed again (while empty) when the limits fail.
+    var parentsMade: [String]
+    var marked: Bool
+    /// The directories claimed by `limitCgroup`, and which of them cgroup.json says it makes.
+    var deferred: [String] = []
+    var deferredPredicted: Set<String> = []
+}
+
+/// The container's cgroup: claimed, made ready and limited by `create`, before the init stage
+/// exists or (v1 and hybrid hosts, see Create.swift) made ready and limited while the init stage
+/// creates its namespaces.
 extension Runtime {
+    /// Claim, then limits: everything before the process that joins the cgroup exists.
     func setUpCgroup(spec: Spec, id: String, plan: inout InitPlan) throws -> CgroupDriver? {
+        guard let claimed = try claimCgroup(spec: spec, id: id, plan: &plan) else { return nil }
+        return try limitCgroup(claimed, spec: spec, id: id, plan: plan)
+    }
+
+    /// The driver, and its directories made and marked as the container's (cgroup.json written
+    /// first): enough for a process to be born in the unified one (CLONE_INTO_CGROUP). nil when the
+    /// container gets no cgroup (no hierarchy, a rootless user without one). Sets the plan's
+    /// cgroup fields. `deferringV1`: on a v1 or hybrid host the v1 hierarchies' directories
+    /// (one mkdir and xattr each, ~0.1 ms) are left to `limitCgroup` (`ClaimedCgroup.deferred`).
+    func claimCgroup(spec: Spec, id: String, plan: inout InitPlan, deferringV1: Bool = false) throws -> ClaimedCgroup? {
         // mountinfo read once for the driver and, with a `cgroup` mount, for the init stage: what it
         // would read again itself (~2.5% of a `run`'s user CPU), unless it sees another mount
         // namespace (one it joins) or another cgroup namespace (mountinfo's root fields are relative to it).
@@ -78,22 +105,68 @@ extension Runtime {
         // Another container's cgroup at this path (being created, or exited and not deleted) is
         // not taken (see CgroupOwnership); what this create made is decided there, under a lock.
         let predicted = driver.made
-        var marked = false
+        let deferred = deferringV1 && (host.mode == .v1 || host.mode == .hybrid)
+            ? driver.directories.filter { $0 != driver.unifiedPath } : []
+        let now = driver.directories.filter { !deferred.contains($0) }
+        let predictedNow = predicted.subtracting(deferred)
+        var marked = true
         do {
-            driver.made = try CgroupOwnership.claim(driver.directories, owner: store.directory(id), parentsMade: &parentsMade,
-                                                    marked: &marked)
+            driver.made = try CgroupOwnership.claim(now, owner: store.directory(id), parentsMade: &parentsMade, marked: &marked)
         } catch {
             undoParents()
             throw RuntimeError(field: pathField, cause: error)
         }
-        if driver.made != predicted {
-            claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted())
-            let existing = driver.directories.filter { !driver.made.contains($0) }
+        if driver.made != predictedNow {
+            let made = driver.made.union(predicted.intersection(deferred))
+            claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: made.sorted())
+            let existing = now.filter { !driver.made.contains($0) }
             do {
                 try store.saveCgroupClaim(id, claim)
                 if !existing.isEmpty { try driver.checkReusable(existing: existing) }
             } catch {
                 for d in driver.made { _ = try? removeDirectory(d) }  // only made, nothing in them yet
+                undoParents()
+                throw RuntimeError(field: pathField, cause: error)
+            }
+        }
+        plan.cgroupJoinFiles = driver.joinFiles
+        plan.cgroupKind = driver.kind
+        plan.cgroupPaths = driver.paths
+        plan.cgroupMade = claim.made
+        plan.cgroupMarked = marked
+        return ClaimedCgroup(driver: driver, parentsMade: parentsMade, marked: marked, deferred: deferred,
+                             deferredPredicted: predicted.intersection(deferred))
+    }
+
+    /// Makes a claimed cgroup ready for processes (a v1 cpuset's cpus and mems, the unified
+    /// hierarchy's controllers handed down) and applies `linux.resources`. On failure the cgroup
+    /// and the parents its claim made are removed (a process born in the unified one is killed
+    /// with it).
+    /// Returns the driver, its `made` complete. `plan`: the record's fields (the init stage has
+    /// its copy already when this runs after the fork).
+    func limitCgroup(_ claimed: ClaimedCgroup, spec: Spec, id: String, plan: InitPlan) throws -> CgroupDriver {
+        var driver = claimed.driver
+        let resources = spec.linux?.resources
+        var parentsMade = claimed.parentsMade
+        func undoParents() {
+            for d in parentsMade.sorted(by: { $0.count > $1.count }) { _ = try? removeDirectory(d) }
+        }
+        if !claimed.deferred.isEmpty {
+            let pathField = InputField.config(Runtime.cgroupsPathField(spec))
+            var marked = true
+            do {
+                let made = try CgroupOwnership.claim(claimed.deferred, owner: store.directory(id), parentsMade: &parentsMade,
+                                                     marked: &marked)
+                driver.made.formUnion(made)
+                plan.cgroupMarked = claimed.marked && marked
+                plan.cgroupMade = driver.made.sorted()
+                if made != claimed.deferredPredicted {
+                    try store.saveCgroupClaim(id, CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted()))
+                    let existing = claimed.deferred.filter { !made.contains($0) }
+                    if !existing.isEmpty { try driver.checkReusable(existing: existing) }
+                }
+            } catch {
+                try? driver.destroy()
                 undoParents()
                 throw RuntimeError(field: pathField, cause: error)
             }
@@ -127,11 +200,6 @@ extension Runtime {
             throw RuntimeError(field: .config(""), cause: error)
         }
         Fault.point("create.cgroup")
-        plan.cgroupJoinFiles = driver.joinFiles
-        plan.cgroupKind = driver.kind
-        plan.cgroupPaths = driver.paths
-        plan.cgroupMade = claim.made
-        plan.cgroupMarked = marked
         return driver
     }
 

@@ -91,8 +91,8 @@ public struct Runtime {
         var containerPID: pid_t = 0
         var cgroup: CgroupDriver?
         do {
-            // The cgroup is made before the fork, and the process we fork joins it first thing with
-            // no migration that waits for the kernel's threadgroup lock (whose first writer waits for
+            // The cgroup is claimed before the fork, and the process we fork joins it with no
+            // migration that waits for the kernel's threadgroup lock (whose first writer waits for
             // an RCU grace period, 1-15 ms here): it is born in the v2 cgroup (clone3
             // CLONE_INTO_CGROUP) and writes "0" to each v1 hierarchy's `tasks` (CgroupDriver.joinFiles).
             // A cgroup namespace must be rooted in the joined cgroup, and a `cgroup` mount binds the
@@ -104,13 +104,38 @@ public struct Runtime {
             // A rootless container's systemd scope is joined through the user's manager instead
             // (SystemdDriver.addProcess): right after the fork, while init waits (a cgroup namespace
             // it makes must be rooted in the scope).
+            // On a v1 or hybrid host only the unified directory is claimed before the fork (init is
+            // born in it): the v1 directories are made (a mkdir and an xattr each) and the cgroup
+            // made ready and limited after it, while init creates its namespaces; init writes "0" to
+            // the v1 `tasks` files once the `.state` it waits for anyway has come, before its first
+            // step the cgroup must see (a `cgroup` mount, a device node, hooks: see
+            // RootfsBuilder.awaitCgroup). Not on a v2 host, where init is born in the cgroup and
+            // charges its pages there from the start (memory.max must hold by then); nor where init
+            // could not write the `tasks` files later: in a user namespace, another mount
+            // namespace, a cgroup namespace (rooted in the joined cgroup); nor where the
+            // container's process is forked before init reads the state (into a joined pid
+            // namespace: `forkIntoJoinedPIDNamespace`); nor with systemd or rootless, whose paths
+            // stay as they were.
             let managerAttaches = systemdCgroup && Rootless.usesUserSystemd
             let cgroupNeededFirst = plan.newNamespaces.contains(.cgroup)
                 || (spec.mounts ?? []).contains { $0.type == "cgroup" || $0.type == "cgroup2" }
             plan.pidNamespaceAtFork = plan.canCreatePIDNamespaceAtFork
             let initJoinsCgroup = !managerAttaches && (cgroupNeededFirst || !plan.needsSecondFork)
-            if initJoinsCgroup || managerAttaches {
-                cgroup = try setUpCgroup(spec: spec, id: opts.id, plan: &plan)
+            let limitsMayFollowFork = initJoinsCgroup && !systemdCgroup && !Rootless.active && !plan.userNamespaceInUse
+                && !plan.newNamespaces.contains(.cgroup) && !plan.joins.contains { $0.kind == .cgroup || $0.kind == .mount }
+                && !plan.buildsRootOutsidePIDNamespace
+            var claimedToLimit: ClaimedCgroup?
+            if initJoinsCgroup || managerAttaches,
+               let claimed = try claimCgroup(spec: spec, id: opts.id, plan: &plan, deferringV1: limitsMayFollowFork) {
+                if !claimed.deferred.isEmpty {
+                    claimedToLimit = claimed
+                    let unifiedProcs = claimed.driver.unifiedPath.map { $0 + "/cgroup.procs" }
+                    plan.cgroupJoinFilesOnState = plan.cgroupJoinFiles.filter { $0 != unifiedProcs }
+                    plan.cgroupJoinFiles = plan.cgroupJoinFiles.filter { $0 == unifiedProcs }
+                    cgroup = claimed.driver
+                } else {
+                    cgroup = try limitCgroup(claimed, spec: spec, id: opts.id, plan: plan)
+                }
             }
             if managerAttaches, cgroup != nil {
                 plan.cgroupJoinFiles = []
@@ -177,6 +202,13 @@ public struct Runtime {
             Fault.point("create.forked")
             let channel = SyncChannel(fd: parentEnd)
             defer { parentEnd.close() }
+            if let claimed = claimedToLimit {
+                // On failure the cgroup is removed here (init, if born in the unified one, with it).
+                do { cgroup = try limitCgroup(claimed, spec: spec, id: opts.id, plan: plan) } catch {
+                    cgroup = nil
+                    throw error
+                }
+            }
             if plan.awaitsCgroupAttach, let cg = cgroup {
                 do { try cg.addProcess(childPID) } catch { throw RuntimeError(step: "cgroup", cause: error) }
                 try channel.send(.ack)

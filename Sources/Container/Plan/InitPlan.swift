@@ -99,6 +99,10 @@ final class InitPlan {
     /// The files init writes "0" to first (CgroupDriver.joinFiles); the driver kind and controller →
     /// directory map.
     var cgroupJoinFiles: [String] = []
+    /// The v1 hierarchies' `tasks` files init writes "0" to once the parent's `.state` arrives
+    /// (it sends it once the cgroup is made and limited, `limitCgroup`), then before the first
+    /// step the cgroup must see (RootfsBuilder.awaitCgroup). Empty when init joins everything first.
+    var cgroupJoinFilesOnState: [String] = []
     /// The parent has the user's systemd move init into its scope (rootless --systemd-cgroup): init
     /// waits for its ack before anything else, so that a cgroup namespace it makes is rooted there.
     var awaitsCgroupAttach = false

@@ -62,6 +62,18 @@ public struct MountPlan: Equatable {
         }
         return out
     }
+    /// Made only once init is in the container's cgroup: a `cgroup` mount binds the cgroup init is
+    /// in where the runtime made none; a file system other than these may open a block device
+    /// (under the devices cgroup's rules); tmpcopyup's copies are pages the memory cgroup counts.
+    var needsContainerCgroup: Bool {
+        if isBind { return false }
+        switch mount.type ?? "none" {
+        case "proc", "sysfs", "devpts", "mqueue": return false
+        case "tmpfs": return tmpcopyup
+        default: return true
+        }
+    }
+
     /// A filesystem (not a bind) on /dev.
     var isDev: Bool { !isBind && Kernel.cleanPath("/" + mount.destination) == "/dev" }
     /// A read-only filesystem on /dev: mounted writable first, so that its sub-mounts and device

@@ -7,8 +7,10 @@ import RuntimeSpec
 /// an `InitPlan` in one fixed order and ends in execve of the user's program. It never returns;
 /// every failure is reported to the parent over the sync socket with the step that failed.
 ///
-/// Order: umask 0 → join the cgroup (made by the parent; only when a cgroup namespace is created,
-/// otherwise the parent adds the container process while this stage builds the rootfs) → join
+/// Order: umask 0 → join the cgroup (made by the parent; on a v1 or hybrid host without a cgroup
+/// or user namespace only its unified hierarchy, by birth, and the v1 ones once the state arrives,
+/// before the rootfs's first step the cgroup must see; with a second fork and no cgroup namespace
+/// or mount, the parent adds the container process while this stage builds the rootfs) → join
 /// namespaces (user first, mount last) → bind sources staged as the host sees them (with a new user
 /// namespace: BindSources) → new user namespace + id maps → not dumpable → other new namespaces (a
 /// new network namespace gets `lo` up) → time offsets → second fork for a pid namespace not made at
@@ -217,14 +219,22 @@ enum InitStage {
     static func buildRoot(_ plan: InitPlan, _ channel: SyncChannel, staged stagedSources: BindSources.Staged,
                           isContainerProcess: Bool, readOnlyDev: inout OwnedFD?) throws -> [UInt8] {
         // The state comes from the parent right after it has our pid (and has moved linux.netDevices
-        // in). Without net devices it is read only once the rootfs is built, so that the rootfs is
-        // built while the parent makes and joins the cgroup. Reading it before our next message also
+        // in), and after the cgroup is made and limited. Without net devices it is read as late as
+        // it can be, so that the rootfs is built while the parent works: once the rootfs is built,
+        // or, when the v1 hierarchies are joined on its arrival (`cgroupJoinFilesOnState`), before
+        // the rootfs's first step the cgroup must see. Reading it before our next message also
         // orders that message after the pid, which the intermediate process of a pid namespace sends.
         var stateJSON: [UInt8] = []
+        var stateReceived = false
         func receiveState() throws {
+            if stateReceived { return }
             switch try channel.receive() {
             case .state(let bytes): stateJSON = bytes
             default: throw RuntimeError(step: "init", "expected the container state from the runtime")
+            }
+            stateReceived = true
+            try step("join cgroup") {
+                for file in plan.cgroupJoinFilesOnState { try writeFile(path: file, "0", flags: O_WRONLY) }
             }
         }
         if !plan.netDevices.isEmpty {
@@ -237,8 +247,11 @@ enum InitStage {
 
         // Without a mount namespace the rootfs is built in the runtime's (see RootfsBuilder).
         var rootfs = RootfsBuilder(plan: plan, staged: stagedSources)
+        if !plan.cgroupJoinFilesOnState.isEmpty { rootfs.awaitCgroup = receiveState }
         let rootMount = try rootfs.prepare(readOnlyDev: &readOnlyDev)
-        if plan.netDevices.isEmpty { try receiveState() }
+        // At the latest here (and with it the v1 hierarchies' joins, when left for then): before
+        // the hooks, which run with the process in its cgroup.
+        try receiveState()
         try channel.send(.runtimeHooks)
         try channel.expect(.ack, step: "createRuntime hooks")
         // In the container's root (not yet pivoted to), as runc runs them.

@@ -18,6 +18,11 @@ struct RootfsBuilder {
     var stagedSources: [Int: String] { staged.names }
     /// The directory of the staged sources (the working directory BindSources left the init in).
     var staging: FD?
+    /// Waits until the container's cgroup is made and limited, and joins it (InitStage.buildRoot):
+    /// called once, before the first step the cgroup must see (a mount that needs it,
+    /// `MountPlan.needsContainerCgroup`; the device nodes, made under the devices cgroup's rules),
+    /// or after the mounts when none came. nil when init joined the cgroup before this.
+    var awaitCgroup: (() throws -> Void)?
 
     init(plan: InitPlan, staged: BindSources.Staged = BindSources.Staged()) {
         self.plan = plan
@@ -136,6 +141,7 @@ struct RootfsBuilder {
     /// `readOnlyDev`.
     private mutating func mountAll(root: RootedPath, readOnlyDev: inout OwnedFD?) throws {
         for (i, m) in plan.mounts.enumerated() {
+            if m.needsContainerCgroup { try joinCgroupWhenReady() }
             if m.isReadOnlyDev {
                 try InitStage.step("mounts[\(i)] (\(m.mount.destination))") {
                     try mountOne(m.writable, index: i, root: root)
@@ -147,9 +153,17 @@ struct RootfsBuilder {
             if m.isDev { devIsFresh = true }
         }
         if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev" }) {
+            try joinCgroupWhenReady()
             try InitStage.step("devices") { try createDevices(root: root) }
         }
         try InitStage.step("/dev links") { try createDevLinks(root: root) }
+    }
+
+    /// `awaitCgroup`, the first time only.
+    mutating func joinCgroupWhenReady() throws {
+        guard let wait = awaitCgroup else { return }
+        awaitCgroup = nil
+        try wait()
     }
 
     func mountOne(_ planned: MountPlan, index: Int, root: RootedPath) throws {
