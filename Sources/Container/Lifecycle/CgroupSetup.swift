@@ -82,14 +82,7 @@ extension Runtime {
         }
         let pathField = InputField.config(Runtime.cgroupsPathField(spec))
         // What is there already is not ours: used only if empty and thawed, and never removed.
-        // Looking first costs a failed lookup per hierarchy on cgroupfs (10-25 µs each). Where every
-        // directory this create makes carries its mark (root outside a user namespace, cgroupfs
-        // driver), the look is skipped: the claim first says every directory is made here, then
-        // what `CgroupOwnership.claim` found there already is taken out of it (and checked) below,
-        // and a `delete` of a create that died in between leaves an unmarked directory alone
-        // (`claimedCgroup`: what was not marked is not the container's).
-        let marksTellOwn = !systemdCgroup && !Rootless.active && Identity.isRoot && !Identity.inUserNamespace
-        driver.made = marksTellOwn ? Set(driver.directories) : driver.missingDirectories()
+        driver.made = driver.missingDirectories()
         // The parents claim makes on the way (a systemd slice, a nested cgroupsPath's levels): a create
         // that fails removes them again while they are empty, deepest first (a `--systemd-cgroup`
         // create without a reachable systemd left system.slice in every hierarchy).
