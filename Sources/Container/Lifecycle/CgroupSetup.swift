@@ -166,7 +166,12 @@ extension Runtime {
                     if !existing.isEmpty { try driver.checkReusable(existing: existing) }
                 }
             } catch {
-                try? driver.destroy()
+                // Only what this create made is killed and removed (init, born in the unified
+                // directory it made): destroy() signals every process in the driver's directories,
+                // and one found there (another container's, or made by someone since the look
+                // before the fork) may hold processes that are not the container's.
+                let notMade = Set(driver.directories).subtracting(driver.made)
+                try? Self.load(kind: driver.kind, paths: driver.paths, made: Array(driver.made), without: notMade)?.destroy()
                 undoParents()
                 throw RuntimeError(field: pathField, cause: error)
             }
