@@ -79,9 +79,10 @@ extension Runtime {
         // not taken (see CgroupOwnership); what this create made is decided there, under a lock.
         let predicted = driver.made
         var marked = false
+        var inodes: [String: UInt64] = [:]
         do {
             driver.made = try CgroupOwnership.claim(driver.directories, owner: store.directory(id), parentsMade: &parentsMade,
-                                                    marked: &marked)
+                                                    marked: &marked, inodes: &inodes)
         } catch {
             undoParents()
             throw RuntimeError(field: pathField, cause: error)
@@ -132,6 +133,7 @@ extension Runtime {
         plan.cgroupPaths = driver.paths
         plan.cgroupMade = claim.made
         plan.cgroupMarked = marked
+        plan.cgroupInodes = inodes.isEmpty ? nil : inodes
         return driver
     }
 
@@ -189,13 +191,14 @@ extension Runtime {
     }
 
     /// The cgroup directories `record`'s create made that are not its own any more: removed by
-    /// hand and made again (by another container with that cgroupsPath, or anyone). One getxattr a
-    /// directory made. A systemd unit's directories are systemd's: not looked at.
+    /// hand and made again (by another container with that cgroupsPath, or anyone). One stat (or
+    /// getxattr, in a state without inode numbers) a directory made. A systemd unit's directories are systemd's: not looked at.
     public func replacedCgroups(of record: ContainerRecord) -> [String] {
         guard let made = record.cgroupMade, !made.isEmpty, let kind = record.cgroupDriver, !kind.hasPrefix("systemd-") else {
             return []
         }
-        return CgroupOwnership.replaced(made, owner: store.directory(record.id), marked: record.cgroupMarked == true)
+        return CgroupOwnership.replaced(made, owner: store.directory(record.id), marked: record.cgroupMarked == true,
+                                        inodes: record.cgroupInodes)
     }
 
     /// Throws, naming them, when a directory of `record`'s cgroup is someone else's now: `command`
