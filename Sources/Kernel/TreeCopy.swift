@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 
 /// A copy of a directory's contents into another directory, for `tmpcopyup` (the new tmpfs gets
@@ -11,7 +12,8 @@ public enum TreeCopy {
 
     /// Copies every entry of `source` into `destination`: regular files (their bytes, holes left
     /// as holes), directories (their contents), symlinks (as symlinks), fifos and device nodes
-    /// (mknod), each with its permission bits and owner; sockets are left out, and device nodes
+    /// (mknod), each with its permission bits, owner and POSIX ACLs (no other extended attribute:
+    /// no file capabilities); sockets are left out, and device nodes
     /// where mknod is refused. An owner this process cannot give (EINVAL: an id not mapped in its
     /// user namespace; EPERM) is left as made, without setuid and setgid; in a user namespace so is
     /// the owner stat gives for an id it does not map (the overflow id). What the mount copied
@@ -125,8 +127,30 @@ public enum TreeCopy {
             // After the owner: chown clears setuid and setgid.
             if type != S_IFLNK {
                 try sys("chmod", path) { fchmodat(destination.raw, name, mode, AT_SYMLINK_NOFOLLOW) }
+                try copyACLs(source, destination, name, path, isDirectory: type == S_IFDIR)
             }
             if let linkAs { walk.linked[linkAs] = inCopy + name }
+        }
+    }
+
+    /// The POSIX ACLs of `name` (its access ACL; a directory's default ACL too), after its mode:
+    /// the mode's group bits are an ACL's mask, wider than its owning group's entry, so a copy
+    /// without the ACL would give that group what the ACL denied (crun copies them, runc drops
+    /// them). No other extended attribute is copied, as runc: `security.capability` (file
+    /// capabilities, a privilege as set-user-ID is), labels, `trusted.*`. One the tmpfs refuses
+    /// fails the copy, naming the file. Read through the parent's fd without following `name`.
+    private static func copyACLs(_ source: FD, _ destination: FD, _ name: String, _ path: String, isDirectory: Bool) throws {
+        for attribute in isDirectory ? ["system.posix_acl_access", "system.posix_acl_default"] : ["system.posix_acl_access"] {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let n = cs_lgetxattr(source.procPath + "/" + name, attribute, &buffer, buffer.count)
+            if n < 0 {
+                let e = Glibc.errno
+                if e == ENODATA || e == EOPNOTSUPP { continue }
+                throw SysError("getxattr", "\(attribute) of \(path)", errno: e)
+            }
+            try sys("setxattr", "\(attribute) of \(path) in the copy") {
+                cs_lsetxattr(destination.procPath + "/" + name, attribute, buffer, n)
+            }
         }
     }
 
