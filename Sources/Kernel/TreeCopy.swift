@@ -139,6 +139,8 @@ public enum TreeCopy {
     /// them). No other extended attribute is copied, as runc: `security.capability` (file
     /// capabilities, a privilege as set-user-ID is), labels, `trusted.*`. One the tmpfs refuses
     /// fails the copy, naming the file. Read through the parent's fd without following `name`.
+    /// In a user namespace a named entry for an id it does not map reads as id -1, which no setxattr
+    /// takes (EINVAL): such entries are left out, as they granted nothing inside the namespace.
     private static func copyACLs(_ source: FD, _ destination: FD, _ name: String, _ path: String, isDirectory: Bool) throws {
         for attribute in isDirectory ? ["system.posix_acl_access", "system.posix_acl_default"] : ["system.posix_acl_access"] {
             var buffer = [UInt8](repeating: 0, count: 65536)
@@ -148,10 +150,29 @@ public enum TreeCopy {
                 if e == ENODATA || e == EOPNOTSUPP { continue }
                 throw SysError("getxattr", "\(attribute) of \(path)", errno: e)
             }
+            let acl = withoutUnmappedEntries(Array(buffer[..<n]))
             try sys("setxattr", "\(attribute) of \(path) in the copy") {
-                cs_lsetxattr(destination.procPath + "/" + name, attribute, buffer, n)
+                cs_lsetxattr(destination.procPath + "/" + name, attribute, acl, acl.count)
             }
         }
+    }
+
+    /// An ACL in its xattr form (a 4-byte version, then 8-byte entries: tag, permissions, id, all
+    /// little-endian) without its named-user and named-group entries of id -1 (unmapped). Fewer
+    /// named entries only narrow what it grants; the mask stays valid without them.
+    static func withoutUnmappedEntries(_ acl: [UInt8]) -> [UInt8] {
+        guard acl.count >= 4, (acl.count - 4) % 8 == 0 else { return acl }
+        var kept = Array(acl[..<4])
+        var offset = 4
+        while offset < acl.count {
+            let entry = acl[offset..<offset + 8]
+            let tag = UInt16(entry[offset]) | UInt16(entry[offset + 1]) << 8
+            let id = (0..<4).reduce(UInt32(0)) { $0 | UInt32(entry[offset + 4 + $1]) << (8 * UInt32($1)) }
+            let namedUser: UInt16 = 0x02, namedGroup: UInt16 = 0x08
+            if !((tag == namedUser || tag == namedGroup) && id == UInt32.max) { kept += entry }
+            offset += 8
+        }
+        return kept
     }
 
     /// The bytes of a regular file, its data regions only (SEEK_DATA/SEEK_HOLE): a sparse file of a

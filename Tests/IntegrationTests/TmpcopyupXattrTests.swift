@@ -74,4 +74,36 @@ final class TmpcopyupXattrTests: IntegrationTestCase {
                           "the copy kept a user. attribute: \(describe(look))")
         XCTAssertEqual(lines.count == 5 ? lines[4] : "", "0o640", describe(look))
     }
+
+    /// The same in a user namespace (container 0 is host 100000): the file is the container's
+    /// 0:1000, its ACL names host uid 4242, which the namespace does not map; read there, the entry
+    /// names uid -1, which setxattr refuses (EINVAL: the create failed). The copy leaves that entry
+    /// out: the container starts, its group 1000 and its nobody are refused, as in the rootfs.
+    func testUnmappedNamedACLEntryIsNotGivenToTheNamespacesNobody() {
+        let b = makeBundle(privateRootfs: true) { c in
+            c.addMount("/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"])
+            c.addNamespace("user")
+            c[path: "linux.uidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+            c[path: "linux.gidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+            c.args = ["sleep", "100"]
+        }
+        let data = b + "/rootfs/data"
+        let made = Host.sh("""
+            mkdir -p '\(data)' && echo secret > '\(data)/secret' && chown 100000:101000 '\(data)/secret' && chmod 0640 '\(data)/secret' \
+            && python3 -c "
+            import os, struct
+            os.setxattr('\(data)/secret', 'system.posix_acl_access', \(Self.accessACL))
+            "
+            """)
+        XCTAssertEqual(made.status, 0, describe(made))
+        let id = newID()
+        let r = runtime(["run", "-d", "--bundle", b, id])
+        XCTAssertEqual(r.status, 0, "run -d: \(describe(r))")
+        defer { _ = runtime(["delete", "--force", id]) }
+        let read = runtime(["exec", "--user", "65534:65534", id, "sh", "-c", "cat /data/secret 2>/dev/null || echo denied"])
+        XCTAssertEqual(read.stdout, "denied\n", "the namespace's nobody read the file: \(describe(read))")
+        let group = runtime(["exec", "--user", "1000:1000", id, "sh", "-c", "cat /data/secret 2>/dev/null || echo denied"])
+        assertOrDeviation(group.stdout == "denied\n", runtimes: ["runc"], reason: "runc copies no ACL",
+                          "the container's group 1000 read the file its ACL denies it: \(describe(group))")
+    }
 }
