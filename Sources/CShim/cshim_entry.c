@@ -117,7 +117,7 @@ PRE_LIBC static char *entry_decimal(char *out, long n) {
 // makes it for runc: the first fd the runtime opens would otherwise take that number and pass for the
 // stream, the detached bind below (not close-on-exec) reaching the container's init as its stdin, a
 // state file opened where stdout was getting what is printed. When /dev/null cannot be opened the
-// runtime stops here, naming the fd, rather than run with a gap below 3.
+// runtime stops here with an error, rather than run with a gap below 3.
 PRE_LIBC static void entry_open_closed_std_fds(void) {
     for (long i = 0; i < 3; i++) {
         if (entry_syscall(SYS_fcntl, i, F_GETFD, 0, 0, 0) != -EBADF) continue;
