@@ -12,11 +12,15 @@
 // pointers (each would need a relocation, were the binary ever a static-pie).
 #define _GNU_SOURCE
 #include "cshim_startup_internal.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <elf.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #define PRE_LIBC __attribute__((no_stack_protector, no_builtin))
 
@@ -65,6 +69,8 @@ PRE_LIBC int cs_command_protects(const char *cmd) {
 #define ENTRY_ST_RDONLY 0x1
 // More environment than this and the new array is not made on the stack: the constructor does it.
 #define ENTRY_MAX_ENV 16384
+// The stack a command needs, with room to spare: `run` of a plain config takes ~60 KiB.
+#define ENTRY_STACK_NEED (256L * 1024)
 
 // The kernel's result, -errno on failure.
 static inline long entry_syscall(long n, long a, long b, long c, long d, long e) {
@@ -97,7 +103,7 @@ __asm__(".section .text.swiftlet_entry,\"ax\",@progbits\n"
         ".size swiftlet_entry, .-swiftlet_entry\n"
         ".text\n");
 
-// The fd's number, in decimal, after `out`; returns the end.
+// `n` in decimal after `out`; returns the end.
 PRE_LIBC static char *entry_decimal(char *out, long n) {
     char digits[20];
     int k = 0;
@@ -107,12 +113,71 @@ PRE_LIBC static char *entry_decimal(char *out, long n) {
     return out;
 }
 
+// A standard stream the caller left closed (fd 0, 1 or 2) is /dev/null from here on, as Go's runtime
+// makes it for runc: the first fd the runtime opens would otherwise take that number and pass for the
+// stream, the detached bind below (not close-on-exec) reaching the container's init as its stdin, a
+// state file opened where stdout was getting what is printed. When /dev/null cannot be opened the
+// runtime stops here with an error, rather than run with a gap below 3.
+PRE_LIBC static void entry_open_closed_std_fds(void) {
+    for (long i = 0; i < 3; i++) {
+        if (entry_syscall(SYS_fcntl, i, F_GETFD, 0, 0, 0) != -EBADF) continue;
+        // The lower ones are open: the lowest free number is this one.
+        long fd = entry_syscall(SYS_open, (long)"/dev/null", O_RDWR, 0, 0, 0);
+        if (fd == i) continue;
+        if (fd >= 0) entry_syscall(SYS_close, fd, 0, 0, 0, 0);
+        static const char message[] = "swiftlet: a standard stream (fd 0, 1 or 2) is closed and /dev/null cannot be opened in its place\n";
+        entry_syscall(SYS_write, 2, (long)message, sizeof message - 1, 0, 0);
+        entry_syscall(SYS_exit_group, 1, 0, 0, 0, 0);
+    }
+}
+
+// Appends `s` after `out`; returns the end.
+PRE_LIBC static char *entry_append(char *out, const char *s) {
+    while (*s != 0) *out++ = *s++;
+    return out;
+}
+
+// The bytes of stack this process may still grow by under RLIMIT_STACK, ~0UL when unlimited. The
+// kernel refuses to grow the stack mapping past the limit (a SIGSEGV), counting from the mapping's
+// top: the page above the executable's name, the highest string the kernel put there (AT_EXECFN).
+PRE_LIBC static unsigned long entry_stack_room(char **envp) {
+    struct { unsigned long cur, max; } limit;
+    if (entry_syscall(SYS_prlimit64, 0, RLIMIT_STACK, 0, (long)&limit, 0) != 0 || limit.cur == ~0UL) return ~0UL;
+    while (*envp != NULL) envp++;
+    unsigned long top = 0;
+    for (unsigned long *aux = (unsigned long *)(envp + 1); aux[0] != AT_NULL; aux += 2) {
+        if (aux[0] == AT_EXECFN) top = (aux[1] | 4095UL) + 1;
+    }
+    unsigned long here = (unsigned long)__builtin_frame_address(0);
+    if (top <= here) return ~0UL;
+    unsigned long used = top - here;
+    return used >= limit.cur ? 0 : limit.cur - used;
+}
+
+// A stack limit that leaves less than ENTRY_STACK_NEED is refused here, naming the limit, rather than
+// met as a SIGSEGV in the middle of a command (Swift's decoding of config.json alone takes ~60 KiB; a
+// `run` killed there leaves its container's init and state behind).
+PRE_LIBC static void entry_require_stack_room(unsigned long room) {
+    if (room >= ENTRY_STACK_NEED) return;
+    char message[200];
+    char *p = entry_append(message, "swiftlet: the stack size limit (RLIMIT_STACK, ulimit -s) leaves ");
+    p = entry_decimal(p, (long)(room / 1024));
+    p = entry_append(p, " KiB of stack after the arguments and environment; swiftlet needs ");
+    p = entry_decimal(p, ENTRY_STACK_NEED / 1024);
+    p = entry_append(p, " KiB\n");
+    entry_syscall(SYS_write, 2, (long)message, p - message, 0, 0);
+    entry_syscall(SYS_exit_group, 1, 0, 0, 0, 0);
+}
+
 // The bind path of cs_exe_protect (cshim_security.c), with the same calls and the same fd passing.
 __attribute__((visibility("hidden"), used)) PRE_LIBC
 void cs_entry_protect_exe(long *initial_sp) {
     long argc = initial_sp[0];
     char **argv = (char **)(initial_sp + 1);
     char **envp = argv + argc + 1;
+    entry_open_closed_std_fds();
+    unsigned long room = entry_stack_room(envp);
+    entry_require_stack_room(room);
     if (argc < 2) return;
     if (cs_command_protects(cs_command_of((int)argc, argv)) == CS_COMMAND_OTHER) return;
     long n = 0;
@@ -122,6 +187,9 @@ void cs_entry_protect_exe(long *initial_sp) {
         if (names(envp[n], CS_EXE_MOUNT_FD_ENV, '=')) return;
     }
     if (n > ENTRY_MAX_ENV) return;
+    // The new environment array goes on this stack: where it would eat into what the command needs,
+    // the constructor makes it (setenv, on the heap) instead.
+    if ((unsigned long)(n + 2) * sizeof(char *) + 4096 > room - ENTRY_STACK_NEED) return;
     struct statfs sf;
     if (entry_syscall(SYS_statfs, (long)"/proc/self/exe", (long)&sf, 0, 0, 0) != 0) return;
     if (sf.f_flags & ENTRY_ST_RDONLY) return;
@@ -151,7 +219,24 @@ void cs_entry_protect_exe(long *initial_sp) {
 
 #else
 
-// Elsewhere the entry is glibc's own: the constructor re-executes.
+// Elsewhere the entry is glibc's own: the constructor re-executes, and this fills a closed standard
+// stream with /dev/null (see entry_open_closed_std_fds) before the constructors open anything.
+static void open_closed_std_fds(int argc, char **argv, char **envp) {
+    (void)argc; (void)argv; (void)envp;
+    for (int i = 0; i < 3; i++) {
+        if (syscall(SYS_fcntl, i, F_GETFD) >= 0 || errno != EBADF) continue;
+        int fd = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
+        if (fd == i) continue;
+        if (fd >= 0) syscall(SYS_close, fd);
+        static const char message[] = "swiftlet: a standard stream (fd 0, 1 or 2) is closed and /dev/null cannot be opened in its place\n";
+        syscall(SYS_write, 2, message, sizeof message - 1);
+        syscall(SYS_exit_group, 1);
+    }
+}
+__attribute__((section(".preinit_array"), used))
+static void (*const open_closed_std_fds_at_start)(int, char **, char **) = open_closed_std_fds;
+
+// Elsewhere the entry is glibc's own.
 __asm__(".section .text.swiftlet_entry,\"ax\",%progbits\n"
         ".globl swiftlet_entry\n"
         ".type swiftlet_entry,%function\n"

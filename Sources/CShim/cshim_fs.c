@@ -75,3 +75,11 @@ int cs_setxattr(const char *path, const char *name, const void *value, size_t si
 long cs_getxattr(const char *path, const char *name, void *value, size_t size) {
     return (long)getxattr(path, name, value, size);
 }
+
+int cs_lsetxattr(const char *path, const char *name, const void *value, size_t size) {
+    return lsetxattr(path, name, value, size, 0);
+}
+
+long cs_lgetxattr(const char *path, const char *name, void *value, size_t size) {
+    return (long)lgetxattr(path, name, value, size);
+}

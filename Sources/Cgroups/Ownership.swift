@@ -10,6 +10,13 @@ import Kernel
 /// `create` refuses a directory marked by a container that still exists. The look and the
 /// mkdir+mark happen under an flock on the parent of the first directory, a few system calls long.
 /// Directories that were there before are never marked (the runtime does not touch them).
+///
+/// The mark can be rewritten by whoever holds CAP_SYS_ADMIN over the directory, the container
+/// itself with a writable `cgroup` mount and no user namespace: marked as another's, its cgroups
+/// would be spared by `delete` and `kill --all` and refused to `pause` and `update`. So each
+/// directory's inode number, taken when it is made, is kept too (state.json `cgroupInodes`), and
+/// decides wherever it is known: kernfs never gives a number twice in a boot, and nothing inside
+/// the container can change it.
 public enum CgroupOwnership {
     static let attribute = "trusted.swiftlet.container"
 
@@ -26,15 +33,19 @@ public enum CgroupOwnership {
     public static func claim(_ directories: [String], owner: String, seconds: Int = 30,
                              parentsMade: inout [String]) throws -> Set<String> {
         var marked = false
-        return try claim(directories, owner: owner, seconds: seconds, parentsMade: &parentsMade, marked: &marked)
+        var inodes: [String: UInt64] = [:]
+        return try claim(directories, owner: owner, seconds: seconds, parentsMade: &parentsMade, marked: &marked,
+                         inodes: &inodes)
     }
 
     /// `claim`, adding to `parentsMade` the ancestors of `directories` it made on the way (a systemd
     /// slice, a nested cgroupsPath's levels), also when it throws: they are not the container's own
     /// directories, and only a create that fails removes them again. `marked`: every directory made
-    /// carries the mark (false without the privilege to write it).
+    /// carries the mark (false without the privilege to write it). `inodes`: the inode number of
+    /// each directory made, taken under the lock.
     public static func claim(_ directories: [String], owner: String, seconds: Int = 30,
-                             parentsMade: inout [String], marked: inout Bool) throws -> Set<String> {
+                             parentsMade: inout [String], marked: inout Bool,
+                             inodes: inout [String: UInt64]) throws -> Set<String> {
         let sorted = directories.sorted()
         guard let first = sorted.first else { return [] }
         let parent = String(first[..<(first.lastIndex(of: "/") ?? first.endIndex)])
@@ -69,6 +80,7 @@ public enum CgroupOwnership {
                     made.insert(d)
                     // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
                     if (try? ExtendedAttribute.set(d, attribute, owner)) == nil { marked = false }
+                    if let st = try? FD.atWorkingDirectory.status(of: d, describe: d) { inodes[d] = UInt64(st.st_ino) }
                 } else if let other = mark(of: d), other != owner, isDirectory(other) {
                     throw CgroupError("the cgroup \(d) is the cgroup of container \(other) (not deleted yet): a container needs a cgroup of its own",
                                       path: d)
@@ -82,11 +94,17 @@ public enum CgroupOwnership {
     }
 
     /// The directories of `made` that are no longer `owner`'s: removed by hand (or by another
-    /// runtime) and made again by someone else, another container perhaps. Marked by another, or
-    /// without a mark when the create marked every one (`marked`). Gone ones are not listed: there
-    /// is nothing there to touch. One getxattr a directory.
-    public static func replaced(_ made: [String], owner: String, marked: Bool) -> [String] {
+    /// runtime) and made again by someone else, another container perhaps. Where `inodes` has the
+    /// directory's number: one with another number, whatever its mark says (the container may have
+    /// rewritten it). Elsewhere (a create's claim, a state written before the numbers were kept):
+    /// marked by another, or without a mark when the create marked every one (`marked`). Gone ones
+    /// are not listed: there is nothing there to touch. One stat or getxattr a directory.
+    public static func replaced(_ made: [String], owner: String, marked: Bool, inodes: [String: UInt64]? = nil) -> [String] {
         made.filter { d in
+            if let inode = inodes?[d] {
+                guard let st = try? FD.atWorkingDirectory.status(of: d, describe: d) else { return false }
+                return UInt64(st.st_ino) != inode
+            }
             do {
                 guard let mark = try ExtendedAttribute.value(d, attribute) else { return marked }
                 return mark != owner

@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 
 /// A copy of a directory's contents into another directory, for `tmpcopyup` (the new tmpfs gets
@@ -11,7 +12,8 @@ public enum TreeCopy {
 
     /// Copies every entry of `source` into `destination`: regular files (their bytes, holes left
     /// as holes), directories (their contents), symlinks (as symlinks), fifos and device nodes
-    /// (mknod), each with its permission bits and owner; sockets are left out, and device nodes
+    /// (mknod), each with its permission bits, owner and POSIX ACLs (no other extended attribute:
+    /// no file capabilities); sockets are left out, and device nodes
     /// where mknod is refused. An owner this process cannot give (EINVAL: an id not mapped in its
     /// user namespace; EPERM) is left as made, without setuid and setgid; in a user namespace so is
     /// the owner stat gives for an id it does not map (the overflow id). What the mount copied
@@ -123,9 +125,52 @@ public enum TreeCopy {
             // After the owner: chown clears setuid and setgid.
             if type != S_IFLNK {
                 try sys("chmod", path) { fchmodat(destination.raw, name, mode, AT_SYMLINK_NOFOLLOW) }
+                try copyACLs(source, destination, name, path, isDirectory: type == S_IFDIR)
             }
             if let linkAs { walk.linked[linkAs] = inCopy + name }
         }
+    }
+
+    /// The POSIX ACLs of `name` (its access ACL; a directory's default ACL too), after its mode:
+    /// the mode's group bits are an ACL's mask, wider than its owning group's entry, so a copy
+    /// without the ACL would give that group what the ACL denied (crun copies them, runc drops
+    /// them). No other extended attribute is copied, as runc: `security.capability` (file
+    /// capabilities, a privilege as set-user-ID is), labels, `trusted.*`. One the tmpfs refuses
+    /// fails the copy, naming the file. Read through the parent's fd without following `name`.
+    /// In a user namespace a named entry for an id it does not map reads as id -1, which no setxattr
+    /// takes (EINVAL): such entries are left out, as they granted nothing inside the namespace.
+    private static func copyACLs(_ source: FD, _ destination: FD, _ name: String, _ path: String, isDirectory: Bool) throws {
+        for attribute in isDirectory ? ["system.posix_acl_access", "system.posix_acl_default"] : ["system.posix_acl_access"] {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let n = cs_lgetxattr(source.procPath + "/" + name, attribute, &buffer, buffer.count)
+            if n < 0 {
+                let e = Glibc.errno
+                if e == ENODATA || e == EOPNOTSUPP { continue }
+                throw SysError("getxattr", "\(attribute) of \(path)", errno: e)
+            }
+            let acl = withoutUnmappedEntries(Array(buffer[..<n]))
+            try sys("setxattr", "\(attribute) of \(path) in the copy") {
+                cs_lsetxattr(destination.procPath + "/" + name, attribute, acl, acl.count)
+            }
+        }
+    }
+
+    /// An ACL in its xattr form (a 4-byte version, then 8-byte entries: tag, permissions, id, all
+    /// little-endian) without its named-user and named-group entries of id -1 (unmapped). Fewer
+    /// named entries only narrow what it grants; the mask stays valid without them.
+    static func withoutUnmappedEntries(_ acl: [UInt8]) -> [UInt8] {
+        guard acl.count >= 4, (acl.count - 4) % 8 == 0 else { return acl }
+        var kept = Array(acl[..<4])
+        var offset = 4
+        while offset < acl.count {
+            let entry = acl[offset..<offset + 8]
+            let tag = UInt16(entry[offset]) | UInt16(entry[offset + 1]) << 8
+            let id = (0..<4).reduce(UInt32(0)) { $0 | UInt32(entry[offset + 4 + $1]) << (8 * UInt32($1)) }
+            let namedUser: UInt16 = 0x02, namedGroup: UInt16 = 0x08
+            if !((tag == namedUser || tag == namedGroup) && id == UInt32.max) { kept += entry }
+            offset += 8
+        }
+        return kept
     }
 
     /// The bytes of a regular file, its data regions only (SEEK_DATA/SEEK_HOLE): a sparse file of a

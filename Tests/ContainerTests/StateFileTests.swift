@@ -41,6 +41,7 @@ final class StateFileTests: XCTestCase {
     func testHandWrittenStateIsTheEncodersBytes() throws {
         var record = try JSON.decode(ContainerRecord.self, from: Array(Self.earlierBytes.utf8))
         record.cgroupMarked = true
+        record.cgroupInodes = ["/sys/fs/cgroup/unified/c1": 4294967297, "/sys/fs/cgroup/memory/c1": 12]
         record.noNewKeyring = true
         record.sessionKeyring = "_ses.c1.0123456789abcdef"
         record.seccompProgram = "0123456789abcdef0123456789abcdef"
@@ -57,6 +58,7 @@ final class StateFileTests: XCTestCase {
         record.cgroupPaths = nil
         record.cgroupMade = nil
         record.cgroupMarked = nil
+        record.cgroupInodes = nil
         record.noNewKeyring = nil
         record.sessionKeyring = nil
         record.seccompProgram = nil

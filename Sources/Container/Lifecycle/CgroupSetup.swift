@@ -110,8 +110,10 @@ extension Runtime {
         let now = driver.directories.filter { !deferred.contains($0) }
         let predictedNow = predicted.subtracting(deferred)
         var marked = true
+        var inodes: [String: UInt64] = [:]
         do {
-            driver.made = try CgroupOwnership.claim(now, owner: store.directory(id), parentsMade: &parentsMade, marked: &marked)
+            driver.made = try CgroupOwnership.claim(now, owner: store.directory(id), parentsMade: &parentsMade,
+                                                    marked: &marked, inodes: &inodes)
         } catch {
             undoParents()
             throw RuntimeError(field: pathField, cause: error)
@@ -134,6 +136,7 @@ extension Runtime {
         plan.cgroupPaths = driver.paths
         plan.cgroupMade = claim.made
         plan.cgroupMarked = marked
+        plan.cgroupInodes = inodes.isEmpty ? nil : inodes
         return ClaimedCgroup(driver: driver, parentsMade: parentsMade, marked: marked, deferred: deferred,
                              deferredPredicted: predicted.intersection(deferred))
     }
@@ -155,11 +158,13 @@ extension Runtime {
             let pathField = InputField.config(Runtime.cgroupsPathField(spec))
             var marked = true
             do {
+                var inodes: [String: UInt64] = [:]
                 let made = try CgroupOwnership.claim(claimed.deferred, owner: store.directory(id), parentsMade: &parentsMade,
-                                                     marked: &marked)
+                                                     marked: &marked, inodes: &inodes)
                 driver.made.formUnion(made)
                 plan.cgroupMarked = claimed.marked && marked
                 plan.cgroupMade = driver.made.sorted()
+                if !inodes.isEmpty { plan.cgroupInodes = (plan.cgroupInodes ?? [:]).merging(inodes) { $1 } }
                 if made != claimed.deferredPredicted {
                     try store.saveCgroupClaim(id, CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted()))
                     let existing = claimed.deferred.filter { !made.contains($0) }
@@ -262,13 +267,14 @@ extension Runtime {
     }
 
     /// The cgroup directories `record`'s create made that are not its own any more: removed by
-    /// hand and made again (by another container with that cgroupsPath, or anyone). One getxattr a
-    /// directory made. A systemd unit's directories are systemd's: not looked at.
+    /// hand and made again (by another container with that cgroupsPath, or anyone). One stat (or
+    /// getxattr, in a state without inode numbers) a directory made. A systemd unit's directories are systemd's: not looked at.
     public func replacedCgroups(of record: ContainerRecord) -> [String] {
         guard let made = record.cgroupMade, !made.isEmpty, let kind = record.cgroupDriver, !kind.hasPrefix("systemd-") else {
             return []
         }
-        return CgroupOwnership.replaced(made, owner: store.directory(record.id), marked: record.cgroupMarked == true)
+        return CgroupOwnership.replaced(made, owner: store.directory(record.id), marked: record.cgroupMarked == true,
+                                        inodes: record.cgroupInodes)
     }
 
     /// Throws, naming them, when a directory of `record`'s cgroup is someone else's now: `command`

@@ -415,6 +415,7 @@ extension Runtime {
             r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
             r.cgroupMade = plan.cgroupMade
             if plan.cgroupMarked { r.cgroupMarked = true }
+            r.cgroupInodes = plan.cgroupInodes
             try store.save(r)
             if let pidFile {
                 try writePidFile(pidFile, pid: pid)

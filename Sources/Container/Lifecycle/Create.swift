@@ -315,6 +315,7 @@ public struct Runtime {
                 r.cgroupPaths = plan.cgroupPaths.isEmpty ? nil : plan.cgroupPaths
                 r.cgroupMade = plan.cgroupMade
                 if plan.cgroupMarked { r.cgroupMarked = true }
+                r.cgroupInodes = plan.cgroupInodes
                 r.noNewKeyring = plan.sessionKeyring == nil ? true : nil
                 r.sessionKeyring = plan.sessionKeyring
                 r.seccompProgram = seccompDigest

@@ -29,6 +29,10 @@ public struct StateFile<Config> {
     /// Every directory of `cgroupMade` carries this container's mark (CgroupOwnership): one without
     /// it was made again by someone else. Nil (rootless, or a state written before): not known.
     public var cgroupMarked: Bool?
+    /// The inode number of each directory of `cgroupMade` when it was made (CgroupOwnership): one
+    /// with another number now was made again by someone else, whatever its mark says. Nil in a
+    /// state written before it was kept, or when none was made.
+    public var cgroupInodes: [String: UInt64]?
     /// `create --no-new-keyring`: `exec` keeps the caller's session keyring too, as runc's setns init.
     public var noNewKeyring: Bool?
     /// The name of the session keyring init made and every `exec` joins (`_ses.<id>.<random>`); nil
@@ -265,13 +269,18 @@ public struct StateStore {
             ("bundle", .string(record.bundle)), ("rootfs", .string(record.rootfs)),
             ("created", .string(record.created)), ("owner", .string(record.owner)),
         ]
-        members.reserveCapacity(15)
+        members.reserveCapacity(16)
         if let annotations = record.annotations { members.append(("annotations", sortedObject(annotations))) }
         members.append(("config", config))
         if let driver = record.cgroupDriver { members.append(("cgroupDriver", .string(driver))) }
         if let paths = record.cgroupPaths { members.append(("cgroupPaths", sortedObject(paths))) }
         if let made = record.cgroupMade { members.append(("cgroupMade", stringArray(made))) }
         if let marked = record.cgroupMarked { members.append(("cgroupMarked", .bool(marked))) }
+        if let inodes = record.cgroupInodes {
+            var numbers = inodes.map { ($0.key, JSONValue.number(String($0.value))) }
+            numbers.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+            members.append(("cgroupInodes", .object(numbers)))
+        }
         if let keyring = record.noNewKeyring { members.append(("noNewKeyring", .bool(keyring))) }
         if let keyring = record.sessionKeyring { members.append(("sessionKeyring", .string(keyring))) }
         if let digest = record.seccompProgram { members.append(("seccompProgram", .string(digest))) }

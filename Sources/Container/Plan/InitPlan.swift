@@ -113,6 +113,8 @@ final class InitPlan {
     var cgroupHierarchies: CgroupHierarchies?
     var cgroupMade: [String]?
     var cgroupMarked = false
+    /// The inode number of each directory of `cgroupMade` (CgroupOwnership), for state.json.
+    var cgroupInodes: [String: UInt64]?
 
     /// The process's kernel values (rlimits, capability sets, scheduler, ...), resolved by `makePlan`.
     var processPlan = ProcessPlan()

@@ -110,9 +110,10 @@ struct RootfsBuilder {
     }
 
     /// The bind of `directory` on itself, recursive, and an fd of the bind's root. A detached
-    /// copy (open_tree) attached onto the fd; where open_tree is refused (a seccomp filter of an
-    /// outer container: EPERM, ENOSYS), mount(2) from and onto the fd's /proc path, and the bind's
-    /// root opened by `path`, which must then be that directory (same inode) on another mount.
+    /// copy (open_tree) attached onto the fd (move_mount); where either call is refused (a seccomp
+    /// filter of an outer container: EPERM, ENOSYS; one may allow open_tree and not move_mount),
+    /// mount(2) from and onto the fd's /proc path, and the bind's root opened by `path`, which must
+    /// then be that directory (same inode) on another mount.
     static func bindOnItself(_ directory: FD, _ path: String) throws -> FD {
         do {
             let tree = try MountAPI.cloneTree(directory.procPath, recursive: true)
@@ -121,7 +122,7 @@ struct RootfsBuilder {
                 throw error
             }
             return tree
-        } catch let e as SysError where e.call == "open_tree" && (e.errno == EPERM || e.errno == ENOSYS) {
+        } catch let e as SysError where (e.call == "open_tree" || e.call == "move_mount") && (e.errno == EPERM || e.errno == ENOSYS) {
             try Mount.mount(source: directory.procPath, target: directory.procPath, type: nil, flags: [.bind, .recursive],
                             describe: "bind \(path) on itself")
             let bound = OwnedFD(try FD.open(path, O_PATH | O_DIRECTORY))
