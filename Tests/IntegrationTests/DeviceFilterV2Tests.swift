@@ -20,6 +20,10 @@ final class DeviceFilterV2Tests: CgroupTestCase {
         """
 
     func testEngineConfigsDeviceRules() throws {
+        if isKnownDeviation(["crun"]) {
+            print("NOTE: \(runtimeName) (\(name)): not run: crun-v1 hides the cgroup2 hierarchy")
+            return
+        }
         let dir = Env.repo + "/conformance/configs"
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") }.sorted()
         XCTAssertTrue(names.contains("docker.json") && names.contains("ctr.json"), "\(names)")
