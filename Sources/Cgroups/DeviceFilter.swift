@@ -98,13 +98,18 @@ enum DeviceFilter {
     /// The rules that can change the verdict, in order: a rule is left out when a later rule matches
     /// every request it matches (the later one decides first), and so is a deny with only denies
     /// before it (it says what nothing matching says).
+    /// Past `shadowCheckLimit` rules every rule is kept: the check compares each rule with every
+    /// later one, and a config of a million rules must fail at the kernel's size limit, not hang here.
     static func decidingRules(_ rules: [DeviceRule]) -> [DeviceRule] {
         var kept: [DeviceRule] = []
-        for (i, r) in rules.enumerated() where !rules[(i + 1)...].contains(where: { matchesAll($0, of: r) }) {
+        for (i, r) in rules.enumerated()
+        where rules.count > shadowCheckLimit || !rules[(i + 1)...].contains(where: { matchesAll($0, of: r) }) {
             kept.append(r)
         }
         return Array(kept.drop { !$0.allow })
     }
+
+    static let shadowCheckLimit = 1024
 
     /// Whether `later` matches every request that `earlier` matches, as the program compares: the
     /// type unless "c" or "b" matches any, numbers as their low 32 bits, and an access of rwm matches

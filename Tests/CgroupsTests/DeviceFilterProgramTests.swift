@@ -229,8 +229,24 @@ final class DeviceFilterProgramTests: XCTestCase {
         XCTAssertEqual(DeviceFilter.decidingRules([kmsgWrite, kmsgRead]), [kmsgWrite, kmsgRead])
     }
 
+    /// Past the limit nothing is left out but the leading denies (a quadratic check would hang on a
+    /// config of a million rules); the verdicts stay the reference's.
+    func testLongRuleListsKeepEveryRule() throws {
+        let deny = DeviceRule(allow: false, type: "a", major: -1, minor: -1, access: 7, index: 0)
+        let many = [deny] + (0..<DeviceFilter.shadowCheckLimit).map {
+            DeviceRule(allow: true, type: "c", major: 1, minor: Int64($0 % 4), access: 7, index: $0 + 1)
+        }
+        XCTAssertEqual(DeviceFilter.decidingRules(many).count, DeviceFilter.shadowCheckLimit)
+        XCTAssertEqual(DeviceFilter.decidingRules(Array(many.prefix(9))).count, 4)
+        for (major, minor) in [(1, 3), (1, 4), (2, 3)] as [(UInt32, UInt32)] {
+            XCTAssertEqual(try Self.run(DeviceFilter.program(many), type: 2, access: 2, major: major, minor: minor),
+                           try Self.run(Self.branchingProgram(many), type: 2, access: 2, major: major, minor: minor))
+        }
+    }
+
     /// A major or minor of 2^31 or more: the branching program compared it, sign-extended, with the
-    /// kernel's zero-extended u32 and never matched; this one matches the u32.
+    /// kernel's zero-extended u32 and never matched; this one matches the u32. (No device has one:
+    /// the kernel's majors have 12 bits, minors 20.)
     func testNumbersFromTwoToThe31Match() throws {
         for major: Int64 in [0x8000_0001, 0xffff_ffff] {
             let rules = [DeviceRule(allow: false, type: "a", major: -1, minor: -1, access: 7, index: 0),
