@@ -8,9 +8,9 @@ import Kernel
 ///
 /// The program has no conditional jump: the verifier copies and explores a state for every jump
 /// whose two sides are both possible, which made loading it cost ~25 µs a rule on the critical path
-/// of `create`. Instead each rule's match is computed as 0 or 1 with ALU operations, and the rules
-/// are folded first to last into the verdict in r0 (a later match overrides), which is the same as
-/// checking them last to first and stopping at the first match.
+/// of `create`. Instead each rule's match is computed with ALU operations, and the rules are folded
+/// first to last into the verdict in r0 (a later match overrides), which is the same as checking
+/// them last to first and stopping at the first match.
 enum DeviceFilter {
     /// struct bpf_insn packed as the kernel reads it on little-endian: code, dst|src<<4, off, imm.
     static func insn(_ code: UInt8, dst: UInt8 = 0, src: UInt8 = 0, off: Int16 = 0, imm: Int32 = 0) -> UInt64 {
@@ -32,12 +32,16 @@ enum DeviceFilter {
     static let or64X: UInt8 = 0x4f     // BPF_ALU64 | BPF_OR | BPF_X
     static let add64K: UInt8 = 0x07    // BPF_ALU64 | BPF_ADD | BPF_K
     static let rsh64K: UInt8 = 0x77    // BPF_ALU64 | BPF_RSH | BPF_K
+    static let lsh64K: UInt8 = 0x67    // BPF_ALU64 | BPF_LSH | BPF_K
+    static let xor64K: UInt8 = 0xa7    // BPF_ALU64 | BPF_XOR | BPF_K
     static let neg64: UInt8 = 0x87     // BPF_ALU64 | BPF_NEG
     static let exit: UInt8 = 0x95
 
     /// Registers: r1 the context until loaded, then the rule's difference; r2 device type (1 block,
     /// 2 char), r3 access bits, r4 major, r5 minor, r6 type ^ 2 (0 for a char device), r7 type ^ 1
-    /// (0 for a block device), r8 one field's difference, r0 the verdict.
+    /// (0 for a block device), r9 major << 16 | type (type and a major below 2^15 compared at once),
+    /// r8 one field's difference. r0 holds the verdict in bit 63 (the other bits mean nothing) until
+    /// the exit shifts it down.
     static func program(_ rules: [DeviceRule]) -> [UInt64] {
         let deciding = decidingRules(rules)
         var p: [UInt64] = [
@@ -48,11 +52,22 @@ enum DeviceFilter {
             insn(ldxW, dst: 4, src: 1, off: 4),
             insn(ldxW, dst: 5, src: 1, off: 8),
         ]
-        if deciding.contains(where: { $0.type == "c" }) { p += [insn(mov32X, dst: 6, src: 2), insn(xor32K, dst: 6, imm: 2)] }
-        if deciding.contains(where: { $0.type == "b" }) { p += [insn(mov32X, dst: 7, src: 2), insn(xor32K, dst: 7, imm: 1)] }
+        func typeAndMajor(_ r: DeviceRule) -> Int32? {
+            guard r.major >= 0, UInt32(truncatingIfNeeded: r.major) < 1 << 15 else { return nil }
+            if r.type == "c" { return Int32(truncatingIfNeeded: r.major) << 16 | 2 }
+            if r.type == "b" { return Int32(truncatingIfNeeded: r.major) << 16 | 1 }
+            return nil
+        }
+        let typeOnly = deciding.filter { typeAndMajor($0) == nil }
+        if typeOnly.contains(where: { $0.type == "c" }) { p += [insn(mov32X, dst: 6, src: 2), insn(xor32K, dst: 6, imm: 2)] }
+        if typeOnly.contains(where: { $0.type == "b" }) { p += [insn(mov32X, dst: 7, src: 2), insn(xor32K, dst: 7, imm: 1)] }
+        if deciding.contains(where: { typeAndMajor($0) != nil }) {
+            p += [insn(mov64X, dst: 9, src: 4), insn(lsh64K, dst: 9, imm: 16), insn(or64X, dst: 9, src: 2)]
+        }
         p.append(insn(mov64K, dst: 0, imm: 0))
         for r in deciding {
-            // r1 = the OR of each checked field's difference: 0 exactly when the rule matches.
+            // r1 = the OR of each checked field's difference (below 2^48): 0 exactly when the rule
+            // matches.
             var terms = 0
             func term(_ compute: (_ dst: UInt8) -> [UInt64]) {
                 // The first term lands in r1 itself, later ones in r8 and are ORed in.
@@ -60,10 +75,14 @@ enum DeviceFilter {
                 if terms > 0 { p.append(insn(or64X, dst: 1, src: 8)) }
                 terms += 1
             }
-            if r.type == "c" { term { [insn(mov64X, dst: $0, src: 6)] } }
-            if r.type == "b" { term { [insn(mov64X, dst: $0, src: 7)] } }
-            if r.major >= 0 {
-                term { [insn(mov32X, dst: $0, src: 4), insn(xor32K, dst: $0, imm: Int32(truncatingIfNeeded: r.major))] }
+            if let key = typeAndMajor(r) {
+                term { [insn(mov64X, dst: $0, src: 9), insn(xor64K, dst: $0, imm: key)] }
+            } else {
+                if r.type == "c" { term { [insn(mov64X, dst: $0, src: 6)] } }
+                if r.type == "b" { term { [insn(mov64X, dst: $0, src: 7)] } }
+                if r.major >= 0 {
+                    term { [insn(mov32X, dst: $0, src: 4), insn(xor32K, dst: $0, imm: Int32(truncatingIfNeeded: r.major))] }
+                }
             }
             if r.minor >= 0 {
                 term { [insn(mov32X, dst: $0, src: 5), insn(xor32K, dst: $0, imm: Int32(truncatingIfNeeded: r.minor))] }
@@ -80,18 +99,16 @@ enum DeviceFilter {
                 }
             }
             if terms == 0 {
-                p.append(insn(mov64K, dst: 0, imm: r.allow ? 1 : 0))
-                continue
-            }
-            // r1 < 2^32: r1 - 1 has bit 63 set exactly when r1 is 0 (a match), -r1 exactly when it
-            // is not.
-            if r.allow {
-                p += [insn(add64K, dst: 1, imm: -1), insn(rsh64K, dst: 1, imm: 63), insn(or64X, dst: 0, src: 1)]
+                p.append(insn(mov64K, dst: 0, imm: r.allow ? -1 : 0))
+            } else if r.allow {
+                // r1 < 2^63: r1 - 1 has bit 63 set exactly when r1 is 0, a match, which sets it in r0.
+                p += [insn(add64K, dst: 1, imm: -1), insn(or64X, dst: 0, src: 1)]
             } else {
-                p += [insn(neg64, dst: 1), insn(rsh64K, dst: 1, imm: 63), insn(and64X, dst: 0, src: 1)]
+                // -r1 has bit 63 clear exactly when r1 is 0, a match, which clears it in r0.
+                p += [insn(neg64, dst: 1), insn(and64X, dst: 0, src: 1)]
             }
         }
-        p.append(insn(exit))
+        p += [insn(rsh64K, dst: 0, imm: 63), insn(exit)]
         return p
     }
 
