@@ -37,10 +37,24 @@ final class JoinReviewTests: CgroupTestCase {
     }
 
     /// Container A runs in the v1 view (the unified hierarchy hidden, so it has no unified
-    /// directory); B, same cgroupsPath, is created on the hybrid host: B's unified directory is
-    /// free, B forks, then meets A's marked v1 directories and is refused. A must live on.
+    /// directory); B, same cgroupsPath, is created on the hybrid host (its unified directory is
+    /// free) or in the v1 view too (a v1 host: every directory is claimed after the fork). B
+    /// forks, then meets A's marked v1 directories and is refused. A must live on.
     /// On main B's clean-up destroys every directory of its driver, A's too: A's init is killed.
     func testRefusedCreateSparesTheRunningContainerWhoseV1CgroupItMet() {
+        for bInV1View in [false, true] {
+            refusedCreateSparesTheRunningContainer(bInV1View: bInV1View)
+        }
+    }
+
+    func inV1View(_ args: [String]) -> ProcResult {
+        Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "umount -l /sys/fs/cgroup/unified && "
+                                       + "mount -t tmpfs tmpfs /sys/fs/cgroup/unified && exec \"$@\"", "sh",
+                                       Env.runtime, "--root", stateRoot] + args)
+    }
+
+    func refusedCreateSparesTheRunningContainer(bInV1View: Bool) {
+        let context = bInV1View ? "B in the v1 view" : "B on the hybrid host"
         let a = newID(), b = newID()
         let path = cgPath(a)
         let bundle = makeBundle(cgroupsPath: path, program: "sleep 100")
@@ -49,19 +63,17 @@ final class JoinReviewTests: CgroupTestCase {
             runtime(["delete", "--force", a])
             removeCgroup(path)
         }
-        let ra = Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "umount -l /sys/fs/cgroup/unified && "
-                                                + "mount -t tmpfs tmpfs /sys/fs/cgroup/unified && exec \"$@\"", "sh",
-                                                Env.runtime, "--root", stateRoot, "run", "-d", "--bundle", bundle, a])
-        XCTAssertEqual(ra.status, 0, "run -d of A in the v1 view: \(describe(ra))")
+        let ra = inV1View(["run", "-d", "--bundle", bundle, a])
+        XCTAssertEqual(ra.status, 0, "\(context): run -d of A in the v1 view: \(describe(ra))")
         let pidA = pid(a)
-        XCTAssertGreaterThan(pidA, 0)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified" + path), "A has a unified directory")
-        let rb = runtime(["create", "--bundle", bundle, b])
-        XCTAssertNotEqual(rb.status, 0, "B took A's cgroup: \(describe(rb))")
-        XCTAssertTrue(rb.stderr.contains("a container needs a cgroup of its own"), describe(rb))
-        XCTAssertTrue(isAlive(pidA), "A's init was killed by B's refused create (state \(procState(pidA)), "
+        XCTAssertGreaterThan(pidA, 0, context)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified" + path), "\(context): A has a unified directory")
+        let rb = bInV1View ? inV1View(["create", "--bundle", bundle, b]) : runtime(["create", "--bundle", bundle, b])
+        XCTAssertNotEqual(rb.status, 0, "\(context): B took A's cgroup: \(describe(rb))")
+        XCTAssertTrue(rb.stderr.contains("a container needs a cgroup of its own"), "\(context): \(describe(rb))")
+        XCTAssertTrue(isAlive(pidA), "\(context): A's init was killed by B's refused create (state \(procState(pidA)), "
                       + "status \(status(a) ?? "none")): \(describe(rb))")
-        XCTAssertEqual(status(a), "running")
+        XCTAssertEqual(status(a), "running", context)
     }
 
     /// The bundle's root is /sys/fs/cgroup and a bind of a directory of its own covers the pids
