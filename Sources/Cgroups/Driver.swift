@@ -20,6 +20,8 @@ public protocol CgroupDriver {
     /// a "0" to every v1 `tasks` costs ~0.3 ms in all. The thread is the whole process when it has
     /// no other; cgroup v2 has no such file (`cgroup.threads` stays within a threaded domain).
     var joinFiles: [String] { get }
+    /// The mount point of every hierarchy the cgroup has a directory in.
+    var hierarchyMountPoints: [String] { get }
     /// The directory of the v2 (unified) cgroup, if there is one.
     var unifiedPath: String? { get }
     /// Every directory of the cgroup: one per v1 hierarchy, the unified one.

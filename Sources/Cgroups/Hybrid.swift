@@ -17,6 +17,7 @@ public struct HybridDriver: CgroupDriver {
 
     public var paths: [String: String] { v1.paths.merging(v2.paths) { a, _ in a } }
     public var unifiedPath: String? { v2.path }
+    public var hierarchyMountPoints: [String] { v1.hierarchyMountPoints + v2.hierarchyMountPoints }
     public var joinFiles: [String] { v1.joinFiles + v2.joinFiles }
     public var directories: [String] { v1.directories + v2.directories }
     public var v1FreezerDirectory: String? { v1.v1FreezerDirectory }

@@ -106,6 +106,7 @@ public struct SystemdDriver: CgroupDriver {
     public var paths: [String: String] { inner.paths }
     public var joinFiles: [String] { inner.joinFiles }
     public var unifiedPath: String? { inner.unifiedPath }
+    public var hierarchyMountPoints: [String] { inner.hierarchyMountPoints }
     public var directories: [String] { inner.directories }
     public var v1FreezerDirectory: String? { inner.v1FreezerDirectory }
     public var made: Set<String> {

@@ -19,6 +19,7 @@ public struct CgroupV1Driver: CgroupDriver {
     }
 
     public var unifiedPath: String? { nil }
+    public var hierarchyMountPoints: [String] { Set(mounts.values).sorted() }
     var dirs: [String] { Set(paths.values).sorted() }
     public var directories: [String] { dirs }
     public var v1FreezerDirectory: String? { dir("freezer") }

@@ -23,6 +23,7 @@ public struct CgroupV2Driver: CgroupDriver {
 
     public var paths: [String: String] { ["": path] }
     public var unifiedPath: String? { path }
+    public var hierarchyMountPoints: [String] { [mountPoint] }
     public var joinFiles: [String] { [path + "/cgroup.procs"] }
 
     /// Controllers enabled for this cgroup (its cgroup.controllers).

@@ -438,7 +438,7 @@ final class CgroupTests: CgroupTestCase {
                 configure(&c)
             }
             let traceDir = hostDir("strace-\(id)")
-            let traced = ["/usr/bin/strace", "-ff", "-qq", "-e", "trace=openat,open_tree,mknodat", "-o", traceDir + "/trace",
+            let traced = ["/usr/bin/strace", "-ff", "-qq", "-e", "trace=openat,openat2,open_tree,mknodat", "-o", traceDir + "/trace",
                           Env.runtime, "--root", stateRoot, "run", "--bundle", b, id]
             let r = context == v1Only
                 ? Host.exec("/usr/bin/unshare", ["-m", "sh", "-c", "umount -l /sys/fs/cgroup/unified && "

@@ -130,7 +130,11 @@ public struct Runtime {
                 if !claimed.deferred.isEmpty {
                     claimedToLimit = claimed
                     let unifiedProcs = claimed.driver.unifiedPath.map { $0 + "/cgroup.procs" }
-                    plan.cgroupJoinFilesOnState = plan.cgroupJoinFiles.filter { $0 != unifiedProcs }
+                    let mountPoints = claimed.driver.hierarchyMountPoints
+                    plan.cgroupJoinsOnState = plan.cgroupJoinFiles.filter { $0 != unifiedProcs }.map { file in
+                        let m = mountPoints.filter { file.hasPrefix($0 + "/") }.max { $0.count < $1.count } ?? "/"
+                        return (m, String(file.dropFirst(m == "/" ? 1 : m.count + 1)))
+                    }
                     plan.cgroupJoinFiles = plan.cgroupJoinFiles.filter { $0 == unifiedProcs }
                     cgroup = claimed.driver
                 } else {

@@ -102,7 +102,13 @@ final class InitPlan {
     /// The v1 hierarchies' `tasks` files init writes "0" to once the parent's `.state` arrives
     /// (it sends it once the cgroup is made and limited, `limitCgroup`), then before the first
     /// step the cgroup must see (RootfsBuilder.awaitCgroup). Empty when init joins everything first.
-    var cgroupJoinFilesOnState: [String] = []
+    /// Each is the mount point of its hierarchy and the file's path beneath it: init opens the
+    /// mount points before it makes any mount, and the files beneath those fds, so that no mount
+    /// the bundle asks for (a bind over a hierarchy, with root.path above /sys/fs/cgroup) can
+    /// stand in for them.
+    var cgroupJoinsOnState: [(hierarchy: String, file: String)] = []
+    /// In the init stage: the mount points of `cgroupJoinsOnState`, opened at its start.
+    var cgroupHierarchyFDs: [String: FD] = [:]
     /// The parent has the user's systemd move init into its scope (rootless --systemd-cgroup): init
     /// waits for its ack before anything else, so that a cgroup namespace it makes is rooted there.
     var awaitsCgroupAttach = false

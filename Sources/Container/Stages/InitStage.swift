@@ -61,6 +61,10 @@ enum InitStage {
         try step("join cgroup") {
             for file in plan.cgroupJoinFiles { try writeFile(path: file, "0", flags: O_WRONLY) }
             if plan.awaitsCgroupAttach { try channel.expect(.ack, step: "moved into the scope") }
+            // Joined later (buildRoot): the hierarchies are held now, before any mount is made.
+            for join in plan.cgroupJoinsOnState where plan.cgroupHierarchyFDs[join.hierarchy] == nil {
+                plan.cgroupHierarchyFDs[join.hierarchy] = try FD.open(join.hierarchy, O_PATH | O_DIRECTORY)
+            }
         }
         // Joining a pid namespace outside the init (see forkIntoJoinedPIDNamespace): keep it for later.
         let pidJoin = plan.buildsRootOutsidePIDNamespace ? plan.joins.first { $0.kind == .pid } : nil
@@ -221,7 +225,7 @@ enum InitStage {
         // The state comes from the parent right after it has our pid (and has moved linux.netDevices
         // in), and after the cgroup is made and limited. Without net devices it is read as late as
         // it can be, so that the rootfs is built while the parent works: once the rootfs is built,
-        // or, when the v1 hierarchies are joined on its arrival (`cgroupJoinFilesOnState`), before
+        // or, when the v1 hierarchies are joined on its arrival (`cgroupJoinsOnState`), before
         // the rootfs's first step the cgroup must see. Reading it before our next message also
         // orders that message after the pid, which the intermediate process of a pid namespace sends.
         var stateJSON: [UInt8] = []
@@ -234,7 +238,17 @@ enum InitStage {
             }
             stateReceived = true
             try step("join cgroup") {
-                for file in plan.cgroupJoinFilesOnState { try writeFile(path: file, "0", flags: O_WRONLY) }
+                for join in plan.cgroupJoinsOnState {
+                    let path = join.hierarchy + "/" + join.file
+                    guard let hierarchy = plan.cgroupHierarchyFDs[join.hierarchy] else {
+                        throw RuntimeError(object: path, "the hierarchy \(join.hierarchy) was not held open")
+                    }
+                    let file = try RootedPath.openStrictlyBeneath(hierarchy, join.file, O_WRONLY, describe: path)
+                    defer { file.close() }
+                    do { try file.write("0") } catch { throw RuntimeError(object: path, cause: error) }
+                }
+                for fd in plan.cgroupHierarchyFDs.values { fd.close() }
+                plan.cgroupHierarchyFDs = [:]
             }
         }
         if !plan.netDevices.isEmpty {
@@ -247,7 +261,7 @@ enum InitStage {
 
         // Without a mount namespace the rootfs is built in the runtime's (see RootfsBuilder).
         var rootfs = RootfsBuilder(plan: plan, staged: stagedSources)
-        if !plan.cgroupJoinFilesOnState.isEmpty { rootfs.awaitCgroup = receiveState }
+        if !plan.cgroupJoinsOnState.isEmpty { rootfs.awaitCgroup = receiveState }
         let rootMount = try rootfs.prepare(readOnlyDev: &readOnlyDev)
         // At the latest here (and with it the v1 hierarchies' joins, when left for then): before
         // the hooks, which run with the process in its cgroup.
