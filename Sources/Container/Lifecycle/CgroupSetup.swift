@@ -81,8 +81,15 @@ extension Runtime {
             }
         }
         let pathField = InputField.config(Runtime.cgroupsPathField(spec))
+        // The directories made after the fork (`limitCgroup`): looked at there too, before their
+        // claim, off the start-up path (a failed lookup on cgroupfs costs 10-25 µs). Until then the
+        // claim counts them as made: a `delete` of a create killed in between tells what was there
+        // before by its mark (`claimedCgroup`; deferring needs root outside a user namespace).
+        let deferred = deferringV1 && (host.mode == .v1 || host.mode == .hybrid)
+            ? driver.directories.filter { $0 != driver.unifiedPath } : []
+        let now = driver.directories.filter { !deferred.contains($0) }
         // What is there already is not ours: used only if empty and thawed, and never removed.
-        driver.made = driver.missingDirectories()
+        driver.made = Set(now.filter { !isDirectory($0) }).union(deferred)
         // The parents claim makes on the way (a systemd slice, a nested cgroupsPath's levels): a create
         // that fails removes them again while they are empty, deepest first (a `--systemd-cgroup`
         // create without a reachable systemd left system.slice in every hierarchy).
@@ -105,9 +112,6 @@ extension Runtime {
         // Another container's cgroup at this path (being created, or exited and not deleted) is
         // not taken (see CgroupOwnership); what this create made is decided there, under a lock.
         let predicted = driver.made
-        let deferred = deferringV1 && (host.mode == .v1 || host.mode == .hybrid)
-            ? driver.directories.filter { $0 != driver.unifiedPath } : []
-        let now = driver.directories.filter { !deferred.contains($0) }
         let predictedNow = predicted.subtracting(deferred)
         var marked = true
         var inodes: [String: UInt64] = [:]
@@ -158,6 +162,10 @@ extension Runtime {
             let pathField = InputField.config(Runtime.cgroupsPathField(spec))
             var marked = true
             do {
+                // Looked at first, as claimCgroup looks at the others: one there already is used
+                // only if empty and thawed.
+                let existing = claimed.deferred.filter { isDirectory($0) }
+                if !existing.isEmpty { try driver.checkReusable(existing: existing) }
                 var inodes: [String: UInt64] = [:]
                 let made = try CgroupOwnership.claim(claimed.deferred, owner: store.directory(id), parentsMade: &parentsMade,
                                                      marked: &marked, inodes: &inodes)
