@@ -11,6 +11,23 @@ import XCTest
 
 /// Shared helpers for the cgroup tests.
 class CgroupTestCase: IntegrationTestCase {
+    /// Runs `body` with a host process (its pid) moved into `rel` in every hierarchy that has it:
+    /// someone else's process in the container's cgroup. Then kills it, deletes the container `id`
+    /// and removes the cgroup.
+    func withOutsider(inCgroup rel: String, ofContainer id: String, _ body: (Int32) -> Void) {
+        let sleeper = Host.spawn("/bin/sleep", ["1000"])
+        defer {
+            kill(sleeper.pid, SIGKILL)
+            _ = sleeper.wait()
+            runtime(["delete", "--force", id])
+            removeCgroup(rel)
+        }
+        for mount in hierarchies().map(\.mount) where FileManager.default.fileExists(atPath: mount + rel) {
+            writeHost("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)")
+        }
+        body(sleeper.pid)
+    }
+
     /// The absolute cgroupsPath the tests use: `/swiftlet-it/<id>` (the id carries the token, so the
     /// harness's leak check sees a directory left behind).
     func cgPath(_ id: String) -> String { "/swiftlet-it/\(id)" }

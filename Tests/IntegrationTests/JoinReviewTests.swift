@@ -20,20 +20,14 @@ final class JoinReviewTests: CgroupTestCase {
         let path = cgPath(id)
         let dir = "/sys/fs/cgroup/pids" + path
         XCTAssertNoThrow(try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true))
-        let host = Host.spawn("/bin/sleep", ["100"])
-        defer {
-            kill(host.pid, SIGKILL)
-            _ = host.wait()
-            runtime(["delete", "--force", id])
-            removeCgroup(path)
+        withOutsider(inCgroup: path, ofContainer: id) { host in
+            let b = makeBundle(cgroupsPath: path, program: "sleep 100")
+            let r = runtime(["create", "--bundle", b, id])
+            XCTAssertNotEqual(r.status, 0, "took a cgroup that holds a host process: \(describe(r))")
+            XCTAssertTrue(r.stderr.contains("not empty"), describe(r))
+            XCTAssertTrue(isAlive(host), "the host process in \(dir) was killed by the refused create "
+                          + "(state \(procState(host))): \(describe(r))")
         }
-        writeHost(dir + "/cgroup.procs", "\(host.pid)")
-        let b = makeBundle(cgroupsPath: path, program: "sleep 100")
-        let r = runtime(["create", "--bundle", b, id])
-        XCTAssertNotEqual(r.status, 0, "took a cgroup that holds a host process: \(describe(r))")
-        XCTAssertTrue(r.stderr.contains("not empty"), describe(r))
-        XCTAssertTrue(isAlive(host.pid), "the host process in \(dir) was killed by the refused create "
-                      + "(state \(procState(host.pid))): \(describe(r))")
     }
 
     /// Container A runs in the v1 view (the unified hierarchy hidden, so it has no unified

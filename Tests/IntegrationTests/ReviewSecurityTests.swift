@@ -212,23 +212,6 @@ final class ReviewSecurityTests: CgroupTestCase {
 
     // MARK: 6. delete of a stopped container and processes now in its cgroup
 
-    /// Runs `body` with a host process (its pid) moved into `rel` in every hierarchy that has it:
-    /// someone else's process in the container's cgroup. Then kills it, deletes the container `id`
-    /// and removes the cgroup.
-    func withOutsider(inCgroup rel: String, ofContainer id: String, _ body: (Int32) -> Void) {
-        let sleeper = Host.spawn("/bin/sleep", ["1000"])
-        defer {
-            kill(sleeper.pid, SIGKILL)
-            _ = sleeper.wait()
-            runtime(["delete", "--force", id])
-            removeCgroup(rel)
-        }
-        for mount in hierarchies().map(\.mount) where FileManager.default.fileExists(atPath: mount + rel) {
-            writeHost("\(mount)\(rel)/cgroup.procs", "\(sleeper.pid)")
-        }
-        body(sleeper.pid)
-    }
-
     /// `premade`: the cgroup exists (empty) before create; otherwise create makes it.
     func deleteStoppedSparesCgroupProcesses(premade: Bool, file: StaticString = #filePath, line: UInt = #line) {
         let id = newID()
