@@ -28,6 +28,16 @@ public enum JSON {
         return try decode(type, from: value)
     }
 
+    /// Parses a document of which only the members `kept` of its top-level object are built: every
+    /// other member is checked as strictly and stepped over (it stands as null).
+    public static func parse(_ bytes: [UInt8], keeping kept: [String]) throws -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buf in
+            var parser = _Parser(buf)
+            parser.keptMembers = kept
+            return try parser.parseDocument()
+        }
+    }
+
     /// Decodes from an already parsed value. Every error thrown is a `JSONError`; a
     /// `DecodingError` thrown by a type's own `init(from:)` is converted using its coding path.
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {

@@ -11,6 +11,9 @@ struct _Parser {
     /// A member of the top-level object whose value is checked and stepped over, not built: it
     /// stands as null in the result (a reader that ignores it pays no allocation for it).
     var skippedMember: String?
+    /// The only members of the top-level object that are built; every other is checked and stepped
+    /// over as `skippedMember` is (nil: all are built).
+    var keptMembers: [String]?
 
     init(_ buf: UnsafeBufferPointer<UInt8>) {
         self.buf = buf
@@ -149,7 +152,7 @@ struct _Parser {
             }
             pos += 1
             skipWhitespace()
-            if depth == 1, let skipped = skippedMember, key == skipped {
+            if depth == 1, key == skippedMember || !(keptMembers?.contains(key) ?? true) {
                 try skipValue()
                 members.append((key, .null))
             } else {

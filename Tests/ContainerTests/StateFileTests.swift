@@ -78,8 +78,10 @@ final class StateFileTests: XCTestCase {
         XCTAssertEqual(JSON.serialize(claim.jsonValue), try JSON.encode(claim))
     }
 
-    func testSummaryReadsEverythingButTheConfig() throws {
-        let s = try JSON.decode(ContainerSummary.self, from: Array(Self.earlierBytes.utf8))
+    /// `state` and `list` read the OCI state's members and the status's by hand: the values the
+    /// record decodes; errors name the member; members they do not read do not stop them.
+    func testSummaryReadsWhatStateAndListNeed() throws {
+        let s = try ContainerSummary(stateBytes: Array(Self.earlierBytes.utf8))
         XCTAssertEqual([s.ociVersion, s.id, s.bundle, s.rootfs, s.created, s.owner],
                        ["1.3.0", "c1", "/b", "/b/rootfs", "2026-12-03T09:38:38.990672045Z", "root"])
         XCTAssertEqual(s.pid, 31205)
@@ -90,7 +92,45 @@ final class StateFileTests: XCTestCase {
         // A config the record could not decode does not stop a summary (list keeps working).
         let broken = Self.earlierBytes.replacingOccurrences(of: #""hostname":"c1""#, with: #""hostname":7"#)
         XCTAssertThrowsError(try JSON.decode(ContainerRecord.self, from: Array(broken.utf8)))
-        XCTAssertEqual(try JSON.decode(ContainerSummary.self, from: Array(broken.utf8)).id, "c1")
+        XCTAssertEqual(try ContainerSummary(stateBytes: Array(broken.utf8)).id, "c1")
+        // Nor do the cgroup's made directories and inode numbers, which only delete reads.
+        let badInodes = Self.earlierBytes.dropLast() + #","cgroupInodes":{"/x":"1"},"cgroupMarked":3}"#
+        XCTAssertEqual(try ContainerSummary(stateBytes: Array(badInodes.utf8)).pid, 31205)
+        // Still JSON: what is not is refused as the parser refuses it.
+        XCTAssertThrowsError(try ContainerSummary(stateBytes: Array((Self.earlierBytes.dropLast() + #","cgroupInodes":{"/x":01}}"#).utf8)))
+
+        // Each member as the record decodes it: a null optional is nil, the last duplicate counts.
+        let record = try JSON.decode(ContainerRecord.self, from: Array(Self.earlierBytes.utf8))
+        XCTAssertEqual([s.ociVersion, s.id, s.bundle, s.rootfs, s.created, s.owner],
+                       [record.ociVersion, record.id, record.bundle, record.rootfs, record.created, record.owner])
+        XCTAssertEqual(s.annotations, record.annotations)
+        XCTAssertEqual(s.cgroupPaths, record.cgroupPaths)
+        let edited = Self.earlierBytes.dropLast() + #","annotations":null,"cgroupDriver":null,"pid":7,"cgroupPaths":{"a":1,"a":"b"}}"#
+        let e = try ContainerSummary(stateBytes: Array(edited.utf8))
+        XCTAssertNil(e.annotations)
+        XCTAssertNil(e.cgroupDriver)
+        XCTAssertEqual(e.pid, 7)
+        XCTAssertEqual(e.cgroupPaths, ["a": "b"])
+
+        let errors: [(String, String)] = [
+            (#""pid":31205"#, #""pid":"31205""#), (#""pid":31205"#, #""pid":1.5"#), (#""pid":31205"#, #""pid":4294967296"#),
+            (#""pidStartTime":5471236"#, #""pidStartTime":-1"#), (#""bundle":"/b","#, ""), (#""id":"c1""#, #""id":null"#),
+            (#""annotations":{"a":"1","#, #""annotations":{"a":1,"#), (#""cgroupDriver":"hybrid""#, #""cgroupDriver":[]"#),
+        ]
+        var messages: [String] = []
+        for (from, to) in errors {
+            let bytes = Array(Self.earlierBytes.replacingOccurrences(of: from, with: to).utf8)
+            XCTAssertThrowsError(try ContainerSummary(stateBytes: bytes), to) { error in
+                messages.append((error as? JSONError)?.description ?? "\(error)")
+            }
+        }
+        XCTAssertEqual(messages, [
+            "pid: expected an integer, got string", "pid: expected an integer that fits in Int32, got 1.5",
+            "pid: expected an integer that fits in Int32, got 4294967296",
+            "pidStartTime: expected an integer that fits in UInt64, got -1", "bundle: required property missing",
+            "id: expected a string, got null", "annotations.a: expected a string, got number",
+            "cgroupDriver: expected a string, got array",
+        ])
     }
 
     /// `update`: the fields an update sets replace the container's, member by member inside memory,

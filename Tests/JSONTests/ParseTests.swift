@@ -209,6 +209,16 @@ final class SkippedMemberTests: XCTestCase {
         XCTAssertThrowsError(try JSON.decode(Summary.self, from: bytes(text)))
     }
 
+    /// `JSON.parse(_:keeping:)`: the top-level members not named stand as null, in their place; the
+    /// named ones and everything inside them are built whole.
+    func testOnlyKeptMembersAreBuilt() throws {
+        let text = #"{"id":"a","config":{"x":[1,"s\u00e9"]},"inner":{"config":[1,2],"id":3},"id":"b","n":7}"#
+        let v = try JSON.parse(bytes(text), keeping: ["id", "inner"])
+        XCTAssertEqual(v, .object([("id", "a"), ("config", nil), ("inner", ["config": [1, 2], "id": 3]), ("id", "b"), ("n", nil)]))
+        XCTAssertEqual(try JSON.parse(bytes(text), keeping: []), .object([("id", nil), ("config", nil), ("inner", nil), ("id", nil), ("n", nil)]))
+        XCTAssertEqual(try JSON.parse(bytes("[1,{\"a\":2}]"), keeping: []), [1, ["a": 2]])
+    }
+
     func testSkippedMemberHasParsesErrors() {
         let bad: [[UInt8]] = [
             bytes("01"), bytes("-"), bytes("1."), bytes("1e"), bytes("[1,]"), bytes("[1 2]"), bytes(#"{"a" 1}"#),
@@ -223,6 +233,9 @@ final class SkippedMemberTests: XCTestCase {
                 expected = e.message
             } catch { XCTFail("\(error)") }
             XCTAssertThrowsError(try JSON.decode(Summary.self, from: doc, skipping: "config"), String(decoding: value, as: UTF8.self)) { e in
+                XCTAssertEqual((e as? JSONError)?.message, expected, String(decoding: value, as: UTF8.self))
+            }
+            XCTAssertThrowsError(try JSON.parse(doc, keeping: ["id", "inner"]), String(decoding: value, as: UTF8.self)) { e in
                 XCTAssertEqual((e as? JSONError)?.message, expected, String(decoding: value, as: UTF8.self))
             }
         }
