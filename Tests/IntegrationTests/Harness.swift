@@ -63,12 +63,15 @@ enum Host {
         let outPath: String
         let errPath: String
         let started = Date()
+        /// Why the program was not started (its output files could not be made), told as its stderr.
+        let spawnFailure: String?
         private var result: ProcResult?
 
-        init(pid: pid_t, outPath: String, errPath: String) {
+        init(pid: pid_t, outPath: String, errPath: String, spawnFailure: String? = nil) {
             self.pid = pid
             self.outPath = outPath
             self.errPath = errPath
+            self.spawnFailure = spawnFailure
         }
 
         /// Waits for the process; kills it (SIGKILL) after `timeout` seconds.
@@ -100,7 +103,13 @@ enum Host {
             }
             let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
             var err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            if let spawnFailure { err += spawnFailure }
             if timedOut { err += "\n[harness: killed after \(Int(timeout)) s timeout]" }
+            if code != 0 && err.isEmpty, let trouble = Host.outputTrouble(errPath) {
+                // A failure that says nothing because its message was lost on the way (a full file
+                // system fails the write of its stderr, the file was removed): say so.
+                err = "[harness: exit \(code) with nothing on stderr: \(trouble)]"
+            }
             try? FileManager.default.removeItem(atPath: outPath)
             try? FileManager.default.removeItem(atPath: errPath)
             result = (code, out, err)
@@ -123,6 +132,7 @@ enum Host {
         let outPath = tmp + ".out", errPath = tmp + ".err", inPath = tmp + ".in"
         let outFd = open(outPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let errFd = open(errPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let openErrno = errno
         let inFd: Int32
         if let stdin = stdin {
             FileManager.default.createFile(atPath: inPath, contents: Data(stdin.utf8))
@@ -132,9 +142,13 @@ enum Host {
             inFd = open("/dev/null", O_RDONLY | O_CLOEXEC)
         }
         defer {
-            close(inFd)
-            close(outFd)
-            close(errFd)
+            for fd in [inFd, outFd, errFd] where fd >= 0 { close(fd) }
+        }
+        // A descriptor that could not be opened would leave the child the test process's own
+        // stream there (posix_spawn drops a dup2 of -1): its output would go missing unseen.
+        if outFd < 0 || errFd < 0 || inFd < 0 {
+            let failure = "[harness: cannot make the output files \(outPath), \(errPath): \(String(cString: strerror(outFd < 0 || errFd < 0 ? openErrno : errno)))]"
+            return Running(pid: -1, outPath: outPath, errPath: errPath, spawnFailure: failure)
         }
 
         var actions = posix_spawn_file_actions_t()
@@ -166,6 +180,18 @@ enum Host {
             pid = -1
         }
         return Running(pid: pid, outPath: outPath, errPath: errPath)
+    }
+
+    /// What may have swallowed a program's output written to `path`: the file gone, or its file
+    /// system (nearly) full; nil when neither.
+    static func outputTrouble(_ path: String) -> String? {
+        if !FileManager.default.fileExists(atPath: path) { return "\(path) is gone" }
+        let dir = (path as NSString).deletingLastPathComponent
+        var fs = statvfs()
+        guard statvfs(dir, &fs) == 0 else { return nil }
+        let freeKiB = UInt64(fs.f_bavail) * UInt64(fs.f_frsize) / 1024
+        guard freeKiB < 1024 || fs.f_favail == 0 else { return nil }
+        return "\(dir) is full (\(freeKiB) KiB, \(fs.f_favail) inodes free)"
     }
 
     static func exec(_ exe: String, _ args: [String], stdin: String? = nil, timeout: TimeInterval = 30) -> ProcResult {

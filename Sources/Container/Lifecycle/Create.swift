@@ -16,6 +16,9 @@ public struct CreateOptions {
     public var pidfdSocket: String?
     /// `run` in the foreground with a terminal: one end of a socket pair the pty master comes back on.
     var internalConsole: FD?
+    /// `run`: started by this same process, so init dies with it until `start` has released it
+    /// (InitPlan.diesWithRuntimeUntilStarted).
+    var startedByThisProcess = false
 
     public init(id: String, bundle: String) {
         self.id = id
@@ -470,6 +473,7 @@ public struct Runtime {
                             sync: FD(-1), env: process.env ?? [])
         plan.mounts = try MountPlan.resolved(spec)
         plan.noPivot = opts.noPivot
+        plan.diesWithRuntimeUntilStarted = opts.startedByThisProcess
         plan.stateDirectory = store.directory(opts.id)
         plan.sessionKeyring = opts.noNewKeyring ? nil : Runtime.sessionKeyringName(id: opts.id)
         try prepareProcessFeatures(&plan, spec: spec, process: process)

@@ -10,6 +10,7 @@ extension Runtime {
     /// stopped container stays (state `stopped`) until `delete`, as with runc's `run --keep`.
     public func run(_ opts: CreateOptions, detach: Bool, keep: Bool = false) throws -> Int32 {
         var opts = opts
+        opts.startedByThisProcess = true
         var signals: SignalFD?
         defer { signals?.fd.close() }
         // Our end of the socket the init sends the terminal's master through: closed on return.

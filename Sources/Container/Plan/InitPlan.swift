@@ -85,6 +85,10 @@ final class InitPlan {
     }
 
     var noPivot = false
+    /// `run`: the parent-death signal stays armed past state.json until the exec fifo is read, so
+    /// a `run` killed between its create and its start (OOM-killed in a small memory cgroup) takes
+    /// init with it instead of leaving it blocked on a fifo no `start` will write.
+    var diesWithRuntimeUntilStarted = false
     /// The name of the session keyring init makes (see `Runtime.sessionKeyringName`); nil with
     /// `--no-new-keyring` (init keeps the caller's).
     var sessionKeyring: String?

@@ -314,13 +314,16 @@ enum InitStage {
         // The parent acks once state.json is written; end of file means it was killed: leave.
         // From here on this process outlives it (no more parent-death signal).
         try channel.expect(.ack, step: "state.json")
-        _ = try? Proc.setParentDeathSignal(0)
+        // For `run` armed again: a change of uid (becomeUser) has cleared it.
+        _ = try? Proc.setParentDeathSignal(plan.diesWithRuntimeUntilStarted ? SIGKILL : 0)
         plan.sync.close()
         if let fifo = plan.execFifo {
             // `start` writes one byte. Until then the process sits here, fully prepared.
             let byte = try step("exec fifo") { try fifo.read(max: 1) }
             if byte.isEmpty { Proc.exit(1) }
         }
+        // `run`'s start waits for the fifo's hang-up at execve, so it is still there to see this.
+        if plan.diesWithRuntimeUntilStarted { _ = try? Proc.setParentDeathSignal(0) }
         do {
             // The hook is the container's: the runtime's environment is not its business.
             try HookRunner.runAll(plan.spec.hooks?.startContainer, kind: "startContainer",
