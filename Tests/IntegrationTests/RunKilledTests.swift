@@ -7,14 +7,22 @@ import XCTest
 final class RunKilledTests: IntegrationTestCase {
     func testRunKilledBeforeItsStartLeavesNoInit() {
         guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
-        let id = newID("runkilled")
-        let bundle = makeBundle { $0.args = ["sleep", "100"] }
-        let r = Host.exec("/usr/bin/env", ["SWIFTLET_FAULT=start.locked", Env.runtime, "--root", stateRoot,
-                                           "run", "--bundle", bundle, id])
-        XCTAssertEqual(r.status, 128 + SIGKILL, "run did not die at start.locked: \(describe(r))")
-        let procs = leakedProcesses()
-        XCTAssertEqual(procs.map(\.pid), [], "the init outlived the killed run: \(procs)")
-        _ = runtime(["delete", "--force", id])
+        // Detached too, and with a time namespace: a second fork makes the container's process, whose
+        // parent is then the runtime only as a subreaper (`run -d` was none: the init was left).
+        for (detach, secondFork) in [(false, false), (true, false), (false, true), (true, true)] {
+            let context = "\(detach ? "run -d" : "run")\(secondFork ? " with a time namespace" : "")"
+            let id = newID("runkilled")
+            let bundle = makeBundle { c in
+                c.args = ["sleep", "100"]
+                if secondFork { c.addNamespace("time") }
+            }
+            let r = Host.exec("/usr/bin/env", ["SWIFTLET_FAULT=start.locked", Env.runtime, "--root", stateRoot,
+                                               "run"] + (detach ? ["-d"] : []) + ["--bundle", bundle, id])
+            XCTAssertEqual(r.status, 128 + SIGKILL, "\(context): run did not die at start.locked: \(describe(r))")
+            let procs = poll(until: [], timeout: 3) { self.leakedProcesses().map(\.pid) }
+            XCTAssertEqual(procs, [], "\(context): the init outlived the killed run")
+            _ = runtime(["delete", "--force", id])
+        }
     }
 
     /// The bench's smallest-memory probe (conformance/bench b_minmem): `run` in a v1 memory cgroup

@@ -15,9 +15,10 @@ extension Runtime {
         defer { signals?.fd.close() }
         // Our end of the socket the init sends the terminal's master through: closed on return.
         var relaySocket: OwnedFD?
+        // The container process ends up our child even after the init stage's second fork, and so
+        // its parent-death signal watches us (`run -d` too) until start has released it.
+        try Proc.setChildSubreaper()
         if !detach {
-            // The container process ends up our child even after the init stage's second fork.
-            try Proc.setChildSubreaper()
             signals = try SignalFD([SIGCHLD] + Runtime.forwardedSignals)
         }
         // Loaded once here and handed to create, start and delete (each would decode it again).

@@ -146,10 +146,12 @@ public struct ContainerSummary {
         guard let value = present(value) else { return nil }
         guard case .object(let members) = value else { throw JSONError(path: name, message: "expected an object, got \(value.kind)") }
         var map = [String: String](minimumCapacity: members.count)
-        for (i, (key, member)) in members.enumerated() {
+        // Last to first: the last of a duplicated key counts, as in the decoder, and the earlier ones
+        // are not looked at (a search for a later duplicate per member made a file of many bad
+        // duplicates take quadratic time).
+        var seen = Set<String>(minimumCapacity: members.count)
+        for (key, member) in members.reversed() where seen.insert(key).inserted {
             guard case .string(let s) = member else {
-                // A later duplicate replaces it, as in the decoder.
-                if members[(i + 1)...].contains(where: { $0.0 == key }) { continue }
                 throw JSONError(path: name + "." + key, message: "expected a string, got \(member.kind)")
             }
             map[key] = s
