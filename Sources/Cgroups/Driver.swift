@@ -114,11 +114,6 @@ extension CgroupDriver {
         return nil
     }
 
-    /// The directories that are not there yet, which `create` will make.
-    public func missingDirectories() -> Set<String> {
-        Set(directories.filter { !isDirectory($0) })
-    }
-
     /// An existing cgroup is used only when it is empty and not frozen: processes in it are not the
     /// container's, yet `destroy` and `kill --all` would hit them (a cgroupsPath of "/" names the
     /// whole host); in a frozen one init would freeze and `create` never return. runc 1.2 refuses

@@ -13,9 +13,8 @@ struct ClaimedCgroup {
     /// The parents the claim made on the way, removed again (while empty) when the limits fail.
     var parentsMade: [String]
     var marked: Bool
-    /// The directories claimed by `limitCgroup`, and which of them cgroup.json says it makes.
+    /// The directories claimed by `limitCgroup`; cgroup.json counts them all as made until then.
     var deferred: [String] = []
-    var deferredPredicted: Set<String> = []
 }
 
 /// The container's cgroup: claimed, made ready and limited by `create`, before the init stage
@@ -111,8 +110,7 @@ extension Runtime {
         }
         // Another container's cgroup at this path (being created, or exited and not deleted) is
         // not taken (see CgroupOwnership); what this create made is decided there, under a lock.
-        let predicted = driver.made
-        let predictedNow = predicted.subtracting(deferred)
+        let predictedNow = driver.made.subtracting(deferred)
         var marked = true
         var inodes: [String: UInt64] = [:]
         do {
@@ -123,8 +121,7 @@ extension Runtime {
             throw RuntimeError(field: pathField, cause: error)
         }
         if driver.made != predictedNow {
-            let made = driver.made.union(predicted.intersection(deferred))
-            claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: made.sorted())
+            claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.union(deferred).sorted())
             let existing = now.filter { !driver.made.contains($0) }
             do {
                 try store.saveCgroupClaim(id, claim)
@@ -141,8 +138,7 @@ extension Runtime {
         plan.cgroupMade = claim.made
         plan.cgroupMarked = marked
         plan.cgroupInodes = inodes.isEmpty ? nil : inodes
-        return ClaimedCgroup(driver: driver, parentsMade: parentsMade, marked: marked, deferred: deferred,
-                             deferredPredicted: predicted.intersection(deferred))
+        return ClaimedCgroup(driver: driver, parentsMade: parentsMade, marked: marked, deferred: deferred)
     }
 
     /// Makes a claimed cgroup ready for processes (a v1 cpuset's cpus and mems, the unified
@@ -173,7 +169,7 @@ extension Runtime {
                 plan.cgroupMarked = claimed.marked && marked
                 plan.cgroupMade = driver.made.sorted()
                 if !inodes.isEmpty { plan.cgroupInodes = (plan.cgroupInodes ?? [:]).merging(inodes) { $1 } }
-                if made != claimed.deferredPredicted {
+                if made != Set(claimed.deferred) {
                     try store.saveCgroupClaim(id, CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted()))
                     let existing = claimed.deferred.filter { !made.contains($0) }
                     if !existing.isEmpty { try driver.checkReusable(existing: existing) }
