@@ -160,8 +160,18 @@ extension FD {
 
     /// flock(LOCK_EX | LOCK_NB): true once held, false while another holder has it.
     public func tryLockExclusive(describe: @autoclosure () -> String) throws -> Bool {
+        try tryLock(LOCK_EX, describe: describe())
+    }
+
+    /// flock(LOCK_SH | LOCK_NB): true once held, false while an exclusive holder has it. On an fd
+    /// holding the exclusive lock it converts it (the kernel drops it first: not atomic).
+    public func tryLockShared(describe: @autoclosure () -> String) throws -> Bool {
+        try tryLock(LOCK_SH, describe: describe())
+    }
+
+    private func tryLock(_ mode: Int32, describe: @autoclosure () -> String) throws -> Bool {
         while true {
-            if flock(raw, LOCK_EX | LOCK_NB) == 0 { return true }
+            if flock(raw, mode | LOCK_NB) == 0 { return true }
             let e = Glibc.errno
             if e == EINTR { continue }
             if e == EWOULDBLOCK { return false }
