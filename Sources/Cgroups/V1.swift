@@ -32,14 +32,16 @@ public struct CgroupV1Driver: CgroupDriver {
     }
 
     /// A new v1 cpuset has empty cpus and mems, and refuses processes: copy them down from the
-    /// nearest ancestor that has them. Looked for from the cgroup up: below an engine's parent,
-    /// set by the first container, that is two reads a file, not two a level.
+    /// nearest ancestor that has them. Looked for from the cgroup up, from its parent when this
+    /// create made it (empty, or given its parent's by cgroup.clone_children): below an engine's
+    /// parent, set by the first container, that is one read a file, not two a level.
     func initCpuset(_ dir: String, mount: String) throws {
         let levels = [mount] + CgroupFS.levels(from: mount, to: dir)
+        let fresh = made.contains(dir) && levels.count > 1
         for file in ["cpuset.cpus", "cpuset.mems"] {
-            var empty = 0  // how many levels from the bottom have none
+            var empty = fresh ? 1 : 0  // how many levels from the bottom have none
             var value = ""
-            for level in levels.reversed() {
+            for level in levels.dropLast(fresh ? 1 : 0).reversed() {
                 value = CgroupFS.read(level + "/" + file) ?? ""
                 if !value.isEmpty { break }
                 empty += 1

@@ -19,7 +19,8 @@ final class CpusetInitTests: FakeCgroupTestCase {
         try level("/engine", cpus: "0-1\n", mems: "\n")
         try level("/engine/pod", cpus: "", mems: "")
         try level("/engine/pod/c", cpus: "", mems: "")
-        let driver = CgroupV1Driver(paths: ["cpuset": dir + "/engine/pod/c"], mounts: ["cpuset": dir])
+        var driver = CgroupV1Driver(paths: ["cpuset": dir + "/engine/pod/c"], mounts: ["cpuset": dir])
+        driver.made = []  // there before: its own values are read first
         try driver.create()
         assertFiles(["engine/pod/c/cpuset.cpus": "0-1", "engine/pod/cpuset.cpus": "0-1", "engine/cpuset.cpus": "0-1\n",
                      "cpuset.cpus": "0-3\n",
@@ -30,7 +31,20 @@ final class CpusetInitTests: FakeCgroupTestCase {
     func testACgroupThatHasThemKeepsThem() throws {
         try level("", cpus: "0-3\n", mems: "0\n")
         try level("/c", cpus: "2\n", mems: "0\n")
-        try CgroupV1Driver(paths: ["cpuset": dir + "/c"], mounts: ["cpuset": dir]).create()
+        var driver = CgroupV1Driver(paths: ["cpuset": dir + "/c"], mounts: ["cpuset": dir])
+        driver.made = []
+        try driver.create()
         assertFiles(["c/cpuset.cpus": "2\n", "c/cpuset.mems": "0\n"])
+    }
+
+    /// One the create made is not read: it starts empty, or with its parent's values (given by
+    /// cgroup.clone_children), and is given its parent's. A value planted in it shows that it was
+    /// not read (read, it would be kept).
+    func testACgroupMadeGetsItsParentsWithoutBeingRead() throws {
+        try level("", cpus: "0-3\n", mems: "0\n")
+        try level("/engine", cpus: "1\n", mems: "0\n")
+        try level("/engine/c", cpus: "9", mems: "7")
+        try CgroupV1Driver(paths: ["cpuset": dir + "/engine/c"], mounts: ["cpuset": dir]).create()
+        assertFiles(["engine/c/cpuset.cpus": "1", "engine/c/cpuset.mems": "0", "engine/cpuset.cpus": "1\n"])
     }
 }
