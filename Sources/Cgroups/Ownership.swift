@@ -59,7 +59,7 @@ public enum CgroupOwnership {
         try acquire(lock.fd, shared: true, parent: parent, seconds: seconds)
         var exclusive = false
         // mkdir first: only a directory that was there already can carry another's mark (a look at
-        // every one first cost a failing stat per hierarchy). One marked by a live container
+        // every one first cost a failing getxattr per hierarchy). One marked by a live container
         // undoes what this pass made, as if it had looked first.
         var made = Set<String>()
         marked = true
@@ -115,7 +115,7 @@ public enum CgroupOwnership {
     }
 
     /// Takes the flock on `lock` (the parent's fd), shared or exclusive; a shared one held is
-    /// converted. Tried, and retried after short sleeps: a holder keeps it for a few system calls,
+    /// converted (let go between the tries: what this claim marked stays marked). Tried, and retried after short sleeps: a holder keeps it for a few system calls,
     /// and a create that sleeps past its release idles while its batch waits for it. The limit is
     /// for a holder that hangs (a stopped create).
     static func acquire(_ lock: FD, shared: Bool, parent: String, seconds: Int) throws {

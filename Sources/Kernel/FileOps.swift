@@ -158,13 +158,14 @@ extension FD {
         try sys("flock", describe()) { flock(raw, LOCK_EX) }
     }
 
-    /// flock(LOCK_EX | LOCK_NB): true once held, false while another holder has it.
+    /// flock(LOCK_EX | LOCK_NB): true once held, false while another holder has it. On an fd that
+    /// holds the shared lock it converts it; the kernel drops the shared one first (not atomic), so
+    /// a try that fails leaves none held.
     public func tryLockExclusive(describe: @autoclosure () -> String) throws -> Bool {
         try tryLock(LOCK_EX, describe: describe())
     }
 
-    /// flock(LOCK_SH | LOCK_NB): true once held, false while an exclusive holder has it. On an fd
-    /// holding the exclusive lock it converts it (the kernel drops it first: not atomic).
+    /// flock(LOCK_SH | LOCK_NB): true once held, false while an exclusive holder has it.
     public func tryLockShared(describe: @autoclosure () -> String) throws -> Bool {
         try tryLock(LOCK_SH, describe: describe())
     }
