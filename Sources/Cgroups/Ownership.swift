@@ -7,8 +7,9 @@ import Kernel
 /// deleted), takes it as its own, and the first's `delete` kills the second's processes and removes
 /// the cgroup under it (its init then fails to join: cgroup.procs ENOENT). So every directory a
 /// `create` makes carries the state directory of its container in an extended attribute, and a
-/// `create` refuses a directory marked by a container that still exists. The look and the
-/// mkdir+mark happen under an flock on the parent of the first directory, a few system calls long.
+/// `create` refuses a directory marked by a container that still exists. The mkdir+mark happen
+/// under an flock on the parent of the first directory held shared, the look under it held
+/// exclusive (`claim`): creates that make different directories do not wait on each other.
 /// Directories that were there before are never marked (the runtime does not touch them).
 ///
 /// The mark can be rewritten by whoever holds CAP_SYS_ADMIN over the directory, the container
@@ -49,39 +50,47 @@ public enum CgroupOwnership {
         let sorted = directories.sorted()
         guard let first = sorted.first else { return [] }
         let parent = String(first[..<(first.lastIndex(of: "/") ?? first.endIndex)])
-        if try CgroupFS.makeAll(parent, parentsMade: &parentsMade) { parentsMade.append(parent) }
-        let lock: OwnedFD
-        do { lock = try OwnedFD.open(parent, O_RDONLY | O_DIRECTORY) } catch let e as SysError {
-            throw CgroupError("opening cgroup \(parent): \(errnoString(e.errno))", path: parent, errno: e.errno)
-        }
-        // Tried, and retried after short sleeps: a holder keeps the lock for a few system calls
-        // (~0.3 ms), and a create that sleeps past its release idles while its batch waits for it
-        // (20 parallel creates under one parent slept 1-16 ms each with a 1-20 ms back-off). The
-        // limit is for a holder that hangs (a stopped create).
-        var waited = 0
-        var delay = 50
-        while true {
-            do { if try lock.fd.tryLockExclusive(describe: parent) { break } } catch let e as SysError {
-                throw CgroupError("locking cgroup \(parent): \(errnoString(e.errno))", path: parent, errno: e.errno)
-            }
-            if waited >= seconds * 1_000_000 { throw CgroupError("the cgroup \(parent) is locked by another create for more than \(seconds) s", path: parent) }
-            Clock.sleep(microseconds: delay)
-            waited += delay
-            delay = min(delay * 2, 1000)
-        }
+        let lock = try openParent(parent, parentsMade: &parentsMade)
+        // Makers hold the lock shared: each makes directories of its own (mkdir decides who made
+        // one) and marks them before it lets go, so 20 creates under one engine's parent do not
+        // wait on each other. A create that meets a directory that exists takes it exclusive
+        // before it reads the mark: by then every maker in flight has marked what it made, and
+        // none is half-way (made, not yet marked: taken for one that was there before).
+        try acquire(lock.fd, shared: true, parent: parent, seconds: seconds)
+        var exclusive = false
         // mkdir first: only a directory that was there already can carry another's mark (a look at
         // every one first cost a failing getxattr per hierarchy). One marked by a live container
-        // undoes what this pass made, as if it had looked first: all under the lock.
+        // undoes what this pass made, as if it had looked first.
         var made = Set<String>()
         marked = true
+        let prefix = parent + "/"
         do {
             for d in sorted {
-                if try CgroupFS.makeAll(d, parentsMade: &parentsMade) {
+                // A child of the locked parent is made and looked at through its fd: one
+                // component to walk on cgroupfs instead of the whole path.
+                let child = d.hasPrefix(prefix) && !d.dropFirst(prefix.count).contains("/") ? String(d.dropFirst(prefix.count)) : nil
+                let madeNow: Bool
+                if let name = child {
+                    do { madeNow = try lock.fd.makeDirectory(name, describe: d) } catch let e as SysError {
+                        throw CgroupError("creating cgroup \(d): \(errnoString(e.errno))", path: d, errno: e.errno)
+                    }
+                } else {
+                    madeNow = try CgroupFS.makeAll(d, parentsMade: &parentsMade)
+                }
+                if madeNow {
                     made.insert(d)
                     // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
                     if (try? ExtendedAttribute.set(d, attribute, owner)) == nil { marked = false }
-                    if let st = try? FD.atWorkingDirectory.status(of: d, describe: d) { inodes[d] = UInt64(st.st_ino) }
-                } else if let other = mark(of: d), other != owner, isDirectory(other) {
+                    let status = child.map { name in try? lock.fd.status(of: name, describe: d) }
+                        ?? (try? FD.atWorkingDirectory.status(of: d, describe: d))
+                    if let st = status { inodes[d] = UInt64(st.st_ino) }
+                    continue
+                }
+                if !exclusive {
+                    try acquire(lock.fd, shared: false, parent: parent, seconds: seconds)
+                    exclusive = true
+                }
+                if let other = mark(of: d), other != owner, isDirectory(other) {
                     throw CgroupError("the cgroup \(d) is the cgroup of container \(other) (not deleted yet): a container needs a cgroup of its own",
                                       path: d)
                 }
@@ -91,6 +100,38 @@ public enum CgroupOwnership {
             throw error
         }
         return made
+    }
+
+    /// The parent of a claim's directories, opened (to lock it); made first, with its missing
+    /// ancestors, only when it is not there (a create's first container under it).
+    static func openParent(_ parent: String, parentsMade: inout [String]) throws -> OwnedFD {
+        do {
+            do { return try OwnedFD.open(parent, O_RDONLY | O_DIRECTORY) } catch let e as SysError where e.errno == ENOENT {}
+            if try CgroupFS.makeAll(parent, parentsMade: &parentsMade) { parentsMade.append(parent) }
+            return try OwnedFD.open(parent, O_RDONLY | O_DIRECTORY)
+        } catch let e as SysError {
+            throw CgroupError("opening cgroup \(parent): \(errnoString(e.errno))", path: parent, errno: e.errno)
+        }
+    }
+
+    /// Takes the flock on `lock` (the parent's fd), shared or exclusive; a shared one held is
+    /// converted (let go between the tries: what this claim marked stays marked). Tried, and retried after short sleeps: a holder keeps it for a few system calls,
+    /// and a create that sleeps past its release idles while its batch waits for it. The limit is
+    /// for a holder that hangs (a stopped create).
+    static func acquire(_ lock: FD, shared: Bool, parent: String, seconds: Int) throws {
+        var waited = 0
+        var delay = 50
+        while true {
+            do {
+                if try shared ? lock.tryLockShared(describe: parent) : lock.tryLockExclusive(describe: parent) { return }
+            } catch let e as SysError {
+                throw CgroupError("locking cgroup \(parent): \(errnoString(e.errno))", path: parent, errno: e.errno)
+            }
+            if waited >= seconds * 1_000_000 { throw CgroupError("the cgroup \(parent) is locked by another create for more than \(seconds) s", path: parent) }
+            Clock.sleep(microseconds: delay)
+            waited += delay
+            delay = min(delay * 2, 1000)
+        }
     }
 
     /// The directories of `made` that are no longer `owner`'s: removed by hand (or by another

@@ -164,11 +164,17 @@ enum ResourcesV1 {
             || !(b.throttleReadIOPSDevice ?? []).isEmpty || !(b.throttleWriteIOPSDevice ?? []).isEmpty
         guard used else { return }
         let d = try need(paths, "blkio", "linux.resources.blockIO")
-        // CFQ's files, or BFQ's where the host schedules with BFQ.
-        let bfq = !fileExists(d + "/blkio.weight") && fileExists(d + "/blkio.bfq.weight")
-        let weightFile = bfq ? "blkio.bfq.weight" : "blkio.weight"
+        // CFQ's files, or BFQ's where the host schedules with BFQ: looked for only when a weight
+        // is written (engines give weight 0, which writes nothing).
+        var bfqFiles: Bool?
+        func bfq() -> Bool {
+            if let known = bfqFiles { return known }
+            let found = !fileExists(d + "/blkio.weight") && fileExists(d + "/blkio.bfq.weight")
+            bfqFiles = found
+            return found
+        }
         if let w = b.weight, w != 0 {
-            try CgroupFS.write(d, weightFile, "\(w)", field: "linux.resources.blockIO.weight")
+            try CgroupFS.write(d, bfq() ? "blkio.bfq.weight" : "blkio.weight", "\(w)", field: "linux.resources.blockIO.weight")
         }
         if let w = b.leafWeight, w != 0 {
             try CgroupFS.write(d, "blkio.leaf_weight", "\(w)", field: "linux.resources.blockIO.leafWeight")
@@ -176,7 +182,7 @@ enum ResourcesV1 {
         for (i, wd) in (b.weightDevice ?? []).enumerated() {
             let field = "linux.resources.blockIO.weightDevice[\(i)]"
             if let w = wd.weight {
-                try CgroupFS.write(d, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device",
+                try CgroupFS.write(d, bfq() ? "blkio.bfq.weight_device" : "blkio.weight_device",
                                    "\(wd.major):\(wd.minor) \(w)", field: field)
             }
             if let w = wd.leafWeight {

@@ -32,17 +32,24 @@ public struct CgroupV1Driver: CgroupDriver {
     }
 
     /// A new v1 cpuset has empty cpus and mems, and refuses processes: copy them down from the
-    /// nearest ancestor that has them.
+    /// nearest ancestor that has them. Looked for from the cgroup up, from its parent when this
+    /// create made it (empty, or given its parent's by cgroup.clone_children): below an engine's
+    /// parent, set by the first container, that is one read a file, not two a level.
     func initCpuset(_ dir: String, mount: String) throws {
-        var parent = mount
-        for level in CgroupFS.levels(from: mount, to: dir) {
-            for file in ["cpuset.cpus", "cpuset.mems"] {
-                let cur = CgroupFS.read(level + "/" + file) ?? ""
-                if cur.isEmpty, let p = CgroupFS.read(parent + "/" + file), !p.isEmpty {
-                    try CgroupFS.write(level, file, p, field: "cgroup cpuset")
-                }
+        let levels = [mount] + CgroupFS.levels(from: mount, to: dir)
+        let fresh = made.contains(dir) && levels.count > 1
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            var empty = fresh ? 1 : 0  // how many levels from the bottom have none
+            var value = ""
+            for level in levels.dropLast(fresh ? 1 : 0).reversed() {
+                value = CgroupFS.read(level + "/" + file) ?? ""
+                if !value.isEmpty { break }
+                empty += 1
             }
-            parent = level
+            if value.isEmpty || empty == 0 { continue }
+            for level in levels.suffix(empty) {
+                try CgroupFS.write(level, file, value, field: "cgroup cpuset")
+            }
         }
     }
 

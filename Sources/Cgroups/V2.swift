@@ -59,8 +59,15 @@ public struct CgroupV2Driver: CgroupDriver {
 
     /// The hybrid case: hand `only` down every level from `root` to the parent of `leaf`.
     func enableControllers(_ root: String, only: Set<String>, below leaf: String) {
+        // Where the leaf's parent hands them on already, so does every level above it (the kernel
+        // enables a controller in a cgroup's subtree_control only while its parent's has it, and
+        // disables none in a parent while a child's has it): one read instead of two a level.
+        let levels = CgroupFS.levels(from: root, to: leaf)
+        let leafParent = levels.count >= 2 ? levels[levels.count - 2] : root
+        let handedOn = Set((CgroupFS.read(leafParent + "/cgroup.subtree_control") ?? "").split(separator: " ").map(String.init))
+        if only.isSubset(of: handedOn) { return }
         var parent = root
-        for level in CgroupFS.levels(from: root, to: leaf) {
+        for level in levels {
             enableControllers(parent, only: only)
             parent = level
         }

@@ -158,10 +158,21 @@ extension FD {
         try sys("flock", describe()) { flock(raw, LOCK_EX) }
     }
 
-    /// flock(LOCK_EX | LOCK_NB): true once held, false while another holder has it.
+    /// flock(LOCK_EX | LOCK_NB): true once held, false while another holder has it. On an fd that
+    /// holds the shared lock it converts it; the kernel drops the shared one first (not atomic), so
+    /// a try that fails leaves none held.
     public func tryLockExclusive(describe: @autoclosure () -> String) throws -> Bool {
+        try tryLock(LOCK_EX, describe: describe())
+    }
+
+    /// flock(LOCK_SH | LOCK_NB): true once held, false while an exclusive holder has it.
+    public func tryLockShared(describe: @autoclosure () -> String) throws -> Bool {
+        try tryLock(LOCK_SH, describe: describe())
+    }
+
+    private func tryLock(_ mode: Int32, describe: @autoclosure () -> String) throws -> Bool {
         while true {
-            if flock(raw, LOCK_EX | LOCK_NB) == 0 { return true }
+            if flock(raw, mode | LOCK_NB) == 0 { return true }
             let e = Glibc.errno
             if e == EINTR { continue }
             if e == EWOULDBLOCK { return false }

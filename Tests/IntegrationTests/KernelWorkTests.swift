@@ -55,18 +55,28 @@ final class KernelWorkTests: CgroupTestCase {
 
     /// A `run`'s cgroup directories: made without first asking each for another container's mark
     /// (a directory mkdir made carries none: 10 failing getxattr on this host), and removed by
-    /// rmdir alone when empty (the look into cgroup.procs and the listing first: 80 calls).
+    /// rmdir alone when empty (the look into cgroup.procs and the listing first: 80 calls). Nor
+    /// stat'ed to see whether they are there before the mkdir (10 failing stats), nor again by
+    /// init before it binds them for the `cgroup` mount (10 more): once when made (for the inode
+    /// number), once at delete.
     func testCgroupMadeAndRemovedWithoutLookingFirst() {
         let id = newID()
         let b = makeBundle { c in
             c.shell("true")
             c[path: "linux.cgroupsPath"] = cgPath(id)
+            c.addMount("/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "ro"])
         }
-        let trace = tracedRun(b, id: id, calls: "getxattr,getdents64,newfstatat,mkdir,rmdir")
-        let mine = trace.filter { $0.contains(cgPath(id)) }
+        let trace = tracedRun(b, id: id, calls: "getxattr,getdents64,newfstatat,mkdir,mkdirat,rmdir")
+        // By its path, or by its name in the parent's fd (strace -y shows the fd's path).
+        let parent = String(cgPath(id).dropLast(id.count + 1))
+        let mine = trace.filter { $0.contains(cgPath(id)) || $0.contains("\(parent)>, \"\(id)\"") }
         if isSwiftlet {
             let count = hierarchies().count
-            XCTAssertEqual(mine.filter { $0.contains("mkdir(") && $0.hasSuffix("= 0") }.count, count, "\(mine)")
+            XCTAssertEqual(mine.filter { ($0.contains("mkdir(") || $0.contains("mkdirat(")) && $0.hasSuffix("= 0") }.count,
+                           count, "\(mine)")
+            let stats = mine.filter { $0.contains("newfstatat(") }
+            XCTAssertEqual(stats.filter { $0.contains("= -1") }, [], "looked for a directory before its mkdir")
+            XCTAssertLessThanOrEqual(stats.count, 2 * count, "stat'ed a directory more than when made and at delete: \(stats)")
             XCTAssertEqual(mine.filter { $0.contains("rmdir(") && $0.hasSuffix("= 0") }.count, count, "\(mine)")
             // A new directory has no mark to ask for (ENODATA); delete reads back each directory's
             // inode number, kept in state.json, not its mark (a cgroup made again by someone else

@@ -88,7 +88,10 @@ extension Runtime {
             ? driver.directories.filter { $0 != driver.unifiedPath } : []
         let now = driver.directories.filter { !deferred.contains($0) }
         // What is there already is not ours: used only if empty and thawed, and never removed.
-        driver.made = Set(now.filter { !isDirectory($0) }).union(deferred)
+        // Deferring (root outside a user namespace: every directory made is marked), the claim
+        // counts them all as made until the mkdir tells, as it counts the deferred ones: a failed
+        // stat on cgroupfs walks the whole path for what the mkdir finds out anyway.
+        driver.made = deferred.isEmpty ? Set(now.filter { !isDirectory($0) }) : Set(driver.directories)
         // The parents claim makes on the way (a systemd slice, a nested cgroupsPath's levels): a create
         // that fails removes them again while they are empty, deepest first (a `--systemd-cgroup`
         // create without a reachable systemd left system.slice in every hierarchy).
@@ -158,10 +161,8 @@ extension Runtime {
             let pathField = InputField.config(Runtime.cgroupsPathField(spec))
             var marked = true
             do {
-                // Looked at first, as claimCgroup looks at the others: one there already is used
-                // only if empty and thawed.
-                let existing = claimed.deferred.filter { isDirectory($0) }
-                if !existing.isEmpty { try driver.checkReusable(existing: existing) }
+                // One there already is used only if empty and thawed: the claim's mkdir tells
+                // which (no stat first), and what it made is removed again if one is not.
                 var inodes: [String: UInt64] = [:]
                 let made = try CgroupOwnership.claim(claimed.deferred, owner: store.directory(id), parentsMade: &parentsMade,
                                                      marked: &marked, inodes: &inodes)

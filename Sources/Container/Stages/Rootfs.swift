@@ -361,11 +361,11 @@ struct RootfsBuilder {
         let hier = plan.cgroupHierarchies ?? CgroupHierarchies.host()
         let ownNS = plan.newNamespaces.contains(.cgroup) || plan.joins.contains { $0.kind == .cgroup }
         var procCgroups: [String: String]?  // /proc/self/cgroup, read when first needed
-        /// The container's cgroup in one hierarchy: the one the runtime made or joined, else (no
-        /// cgroup namespace: /proc/self/cgroup names it in the hierarchy the host mount shows)
-        /// the one init is in, which is the container's (rootless without a cgroup of its own).
+        /// The container's cgroup in one hierarchy where the runtime made or joined none there
+        /// (`mountHierarchy` binds that one first): without a cgroup namespace, the one
+        /// /proc/self/cgroup names in the hierarchy the host mount shows, which is the container's
+        /// (rootless without a cgroup of its own).
         func ownDirectory(_ key: String, mountPoint: String, mountRoot: String) -> String? {
-            if let dir = plan.cgroupPaths[key], isDirectory(dir) { return dir }
             guard !ownNS else { return nil }
             if procCgroups == nil { procCgroups = CgroupHost.ownCgroups() }
             guard let own = procCgroups?[key],
@@ -379,6 +379,15 @@ struct RootfsBuilder {
                             fresh: () throws -> Void) throws -> Bool {
             if ownNS {
                 do { try fresh(); return true } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {}
+            }
+            // The one the runtime made or joined, bound without a stat first (a walk of the whole
+            // path on cgroupfs): open_tree tells when it is not there, move_mount when it is no
+            // directory.
+            if let dir = plan.cgroupPaths[key] {
+                do {
+                    try bindTree(dir, recursive: false, flags: flags, onto: target, describe: "bind \(dir) on \(where_)")
+                    return true
+                } catch let e as SysError where e.errno == ENOENT || e.errno == ENOTDIR {}
             }
             guard let dir = ownDirectory(key, mountPoint: mountPoint, mountRoot: mountRoot) else { return false }
             try bindTree(dir, recursive: false, flags: flags, onto: target, describe: "bind \(dir) on \(where_)")
