@@ -81,28 +81,29 @@ void cs_residency_exact(void) {
 
 // A fork copies the page tables of a mapping only where the mapping has anonymous pages (an
 // anon_vma: mm/memory.c, vma_needs_copy); elsewhere the child faults in again each page it runs.
-// In the sparse ranges every such fault maps one page (above), and a page fault's fixed cost in
-// this VM is ~1 us whatever it maps: the init stage of a docker `run` took 81 faults in the sparse
-// text and 6 in the read-only segment, all pages its parent had mapped. One private copy of one
-// page in each of those two mappings gives it an anon_vma for good; from then on every fork copies
-// what the parent has mapped there (~130 entries in a `run`, zapped again at the child's exec). Not
-// the dense text: there a fault maps 16 pages, and copying its ~290 entries and zapping them at the
-// exec cost as much as the ~10 faults they saved (perf, alternating). The private copy is made the
-// way a debugger sets a breakpoint: the byte that is there written again through /proc/self/mem,
-// which copies the page without making the mapping writable. It costs 4 KiB of anonymous memory
-// per mapping. Where the write is refused (proc_mem.force_override=never, a seccomp filter), forks
-// fault as before.
-static bool text_copied_by_fork;
+// The read-only segment and the text have none, so the init stage of a docker `run` took 87 of its
+// 150 faults there, one page each (no fault-around in these ranges, above), all pages its parent
+// had mapped. One private copy of one page in each of the two sparse mappings gives it an anon_vma
+// for good; from then on every fork copies the entries the parent has there (~130 in a `run`):
+// copying them and zapping them again at the child's exec cost a third of the faults they save (no
+// trap, no page-cache lookup): the stage's faults 150 -> 91, a `run`'s CPU ~1 % less (perf,
+// alternating; conformance/BENCH.md). Not the dense text: there a fault maps 16 pages, and copying
+// its ~290 entries and zapping them at the exec cost as much as the ~10 faults they saved. The
+// private copy is made the way a debugger sets a breakpoint: the byte that is there written again
+// through /proc/self/mem, which copies the page without making the mapping writable. It costs 4 KiB
+// of anonymous memory per mapping. Where the write is refused (proc_mem.force_override=never, a
+// seccomp filter), forks fault as before.
+static bool forks_copy_sparse_ranges;
 
 static void private_copy_of_page_at(int mem_fd, uintptr_t address) {
     char byte = *(const volatile char *)address;
     (void)pwrite(mem_fd, &byte, 1, (off_t)address);
 }
 
-void cs_text_copied_by_fork(void) {
+void cs_make_forks_copy_sparse_ranges(void) {
     // Once per process: a child's mappings inherit their anon_vma.
-    if (text_copied_by_fork) return;
-    text_copied_by_fork = true;
+    if (forks_copy_sparse_ranges) return;
+    forks_copy_sparse_ranges = true;
     // Without the registration (a debug build, userfaultfd denied) the kernel faults around
     // everywhere, and the text is one mapping: a copy would copy all of it, dense text too.
     if (residency_fd < 0) return;

@@ -13,9 +13,9 @@ void cs_residency_exact(void);
 
 // Makes every later fork of this process copy the page tables of the sparse ranges (the read-only
 // segment and the text past the dense start-up code), so that the child does not fault in again,
-// one page at a time, the pages the parent has mapped there (cshim_residency.c says how and why
-// only those). Called by the fork wrappers (cshim_process.c) before they fork;
-// does its work once per process.
-void cs_text_copied_by_fork(void);
+// one page at a time, the pages the parent has mapped there (cshim_residency.c says how, and why
+// only those). The fork wrappers (cshim_process.c) call it before they fork; it does its work once
+// per process.
+void cs_make_forks_copy_sparse_ranges(void);
 
 #endif
