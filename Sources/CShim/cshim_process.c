@@ -44,6 +44,7 @@ static pid_t forked(pid_t pid) {
 }
 
 pid_t cs_fork_new_pid_namespace(void) {
+    cs_make_forks_copy_sparse_ranges();  // the child starts with the parent's sparse pages mapped
     return forked((pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), 0UL, NULL, NULL, 0UL));
 }
 
@@ -76,6 +77,7 @@ pid_t cs_clone3_into_cgroup(int cgroup_fd, int new_pid_namespace) {
     a.exit_signal = SIGCHLD;
     a.cgroup = (uint64_t)cgroup_fd;
     // No stack: the child goes on on a copy of this one, as after fork().
+    cs_make_forks_copy_sparse_ranges();
     return forked((pid_t)syscall(SYS_clone3, &a, sizeof a));
 }
 
@@ -115,6 +117,7 @@ int cs_sched_setaffinity(pid_t pid, const uint8_t *mask, size_t len) {
 }
 
 pid_t cs_fork(void) {
+    cs_make_forks_copy_sparse_ranges();
     return forked(fork());
 }
 

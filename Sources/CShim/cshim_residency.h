@@ -11,4 +11,11 @@
 // (closing it ends the registration).
 void cs_residency_exact(void);
 
+// Makes every later fork of this process copy the page tables of the sparse ranges (the read-only
+// segment and the text past the dense start-up code), so that the child does not fault in again,
+// one page at a time, the pages the parent has mapped there (cshim_residency.c says how, and why
+// only those). The fork wrappers (cshim_process.c) call it before they fork; it does its work once
+// per process.
+void cs_make_forks_copy_sparse_ranges(void);
+
 #endif
