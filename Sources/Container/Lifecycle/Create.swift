@@ -278,22 +278,12 @@ public struct Runtime {
                    opts: CreateOptions, joinCgroup: CgroupDriver?, config: JSONValue,
                    seccompDigest: String?) throws -> ContainerRecord {
         var record: ContainerRecord?
-        // Without hooks before `ready`, the container process is moved into its cgroup after init
-        // has been told to go on, so that the ten cgroup.procs writes of a v1 host overlap with
-        // pivot_root and the rest of init's setup instead of holding it up. Not with a scheduler
-        // policy or memory policy, which init sets after that point and which the cgroup (cpu
-        // realtime runtime, cpuset) must see first.
         let hooks = plan.spec.hooks
-        let hooksBeforeReady = !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty
-            || !(hooks?.createContainer ?? []).isEmpty
-            || plan.process.scheduler != nil || plan.spec.linux?.memoryPolicy != nil
         // What init does with the state: createContainer and startContainer hooks get it on stdin, a
         // seccomp agent (only with a listenerPath) gets it with the listener.
         let initUsesState = !(hooks?.createContainer ?? []).isEmpty || !(hooks?.startContainer ?? []).isEmpty
             || !(plan.spec.linux?.seccomp?.listenerPath ?? "").isEmpty
-        var pendingJoin: pid_t?
         func join(_ pid: pid_t) throws {
-            pendingJoin = nil
             guard let cg = joinCgroup else { return }
             do { try cg.addProcess(pid) } catch { throw RuntimeError(step: "cgroup", cause: error) }
         }
@@ -334,14 +324,19 @@ public struct Runtime {
                     // content only when init has a use for it: encoding it (Codable, first use of each
                     // type in this process) cost ~50 µs of CPU per create.
                     try channel.send(.state(initUsesState ? hookState(r, status: .creating) : []))
-                    // Before any hook runs and before init may go past its createRuntime hooks.
-                    if hooksBeforeReady { try join(pid) } else { pendingJoin = pid }
+                    // Right after the state, which init reads only once its rootfs is (nearly) built:
+                    // the ten cgroup.procs writes of a v1 host overlap with that work instead of
+                    // holding it up, and they are done before any hook runs, before the scheduler
+                    // or memory policy init sets later (which the cgroup's cpu realtime runtime and
+                    // cpuset must see first), and before `.ready`.
+                    try join(pid)
                 }
                 // The intermediate process of a pid namespace has sent the pid and is exiting: reaped
                 // only now, so that init gets its state without waiting for that exit. Into a joined
                 // pid namespace, our child builds the root and leaves later (reaped at `.ready`).
                 if pid != childPID && !plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
             case .runtimeHooks:
+                // Asked for only with prestart or createRuntime hooks (InitPlan.asksForRuntimeHooks).
                 Fault.point("create.rootfs")
                 guard let r = record else { throw RuntimeError("init asked for hooks before its pid") }
                 let runtimeHooks = (hooks?.prestart ?? []) + (hooks?.createRuntime ?? [])
@@ -353,10 +348,10 @@ public struct Runtime {
                 try HookRunner.runAll(plan.spec.hooks?.createRuntime, kind: "createRuntime", state: state,
                                       cwd: plan.bundle)
                 try channel.send(.ack)
-                if let pid = pendingJoin { try reportingInitFailure(channel) { try join(pid) } }
             case .ready:
                 guard let r = record else { throw RuntimeError("init ready before its pid") }
-                if let pid = pendingJoin { try join(pid) }
+                // Without runtime hooks init did not stop after the rootfs: it is built by now.
+                if !plan.asksForRuntimeHooks { Fault.point("create.rootfs") }
                 if plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
                 Fault.point("create.ready")
                 // The config as parsed: nothing between loading and here changes the Spec.
@@ -367,7 +362,8 @@ public struct Runtime {
                     try channel.send(.seccompProgram(SeccompProgram.bytes(of: program.instructions)))
                 }
                 // init waits for this before the exec fifo: a create killed earlier leaves no init.
-                try channel.send(.ack)
+                // Not under `run` (InitPlan.readyWaitsForAck), where init has closed its end already.
+                if plan.readyWaitsForAck { try channel.send(.ack) }
                 // init disarms its parent-death signal on this ack and then closes its end: returning
                 // (and exiting) before that would kill it.
                 try awaitClose(channel, plan: plan)

@@ -19,7 +19,7 @@ import RuntimeSpec
 /// createRuntime hooks (parent) → createContainer hooks → pivot_root → rootfs propagation →
 /// console → sysctl → process.cwd made → readonly/masked paths → read-only root → `ProcessTail`'s
 /// steps up to the PATH lookup (rlimits, oom score, process attributes, credentials, umask, cwd,
-/// no_new_privs) → ready → state.json written (ack) → exec fifo → startContainer hooks →
+/// no_new_privs) → ready → state.json written (ack, under `create` only) → exec fifo → startContainer hooks →
 /// `ProcessTail`'s last steps (fds close on exec → signals → seccomp, dropping the CAP_SYS_ADMIN held
 /// for it) → execve. A filter with a notify listener goes in before the ack instead, so that the
 /// agent gets the listener during create (see below).
@@ -266,8 +266,10 @@ enum InitStage {
         // At the latest here (and with it the v1 hierarchies' joins, when left for then): before
         // the hooks, which run with the process in its cgroup.
         try receiveState()
-        try channel.send(.runtimeHooks)
-        try channel.expect(.ack, step: "createRuntime hooks")
+        if plan.asksForRuntimeHooks {
+            try channel.send(.runtimeHooks)
+            try channel.expect(.ack, step: "createRuntime hooks")
+        }
         // In the container's root (not yet pivoted to), as runc runs them.
         try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON,
                               cwd: plan.rootfs)
@@ -294,6 +296,11 @@ enum InitStage {
                                preserveFDs: plan.preserveFDs, installsSeccomp: plan.seccomp != nil)
         var (executable, env) = try tail.becomeUser(env: plan.env)
 
+        if !plan.readyWaitsForAck {
+            // Armed again before `.ready` (a change of uid in becomeUser has cleared it): a runtime
+            // gone before this closed its end already, and sending `.ready` fails with EPIPE.
+            _ = try? Proc.setParentDeathSignal(SIGKILL)
+        }
         try channel.send(.ready)
         var seccomp = plan.seccomp
         if plan.seccompArrivesLater {
@@ -311,11 +318,12 @@ enum InitStage {
             try tail.installSeccomp(program, listener: plan.seccompListener, state: stateJSON)
             seccomp = nil
         }
-        // The parent acks once state.json is written; end of file means it was killed: leave.
-        // From here on this process outlives it (no more parent-death signal).
-        try channel.expect(.ack, step: "state.json")
-        // For `run` armed again: a change of uid (becomeUser) has cleared it.
-        _ = try? Proc.setParentDeathSignal(plan.diesWithRuntimeUntilStarted ? SIGKILL : 0)
+        if plan.readyWaitsForAck {
+            // The parent acks once state.json is written; end of file means it was killed: leave.
+            // From here on this process outlives it (no more parent-death signal).
+            try channel.expect(.ack, step: "state.json")
+            _ = try? Proc.setParentDeathSignal(0)
+        }
         plan.sync.close()
         if let fifo = plan.execFifo {
             // `start` writes one byte. Until then the process sits here, fully prepared.
