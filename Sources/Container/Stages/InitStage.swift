@@ -58,6 +58,10 @@ enum InitStage {
 
     static func stage(_ plan: InitPlan, _ channel: SyncChannel) throws -> Never {
         Proc.setUmask(0)
+        // Read here, from the /proc this process was forked with (later /proc is the container's),
+        // while this process has the dispositions it ends with: the runtime's SIGPIPE and the
+        // caller's ignored signals, nothing caught. Only those are reset before execve.
+        let ignoredSignals = Proc.ignoredSignals()
         try step("join cgroup") {
             for file in plan.cgroupJoinFiles { try writeFile(path: file, "0", flags: O_WRONLY) }
             if plan.awaitsCgroupAttach { try channel.expect(.ack, step: "moved into the scope") }
@@ -102,7 +106,8 @@ enum InitStage {
         // In a joined pid namespace: the socket to the container process, for the root built here.
         var containerProcess: (socket: FD, helper: pid_t)?
         if let pidJoin {
-            containerProcess = try forkIntoJoinedPIDNamespace(plan, channel, pidJoin: pidJoin)
+            containerProcess = try forkIntoJoinedPIDNamespace(plan, channel, pidJoin: pidJoin,
+                                                              ignoredSignals: ignoredSignals)
         } else if plan.needsSecondFork {
             let child = try step("fork into the new pid namespace") { try Proc.fork() }
             if child != 0 {
@@ -131,7 +136,7 @@ enum InitStage {
             _ = try? Proc.wait(helper)
             Proc.exit(0)
         }
-        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev)
+        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev, ignoredSignals: ignoredSignals)
     }
 
     /// Joining an existing pid namespace (pod-style) makes the init's children visible to that
@@ -149,8 +154,8 @@ enum InitStage {
     ///   does setsid and the keyring, waits for the state and an fd of the built root, chroots into
     ///   it (the same mount namespace, pivoted already), and goes on from the console to execve.
     /// Returns (in this process) the socket to the container process and the helper's pid.
-    static func forkIntoJoinedPIDNamespace(_ plan: InitPlan, _ channel: SyncChannel,
-                                           pidJoin: InitPlan.NamespaceJoin) throws -> (socket: FD, helper: pid_t) {
+    static func forkIntoJoinedPIDNamespace(_ plan: InitPlan, _ channel: SyncChannel, pidJoin: InitPlan.NamespaceJoin,
+                                           ignoredSignals: UInt64?) throws -> (socket: FD, helper: pid_t) {
         let floor = 3 + plan.preserveFDs
         let (builderEnd, processEnd) = try step("socketpair") {
             let (a, b) = try Pipe.socketPair()
@@ -199,7 +204,7 @@ enum InitStage {
             readOnlyDev = OwnedFD(try step("receive /dev") { try UnixSocket.receiveFD(processEnd).0 })
         }
         processEnd.close()
-        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev)
+        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev, ignoredSignals: ignoredSignals)
     }
 
     /// Closes every fd from `floor` up but those in `keep` (the fds below `floor` are stdio and
@@ -280,7 +285,7 @@ enum InitStage {
 
     /// From the console to execve, in the container's root.
     static func finishProcess(_ plan: InitPlan, _ channel: SyncChannel, stateJSON: [UInt8],
-                              readOnlyDev: consuming OwnedFD?) throws -> Never {
+                              readOnlyDev: consuming OwnedFD?, ignoredSignals: UInt64?) throws -> Never {
         if plan.process.terminal == true {
             try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true,
                              owner: plan.process.user.uid)
@@ -355,7 +360,7 @@ enum InitStage {
             env += ["LISTEN_FDS=\(plan.listenFDs)", "LISTEN_PID=\(Proc.getpid())"]
         }
         do {
-            try tail.prepareExec(seccomp: seccomp, listener: nil, state: [])
+            try tail.prepareExec(seccomp: seccomp, listener: nil, state: [], ignoredSignals: ignoredSignals)
         } catch {
             // The parent has gone (sync closed): a failure here can only be told on stderr.
             _ = try? FD(2).write("swiftlet: \(error)\n")
