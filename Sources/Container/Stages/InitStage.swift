@@ -218,6 +218,19 @@ enum InitStage {
         Proc.closeRange(next)
     }
 
+    /// Closes these fds, one close_range per run of consecutive numbers: the hierarchies opened one
+    /// after the other are one or two runs (nine closes before).
+    static func closeRuns(_ fds: [Int32]) {
+        let sorted = fds.sorted()
+        var i = 0
+        while i < sorted.count {
+            var j = i
+            while j + 1 < sorted.count && sorted[j + 1] == sorted[j] + 1 { j += 1 }
+            Proc.closeRange(sorted[i], UInt32(sorted[j]))
+            i = j + 1
+        }
+    }
+
     /// setsid and the session keyring: the container process's own.
     static func joinSession(_ plan: InitPlan) throws {
         try ProcessTail.joinSession(keyring: plan.sessionKeyring, makesKeyring: true)
@@ -252,7 +265,7 @@ enum InitStage {
                     defer { file.close() }
                     do { try file.write("0") } catch { throw RuntimeError(object: path, cause: error) }
                 }
-                for fd in plan.cgroupHierarchyFDs.values { fd.close() }
+                closeRuns(plan.cgroupHierarchyFDs.values.map(\.raw))
                 plan.cgroupHierarchyFDs = [:]
             }
         }
