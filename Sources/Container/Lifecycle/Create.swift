@@ -351,7 +351,10 @@ public struct Runtime {
             case .ready:
                 guard let r = record else { throw RuntimeError("init ready before its pid") }
                 // Without runtime hooks init did not stop after the rootfs: it is built by now.
-                if !plan.asksForRuntimeHooks { Fault.point("create.rootfs") }
+                if !plan.asksForRuntimeHooks {
+                    debug("no prestart or createRuntime hooks: init did not wait for them")
+                    Fault.point("create.rootfs")
+                }
                 if plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
                 Fault.point("create.ready")
                 // The config as parsed: nothing between loading and here changes the Spec.
