@@ -157,22 +157,22 @@ public struct Runtime {
             defer { cgroupDirectory?.close() }
             let (parentEnd, childEnd) = try Pipe.socketPair()
             let floor = 3 + plan.preserveFDs
-            plan.sync = try childEnd.moved(above: floor)
+            plan.sync = try childEnd.clear(of: floor)
             let fifoPath = store.fifoPath(opts.id)
             try makeFifo(fifoPath, mode: 0o600)
-            plan.execFifo = try FD.open(fifoPath, O_RDWR).moved(above: floor)
+            plan.execFifo = try FD.open(fifoPath, O_RDWR).clear(of: floor)
             if let socket = opts.consoleSocket {
-                plan.consoleSocket = try UnixSocket.connect(socket).moved(above: floor)
+                plan.consoleSocket = try UnixSocket.connect(socket).clear(of: floor)
             } else if let pair = opts.internalConsole {
-                plan.consoleSocket = try pair.moved(above: floor)
+                plan.consoleSocket = try pair.clear(of: floor)
             }
             if let program = plan.seccomp, program.usesNotify, let path = program.listenerPath {
-                do { plan.seccompListener = try UnixSocket.connect(path).moved(above: floor) } catch {
+                do { plan.seccompListener = try UnixSocket.connect(path).clear(of: floor) } catch {
                     throw RuntimeError(field: .config("linux.seccomp.listenerPath"), object: path, cause: error)
                 }
             }
             plan.joins = try plan.joins.map { j in
-                InitPlan.NamespaceJoin(kind: j.kind, path: j.path, fd: try j.fd.moved(above: floor))
+                InitPlan.NamespaceJoin(kind: j.kind, path: j.path, fd: try j.fd.clear(of: floor))
             }
             plan.idmapTrees = try IDMapMounts.prepare(plan: plan, floor: floor)
 
@@ -557,4 +557,12 @@ public struct Runtime {
             Clock.sleep(milliseconds: 10)
         }
     }
+}
+
+extension FD {
+    /// This fd where it is clear of the fds the container receives (0-2 and the preserved ones,
+    /// below `floor`), else a copy above them (the old number closed). The fds handed to init are
+    /// all made close-on-exec (FD.open, socketpair, connect), so one at or above the floor stays as
+    /// it is: a dup and a close fewer each.
+    fileprivate func clear(of floor: Int32) throws -> FD { raw >= floor ? self : try moved(above: floor) }
 }
