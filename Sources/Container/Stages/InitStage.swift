@@ -304,10 +304,13 @@ enum InitStage {
                              owner: plan.process.user.uid)
         }
         try applySysctl(plan)
-        try step("process.cwd \(plan.process.cwd)") {
-            // Created inside the new root only: `..`, symlinks and magic links (/proc/self/fd/N,
-            // CVE-2024-21626) never lead out of it.
-            try RootedPath.open("/").withRoot { try $0.makeDirectories(plan.process.cwd).close() }
+        // "/" is the root itself, there already: four system calls fewer (open, resolve, two closes).
+        if Kernel.cleanPath("/" + plan.process.cwd) != "/" {
+            try step("process.cwd \(plan.process.cwd)") {
+                // Created inside the new root only: `..`, symlinks and magic links (/proc/self/fd/N,
+                // CVE-2024-21626) never lead out of it.
+                try RootedPath.open("/").withRoot { try $0.makeDirectories(plan.process.cwd).close() }
+            }
         }
         try RootfsBuilder(plan: plan).finish(readOnlyDev: readOnlyDev)
         let tail = ProcessTail(process: plan.process, plan: plan.processPlan, userNamespaceInUse: plan.userNamespaceInUse,
