@@ -128,5 +128,10 @@ extension InitPlan {
     /// fifo, which `start` writes only after state.json: a runtime killed before then takes init
     /// with it either way, and there is nothing for an ack to say. init closes its end right after
     /// `.ready` then, and the runtime sees that end of file without waiting for it.
-    var readyWaitsForAck: Bool { !diesWithRuntimeUntilStarted }
+    /// Not after a second fork: the signal watches the parent, which for the container's process
+    /// is the intermediate process (or the helper into a joined pid namespace) until that exits and
+    /// the runtime, a subreaper, takes its place. The runtime reaps it after sending the state, so
+    /// init could arm the signal while the intermediate was still there and be killed by its exit;
+    /// the ack, sent after the reap, orders the arming after it.
+    var readyWaitsForAck: Bool { !diesWithRuntimeUntilStarted || needsSecondFork }
 }

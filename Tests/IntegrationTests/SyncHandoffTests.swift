@@ -41,6 +41,29 @@ final class SyncHandoffTests: IntegrationTestCase {
         XCTAssertFalse(codes.contains(Self.ack), "an ack under run without hooks: \(codes)")
     }
 
+    /// After a second fork (a time namespace, a user namespace before the pid one) the container's
+    /// process is the intermediate process's child until that exits and the runtime reaps it: its
+    /// parent-death signal is armed on the ack of `.ready`, sent after the reap. Armed before
+    /// `.ready`, it fired when the intermediate exited late (`run` then said "exited before it was
+    /// started", now and then under load).
+    func testRunAfterASecondForkStillWaitsForTheAckOfReady() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName): swiftlet's sync messages only") }
+        // The user namespace's uid/gid maps have an ack of their own.
+        for (name, acks, configure) in [("time namespace", 1, { (c: inout Config) in c.addNamespace("time") }),
+                                        ("user namespace", 2, { (c: inout Config) in
+                                            c.addNamespace("user")
+                                            c.removeNamespace("network")
+                                            c[path: "linux.uidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+                                            c[path: "linux.gidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+                                        })] {
+            let id = newID("fork2")
+            let codes = syncMessages([Env.runtime, "--root", stateRoot, "run", "--bundle", makeBundle(configure: configure), id],
+                                     tag: id)
+            XCTAssertFalse(codes.contains(Self.runtimeHooks), "[\(name)] init asked for hooks there are none of: \(codes)")
+            XCTAssertEqual(codes.filter { $0 == Self.ack }.count, acks, "[\(name)] the ready's ack: \(codes)")
+        }
+    }
+
     func testRunWithAPrestartHookAsksForItAndGetsOneAck() throws {
         guard isSwiftlet else { return print("NOTE: \(runtimeName): swiftlet's sync messages only") }
         let marks = hostDir("hook")

@@ -341,9 +341,11 @@ enum InitStage {
         }
         if plan.readyWaitsForAck {
             // The parent acks once state.json is written; end of file means it was killed: leave.
-            // From here on this process outlives it (no more parent-death signal).
+            // From here on this process outlives it (no more parent-death signal), or under `run`
+            // after a second fork dies with it until started: armed now that the parent is the
+            // runtime (InitPlan.readyWaitsForAck); a change of uid (becomeUser) has cleared it.
             try channel.expect(.ack, step: "state.json")
-            _ = try? Proc.setParentDeathSignal(0)
+            _ = try? Proc.setParentDeathSignal(plan.diesWithRuntimeUntilStarted ? SIGKILL : 0)
         }
         plan.sync.close()
         if let fifo = plan.execFifo {
