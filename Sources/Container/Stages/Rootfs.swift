@@ -206,8 +206,9 @@ struct RootfsBuilder {
             return
         }
         let type = m.type ?? "none"
-        if type == "proc" || type == "sysfs" { try checkProcDestination(dest, type: type, root: root) }
-        let target = OwnedFD(try root.makeDirectories(dest))
+        // proc's and sysfs's checked directory is the target itself: not resolved a second time.
+        let checked = type == "proc" || type == "sysfs" ? try checkProcDestination(dest, type: type, root: root) : nil
+        let target = OwnedFD(try checked ?? root.makeDirectories(dest))
         var mflags = flags.subtracting(MountFlags.propagation)
         mflags.remove(.bind)
         switch type {
@@ -319,18 +320,19 @@ struct RootfsBuilder {
 
     /// proc and sysfs go on an ordinary directory of the rootfs only: not on a symlink or through
     /// one (CVE-2019-16884: a /proc that is a symlink redirects the runtime's later /proc writes and
-    /// masks), not on a file (CVE-2019-19921). A missing destination is created.
-    func checkProcDestination(_ dest: String, type: String, root: RootedPath) throws {
+    /// masks), not on a file (CVE-2019-19921). Returns the directory (an O_PATH fd of it, found
+    /// without following any symlink), or nil when it is missing (the caller creates it).
+    func checkProcDestination(_ dest: String, type: String, root: RootedPath) throws -> FD? {
         let path = Kernel.cleanPath("/" + dest)
         func refusal(_ reason: String) -> RuntimeError {
             RuntimeError(step: "mounts", object: path, "\(type) on \(path): \(reason)")
         }
-        let fd: OwnedFD
+        let fd: FD
         do {
-            fd = OwnedFD(try root.openRefusingSymlinks(path))
+            fd = try root.openRefusingSymlinks(path)
         } catch let e as SysError {
             switch e.errno {
-            case ENOENT: return
+            case ENOENT: return nil
             case ELOOP:
                 throw refusal("a directory above \(path) in the rootfs is a symbolic link: refusing to mount \(type) through it")
             case ENOTDIR:
@@ -338,13 +340,13 @@ struct RootfsBuilder {
             default: throw e
             }
         }
-        switch FileKind.of(fd: fd.fd) {
-        case .directory: return
-        case .symlink:
+        let kind = FileKind.of(fd: fd)
+        if kind == .directory { return fd }
+        fd.close()
+        if kind == .symlink {
             throw refusal("\(path) in the rootfs is a symbolic link: refusing to mount \(type) on it")
-        default:
-            throw refusal("\(path) in the rootfs is not a directory: \(type) must be mounted on an ordinary directory")
         }
+        throw refusal("\(path) in the rootfs is not a directory: \(type) must be mounted on an ordinary directory")
     }
 
     /// cgroup2 where the host has a unified hierarchy at /sys/fs/cgroup; otherwise a tmpfs with one
