@@ -118,9 +118,11 @@ struct SyncChannel {
 /// fewer (a context switch each way, and on another CPU an interrupt).
 extension InitPlan {
     /// init asks for `.runtimeHooks` (and waits for its `.ack`) only when the runtime has
-    /// prestart or createRuntime hooks to run at that point.
+    /// prestart or createRuntime hooks to run at that point, or after a second fork: the runtime
+    /// then moves the container's process into its cgroup by pid once told the rootfs is built
+    /// (its device nodes made outside the cgroup, as ever), while init goes on to pivot_root.
     var asksForRuntimeHooks: Bool {
-        !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty
+        !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty || needsSecondFork
     }
 
     /// `create` acks `.ready` once state.json is written, and init disarms its parent-death signal

@@ -278,12 +278,24 @@ public struct Runtime {
                    opts: CreateOptions, joinCgroup: CgroupDriver?, config: JSONValue,
                    seccompDigest: String?) throws -> ContainerRecord {
         var record: ContainerRecord?
+        // Without hooks before `ready`, the container process is moved into its cgroup after init
+        // has been told to go on, so that the ten cgroup.procs writes of a v1 host overlap with
+        // pivot_root and the rest of init's setup instead of holding it up. Not with a scheduler
+        // policy or memory policy, which init sets after that point and which the cgroup (cpu
+        // realtime runtime, cpuset) must see first. (Only after a second fork does this process
+        // move the container's by pid; init then asks for the runtime hooks in any case:
+        // InitPlan.asksForRuntimeHooks.)
         let hooks = plan.spec.hooks
+        let hooksBeforeReady = !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty
+            || !(hooks?.createContainer ?? []).isEmpty
+            || plan.process.scheduler != nil || plan.spec.linux?.memoryPolicy != nil
         // What init does with the state: createContainer and startContainer hooks get it on stdin, a
         // seccomp agent (only with a listenerPath) gets it with the listener.
         let initUsesState = !(hooks?.createContainer ?? []).isEmpty || !(hooks?.startContainer ?? []).isEmpty
             || !(plan.spec.linux?.seccomp?.listenerPath ?? "").isEmpty
+        var pendingJoin: pid_t?
         func join(_ pid: pid_t) throws {
+            pendingJoin = nil
             guard let cg = joinCgroup else { return }
             do { try cg.addProcess(pid) } catch { throw RuntimeError(step: "cgroup", cause: error) }
         }
@@ -324,19 +336,16 @@ public struct Runtime {
                     // content only when init has a use for it: encoding it (Codable, first use of each
                     // type in this process) cost ~50 µs of CPU per create.
                     try channel.send(.state(initUsesState ? hookState(r, status: .creating) : []))
-                    // Right after the state, which init reads only once its rootfs is (nearly) built:
-                    // the ten cgroup.procs writes of a v1 host overlap with that work instead of
-                    // holding it up, and they are done before any hook runs, before the scheduler
-                    // or memory policy init sets later (which the cgroup's cpu realtime runtime and
-                    // cpuset must see first), and before `.ready`.
-                    try join(pid)
+                    // Before any hook runs and before init may go past its createRuntime hooks.
+                    if hooksBeforeReady { try join(pid) } else { pendingJoin = pid }
                 }
                 // The intermediate process of a pid namespace has sent the pid and is exiting: reaped
                 // only now, so that init gets its state without waiting for that exit. Into a joined
                 // pid namespace, our child builds the root and leaves later (reaped at `.ready`).
                 if pid != childPID && !plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
             case .runtimeHooks:
-                // Asked for only with prestart or createRuntime hooks (InitPlan.asksForRuntimeHooks).
+                // Asked for only with prestart or createRuntime hooks, or after a second fork
+                // (InitPlan.asksForRuntimeHooks).
                 Fault.point("create.rootfs")
                 guard let r = record else { throw RuntimeError("init asked for hooks before its pid") }
                 let runtimeHooks = (hooks?.prestart ?? []) + (hooks?.createRuntime ?? [])
@@ -348,8 +357,10 @@ public struct Runtime {
                 try HookRunner.runAll(plan.spec.hooks?.createRuntime, kind: "createRuntime", state: state,
                                       cwd: plan.bundle)
                 try channel.send(.ack)
+                if let pid = pendingJoin { try reportingInitFailure(channel) { try join(pid) } }
             case .ready:
                 guard let r = record else { throw RuntimeError("init ready before its pid") }
+                if let pid = pendingJoin { try join(pid) }
                 // Without runtime hooks init did not stop after the rootfs: it is built by now.
                 if !plan.asksForRuntimeHooks {
                     debug("no prestart or createRuntime hooks: init did not wait for them")
