@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 
@@ -23,6 +24,18 @@ int cs_set_cloexec(int fd, int on) {
 
 int cs_close_range(unsigned int first, unsigned int last, unsigned int flags) {
     return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+int cs_fchmodat_nofollow(int dirfd, const char *name, unsigned int mode) {
+    /* fchmodat2 (Linux 6.6) takes AT_SYMLINK_NOFOLLOW itself: one call. glibc's fchmodat emulates
+       the flag with an O_PATH open, fstat, chmod of /proc/self/fd/N and close: its way before. */
+    int r = (int)syscall(SYS_fchmodat2, dirfd, name, mode, AT_SYMLINK_NOFOLLOW);
+    if (r < 0 && errno == ENOSYS) return fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW);
+    return r;
 }
 
 int cs_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }

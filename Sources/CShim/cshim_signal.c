@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "cshim_signal.h"
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
@@ -15,6 +17,26 @@ int cs_sigunblock_all(void) {
     sigset_t all;
     sigfillset(&all);
     return sigprocmask(SIG_UNBLOCK, &all, NULL);
+}
+
+/* The kernel's struct sigaction (not glibc's): SIG_DFL needs no restorer. */
+struct kernel_sigaction_dfl {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    unsigned long long mask;
+};
+
+int cs_reset_signals(unsigned long long signals) {
+    struct kernel_sigaction_dfl dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.handler = SIG_DFL;
+    int failed = 0;
+    for (int s = 1; s <= 64; s++) {
+        if (!(signals & (1ULL << (s - 1))) || s == SIGKILL || s == SIGSTOP) continue;
+        if (syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof dfl.mask) < 0) failed++;
+    }
+    return failed;
 }
 
 int cs_signalfd_block(const int *sigs, int n) {

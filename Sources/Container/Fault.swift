@@ -12,6 +12,7 @@ import Kernel
 ///   create.forked      the init stage is forked
 ///   create.namespaces  init reported its pid: its namespaces exist
 ///   create.rootfs      init built the rootfs and asks for the prestart/createRuntime hooks
+///                      (without such hooks it does not ask: then at its `.ready`)
 ///   create.ready       init is ready, state.json is not written yet
 ///   create.saved       state.json is written, init not yet told
 ///   start.locked       start checked the status, the fifo is untouched

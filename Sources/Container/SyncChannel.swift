@@ -112,3 +112,28 @@ struct SyncChannel {
         return out
     }
 }
+
+/// Which messages a create's conversation has. Both ends decide from the same plan, so a message
+/// that would carry nothing is not sent at all: each one left out is a wake-up of the other side
+/// fewer (a context switch each way, and on another CPU an interrupt).
+extension InitPlan {
+    /// init asks for `.runtimeHooks` (and waits for its `.ack`) only when the runtime has
+    /// prestart or createRuntime hooks to run at that point, or after a second fork: the runtime
+    /// then moves the container's process into its cgroup by pid once told the rootfs is built
+    /// (its device nodes made outside the cgroup, as ever), while init goes on to pivot_root.
+    var asksForRuntimeHooks: Bool {
+        !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty || needsSecondFork
+    }
+
+    /// `create` acks `.ready` once state.json is written, and init disarms its parent-death signal
+    /// on that ack (it outlives `create`). Under `run` init stays armed until it has read the exec
+    /// fifo, which `start` writes only after state.json: a runtime killed before then takes init
+    /// with it either way, and there is nothing for an ack to say. init closes its end right after
+    /// `.ready` then, and the runtime sees that end of file without waiting for it.
+    /// Not after a second fork: the signal watches the parent, which for the container's process
+    /// is the intermediate process (or the helper into a joined pid namespace) until that exits and
+    /// the runtime, a subreaper, takes its place. The runtime reaps it after sending the state, so
+    /// init could arm the signal while the intermediate was still there and be killed by its exit;
+    /// the ack, sent after the reap, orders the arming after it.
+    var readyWaitsForAck: Bool { !diesWithRuntimeUntilStarted || needsSecondFork }
+}

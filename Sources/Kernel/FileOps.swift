@@ -216,9 +216,9 @@ extension FD {
     }
 
     /// fchmodat(2) of `name` in this directory, never following a final symlink (the kernel's
-    /// AT_SYMLINK_NOFOLLOW for fchmodat, Linux 6.6).
+    /// AT_SYMLINK_NOFOLLOW for fchmodat2, Linux 6.6; glibc's emulation before).
     public func changeMode(of name: String, _ mode: mode_t, describe: @autoclosure () -> String) throws {
-        try sys("chmod", describe()) { fchmodat(raw, name, mode, AT_SYMLINK_NOFOLLOW) }
+        try sys("chmod", describe()) { cs_fchmodat_nofollow(raw, name, UInt32(mode)) }
     }
 
     /// mkdirat(2) in this directory, an existing entry counting as done: true when this call made it.

@@ -9,6 +9,8 @@
 int cs_fcntl_int(int fd, int cmd, int arg);
 int cs_set_cloexec(int fd, int on);
 int cs_close_range(unsigned int first, unsigned int last, unsigned int flags);
+// fchmodat of `name` in dirfd, never following a final symlink (EOPNOTSUPP for one).
+int cs_fchmodat_nofollow(int dirfd, const char *name, unsigned int mode);
 int cs_pipe2(int fds[2], int flags);
 int cs_dup3(int oldfd, int newfd, int flags);
 int cs_socketpair_stream(int fds[2]);

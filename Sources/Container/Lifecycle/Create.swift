@@ -157,22 +157,22 @@ public struct Runtime {
             defer { cgroupDirectory?.close() }
             let (parentEnd, childEnd) = try Pipe.socketPair()
             let floor = 3 + plan.preserveFDs
-            plan.sync = try childEnd.moved(above: floor)
+            plan.sync = try childEnd.clear(of: floor)
             let fifoPath = store.fifoPath(opts.id)
             try makeFifo(fifoPath, mode: 0o600)
-            plan.execFifo = try FD.open(fifoPath, O_RDWR).moved(above: floor)
+            plan.execFifo = try FD.open(fifoPath, O_RDWR).clear(of: floor)
             if let socket = opts.consoleSocket {
-                plan.consoleSocket = try UnixSocket.connect(socket).moved(above: floor)
+                plan.consoleSocket = try UnixSocket.connect(socket).clear(of: floor)
             } else if let pair = opts.internalConsole {
-                plan.consoleSocket = try pair.moved(above: floor)
+                plan.consoleSocket = try pair.clear(of: floor)
             }
             if let program = plan.seccomp, program.usesNotify, let path = program.listenerPath {
-                do { plan.seccompListener = try UnixSocket.connect(path).moved(above: floor) } catch {
+                do { plan.seccompListener = try UnixSocket.connect(path).clear(of: floor) } catch {
                     throw RuntimeError(field: .config("linux.seccomp.listenerPath"), object: path, cause: error)
                 }
             }
             plan.joins = try plan.joins.map { j in
-                InitPlan.NamespaceJoin(kind: j.kind, path: j.path, fd: try j.fd.moved(above: floor))
+                InitPlan.NamespaceJoin(kind: j.kind, path: j.path, fd: try j.fd.clear(of: floor))
             }
             plan.idmapTrees = try IDMapMounts.prepare(plan: plan, floor: floor)
 
@@ -282,7 +282,9 @@ public struct Runtime {
         // has been told to go on, so that the ten cgroup.procs writes of a v1 host overlap with
         // pivot_root and the rest of init's setup instead of holding it up. Not with a scheduler
         // policy or memory policy, which init sets after that point and which the cgroup (cpu
-        // realtime runtime, cpuset) must see first.
+        // realtime runtime, cpuset) must see first. (Only after a second fork does this process
+        // move the container's by pid; init then asks for the runtime hooks in any case:
+        // InitPlan.asksForRuntimeHooks.)
         let hooks = plan.spec.hooks
         let hooksBeforeReady = !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty
             || !(hooks?.createContainer ?? []).isEmpty
@@ -342,6 +344,8 @@ public struct Runtime {
                 // pid namespace, our child builds the root and leaves later (reaped at `.ready`).
                 if pid != childPID && !plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
             case .runtimeHooks:
+                // Asked for only with prestart or createRuntime hooks, or after a second fork
+                // (InitPlan.asksForRuntimeHooks).
                 Fault.point("create.rootfs")
                 guard let r = record else { throw RuntimeError("init asked for hooks before its pid") }
                 let runtimeHooks = (hooks?.prestart ?? []) + (hooks?.createRuntime ?? [])
@@ -357,6 +361,11 @@ public struct Runtime {
             case .ready:
                 guard let r = record else { throw RuntimeError("init ready before its pid") }
                 if let pid = pendingJoin { try join(pid) }
+                // Without runtime hooks init did not stop after the rootfs: it is built by now.
+                if !plan.asksForRuntimeHooks {
+                    debug("no prestart or createRuntime hooks: init did not wait for them")
+                    Fault.point("create.rootfs")
+                }
                 if plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
                 Fault.point("create.ready")
                 // The config as parsed: nothing between loading and here changes the Spec.
@@ -367,7 +376,8 @@ public struct Runtime {
                     try channel.send(.seccompProgram(SeccompProgram.bytes(of: program.instructions)))
                 }
                 // init waits for this before the exec fifo: a create killed earlier leaves no init.
-                try channel.send(.ack)
+                // Not under `run` (InitPlan.readyWaitsForAck), where init has closed its end already.
+                if plan.readyWaitsForAck { try channel.send(.ack) }
                 // init disarms its parent-death signal on this ack and then closes its end: returning
                 // (and exiting) before that would kill it.
                 try awaitClose(channel, plan: plan)
@@ -558,4 +568,12 @@ public struct Runtime {
             Clock.sleep(milliseconds: 10)
         }
     }
+}
+
+extension FD {
+    /// This fd where it is clear of the fds the container receives (0-2 and the preserved ones,
+    /// below `floor`), else a copy above them (the old number closed). The fds handed to init are
+    /// all made close-on-exec (FD.open, socketpair, connect), so one at or above the floor stays as
+    /// it is: a dup and a close fewer each.
+    fileprivate func clear(of floor: Int32) throws -> FD { raw >= floor ? self : try moved(above: floor) }
 }

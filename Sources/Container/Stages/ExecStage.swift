@@ -15,6 +15,8 @@ enum ExecStage {
         // Until execve, /proc/<pid>/exe, fd/, ... of this process stay closed to the container's
         // processes without CAP_SYS_PTRACE.
         RuntimeBinary.setNotDumpable()
+        // From the runtime's /proc, before any of the container's: only these are reset before execve.
+        let ignoredSignals = Proc.ignoredSignals()
         closeUnneededFDs(plan)
         if plan.waitForCgroups { try channel.expect(.ack, step: "cgroups") }
         try InitStage.step("join cgroup") {
@@ -66,7 +68,8 @@ enum ExecStage {
                                preserveFDs: plan.preserveFDs, installsSeccomp: plan.seccomp != nil)
         let (executable, env) = try tail.becomeUser(env: plan.env)
         // The parent still waits on the sync socket (it closes on execve): every failure goes there.
-        try tail.prepareExec(seccomp: plan.seccomp, listener: plan.seccompListener, state: plan.seccompState)
+        try tail.prepareExec(seccomp: plan.seccomp, listener: plan.seccompListener, state: plan.seccompState,
+                             ignoredSignals: ignoredSignals)
         try tail.exec(executable, env: env)
     }
 

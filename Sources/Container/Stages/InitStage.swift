@@ -19,7 +19,7 @@ import RuntimeSpec
 /// createRuntime hooks (parent) → createContainer hooks → pivot_root → rootfs propagation →
 /// console → sysctl → process.cwd made → readonly/masked paths → read-only root → `ProcessTail`'s
 /// steps up to the PATH lookup (rlimits, oom score, process attributes, credentials, umask, cwd,
-/// no_new_privs) → ready → state.json written (ack) → exec fifo → startContainer hooks →
+/// no_new_privs) → ready → state.json written (ack, under `create` only) → exec fifo → startContainer hooks →
 /// `ProcessTail`'s last steps (fds close on exec → signals → seccomp, dropping the CAP_SYS_ADMIN held
 /// for it) → execve. A filter with a notify listener goes in before the ack instead, so that the
 /// agent gets the listener during create (see below).
@@ -58,6 +58,10 @@ enum InitStage {
 
     static func stage(_ plan: InitPlan, _ channel: SyncChannel) throws -> Never {
         Proc.setUmask(0)
+        // Read here, from the /proc this process was forked with (later /proc is the container's),
+        // while this process has the dispositions it ends with: the runtime's SIGPIPE and the
+        // caller's ignored signals, nothing caught. Only those are reset before execve.
+        let ignoredSignals = Proc.ignoredSignals()
         try step("join cgroup") {
             for file in plan.cgroupJoinFiles { try writeFile(path: file, "0", flags: O_WRONLY) }
             if plan.awaitsCgroupAttach { try channel.expect(.ack, step: "moved into the scope") }
@@ -102,7 +106,8 @@ enum InitStage {
         // In a joined pid namespace: the socket to the container process, for the root built here.
         var containerProcess: (socket: FD, helper: pid_t)?
         if let pidJoin {
-            containerProcess = try forkIntoJoinedPIDNamespace(plan, channel, pidJoin: pidJoin)
+            containerProcess = try forkIntoJoinedPIDNamespace(plan, channel, pidJoin: pidJoin,
+                                                              ignoredSignals: ignoredSignals)
         } else if plan.needsSecondFork {
             let child = try step("fork into the new pid namespace") { try Proc.fork() }
             if child != 0 {
@@ -131,7 +136,7 @@ enum InitStage {
             _ = try? Proc.wait(helper)
             Proc.exit(0)
         }
-        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev)
+        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev, ignoredSignals: ignoredSignals)
     }
 
     /// Joining an existing pid namespace (pod-style) makes the init's children visible to that
@@ -149,8 +154,8 @@ enum InitStage {
     ///   does setsid and the keyring, waits for the state and an fd of the built root, chroots into
     ///   it (the same mount namespace, pivoted already), and goes on from the console to execve.
     /// Returns (in this process) the socket to the container process and the helper's pid.
-    static func forkIntoJoinedPIDNamespace(_ plan: InitPlan, _ channel: SyncChannel,
-                                           pidJoin: InitPlan.NamespaceJoin) throws -> (socket: FD, helper: pid_t) {
+    static func forkIntoJoinedPIDNamespace(_ plan: InitPlan, _ channel: SyncChannel, pidJoin: InitPlan.NamespaceJoin,
+                                           ignoredSignals: UInt64?) throws -> (socket: FD, helper: pid_t) {
         let floor = 3 + plan.preserveFDs
         let (builderEnd, processEnd) = try step("socketpair") {
             let (a, b) = try Pipe.socketPair()
@@ -199,7 +204,7 @@ enum InitStage {
             readOnlyDev = OwnedFD(try step("receive /dev") { try UnixSocket.receiveFD(processEnd).0 })
         }
         processEnd.close()
-        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev)
+        try finishProcess(plan, channel, stateJSON: stateJSON, readOnlyDev: readOnlyDev, ignoredSignals: ignoredSignals)
     }
 
     /// Closes every fd from `floor` up but those in `keep` (the fds below `floor` are stdio and
@@ -211,6 +216,19 @@ enum InitStage {
             next = max(next, fd + 1)
         }
         Proc.closeRange(next)
+    }
+
+    /// Closes these fds, one close_range per run of consecutive numbers: the hierarchies opened one
+    /// after the other are one or two runs (nine closes before).
+    static func closeRuns(_ fds: [Int32]) {
+        let sorted = fds.sorted()
+        var i = 0
+        while i < sorted.count {
+            var j = i
+            while j + 1 < sorted.count && sorted[j + 1] == sorted[j] + 1 { j += 1 }
+            Proc.closeRange(sorted[i], UInt32(sorted[j]))
+            i = j + 1
+        }
     }
 
     /// setsid and the session keyring: the container process's own.
@@ -247,7 +265,7 @@ enum InitStage {
                     defer { file.close() }
                     do { try file.write("0") } catch { throw RuntimeError(object: path, cause: error) }
                 }
-                for fd in plan.cgroupHierarchyFDs.values { fd.close() }
+                closeRuns(plan.cgroupHierarchyFDs.values.map(\.raw))
                 plan.cgroupHierarchyFDs = [:]
             }
         }
@@ -266,8 +284,10 @@ enum InitStage {
         // At the latest here (and with it the v1 hierarchies' joins, when left for then): before
         // the hooks, which run with the process in its cgroup.
         try receiveState()
-        try channel.send(.runtimeHooks)
-        try channel.expect(.ack, step: "createRuntime hooks")
+        if plan.asksForRuntimeHooks {
+            try channel.send(.runtimeHooks)
+            try channel.expect(.ack, step: "createRuntime hooks")
+        }
         // In the container's root (not yet pivoted to), as runc runs them.
         try HookRunner.runAll(plan.spec.hooks?.createContainer, kind: "createContainer", state: stateJSON,
                               cwd: plan.rootfs)
@@ -278,22 +298,30 @@ enum InitStage {
 
     /// From the console to execve, in the container's root.
     static func finishProcess(_ plan: InitPlan, _ channel: SyncChannel, stateJSON: [UInt8],
-                              readOnlyDev: consuming OwnedFD?) throws -> Never {
+                              readOnlyDev: consuming OwnedFD?, ignoredSignals: UInt64?) throws -> Never {
         if plan.process.terminal == true {
             try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true,
                              owner: plan.process.user.uid)
         }
         try applySysctl(plan)
-        try step("process.cwd \(plan.process.cwd)") {
-            // Created inside the new root only: `..`, symlinks and magic links (/proc/self/fd/N,
-            // CVE-2024-21626) never lead out of it.
-            try RootedPath.open("/").withRoot { try $0.makeDirectories(plan.process.cwd).close() }
+        // "/" is the root itself, there already: four system calls fewer (open, resolve, two closes).
+        if Kernel.cleanPath("/" + plan.process.cwd) != "/" {
+            try step("process.cwd \(plan.process.cwd)") {
+                // Created inside the new root only: `..`, symlinks and magic links (/proc/self/fd/N,
+                // CVE-2024-21626) never lead out of it.
+                try RootedPath.open("/").withRoot { try $0.makeDirectories(plan.process.cwd).close() }
+            }
         }
         try RootfsBuilder(plan: plan).finish(readOnlyDev: readOnlyDev)
         let tail = ProcessTail(process: plan.process, plan: plan.processPlan, userNamespaceInUse: plan.userNamespaceInUse,
                                preserveFDs: plan.preserveFDs, installsSeccomp: plan.seccomp != nil)
         var (executable, env) = try tail.becomeUser(env: plan.env)
 
+        if !plan.readyWaitsForAck {
+            // Armed again before `.ready` (a change of uid in becomeUser has cleared it): a runtime
+            // gone before this closed its end already, and sending `.ready` fails with EPIPE.
+            _ = try? Proc.setParentDeathSignal(SIGKILL)
+        }
         try channel.send(.ready)
         var seccomp = plan.seccomp
         if plan.seccompArrivesLater {
@@ -311,11 +339,14 @@ enum InitStage {
             try tail.installSeccomp(program, listener: plan.seccompListener, state: stateJSON)
             seccomp = nil
         }
-        // The parent acks once state.json is written; end of file means it was killed: leave.
-        // From here on this process outlives it (no more parent-death signal).
-        try channel.expect(.ack, step: "state.json")
-        // For `run` armed again: a change of uid (becomeUser) has cleared it.
-        _ = try? Proc.setParentDeathSignal(plan.diesWithRuntimeUntilStarted ? SIGKILL : 0)
+        if plan.readyWaitsForAck {
+            // The parent acks once state.json is written; end of file means it was killed: leave.
+            // From here on this process outlives it (no more parent-death signal), or under `run`
+            // after a second fork dies with it until started: armed now that the parent is the
+            // runtime (InitPlan.readyWaitsForAck); a change of uid (becomeUser) has cleared it.
+            try channel.expect(.ack, step: "state.json")
+            _ = try? Proc.setParentDeathSignal(plan.diesWithRuntimeUntilStarted ? SIGKILL : 0)
+        }
         plan.sync.close()
         if let fifo = plan.execFifo {
             // `start` writes one byte. Until then the process sits here, fully prepared.
@@ -347,7 +378,7 @@ enum InitStage {
             env += ["LISTEN_FDS=\(plan.listenFDs)", "LISTEN_PID=\(Proc.getpid())"]
         }
         do {
-            try tail.prepareExec(seccomp: seccomp, listener: nil, state: [])
+            try tail.prepareExec(seccomp: seccomp, listener: nil, state: [], ignoredSignals: ignoredSignals)
         } catch {
             // The parent has gone (sync closed): a failure here can only be told on stderr.
             _ = try? FD(2).write("swiftlet: \(error)\n")

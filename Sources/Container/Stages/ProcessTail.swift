@@ -108,10 +108,11 @@ struct ProcessTail {
 
     /// The last steps before execve: every fd of ours closes on execve (the passed-on ones stay
     /// open), signals as a new program expects them, and the seccomp filter (nil: none, or the init
-    /// installed it already to send its listener).
-    func prepareExec(seccomp: SeccompProgram?, listener: FD?, state: [UInt8]) throws {
+    /// installed it already to send its listener). `ignoredSignals`: the signals this process
+    /// ignores, when known (`Proc.ignoredSignals`): only those need resetting.
+    func prepareExec(seccomp: SeccompProgram?, listener: FD?, state: [UInt8], ignoredSignals: UInt64? = nil) throws {
         Proc.closeRange(3 + preserveFDs, cloexecOnly: true)
-        Proc.resetSignalDispositions()
+        Proc.resetSignalDispositions(ignored: ignoredSignals)
         Proc.unblockAllSignals()
         if let seccomp {
             try installSeccomp(seccomp, listener: listener, state: state)

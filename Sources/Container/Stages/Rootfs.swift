@@ -206,8 +206,9 @@ struct RootfsBuilder {
             return
         }
         let type = m.type ?? "none"
-        if type == "proc" || type == "sysfs" { try checkProcDestination(dest, type: type, root: root) }
-        let target = OwnedFD(try root.makeDirectories(dest))
+        // proc's and sysfs's checked directory is the target itself: not resolved a second time.
+        let checked = type == "proc" || type == "sysfs" ? try checkProcDestination(dest, type: type, root: root) : nil
+        let target = OwnedFD(try checked ?? root.makeDirectories(dest))
         var mflags = flags.subtracting(MountFlags.propagation)
         mflags.remove(.bind)
         switch type {
@@ -319,18 +320,19 @@ struct RootfsBuilder {
 
     /// proc and sysfs go on an ordinary directory of the rootfs only: not on a symlink or through
     /// one (CVE-2019-16884: a /proc that is a symlink redirects the runtime's later /proc writes and
-    /// masks), not on a file (CVE-2019-19921). A missing destination is created.
-    func checkProcDestination(_ dest: String, type: String, root: RootedPath) throws {
+    /// masks), not on a file (CVE-2019-19921). Returns the directory (an O_PATH fd of it, found
+    /// without following any symlink), or nil when it is missing (the caller creates it).
+    func checkProcDestination(_ dest: String, type: String, root: RootedPath) throws -> FD? {
         let path = Kernel.cleanPath("/" + dest)
         func refusal(_ reason: String) -> RuntimeError {
             RuntimeError(step: "mounts", object: path, "\(type) on \(path): \(reason)")
         }
-        let fd: OwnedFD
+        let fd: FD
         do {
-            fd = OwnedFD(try root.openRefusingSymlinks(path))
+            fd = try root.openRefusingSymlinks(path)
         } catch let e as SysError {
             switch e.errno {
-            case ENOENT: return
+            case ENOENT: return nil
             case ELOOP:
                 throw refusal("a directory above \(path) in the rootfs is a symbolic link: refusing to mount \(type) through it")
             case ENOTDIR:
@@ -338,13 +340,13 @@ struct RootfsBuilder {
             default: throw e
             }
         }
-        switch FileKind.of(fd: fd.fd) {
-        case .directory: return
-        case .symlink:
+        let kind = FileKind.of(fd: fd)
+        if kind == .directory { return fd }
+        fd.close()
+        if kind == .symlink {
             throw refusal("\(path) in the rootfs is a symbolic link: refusing to mount \(type) on it")
-        default:
-            throw refusal("\(path) in the rootfs is not a directory: \(type) must be mounted on an ordinary directory")
         }
+        throw refusal("\(path) in the rootfs is not a directory: \(type) must be mounted on an ordinary directory")
     }
 
     /// cgroup2 where the host has a unified hierarchy at /sys/fs/cgroup; otherwise a tmpfs with one
@@ -463,7 +465,11 @@ struct RootfsBuilder {
             devices.append(DeviceNode(type: d.type, path: d.path, major: d.major, minor: d.minor,
                                       fileMode: d.fileMode, uid: d.uid, gid: d.gid))
         }
-        for d in devices { try createDevice(d, root: root) }
+        // Each parent directory opened once (every node of /dev shares one): two system calls
+        // fewer a node. The fd holds the directory itself, whatever its path leads to later.
+        var parents: [String: FD] = [:]
+        defer { for fd in parents.values { fd.close() } }
+        for d in devices { try createDevice(d, root: root, parents: &parents) }
     }
 
     struct DeviceNode {
@@ -476,10 +482,15 @@ struct RootfsBuilder {
         var gid: UInt32?
     }
 
-    func createDevice(_ d: DeviceNode, root: RootedPath) throws {
+    /// `parents`: the parent directories opened so far, by their path in the root (closed by the caller).
+    func createDevice(_ d: DeviceNode, root: RootedPath, parents: inout [String: FD]) throws {
         let path = Kernel.cleanPath("/" + d.path)
         let (parentRel, name) = root.split(String(path.dropFirst()))
-        let parent = OwnedFD(try root.makeDirectories(parentRel))
+        let parentFD: FD
+        if let fd = parents[parentRel] { parentFD = fd } else {
+            parentFD = try root.makeDirectories(parentRel)
+            parents[parentRel] = parentFD
+        }
         func bindHostNode() throws {
             let target = OwnedFD(try root.makeFile(path, mode: 0o600))
             try Mount.mount(source: d.path, target: target.fd.procPath, type: nil, flags: .bind,
@@ -495,9 +506,9 @@ struct RootfsBuilder {
         default: throw RuntimeError(field: .config("linux.devices"), object: d.path, "\(d.path): unknown type \"\(d.type)\"")
         }
         let perm = (d.fileMode ?? 0o666) & 0o7777
-        parent.fd.removeEntry(name)
+        parentFD.removeEntry(name)
         do {
-            try makeDeviceNode(parent.fd.procPath + "/" + name, type: type, permissions: perm,
+            try makeDeviceNode(parentFD.procPath + "/" + name, type: type, permissions: perm,
                                major: UInt32(truncatingIfNeeded: d.major ?? 0), minor: UInt32(truncatingIfNeeded: d.minor ?? 0),
                                describe: path)
         } catch let e as SysError where e.errno == EPERM && Identity.inUserNamespace {
@@ -505,9 +516,9 @@ struct RootfsBuilder {
             // the same as a user namespace of the container's own (runc binds on EPERM too).
             return try bindHostNode()
         }
-        try parent.fd.changeOwner(of: name, uid: d.uid ?? 0, gid: d.gid ?? 0, describe: path)
+        try parentFD.changeOwner(of: name, uid: d.uid ?? 0, gid: d.gid ?? 0, describe: path)
         // Not following a symlink: the node could have been swapped for one since mknod.
-        try parent.fd.changeMode(of: name, perm, describe: path)
+        try parentFD.changeMode(of: name, perm, describe: path)
     }
 
     func createDevLinks(root: RootedPath) throws {
