@@ -140,27 +140,29 @@ private struct Validator {
     let spec: Spec
     var problems: [SpecProblem] = []
 
-    init(spec: Spec) { self.spec = spec }
+    /// Namespace types listed in linux.namespaces (first occurrence), with their paths: made once,
+    /// searched by every check that depends on a namespace.
+    let namespaces: [(type: String, path: String?)]
+
+    init(spec: Spec) {
+        self.spec = spec
+        var list: [(type: String, path: String?)] = []
+        for ns in spec.linux?.namespaces ?? [] where !list.contains(where: { $0.type == ns.type }) {
+            list.append((ns.type, ns.path))
+        }
+        namespaces = list
+    }
 
     mutating func add(_ path: String, _ message: String) {
         problems.append(SpecProblem(path: path, message: message))
     }
 
-    /// Namespace types listed in linux.namespaces (first occurrence), with their paths.
-    var namespaces: [String: String?] {
-        var d: [String: String?] = [:]
-        for ns in spec.linux?.namespaces ?? [] where d[ns.type] == nil {
-            d[ns.type] = .some(ns.path)
-        }
-        return d
-    }
-
-    func hasNamespace(_ type: String) -> Bool { namespaces[type] != nil }
+    func hasNamespace(_ type: String) -> Bool { namespaces.contains { $0.type == type } }
 
     /// A new (not joined) namespace of this type is created.
     func createsNamespace(_ type: String) -> Bool {
-        guard let p = namespaces[type] else { return false }
-        return (p ?? "").isEmpty
+        guard let ns = namespaces.first(where: { $0.type == type }) else { return false }
+        return (ns.path ?? "").isEmpty
     }
 
     mutating func run() {
@@ -168,7 +170,7 @@ private struct Validator {
         checkRoot()
         if let p = spec.process { checkProcess(p) }
         checkNames()
-        for (i, m) in (spec.mounts ?? []).enumerated() { checkMount(m, "mounts[\(i)]") }
+        for (i, m) in (spec.mounts ?? []).enumerated() { checkMount(m, i) }
         if let h = spec.hooks { checkHooks(h) }
         if let l = spec.linux { checkLinux(l) }
     }
@@ -231,21 +233,23 @@ private struct Validator {
 
     // MARK: mounts and hooks
 
-    mutating func checkMount(_ m: Mount, _ path: String) {
+    /// `index`: the mount's place in `mounts` (its path is written only for a problem).
+    mutating func checkMount(_ m: Mount, _ index: Int) {
+        let path = { "mounts[\(index)]" }
         if m.destination.isEmpty {
-            add("\(path).destination", "must not be empty")
+            add("\(path()).destination", "must not be empty")
         }
-        for (key, val) in [("destination", m.destination), ("source", m.source ?? ""), ("type", m.type ?? "")]
-        where val.utf8.contains(0) {
-            add("\(path).\(key)", "contains a NUL byte")
-        }
+        if m.destination.utf8.contains(0) { add("\(path()).destination", "contains a NUL byte") }
+        if (m.source ?? "").utf8.contains(0) { add("\(path()).source", "contains a NUL byte") }
+        if (m.type ?? "").utf8.contains(0) { add("\(path()).type", "contains a NUL byte") }
         if (m.uidMappings == nil) != (m.gidMappings == nil) {
-            add(path, "uidMappings and gidMappings must be specified together")
+            add(path(), "uidMappings and gidMappings must be specified together")
         }
-        for (key, maps) in [("uidMappings", m.uidMappings), ("gidMappings", m.gidMappings)] {
-            for (i, mp) in (maps ?? []).enumerated() where mp.size == 0 {
-                add("\(path).\(key)[\(i)].size", "must be greater than zero")
-            }
+        for (i, mp) in (m.uidMappings ?? []).enumerated() where mp.size == 0 {
+            add("\(path()).uidMappings[\(i)].size", "must be greater than zero")
+        }
+        for (i, mp) in (m.gidMappings ?? []).enumerated() where mp.size == 0 {
+            add("\(path()).gidMappings[\(i)].size", "must be greater than zero")
         }
         // The options (and what they require: `bind` for an ID-mapped mount, a user namespace for
         // `idmap` without mappings) are resolved by MountPlan (Container/Plan/MountPlan.swift).
@@ -275,16 +279,18 @@ private struct Validator {
     // MARK: linux
 
     mutating func checkLinux(_ l: Linux) {
-        var seen: Set<String> = []
+        var seen: [String] = []
         for (i, ns) in (l.namespaces ?? []).enumerated() {
-            let path = "linux.namespaces[\(i)]"
+            let path = { "linux.namespaces[\(i)]" }
             if !NamespaceNames.all.contains(ns.type) {
-                add("\(path).type", "unknown namespace \(quoted(ns.type))")
-            } else if !seen.insert(ns.type).inserted {
-                add("\(path).type", "duplicate namespace \(quoted(ns.type))")
+                add("\(path()).type", "unknown namespace \(quoted(ns.type))")
+            } else if seen.contains(ns.type) {
+                add("\(path()).type", "duplicate namespace \(quoted(ns.type))")
+            } else {
+                seen.append(ns.type)
             }
             if let p = ns.path, !p.isEmpty, !p.hasPrefix("/") {
-                add("\(path).path", "must be an absolute path, got \(quoted(p))")
+                add("\(path()).path", "must be an absolute path, got \(quoted(p))")
             }
         }
         // A joined pid namespace belongs to the user namespace it was made in, never to one this
@@ -322,20 +328,20 @@ private struct Validator {
 
         // Devices.
         for (i, d) in (l.devices ?? []).enumerated() {
-            let path = "linux.devices[\(i)]"
+            let path = { "linux.devices[\(i)]" }
             if !SpecNames.deviceTypes.contains(d.type) {
-                add("\(path).type", "unknown device type \(quoted(d.type)) (want c, b, u or p)")
+                add("\(path()).type", "unknown device type \(quoted(d.type)) (want c, b, u or p)")
             } else if d.type != "p" {
-                if d.major == nil { add("\(path).major", "required for device type \(quoted(d.type))") }
-                if d.minor == nil { add("\(path).minor", "required for device type \(quoted(d.type))") }
+                if d.major == nil { add("\(path()).major", "required for device type \(quoted(d.type))") }
+                if d.minor == nil { add("\(path()).minor", "required for device type \(quoted(d.type))") }
             }
             if !d.path.hasPrefix("/") {
-                add("\(path).path", "must be an absolute path, got \(quoted(d.path))")
-            } else if d.path.split(separator: "/").contains("..") {
-                add("\(path).path", "must not contain \"..\", got \(quoted(d.path))")
+                add("\(path()).path", "must be an absolute path, got \(quoted(d.path))")
+            } else if hasDotDotComponent(d.path) {
+                add("\(path()).path", "must not contain \"..\", got \(quoted(d.path))")
             }
             if let mode = d.fileMode, mode & ~0o7777 != 0 {
-                add("\(path).fileMode", "\(mode) has bits outside 0o7777")
+                add("\(path()).fileMode", "\(mode) has bits outside 0o7777")
             }
         }
 
@@ -406,11 +412,34 @@ private struct Validator {
         }
     }
 
+    /// A component of `path` (between slashes) is `..`: what `split(separator: "/").contains("..")`
+    /// says, without an array of the components.
+    func hasDotDotComponent(_ path: String) -> Bool {
+        var run = 0  // dots since the last slash; -1 once anything else is in the component
+        for b in path.utf8 {
+            if b == UInt8(ascii: "/") {
+                if run == 2 { return true }
+                run = 0
+            } else if b == UInt8(ascii: "."), run >= 0 {
+                run += 1
+            } else {
+                run = -1
+            }
+        }
+        return run == 2
+    }
+
     func validInterfaceName(_ s: String) -> Bool {
         let b = Array(s.utf8)
         guard !b.isEmpty, b.count < 16, s != ".", s != ".." else { return false }
         return !b.contains { $0 == 47 || $0 == 58 || $0 <= 32 || $0 == 127 }
     }
+
+    /// The sysctls of the ipc namespace outside fs.mqueue.
+    static let ipcSysctls = [
+        "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+        "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+    ]
 
     mutating func checkSysctl(_ rawKey: String, _ l: Linux) {
         let path = "linux.sysctl[\(quoted(rawKey))]"
@@ -419,11 +448,7 @@ private struct Validator {
         if let first = rawKey.firstIndex(where: { $0 == "." || $0 == "/" }), rawKey[first] == "/" {
             key = String(rawKey.map { $0 == "." ? "/" : ($0 == "/" ? "." : $0) })
         }
-        let ipc: Set<String> = [
-            "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-            "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
-        ]
-        if ipc.contains(key) || key.hasPrefix("fs.mqueue.") {
+        if Validator.ipcSysctls.contains(key) || key.hasPrefix("fs.mqueue.") {
             if !hasNamespace("ipc") { add(path, "sysctl \(quoted(key)) requires an ipc namespace") }
             return
         }

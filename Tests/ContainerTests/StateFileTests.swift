@@ -49,10 +49,10 @@ final class StateFileTests: XCTestCase {
         record.annotations!["B"] = "y"
         XCTAssertEqual(JSON.serialize(StateStore.stateValue(record, config: try JSON.encodeValue(record.config))),
                        try JSON.encode(record))
-        // Every stored member is written: a member added to StateFile and not to stateValue fails here.
+        // Every stored member is written: a member added to ContainerRecord and not to stateValue fails here.
         let written = StateStore.stateValue(record, config: .null).objectValue?.map(\.0) ?? []
         XCTAssertEqual(written, Mirror(reflecting: record).children.compactMap(\.label),
-                       "StateStore.stateValue must write every member of StateFile (set the new one above too)")
+                       "StateStore.stateValue must write every member of ContainerRecord (set the new one above too)")
         record.annotations = nil
         record.cgroupDriver = nil
         record.cgroupPaths = nil

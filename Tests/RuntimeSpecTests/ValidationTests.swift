@@ -156,6 +156,18 @@ final class ValidationTests: XCTestCase {
         }
     }
 
+    /// A device path with a `..` component is refused; `...`, `..x` and `x..` are names.
+    func testDevicePathDotDot() {
+        let refused = ["/dev/..", "/dev/../x", "/../dev/x", "/dev//../x", "/dev/x/.."]
+        let accepted = ["/dev/...", "/dev/..x", "/dev/x..", "/dev/.x", "/dev/./x", "/dev/x"]
+        for path in refused + accepted {
+            var s = Self.base
+            s.linux!.devices = [LinuxDevice(path: path, type: "c", major: 1, minor: 3)]
+            let hit = s.validate().contains { $0.path == "linux.devices[0].path" && $0.message.contains("must not contain \"..\"") }
+            XCTAssertEqual(hit, refused.contains(path), path)
+        }
+    }
+
     func testReportsEveryProblem() {
         var s = Self.base
         s.ociVersion = "abc"

@@ -4,10 +4,11 @@ import JSON
 import Kernel
 import RuntimeSpec
 
-/// What swiftlet remembers about a container between commands: `<root>/<id>/state.json`. `Config`
-/// is the container's config (`ContainerRecord`); `state` and `list` read only a few members
-/// (`ContainerSummary`).
-public struct StateFile<Config> {
+/// What swiftlet remembers about a container between commands: `<root>/<id>/state.json`; `state`
+/// and `list` read only a few members (`ContainerSummary`). Not generic over its config: a
+/// `StateFile<Spec>` had its metadata instantiated, and was copied and destroyed through value
+/// witnesses, in every command that holds one.
+public struct ContainerRecord: Codable {
     public var ociVersion: String
     public var id: String
     public var pid: Int32
@@ -18,7 +19,7 @@ public struct StateFile<Config> {
     public var created: String
     public var owner: String
     public var annotations: [String: String]?
-    public var config: Config
+    public var config: Spec
     /// The cgroup driver ("v1", "v2", "hybrid") and controller → cgroup directory ("" = unified).
     public var cgroupDriver: String?
     public var cgroupPaths: [String: String]?
@@ -42,10 +43,6 @@ public struct StateFile<Config> {
     public var seccompProgram: String?
 }
 
-extension StateFile: Decodable where Config: Decodable {}
-extension StateFile: Encodable where Config: Encodable {}
-
-public typealias ContainerRecord = StateFile<Spec>
 
 /// A bundle's config.json: decoded, and the value it was decoded from.
 struct LoadedConfig {
@@ -71,7 +68,7 @@ public struct ContainerSummary {
     public var cgroupDriver: String?
     public var cgroupPaths: [String: String]?
 
-    /// The members of state.json read (StateFile's names).
+    /// The members of state.json read (ContainerRecord's names).
     static let members = ["ociVersion", "id", "pid", "pidStartTime", "bundle", "rootfs", "created", "owner",
                           "annotations", "cgroupDriver", "cgroupPaths"]
 
@@ -364,7 +361,7 @@ public struct StateStore {
 
     /// state.json's value, member for member what `JSON.encode` of the record writes (StateFileTests
     /// compares the two), made by hand: Codable's generic containers cost metadata on first use.
-    static func stateValue<Config>(_ record: StateFile<Config>, config: JSONValue) -> JSONValue {
+    static func stateValue(_ record: ContainerRecord, config: JSONValue) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("ociVersion", .string(record.ociVersion)), ("id", .string(record.id)),
             ("pid", .number(String(record.pid))), ("pidStartTime", .number(String(record.pidStartTime))),
