@@ -112,10 +112,10 @@ public enum ExtendedAttribute {
     /// errors (ENOENT: the file is gone), which `get` cannot tell apart from no attribute.
     public static func value(_ path: String, _ name: String, maxBytes: Int = 4096) throws -> String? {
         var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: maxBytes) { buf, count in
+        let bytes = bytesFilled(upTo: maxBytes) { buf in
             let n = cs_getxattr(path, name, buf.baseAddress, maxBytes)
             if n < 0 { failure = errno }
-            count = max(0, n)
+            return max(0, n)
         }
         if failure == ENODATA { return nil }
         if failure != 0 { throw SysError("getxattr", "\(name) on \(path)", errno: failure) }
