@@ -59,7 +59,9 @@ extension Runtime {
     /// The foreground loop of `run` and `exec`: forwards signals to `pid`, relays the terminal,
     /// reaps every child (we are a subreaper) and returns `pid`'s exit.
     static func supervise(pid: pid_t, signals: SignalFD, relay: TerminalRelay?) -> Proc.Exit {
-        var buf = [UInt8](repeating: 0, count: 32768)
+        // The terminal's buffer only with a terminal: zero-filled, its 32 KiB were 8 pages touched
+        // (and faulted in) by every foreground `run` and `exec`.
+        var buf = relay == nil ? [] : [UInt8](repeating: 0, count: 32768)
         var exit: Proc.Exit?
         func reap() {
             while let (p, status) = try? Proc.waitAny(nohang: true) {
