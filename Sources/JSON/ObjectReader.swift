@@ -20,7 +20,8 @@ public struct JSONObjectReader {
     /// may read directly (not `JSON.decodeByCodable`); nil for any other decoder.
     public init?(decoder: Decoder) throws {
         guard let d = decoder as? _JSONDecoder, !d.codableOnly else { return nil }
-        try self.init(d.value, at: d.parent == nil && d.key == nil ? "" : d.path(nil))
+        // The top-level decoder (the only one without a parent) is at the empty path.
+        try self.init(d.value, at: d.parent === nil ? "" : d.path(nil))
     }
 
     /// The path of member `name` of this object.

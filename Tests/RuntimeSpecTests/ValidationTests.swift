@@ -156,6 +156,25 @@ final class ValidationTests: XCTestCase {
         }
     }
 
+    func testQuoted() {
+        XCTAssertEqual(quoted("net.ipv4.ip_forward"), "\"net.ipv4.ip_forward\"")
+        XCTAssertEqual(quoted(""), "\"\"")
+        XCTAssertEqual(quoted("caf\u{e9}"), "\"caf\u{e9}\"")
+        XCTAssertEqual(quoted("a\"b\\c"), "\"a\\\"b\\\\c\"")
+        XCTAssertEqual(quoted("a\nb\tc\rd"), "\"a\\nb\\tc\\rd\"")
+        XCTAssertEqual(quoted("x\u{1}y\u{7f}"), "\"x\\x01y\\x7f\"")
+    }
+
+    /// A sysctl key written with slashes is checked as its dotted name.
+    func testSysctlWithSlashes() {
+        var s = Self.base
+        s.linux!.sysctl = ["net/ipv4/ip_forward": "1", "kernel/shm.rmid": "1"]
+        s.linux!.namespaces!.removeAll { $0.type == "network" }
+        let problems = s.validate().map(\.description)
+        XCTAssertTrue(problems.contains("linux.sysctl[\"net/ipv4/ip_forward\"]: sysctl \"net.ipv4.ip_forward\" requires a network namespace"), "\(problems)")
+        XCTAssertTrue(problems.contains("linux.sysctl[\"kernel/shm.rmid\"]: sysctl \"kernel.shm/rmid\" is not in a separate kernel namespace"), "\(problems)")
+    }
+
     /// A device path with a `..` component is refused; `...`, `..x` and `x..` are names.
     func testDevicePathDotDot() {
         let refused = ["/dev/..", "/dev/../x", "/../dev/x", "/dev//../x", "/dev/x/.."]
