@@ -325,10 +325,13 @@ private struct Validator {
                 add("linux.gidMappings", "user namespace mappings specified, but there is no user namespace")
             }
         }
-        for (key, maps) in [("uidMappings", l.uidMappings), ("gidMappings", l.gidMappings)] {
-            for (i, mp) in (maps ?? []).enumerated() where mp.size == 0 {
-                add("linux.\(key)[\(i)].size", "must be greater than zero")
-            }
+        // Each list by itself, not an array of (name, list) pairs: every such tuple type's array
+        // storage has its metadata made at its first use, in every create.
+        for (i, mp) in (l.uidMappings ?? []).enumerated() where mp.size == 0 {
+            add("linux.uidMappings[\(i)].size", "must be greater than zero")
+        }
+        for (i, mp) in (l.gidMappings ?? []).enumerated() where mp.size == 0 {
+            add("linux.gidMappings[\(i)].size", "must be greater than zero")
         }
 
         // Devices.
@@ -376,14 +379,8 @@ private struct Validator {
             }
         }
 
-        for (key, list) in [("maskedPaths", l.maskedPaths), ("readonlyPaths", l.readonlyPaths)] {
-            for (i, p) in (list ?? []).enumerated() where !p.hasPrefix("/") {
-                add("linux.\(key)[\(i)]", "must be an absolute path, got \(quoted(p))")
-            }
-            if !(list ?? []).isEmpty && !hasNamespace("mount") {
-                add("linux.\(key)", "requires a mount namespace")
-            }
-        }
+        checkPathList("maskedPaths", l.maskedPaths)
+        checkPathList("readonlyPaths", l.readonlyPaths)
 
         if let s = l.seccomp { checkSeccomp(s) }
 
@@ -414,6 +411,17 @@ private struct Validator {
                     names[target] = host
                 }
             }
+        }
+    }
+
+    /// linux.maskedPaths or linux.readonlyPaths.
+    mutating func checkPathList(_ key: String, _ list: [String]?) {
+        guard let list else { return }
+        for (i, p) in list.enumerated() where !p.hasPrefix("/") {
+            add("linux.\(key)[\(i)]", "must be an absolute path, got \(quoted(p))")
+        }
+        if !list.isEmpty && !hasNamespace("mount") {
+            add("linux.\(key)", "requires a mount namespace")
         }
     }
 
@@ -481,21 +489,23 @@ private struct Validator {
     mutating func checkResources(_ r: LinuxResources) {
         let base = "linux.resources"
         for (i, d) in (r.devices ?? []).enumerated() {
-            let path = "\(base).devices[\(i)]"
-            if let t = d.type, !["a", "b", "c"].contains(t) {
-                add("\(path).type", "unknown device type \(quoted(t)) (want a, b or c)")
+            let path = { "\(base).devices[\(i)]" }
+            if let t = d.type, t != "a" && t != "b" && t != "c" {
+                add("\(path()).type", "unknown device type \(quoted(t)) (want a, b or c)")
             }
-            if let a = d.access, a.isEmpty || a.contains(where: { !"rwm".contains($0) }) {
-                add("\(path).access", "invalid access \(quoted(a)) (want a combination of r, w, m)")
+            if let a = d.access,
+               a.isEmpty || a.utf8.contains(where: { $0 != UInt8(ascii: "r") && $0 != UInt8(ascii: "w") && $0 != UInt8(ascii: "m") }) {
+                add("\(path()).access", "invalid access \(quoted(a)) (want a combination of r, w, m)")
             }
         }
         if let m = r.memory {
             if let s = m.swappiness, s > 100 {
                 add("\(base).memory.swappiness", "\(s) is out of range 0...100")
             }
-            for (key, val) in [("limit", m.limit), ("reservation", m.reservation), ("swap", m.swap)] {
-                if let x = val, x < -1 { add("\(base).memory.\(key)", "\(x) is negative (use -1 for unlimited)") }
-            }
+            // One by one, not over an array of (name, value) pairs (a tuple type's array metadata).
+            if let x = m.limit, x < -1 { add("\(base).memory.limit", "\(x) is negative (use -1 for unlimited)") }
+            if let x = m.reservation, x < -1 { add("\(base).memory.reservation", "\(x) is negative (use -1 for unlimited)") }
+            if let x = m.swap, x < -1 { add("\(base).memory.swap", "\(x) is negative (use -1 for unlimited)") }
             if let lim = m.limit, let swap = m.swap, lim > 0, swap > 0, swap < lim {
                 add("\(base).memory.swap", "memory+swap limit \(swap) is below the memory limit \(lim)")
             }
@@ -515,10 +525,11 @@ private struct Validator {
             }
         }
         if let b = r.blockIO {
-            for (key, w) in [("weight", b.weight), ("leafWeight", b.leafWeight)] {
-                if let w = w, w != 0, w < 10 || w > 1000 {
-                    add("\(base).blockIO.\(key)", "\(w) is out of range 10...1000")
-                }
+            if let w = b.weight, w != 0, w < 10 || w > 1000 {
+                add("\(base).blockIO.weight", "\(w) is out of range 10...1000")
+            }
+            if let w = b.leafWeight, w != 0, w < 10 || w > 1000 {
+                add("\(base).blockIO.leafWeight", "\(w) is out of range 10...1000")
             }
         }
         for (i, h) in (r.hugepageLimits ?? []).enumerated() where !validPageSize(h.pageSize) {
