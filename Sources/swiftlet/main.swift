@@ -42,7 +42,9 @@ func createOptions(_ p: ParsedArguments, id: String) throws -> CreateOptions {
 
 /// --preserve-fds of create, run and exec: how many fds after stdio the process inherits.
 func preservedFDs(_ p: ParsedArguments) throws -> Int32 {
-    try p.integer("preserve-fds", as: Int32.self, in: 0...65535) ?? 0
+    // Not given (the common case): no call of the generic parser, whose metadata every run paid.
+    guard p.value("preserve-fds") != nil else { return 0 }
+    return try p.integer("preserve-fds", as: Int32.self, in: 0...65535) ?? 0
 }
 
 /// The handler of each runc command; each lives in Commands/<Name>.swift. A switch, not a dictionary

@@ -17,6 +17,15 @@ final class BytesFilledTests: XCTestCase {
         XCTAssertThrowsError(try bytesFilled(upTo: 16) { _ in throw Refused() }) { XCTAssertTrue($0 is Refused) }
     }
 
+    func testReadLink() throws {
+        let link = "/tmp/swiftlet-readlink-\(getpid())"
+        defer { unlink(link) }
+        let target = "/a/" + String(repeating: "b", count: 3000) + "/\u{e9}"
+        XCTAssertEqual(symlink(target, link), 0)
+        XCTAssertEqual(try readLink(link), target)
+        XCTAssertThrowsError(try readLink(link + "-missing"))
+    }
+
     func testReadMaxThroughAPipe() throws {
         let (r, w) = try Pipe.make()
         defer { r.close(); w.close() }

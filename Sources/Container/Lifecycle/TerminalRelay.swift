@@ -69,7 +69,19 @@ extension Runtime {
             }
         }
         reap()
-        while exit == nil {
+        // Without a terminal only the signalfd is watched: one pollfd, no array per wake.
+        while exit == nil, relay == nil {
+            var entry = Poll.reading(signals.fd)
+            guard let r = try? Poll.wait(&entry, milliseconds: 1000) else { break }
+            if r == 0 {
+                reap()
+                continue
+            }
+            if entry.revents != 0, let sig = signals.next() {
+                if sig == SIGCHLD { reap() } else { try? Proc.kill(pid, sig) }
+            }
+        }
+        while exit == nil, relay != nil {
             var fds = [Poll.reading(signals.fd)]
             var masterIndex = -1, stdinIndex = -1
             if let relay {
