@@ -67,9 +67,11 @@ out = ["// Made by tools/spec-reader.py from Model.swift: do not edit, run the s
        "// generic metadata and witness tables every type's first decode in a process instantiates.",
        "",
        "import JSON", ""]
+# Public: the types other modules' documents hold (state.json keeps the config).
+PUBLIC = {"Spec"}
 for t in reachable("Spec"):
     out.append(f"extension {t} {{")
-    out.append("    init(reading r: JSONObjectReader) throws {")
+    out.append(f"    {'public ' if t in PUBLIC else ''}init(reading r: JSONObjectReader) throws {{")
     for prop, ty in structs[t]:
         key = '"%s"' % prop.strip("`")
         path = f"r.member({key})"

@@ -7,7 +7,7 @@
 import JSON
 
 extension Spec {
-    init(reading r: JSONObjectReader) throws {
+    public init(reading r: JSONObjectReader) throws {
         ociVersion = try JSONObjectReader.string(try r.required("ociVersion"), at: r.member("ociVersion"))
         process = try r.present("process").map { try Process(reading: JSONObjectReader($0, at: r.member("process"))) }
         root = try r.present("root").map { try Root(reading: JSONObjectReader($0, at: r.member("root"))) }
