@@ -4,11 +4,15 @@ final class _JSONDecoder: Decoder, SingleValueDecodingContainer, _CodingChain {
     let value: JSONValue
     let parent: _JSONDecoder?
     let key: CodingKey?
+    /// `JSON.decodeByCodable`: types that read their fields themselves (JSONObjectReader) decode
+    /// through Codable instead.
+    let codableOnly: Bool
 
-    init(value: JSONValue, parent: _JSONDecoder?, key: CodingKey?) {
+    init(value: JSONValue, parent: _JSONDecoder?, key: CodingKey?, codableOnly: Bool = false) {
         self.value = value
         self.parent = parent
         self.key = key
+        self.codableOnly = parent?.codableOnly ?? codableOnly
     }
 
     // MARK: Containers

@@ -41,7 +41,16 @@ public enum JSON {
     /// Decodes from an already parsed value. Every error thrown is a `JSONError`; a
     /// `DecodingError` thrown by a type's own `init(from:)` is converted using its coding path.
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        let decoder = _JSONDecoder(value: value, parent: nil, key: nil)
+        try decode(type, with: _JSONDecoder(value: value, parent: nil, key: nil))
+    }
+
+    /// As `decode`, but types that read their fields from a JSONObjectReader when decoded by this
+    /// module go through their Codable code instead: the reference the readers are tested against.
+    public static func decodeByCodable<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try decode(type, with: _JSONDecoder(value: value, parent: nil, key: nil, codableOnly: true))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, with decoder: _JSONDecoder) throws -> T {
         do {
             return try decoder.decode(type)
         } catch let e as JSONError {

@@ -64,8 +64,13 @@ public enum Capabilities {
     ]
 
     /// The number of capability `name` ("CAP_KILL" → 5), nil when there is none of that name.
-    public static func number(named name: String) -> Int32? { numbers[name] }
-    private static let numbers = Dictionary(named.map { ($0.name, $0.number) }, uniquingKeysWith: { a, _ in a })
+    /// A search of `named` that compares only names of the same length (a few per lookup): no
+    /// dictionary of the 41 names hashed first, in every `create`, `run` and `exec`.
+    public static func number(named name: String) -> Int32? {
+        let length = name.utf8.count
+        for entry in named where entry.name.utf8.count == length && entry.name == name { return entry.number }
+        return nil
+    }
 
     /// CAP_SYS_ADMIN as a set bit: what installing a seccomp filter without no_new_privs needs.
     public static let sysAdminBit: UInt64 = 1 << UInt64(CAP_SYS_ADMIN)

@@ -75,9 +75,14 @@ public func readLink(_ path: String) throws -> String {
 
 /// readlinkat(2): the target of the symlink `name` in `dir`; an error names `describe`.
 public func readLink(at dir: FD, _ name: String, describe: @autoclosure () -> String) throws -> String {
-    var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let n = try sys("readlink", describe()) { readlinkat(dir.raw, name, &buf, buf.count - 1) }
-    return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    // Into a buffer that is not zeroed first (PATH_MAX bytes per link read), and straight to a string.
+    let target = try bytesFilled(upTo: Int(PATH_MAX)) { b in
+        try b.withMemoryRebound(to: CChar.self) { c in
+            guard let start = c.baseAddress else { return 0 }
+            return try sys("readlink", describe()) { readlinkat(dir.raw, name, start, c.count) }
+        }
+    }
+    return String(decoding: target, as: UTF8.self)
 }
 
 /// stat(2) of what `path` names, a symlink followed (a /proc/<pid>/ns file: the namespace's inode).
@@ -112,10 +117,10 @@ public enum ExtendedAttribute {
     /// errors (ENOENT: the file is gone), which `get` cannot tell apart from no attribute.
     public static func value(_ path: String, _ name: String, maxBytes: Int = 4096) throws -> String? {
         var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: maxBytes) { buf, count in
+        let bytes = bytesFilled(upTo: maxBytes) { buf in
             let n = cs_getxattr(path, name, buf.baseAddress, maxBytes)
             if n < 0 { failure = errno }
-            count = max(0, n)
+            return max(0, n)
         }
         if failure == ENODATA { return nil }
         if failure != 0 { throw SysError("getxattr", "\(name) on \(path)", errno: failure) }

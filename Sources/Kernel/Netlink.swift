@@ -142,8 +142,8 @@ public struct Netlink {
             // Not zero-filled: only the pages the kernel writes are touched (one for an ACK). Zeroed,
             // the 64 KiB were 16 pages more in the init stage (which brings `lo` up) for as long as
             // it lived: malloc keeps them.
-            let buf = try [UInt8](unsafeUninitializedCapacity: 65536) { b, count in
-                count = try sys("netlink recv", what) { recv(fd.raw, b.baseAddress, b.count, 0) }
+            let buf = try bytesFilled(upTo: 65536) { b in
+                try sys("netlink recv", what) { recv(fd.raw, b.baseAddress, b.count, 0) }
             }
             let n = buf.count
             var i = 0

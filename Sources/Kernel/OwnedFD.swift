@@ -34,22 +34,25 @@ public struct OwnedFD: ~Copyable {
 
 /// Several fds made one after another, where a failure halfway must close the ones made so far:
 /// closes all of them unless `release()` hands them on.
+///
+/// Inlinable: specialised where it is used (the cgroup device files, the init stage's /dev/null
+/// binds), not generic code that looks up its Dictionary's metadata and hashes through witnesses.
 public struct OwnedFDs<Key: Hashable>: ~Copyable {
-    private var fds: [Key: FD] = [:]
+    @usableFromInline var fds: [Key: FD] = [:]
 
-    public init() {}
+    @inlinable public init() {}
 
-    public subscript(key: Key) -> FD? { fds[key] }
+    @inlinable public subscript(key: Key) -> FD? { fds[key] }
 
-    public mutating func insert(_ fd: consuming OwnedFD, for key: Key) {
+    @inlinable public mutating func insert(_ fd: consuming OwnedFD, for key: Key) {
         if let old = fds.updateValue(fd.release(), forKey: key) { old.close() }
     }
 
-    public consuming func release() -> [Key: FD] {
+    @inlinable public consuming func release() -> [Key: FD] {
         let fds = self.fds
         self.fds = [:]
         return fds
     }
 
-    deinit { for fd in fds.values { fd.close() } }
+    @inlinable deinit { for fd in fds.values { fd.close() } }
 }

@@ -9,6 +9,11 @@ public enum Poll {
         return Int(try sys("poll") { poll(&fds, nfds_t(n), milliseconds) })
     }
 
+    /// `wait` for one fd, without an array.
+    public static func wait(_ entry: inout pollfd, milliseconds: Int32) throws -> Int {
+        Int(try sys("poll") { poll(&entry, 1, milliseconds) })
+    }
+
     /// Whether `fd` has something to read (or its other end is gone) within `milliseconds`; a
     /// failed poll counts as ready, so that the read that follows reports the failure.
     public static func readable(_ fd: FD, milliseconds: Int32) -> Bool {

@@ -5,6 +5,7 @@
 // everything else is Optional and omitted from the encoded JSON when nil
 // (synthesized Codable uses encodeIfPresent). Behaviour lives in other files.
 
+import JSON
 
 /// The top-level container configuration (`config.json`).
 public struct Spec: Codable, Equatable, Sendable {
@@ -126,27 +127,55 @@ public struct Process: Codable, Equatable, Sendable {
     }
 }
 
+extension Spec {
+    /// What the synthesized one does; from swiftlet's JSON decoder, without Codable (Read.swift).
+    public init(from decoder: Decoder) throws {
+        if let reader = try JSONObjectReader(decoder: decoder) {
+            try self.init(reading: reader)
+            return
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            ociVersion: try c.decode(String.self, forKey: .ociVersion),
+            process: try c.decodeIfPresent(Process.self, forKey: .process),
+            root: try c.decodeIfPresent(Root.self, forKey: .root),
+            hostname: try c.decodeIfPresent(String.self, forKey: .hostname),
+            domainname: try c.decodeIfPresent(String.self, forKey: .domainname),
+            mounts: try c.decodeIfPresent([Mount].self, forKey: .mounts),
+            hooks: try c.decodeIfPresent(Hooks.self, forKey: .hooks),
+            annotations: try c.decodeIfPresent([String: String].self, forKey: .annotations),
+            linux: try c.decodeIfPresent(Linux.self, forKey: .linux),
+            vm: try c.decodeIfPresent(VM.self, forKey: .vm))
+    }
+}
+
 extension Process {
     /// As synthesized, except that a missing `user` is uid 0, gid 0: runc runs an `exec --process`
-    /// file (and a config.json) without one as root, and engines write such files.
+    /// file (and a config.json) without one as root, and engines write such files. From swiftlet's
+    /// JSON decoder, without Codable (Read.swift).
     public init(from decoder: Decoder) throws {
+        if let reader = try JSONObjectReader(decoder: decoder) {
+            try self.init(reading: reader)
+            return
+        }
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        terminal = try c.decodeIfPresent(Bool.self, forKey: .terminal)
-        consoleSize = try c.decodeIfPresent(Box.self, forKey: .consoleSize)
-        user = try c.decodeIfPresent(User.self, forKey: .user) ?? User(uid: 0, gid: 0)
-        args = try c.decodeIfPresent([String].self, forKey: .args)
-        commandLine = try c.decodeIfPresent(String.self, forKey: .commandLine)
-        env = try c.decodeIfPresent([String].self, forKey: .env)
-        cwd = try c.decode(String.self, forKey: .cwd)
-        capabilities = try c.decodeIfPresent(LinuxCapabilities.self, forKey: .capabilities)
-        rlimits = try c.decodeIfPresent([POSIXRlimit].self, forKey: .rlimits)
-        noNewPrivileges = try c.decodeIfPresent(Bool.self, forKey: .noNewPrivileges)
-        apparmorProfile = try c.decodeIfPresent(String.self, forKey: .apparmorProfile)
-        oomScoreAdj = try c.decodeIfPresent(Int.self, forKey: .oomScoreAdj)
-        scheduler = try c.decodeIfPresent(Scheduler.self, forKey: .scheduler)
-        selinuxLabel = try c.decodeIfPresent(String.self, forKey: .selinuxLabel)
-        ioPriority = try c.decodeIfPresent(LinuxIOPriority.self, forKey: .ioPriority)
-        execCPUAffinity = try c.decodeIfPresent(CPUAffinity.self, forKey: .execCPUAffinity)
+        self.init(
+            terminal: try c.decodeIfPresent(Bool.self, forKey: .terminal),
+            consoleSize: try c.decodeIfPresent(Box.self, forKey: .consoleSize),
+            user: try c.decodeIfPresent(User.self, forKey: .user) ?? User(uid: 0, gid: 0),
+            args: try c.decodeIfPresent([String].self, forKey: .args),
+            commandLine: try c.decodeIfPresent(String.self, forKey: .commandLine),
+            env: try c.decodeIfPresent([String].self, forKey: .env),
+            cwd: try c.decode(String.self, forKey: .cwd),
+            capabilities: try c.decodeIfPresent(LinuxCapabilities.self, forKey: .capabilities),
+            rlimits: try c.decodeIfPresent([POSIXRlimit].self, forKey: .rlimits),
+            noNewPrivileges: try c.decodeIfPresent(Bool.self, forKey: .noNewPrivileges),
+            apparmorProfile: try c.decodeIfPresent(String.self, forKey: .apparmorProfile),
+            oomScoreAdj: try c.decodeIfPresent(Int.self, forKey: .oomScoreAdj),
+            scheduler: try c.decodeIfPresent(Scheduler.self, forKey: .scheduler),
+            selinuxLabel: try c.decodeIfPresent(String.self, forKey: .selinuxLabel),
+            ioPriority: try c.decodeIfPresent(LinuxIOPriority.self, forKey: .ioPriority),
+            execCPUAffinity: try c.decodeIfPresent(CPUAffinity.self, forKey: .execCPUAffinity))
     }
 }
 

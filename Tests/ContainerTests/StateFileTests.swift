@@ -21,6 +21,56 @@ final class StateFileTests: XCTestCase {
         XCTAssertEqual(String(decoding: try JSON.encode(record), as: UTF8.self), Self.earlierBytes)
     }
 
+    /// ContainerRecord read from the parsed value gives what its Codable decoder gives: the same
+    /// record, or the same error (path and message), for the record with every member set and for
+    /// every change of one member (removed, duplicated, each JSON kind, and inside its objects).
+    func testRecordReadsAsByCodable() throws {
+        var record = try JSON.decode(ContainerRecord.self, from: Array(Self.earlierBytes.utf8))
+        record.cgroupMarked = true
+        record.cgroupInodes = ["/sys/fs/cgroup/unified/c1": 4294967297, "/sys/fs/cgroup/memory/c1": 12]
+        record.noNewKeyring = true
+        record.sessionKeyring = "_ses.c1.0123456789abcdef"
+        record.seccompProgram = "0123456789abcdef0123456789abcdef"
+        guard case .object(let members) = try JSON.encodeValue(record) else { return XCTFail("not an object") }
+        let kinds: [JSONValue] = [.null, .bool(true), .string("x"), .number("-1"), .number("4294967296"),
+                                  .number("1.5"), .object([]), .object([("k", .number("1"))]), .object([("k", .string("v"))]),
+                                  .array([]), .array([.string("x")]), .array([.number("1")])]
+        var docs: [JSONValue] = [.object(members), .null, .array([])]
+        for (i, (name, value)) in members.enumerated() {
+            var without = members
+            without.remove(at: i)
+            docs.append(.object(without))
+            docs.append(.object(members + [(name, .null)]))
+            docs.append(.object([(name, .string("x"))] + members))
+            var replacements = kinds
+            if case .object(let inner) = value {
+                for (j, _) in inner.enumerated() {
+                    for k in kinds {
+                        var changed = inner
+                        changed[j].1 = k
+                        replacements.append(.object(changed))
+                    }
+                    replacements.append(.object(inner + [(inner[j].0, .string("x"))]))
+                }
+            }
+            for r in replacements {
+                var changed = members
+                changed[i].1 = r
+                docs.append(.object(changed))
+            }
+        }
+        XCTAssertGreaterThan(docs.count, 200)
+        for doc in docs {
+            let direct = Result { try JSON.encode(try JSON.decode(ContainerRecord.self, from: doc)) }
+            let codable = Result { try JSON.encode(try JSON.decodeByCodable(ContainerRecord.self, from: doc)) }
+            switch (direct, codable) {
+            case (.success(let a), .success(let b)): XCTAssertEqual(a, b, "\(JSON.serialize(doc))")
+            case (.failure(let a), .failure(let b)): XCTAssertEqual("\(a)", "\(b)", "\(JSON.serialize(doc))")
+            default: XCTFail("\(direct) | \(codable) for \(String(decoding: JSON.serialize(doc), as: UTF8.self))")
+            }
+        }
+    }
+
     /// The session keyring's name is kept for `exec` (a state without it: runc's `_ses.<id>`), and
     /// has a part another container cannot guess.
     func testSessionKeyringNameIsKeptAndNotGuessable() throws {
@@ -49,10 +99,10 @@ final class StateFileTests: XCTestCase {
         record.annotations!["B"] = "y"
         XCTAssertEqual(JSON.serialize(StateStore.stateValue(record, config: try JSON.encodeValue(record.config))),
                        try JSON.encode(record))
-        // Every stored member is written: a member added to StateFile and not to stateValue fails here.
+        // Every stored member is written: a member added to ContainerRecord and not to stateValue fails here.
         let written = StateStore.stateValue(record, config: .null).objectValue?.map(\.0) ?? []
         XCTAssertEqual(written, Mirror(reflecting: record).children.compactMap(\.label),
-                       "StateStore.stateValue must write every member of StateFile (set the new one above too)")
+                       "StateStore.stateValue must write every member of ContainerRecord (set the new one above too)")
         record.annotations = nil
         record.cgroupDriver = nil
         record.cgroupPaths = nil

@@ -22,6 +22,9 @@ final class ProcessABITests: XCTestCase {
         XCTAssertEqual(Capabilities.number(named: "CAP_SYS_ADMIN"), 21)
         XCTAssertEqual(Capabilities.number(named: "CAP_BPF"), 39)
         XCTAssertNil(Capabilities.number(named: "CAP_FOO"))
+        for (name, number) in Capabilities.named { XCTAssertEqual(Capabilities.number(named: name), number, name) }
+        // Names of the same length as known ones, and a known one in another case or with more.
+        for name in ["CAP_KILX", "CAP_kill", "cap_kill", "CAP_KILL ", "CAP_", ""] { XCTAssertNil(Capabilities.number(named: name), name) }
         XCTAssertEqual(Capabilities.sysAdminBit, 1 << 21)
     }
 

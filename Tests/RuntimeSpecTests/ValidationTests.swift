@@ -125,6 +125,28 @@ final class ValidationTests: XCTestCase {
          "linux.resources.devices[0].type", "unknown device type \"p\""),
         ("resources device access", { $0.linux!.resources!.devices![0].access = "rwx" },
          "linux.resources.devices[0].access", "invalid access \"rwx\""),
+        ("resources device access empty", { $0.linux!.resources!.devices![0].access = "" },
+         "linux.resources.devices[0].access", "invalid access \"\""),
+        ("resources device access spaced", { $0.linux!.resources!.devices![0].access = "r w" },
+         "linux.resources.devices[0].access", "invalid access \"r w\""),
+        ("memory limit", { $0.linux!.resources!.memory = LinuxMemory(limit: -2) },
+         "linux.resources.memory.limit", "-2 is negative"),
+        ("memory reservation", { $0.linux!.resources!.memory = LinuxMemory(reservation: -2) },
+         "linux.resources.memory.reservation", "-2 is negative"),
+        ("memory swap", { $0.linux!.resources!.memory = LinuxMemory(swap: -3) },
+         "linux.resources.memory.swap", "-3 is negative"),
+        ("blkio weight", { $0.linux!.resources!.blockIO = LinuxBlockIO(weight: 5) },
+         "linux.resources.blockIO.weight", "5 is out of range 10...1000"),
+        ("blkio leaf weight", { $0.linux!.resources!.blockIO = LinuxBlockIO(leafWeight: 1001) },
+         "linux.resources.blockIO.leafWeight", "1001 is out of range 10...1000"),
+        ("masked path relative", { $0.linux!.maskedPaths = ["proc/kcore"] },
+         "linux.maskedPaths[0]", "must be an absolute path, got \"proc/kcore\""),
+        ("readonly path without mount namespace", { ValidationTests.removeNamespace("mount", &$0); $0.linux!.readonlyPaths = ["/proc/sys"] },
+         "linux.readonlyPaths", "requires a mount namespace"),
+        ("uid mapping size", { $0.linux!.uidMappings = [LinuxIDMapping(containerID: 0, hostID: 1000, size: 0)] },
+         "linux.uidMappings[0].size", "must be greater than zero"),
+        ("gid mapping size", { $0.linux!.gidMappings = [LinuxIDMapping(containerID: 0, hostID: 1000, size: 0)] },
+         "linux.gidMappings[0].size", "must be greater than zero"),
         ("swappiness", { $0.linux!.resources!.memory = LinuxMemory(swappiness: 101) },
          "linux.resources.memory.swappiness", "101 is out of range 0...100"),
         ("cpuset cpus", { $0.linux!.resources!.cpu = LinuxCPU(cpus: "0-") },
@@ -153,6 +175,37 @@ final class ValidationTests: XCTestCase {
             let problems = s.validate()
             let hit = problems.first { $0.path == c.path && $0.message.contains(c.fragment) }
             XCTAssertNotNil(hit, "\(c.name): want \(c.path): …\(c.fragment)…, got \(problems.map(\.description))")
+        }
+    }
+
+    func testQuoted() {
+        XCTAssertEqual(quoted("net.ipv4.ip_forward"), "\"net.ipv4.ip_forward\"")
+        XCTAssertEqual(quoted(""), "\"\"")
+        XCTAssertEqual(quoted("caf\u{e9}"), "\"caf\u{e9}\"")
+        XCTAssertEqual(quoted("a\"b\\c"), "\"a\\\"b\\\\c\"")
+        XCTAssertEqual(quoted("a\nb\tc\rd"), "\"a\\nb\\tc\\rd\"")
+        XCTAssertEqual(quoted("x\u{1}y\u{7f}"), "\"x\\x01y\\x7f\"")
+    }
+
+    /// A sysctl key written with slashes is checked as its dotted name.
+    func testSysctlWithSlashes() {
+        var s = Self.base
+        s.linux!.sysctl = ["net/ipv4/ip_forward": "1", "kernel/shm.rmid": "1"]
+        s.linux!.namespaces!.removeAll { $0.type == "network" }
+        let problems = s.validate().map(\.description)
+        XCTAssertTrue(problems.contains("linux.sysctl[\"net/ipv4/ip_forward\"]: sysctl \"net.ipv4.ip_forward\" requires a network namespace"), "\(problems)")
+        XCTAssertTrue(problems.contains("linux.sysctl[\"kernel/shm.rmid\"]: sysctl \"kernel.shm/rmid\" is not in a separate kernel namespace"), "\(problems)")
+    }
+
+    /// A device path with a `..` component is refused; `...`, `..x` and `x..` are names.
+    func testDevicePathDotDot() {
+        let refused = ["/dev/..", "/dev/../x", "/../dev/x", "/dev//../x", "/dev/x/.."]
+        let accepted = ["/dev/...", "/dev/..x", "/dev/x..", "/dev/.x", "/dev/./x", "/dev/x"]
+        for path in refused + accepted {
+            var s = Self.base
+            s.linux!.devices = [LinuxDevice(path: path, type: "c", major: 1, minor: 3)]
+            let hit = s.validate().contains { $0.path == "linux.devices[0].path" && $0.message.contains("must not contain \"..\"") }
+            XCTAssertEqual(hit, refused.contains(path), path)
         }
     }
 

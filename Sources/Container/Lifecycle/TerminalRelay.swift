@@ -59,7 +59,9 @@ extension Runtime {
     /// The foreground loop of `run` and `exec`: forwards signals to `pid`, relays the terminal,
     /// reaps every child (we are a subreaper) and returns `pid`'s exit.
     static func supervise(pid: pid_t, signals: SignalFD, relay: TerminalRelay?) -> Proc.Exit {
-        var buf = [UInt8](repeating: 0, count: 32768)
+        // The terminal's buffer only with a terminal: zero-filled, its 32 KiB were 8 pages touched
+        // (and faulted in) by every foreground `run` and `exec`.
+        var buf = relay == nil ? [] : [UInt8](repeating: 0, count: 32768)
         var exit: Proc.Exit?
         func reap() {
             while let (p, status) = try? Proc.waitAny(nohang: true) {
@@ -67,7 +69,19 @@ extension Runtime {
             }
         }
         reap()
-        while exit == nil {
+        // Without a terminal only the signalfd is watched: one pollfd, no array per wake.
+        while exit == nil, relay == nil {
+            var entry = Poll.reading(signals.fd)
+            guard let r = try? Poll.wait(&entry, milliseconds: 1000) else { break }
+            if r == 0 {
+                reap()
+                continue
+            }
+            if entry.revents != 0, let sig = signals.next() {
+                if sig == SIGCHLD { reap() } else { try? Proc.kill(pid, sig) }
+            }
+        }
+        while exit == nil, relay != nil {
             var fds = [Poll.reading(signals.fd)]
             var masterIndex = -1, stdinIndex = -1
             if let relay {

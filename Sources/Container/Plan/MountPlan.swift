@@ -120,7 +120,7 @@ public struct MountPlan: Equatable {
     static func resolve(_ m: RuntimeSpec.Mount) -> MountPlan {
         var p = MountPlan(mount: m)
         for o in m.options ?? [] {
-            switch options[o] {
+            switch option(named: o) {
             case .flag(let flag, let clears)?:
                 lastWins(flag, clears: clears, set: &p.flags, cleared: &p.clearedFlags)
                 if flag.contains(.bind) { p.bindOption = true }
@@ -169,65 +169,71 @@ public struct MountPlan: Equatable {
         case idmap(recursive: Bool)
     }
 
-    /// Every option name runc knows, and its meaning.
-    static let options: [String: Option] = [
-        "async": .flag(.synchronous, clears: true),
-        "atime": .flag(.noAtime, clears: true),
-        "bind": .flag(.bind, clears: false),
-        "dev": .flag(.noDev, clears: true),
-        "diratime": .flag(.noDirAtime, clears: true),
-        "dirsync": .flag(.dirSync, clears: false),
-        "exec": .flag(.noExec, clears: true),
-        "iversion": .flag(.iVersion, clears: false),
-        "lazytime": .flag(.lazyTime, clears: false),
-        "loud": .flag(.silent, clears: true),
-        "mand": .flag(.mandLock, clears: false),
-        "noatime": .flag(.noAtime, clears: false),
-        "nodev": .flag(.noDev, clears: false),
-        "nodiratime": .flag(.noDirAtime, clears: false),
-        "noexec": .flag(.noExec, clears: false),
-        "noiversion": .flag(.iVersion, clears: true),
-        "nolazytime": .flag(.lazyTime, clears: true),
-        "nomand": .flag(.mandLock, clears: true),
-        "norelatime": .flag(.relatime, clears: true),
-        "nostrictatime": .flag(.strictAtime, clears: true),
-        "nosuid": .flag(.noSuid, clears: false),
-        "nosymfollow": .flag(.noSymFollow, clears: false),
-        "rbind": .flag([.bind, .recursive], clears: false),
-        "relatime": .flag(.relatime, clears: false),
-        "remount": .flag(.remount, clears: false),
-        "ro": .flag(.readOnly, clears: false),
-        "rw": .flag(.readOnly, clears: true),
-        "silent": .flag(.silent, clears: false),
-        "strictatime": .flag(.strictAtime, clears: false),
-        "suid": .flag(.noSuid, clears: true),
-        "symfollow": .flag(.noSymFollow, clears: true),
-        "sync": .flag(.synchronous, clears: false),
+    /// Every option name runc knows, and its meaning: searched in order (each name a small string, so
+    /// a comparison is two words), not hashed into a dictionary that every init stage built first.
+    static let optionTable: [(name: String, option: Option)] = [
+        ("async", .flag(.synchronous, clears: true)),
+        ("atime", .flag(.noAtime, clears: true)),
+        ("bind", .flag(.bind, clears: false)),
+        ("dev", .flag(.noDev, clears: true)),
+        ("diratime", .flag(.noDirAtime, clears: true)),
+        ("dirsync", .flag(.dirSync, clears: false)),
+        ("exec", .flag(.noExec, clears: true)),
+        ("iversion", .flag(.iVersion, clears: false)),
+        ("lazytime", .flag(.lazyTime, clears: false)),
+        ("loud", .flag(.silent, clears: true)),
+        ("mand", .flag(.mandLock, clears: false)),
+        ("noatime", .flag(.noAtime, clears: false)),
+        ("nodev", .flag(.noDev, clears: false)),
+        ("nodiratime", .flag(.noDirAtime, clears: false)),
+        ("noexec", .flag(.noExec, clears: false)),
+        ("noiversion", .flag(.iVersion, clears: true)),
+        ("nolazytime", .flag(.lazyTime, clears: true)),
+        ("nomand", .flag(.mandLock, clears: true)),
+        ("norelatime", .flag(.relatime, clears: true)),
+        ("nostrictatime", .flag(.strictAtime, clears: true)),
+        ("nosuid", .flag(.noSuid, clears: false)),
+        ("nosymfollow", .flag(.noSymFollow, clears: false)),
+        ("rbind", .flag([.bind, .recursive], clears: false)),
+        ("relatime", .flag(.relatime, clears: false)),
+        ("remount", .flag(.remount, clears: false)),
+        ("ro", .flag(.readOnly, clears: false)),
+        ("rw", .flag(.readOnly, clears: true)),
+        ("silent", .flag(.silent, clears: false)),
+        ("strictatime", .flag(.strictAtime, clears: false)),
+        ("suid", .flag(.noSuid, clears: true)),
+        ("symfollow", .flag(.noSymFollow, clears: true)),
+        ("sync", .flag(.synchronous, clears: false)),
 
-        "private": .propagation(.private, recursive: false), "rprivate": .propagation(.private, recursive: true),
-        "shared": .propagation(.shared, recursive: false), "rshared": .propagation(.shared, recursive: true),
-        "slave": .propagation(.slave, recursive: false), "rslave": .propagation(.slave, recursive: true),
-        "unbindable": .propagation(.unbindable, recursive: false),
-        "runbindable": .propagation(.unbindable, recursive: true),
+        ("private", .propagation(.private, recursive: false)), ("rprivate", .propagation(.private, recursive: true)),
+        ("shared", .propagation(.shared, recursive: false)), ("rshared", .propagation(.shared, recursive: true)),
+        ("slave", .propagation(.slave, recursive: false)), ("rslave", .propagation(.slave, recursive: true)),
+        ("unbindable", .propagation(.unbindable, recursive: false)),
+        ("runbindable", .propagation(.unbindable, recursive: true)),
 
-        "rro": .recursiveAttribute(.readOnly, clears: false), "rrw": .recursiveAttribute(.readOnly, clears: true),
-        "rnosuid": .recursiveAttribute(.noSuid, clears: false), "rsuid": .recursiveAttribute(.noSuid, clears: true),
-        "rnodev": .recursiveAttribute(.noDev, clears: false), "rdev": .recursiveAttribute(.noDev, clears: true),
-        "rnoexec": .recursiveAttribute(.noExec, clears: false), "rexec": .recursiveAttribute(.noExec, clears: true),
-        "rnodiratime": .recursiveAttribute(.noDirAtime, clears: false),
-        "rdiratime": .recursiveAttribute(.noDirAtime, clears: true),
-        "rrelatime": .recursiveAttribute(.relatime, clears: false),
-        "rnorelatime": .recursiveAttribute(.relatime, clears: true),
-        "rnoatime": .recursiveAttribute(.noAtime, clears: false), "ratime": .recursiveAttribute(.noAtime, clears: true),
-        "rstrictatime": .recursiveAttribute(.strictAtime, clears: false),
-        "rnostrictatime": .recursiveAttribute(.strictAtime, clears: true),
-        "rnosymfollow": .recursiveAttribute(.noSymFollow, clears: false),
-        "rsymfollow": .recursiveAttribute(.noSymFollow, clears: true),
+        ("rro", .recursiveAttribute(.readOnly, clears: false)), ("rrw", .recursiveAttribute(.readOnly, clears: true)),
+        ("rnosuid", .recursiveAttribute(.noSuid, clears: false)), ("rsuid", .recursiveAttribute(.noSuid, clears: true)),
+        ("rnodev", .recursiveAttribute(.noDev, clears: false)), ("rdev", .recursiveAttribute(.noDev, clears: true)),
+        ("rnoexec", .recursiveAttribute(.noExec, clears: false)), ("rexec", .recursiveAttribute(.noExec, clears: true)),
+        ("rnodiratime", .recursiveAttribute(.noDirAtime, clears: false)),
+        ("rdiratime", .recursiveAttribute(.noDirAtime, clears: true)),
+        ("rrelatime", .recursiveAttribute(.relatime, clears: false)),
+        ("rnorelatime", .recursiveAttribute(.relatime, clears: true)),
+        ("rnoatime", .recursiveAttribute(.noAtime, clears: false)), ("ratime", .recursiveAttribute(.noAtime, clears: true)),
+        ("rstrictatime", .recursiveAttribute(.strictAtime, clears: false)),
+        ("rnostrictatime", .recursiveAttribute(.strictAtime, clears: true)),
+        ("rnosymfollow", .recursiveAttribute(.noSymFollow, clears: false)),
+        ("rsymfollow", .recursiveAttribute(.noSymFollow, clears: true)),
 
-        "defaults": .defaults, "tmpcopyup": .tmpcopyup,
-        "idmap": .idmap(recursive: false), "ridmap": .idmap(recursive: true),
+        ("defaults", .defaults), ("tmpcopyup", .tmpcopyup),
+        ("idmap", .idmap(recursive: false)), ("ridmap", .idmap(recursive: true)),
     ]
 
+    static func option(named name: String) -> Option? {
+        for entry in optionTable where entry.name == name { return entry.option }
+        return nil
+    }
+
     /// Every option name `resolve` recognises (sorted), for the `features` command's `mountOptions`.
-    public static var knownOptions: [String] { options.keys.sorted() }
+    public static var knownOptions: [String] { optionTable.map(\.name).sorted() }
 }
