@@ -8,7 +8,8 @@
 // unified directory made and not yet marked, takes it for one that was there before, and shares
 // it; the first then meets the v1 directories the second made and marked, fails, and its undo
 // kills the second's init and removes the unified directory under it.
-// These tests fail on main f25c5c5 (and on f3905be): they report the finding.
+// Both fail on main f25c5c5 and on f3905be: they report the finding. The userns tests below
+// report a second one (each says where it fails).
 
 import Foundation
 import XCTest
@@ -136,5 +137,79 @@ final class ReviewClaimLockTests: CgroupTestCase {
         XCTAssertFalse(ra.status == 0 && b.status == 0, "both creates took the cgroup \(path)")
         for r in roots { Host.exec(Env.runtime, ["--root", r, "delete", "--force", id]) }
         XCTAssertEqual(leakedProcesses().map(\.pid), [], "an init outlived the race")
+    }
+
+    // A runtime that is uid 0 inside a user namespace (Rootless.active is false: euid 0) defers
+    // its v1 directories like root does, and claimCgroup then counts every directory as made in
+    // cgroup.json until its claims have told (CgroupSetup: "deferring needs root outside a user
+    // namespace: every directory made is marked"). There it cannot mark (trusted.* needs
+    // CAP_SYS_ADMIN in the initial user namespace), so a `delete` of a create killed in between
+    // cannot tell a directory that was there before from one it made (claimedCgroup: no mark and
+    // could not mark = its own), and removes the one that was there before.
+
+    /// Runs `script` (sh -c) as uid 0 in a new user namespace mapped to the host's uid 0.
+    private func inUserNamespace(_ script: String) -> ProcResult {
+        Host.exec("/usr/bin/unshare", ["--user", "--map-root-user", "/bin/sh", "-c", script], timeout: 60)
+    }
+
+    /// A v1 directory that was there before (memory), a create killed at create.forked (before
+    /// limitCgroup claims the v1 directories): the delete must leave it. Fails on f3905be too.
+    func testDeleteOfACreateKilledBeforeItsV1ClaimInAUserNamespaceLeavesADirectoryThatWasThere() {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName) has no fault injection (SWIFTLET_FAULT)") }
+        let mounts = hierarchies()
+        guard let memory = mounts.first(where: { $0.mount.hasSuffix("/memory") })?.mount, mounts.contains(where: { $0.fsType == "cgroup2" }) else {
+            print("NOTE: n/a on this host: no v1 memory hierarchy beside a unified one (no create defers)")
+            return
+        }
+        let id = newID()
+        let path = cgPath(id) + "/c"
+        let root = "\(stateRoot)-review-userns"
+        let before = memory + path
+        makeCgroup(path, hierarchies: [memory])
+        defer {
+            inUserNamespace("'\(Env.runtime)' --root '\(root)' delete --force '\(id)'")
+            try? FileManager.default.removeItem(atPath: root)
+            removeCgroup(cgPath(id))
+        }
+        let b = makeBundle(cgroupsPath: path, program: "sleep 100")
+        let r = inUserNamespace("SWIFTLET_FAULT=create.forked '\(Env.runtime)' --root '\(root)' create --bundle '\(b)' '\(id)'; "
+                                + "echo \"create rc=$?\"; '\(Env.runtime)' --root '\(root)' delete --force '\(id)'; echo \"delete rc=$?\"")
+        XCTAssertTrue(r.stdout.contains("create rc=137"), "the create was not killed at create.forked: \(describe(r))")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: before),
+                      "the delete removed \(before), there before the create (cgroup.json counted it as made): \(describe(r))")
+        XCTAssertEqual(leakedProcesses().map(\.pid), [], "the killed create's init outlived it")
+    }
+
+    /// The unified directory that was there before, a create killed at its claim's mkdirat
+    /// (strace): cgroup.json counts it as made since a878a57 (no stat first when deferring). The
+    /// delete must leave it. f3905be stat'ed first and did not count it (its claim used mkdir, not mkdirat).
+    func testDeleteOfACreateKilledAtItsClaimInAUserNamespaceLeavesAUnifiedDirectoryThatWasThere() {
+        guard isSwiftlet else { return print("NOTE: n/a for \(runtimeName)") }
+        let mounts = hierarchies()
+        guard let unified = mounts.first(where: { $0.fsType == "cgroup2" })?.mount, mounts.count > 1 else {
+            print("NOTE: n/a on this host: no v1 hierarchy beside a unified one (no create defers)")
+            return
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else {
+            return XCTFail("this test needs /usr/bin/strace (apt-get install strace)")
+        }
+        let id = newID()
+        let path = cgPath(id) + "/c"
+        let root = "\(stateRoot)-review-userns"
+        let before = unified + path
+        makeCgroup(path, hierarchies: [unified])
+        defer {
+            inUserNamespace("'\(Env.runtime)' --root '\(root)' delete --force '\(id)'")
+            try? FileManager.default.removeItem(atPath: root)
+            removeCgroup(cgPath(id))
+        }
+        let b = makeBundle(cgroupsPath: path, program: "sleep 100")
+        let r = inUserNamespace("/usr/bin/strace -o /dev/null -e trace=mkdirat -e inject=mkdirat:signal=KILL:when=1 "
+                                + "'\(Env.runtime)' --root '\(root)' create --bundle '\(b)' '\(id)'; echo \"create rc=$?\"; "
+                                + "'\(Env.runtime)' --root '\(root)' delete --force '\(id)'; echo \"delete rc=$?\"")
+        XCTAssertTrue(r.stdout.contains("create rc=137"), "the create was not killed at its mkdirat: \(describe(r))")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: before),
+                      "the delete removed \(before), there before the create (cgroup.json counted it as made): \(describe(r))")
+        XCTAssertEqual(leakedProcesses().map(\.pid), [], "the killed create's init outlived it")
     }
 }
