@@ -46,10 +46,10 @@ public enum CgroupOwnership {
     /// each directory made, taken under the lock.
     public static func claim(_ directories: [String], owner: String, seconds: Int = 30,
                              parentsMade: inout [String], marked: inout Bool,
-                             inodes: inout [String: UInt64]) throws -> Set<String> {
+                             inodes: inout [String: UInt64], lockParent: String? = nil) throws -> Set<String> {
         let sorted = directories.sorted()
         guard let first = sorted.first else { return [] }
-        let parent = String(first[..<(first.lastIndex(of: "/") ?? first.endIndex)])
+        let parent = lockParent ?? lockDirectory(for: sorted)
         let lock = try openParent(parent, parentsMade: &parentsMade)
         // Makers hold the lock shared: each makes directories of its own (mkdir decides who made
         // one) and marks them before it lets go, so 20 creates under one engine's parent do not
@@ -100,6 +100,15 @@ public enum CgroupOwnership {
             throw error
         }
         return made
+    }
+
+    /// The directory whose flock a claim of `directories` takes: the parent of the first in order.
+    /// A create that claims its directories in two passes (the unified one before the fork, the v1
+    /// ones after) passes the one of all its directories to both, so that it meets every other
+    /// create of its cgroup path on one lock, whichever passes that one makes.
+    public static func lockDirectory(for directories: [String]) -> String {
+        guard let first = directories.min() else { return "/" }
+        return String(first[..<(first.lastIndex(of: "/") ?? first.endIndex)])
     }
 
     /// The parent of a claim's directories, opened (to lock it); made first, with its missing

@@ -8,8 +8,9 @@
 // unified directory made and not yet marked, takes it for one that was there before, and shares
 // it; the first then meets the v1 directories the second made and marked, fails, and its undo
 // kills the second's init and removes the unified directory under it.
-// Both fail on main f25c5c5 and on f3905be: they report the finding. The userns tests below
-// report a second one (each says where it fails).
+// Both failed on main f25c5c5 and on f3905be. Now every claim of a create locks the parent of the
+// first of all its directories (CgroupOwnership.lockDirectory), whichever pass makes them; the
+// userns tests below (a second finding) pass since uid 0 in a user namespace no longer defers.
 
 import Foundation
 import XCTest
@@ -24,8 +25,8 @@ final class ReviewClaimLockTests: CgroupTestCase {
     }
 
     /// A deferring create caught between the mkdir and the mark of its unified directory holds
-    /// the flock on the unified parent shared (its claim's only directory is the unified one),
-    /// and nothing on the v1 parents. A create of that path with a cgroup namespace (it defers
+    /// the flock of all its claims shared (on the parent of the first of all its directories,
+    /// blkio's), though its first claim makes only the unified one. A create of that path with a cgroup namespace (it defers
     /// nothing) meets the directory; it must wait for the mark and be refused, as it is when the
     /// other holds every hierarchy's flock (CgroupClaimRaceTests).
     func testCreateWithCgroupNamespaceWaitsForTheMarkOfADeferringCreatesUnifiedDirectory() {
@@ -48,13 +49,15 @@ final class ReviewClaimLockTests: CgroupTestCase {
             rmdir(target)
             removeCgroup(parent)
         }
-        // What a deferring create holds while it makes and marks its unified directory.
-        let lock = open(unified + parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        XCTAssertGreaterThanOrEqual(lock, 0, "opening \(unified + parent): errno \(errno)")
+        // What a deferring create holds while it makes and marks its unified directory: the flock
+        // of all its claims, on the parent of the first of all its directories (blkio's here).
+        let lockDirectory = (mounts.map(\.mount).sorted().first ?? unified) + parent
+        let lock = open(lockDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        XCTAssertGreaterThanOrEqual(lock, 0, "opening \(lockDirectory): errno \(errno)")
         guard lock >= 0 else { return }
         var locked = true
         defer { if locked { close(lock) } }
-        XCTAssertEqual(flock(lock, LOCK_SH), 0, "flock \(unified + parent): errno \(errno)")
+        XCTAssertEqual(flock(lock, LOCK_SH), 0, "flock \(lockDirectory): errno \(errno)")
         XCTAssertEqual(mkdir(target, 0o755), 0, "mkdir \(target): errno \(errno)")
         let b = makeBundle { c in
             c.shell("sleep 100")
@@ -75,8 +78,7 @@ final class ReviewClaimLockTests: CgroupTestCase {
         let r = create.wait(timeout: 60)
         if r.status == 0 { runtime(["delete", "--force", id]) }  // before the look for leaked processes
         XCTAssertNotEqual(r.status, 0, "the create with a cgroup namespace took the unified directory a deferring create had made "
-                          + "and not yet marked (it locked \(mounts.map(\.mount).sorted().first ?? "?")\(parent), not \(unified)\(parent)): "
-                          + describe(r))
+                          + "and not yet marked (it did not wait for the flock on \(lockDirectory)): " + describe(r))
         if r.status != 0 { XCTAssertTrue(r.stderr.contains("a container needs a cgroup of its own"), describe(r)) }
         XCTAssertTrue(FileManager.default.fileExists(atPath: target), "the create removed a directory it did not make")
         XCTAssertEqual(leakedProcesses().map(\.pid), [], "the create's init outlived the test")

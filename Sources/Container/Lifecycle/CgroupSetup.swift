@@ -118,7 +118,8 @@ extension Runtime {
         var inodes: [String: UInt64] = [:]
         do {
             driver.made = try CgroupOwnership.claim(now, owner: store.directory(id), parentsMade: &parentsMade,
-                                                    marked: &marked, inodes: &inodes)
+                                                    marked: &marked, inodes: &inodes,
+                                                    lockParent: CgroupOwnership.lockDirectory(for: driver.directories))
         } catch {
             undoParents()
             throw RuntimeError(field: pathField, cause: error)
@@ -165,7 +166,8 @@ extension Runtime {
                 // which (no stat first), and what it made is removed again if one is not.
                 var inodes: [String: UInt64] = [:]
                 let made = try CgroupOwnership.claim(claimed.deferred, owner: store.directory(id), parentsMade: &parentsMade,
-                                                     marked: &marked, inodes: &inodes)
+                                                     marked: &marked, inodes: &inodes,
+                                                     lockParent: CgroupOwnership.lockDirectory(for: driver.directories))
                 driver.made.formUnion(made)
                 plan.cgroupMarked = claimed.marked && marked
                 plan.cgroupMade = driver.made.sorted()

@@ -125,6 +125,7 @@ public struct Runtime {
             plan.pidNamespaceAtFork = plan.canCreatePIDNamespaceAtFork
             let initJoinsCgroup = !managerAttaches && (cgroupNeededFirst || !plan.needsSecondFork)
             let limitsMayFollowFork = initJoinsCgroup && !systemdCgroup && !Rootless.active && !plan.userNamespaceInUse
+                && !Identity.inUserNamespace
                 && !plan.newNamespaces.contains(.cgroup) && !plan.joins.contains { $0.kind == .cgroup || $0.kind == .mount }
                 && !plan.buildsRootOutsidePIDNamespace
             var claimedToLimit: ClaimedCgroup?
