@@ -113,7 +113,8 @@ void cs_make_forks_copy_sparse_ranges(void) {
         // The first page of each registered range; past the hot text's last page, which is
         // not registered.
         private_copy_of_page_at(fd, (uintptr_t)__ehdr_start);
-        private_copy_of_page_at(fd, page_up((uintptr_t)&swiftlet_sparse_text));
+        uintptr_t sparse = page_up((uintptr_t)&swiftlet_sparse_text);
+        if (sparse < (uintptr_t)etext) private_copy_of_page_at(fd, sparse);  // none when the text is all hot
         close(fd);
     }
     errno = saved;
