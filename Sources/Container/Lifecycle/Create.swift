@@ -50,13 +50,15 @@ public struct Runtime {
     /// Loads and validates the bundle's config.json, reporting every problem at once.
     public static func loadSpec(bundle: String) throws -> Spec { try loadConfig(bundle: bundle).spec }
 
-    /// The config decoded, and as parsed: state.json keeps the parsed value (see `StateStore.save`).
+    /// The config decoded, and its bytes: state.json keeps the bytes (see `StateStore.save`).
     static func loadConfig(bundle: String) throws -> LoadedConfig {
         let path = bundle.hasSuffix("/") ? bundle + "config.json" : bundle + "/config.json"
         let spec: Spec
         let parsed: JSONValue
+        let bytes: [UInt8]
         do {
-            parsed = try JSON.parse(try SpecFile.read(path))
+            bytes = try SpecFile.read(path)
+            parsed = try JSON.parse(bytes)
             spec = try JSON.decode(Spec.self, from: parsed)
         } catch let e as JSONError {
             // The field whose value does not decode (empty for a syntax error, whose message has the line).
@@ -66,7 +68,7 @@ public struct Runtime {
             throw RuntimeError(object: path, cause: error)
         }
         if let problem = RuntimeError.configProblems(spec.validate()) { throw problem }
-        return LoadedConfig(spec: spec, parsed: parsed)
+        return LoadedConfig(spec: spec, bytes: bytes)
     }
 
     /// `create`: everything up to the point where the user's program waits on the exec fifo.
@@ -233,7 +235,7 @@ public struct Runtime {
             let record = try driveInit(channel: channel, plan: plan, childPID: childPID,
                                        containerPID: &containerPID, opts: opts,
                                        joinCgroup: initJoinsCgroup || managerAttaches ? nil : cgroup,
-                                       config: config.parsed, seccompDigest: seccompDigest)
+                                       configBytes: config.bytes, seccompDigest: seccompDigest)
             // Init is in the scope now: the process that held it is no longer needed.
             (cgroup as? SystemdDriver)?.releasePlaceholder()
             if let pidFile = opts.pidFile {
@@ -275,7 +277,7 @@ public struct Runtime {
 
     /// The parent's half of the conversation with the init stage.
     func driveInit(channel: SyncChannel, plan: InitPlan, childPID: pid_t, containerPID: inout pid_t,
-                   opts: CreateOptions, joinCgroup: CgroupDriver?, config: JSONValue,
+                   opts: CreateOptions, joinCgroup: CgroupDriver?, configBytes: [UInt8],
                    seccompDigest: String?) throws -> ContainerRecord {
         var record: ContainerRecord?
         // Without hooks before `ready`, the container process is moved into its cgroup after init
@@ -368,8 +370,8 @@ public struct Runtime {
                 }
                 if plan.buildsRootOutsidePIDNamespace { try reapIntermediate(childPID, plan: plan) }
                 Fault.point("create.ready")
-                // The config as parsed: nothing between loading and here changes the Spec.
-                try store.save(r, config: config)
+                // config.json's bytes as read: nothing between loading and here changes the Spec.
+                try store.save(r, configBytes: configBytes)
                 debug("init ready; state saved to \(store.root)/\(r.id)")
                 Fault.point("create.saved")
                 if plan.seccompArrivesLater, let program = plan.seccomp {
