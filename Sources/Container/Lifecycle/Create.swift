@@ -75,14 +75,16 @@ public struct Runtime {
     /// On failure nothing is left: no process, no state folder.
     @discardableResult
     public func create(_ opts: CreateOptions) throws -> ContainerRecord {
-        try create(opts, config: nil)
+        try StateStore.validate(id: opts.id)
+        return try create(opts, config: Runtime.loadConfig(bundle: absolutePath(opts.bundle)))
     }
 
-    /// `config`: the bundle's config, when the caller (`run`) has already loaded it.
-    func create(_ opts: CreateOptions, config loaded: LoadedConfig?) throws -> ContainerRecord {
-        try StateStore.validate(id: opts.id)
+    /// `config`: the bundle's config, loaded by the caller (`run` loads it once for create, start
+    /// and delete). Not optional: an Optional<LoadedConfig> made and destroyed here instantiated its
+    /// metadata at run time (0.01-0.02 ms of every `run`).
+    /// Both callers have validated the id before loading the config (its error comes first).
+    func create(_ opts: CreateOptions, config: LoadedConfig) throws -> ContainerRecord {
         let bundle = absolutePath(opts.bundle)
-        let config = try loaded ?? Runtime.loadConfig(bundle: bundle)
         let spec = config.spec
         debug("create \(opts.id): config.json loaded from \(bundle)")
         guard let process = spec.process else { throw RuntimeError.config("process", "required to create a container") }
