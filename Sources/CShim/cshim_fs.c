@@ -20,6 +20,9 @@
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
+#ifndef SYS_open_tree_attr
+#define SYS_open_tree_attr 467
+#endif
 
 int cs_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
     struct open_how how;
@@ -44,6 +47,13 @@ int cs_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t a
 
 int cs_open_tree(int dirfd, const char *path, unsigned int flags) {
     return (int)syscall(SYS_open_tree, dirfd, path, flags);
+}
+
+int cs_open_tree_attr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set, uint64_t attr_clr) {
+    struct {
+        uint64_t attr_set, attr_clr, propagation, userns_fd;
+    } attr = { attr_set, attr_clr, 0, 0 };
+    return (int)syscall(SYS_open_tree_attr, dirfd, path, flags, &attr, sizeof attr);
 }
 
 int cs_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags) {

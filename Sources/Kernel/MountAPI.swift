@@ -20,6 +20,37 @@ public enum MountAPI {
         return FD(fd)
     }
 
+    /// Whether open_tree_attr(2) is tried: cleared for good by the first ENOSYS (a kernel before
+    /// 6.15), and by tests to take the fallback.
+    nonisolated(unsafe) public static var tryOpenTreeAttr = true
+
+    /// A detached copy of the mount at `path` (with the mounts under it when `recursive`) with the
+    /// attributes `set` set and `clear` cleared on it (on every mount of the copy when `recursive`),
+    /// close-on-exec: `cloneTree` then `setAttributes`, in one system call where the kernel has
+    /// open_tree_attr (Linux 6.15; each cgroup hierarchy's bind and each flagged bind mount paid two).
+    /// Any failure of the one call is retried as the pair, so errors (and their errno, which callers
+    /// test: ENOENT, ENOTDIR) and the step they name are exactly the pair's.
+    public static func cloneTree(_ path: String, recursive: Bool, set: MountAttributes, clear: MountAttributes,
+                                 describe: String) throws -> FD {
+        var flags = openTreeClone | UInt32(O_CLOEXEC)
+        if recursive { flags |= atRecursive }
+        if !set.isEmpty || !clear.isEmpty {
+            if tryOpenTreeAttr {
+                let fd = cs_open_tree_attr(AT_FDCWD, path, flags, set.rawValue, clear.rawValue)
+                if fd >= 0 { return FD(fd) }
+                if Glibc.errno == ENOSYS { tryOpenTreeAttr = false }
+            }
+        }
+        let tree = FD(try sys("open_tree", path) { cs_open_tree(AT_FDCWD, path, flags) })
+        if !set.isEmpty || !clear.isEmpty {
+            do { try setAttributes(tree, set: set, clear: clear, recursive: recursive, describe: describe) } catch {
+                tree.close()
+                throw error
+            }
+        }
+        return tree
+    }
+
     /// Makes the detached tree `tree` ID-mapped through the user namespace `userns`.
     public static func setIDMap(_ tree: FD, userns: FD, recursive: Bool, describe: String) throws {
         var flags = atEmptyPath
@@ -33,6 +64,28 @@ public enum MountAPI {
     public static func moveMount(_ tree: FD, onto target: FD, describe: String) throws {
         try sys("move_mount", describe) {
             cs_move_mount(tree.raw, "", target.raw, "", moveMountFEmptyPath | moveMountTEmptyPath)
+        }
+    }
+
+    /// Where `moveMount` attaches a tree: a directory (or file) by its fd, or the entry `name` of the
+    /// directory `parent` (one component, resolved beneath that fd by move_mount itself; a symlink
+    /// there is not followed). The entry saves opening and closing an fd for each target.
+    public enum Target {
+        case fd(FD)
+        case entry(in: FD, name: String)
+    }
+
+    /// Attaches the detached tree `tree` on `target`.
+    public static func moveMount(_ tree: FD, onto target: Target, describe: String) throws {
+        switch target {
+        case .fd(let fd):
+            try moveMount(tree, onto: fd, describe: describe)
+        case .entry(let parent, let name):
+            guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")) else {
+                throw KernelError("\(describe): \"\(name)\" is not one directory entry")
+            }
+            // No MOVE_MOUNT_T_SYMLINKS and no MOVE_MOUNT_T_AUTOMOUNTS: the entry itself, nothing it leads to.
+            try sys("move_mount", describe) { cs_move_mount(tree.raw, "", parent.raw, name, moveMountFEmptyPath) }
         }
     }
 

@@ -22,6 +22,40 @@ public enum Procfs {
         try fd.write(value, naming: path)
     }
 
+    /// `/proc` opened and checked once for several writes (the init stage's sysctls and
+    /// oom_score_adj): each write then costs openat2, fstatfs, write and close instead of also
+    /// opening, checking and closing `/proc` again. The checks on each file are the same as `write`'s.
+    public struct Directory {
+        let root: FD
+
+        /// Opens the `/proc` of the current mount namespace, refusing it when it is not procfs.
+        public static func open() throws -> Directory { Directory(root: try openRoot()) }
+
+        public func write(_ path: String, _ value: String) throws {
+            let fd = try Procfs.openForWriting(path, beneath: root)
+            defer { fd.close() }
+            try fd.write(value, naming: path)
+        }
+
+        public func close() { root.close() }
+    }
+
+    static func openRoot() throws -> FD {
+        let root = try FD(sys("open", "/proc") { Glibc.open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) })
+        var type: Int64 = 0
+        do {
+            try sys("fstatfs", "/proc") { cs_statfs_type(root.raw, &type) }
+        } catch {
+            root.close()
+            throw error
+        }
+        if type != magic {
+            root.close()
+            throw KernelError("/proc is not a procfs mount (refusing to write to a file that may not be procfs)")
+        }
+        return root
+    }
+
     /// Whether procfs takes the pidns= option (Linux 6.18) naming the pid namespace open at
     /// `namespace`: only then can a proc mount for that namespace be made from outside it.
     public static func acceptsPIDNamespace(_ namespace: FD) -> Bool {
@@ -34,14 +68,17 @@ public enum Procfs {
     /// Opens the procfs file `path` write-only after the checks above.
     public static func openForWriting(_ path: String) throws -> FD {
         guard path.hasPrefix("/proc/") else { throw KernelError("\(path): not a path under /proc") }
-        let rel = String(path.dropFirst("/proc/".count))
-        let root = try FD(sys("open", "/proc") { Glibc.open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) })
+        let root: FD
+        do { root = try openRoot() } catch let e as KernelError { throw KernelError("\(path): \(e.description)") }
         defer { root.close() }
+        return try openForWriting(path, beneath: root)
+    }
+
+    /// Opens `path` (under /proc) beneath `root`, an fd of a checked procfs `/proc`.
+    static func openForWriting(_ path: String, beneath root: FD) throws -> FD {
+        guard path.hasPrefix("/proc/") else { throw KernelError("\(path): not a path under /proc") }
+        let rel = String(path.dropFirst("/proc/".count))
         var type: Int64 = 0
-        try sys("fstatfs", "/proc") { cs_statfs_type(root.raw, &type) }
-        if type != magic {
-            throw KernelError("\(path): /proc is not a procfs mount (refusing to write to a file that may not be procfs)")
-        }
         let resolve = RootedPath.resolveBeneath | RootedPath.resolveNoXdev | RootedPath.resolveNoMagicLinks
         let flags = UInt64(UInt32(bitPattern: O_WRONLY | O_NOFOLLOW | O_CLOEXEC))
         let raw = cs_openat2(root.raw, rel, flags, 0, resolve)

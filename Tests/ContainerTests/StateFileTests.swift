@@ -120,6 +120,25 @@ final class StateFileTests: XCTestCase {
         XCTAssertTrue(String(decoding: bytes, as: UTF8.self).contains(#""config":{"z":1.50,"ociVersion":"1.3.0","a":[true,null]}"#))
         XCTAssertEqual(try JSON.decode(ContainerRecord.self, from: bytes).config.ociVersion, "1.3.0")
 
+        // create writes config.json's bytes as read: with the config's compact text, byte for byte
+        // what the value makes; with whitespace in and around it, the same JSON.
+        let compact = #"{"z":1.50,"ociVersion":"1.3.0","a":[true,null]}"#
+        for full in [true, false] {
+            var r = record
+            if full {
+                r.annotations = ["k": "v"]; r.cgroupDriver = "hybrid"; r.cgroupPaths = ["": "/u/c1"]
+                r.cgroupMade = ["/u/c1"]; r.cgroupMarked = true; r.cgroupInodes = ["": 7]; r.seccompProgram = "ab"
+            }
+            XCTAssertEqual(StateStore.stateBytes(r, configBytes: Array(compact.utf8)),
+                           JSON.serialize(StateStore.stateValue(r, config: parsed)), "full: \(full)")
+            let spaced = " \n\t{ \"z\" : 1.50,\n  \"ociVersion\": \"1.3.0\", \"a\": [ true, null ] }\r\n "
+            let written = StateStore.stateBytes(r, configBytes: Array(spaced.utf8))
+            XCTAssertEqual(try JSON.parse(written), StateStore.stateValue(r, config: parsed), "full: \(full)")
+            XCTAssertEqual(try JSON.decode(ContainerRecord.self, from: written).config.ociVersion, "1.3.0")
+            XCTAssertEqual(written.first, UInt8(ascii: "{"))
+            XCTAssertEqual(written.last, UInt8(ascii: "}"))
+        }
+
         var claim = CgroupClaim(driver: "hybrid", paths: ["memory": "/m/c1", "": "/u/c1", "cpu,cpuacct": "/c/c1"],
                                 made: ["/m/c1", "/u/c1"])
         XCTAssertEqual(JSON.serialize(claim.jsonValue), try JSON.encode(claim))

@@ -483,7 +483,12 @@ final class CgroupTests: CgroupTestCase {
                 (initCalls[$0].contains("/tasks\"") || initCalls[$0].contains("/cgroup.procs\"")) && initCalls[$0].contains("O_WRONLY")
             }
             let firstDevice = initCalls.firstIndex { $0.hasPrefix("mknodat(") && $0.contains("S_IFCHR") } ?? 0
-            let firstCgroupBind = initCalls.firstIndex { $0.hasPrefix("open_tree(") && $0.contains("\"/sys/fs/cgroup/") }
+            // open_tree_attr (Linux 6.15) where the bind has flags: strace before 6.15 names it by number
+            // and shows no path, so any such call counts (it is the earlier bound, never the later).
+            let firstCgroupBind = initCalls.firstIndex {
+                ($0.hasPrefix("open_tree(") || $0.hasPrefix("open_tree_attr(")) && $0.contains("\"/sys/fs/cgroup/")
+                    || $0.hasPrefix("syscall_0x1d3(")
+            }
             guard isSwiftlet else {
                 print("\(runtimeName) \(context): init wrote to \(joins.count) tasks/cgroup.procs files itself")
                 continue

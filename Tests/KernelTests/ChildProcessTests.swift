@@ -101,4 +101,27 @@ final class ChildProcessTests: XCTestCase {
             XCTAssertEqual("\(error)", "write /proc/self/oom_score_adj: \(errnoString(EINVAL))")
         }
     }
+
+    /// One `/proc` opened for several writes: each write goes to the file it names, refusals name
+    /// the file, and a path outside /proc or leading out of it is refused as by `Procfs.write`.
+    func testOneProcDirectoryServesSeveralWrites() throws {
+        let procfs = try Procfs.Directory.open()
+        defer { procfs.close() }
+        let current = { try String(decoding: readWholeFile(path: "/proc/self/oom_score_adj").filter { $0 != 10 }, as: UTF8.self) }
+        let before = try current()
+        defer { try? procfs.write("/proc/self/oom_score_adj", before) }
+        let raised = String(min((Int(before) ?? 0) + 1, 1000))
+        try procfs.write("/proc/self/oom_score_adj", raised)
+        try procfs.write("/proc/self/oom_score_adj", raised)
+        XCTAssertEqual(try current(), raised)
+        XCTAssertThrowsError(try procfs.write("/proc/self/oom_score_adj", "not a number")) { error in
+            XCTAssertEqual("\(error)", "write /proc/self/oom_score_adj: \(errnoString(EINVAL))")
+        }
+        XCTAssertThrowsError(try procfs.write("/etc/hostname", "x")) { error in
+            XCTAssertTrue("\(error)".contains("/etc/hostname"), "\(error)")
+        }
+        XCTAssertThrowsError(try procfs.write("/proc/../etc/hostname", "x")) { error in
+            XCTAssertTrue("\(error)".contains("/proc/../etc/hostname"), "\(error)")
+        }
+    }
 }

@@ -15,6 +15,9 @@ int cs_pivot_root(const char *new_root, const char *put_old);
 int cs_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set, uint64_t attr_clr,
                      uint64_t propagation, uint64_t userns_fd);
 int cs_open_tree(int dirfd, const char *path, unsigned int flags);
+// open_tree(2) with OPEN_TREE_CLONE and mount_setattr(2)'s attributes applied to the clone in one call
+// (Linux 6.15); ENOSYS before.
+int cs_open_tree_attr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set, uint64_t attr_clr);
 int cs_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags);
 int cs_statfs_type(int fd, int64_t *type);
 int cs_statvfs_flags(const char *path, uint64_t *flags);

@@ -303,7 +303,11 @@ enum InitStage {
             try setupConsole(size: plan.process.consoleSize, socket: plan.consoleSocket, bindDevConsole: true,
                              owner: plan.process.user.uid)
         }
-        try applySysctl(plan)
+        let sysctl = plan.spec.linux?.sysctl ?? [:]
+        let procfs = sysctl.isEmpty && plan.processPlan.oomScoreAdj == nil
+            ? nil : try step("/proc") { try Procfs.Directory.open() }
+        defer { procfs?.close() }
+        try applySysctl(plan, sysctl, procfs: procfs)
         // "/" is the root itself, there already: four system calls fewer (open, resolve, two closes).
         if Kernel.cleanPath("/" + plan.process.cwd) != "/" {
             try step("process.cwd \(plan.process.cwd)") {
@@ -313,8 +317,9 @@ enum InitStage {
             }
         }
         try RootfsBuilder(plan: plan).finish(readOnlyDev: readOnlyDev)
-        let tail = ProcessTail(process: plan.process, plan: plan.processPlan, userNamespaceInUse: plan.userNamespaceInUse,
+        var tail = ProcessTail(process: plan.process, plan: plan.processPlan, userNamespaceInUse: plan.userNamespaceInUse,
                                preserveFDs: plan.preserveFDs, installsSeccomp: plan.seccomp != nil)
+        tail.procfs = procfs
         var (executable, env) = try tail.becomeUser(env: plan.env)
 
         if !plan.readyWaitsForAck {
@@ -467,13 +472,13 @@ enum InitStage {
         }
     }
 
-    static func applySysctl(_ plan: InitPlan) throws {
-        guard let sysctl = plan.spec.linux?.sysctl else { return }
+    static func applySysctl(_ plan: InitPlan, _ sysctl: [String: String], procfs: Procfs.Directory?) throws {
+        guard let procfs else { return }
         for (key, value) in sysctl.sorted(by: { $0.key < $1.key }) {
             try step("sysctl \(key)") {
-                let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
+                let path = sysctlPath(key)
                 let field = InputField.config("linux.sysctl[\(quoted(key))]")
-                do { try Procfs.write(path, value) } catch let e as SysError
+                do { try procfs.write(path, value) } catch let e as SysError
                     where (e.errno == EACCES || e.errno == EPERM) && plan.userNamespaceInUse {
                     throw RuntimeError(field: field, object: path, "in a user namespace only "
                         + "sysctls of namespaces the container owns can be set; this one needs privilege on the host", cause: e)
@@ -482,6 +487,31 @@ enum InitStage {
                 }
             }
         }
+    }
+}
+
+extension InitStage {
+    /// The /proc/sys file of a sysctl key: each run of dots one "/", none at either end (what
+    /// `split(separator: ".").joined(separator: "/")` made, in one pass over the bytes: that generic
+    /// pair ran unspecialised, 0.05 ms of the init stage per `run`). "/" in the key stays; a key can
+    /// never make ".." (every dot becomes a separator), and Procfs resolves beneath /proc anyway.
+    static func sysctlPath(_ key: String) -> String {
+        let prefix = "/proc/sys/".utf8, dot = UInt8(ascii: "."), slash = UInt8(ascii: "/")
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(prefix.count + key.utf8.count)
+        bytes.append(contentsOf: prefix)
+        var separatorPending = false, started = false
+        for b in key.utf8 {
+            if b == dot {
+                separatorPending = started
+                continue
+            }
+            if separatorPending { bytes.append(slash) }
+            separatorPending = false
+            started = true
+            bytes.append(b)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -26,6 +26,8 @@ struct ProcessTail {
     /// Without no_new_privs, installing a seccomp filter needs CAP_SYS_ADMIN: when the process's
     /// own sets lack it, it is held on top of them until the filter is in.
     let holdsSysAdmin: Bool
+    /// The init stage's `/proc`, opened once for its sysctls and oom_score_adj; nil: opened per write.
+    var procfs: Procfs.Directory? = nil
 
     init(process: Process, plan: ProcessPlan, userNamespaceInUse: Bool, preserveFDs: Int32, installsSeccomp: Bool) {
         self.process = process
@@ -62,7 +64,11 @@ struct ProcessTail {
             }
         }
         if let adj = plan.oomScoreAdj {
-            do { try Procfs.write("/proc/self/oom_score_adj", String(adj)) } catch {
+            do {
+                if let procfs { try procfs.write("/proc/self/oom_score_adj", String(adj)) } else {
+                    try Procfs.write("/proc/self/oom_score_adj", String(adj))
+                }
+            } catch {
                 throw RuntimeError(field: plan.field("oomScoreAdj"), object: "/proc/self/oom_score_adj", cause: error)
             }
         }

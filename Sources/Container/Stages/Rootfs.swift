@@ -189,16 +189,24 @@ struct RootfsBuilder {
             // it is attached onto the target fd resolved inside the rootfs: no path is resolved
             // again after the check, so a destination swapped for a symlink meanwhile can neither
             // redirect the mount nor leave it without its flags (ro, nosuid, ...).
+            let attrs = Self.attributes(ofFlags: planned.flags, cleared: planned.clearedFlags, keepLocked: inUserNS)
             let tree: OwnedFD
+            var attrsSet = false
             if let staged, let staging {
                 tree = OwnedFD(try MountAPI.cloneTree(at: staging, staged, recursive: planned.recursiveBind, describe: source))
             } else if let mapped = plan.idmapTrees[index] {
                 tree = OwnedFD(mapped)  // ID-mapped: the parent made the mapped tree (see IDMapMounts).
+            } else if !planned.recursiveBind {
+                // Not recursive, the attributes go on the one mount either way: one call where the
+                // kernel has open_tree_attr (an rbind's attributes are on its top mount only, which
+                // the merged call, recursive for a recursive clone, cannot do).
+                tree = OwnedFD(try MountAPI.cloneTree(source, recursive: false, set: attrs.set, clear: attrs.clear,
+                                                      describe: "bind \(source) on \(dest)"))
+                attrsSet = true
             } else {
                 tree = OwnedFD(try MountAPI.cloneTree(source, recursive: planned.recursiveBind))
             }
-            let attrs = Self.attributes(ofFlags: planned.flags, cleared: planned.clearedFlags, keepLocked: inUserNS)
-            if !attrs.set.isEmpty || !attrs.clear.isEmpty {
+            if !attrsSet && (!attrs.set.isEmpty || !attrs.clear.isEmpty) {
                 try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, describe: "bind \(source) on \(dest)")
             }
             try MountAPI.moveMount(tree.fd, onto: target.fd, describe: "bind \(source) on \(dest)")
@@ -363,6 +371,16 @@ struct RootfsBuilder {
         let hier = plan.cgroupHierarchies ?? CgroupHierarchies.host()
         let ownNS = plan.newNamespaces.contains(.cgroup) || plan.joins.contains { $0.kind == .cgroup }
         var procCgroups: [String: String]?  // /proc/self/cgroup, read when first needed
+        /// mount(2) on the target through /proc/self/fd: an entry is opened for it without following
+        /// a symlink, and must be a directory.
+        func mountOn(_ target: MountAPI.Target, _ body: (String) throws -> Void) throws {
+            switch target {
+            case .fd(let fd): try body(fd.procPath)
+            case .entry(let parent, let name):
+                let fd = OwnedFD(try FD.openAt(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC))
+                try body(fd.fd.procPath)
+            }
+        }
         /// The container's cgroup in one hierarchy where the runtime made or joined none there
         /// (`mountHierarchy` binds that one first): without a cgroup namespace, the one
         /// /proc/self/cgroup names in the hierarchy the host mount shows, which is the container's
@@ -377,7 +395,7 @@ struct RootfsBuilder {
         }
         /// A fresh mount in a cgroup namespace of the container's own; otherwise, or where the
         /// kernel refuses it, the own cgroup bound (false: there is none to bind).
-        func mountHierarchy(_ target: FD, _ where_: String, key: String, mountPoint: String, mountRoot: String,
+        func mountHierarchy(_ target: MountAPI.Target, _ where_: String, key: String, mountPoint: String, mountRoot: String,
                             fresh: () throws -> Void) throws -> Bool {
             if ownNS {
                 do { try fresh(); return true } catch let e as SysError where e.errno == EPERM || e.errno == EBUSY {}
@@ -395,14 +413,16 @@ struct RootfsBuilder {
             try bindTree(dir, recursive: false, flags: flags, onto: target, describe: "bind \(dir) on \(where_)")
             return true
         }
-        func cgroup2(_ target: FD, _ where_: String, mountPoint: String, mountRoot: String) throws -> Bool {
+        func cgroup2(_ target: MountAPI.Target, _ where_: String, mountPoint: String, mountRoot: String) throws -> Bool {
             try mountHierarchy(target, where_, key: "", mountPoint: mountPoint, mountRoot: mountRoot) {
-                try Mount.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags,
-                                describe: "cgroup2 on \(where_) (host \(mountPoint))")
+                try mountOn(target) {
+                    try Mount.mount(source: "cgroup2", target: $0, type: "cgroup2", flags: flags,
+                                    describe: "cgroup2 on \(where_) (host \(mountPoint))")
+                }
             }
         }
         if hier.isPureV2 {
-            if try cgroup2(target, dest, mountPoint: "/sys/fs/cgroup", mountRoot: hier.pureV2Root) { return }
+            if try cgroup2(.fd(target), dest, mountPoint: "/sys/fs/cgroup", mountRoot: hier.pureV2Root) { return }
             // Nothing to show: an empty tmpfs hides what is below (a /sys bound from the host has
             // the host's cgroup2 there).
             try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
@@ -412,17 +432,22 @@ struct RootfsBuilder {
         try Mount.mount(source: "tmpfs", target: target.procPath, type: "tmpfs",
                         flags: [.noSuid, .noDev, .noExec], data: "mode=755", describe: "tmpfs on \(dest)")
         let tmpfs = OwnedFD(try Self.mountRoot(dest, root: root, under: target))
-        /// A directory made in the tmpfs, through its fd (never through `dest` again).
-        func directory(_ name: String) throws -> FD {
+        /// A directory made in the tmpfs, through its fd (never through `dest` again). A bind is
+        /// moved onto it by name beneath the tmpfs's fd (move_mount resolves the one component and
+        /// follows no symlink there); only a fresh mount, which mount(2) makes on a path, opens it
+        /// (an open and a close fewer for each hierarchy bound).
+        func directory(_ name: String) throws -> MountAPI.Target {
             try tmpfs.fd.makeDirectory(name, describe: "\(dest)/\(name)")
-            return try FD.openAt(tmpfs.fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            return .entry(in: tmpfs.fd, name: name)
         }
         for h in hier.v1 {
-            let sub = OwnedFD(try directory(h.name))
+            let sub = try directory(h.name)
             let key = h.options.split(separator: ",").first.map(String.init) ?? h.name
-            _ = try mountHierarchy(sub.fd, dest + "/" + h.name, key: key, mountPoint: h.mountPoint, mountRoot: h.root) {
-                try Mount.mount(source: "cgroup", target: sub.fd.procPath, type: "cgroup", flags: flags,
-                                data: h.options, describe: "cgroup \(h.options) on \(dest)/\(h.name)")
+            _ = try mountHierarchy(sub, dest + "/" + h.name, key: key, mountPoint: h.mountPoint, mountRoot: h.root) {
+                try mountOn(sub) {
+                    try Mount.mount(source: "cgroup", target: $0, type: "cgroup", flags: flags,
+                                    data: h.options, describe: "cgroup \(h.options) on \(dest)/\(h.name)")
+                }
             }
             // `cpu` and `cpuacct` name the co-mounted `cpu,cpuacct`, as on the host.
             if h.name.contains(",") {
@@ -432,8 +457,7 @@ struct RootfsBuilder {
             }
         }
         if let unified = hier.unifiedMountPoint {
-            let sub = OwnedFD(try directory("unified"))
-            _ = try cgroup2(sub.fd, dest + "/unified", mountPoint: unified, mountRoot: hier.unifiedRoot)
+            _ = try cgroup2(try directory("unified"), dest + "/unified", mountPoint: unified, mountRoot: hier.unifiedRoot)
         }
         if flags.contains(.readOnly) {
             try MountAPI.setAttributes(tmpfs.fd, set: .readOnly, describe: "\(dest) read-only")
@@ -442,12 +466,10 @@ struct RootfsBuilder {
 
     /// Binds `source` (with the mounts under it when `recursive`) onto `target` with the per-mount
     /// flags of `flags` set on the detached copy first (on every mount of it when `recursive`).
-    func bindTree(_ source: String, recursive: Bool, flags: MountFlags, onto target: FD, describe: String) throws {
-        let tree = OwnedFD(try MountAPI.cloneTree(source, recursive: recursive))
+    func bindTree(_ source: String, recursive: Bool, flags: MountFlags, onto target: MountAPI.Target, describe: String) throws {
         let attrs = Self.attributes(ofFlags: flags, cleared: [], keepLocked: true)
-        if !attrs.set.isEmpty || !attrs.clear.isEmpty {
-            try MountAPI.setAttributes(tree.fd, set: attrs.set, clear: attrs.clear, recursive: recursive, describe: describe)
-        }
+        let tree = OwnedFD(try MountAPI.cloneTree(source, recursive: recursive, set: attrs.set, clear: attrs.clear,
+                                                  describe: describe))
         try MountAPI.moveMount(tree.fd, onto: target, describe: describe)
     }
 
