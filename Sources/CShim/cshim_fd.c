@@ -34,7 +34,10 @@ int cs_fchmodat_nofollow(int dirfd, const char *name, unsigned int mode) {
     /* fchmodat2 (Linux 6.6) takes AT_SYMLINK_NOFOLLOW itself: one call. glibc's fchmodat emulates
        the flag with an O_PATH open, fstat, chmod of /proc/self/fd/N and close: its way before. */
     int r = (int)syscall(SYS_fchmodat2, dirfd, name, mode, AT_SYMLINK_NOFOLLOW);
-    if (r < 0 && errno == ENOSYS) return fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW);
+    /* EPERM and EACCES too: a caller's seccomp profile older than the call (Docker's and containerd's
+       defaults refuse what they do not list with EPERM) refuses it; a real refusal comes back again. */
+    if (r < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES))
+        return fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW);
     return r;
 }
 
