@@ -80,6 +80,9 @@ let package = Package(
         .testTarget(name: "JSONDifferentialTests", dependencies: ["JSONDifferential", "JSON"]),
         .testTarget(name: "CommandLineFlagsTests", dependencies: ["CommandLineFlags"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
+        // Kernel wrappers that need root (mount API): run with the integration tier, whose filter
+        // (`IntegrationTests`) matches this name; the unit tier runs as nobody.
+        .testTarget(name: "KernelIntegrationTests", dependencies: ["Kernel"]),
         .testTarget(name: "RuntimeSpecTests", dependencies: ["RuntimeSpec", "JSON"]),
         // Fixtures (profiles, C sources of test helpers) are read by path, not built.
         .testTarget(name: "IntegrationTests", dependencies: [], exclude: ["Fixtures"]),
