@@ -8,9 +8,13 @@
 // unified directory made and not yet marked, takes it for one that was there before, and shares
 // it; the first then meets the v1 directories the second made and marked, fails, and its undo
 // kills the second's init and removes the unified directory under it.
-// Both failed on main f25c5c5 and on f3905be. Now every claim of a create locks the parent of the
-// first of all its directories (CgroupOwnership.lockDirectory), whichever pass makes them; the
-// userns tests below (a second finding) pass since uid 0 in a user namespace no longer defers.
+// Now every claim of a create locks the parent of the first of all its directories
+// (CgroupOwnership.lockDirectory), whichever pass makes them. The test with two real creates (one
+// slowed by strace before its mark) fails on main f25c5c5 and on f3905be. The one that plays the
+// slowed create itself holds the lock a deferring create holds now (blkio's parent): as first
+// written it held the unified parent's, the lock of the code before the fix, and failed there; it
+// now checks that a create with a cgroup namespace waits on that lock. The userns tests below (a
+// second finding) fail before 83d5b52 and pass since uid 0 in a user namespace no longer defers.
 
 import Foundation
 import XCTest
@@ -26,8 +30,8 @@ final class ReviewClaimLockTests: CgroupTestCase {
 
     /// A deferring create caught between the mkdir and the mark of its unified directory holds
     /// the flock of all its claims shared (on the parent of the first of all its directories,
-    /// blkio's), though its first claim makes only the unified one. A create of that path with a cgroup namespace (it defers
-    /// nothing) meets the directory; it must wait for the mark and be refused, as it is when the
+    /// blkio's), though its first claim makes only the unified one. A create of that path with a
+    /// cgroup namespace (it defers nothing) meets the directory; it must wait for the mark and be refused, as it is when the
     /// other holds every hierarchy's flock (CgroupClaimRaceTests).
     func testCreateWithCgroupNamespaceWaitsForTheMarkOfADeferringCreatesUnifiedDirectory() {
         guard isSwiftlet else {
