@@ -86,7 +86,8 @@ public enum Proc {
     }
 
     /// close_range(2) of `first...last`; with `cloexecOnly` the fds only get FD_CLOEXEC (they
-    /// close at execve). A kernel without close_range leaves them (nothing here depends on it).
+    /// close at execve). Where close_range is refused (an old kernel, a caller's seccomp filter) the
+    /// shim does the same fd by fd: the caller's fds must not reach the container either way.
     public static func closeRange(_ first: Int32, _ last: UInt32 = UInt32.max, cloexecOnly: Bool = false) {
         _ = cs_close_range(UInt32(first), last, cloexecOnly ? UInt32(CLOSE_RANGE_CLOEXEC) : 0)
     }
