@@ -43,6 +43,41 @@ public extension LinuxResources {
     }
 }
 
+public extension Process {
+    /// The fields of a process object that reach the kernel as C strings (execve's arguments and
+    /// environment, chdir's path, the LSM labels written to /proc/self/attr) and hold a NUL byte,
+    /// which would cut them short there. `prefix`: where the object sits (`process.` in config.json,
+    /// nothing in `exec --process`'s file). The command line cannot carry a NUL byte (argv entries
+    /// are C strings), so `exec`'s flags need no check.
+    func nulByteProblems(prefix: String = "") -> [SpecProblem] {
+        var problems: [SpecProblem] = []
+        for (i, a) in (args ?? []).enumerated() where hasNULByte(a) {
+            problems.append(SpecProblem(path: "\(prefix)args[\(i)]", message: nulByteMessage))
+        }
+        for (i, e) in (env ?? []).enumerated() where hasNULByte(e) {
+            problems.append(SpecProblem(path: "\(prefix)env[\(i)]", message: nulByteMessage))
+        }
+        if hasNULByte(cwd) { problems.append(SpecProblem(path: "\(prefix)cwd", message: nulByteMessage)) }
+        if let a = apparmorProfile, hasNULByte(a) {
+            problems.append(SpecProblem(path: "\(prefix)apparmorProfile", message: nulByteMessage))
+        }
+        if let l = selinuxLabel, hasNULByte(l) {
+            problems.append(SpecProblem(path: "\(prefix)selinuxLabel", message: nulByteMessage))
+        }
+        return problems
+    }
+}
+
+/// A string of the configuration holds a NUL byte (only a `\u0000` escape in the JSON makes one).
+/// Every string that reaches the kernel is checked: as a C string (a path, an argument, a mount
+/// option) the kernel would read it only up to the NUL, and as bytes with a length (a hostname, a
+/// sysctl or cgroup value) the kernel mostly does the same. Either way the container would get
+/// less than it asked for, without a word; runc fails some at the system call (EINVAL) after part
+/// of the container is set up and passes others on cut short. Refused up front instead.
+func hasNULByte(_ s: String) -> Bool { s.utf8.contains(0) }
+
+let nulByteMessage = "contains a NUL byte"
+
 /// Quotes a value the way Go's %q does for printable ASCII (used in messages).
 public func quoted(_ s: String) -> String {
     // Most values need no escape: one pass over the bytes, then one concatenation (the init stage
@@ -194,7 +229,7 @@ private struct Validator {
     mutating func checkRoot() {
         if let root = spec.root {
             if root.path.isEmpty { add("root.path", "must not be empty") }
-            if root.path.utf8.contains(0) { add("root.path", "contains a NUL byte") }
+            if hasNULByte(root.path) { add("root.path", nulByteMessage) }
         } else if spec.linux != nil {
             add("root", "required property missing")
         }
@@ -202,12 +237,14 @@ private struct Validator {
 
     mutating func checkNames() {
         if let h = spec.hostname, !h.isEmpty {
+            if hasNULByte(h) { add("hostname", nulByteMessage) }
             if h.utf8.count > 64 { add("hostname", "\(quoted(h)) is longer than 64 bytes") }
             if spec.linux != nil && !hasNamespace("uts") {
                 add("hostname", "setting hostname \(quoted(h)) requires a uts namespace")
             }
         }
         if let d = spec.domainname, !d.isEmpty {
+            if hasNULByte(d) { add("domainname", nulByteMessage) }
             if d.utf8.count > 64 { add("domainname", "\(quoted(d)) is longer than 64 bytes") }
             if spec.linux != nil && !hasNamespace("uts") {
                 add("domainname", "setting domainname \(quoted(d)) requires a uts namespace")
@@ -231,9 +268,7 @@ private struct Validator {
         // rlimits, oomScoreAdj, ioPriority, scheduler, execCPUAffinity, capabilities (and
         // linux.personality, linux.memoryPolicy) name kernel values: resolved, with their problems,
         // by the process resolver (Container/Plan/ProcessPlan.swift), for config.json and `exec --process`.
-        for (i, e) in (p.env ?? []).enumerated() where e.utf8.contains(0) {
-            add("process.env[\(i)]", "contains a NUL byte")
-        }
+        problems += p.nulByteProblems(prefix: "process.")
     }
 
     // MARK: mounts and hooks
@@ -244,9 +279,12 @@ private struct Validator {
         if m.destination.isEmpty {
             add("\(path()).destination", "must not be empty")
         }
-        if m.destination.utf8.contains(0) { add("\(path()).destination", "contains a NUL byte") }
-        if (m.source ?? "").utf8.contains(0) { add("\(path()).source", "contains a NUL byte") }
-        if (m.type ?? "").utf8.contains(0) { add("\(path()).type", "contains a NUL byte") }
+        if hasNULByte(m.destination) { add("\(path()).destination", nulByteMessage) }
+        if let s = m.source, hasNULByte(s) { add("\(path()).source", nulByteMessage) }
+        if let t = m.type, hasNULByte(t) { add("\(path()).type", nulByteMessage) }
+        for (i, o) in (m.options ?? []).enumerated() where hasNULByte(o) {
+            add("\(path()).options[\(i)]", nulByteMessage)
+        }
         if (m.uidMappings == nil) != (m.gidMappings == nil) {
             add(path(), "uidMappings and gidMappings must be specified together")
         }
@@ -271,6 +309,14 @@ private struct Validator {
                 let path = "hooks.\(name)[\(i)]"
                 if !hook.path.hasPrefix("/") {
                     add("\(path).path", "must be an absolute path, got \(quoted(hook.path))")
+                } else if hasNULByte(hook.path) {
+                    add("\(path).path", nulByteMessage)
+                }
+                for (j, a) in (hook.args ?? []).enumerated() where hasNULByte(a) {
+                    add("\(path).args[\(j)]", nulByteMessage)
+                }
+                for (j, e) in (hook.env ?? []).enumerated() where hasNULByte(e) {
+                    add("\(path).env[\(j)]", nulByteMessage)
                 }
                 if let t = hook.timeout, t <= 0 {
                     add("\(path).timeout", "must be greater than zero, got \(t)")
@@ -296,6 +342,8 @@ private struct Validator {
             }
             if let p = ns.path, !p.isEmpty, !p.hasPrefix("/") {
                 add("\(path()).path", "must be an absolute path, got \(quoted(p))")
+            } else if let p = ns.path, hasNULByte(p) {
+                add("\(path()).path", nulByteMessage)
             }
         }
         // A joined pid namespace belongs to the user namespace it was made in, never to one this
@@ -347,6 +395,8 @@ private struct Validator {
                 add("\(path()).path", "must be an absolute path, got \(quoted(d.path))")
             } else if hasDotDotComponent(d.path) {
                 add("\(path()).path", "must not contain \"..\", got \(quoted(d.path))")
+            } else if hasNULByte(d.path) {
+                add("\(path()).path", nulByteMessage)
             }
             if let mode = d.fileMode, mode & ~0o7777 != 0 {
                 add("\(path()).fileMode", "\(mode) has bits outside 0o7777")
@@ -355,13 +405,25 @@ private struct Validator {
 
         if let r = l.resources { checkResources(r) }
 
+        if let c = l.cgroupsPath, hasNULByte(c) { add("linux.cgroupsPath", nulByteMessage) }
+        if let m = l.mountLabel, hasNULByte(m) { add("linux.mountLabel", nulByteMessage) }
+
         if let p = l.rootfsPropagation, !p.isEmpty, !SpecNames.rootfsPropagations.contains(p) {
             add("linux.rootfsPropagation", "unknown propagation \(quoted(p))")
         }
 
         // sysctl, following runc: only namespaced sysctls are allowed.
-        for key in (l.sysctl ?? [:]).keys.sorted() {
-            checkSysctl(key, l)
+        if let sysctl = l.sysctl {
+            for key in sysctl.keys.sorted() {
+                if hasNULByte(key) {
+                    add("linux.sysctl[\(quoted(key))]", "the name \(nulByteMessage)")
+                    continue
+                }
+                checkSysctl(key, l)
+                if let value = sysctl[key], hasNULByte(value) {
+                    add("linux.sysctl[\(quoted(key))]", "the value \(nulByteMessage)")
+                }
+            }
         }
 
         // Time namespace offsets.
@@ -384,10 +446,19 @@ private struct Validator {
 
         if let s = l.seccomp { checkSeccomp(s) }
 
-        if let rdt = l.intelRdt, let clos = rdt.closID {
-            if clos == "." || clos == ".." || clos.contains("/") {
-                add("linux.intelRdt.closID", "invalid closID \(quoted(clos))")
+        if let rdt = l.intelRdt {
+            if let clos = rdt.closID {
+                if clos == "." || clos == ".." || clos.contains("/") {
+                    add("linux.intelRdt.closID", "invalid closID \(quoted(clos))")
+                } else if hasNULByte(clos) {
+                    add("linux.intelRdt.closID", nulByteMessage)
+                }
             }
+            for (i, line) in (rdt.schemata ?? []).enumerated() where hasNULByte(line) {
+                add("linux.intelRdt.schemata[\(i)]", nulByteMessage)
+            }
+            if let s = rdt.l3CacheSchema, hasNULByte(s) { add("linux.intelRdt.l3CacheSchema", nulByteMessage) }
+            if let s = rdt.memBwSchema, hasNULByte(s) { add("linux.intelRdt.memBwSchema", nulByteMessage) }
         }
 
         if let devs = l.netDevices, !devs.isEmpty {
@@ -417,8 +488,12 @@ private struct Validator {
     /// linux.maskedPaths or linux.readonlyPaths.
     mutating func checkPathList(_ key: String, _ list: [String]?) {
         guard let list else { return }
-        for (i, p) in list.enumerated() where !p.hasPrefix("/") {
-            add("linux.\(key)[\(i)]", "must be an absolute path, got \(quoted(p))")
+        for (i, p) in list.enumerated() {
+            if !p.hasPrefix("/") {
+                add("linux.\(key)[\(i)]", "must be an absolute path, got \(quoted(p))")
+            } else if hasNULByte(p) {
+                add("linux.\(key)[\(i)]", nulByteMessage)
+            }
         }
         if !list.isEmpty && !hasNamespace("mount") {
             add("linux.\(key)", "requires a mount namespace")
@@ -536,9 +611,23 @@ private struct Validator {
             add("\(base).hugepageLimits[\(i)].pageSize", "invalid page size \(quoted(h.pageSize))")
         }
         if let u = r.unified {
-            for key in u.keys.sorted() where key.contains("/") || key.isEmpty || !key.contains(".") {
-                add("\(base).unified[\(quoted(key))]", "invalid cgroup file name \(quoted(key))")
+            for key in u.keys.sorted() {
+                if hasNULByte(key) {
+                    add("\(base).unified[\(quoted(key))]", "the name \(nulByteMessage)")
+                } else if key.contains("/") || key.isEmpty || !key.contains(".") {
+                    add("\(base).unified[\(quoted(key))]", "invalid cgroup file name \(quoted(key))")
+                } else if let value = u[key], hasNULByte(value) {
+                    add("\(base).unified[\(quoted(key))]", "the value \(nulByteMessage)")
+                }
             }
+        }
+        if let rdma = r.rdma {
+            for device in rdma.keys.sorted() where hasNULByte(device) {
+                add("\(base).rdma[\(quoted(device))]", "the device name \(nulByteMessage)")
+            }
+        }
+        for (i, p) in (r.network?.priorities ?? []).enumerated() where hasNULByte(p.name) {
+            add("\(base).network.priorities[\(i)].name", nulByteMessage)
         }
     }
 
@@ -566,8 +655,12 @@ private struct Validator {
         for (i, sc) in (s.syscalls ?? []).enumerated() {
             let path = "\(base).syscalls[\(i)]"
             if sc.names.isEmpty { add("\(path).names", "must not be empty") }
-            for (j, n) in sc.names.enumerated() where n.isEmpty {
-                add("\(path).names[\(j)]", "must not be empty")
+            for (j, n) in sc.names.enumerated() {
+                if n.isEmpty {
+                    add("\(path).names[\(j)]", "must not be empty")
+                } else if hasNULByte(n) {
+                    add("\(path).names[\(j)]", nulByteMessage)
+                }
             }
             if !SeccompNames.actions.contains(sc.action) {
                 add("\(path).action", "unknown seccomp action \(quoted(sc.action))")
@@ -587,6 +680,8 @@ private struct Validator {
         }
         if let lp = s.listenerPath, !lp.isEmpty, !lp.hasPrefix("/") {
             add("\(base).listenerPath", "must be an absolute path, got \(quoted(lp))")
+        } else if let lp = s.listenerPath, hasNULByte(lp) {
+            add("\(base).listenerPath", nulByteMessage)
         }
     }
 }

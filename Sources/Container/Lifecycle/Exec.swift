@@ -372,6 +372,7 @@ extension Runtime {
             do { p = try JSON.decode(Process.self, from: bytes) } catch {
                 throw RuntimeError(field: .flag("--process"), object: file, file, cause: error)
             }
+            if let problem = p.nulByteProblems().first { throw RuntimeError(field: .process(problem.path), problem.message) }
             // runc takes noNewPrivileges from the process file as it is (absent = false) and the
             // container's rlimits when the file has none.
             if p.noNewPrivileges == nil { p.noNewPrivileges = false }
