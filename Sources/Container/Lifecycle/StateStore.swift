@@ -326,10 +326,10 @@ public struct StateStore {
         }
     }
 
-    func load<T: Decodable>(_ id: String, as: T.Type, locked: LockedDirectory? = nil) throws -> T {
+    func load(_ id: String, as: ContainerRecord.Type, locked: LockedDirectory? = nil) throws -> ContainerRecord {
         let bytes = try readStateBytes(id, locked: locked)
         do {
-            return try JSON.decode(T.self, from: bytes)
+            return try StateStore.record(from: JSON.parse(bytes))
         } catch {
             let path = directory(id) + "/state.json"
             throw RuntimeError(object: path, "\(path)", cause: error)
@@ -379,9 +379,16 @@ public struct StateStore {
         if let digest = value["seccompProgram"]?.stringValue {
             program = SeccompProgramFile.load(directory: directory(id), expected: digest)
         }
-        do { return (try JSON.decode(ContainerRecord.self, from: StateStore.execView(value, keepSeccomp: program == nil)), program) } catch {
+        do { return (try StateStore.record(from: StateStore.execView(value, keepSeccomp: program == nil)), program) } catch {
             throw RuntimeError(object: path, "\(path)", cause: error)
         }
+    }
+
+    /// The record state.json's parsed `value` decodes to, through the reader `JSON.decode`'s path
+    /// ends in (ContainerRecord.init(from:)) called directly: that initializer's frame instantiated
+    /// its Codable fallback's KeyedDecodingContainer metadata on every call. Same values and errors.
+    static func record(from value: JSONValue) throws -> ContainerRecord {
+        try ContainerRecord(reading: JSONObjectReader(value, at: ""))
     }
 
     /// Members of the config's `linux` that exec reads (ProcessPlan's process-wide parts included).
