@@ -30,10 +30,10 @@ public struct CreateOptions {
 /// What `run`'s create hands to its start: the container's folder, still locked (no other command
 /// comes between the two, as no other comes into either), and the pipe init waits on for the start
 /// in place of the exec fifo. No other process can start the container, so the fifo's name is not
-/// needed: `mknod`, three opens and an `unlink` on the state directory's filesystem (ext4 with a
-/// journal on a host whose /run is no tmpfs) each `run` did not need. As with crun's `run`, which
-/// makes no fifo either, `state` says `running` rather than `created` in the moment between
-/// state.json and the start.
+/// needed: `mknod`, three opens and an `unlink` on the state directory's filesystem (on an ext4
+/// /run, an inode made and freed, whose allocator then steps over it) each `run` did not need. As
+/// with crun's `run`, which makes no fifo either, `state` says `running` rather than `created` in
+/// the moment between state.json and the start.
 struct StartHandOff {
     let locked: LockedDirectory
     /// Both ends are init's too: it reads the one byte from `read` (InitPlan.execFifo) and writes
