@@ -36,6 +36,21 @@ final class RunStartPipeTests: IntegrationTestCase {
         assertNothingLeftBehind(created, "create and start")
     }
 
+    /// `delete` unlinks state.json and cgroup.json by name and removes the folder; anything else in
+    /// it (here the fifo of a container never started, and a temporary a killed write left) makes
+    /// it remove the whole tree, as before.
+    func testDeleteRemovesAFolderHoldingMoreThanItsTwoFiles() {
+        let id = newID("extra")
+        let c = runtime(["create", "--bundle", makeBundle { $0.args = ["sleep", "100"] }, id])
+        XCTAssertEqual(c.status, 0, describe(c))
+        let folder = stateRoot + "/" + id
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/.state.json.0123456789abcdef.tmp", contents: Data("{".utf8)))
+        let d = runtime(["delete", "--force", id])
+        XCTAssertEqual(d.status, 0, describe(d))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "the folder is left: \((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])")
+        assertNothingLeftBehind(id, "delete of a folder with extra files")
+    }
+
     /// A startContainer hook of a `run` fails: init's report comes through the pipe, and `run`
     /// says the hook's step, path and exit, as `start` does from the fifo.
     func testAFailingStartContainerHookReachesRunWithItsStep() {
