@@ -17,12 +17,35 @@ public struct CreateOptions {
     /// `run` in the foreground with a terminal: one end of a socket pair the pty master comes back on.
     var internalConsole: FD?
     /// `run`: started by this same process, so init dies with it until `start` has released it
-    /// (InitPlan.diesWithRuntimeUntilStarted).
+    /// (InitPlan.diesWithRuntimeUntilStarted), and is released through a pipe instead of the exec
+    /// fifo (StartHandOff).
     var startedByThisProcess = false
 
     public init(id: String, bundle: String) {
         self.id = id
         self.bundle = bundle
+    }
+}
+
+/// What `run`'s create hands to its start: the container's folder, still locked (no other command
+/// comes between the two, as no other comes into either), and the pipe init waits on for the start
+/// in place of the exec fifo. No other process can start the container, so the fifo's name is not
+/// needed: `mknod`, three opens and an `unlink` on the state directory's filesystem (on an ext4
+/// /run, an inode made and freed, whose allocator then steps over it) each `run` did not need. As
+/// with crun's `run`, which makes no fifo either, `state` says `running` rather than `created` in
+/// the moment between state.json and the start.
+struct StartHandOff {
+    let locked: LockedDirectory
+    /// Both ends are init's too: it reads the one byte from `read` (InitPlan.execFifo) and writes
+    /// a startContainer hook's failure to `write` (InitPlan.execFifoReport), as to the fifo.
+    let read: FD
+    let write: FD
+
+    /// Closes what is left of it and unlocks the folder; `start` closes `write` itself, earlier.
+    func release(writeClosed: Bool) {
+        read.close()
+        if !writeClosed { write.close() }
+        locked.unlock()
     }
 }
 
@@ -59,7 +82,11 @@ public struct Runtime {
         do {
             bytes = try SpecFile.read(path)
             parsed = try JSON.parse(bytes)
-            spec = try JSON.decode(Spec.self, from: parsed)
+            // The reader JSON.decode's path ends in (Spec.init(from:)), called directly: that
+            // initializer's frame instantiated the metadata of its Codable fallback's
+            // KeyedDecodingContainer<Spec.CodingKeys> on every call, and the generic decode paid a
+            // decoder object and its casts; the values and errors are the same.
+            spec = try Spec(reading: JSONObjectReader(parsed, at: ""))
         } catch let e as JSONError {
             // The field whose value does not decode (empty for a syntax error, whose message has the line).
             throw RuntimeError(field: .config(e.path), object: path, e.message)
@@ -84,6 +111,12 @@ public struct Runtime {
     /// metadata at run time (0.01-0.02 ms of every `run`).
     /// Both callers have validated the id before loading the config (its error comes first).
     func create(_ opts: CreateOptions, config: LoadedConfig) throws -> ContainerRecord {
+        var unused: StartHandOff?
+        return try create(opts, config: config, handOff: &unused)
+    }
+
+    /// `handOff`: set under `run` (`opts.startedByThisProcess`), whose start takes it over.
+    func create(_ opts: CreateOptions, config: LoadedConfig, handOff: inout StartHandOff?) throws -> ContainerRecord {
         let bundle = absolutePath(opts.bundle)
         let spec = config.spec
         debug("create \(opts.id): config.json loaded from \(bundle)")
@@ -163,9 +196,19 @@ public struct Runtime {
             let (parentEnd, childEnd) = try Pipe.socketPair()
             let floor = 3 + plan.preserveFDs
             plan.sync = try childEnd.clear(of: floor)
-            let fifoPath = store.fifoPath(opts.id)
-            try makeFifo(fifoPath, mode: 0o600)
-            plan.execFifo = try FD.open(fifoPath, O_RDWR).clear(of: floor)
+            if opts.startedByThisProcess {
+                // Both ends go to init (InitPlan.execFifoReport); ours stay open for `start`. In the
+                // plan before they are cleared: a failure of either leaves both to the undo's close.
+                let (read, write) = try Pipe.make()
+                plan.execFifo = read
+                plan.execFifoReport = write
+                plan.execFifo = try read.clear(of: floor)
+                plan.execFifoReport = try write.clear(of: floor)
+            } else {
+                let fifoPath = store.fifoPath(opts.id)
+                try makeFifo(fifoPath, mode: 0o600)
+                plan.execFifo = try FD.open(fifoPath, O_RDWR).clear(of: floor)
+            }
             if let socket = opts.consoleSocket {
                 plan.consoleSocket = try UnixSocket.connect(socket).clear(of: floor)
             } else if let pair = opts.internalConsole {
@@ -210,7 +253,7 @@ public struct Runtime {
             }
             cgroupDirectory?.close()
             cgroupDirectory = nil
-            closePlanFDs(plan)
+            closePlanFDs(plan, keepingStartPipe: opts.startedByThisProcess)
             Fault.point("create.forked")
             let channel = SyncChannel(fd: parentEnd)
             defer { parentEnd.close() }
@@ -245,7 +288,11 @@ public struct Runtime {
                 try writePidFile(pidFile, pid: containerPID)
             }
             if let socket = opts.pidfdSocket { try sendPidfd(of: containerPID, to: socket) }
-            locked.unlock()
+            if opts.startedByThisProcess, let read = plan.execFifo, let write = plan.execFifoReport {
+                handOff = StartHandOff(locked: locked, read: read, write: write)
+            } else {
+                locked.unlock()
+            }
             debug("container \(opts.id) created: pid \(containerPID)")
             return record
         } catch {
@@ -263,15 +310,19 @@ public struct Runtime {
             if !plan.hasMountNamespace { RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(opts.id), warn: warn) }
             undoProcessFeatures(spec: spec, id: opts.id)
             try? cgroup?.destroy()
-            try? store.remove(opts.id)
+            try? store.remove(opts.id, locked: locked)
             locked.unlock()
             throw error
         }
     }
 
-    func closePlanFDs(_ plan: InitPlan) {
+    /// `keepingStartPipe`: after `run`'s fork, the pipe's ends stay open for its start (StartHandOff).
+    func closePlanFDs(_ plan: InitPlan, keepingStartPipe: Bool = false) {
         plan.sync.close()
-        plan.execFifo?.close()
+        if !keepingStartPipe {
+            plan.execFifo?.close()
+            plan.execFifoReport?.close()
+        }
         plan.consoleSocket?.close()
         plan.seccompListener?.close()
         for j in plan.joins { j.fd.close() }
@@ -552,7 +603,7 @@ public struct Runtime {
     }
 
     func ownerName() -> String {
-        let uid = Identity.effectiveUID
+        let uid = store.uid
         if uid == 0 { return "root" }
         // /etc/passwd read directly, as runc does: the binary is static, and glibc's NSS would have
         // to load shared libraries for getpwuid.

@@ -37,6 +37,30 @@ extension Runtime {
         debug("start \(id): exec fifo written, pid \(record.pid) runs the user process")
         Fault.point("start.written")
         try? removeFile(fifo)
+        try awaitExec(id: id, record: record, reader: reader)
+    }
+
+    /// `run`'s start: the container its create has just made, through what that create handed over
+    /// (StartHandOff: the folder still locked, init's pipe). It closes the pipe's write end; the
+    /// caller releases the rest.
+    func start(id: String, record: ContainerRecord, handOff: StartHandOff) throws {
+        Fault.point("start.locked")
+        // The two bytes as into the fifo; our write end closed, init's (closed on its execve) is
+        // the last one, and its closing the hang-up our read end sees.
+        do {
+            defer { handOff.write.close() }
+            try handOff.write.write([0, 0])
+        } catch {
+            throw RuntimeError(step: "start \(id)", "the container's init is gone", cause: error)
+        }
+        debug("start \(id): start pipe written, pid \(record.pid) runs the user process")
+        Fault.point("start.written")
+        try awaitExec(id: id, record: record, reader: handOff.read)
+    }
+
+    /// Waits for init's execve after the start's two bytes (the fifo's or the pipe's `reader`), then
+    /// runs the poststart hooks.
+    private func awaitExec(id: String, record: ContainerRecord, reader: FD) throws {
         // Hang-up: init's end closed on execve. A program that is quick may already be gone by
         // the time we look, which is not a failure to start.
         var execed = false
@@ -46,8 +70,10 @@ extension Runtime {
         }
         // Anything left in the fifo past our zero bytes is init's reason for not reaching execve (a
         // startContainer hook failed), as `RuntimeError.wireBytes`; both our bytes left unread
-        // mean init never got to read one.
-        if let left = try? reader.read(max: 65536) {
+        // mean init never got to read one. Read only when there is something: the pipe's read end is
+        // a blocking one (init's read of its byte shares it), and a writer may remain in a process
+        // that is not `record.pid`.
+        if execed || Poll.hasData(reader), let left = try? reader.read(max: 65536) {
             let report = left.filter { $0 != 0 }
             if !report.isEmpty { throw RuntimeError.fromWire(report) }
             if left.count > 1 { throw RuntimeError(object: id, "container \(id) exited before it was started") }
@@ -163,7 +189,7 @@ extension Runtime {
                     }
                 }
                 RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(id), warn: warn)
-                try? store.remove(id)
+                try? store.remove(id, locked: locked)
                 return
             }
             throw error
@@ -218,7 +244,7 @@ extension Runtime {
             RuntimeNamespaceRootfs.undo(stateDirectory: store.directory(id), warn: warn)
         }
         Fault.point("delete.cgroup")
-        try store.remove(id)
+        try store.remove(id, locked: locked)
         Fault.point("delete.removed")
         HookRunner.runAllWarning(record.config.hooks?.poststop, kind: "poststop",
                                  state: hookState(record, status: .stopped), warn: warn)

@@ -23,7 +23,9 @@ extension Runtime {
         }
         // Loaded once here and handed to create, start and delete (each would decode it again).
         try StateStore.validate(id: opts.id)
-        let config = try Runtime.loadConfig(bundle: absolutePath(opts.bundle))
+        // Once (create would ask getcwd again).
+        opts.bundle = absolutePath(opts.bundle)
+        let config = try Runtime.loadConfig(bundle: opts.bundle)
         let terminal = config.spec.process?.terminal == true
         if !detach {
             if opts.consoleSocket == nil, terminal {
@@ -35,15 +37,24 @@ extension Runtime {
             throw RuntimeError(field: .config("process.terminal"),
                                "cannot allocate tty if swiftlet will detach without setting console socket")
         }
-        let record = try create(opts, config: config)
+        var handOff: StartHandOff?
+        let record = try create(opts, config: config, handOff: &handOff)
         var relay: TerminalRelay?
         defer { relay?.close() }
         do {
+            // Before the delete below, which locks the folder again.
+            var writeClosed = false
+            defer { handOff?.release(writeClosed: writeClosed) }
             if let socket = relaySocket?.fd {
                 let (master, _) = try UnixSocket.receiveFD(socket)
                 relay = TerminalRelay(master: master)
             }
-            try start(id: opts.id, record: record)
+            if let handOff {
+                writeClosed = true
+                try start(id: opts.id, record: record, handOff: handOff)
+            } else {
+                try start(id: opts.id, record: record)
+            }
         } catch {
             try? delete(id: opts.id, force: true, record: record)
             throw error

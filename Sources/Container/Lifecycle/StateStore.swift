@@ -297,7 +297,7 @@ public struct StateStore {
         }
         // runc's words (engines match "already exists"), then the id.
         guard made else { throw RuntimeError(object: dir, "container with given ID already exists: \(id)") }
-        return try LockedDirectory(path: dir)
+        return try LockedDirectory(path: dir, uid: uid)
     }
 
     /// Locks an existing container's folder.
@@ -306,7 +306,7 @@ public struct StateStore {
         if let rootRefusal { throw rootRefusal }
         let dir = directory(id)
         guard isDirectory(dir) else { throw RuntimeError(object: dir, "container \"\(id)\" does not exist") }
-        return try LockedDirectory(path: dir)
+        return try LockedDirectory(path: dir, uid: uid)
     }
 
     public func load(_ id: String) throws -> ContainerRecord { try load(id, as: ContainerRecord.self) }
@@ -326,10 +326,10 @@ public struct StateStore {
         }
     }
 
-    func load<T: Decodable>(_ id: String, as: T.Type, locked: LockedDirectory? = nil) throws -> T {
+    func load(_ id: String, as: ContainerRecord.Type, locked: LockedDirectory? = nil) throws -> ContainerRecord {
         let bytes = try readStateBytes(id, locked: locked)
         do {
-            return try JSON.decode(T.self, from: bytes)
+            return try StateStore.record(from: JSON.parse(bytes))
         } catch {
             let path = directory(id) + "/state.json"
             throw RuntimeError(object: path, "\(path)", cause: error)
@@ -379,9 +379,16 @@ public struct StateStore {
         if let digest = value["seccompProgram"]?.stringValue {
             program = SeccompProgramFile.load(directory: directory(id), expected: digest)
         }
-        do { return (try JSON.decode(ContainerRecord.self, from: StateStore.execView(value, keepSeccomp: program == nil)), program) } catch {
+        do { return (try StateStore.record(from: StateStore.execView(value, keepSeccomp: program == nil)), program) } catch {
             throw RuntimeError(object: path, "\(path)", cause: error)
         }
+    }
+
+    /// The record state.json's parsed `value` decodes to, through the reader `JSON.decode`'s path
+    /// ends in (ContainerRecord.init(from:)) called directly: that initializer's frame instantiated
+    /// its Codable fallback's KeyedDecodingContainer metadata on every call. Same values and errors.
+    static func record(from value: JSONValue) throws -> ContainerRecord {
+        try ContainerRecord(reading: JSONObjectReader(value, at: ""))
     }
 
     /// Members of the config's `linux` that exec reads (ProcessPlan's process-wide parts included).
@@ -515,6 +522,18 @@ public struct StateStore {
         try removeTree(directory(id))
     }
 
+    /// The same, for a caller that holds the folder's lock: the two files every created container
+    /// leaves (state.json, cgroup.json) are unlinked by name through the locked folder, then the
+    /// folder goes; anything else in it (an exec fifo never started, seccomp.bpf, a temporary of a
+    /// killed write, a mount) makes the rmdir fail, and the whole tree is removed as by `remove`.
+    /// Three calls instead of a walk of twelve (lstat, two opens, readdir, a stat per entry).
+    func remove(_ id: String, locked: LockedDirectory) throws {
+        _ = unlinkat(locked.fd.raw, "state.json", 0)
+        _ = unlinkat(locked.fd.raw, "cgroup.json", 0)
+        if Glibc.rmdir(directory(id)) == 0 { return }
+        try removeTree(directory(id))
+    }
+
     /// The exec fifo exists until `start` removes it, and init holds it open until its execve: a
     /// fifo without a reader is what a `start` killed after its write leaves (the process runs).
     /// One that init still holds with `start`'s second byte in it is the same start killed before
@@ -576,9 +595,10 @@ struct LockedDirectory {
     /// there (a `--root` in a directory of another user's) plants a symlink, a state.json or a
     /// cgroup.json, and `delete` empties the symlink's target, signals the planted pid and removes
     /// the planted cgroup with its processes.
-    init(path: String) throws {
+    /// `uid`: the runtime's (StateStore.uid, asked once per command).
+    init(path: String, uid: uid_t) throws {
         self.path = path
-        let folder = try Self.openOwn(path)
+        let folder = try Self.openOwn(path, uid: uid)
         try folder.fd.lockExclusive(describe: path)
         self.fd = folder.release()
     }

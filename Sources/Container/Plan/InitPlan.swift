@@ -97,7 +97,11 @@ final class InitPlan {
     var listenFDs: Int32 = 0
     var consoleSocket: FD?
     /// The exec fifo, opened O_RDWR so that opening it never blocks; `start` writes one byte.
+    /// Under `run`, the read end of a pipe instead (StartHandOff).
     var execFifo: FD?
+    /// Under `run`: the pipe's write end, where init reports a startContainer hook's failure (the
+    /// fifo, read and written through one fd, needs none).
+    var execFifoReport: FD?
     var sync: FD
 
     /// The files init writes "0" to first (CgroupDriver.joinFiles); the driver kind and controller →

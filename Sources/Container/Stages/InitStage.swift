@@ -175,7 +175,7 @@ enum InitStage {
                 try Proc.changeRoot(to: empty, describe: "empty root")
                 empty.close()
                 var keep = [plan.sync, processEnd, pidJoin.fd]
-                for fd in [plan.execFifo, plan.consoleSocket, plan.seccompListener] { if let fd { keep.append(fd) } }
+                for fd in [plan.execFifo, plan.execFifoReport, plan.consoleSocket, plan.seccompListener] { if let fd { keep.append(fd) } }
                 closeFDs(from: floor, keeping: keep)
                 try Namespaces.join(pidJoin.fd, .pid, path: pidJoin.path)
                 pidJoin.fd.close()
@@ -376,7 +376,7 @@ enum InitStage {
                 message = RuntimeError(String(decoding: Array(failure.description.utf8.prefix(4096)), as: UTF8.self)
                                        + " ... (cut short)").wireBytes()
             }
-            _ = try? plan.execFifo?.write(message)
+            _ = try? (plan.execFifoReport ?? plan.execFifo)?.write(message)
             Proc.exit(1)
         }
         if plan.listenFDs > 0 {
