@@ -106,6 +106,59 @@ public struct CgroupHost: Sendable {
 
 // MARK: - file helpers
 
+/// /sys/fs/cgroup, opened for a pass of calls on many cgroup directories (a create's claim, a
+/// delete's checks and rmdirs): each call names its directory relative to it, and the kernel walks
+/// only the part below, not `/sys/fs` again (sysfs, whose every component is looked up under
+/// kernfs's locks) for each of the ~30 calls of a `run` on a hybrid host. A directory outside it
+/// keeps its absolute path. Closed at the end of the pass, never open across a fork: the init
+/// stage must hold no fd of the host's cgroup tree (runc's CVE-2024-21626 was such an fd).
+struct CgroupTree: ~Copyable {
+    private let base: FD?
+
+    init() { base = try? FD.open(CgroupHost.base, O_PATH | O_DIRECTORY) }
+
+    deinit { base?.close() }
+
+    /// The directory fd and the path an *at call names `path` by: the same file either way.
+    func at(_ path: String) -> (dir: FD, path: String) {
+        let prefix = CgroupHost.base.utf8.count + 1
+        if let base, path.utf8.count > prefix, path.hasPrefix(CgroupHost.base + "/") {
+            return (base, String(path.utf8.dropFirst(prefix))!)
+        }
+        return (FD.atWorkingDirectory, path)
+    }
+
+    /// mkdir(2); an existing directory counts as done: true when this call made it.
+    func makeDirectory(_ path: String) throws -> Bool {
+        let (dir, name) = at(path)
+        if mkdirat(dir.raw, name, 0o755) == 0 { return true }
+        let e = errno
+        if e == EEXIST { return false }
+        throw SysError("mkdir", path, errno: e)
+    }
+
+    /// rmdir(2); a missing directory counts as removed: true when this call removed it.
+    @discardableResult
+    func removeDirectory(_ path: String) throws -> Bool {
+        let (dir, name) = at(path)
+        if unlinkat(dir.raw, name, AT_REMOVEDIR) == 0 { return true }
+        let e = errno
+        if e == ENOENT { return false }
+        throw SysError("rmdir", path, errno: e)
+    }
+
+    func status(_ path: String) throws -> stat {
+        let (dir, name) = at(path)
+        return try dir.status(of: name, describe: path)
+    }
+
+    func setAttribute(_ path: String, _ name: String, _ value: String) throws {
+        let (dir, relative) = at(path)
+        if dir == FD.atWorkingDirectory { return try ExtendedAttribute.set(path, name, value) }
+        try ExtendedAttribute.set(at: dir, relative, absolute: path, name, value)
+    }
+}
+
 enum CgroupFS {
     static func join(_ a: String, _ b: String) -> String {
         let c = Kernel.cleanPath("/" + b)

@@ -107,6 +107,18 @@ public enum ExtendedAttribute {
         }
     }
 
+    /// `set` of `path` relative to `dir` (the kernel walks only that part), through setxattrat(2);
+    /// where that call is missing (ENOSYS before Linux 6.13) or refused by a caller's seccomp
+    /// filter older than it (EPERM, EACCES), through setxattr(2) of `absolute`, the same file.
+    public static func set(at dir: FD, _ path: String, absolute: String, _ name: String, _ value: String) throws {
+        let failure = value.withCString { v in cs_setxattrat(dir.raw, path, name, v, strlen(v)) == 0 ? 0 : errno }
+        if failure == 0 { return }
+        guard failure == ENOSYS || failure == EPERM || failure == EACCES else {
+            throw SysError("setxattrat", "\(name) on \(absolute)", errno: failure)
+        }
+        try set(absolute, name, value)
+    }
+
     /// The attribute's value, or nil when the file has none of that name (or it cannot be read).
     public static func get(_ path: String, _ name: String, maxBytes: Int = 4096) -> String? {
         guard let text = try? value(path, name, maxBytes: maxBytes), !text.isEmpty else { return nil }
