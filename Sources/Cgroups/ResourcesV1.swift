@@ -214,8 +214,7 @@ enum ResourcesV1 {
             // runc skips them in a user namespace too.
             return
         }
-        for (i, r) in rules.enumerated() {
-            if i == 0 && r.isAll { continue }
+        for r in DeviceRules.v1Writes(rules) {
             try write(allow: r.allow, r.v1Line,
                       field: r.index.map { "linux.resources.devices[\($0)]" } ?? "default device rule \(r.v1Line)",
                       files: &files)
