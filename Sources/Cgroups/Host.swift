@@ -114,25 +114,26 @@ public struct CgroupHost: Sendable {
 /// stage must hold no fd of the host's cgroup tree (runc's CVE-2024-21626 was such an fd).
 struct CgroupTree: ~Copyable {
     private let base: FD?
+    private static let prefix = CgroupHost.base + "/"
 
     init() { base = try? FD.open(CgroupHost.base, O_PATH | O_DIRECTORY) }
 
     deinit { base?.close() }
 
-    /// The directory fd and the path an *at call names `path` by: the same file either way.
-    func at(_ path: String) -> (dir: FD, path: String) {
-        let prefix = CgroupHost.base.utf8.count + 1
-        if let base, path.utf8.count > prefix, path.hasPrefix(CgroupHost.base + "/") {
-            return (base, String(path.utf8.dropFirst(prefix))!)
+    /// `body` with the directory fd and the C path an *at call names `path` by (the same file
+    /// either way): the path's own bytes past the prefix, no String made for it.
+    private func at<R>(_ path: String, _ body: (_ dir: Int32, _ name: UnsafePointer<CChar>) -> R) -> R {
+        path.withCString { p in
+            let length = Self.prefix.utf8.count
+            if let base, strncmp(p, Self.prefix, length) == 0, p[length] != 0 { return body(base.raw, p + length) }
+            return body(AT_FDCWD, p)
         }
-        return (FD.atWorkingDirectory, path)
     }
 
     /// mkdir(2); an existing directory counts as done: true when this call made it.
     func makeDirectory(_ path: String) throws -> Bool {
-        let (dir, name) = at(path)
-        if mkdirat(dir.raw, name, 0o755) == 0 { return true }
-        let e = errno
+        let e = at(path) { dir, name in mkdirat(dir, name, 0o755) == 0 ? 0 : errno }
+        if e == 0 { return true }
         if e == EEXIST { return false }
         throw SysError("mkdir", path, errno: e)
     }
@@ -140,22 +141,22 @@ struct CgroupTree: ~Copyable {
     /// rmdir(2); a missing directory counts as removed: true when this call removed it.
     @discardableResult
     func removeDirectory(_ path: String) throws -> Bool {
-        let (dir, name) = at(path)
-        if unlinkat(dir.raw, name, AT_REMOVEDIR) == 0 { return true }
-        let e = errno
+        let e = at(path) { dir, name in unlinkat(dir, name, AT_REMOVEDIR) == 0 ? 0 : errno }
+        if e == 0 { return true }
         if e == ENOENT { return false }
         throw SysError("rmdir", path, errno: e)
     }
 
     func status(_ path: String) throws -> stat {
-        let (dir, name) = at(path)
-        return try dir.status(of: name, describe: path)
+        var st = stat()
+        let e = at(path) { dir, name in fstatat(dir, name, &st, 0) == 0 ? 0 : errno }
+        if e != 0 { throw SysError("stat", path, errno: e) }
+        return st
     }
 
     func setAttribute(_ path: String, _ name: String, _ value: String) throws {
-        let (dir, relative) = at(path)
-        if dir == FD.atWorkingDirectory { return try ExtendedAttribute.set(path, name, value) }
-        try ExtendedAttribute.set(at: dir, relative, absolute: path, name, value)
+        guard let base, path.hasPrefix(Self.prefix) else { return try ExtendedAttribute.set(path, name, value) }
+        try ExtendedAttribute.set(at: base, String(path.dropFirst(Self.prefix.count)), absolute: path, name, value)
     }
 }
 
