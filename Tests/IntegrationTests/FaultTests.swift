@@ -244,6 +244,30 @@ final class FaultTests: IntegrationTestCase {
         XCTAssertEqual(e2.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "as-parsed", describe(e2))
     }
 
+    /// A create killed while it wrote its first cgroup claim (written in place, not renamed over)
+    /// leaves a cgroup.json cut short, before any cgroup directory was made: `delete` reads it as no
+    /// claim and removes the folder, and the directory the cut claim names (someone else's, made
+    /// here) stays.
+    func testDeleteOfAClaimCutShortTouchesNoCgroup() throws {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }
+        let id = newID("cutclaim")
+        let other = "/sys/fs/cgroup/pids/\(id)-other"
+        XCTAssertEqual(mkdir(other, 0o755), 0, "mkdir \(other)")
+        defer { rmdir(other) }
+        let folder = stateRoot + "/" + id
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let claim = "{\"driver\":\"v1\",\"paths\":{\"pids\":\"\(other)\"},\"made\":[\"\(other)\"]}"
+        for cut in [0, claim.utf8.count / 2, claim.utf8.count - 1] {
+            try Data(claim.utf8.prefix(cut)).write(to: URL(fileURLWithPath: folder + "/cgroup.json"))
+            let d = runtime(["delete", id])
+            XCTAssertEqual(d.status, 0, "cut at \(cut): \(describe(d))")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "cut at \(cut): state folder left")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: other), "cut at \(cut): \(other) removed")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
     /// delete --force of a folder holding only a cgroup claim whose cgroup has processes in it.
     func testForceDeleteCleansCgroupClaimWithoutState() {
         guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }

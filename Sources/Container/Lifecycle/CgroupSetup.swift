@@ -108,7 +108,7 @@ extension Runtime {
         // Claimed before it exists: a create killed from here on leaves a folder without state.json,
         // and `delete` finds the cgroup to remove through this file.
         var claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted())
-        do { try store.saveCgroupClaim(id, claim) } catch {
+        do { try store.saveCgroupClaim(id, claim, first: true) } catch {
             throw RuntimeError(step: "cgroup", cause: error)
         }
         // Another container's cgroup at this path (being created, or exited and not deleted) is

@@ -500,10 +500,20 @@ public struct StateStore {
         return .array(values)
     }
 
-    /// The cgroup a `create` is about to make, written before it makes it.
-    func saveCgroupClaim(_ id: String, _ claim: CgroupClaim) throws {
-        try writeFileAtomically(path: directory(id) + "/cgroup.json",
-                                String(decoding: JSON.serialize(claim.jsonValue), as: UTF8.self))
+    /// The cgroup a `create` is about to make, written before it makes it. `first`: the create's
+    /// first claim, into a state directory that has none yet: written in place (create, write),
+    /// not to a temporary renamed over it (an ext4 create, write and rename on every create). A
+    /// create killed half-way through that write leaves a cgroup.json that does not parse, which
+    /// `delete` reads as none (loadCgroupClaim), as it reads a missing one: both happen only
+    /// before the claim made a directory, which it does once this returns. A later claim replaces
+    /// the first one whole (the rename), as directories exist by then.
+    func saveCgroupClaim(_ id: String, _ claim: CgroupClaim, first: Bool = false) throws {
+        let path = directory(id) + "/cgroup.json"
+        let contents = String(decoding: JSON.serialize(claim.jsonValue), as: UTF8.self)
+        if first, let file = try? OwnedFD.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) {
+            return try file.fd.write(contents, naming: path)
+        }
+        try writeFileAtomically(path: path, contents)
     }
 
     func loadCgroupClaim(_ id: String) -> CgroupClaim? {
