@@ -100,6 +100,10 @@ int cs_lsetxattr(const char *path, const char *name, const void *value, size_t s
     return lsetxattr(path, name, value, size, 0);
 }
 
+int cs_lremovexattr(const char *path, const char *name) {
+    return lremovexattr(path, name);
+}
+
 long cs_lgetxattr(const char *path, const char *name, void *value, size_t size) {
     return (long)lgetxattr(path, name, value, size);
 }

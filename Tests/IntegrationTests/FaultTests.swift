@@ -244,10 +244,10 @@ final class FaultTests: IntegrationTestCase {
         XCTAssertEqual(e2.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "as-parsed", describe(e2))
     }
 
-    /// A create killed while it wrote its first cgroup claim (written in place, not renamed over)
-    /// leaves a cgroup.json cut short, before any cgroup directory was made: `delete` reads it as no
-    /// claim and removes the folder, and the directory the cut claim names (someone else's, made
-    /// here) stays.
+    /// A create killed while it wrote its first cgroup claim to cgroup.json (where the folder's file
+    /// system refuses the claim's attribute: written in place, not renamed over) leaves a file cut
+    /// short, before any cgroup directory was made: `delete` reads it as no claim and removes the
+    /// folder, and the directory the cut claim names (someone else's, made here) stays.
     func testDeleteOfAClaimCutShortTouchesNoCgroup() throws {
         guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }
         let id = newID("cutclaim")
@@ -274,7 +274,7 @@ final class FaultTests: IntegrationTestCase {
         let id = newID("claim")
         let r = runtime(["run", "-d", "--bundle", sleepingBundle(), id])
         XCTAssertEqual(r.status, 0, describe(r))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: stateRoot + "/" + id + "/cgroup.json"), "no cgroup claim")
+        XCTAssertTrue(hasCgroupClaim(id), "no cgroup claim")
         try? FileManager.default.removeItem(atPath: stateRoot + "/" + id + "/state.json")
         let s = runtime(["state", id])
         XCTAssertNotEqual(s.status, 0, describe(s))

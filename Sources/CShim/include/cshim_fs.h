@@ -31,5 +31,6 @@ int cs_setxattrat(int dirfd, const char *path, const char *name, const void *val
 // The same without following a symlink at `path`'s end: tmpcopyup's copy of POSIX ACLs.
 int cs_lsetxattr(const char *path, const char *name, const void *value, size_t size);
 long cs_lgetxattr(const char *path, const char *name, void *value, size_t size);
+int cs_lremovexattr(const char *path, const char *name);
 
 #endif
