@@ -244,10 +244,10 @@ final class FaultTests: IntegrationTestCase {
         XCTAssertEqual(e2.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "as-parsed", describe(e2))
     }
 
-    /// A create killed while it wrote its first cgroup claim to cgroup.json (where the folder's file
-    /// system refuses the claim's attribute: written in place, not renamed over) leaves a file cut
-    /// short, before any cgroup directory was made: `delete` reads it as no claim and removes the
-    /// folder, and the directory the cut claim names (someone else's, made here) stays.
+    /// A cgroup.json that does not parse (cut short: damaged, or left by a build that wrote the
+    /// first claim in place and was killed during the write, before any cgroup directory was
+    /// made): `delete` reads it as no claim and removes the folder, and the directory the cut claim
+    /// names (someone else's, made here) stays.
     func testDeleteOfAClaimCutShortTouchesNoCgroup() throws {
         guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }
         let id = newID("cutclaim")
