@@ -82,12 +82,26 @@ int cs_setxattr(const char *path, const char *name, const void *value, size_t si
     return setxattr(path, name, value, size, 0);
 }
 
+#ifndef SYS_setxattrat
+#define SYS_setxattrat 463
+#endif
+
+int cs_setxattrat(int dirfd, const char *path, const char *name, const void *value, size_t size) {
+    // struct xattr_args of <linux/xattr.h> (Linux 6.13), which older headers lack.
+    struct { uint64_t value; uint32_t size; uint32_t flags; } args = { (uint64_t)(uintptr_t)value, (uint32_t)size, 0 };
+    return (int)syscall(SYS_setxattrat, dirfd, path, 0, name, &args, sizeof args);
+}
+
 long cs_getxattr(const char *path, const char *name, void *value, size_t size) {
     return (long)getxattr(path, name, value, size);
 }
 
 int cs_lsetxattr(const char *path, const char *name, const void *value, size_t size) {
     return lsetxattr(path, name, value, size, 0);
+}
+
+int cs_lremovexattr(const char *path, const char *name) {
+    return lremovexattr(path, name);
 }
 
 long cs_lgetxattr(const char *path, const char *name, void *value, size_t size) {

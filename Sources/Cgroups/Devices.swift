@@ -95,6 +95,36 @@ enum DeviceRules {
 }
 
 extension DeviceRules {
+    /// The rules a v1 devices cgroup is written after its first line (`a`, to devices.deny unless the
+    /// rules start by allowing all), without the ones that would change nothing. Below a "deny all"
+    /// the kernel keeps one exception per type:major:minor as written (wildcards are their own
+    /// entries), holding the access bits allowed: an allow adds its bits to that entry, a deny takes
+    /// its bits from it (dev_exception_add, dev_exception_rm), and the new cgroup has no child the
+    /// change would reach. So an allow whose bits the entry holds already, and a deny of bits it
+    /// does not hold, leave the cgroup as it is: a docker config's rules plus the defaults wrote 18
+    /// lines for 11 entries. After an `a` rule past the first (the kernel then starts over, or allows
+    /// by default and keeps denials instead) every rule is written.
+    static func v1Writes(_ rules: [DeviceRule]) -> [DeviceRule] {
+        let startAllowAll = rules.first.map { $0.isAll && $0.allow } ?? false
+        var tracking = !startAllowAll
+        // The exceptions so far: `access` holds the bits allowed (an array: a dozen entries).
+        var exceptions: [DeviceRule] = []
+        var writes: [DeviceRule] = []
+        for (i, r) in rules.enumerated() {
+            if i == 0 && r.isAll { continue }
+            if r.isAll { tracking = false }
+            if tracking {
+                let at = exceptions.firstIndex { $0.type == r.type && $0.major == r.major && $0.minor == r.minor }
+                let held = at.map { exceptions[$0].access } ?? 0
+                let now = r.allow ? held | r.access : held & ~r.access
+                if now == held { continue }
+                if let at { exceptions[at].access = now } else { exceptions.append(DeviceRule(allow: true, type: r.type, major: r.major, minor: r.minor, access: now)) }
+            }
+            writes.append(r)
+        }
+        return writes
+    }
+
     /// Whether `rules` let a process use device `type` `major`:`minor` for every bit of `access`,
     /// judged as the eBPF filter judges: last rule to first, the first that matches decides, none
     /// matching denies. Returns the deciding rule too (nil: none matched).

@@ -80,12 +80,13 @@ extension CgroupDriver {
     public func removeMadeSparingProcesses() -> (left: [String], pids: [pid_t]) {
         var left: [String] = []
         var pids: [pid_t] = []
+        let tree = CgroupTree()
         for d in directories where made.contains(d) {
             // The usual case, an empty leaf, goes with its rmdir alone (or is gone already): the
             // kernel refuses it (EBUSY) while a process or a child cgroup is in it, and only then is
             // it looked into. The look first cost 8 system calls per hierarchy (stat, cgroup.procs,
             // the directory listing), 80 on this hybrid host for every `run`.
-            if (try? removeDirectory(d)) != nil { continue }
+            if (try? tree.removeDirectory(d)) != nil { continue }
             let procs = CgroupFS.procs(d)
             if !procs.isEmpty {
                 left.append(d)

@@ -106,6 +106,60 @@ public struct CgroupHost: Sendable {
 
 // MARK: - file helpers
 
+/// /sys/fs/cgroup, opened for a pass of calls on many cgroup directories (a create's claim, a
+/// delete's checks and rmdirs): each call names its directory relative to it, and the kernel walks
+/// only the part below, not `/sys/fs` again (sysfs, whose every component is looked up under
+/// kernfs's locks) for each of the ~30 calls of a `run` on a hybrid host. A directory outside it
+/// keeps its absolute path. Closed at the end of the pass, never open across a fork: the init
+/// stage must hold no fd of the host's cgroup tree (runc's CVE-2024-21626 was such an fd).
+struct CgroupTree: ~Copyable {
+    private let base: FD?
+    private static let prefix = CgroupHost.base + "/"
+
+    init() { base = try? FD.open(CgroupHost.base, O_PATH | O_DIRECTORY) }
+
+    deinit { base?.close() }
+
+    /// `body` with the directory fd and the C path an *at call names `path` by (the same file
+    /// either way): the path's own bytes past the prefix, no String made for it.
+    private func at<R>(_ path: String, _ body: (_ dir: Int32, _ name: UnsafePointer<CChar>) -> R) -> R {
+        path.withCString { p in
+            let length = Self.prefix.utf8.count
+            if let base, strncmp(p, Self.prefix, length) == 0, p[length] != 0 { return body(base.raw, p + length) }
+            return body(AT_FDCWD, p)
+        }
+    }
+
+    /// mkdir(2); an existing directory counts as done: true when this call made it.
+    func makeDirectory(_ path: String) throws -> Bool {
+        let e = at(path) { dir, name in mkdirat(dir, name, 0o755) == 0 ? 0 : errno }
+        if e == 0 { return true }
+        if e == EEXIST { return false }
+        throw SysError("mkdir", path, errno: e)
+    }
+
+    /// rmdir(2); a missing directory counts as removed: true when this call removed it.
+    @discardableResult
+    func removeDirectory(_ path: String) throws -> Bool {
+        let e = at(path) { dir, name in unlinkat(dir, name, AT_REMOVEDIR) == 0 ? 0 : errno }
+        if e == 0 { return true }
+        if e == ENOENT { return false }
+        throw SysError("rmdir", path, errno: e)
+    }
+
+    func status(_ path: String) throws -> stat {
+        var st = stat()
+        let e = at(path) { dir, name in fstatat(dir, name, &st, 0) == 0 ? 0 : errno }
+        if e != 0 { throw SysError("stat", path, errno: e) }
+        return st
+    }
+
+    func setAttribute(_ path: String, _ name: String, _ value: String) throws {
+        guard let base, path.hasPrefix(Self.prefix) else { return try ExtendedAttribute.set(path, name, value) }
+        try ExtendedAttribute.set(at: base, String(path.dropFirst(Self.prefix.count)), absolute: path, name, value)
+    }
+}
+
 enum CgroupFS {
     static func join(_ a: String, _ b: String) -> String {
         let c = Kernel.cleanPath("/" + b)

@@ -39,19 +39,24 @@ public struct HybridDriver: CgroupDriver {
     }
 
     public func apply(_ r: LinuxResources, update: Bool) throws {
+        // hugetlb (where only the unified hierarchy has it) and `unified` go to v2. Most configs
+        // have neither: then `r` goes to v1 as it is, without the copies and the comparison of two
+        // whole LinuxResources values every create paid for.
+        let hugetlbToV2 = r.hugepageLimits?.isEmpty == false && v1.paths["hugetlb"] == nil && v2.controllers.contains("hugetlb")
+        let unifiedToV2 = r.unified?.isEmpty == false
+        guard hugetlbToV2 || unifiedToV2 else { return try v1.apply(r, update: update) }
         var forV1 = r
         var forV2 = LinuxResources()
-        // hugetlb: where the host has it.
-        if let h = r.hugepageLimits, !h.isEmpty, v1.paths["hugetlb"] == nil, v2.controllers.contains("hugetlb") {
+        if hugetlbToV2 {
             forV1.hugepageLimits = nil
-            forV2.hugepageLimits = h
+            forV2.hugepageLimits = r.hugepageLimits
         }
-        if let u = r.unified, !u.isEmpty {
+        if unifiedToV2 {
             forV1.unified = nil
-            forV2.unified = u
+            forV2.unified = r.unified
         }
         try v1.apply(forV1, update: update)
-        if forV2 != LinuxResources() { try v2.apply(forV2, update: update) }
+        try v2.apply(forV2, update: update)
     }
 
     public func freeze() throws {

@@ -64,6 +64,8 @@ public enum CgroupOwnership {
         var made = Set<String>()
         marked = true
         let prefix = parent + "/"
+        // The other hierarchies' directories: made, marked and looked at from /sys/fs/cgroup.
+        let tree = CgroupTree()
         do {
             for d in sorted {
                 // A child of the locked parent is made and looked at through its fd: one
@@ -74,15 +76,26 @@ public enum CgroupOwnership {
                     do { madeNow = try lock.fd.makeDirectory(name, describe: d) } catch let e as SysError {
                         throw CgroupError("creating cgroup \(d): \(errnoString(e.errno))", path: d, errno: e.errno)
                     }
+                } else if let madeHere = try? tree.makeDirectory(d) {
+                    madeNow = madeHere
                 } else {
+                    // A parent missing too (the first container under it), or an error: the walk
+                    // down from / makes the parents, or names the level that fails.
                     madeNow = try CgroupFS.makeAll(d, parentsMade: &parentsMade)
                 }
                 if madeNow {
                     made.insert(d)
                     // Best effort: without CAP_SYS_ADMIN (rootless, in its own subtree) there is no mark.
-                    if (try? ExtendedAttribute.set(d, attribute, owner)) == nil { marked = false }
-                    let status = child.map { name in try? lock.fd.status(of: name, describe: d) }
-                        ?? (try? FD.atWorkingDirectory.status(of: d, describe: d))
+                    let markSet: Bool
+                    let status: stat?
+                    if let name = child {
+                        markSet = (try? ExtendedAttribute.set(at: lock.fd, name, absolute: d, attribute, owner)) != nil
+                        status = try? lock.fd.status(of: name, describe: d)
+                    } else {
+                        markSet = (try? tree.setAttribute(d, attribute, owner)) != nil
+                        status = try? tree.status(d)
+                    }
+                    if !markSet { marked = false }
                     if let st = status { inodes[d] = UInt64(st.st_ino) }
                     continue
                 }
@@ -150,9 +163,10 @@ public enum CgroupOwnership {
     /// marked by another, or without a mark when the create marked every one (`marked`). Gone ones
     /// are not listed: there is nothing there to touch. One stat or getxattr a directory.
     public static func replaced(_ made: [String], owner: String, marked: Bool, inodes: [String: UInt64]? = nil) -> [String] {
-        made.filter { d in
+        let tree = CgroupTree()
+        return made.filter { d in
             if let inode = inodes?[d] {
-                guard let st = try? FD.atWorkingDirectory.status(of: d, describe: d) else { return false }
+                guard let st = try? tree.status(d) else { return false }
                 return UInt64(st.st_ino) != inode
             }
             do {

@@ -11,16 +11,20 @@ public struct CgroupV1Driver: CgroupDriver {
     let mounts: [String: String]
 
     public var made: Set<String>
+    /// The directories, each once (co-mounted controllers share one), in order: made once, as
+    /// `paths` never changes. A create asked for them a dozen times (claim, made, lock parent,
+    /// join files), each a Set of 9 paths hashed and sorted again.
+    let dirs: [String]
 
     public init(paths: [String: String], mounts: [String: String]) {
         self.paths = paths
         self.mounts = mounts
-        made = Set(paths.values)
+        dirs = Set(paths.values).sorted()
+        made = Set(dirs)
     }
 
     public var unifiedPath: String? { nil }
     public var hierarchyMountPoints: [String] { Set(mounts.values).sorted() }
-    var dirs: [String] { Set(paths.values).sorted() }
     public var directories: [String] { dirs }
     public var v1FreezerDirectory: String? { dir("freezer") }
     public var joinFiles: [String] { dirs.map { $0 + "/tasks" } }

@@ -7,8 +7,8 @@ import Kernel
 ///
 /// Steps (all in the runtime's own process, never in the container's):
 ///   create.state-dir   the container's folder exists, nothing else
-///   create.cgroup      the cgroup is claimed (cgroup.json), made and limited (on a v1 or hybrid
-///                      host after create.forked: see Create.swift)
+///   create.cgroup      the cgroup is claimed (an attribute of the folder), made and limited (on a
+///                      v1 or hybrid host after create.forked: see Create.swift)
 ///   create.forked      the init stage is forked
 ///   create.namespaces  init reported its pid: its namespaces exist
 ///   create.rootfs      init built the rootfs and asks for the prestart/createRuntime hooks

@@ -107,6 +107,44 @@ public enum ExtendedAttribute {
         }
     }
 
+    /// `set` of `path` relative to `dir` (the kernel walks only that part), through setxattrat(2);
+    /// where that call is missing (ENOSYS before Linux 6.13) or refused by a caller's seccomp
+    /// filter older than it (EPERM, EACCES), through setxattr(2) of `absolute`, the same file.
+    public static func set(at dir: FD, _ path: String, absolute: String, _ name: String, _ value: String) throws {
+        let failure = value.withCString { v in cs_setxattrat(dir.raw, path, name, v, strlen(v)) == 0 ? 0 : errno }
+        if failure == 0 { return }
+        guard failure == ENOSYS || failure == EPERM || failure == EACCES else {
+            throw SysError("setxattrat", "\(name) on \(absolute)", errno: failure)
+        }
+        try set(absolute, name, value)
+    }
+
+    /// `set` of `path` itself, a symlink not followed (lsetxattr).
+    public static func set(notFollowing path: String, _ name: String, _ value: String) throws {
+        try sys("lsetxattr", "\(name) on \(path)") {
+            value.withCString { cs_lsetxattr(path, name, $0, strlen($0)) }
+        }
+    }
+
+    /// Removes the attribute of `path` itself (lremovexattr); none there counts as removed.
+    public static func remove(notFollowing path: String, _ name: String) throws {
+        if cs_lremovexattr(path, name) == 0 || errno == ENODATA { return }
+        throw SysError("lremovexattr", "\(name) on \(path)")
+    }
+
+    /// `value` of `path` itself, a symlink not followed (lgetxattr).
+    public static func value(notFollowing path: String, _ name: String, maxBytes: Int) throws -> String? {
+        var failure: Int32 = 0
+        let bytes = bytesFilled(upTo: maxBytes) { buf in
+            let n = cs_lgetxattr(path, name, buf.baseAddress, maxBytes)
+            if n < 0 { failure = errno }
+            return max(0, n)
+        }
+        if failure == ENODATA { return nil }
+        if failure != 0 { throw SysError("lgetxattr", "\(name) on \(path)", errno: failure) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The attribute's value, or nil when the file has none of that name (or it cannot be read).
     public static func get(_ path: String, _ name: String, maxBytes: Int = 4096) -> String? {
         guard let text = try? value(path, name, maxBytes: maxBytes), !text.isEmpty else { return nil }

@@ -96,7 +96,7 @@ final class CgroupClaimRaceTests: CgroupTestCase {
         // The create has claimed the path (cgroup.json) and met the directory: it either waits,
         // sleeping between tries of the flock (nanosleep, clock_nanosleep), or has finished,
         // having taken the directory without waiting for the other maker's mark.
-        _ = poll(until: true, timeout: 10) { FileManager.default.fileExists(atPath: "\(stateRoot)/\(id)/cgroup.json") }
+        _ = poll(until: true, timeout: 10) { self.hasCgroupClaim(id) }
         _ = poll(until: true, timeout: 10) {
             let call = (try? String(contentsOfFile: "/proc/\(create.pid)/syscall", encoding: .utf8)) ?? ""
             return call.isEmpty || call.hasPrefix("35 ") || call.hasPrefix("230 ") || !Self.isRunning(create.pid)

@@ -247,6 +247,31 @@ final class CgroupTests: CgroupTestCase {
         XCTAssertEqual(nullWritable, "kmsg-denied\nnull-ok\n")
     }
 
+    /// The v1 devices cgroup holds what writing every rule in order gives (the runtime leaves out
+    /// the writes that change nothing): read back from devices.list, entry for entry, as the kernel
+    /// lists them after a docker config's rules plus the default devices, and after rules that
+    /// narrow an entry and name one twice.
+    func testDeviceListIsWhatEveryRuleWrittenGives() {
+        func list(_ rules: [[String: Any]]) -> String {
+            let id = startDetached { c in c[path: "linux.resources.devices"] = rules }
+            defer { runtime(["delete", "--force", id]) }
+            return readHost("/sys/fs/cgroup/devices\(cgPath(id))/devices.list").replacingOccurrences(of: "\n", with: "; ")
+        }
+        func dev(_ allow: Bool, _ major: Int, _ minor: Int, _ access: String = "rwm") -> [String: Any] {
+            ["allow": allow, "type": "c", "major": major, "minor": minor, "access": access]
+        }
+        let docker = [["allow": false, "access": "rwm"], dev(true, 1, 5), dev(true, 1, 3), dev(true, 1, 9), dev(true, 1, 8),
+                      dev(true, 5, 0), dev(true, 5, 1), dev(false, 10, 229)]
+        XCTAssertEqual(list(docker), "c 1:5 rwm; c 1:3 rwm; c 1:9 rwm; c 1:8 rwm; c 5:0 rwm; c 5:1 rwm; c *:* m; b *:* m; "
+                       + "c 1:7 rwm; c 136:* rwm; c 5:2 rwm")
+        // 1:11 allowed rw, its w denied, its r allowed again (no change); /dev/null's w denied by a
+        // rule that comes again after the defaults: mknod and read stay.
+        let narrowed = [["allow": false, "access": "rwm"], dev(true, 1, 11, "rw"), dev(false, 1, 11, "w"), dev(true, 1, 11, "r"),
+                        dev(false, 1, 3, "w")]
+        XCTAssertEqual(list(narrowed), "c 1:11 r; c *:* m; b *:* m; c 1:3 rm; c 1:8 rwm; c 1:7 rwm; c 5:0 rwm; c 1:5 rwm; "
+                       + "c 1:9 rwm; c 136:* rwm; c 5:2 rwm")
+    }
+
     func testPauseResumeFreezesProcess() {
         let id = startDetached { _ in }
         defer { runtime(["delete", "--force", id]) }

@@ -244,13 +244,37 @@ final class FaultTests: IntegrationTestCase {
         XCTAssertEqual(e2.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "as-parsed", describe(e2))
     }
 
+    /// A cgroup.json that does not parse (cut short: damaged, or left by a build that wrote the
+    /// first claim in place and was killed during the write, before any cgroup directory was
+    /// made): `delete` reads it as no claim and removes the folder, and the directory the cut claim
+    /// names (someone else's, made here) stays.
+    func testDeleteOfAClaimCutShortTouchesNoCgroup() throws {
+        guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }
+        let id = newID("cutclaim")
+        let other = "/sys/fs/cgroup/pids/\(id)-other"
+        XCTAssertEqual(mkdir(other, 0o755), 0, "mkdir \(other)")
+        defer { rmdir(other) }
+        let folder = stateRoot + "/" + id
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let claim = "{\"driver\":\"v1\",\"paths\":{\"pids\":\"\(other)\"},\"made\":[\"\(other)\"]}"
+        for cut in [0, claim.utf8.count / 2, claim.utf8.count - 1] {
+            try Data(claim.utf8.prefix(cut)).write(to: URL(fileURLWithPath: folder + "/cgroup.json"))
+            let d = runtime(["delete", id])
+            XCTAssertEqual(d.status, 0, "cut at \(cut): \(describe(d))")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "cut at \(cut): state folder left")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: other), "cut at \(cut): \(other) removed")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
     /// delete --force of a folder holding only a cgroup claim whose cgroup has processes in it.
     func testForceDeleteCleansCgroupClaimWithoutState() {
         guard isSwiftlet else { return print("NOTE: \(runtimeName)'s state format is its own") }
         let id = newID("claim")
         let r = runtime(["run", "-d", "--bundle", sleepingBundle(), id])
         XCTAssertEqual(r.status, 0, describe(r))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: stateRoot + "/" + id + "/cgroup.json"), "no cgroup claim")
+        XCTAssertTrue(hasCgroupClaim(id), "no cgroup claim")
         try? FileManager.default.removeItem(atPath: stateRoot + "/" + id + "/state.json")
         let s = runtime(["state", id])
         XCTAssertNotEqual(s.status, 0, describe(s))

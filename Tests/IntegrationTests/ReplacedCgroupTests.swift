@@ -114,7 +114,7 @@ final class ReplacedCgroupTests: CgroupTestCase {
             let bundle = makeBundle(cgroupsPath: path, program: "sleep 1000")
             let c = Host.exec("/usr/bin/env", ["SWIFTLET_FAULT=create.ready", Env.runtime, "--root", stateRoot, "create", "--bundle", bundle, a])
             XCTAssertEqual(c.status, 128 + SIGKILL, "\(remadeBy): \(describe(c))")
-            XCTAssertTrue(FileManager.default.fileExists(atPath: stateRoot + "/" + a + "/cgroup.json"), "\(remadeBy): no cgroup claim")
+            XCTAssertTrue(hasCgroupClaim(a), "\(remadeBy): no cgroup claim")
             // Its init dies with the killed create: the cgroup empties, then is removed and made again.
             _ = Host.sh("while [ \"$(cat /sys/fs/cgroup/pids\(path)/cgroup.procs)\" != '' ]; do sleep 0.05; done")
             removeCgroup(path)

@@ -69,7 +69,7 @@ final class ReviewClaimLockTests: CgroupTestCase {
             c.addNamespace("cgroup")
         }
         let create = Host.spawn(Env.runtime, ["--root", stateRoot, "create", "--bundle", b, id])
-        _ = poll(until: true, timeout: 10) { FileManager.default.fileExists(atPath: "\(stateRoot)/\(id)/cgroup.json") }
+        _ = poll(until: true, timeout: 10) { self.hasCgroupClaim(id) }
         _ = poll(until: true, timeout: 10) {
             let call = (try? String(contentsOfFile: "/proc/\(create.pid)/syscall", encoding: .utf8)) ?? ""
             return call.isEmpty || call.hasPrefix("35 ") || call.hasPrefix("230 ") || !CgroupClaimRaceTests.isRunning(create.pid)

@@ -333,7 +333,7 @@ final class ReviewSecurityTests: CgroupTestCase {
             // create killed at the step: a state folder with the cgroup claim, no state.json.
             let c = Host.exec("/usr/bin/env", ["SWIFTLET_FAULT=\(step)", Env.runtime, "--root", stateRoot, "create", "--bundle", bundle, id])
             XCTAssertEqual(c.status, 128 + SIGKILL, "\(step): \(describe(c))")
-            XCTAssertTrue(FileManager.default.fileExists(atPath: stateRoot + "/" + id + "/cgroup.json"), "\(step): no cgroup claim")
+            XCTAssertTrue(hasCgroupClaim(id), "\(step): no cgroup claim")
             let sleeper = Host.spawn("/bin/sleep", ["1000"])
             defer {
                 kill(sleeper.pid, SIGKILL)

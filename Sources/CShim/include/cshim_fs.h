@@ -25,8 +25,12 @@ int cs_mknod(const char *path, unsigned int mode, unsigned int major, unsigned i
 // setxattr/getxattr (sys/xattr.h is not in the Glibc module): the owner mark on a cgroup directory.
 int cs_setxattr(const char *path, const char *name, const void *value, size_t size);
 long cs_getxattr(const char *path, const char *name, void *value, size_t size);
+// setxattr of `path` relative to `dirfd`, following a final symlink (setxattrat(2), Linux 6.13;
+// ENOSYS before).
+int cs_setxattrat(int dirfd, const char *path, const char *name, const void *value, size_t size);
 // The same without following a symlink at `path`'s end: tmpcopyup's copy of POSIX ACLs.
 int cs_lsetxattr(const char *path, const char *name, const void *value, size_t size);
 long cs_lgetxattr(const char *path, const char *name, void *value, size_t size);
+int cs_lremovexattr(const char *path, const char *name);
 
 #endif

@@ -3,7 +3,7 @@ import Cgroups
 import Kernel
 import RuntimeSpec
 
-/// A cgroup whose directories exist and carry the container's marks (cgroup.json names them), not
+/// A cgroup whose directories exist and carry the container's marks (the cgroup claim names them), not
 /// yet made ready (`create()`) nor limited (`apply`): what `claimCgroup` hands to `limitCgroup`.
 /// With `deferred` directories (the v1 hierarchies' on a v1 or hybrid host) only the unified one
 /// is claimed yet: `limitCgroup` claims the others, after the fork.
@@ -13,7 +13,7 @@ struct ClaimedCgroup {
     /// The parents the claim made on the way, removed again (while empty) when the limits fail.
     var parentsMade: [String]
     var marked: Bool
-    /// The directories claimed by `limitCgroup`; cgroup.json counts them all as made until then.
+    /// The directories claimed by `limitCgroup`; the cgroup claim counts them all as made until then.
     var deferred: [String] = []
 }
 
@@ -27,7 +27,7 @@ extension Runtime {
         return try limitCgroup(claimed, spec: spec, id: id, plan: plan)
     }
 
-    /// The driver, and its directories made and marked as the container's (cgroup.json written
+    /// The driver, and its directories made and marked as the container's (the cgroup claim written
     /// first): enough for a process to be born in the unified one (CLONE_INTO_CGROUP). nil when the
     /// container gets no cgroup (no hierarchy, a rootless user without one). Sets the plan's
     /// cgroup fields. `deferringV1`: on a v1 or hybrid host the v1 hierarchies' directories
@@ -106,9 +106,9 @@ extension Runtime {
             }
         }
         // Claimed before it exists: a create killed from here on leaves a folder without state.json,
-        // and `delete` finds the cgroup to remove through this file.
+        // and `delete` finds the cgroup to remove through this claim (an attribute of the folder).
         var claim = CgroupClaim(driver: driver.kind, paths: driver.paths, made: driver.made.sorted())
-        do { try store.saveCgroupClaim(id, claim) } catch {
+        do { try store.saveCgroupClaim(id, claim, first: true) } catch {
             throw RuntimeError(step: "cgroup", cause: error)
         }
         // Another container's cgroup at this path (being created, or exited and not deleted) is
@@ -258,10 +258,10 @@ extension Runtime {
         return Cgroups.load(kind: keptKind, paths: kept, made: made?.filter { !replaced.contains($0) })
     }
 
-    /// The cgroup a create without state.json claimed (cgroup.json), less the directories that are
-    /// not its own: the claim is written before the mkdir, so a create killed in between names
-    /// directories someone else may have made since, and one made may have been removed and made
-    /// again. A directory is the container's when it carries the container's mark, or carries none
+    /// The cgroup a create without state.json claimed (StateStore.saveCgroupClaim), less the
+    /// directories that are not its own: the claim is written before the mkdir, so a create killed
+    /// in between names directories someone else may have made since, and one made may have been
+    /// removed and made again. A directory is the container's when it carries the container's mark, or carries none
     /// where the runtime could not have marked it (rootless). Nil when nothing is left.
     func claimedCgroup(_ id: String, _ claim: CgroupClaim) -> CgroupDriver? {
         if !claim.driver.hasPrefix("systemd-") {
