@@ -63,10 +63,12 @@ public enum SafeMount {
         try MountAPI.moveMount(tree, onto: target, describe: "tmpfs on \(describe)")
     }
 
-    /// Masks a file with the null device `null` (which must really be the 1:3 character device:
-    /// a /dev/null swapped for a symlink or another file would be bound instead, CVE-2025-31133).
-    public static func maskFile(_ target: FD, null: FD, describe: String) throws {
-        try verifyNullDevice(null)
+    /// Masks a file with the null device `null`, which must really be the 1:3 character device
+    /// (a /dev/null swapped for a symlink or another file would be bound instead, CVE-2025-31133):
+    /// checked here unless `verified` (by `verifyNullDevice` on this fd: an fd names one inode,
+    /// whose type and device number never change, so one check holds for every use).
+    public static func maskFile(_ target: FD, null: FD, verified: Bool = false, describe: String) throws {
+        if !verified { try verifyNullDevice(null) }
         let tree = try MountAPI.cloneTree(fd: null, recursive: false, describe: "/dev/null")
         defer { tree.close() }
         try MountAPI.moveMount(tree, onto: target, describe: "/dev/null on \(describe)")

@@ -401,9 +401,10 @@ enum InitStage {
     /// it up, and services on 127.0.0.1 inside the container rely on it: one RTM_NEWLINK.
     static func bringLoopbackUp() throws {
         try step("network namespace: bring lo up") {
-            var nl = try Netlink.open()
+            let nl = try Netlink.open()
             defer { nl.close() }
-            try nl.setLink(index: 1, up: true)
+            // A new namespace has its loopback only, named lo (index 1).
+            try nl.setUp(interface: "lo")
         }
     }
 
