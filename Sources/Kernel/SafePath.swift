@@ -144,7 +144,7 @@ public struct RootedPath {
             // A dangling symlink: the file it names is made inside the root.
             made.close()
             let to = link.hasPrefix("/") ? link : parent + "/" + link
-            if cleanPath("/" + to) == "/" + rel { throw SysError("create", display(path), errno: ELOOP) }
+            if cleanAbsolutePath(to) == "/" + rel { throw SysError("create", display(path), errno: ELOOP) }
             try makeFile(to, mode: mode, followFinal: false).close()
             made = try open(rel, O_PATH)
         }
@@ -185,6 +185,13 @@ public struct RootedPath {
     }
 
     private func display(_ path: String) -> String { path.hasPrefix("/") ? path : "/" + path }
+}
+
+/// `cleanPath("/" + path)` without building "//..." first where `path` is absolute already (a
+/// mount destination, a device path): a double slash is not clean, so the concatenation sent every
+/// such path through cleanPath's copying slow path. The result is the same.
+public func cleanAbsolutePath(_ path: String) -> String {
+    path.utf8.first == UInt8(ascii: "/") ? cleanPath(path) : cleanPath("/" + path)
 }
 
 public enum FileKind {

@@ -153,7 +153,7 @@ struct RootfsBuilder {
             }
             if m.isDev { devIsFresh = true }
         }
-        if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev" }) {
+        if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanAbsolutePath($0.destination) == "/dev" }) {
             try joinCgroupWhenReady()
             let dev = try InitStage.step("devices") { try createDevices(root: root) }
             return try InitStage.step("/dev links") { try createDevLinks(root: root, dev: dev) }
@@ -332,7 +332,7 @@ struct RootfsBuilder {
     /// masks), not on a file (CVE-2019-19921). Returns the directory (an O_PATH fd of it, found
     /// without following any symlink), or nil when it is missing (the caller creates it).
     func checkProcDestination(_ dest: String, type: String, root: RootedPath) throws -> FD? {
-        let path = Kernel.cleanPath("/" + dest)
+        let path = Kernel.cleanAbsolutePath(dest)
         func refusal(_ reason: String) -> RuntimeError {
             RuntimeError(step: "mounts", object: path, "\(type) on \(path): \(reason)")
         }
@@ -514,7 +514,7 @@ struct RootfsBuilder {
         guard devIsFresh, !inUserNS else { return false }
         var own = false
         for m in plan.mounts {
-            switch Kernel.cleanPath("/" + m.mount.destination) {
+            switch Kernel.cleanAbsolutePath(m.mount.destination) {
             case "/dev": own = m.isDev && m.mount.type == "tmpfs"
             case "/": own = false
             default: break
@@ -552,7 +552,7 @@ struct RootfsBuilder {
     /// `freshDev`: whether /dev is the tmpfs just mounted (`devIsOwnTmpfs`), found out at its first node.
     func createDevice(_ d: DeviceNode, root: RootedPath, parents: inout [String: FD],
                       freshDev: inout FreshDirectory.State) throws {
-        let path = Kernel.cleanPath("/" + d.path)
+        let path = Kernel.cleanAbsolutePath(d.path)
         let (parentRel, name) = root.split(String(path.dropFirst()))
         let parentFD: FD
         if let fd = parents[parentRel] { parentFD = fd } else {
@@ -613,10 +613,10 @@ struct RootfsBuilder {
         let dev = OwnedFD(try opened ?? root.makeDirectories("/dev"))
         var links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
                      ("/proc/self/fd/2", "stderr")]
-        if (spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev/pts" }) {
+        if (spec.mounts ?? []).contains(where: { Kernel.cleanAbsolutePath($0.destination) == "/dev/pts" }) {
             links.append(("pts/ptmx", "ptmx"))
         }
-        if (spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/proc" }) {
+        if (spec.mounts ?? []).contains(where: { Kernel.cleanAbsolutePath($0.destination) == "/proc" }) {
             links.append(("/proc/kcore", "core"))
         }
         for (target, name) in links {
