@@ -253,6 +253,16 @@ extension FD {
         return st
     }
 
+    /// mknodat(2) of `name` in this directory (`type` S_IFCHR, S_IFBLK or S_IFIFO): the same lookup
+    /// as mknod through the fd's /proc/self/fd path, without the walk of that magic link.
+    public func makeDeviceNode(_ name: String, type: mode_t, permissions: mode_t, major: UInt32, minor: UInt32,
+                               describe: @autoclosure () -> String) throws {
+        // glibc's makedev: the low 8 minor bits and 12 major bits in the low word, the rest above.
+        let ma = UInt64(major), mi = UInt64(minor)
+        let device = dev_t((mi & 0xff) | ((ma & 0xfff) << 8) | ((mi & ~0xff) << 12) | ((ma & ~0xfff) << 32))
+        try sys("mknod", describe()) { mknodat(raw, name, type | (permissions & 0o7777), device) }
+    }
+
     /// fchownat(2) of `name` in this directory, never following a final symlink.
     public func changeOwner(of name: String, uid: uid_t, gid: gid_t, describe: @autoclosure () -> String) throws {
         try sys("chown", describe()) { fchownat(raw, name, uid, gid, AT_SYMLINK_NOFOLLOW) }

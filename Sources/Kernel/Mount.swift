@@ -53,9 +53,9 @@ public struct MountAttributes: OptionSet, Sendable {
 
 public enum Mount {
     public static func mount(source: String?, target: String, type: String?, flags: MountFlags,
-                             data: String? = nil, describe: String? = nil) throws {
-        let what = describe ?? "\(type ?? source ?? "none") on \(target)"
-        try sys("mount", what) {
+                             data: String? = nil, describe: @autoclosure () -> String? = nil) throws {
+        // Named only on failure: most callers interpolate (`bind /x on /y`, `proc on /proc`).
+        try sys("mount", describe() ?? "\(type ?? source ?? "none") on \(target)") {
             withOptionalCString(source) { src in
                 withOptionalCString(type) { fstype in
                     withOptionalCString(data) { d in
@@ -68,11 +68,11 @@ public enum Mount {
 
     /// Changes propagation of one mount point (`recursive` for the whole tree under it).
     public static func setPropagation(_ target: String, _ propagation: MountFlags, recursive: Bool,
-                                      describe: String? = nil) throws {
+                                      describe: @autoclosure () -> String? = nil) throws {
         var flags = propagation
         if recursive { flags.insert(.recursive) }
         try mount(source: nil, target: target, type: nil, flags: flags,
-                  describe: "\(describe ?? target) propagation")
+                  describe: "\(describe() ?? target) propagation")
     }
 
     /// The per-mount flags a path's mount has now, so that a remount can keep the ones the kernel

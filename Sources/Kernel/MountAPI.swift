@@ -31,7 +31,7 @@ public enum MountAPI {
     /// Any failure of the one call is retried as the pair, so errors (and their errno, which callers
     /// test: ENOENT, ENOTDIR) and the step they name are exactly the pair's.
     public static func cloneTree(_ path: String, recursive: Bool, set: MountAttributes, clear: MountAttributes,
-                                 describe: String) throws -> FD {
+                                 describe: @autoclosure () -> String) throws -> FD {
         var flags = openTreeClone | UInt32(O_CLOEXEC)
         if recursive { flags |= atRecursive }
         if !set.isEmpty || !clear.isEmpty {
@@ -43,7 +43,7 @@ public enum MountAPI {
         }
         let tree = FD(try sys("open_tree", path) { cs_open_tree(AT_FDCWD, path, flags) })
         if !set.isEmpty || !clear.isEmpty {
-            do { try setAttributes(tree, set: set, clear: clear, recursive: recursive, describe: describe) } catch {
+            do { try setAttributes(tree, set: set, clear: clear, recursive: recursive, describe: describe()) } catch {
                 tree.close()
                 throw error
             }
@@ -52,17 +52,17 @@ public enum MountAPI {
     }
 
     /// Makes the detached tree `tree` ID-mapped through the user namespace `userns`.
-    public static func setIDMap(_ tree: FD, userns: FD, recursive: Bool, describe: String) throws {
+    public static func setIDMap(_ tree: FD, userns: FD, recursive: Bool, describe: @autoclosure () -> String) throws {
         var flags = atEmptyPath
         if recursive { flags |= atRecursive }
-        try sys("mount_setattr MOUNT_ATTR_IDMAP", describe) {
+        try sys("mount_setattr MOUNT_ATTR_IDMAP", describe()) {
             cs_mount_setattr(tree.raw, "", flags, MountAttributes.idmap.rawValue, 0, 0, UInt64(userns.raw))
         }
     }
 
     /// Attaches the detached tree `tree` on the directory or file `target` refers to.
-    public static func moveMount(_ tree: FD, onto target: FD, describe: String) throws {
-        try sys("move_mount", describe) {
+    public static func moveMount(_ tree: FD, onto target: FD, describe: @autoclosure () -> String) throws {
+        try sys("move_mount", describe()) {
             cs_move_mount(tree.raw, "", target.raw, "", moveMountFEmptyPath | moveMountTEmptyPath)
         }
     }
@@ -76,16 +76,16 @@ public enum MountAPI {
     }
 
     /// Attaches the detached tree `tree` on `target`.
-    public static func moveMount(_ tree: FD, onto target: Target, describe: String) throws {
+    public static func moveMount(_ tree: FD, onto target: Target, describe: @autoclosure () -> String) throws {
         switch target {
         case .fd(let fd):
-            try moveMount(tree, onto: fd, describe: describe)
+            try moveMount(tree, onto: fd, describe: describe())
         case .entry(let parent, let name):
             guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")) else {
-                throw KernelError("\(describe): \"\(name)\" is not one directory entry")
+                throw KernelError("\(describe()): \"\(name)\" is not one directory entry")
             }
             // No MOVE_MOUNT_T_SYMLINKS and no MOVE_MOUNT_T_AUTOMOUNTS: the entry itself, nothing it leads to.
-            try sys("move_mount", describe) { cs_move_mount(tree.raw, "", parent.raw, name, moveMountFEmptyPath) }
+            try sys("move_mount", describe()) { cs_move_mount(tree.raw, "", parent.raw, name, moveMountFEmptyPath) }
         }
     }
 

@@ -65,6 +65,26 @@ public struct Netlink {
         try request(Netlink.RTM_NEWLINK, flags: 0, body, what: "set link \(index) \(up ? "up" : "down")")
     }
 
+    /// Sets IFF_UP on the interface `name` through the socket's interface ioctls (the kernel takes
+    /// SIOCGIFFLAGS and SIOCSIFFLAGS on any socket, for the network namespace it was made in): the
+    /// flags read, IFF_UP added, written back, as `setLink(up:)` changes IFF_UP alone. Two ioctls
+    /// where the RTM_NEWLINK request is a message built here, parsed by rtnetlink, and an
+    /// acknowledgement queued, received and parsed (the loopback of every new network namespace).
+    public func setUp(interface name: String) throws {
+        // struct ifreq: ifr_name[IFNAMSIZ = 16], then the union whose ifr_flags is a short.
+        var request = [UInt8](repeating: 0, count: 40)
+        let bytes = Array(name.utf8)
+        guard bytes.count < 16 else { throw KernelError("\(name): interface name too long") }
+        request.replaceSubrange(0..<bytes.count, with: bytes)
+        let get: UInt = 0x8913, set: UInt = 0x8914  // SIOCGIFFLAGS, SIOCSIFFLAGS
+        try request.withUnsafeMutableBytes { ifreq in
+            try sys("ioctl SIOCGIFFLAGS", name) { ioctl(fd.raw, get, ifreq.baseAddress!) }
+            let flags = ifreq.load(fromByteOffset: 16, as: UInt16.self) | 1  // IFF_UP
+            ifreq.storeBytes(of: flags, toByteOffset: 16, as: UInt16.self)
+            try sys("ioctl SIOCSIFFLAGS", name) { ioctl(fd.raw, set, ifreq.baseAddress!) }
+        }
+    }
+
     /// The addresses of link `index`.
     public mutating func addresses(index: Int32) throws -> [Address] {
         let body: [UInt8] = [0 /* AF_UNSPEC */, 0, 0, 0] + le(UInt32(0))

@@ -9,7 +9,9 @@ import CShim
 ///  - resolves the rest with openat2(RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS) and
 ///    O_NOFOLLOW: no mount crossed on the way (an overmount fails with EXDEV), no symlink out of
 ///    /proc, no magic link, the file itself not a symlink,
-///  - checks with fstatfs that the opened file is on procfs (PROC_SUPER_MAGIC) before writing.
+///  - so writes to a file on the very mount of that checked `/proc`, hence on procfs: no fstatfs of
+///    the file is needed (a file on another superblock is on another mount, which RESOLVE_NO_XDEV
+///    refuses to cross, the file itself being a mount point included).
 public enum Procfs {
     public static let magic: Int64 = 0x9fa0
     public static let sysfsMagic: Int64 = 0x6265_6572
@@ -23,8 +25,8 @@ public enum Procfs {
     }
 
     /// `/proc` opened and checked once for several writes (the init stage's sysctls and
-    /// oom_score_adj): each write then costs openat2, fstatfs, write and close instead of also
-    /// opening, checking and closing `/proc` again. The checks on each file are the same as `write`'s.
+    /// oom_score_adj): each write then costs openat2, write and close instead of also opening,
+    /// checking and closing `/proc` again. The checks on each file are the same as `write`'s.
     public struct Directory {
         let root: FD
 
@@ -74,11 +76,11 @@ public enum Procfs {
         return try openForWriting(path, beneath: root)
     }
 
-    /// Opens `path` (under /proc) beneath `root`, an fd of a checked procfs `/proc`.
+    /// Opens `path` (under /proc) beneath `root`, an fd of a checked procfs `/proc` (`openRoot`):
+    /// what opens is on `root`'s mount (RESOLVE_NO_XDEV), so on procfs.
     static func openForWriting(_ path: String, beneath root: FD) throws -> FD {
         guard path.hasPrefix("/proc/") else { throw KernelError("\(path): not a path under /proc") }
         let rel = String(path.dropFirst("/proc/".count))
-        var type: Int64 = 0
         let resolve = RootedPath.resolveBeneath | RootedPath.resolveNoXdev | RootedPath.resolveNoMagicLinks
         let flags = UInt64(UInt32(bitPattern: O_WRONLY | O_NOFOLLOW | O_CLOEXEC))
         let raw = cs_openat2(root.raw, rel, flags, 0, resolve)
@@ -94,17 +96,6 @@ public enum Procfs {
                 throw SysError("open", path, errno: e)
             }
         }
-        let fd = FD(raw)
-        do {
-            try sys("fstatfs", path) { cs_statfs_type(fd.raw, &type) }
-        } catch {
-            fd.close()
-            throw error
-        }
-        if type != magic {
-            fd.close()
-            throw KernelError("\(path) is not on procfs: refusing to write to it")
-        }
-        return fd
+        return FD(raw)
     }
 }

@@ -38,11 +38,13 @@ public struct RootedPath {
 
     /// An O_PATH fd of `path` inside the root, refusing a symlink anywhere on the way (ELOOP) or at
     /// its end (the fd is then of the symlink itself): for destinations a symlink must not redirect.
-    public func openRefusingSymlinks(_ path: String) throws -> FD {
+    /// `flags`: added to O_PATH (O_DIRECTORY: anything but a directory at the end is ENOTDIR).
+    public func openRefusingSymlinks(_ path: String, flags: Int32 = 0) throws -> FD {
         let rel = relative(path)
         let resolve = RootedPath.resolveInRoot | RootedPath.resolveNoMagicLinks | RootedPath.resolveNoSymlinks
+        let open = UInt64(UInt32(bitPattern: O_PATH | O_NOFOLLOW | O_CLOEXEC | flags))
         let fd = try sys("openat2", "\(display(path)) in \(rootPath)") {
-            cs_openat2(root.raw, rel.isEmpty ? "." : rel, UInt64(UInt32(bitPattern: O_PATH | O_NOFOLLOW | O_CLOEXEC)), 0, resolve)
+            cs_openat2(root.raw, rel.isEmpty ? "." : rel, open, 0, resolve)
         }
         return FD(fd)
     }
@@ -59,6 +61,7 @@ public struct RootedPath {
     /// the root (as runc's MkdirAllInRoot does), at most 40 links deep.
     private func makeDirectories(_ path: String, mode: mode_t, depth: Int) throws -> FD {
         if let fd = try? open(path, O_PATH | O_DIRECTORY) { return fd }
+        if let fd = makeLastDirectory(path, mode: mode) { return fd }
         var dir = try open("", O_PATH | O_DIRECTORY)
         var sofar = ""
         for part in relative(path).split(separator: "/") {
@@ -95,6 +98,24 @@ public struct RootedPath {
         return dir
     }
 
+    /// The common case of a missing mount point (/dev/pts, /dev/shm, ...): only the last component
+    /// is missing. Its parent is opened inside the root, the directory made there, and opened
+    /// beneath the parent's fd following nothing (RESOLVE_BENEATH, no symlink, no magic link): what
+    /// opens is the entry this call just made, or the open fails. nil where anything else is the
+    /// case (the parent missing or no directory, the name there already, mkdir refused, the entry
+    /// swapped for a symlink meanwhile): the caller then walks from the root as before, which makes
+    /// the same decisions and fails with the same errors. Three system calls where the walk takes six.
+    private func makeLastDirectory(_ path: String, mode: mode_t) -> FD? {
+        let (parent, name) = split(relative(path))
+        guard !name.isEmpty, name != ".", name != "..", let dir = try? open(parent, O_PATH | O_DIRECTORY) else { return nil }
+        defer { dir.close() }
+        guard mkdirat(dir.raw, name, mode) == 0 else { return nil }
+        let resolve = RootedPath.resolveBeneath | RootedPath.resolveNoSymlinks | RootedPath.resolveNoMagicLinks
+        let flags = UInt64(UInt32(bitPattern: O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC))
+        let fd = cs_openat2(dir.raw, name, flags, 0, resolve)
+        return fd >= 0 ? FD(fd) : nil
+    }
+
     /// Makes sure `path` exists as a file (for bind mounts of files and /dev nodes); returns an
     /// O_PATH fd of it. With `followFinal` false a symlink as the last component is refused (for
     /// targets the runtime itself names, like /dev/console: CVE-2025-52565).
@@ -123,7 +144,7 @@ public struct RootedPath {
             // A dangling symlink: the file it names is made inside the root.
             made.close()
             let to = link.hasPrefix("/") ? link : parent + "/" + link
-            if cleanPath("/" + to) == "/" + rel { throw SysError("create", display(path), errno: ELOOP) }
+            if cleanAbsolutePath(to) == "/" + rel { throw SysError("create", display(path), errno: ELOOP) }
             try makeFile(to, mode: mode, followFinal: false).close()
             made = try open(rel, O_PATH)
         }
@@ -164,6 +185,13 @@ public struct RootedPath {
     }
 
     private func display(_ path: String) -> String { path.hasPrefix("/") ? path : "/" + path }
+}
+
+/// `cleanPath("/" + path)` without building "//..." first where `path` is absolute already (a
+/// mount destination, a device path): a double slash is not clean, so the concatenation sent every
+/// such path through cleanPath's copying slow path. The result is the same.
+public func cleanAbsolutePath(_ path: String) -> String {
+    path.utf8.first == UInt8(ascii: "/") ? cleanPath(path) : cleanPath("/" + path)
 }
 
 public enum FileKind {

@@ -289,6 +289,33 @@ final class MountTests: IntegrationTestCase {
         ], out)
     }
 
+    /// Nodes made straight into the /dev tmpfs skip chown and chmod where mknod gives the owner and
+    /// mode asked for already: set-ID and sticky bits (which mknod may drop), a set-group-ID /dev
+    /// (whose group a new node takes) and an owner other than the runtime's must still come out
+    /// exactly as the config says.
+    func testDevicesOnASetGroupIDDevWithSpecialBits() {
+        let out = output { c in
+            var mounts = c.mounts
+            for i in mounts.indices where mounts[i]["destination"] as? String == "/dev" {
+                mounts[i]["options"] = ["nosuid", "strictatime", "mode=2755", "gid=5", "size=65536k"]
+            }
+            c.mounts = mounts
+            c[path: "linux.devices"] = [
+                ["path": "/dev/sgid", "type": "c", "major": 1, "minor": 3, "fileMode": 0o2660, "uid": 0, "gid": 0],
+                ["path": "/dev/sticky", "type": "c", "major": 1, "minor": 5, "fileMode": 0o1666, "uid": 0, "gid": 0],
+                ["path": "/dev/suid", "type": "p", "fileMode": 0o4640, "uid": 7, "gid": 0],
+            ]
+            c.shell("stat -c '%n %a %u %g' /dev; for d in null sgid sticky suid; do stat -c '%n %a %u %g' /dev/$d; done")
+        }
+        XCTAssertEqual(out.split(separator: "\n").map(String.init), [
+            "/dev 2755 0 5",
+            "/dev/null 666 0 0",
+            "/dev/sgid 2660 0 0",
+            "/dev/sticky 1666 0 0",
+            "/dev/suid 4640 7 0",
+        ], out)
+    }
+
     func testDefaultDevices() {
         let out = output { c in
             c.shell("for d in null zero full random urandom tty; do stat -c '%n %F %t %T %a' /dev/$d; done; "

@@ -31,4 +31,13 @@ final class CleanPathTests: XCTestCase {
             XCTAssertEqual(cleanPath(p), cleanedPath(p), p)
         }
     }
+
+    /// cleanAbsolutePath(p) is cleanPath("/" + p) for every such path, absolute or not.
+    func testCleanAbsolutePathIsCleanPathOfSlashPlus() {
+        let parts = ["a", ".", "..", "", "dev"]
+        var paths = [""]
+        for _ in 0..<4 { paths += paths.flatMap { p in parts.map { p.isEmpty ? $0 : p + "/" + $0 } } }
+        paths = Array(Set(paths + paths.map { "/" + $0 } + paths.map { "//" + $0 }))
+        for p in paths { XCTAssertEqual(cleanAbsolutePath(p), cleanPath("/" + p), p) }
+    }
 }

@@ -75,7 +75,7 @@ public struct MountPlan: Equatable {
     }
 
     /// A filesystem (not a bind) on /dev.
-    var isDev: Bool { !isBind && Kernel.cleanPath("/" + mount.destination) == "/dev" }
+    var isDev: Bool { !isBind && Kernel.cleanAbsolutePath(mount.destination) == "/dev" }
     /// A read-only filesystem on /dev: mounted writable first, so that its sub-mounts and device
     /// nodes can be made, and made read-only at the end (see RootfsBuilder.readOnlyDev).
     var isReadOnlyDev: Bool { isDev && flags.contains(.readOnly) }

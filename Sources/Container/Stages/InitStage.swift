@@ -50,10 +50,14 @@ enum InitStage {
         }
     }
 
-    /// Puts a failure that does not say where it happened under the step it happened in.
+    /// Puts a failure that does not say where it happened under the step it happened in (as
+    /// RuntimeError.during). The name is made only on failure: most are interpolated (`mounts[3]
+    /// (/dev/pts)`, `maskedPaths /proc/kcore`), some thirty strings built per create for nothing.
     @discardableResult
-    static func step<T>(_ name: String, _ body: () throws -> T) throws -> T {
-        try RuntimeError.during(name, body)
+    static func step<T>(_ name: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as RuntimeError { throw e } catch {
+            throw RuntimeError(step: name(), cause: error)
+        }
     }
 
     static func stage(_ plan: InitPlan, _ channel: SyncChannel) throws -> Never {
@@ -309,7 +313,7 @@ enum InitStage {
         defer { procfs?.close() }
         try applySysctl(plan, sysctl, procfs: procfs)
         // "/" is the root itself, there already: four system calls fewer (open, resolve, two closes).
-        if Kernel.cleanPath("/" + plan.process.cwd) != "/" {
+        if Kernel.cleanAbsolutePath(plan.process.cwd) != "/" {
             try step("process.cwd \(plan.process.cwd)") {
                 // Created inside the new root only: `..`, symlinks and magic links (/proc/self/fd/N,
                 // CVE-2024-21626) never lead out of it.
@@ -401,9 +405,10 @@ enum InitStage {
     /// it up, and services on 127.0.0.1 inside the container rely on it: one RTM_NEWLINK.
     static func bringLoopbackUp() throws {
         try step("network namespace: bring lo up") {
-            var nl = try Netlink.open()
+            let nl = try Netlink.open()
             defer { nl.close() }
-            try nl.setLink(index: 1, up: true)
+            // A new namespace has its loopback only, named lo (index 1).
+            try nl.setUp(interface: "lo")
         }
     }
 

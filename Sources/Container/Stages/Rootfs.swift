@@ -153,11 +153,12 @@ struct RootfsBuilder {
             }
             if m.isDev { devIsFresh = true }
         }
-        if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev" }) {
+        if devIsFresh || !(spec.mounts ?? []).contains(where: { Kernel.cleanAbsolutePath($0.destination) == "/dev" }) {
             try joinCgroupWhenReady()
-            try InitStage.step("devices") { try createDevices(root: root) }
+            let dev = try InitStage.step("devices") { try createDevices(root: root) }
+            return try InitStage.step("/dev links") { try createDevLinks(root: root, dev: dev) }
         }
-        try InitStage.step("/dev links") { try createDevLinks(root: root) }
+        try InitStage.step("/dev links") { try createDevLinks(root: root, dev: nil) }
     }
 
     /// `awaitCgroup`, the first time only.
@@ -331,10 +332,20 @@ struct RootfsBuilder {
     /// masks), not on a file (CVE-2019-19921). Returns the directory (an O_PATH fd of it, found
     /// without following any symlink), or nil when it is missing (the caller creates it).
     func checkProcDestination(_ dest: String, type: String, root: RootedPath) throws -> FD? {
-        let path = Kernel.cleanPath("/" + dest)
+        let path = Kernel.cleanAbsolutePath(dest)
         func refusal(_ reason: String) -> RuntimeError {
             RuntimeError(step: "mounts", object: path, "\(type) on \(path): \(reason)")
         }
+        // The common case in one call: a directory at the end (O_DIRECTORY) needs no fstat. Where
+        // anything else is there (ENOTDIR), opened again as it is, to tell what it is.
+        do { return try root.openRefusingSymlinks(path, flags: O_DIRECTORY) } catch let e as SysError where e.errno != ENOTDIR {
+            switch e.errno {
+            case ENOENT: return nil
+            case ELOOP:
+                throw refusal("a directory above \(path) in the rootfs is a symbolic link: refusing to mount \(type) through it")
+            default: throw e
+            }
+        } catch let e as SysError where e.errno == ENOTDIR {}
         let fd: FD
         do {
             fd = try root.openRefusingSymlinks(path)
@@ -478,7 +489,8 @@ struct RootfsBuilder {
         ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0),
     ]
 
-    func createDevices(root: RootedPath) throws {
+    /// Returns the fd of /dev where a node was made there (for `createDevLinks`), else nil.
+    func createDevices(root: RootedPath) throws -> FD? {
         var devices: [DeviceNode] = Self.defaultDevices.map { path, major, minor in
             DeviceNode(type: "c", path: path, major: Int64(major), minor: Int64(minor), fileMode: 0o666, uid: 0, gid: 0)
         }
@@ -491,7 +503,39 @@ struct RootfsBuilder {
         // fewer a node. The fd holds the directory itself, whatever its path leads to later.
         var parents: [String: FD] = [:]
         defer { for fd in parents.values { fd.close() } }
-        for d in devices { try createDevice(d, root: root, parents: &parents) }
+        var freshDev = devIsOwnTmpfs ? FreshDirectory.State.unknown : .no
+        for d in devices { try createDevice(d, root: root, parents: &parents, freshDev: &freshDev) }
+        return parents.removeValue(forKey: "dev")
+    }
+
+    /// Whether /dev is the tmpfs mounts[] put there a moment ago: the last entry at /dev mounts a
+    /// tmpfs (not a bind of the host's /dev, not another filesystem), no entry mounts the root again.
+    var devIsOwnTmpfs: Bool {
+        guard devIsFresh, !inUserNS else { return false }
+        var own = false
+        for m in plan.mounts {
+            switch Kernel.cleanAbsolutePath(m.mount.destination) {
+            case "/dev": own = m.isDev && m.mount.type == "tmpfs"
+            case "/": own = false
+            default: break
+            }
+        }
+        return own
+    }
+
+    /// A directory the init stage's own tmpfs mount made a moment before (its root), where nothing
+    /// can be yet but what mounts[] put there: a node made in it gets the init's fsuid and fsgid
+    /// (when the directory is not set-group-ID) and the permissions asked for (umask is 0 here, and
+    /// a new tmpfs root has no default ACL; set-ID and sticky bits aside, which mknod may strip).
+    struct FreshDirectory {
+        let uid: uid_t
+        let gid: gid_t?  // nil: set-group-ID directory, the group is the directory's: chown as before
+        enum State { case unknown, no, yes(FreshDirectory) }
+
+        static func of(_ dir: FD, describe: String) throws -> FreshDirectory {
+            let st = try dir.status(describe: describe)
+            return FreshDirectory(uid: Identity.effectiveUID, gid: st.st_mode & S_ISGID == 0 ? Identity.effectiveGID : nil)
+        }
     }
 
     struct DeviceNode {
@@ -505,8 +549,10 @@ struct RootfsBuilder {
     }
 
     /// `parents`: the parent directories opened so far, by their path in the root (closed by the caller).
-    func createDevice(_ d: DeviceNode, root: RootedPath, parents: inout [String: FD]) throws {
-        let path = Kernel.cleanPath("/" + d.path)
+    /// `freshDev`: whether /dev is the tmpfs just mounted (`devIsOwnTmpfs`), found out at its first node.
+    func createDevice(_ d: DeviceNode, root: RootedPath, parents: inout [String: FD],
+                      freshDev: inout FreshDirectory.State) throws {
+        let path = Kernel.cleanAbsolutePath(d.path)
         let (parentRel, name) = root.split(String(path.dropFirst()))
         let parentFD: FD
         if let fd = parents[parentRel] { parentFD = fd } else {
@@ -528,34 +574,58 @@ struct RootfsBuilder {
         default: throw RuntimeError(field: .config("linux.devices"), object: d.path, "\(d.path): unknown type \"\(d.type)\"")
         }
         let perm = (d.fileMode ?? 0o666) & 0o7777
+        let major = UInt32(truncatingIfNeeded: d.major ?? 0), minor = UInt32(truncatingIfNeeded: d.minor ?? 0)
+        let uid = d.uid ?? 0, gid = d.gid ?? 0
+        // Directly in our fresh /dev: nothing to unlink first (mknod fails with EEXIST where a
+        // mounts[] entry put something, and then the general way below runs), and chown and chmod
+        // only where the node does not come out as asked already.
+        if parentRel == "dev", case .unknown = freshDev {
+            freshDev = .yes(try FreshDirectory.of(parentFD, describe: "/dev"))
+        }
+        if parentRel == "dev", case .yes(let fresh) = freshDev {
+            do {
+                try parentFD.makeDeviceNode(name, type: type, permissions: perm, major: major, minor: minor, describe: path)
+                if uid != fresh.uid || fresh.gid != gid {
+                    try parentFD.changeOwner(of: name, uid: uid, gid: gid, describe: path)
+                }
+                if perm & 0o7000 != 0 { try parentFD.changeMode(of: name, perm, describe: path) }
+                return
+            } catch let e as SysError where e.errno == EEXIST {
+            } catch let e as SysError where e.errno == EPERM && Identity.inUserNamespace {
+                return try bindHostNode()  // as below
+            }
+        }
         parentFD.removeEntry(name)
         do {
-            try makeDeviceNode(parentFD.procPath + "/" + name, type: type, permissions: perm,
-                               major: UInt32(truncatingIfNeeded: d.major ?? 0), minor: UInt32(truncatingIfNeeded: d.minor ?? 0),
-                               describe: path)
+            try parentFD.makeDeviceNode(name, type: type, permissions: perm, major: major, minor: minor, describe: path)
         } catch let e as SysError where e.errno == EPERM && Identity.inUserNamespace {
             // The runtime itself runs in a user namespace that the container shares (its caller's):
             // the same as a user namespace of the container's own (runc binds on EPERM too).
             return try bindHostNode()
         }
-        try parentFD.changeOwner(of: name, uid: d.uid ?? 0, gid: d.gid ?? 0, describe: path)
+        try parentFD.changeOwner(of: name, uid: uid, gid: gid, describe: path)
         // Not following a symlink: the node could have been swapped for one since mknod.
         try parentFD.changeMode(of: name, perm, describe: path)
     }
 
-    func createDevLinks(root: RootedPath) throws {
-        let dev = OwnedFD(try root.makeDirectories("/dev"))
+    /// `dev`: /dev opened already (closed here), nil: opened here.
+    func createDevLinks(root: RootedPath, dev opened: FD?) throws {
+        let dev = OwnedFD(try opened ?? root.makeDirectories("/dev"))
         var links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
                      ("/proc/self/fd/2", "stderr")]
-        if (spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/dev/pts" }) {
+        if (spec.mounts ?? []).contains(where: { Kernel.cleanAbsolutePath($0.destination) == "/dev/pts" }) {
             links.append(("pts/ptmx", "ptmx"))
         }
-        if (spec.mounts ?? []).contains(where: { Kernel.cleanPath("/" + $0.destination) == "/proc" }) {
+        if (spec.mounts ?? []).contains(where: { Kernel.cleanAbsolutePath($0.destination) == "/proc" }) {
             links.append(("/proc/kcore", "core"))
         }
         for (target, name) in links {
-            if name == "ptmx" { dev.fd.removeEntry(name) }
-            try dev.fd.makeSymlink(name, to: target, describe: "/dev/\(name)")
+            // ptmx replaces what is there (unlinked first); the others leave it. Unlinked only when
+            // there is something: the result is the same, without an unlink on a fresh /dev.
+            if try !dev.fd.makeSymlink(name, to: target, describe: "/dev/\(name)"), name == "ptmx" {
+                dev.fd.removeEntry(name)
+                try dev.fd.makeSymlink(name, to: target, describe: "/dev/\(name)")
+            }
         }
     }
 
@@ -678,9 +748,11 @@ struct RootfsBuilder {
                         try SafeMount.maskDirectory(found.fd, describe: path)
                     } else {
                         if null["/dev/null"] == nil {
-                            null.insert(OwnedFD(try root.open("/dev/null", O_PATH, followFinal: false)), for: "/dev/null")
+                            let opened = OwnedFD(try root.open("/dev/null", O_PATH, followFinal: false))
+                            try SafeMount.verifyNullDevice(opened.fd)
+                            null.insert(opened, for: "/dev/null")
                         }
-                        try SafeMount.maskFile(found.fd, null: null["/dev/null"]!, describe: path)
+                        try SafeMount.maskFile(found.fd, null: null["/dev/null"]!, verified: true, describe: path)
                     }
                 }
             }
