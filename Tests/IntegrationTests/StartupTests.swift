@@ -24,6 +24,9 @@ final class StartupTests: IntegrationTestCase {
         let id = newID()
         let r = Host.exec("/usr/bin/env", ["-i"] + environment + [Env.runtime, "--root", stateRoot, "run", "--bundle", bundle, id])
         XCTAssertEqual(r.status, 0, describe(r), file: file, line: line)
+        // The Swift runtime takes the setting the re-exec passes without a word (an unknown key, a
+        // bad value would be a warning on every command's stderr).
+        XCTAssertEqual(r.stderr, "", "the runtime's stderr", file: file, line: line)
         var found: [String: [String]] = [:]
         for kind in Self.hookKinds {
             let text = (try? String(contentsOfFile: "\(dir)/\(kind)", encoding: .utf8)) ?? ""
