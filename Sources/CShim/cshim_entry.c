@@ -181,39 +181,53 @@ void cs_entry_protect_exe(long *initial_sp) {
     if (argc < 2) return;
     if (cs_command_protects(cs_command_of((int)argc, argv)) == CS_COMMAND_OTHER) return;
     long n = 0;
+    int backtrace_set = 0;
     for (; envp[n] != NULL; n++) {
         // Already re-executed (or someone set the name): the constructor checks and adopts, or
         // protects the binary itself.
         if (names(envp[n], CS_EXE_MOUNT_FD_ENV, '=')) return;
+        if (names(envp[n], CS_BACKTRACE_ENV, '=')) backtrace_set = 1;
     }
     if (n > ENTRY_MAX_ENV) return;
     // The new environment array goes on this stack: where it would eat into what the command needs,
     // the constructor makes it (setenv, on the heap) instead.
-    if ((unsigned long)(n + 2) * sizeof(char *) + 4096 > room - ENTRY_STACK_NEED) return;
+    if ((unsigned long)(n + 3) * sizeof(char *) + 4096 > room - ENTRY_STACK_NEED) return;
     struct statfs sf;
     if (entry_syscall(SYS_statfs, (long)"/proc/self/exe", (long)&sf, 0, 0, 0) != 0) return;
     if (sf.f_flags & ENTRY_ST_RDONLY) return;
-    // Not O_CLOEXEC, as in cs_exe_protect: its close by execveat would be the last, and dissolving
-    // the detached mount waits for an RCU grace period before the new image's first instruction.
-    long fd = entry_syscall(SYS_open_tree, AT_FDCWD, (long)"/proc/self/exe", CS_OPEN_TREE_CLONE, 0, 0);
-    if (fd < 0) return;
     volatile struct cs_mount_attr attr;
     attr.attr_set = CS_MOUNT_ATTR_RDONLY | CS_MOUNT_ATTR_NOSUID | CS_MOUNT_ATTR_NODEV;
     attr.attr_clr = 0;
     attr.propagation = 0;
     attr.userns_fd = 0;
-    if (entry_syscall(SYS_mount_setattr, fd, (long)"", CS_AT_EMPTY_PATH, (long)&attr, sizeof attr) == 0) {
-        char variable[sizeof CS_EXE_MOUNT_FD_ENV + 24];
-        char *p = variable;
-        for (const char *s = CS_EXE_MOUNT_FD_ENV; *s != 0; s++) *p++ = *s;
-        *p++ = '=';
-        entry_decimal(p, fd);
-        char *env[n + 2];
-        for (long i = 0; i < n; i++) env[i] = envp[i];
-        env[n] = variable;
-        env[n + 1] = NULL;
-        entry_syscall(SYS_execveat, fd, (long)"", (long)argv, (long)env, CS_AT_EMPTY_PATH);
+    // Not O_CLOEXEC, as in cs_exe_protect: its close by execveat would be the last, and dissolving
+    // the detached mount waits for an RCU grace period before the new image's first instruction.
+    // The clone made read-only in one call (open_tree_attr, Linux 6.15); where that fails (an older
+    // kernel, a seccomp profile that does not know the call), in two.
+    long fd = entry_syscall(SYS_open_tree_attr, AT_FDCWD, (long)"/proc/self/exe", CS_OPEN_TREE_CLONE, (long)&attr, sizeof attr);
+    if (fd < 0) {
+        fd = entry_syscall(SYS_open_tree, AT_FDCWD, (long)"/proc/self/exe", CS_OPEN_TREE_CLONE, 0, 0);
+        if (fd < 0) return;
+        if (entry_syscall(SYS_mount_setattr, fd, (long)"", CS_AT_EMPTY_PATH, (long)&attr, sizeof attr) != 0) {
+            entry_syscall(SYS_close, fd, 0, 0, 0, 0);
+            return;
+        }
     }
+    char variable[sizeof CS_EXE_MOUNT_FD_ENV + 24];
+    char *p = variable;
+    for (const char *s = CS_EXE_MOUNT_FD_ENV; *s != 0; s++) *p++ = *s;
+    *p++ = '=';
+    entry_decimal(p, fd);
+    char *env[n + 3];
+    for (long i = 0; i < n; i++) env[i] = envp[i];
+    env[n] = variable;
+    // Right after the fd's variable, where the new image's constructor looks for it (and so tells
+    // it from a caller's own, which would have come before): the re-executed image then finds out
+    // nothing about a backtracer it would not run. Removed from the environment before main.
+    long m = n + 1;
+    if (!backtrace_set) env[m++] = (char *)CS_BACKTRACE_SETTING;
+    env[m] = NULL;
+    entry_syscall(SYS_execveat, fd, (long)"", (long)argv, (long)env, CS_AT_EMPTY_PATH);
     entry_syscall(SYS_close, fd, 0, 0, 0, 0);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
@@ -144,9 +145,14 @@ void cs_exe_mount_adopt(void) {
     unsetenv(CS_EXE_MOUNT_FD_ENV);
     if (*end != 0 || fd < 3 || fd > 0x7fffffff) return;
     // Only the bind this binary runs from: a variable set by someone else must not close their fd.
-    struct stat fst, est;
-    if (fstatat((int)fd, "", &fst, AT_EMPTY_PATH) != 0 || stat("/proc/self/exe", &est) != 0) return;
-    if (fst.st_dev != est.st_dev || fst.st_ino != est.st_ino) return;
+    // An image executed from an fd is named /dev/fd/N by the kernel (AT_EXECFN): this one was loaded
+    // from fd N. Still open and not close-on-exec, it is still that file (the re-exec's fd is not
+    // close-on-exec; one that was is gone, and what opened since, the residency's userfaultfd, is).
+    char expected[32];
+    snprintf(expected, sizeof expected, "/dev/fd/%ld", fd);
+    const char *execfn = (const char *)getauxval(AT_EXECFN);
+    if (execfn == NULL || strcmp(execfn, expected) != 0) return;
+    if (fcntl((int)fd, F_GETFD) != 0) return;
     // Should anything exec before the release, the fd does not go with it.
     fcntl((int)fd, F_SETFD, FD_CLOEXEC);
     exe_mount_fd = (int)fd;

@@ -17,6 +17,9 @@
 #ifndef SYS_execveat
 #define SYS_execveat 322
 #endif
+#ifndef SYS_open_tree_attr
+#define SYS_open_tree_attr 467
+#endif
 #define CS_OPEN_TREE_CLONE 1
 #define CS_AT_EMPTY_PATH 0x1000
 #define CS_MOUNT_ATTR_RDONLY 0x1
@@ -27,6 +30,18 @@ struct cs_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 // The detached bind's fd crosses the re-exec under this name (its number); the new image's
 // constructor closes it (cs_exe_mount_release).
 #define CS_EXE_MOUNT_FD_ENV "_SWIFTLET_EXE_MOUNT_FD"
+
+// The Swift runtime's crash backtracer reads its settings from this variable in a static
+// initialiser. Unset, it looks for its helper program at every start: readlink of /proc/self/exe,
+// then eight paths beside the binary (relative ones after a re-exec, whose /proc/self/exe reads
+// "/"), and asks whether stdout is a terminal twice, to find none in a static binary and turn
+// itself off. The entry point's re-exec passes the runtime the outcome instead, when the caller set
+// no variable of that name: off, no terminal questions, a helper path given (empty) so none is
+// looked for. The constructor finds it right after CS_EXE_MOUNT_FD_ENV and keeps where it is;
+// cs_startup_environment_restore removes it before main, so that hooks and helpers that inherit
+// the runtime's environment get the caller's.
+#define CS_BACKTRACE_ENV "SWIFT_BACKTRACE"
+#define CS_BACKTRACE_SETTING CS_BACKTRACE_ENV "=enable=no,interactive=no,color=no,swift-backtrace="
 
 // The command a runc command line names (the first argument that is neither a global flag nor a
 // global flag's value; flags may have one or two dashes and take their value as the next argument or

@@ -15,6 +15,8 @@ import CShim
 public enum RuntimeBinary {
     /// Returns at once when protected; otherwise re-executes (and does not return) or throws.
     public static func protect() throws {
+        // The start-up constructor found it protected (one statfs of /proc/self/exe per process).
+        if cs_exe_protected_at_startup() == 1 { return }
         if cs_exe_protect(cs_argv(), environ) != 0 {
             var bindStep: UnsafePointer<CChar>?
             var memfdStep: UnsafePointer<CChar>?
@@ -32,6 +34,12 @@ public enum RuntimeBinary {
     }
 
     public static var isProtected: Bool { cs_exe_is_protected() == 1 }
+
+    /// Takes out of the environment what the entry point's re-exec put in it for the Swift
+    /// runtime's start-up (the backtracer's settings; cshim_startup_internal.h), and only that.
+    public static func restoreCallerEnvironment() {
+        cs_startup_environment_restore()
+    }
 
     /// PR_SET_DUMPABLE 0: /proc/<pid>/exe, fd/, mem, ... of this process can only be opened by
     /// holders of CAP_SYS_PTRACE until the next execve (which makes the container program dumpable

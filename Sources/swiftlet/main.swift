@@ -131,6 +131,9 @@ func checkRootlessFlag(_ value: String) throws {
 }
 
 func main() -> Int32 {
+    // Before anything that forks or executes: hooks and helpers without an environment of their own
+    // inherit this one, and it must be the caller's.
+    RuntimeBinary.restoreCallerEnvironment()
     Proc.ignoreBrokenPipe()
     let argv = processArguments()
     let global: ParsedArguments

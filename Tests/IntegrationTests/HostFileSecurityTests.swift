@@ -326,8 +326,8 @@ final class HostFileSecurityTests: IntegrationTestCase {
                            timeout: 30)
         }
         let hostNoexec = readFileBytes("/proc/sys/vm/memfd_noexec")
-        for (name, syscalls, noexec) in [("seccomp denies open_tree and memfd_create", "open_tree,memfd_create", false),
-                                         ("seccomp denies open_tree, vm.memfd_noexec=2", "open_tree", true)] {
+        for (name, syscalls, noexec) in [("seccomp denies open_tree and memfd_create", "open_tree,open_tree_attr,memfd_create", false),
+                                         ("seccomp denies open_tree, vm.memfd_noexec=2", "open_tree,open_tree_attr", true)] {
             let id = newID("unprotected")
             let r = runDenied(syscalls, id: id, bundle: bundle, memfdNoexec: noexec)
             let refused = r.status != 0 && !r.stdout.contains("ran")
@@ -346,7 +346,7 @@ final class HostFileSecurityTests: IntegrationTestCase {
         let ok = runDenied("memfd_create", id: newID("bindonly"), bundle: bundle)
         XCTAssertEqual(ok.status, 0, "only memfd_create denied: the read-only bind protects: \(describe(ok))")
         XCTAssertTrue(ok.stdout.contains("ran"), describe(ok))
-        let copy = runDenied("open_tree", id: newID("memfdonly"), bundle: bundle)
+        let copy = runDenied("open_tree,open_tree_attr", id: newID("memfdonly"), bundle: bundle)
         XCTAssertEqual(copy.status, 0, "only open_tree denied: the sealed memfd protects: \(describe(copy))")
         XCTAssertTrue(copy.stdout.contains("ran"), describe(copy))
     }
@@ -369,7 +369,8 @@ final class HostFileSecurityTests: IntegrationTestCase {
         // Signals (`--- SIGCHLD ...`) and the exit are not calls.
         let calls = lines.compactMap { line -> String? in
             guard let open = line.firstIndex(of: "("), line.first?.isLetter == true else { return nil }
-            let name = String(line[..<open])
+            // strace before 6.15 names open_tree_attr by its number.
+            let name = line[..<open] == "syscall_0x1d3" ? "open_tree_attr" : String(line[..<open])
             return line.contains(") = -1 ") ? name + " failed" : name
         }
         return (calls, r)
@@ -392,8 +393,8 @@ final class HostFileSecurityTests: IntegrationTestCase {
         XCTAssertTrue(r.stdout.contains("ran"), describe(r))
         if isSwiftlet {
             // The re-executed image's entry point asks again, finds the bind's fd named, and returns.
-            XCTAssertEqual(Array(calls.prefix(14)),
-                           Self.entryChecks + ["statfs", "open_tree", "mount_setattr", "execveat"] + Self.entryChecks.dropFirst() + ["brk"],
+            XCTAssertEqual(Array(calls.prefix(13)),
+                           Self.entryChecks + ["statfs", "open_tree_attr", "execveat"] + Self.entryChecks.dropFirst() + ["brk"],
                            "the first image calls nothing before its re-exec: \(calls.prefix(16))")
         }
         _ = runtime(["delete", "--force", id])
@@ -406,7 +407,7 @@ final class HostFileSecurityTests: IntegrationTestCase {
             let (calls, r) = tracedFirstImage(bundle, id: flagged, denied: nil, globalFlags: flags)
             XCTAssertEqual(r.status, 0, "\(flags): \(describe(r))")
             if isSwiftlet {
-                XCTAssertEqual(Array(calls.prefix(9)), Self.entryChecks + ["statfs", "open_tree", "mount_setattr", "execveat"],
+                XCTAssertEqual(Array(calls.prefix(8)), Self.entryChecks + ["statfs", "open_tree_attr", "execveat"],
                                "\(flags): \(calls.prefix(14))")
             }
             _ = runtime(["delete", "--force", flagged])
@@ -420,14 +421,14 @@ final class HostFileSecurityTests: IntegrationTestCase {
         }
 
         let refused = newID("entryfallback")
-        let (fallback, f) = tracedFirstImage(bundle, id: refused, denied: "open_tree")
+        let (fallback, f) = tracedFirstImage(bundle, id: refused, denied: "open_tree,open_tree_attr")
         XCTAssertEqual(f.status, 0, "open_tree refused: the sealed copy protects: \(describe(f))")
         XCTAssertTrue(f.stdout.contains("ran"), describe(f))
         if isSwiftlet {
-            XCTAssertEqual(Array(fallback.prefix(8)), Self.entryChecks + ["statfs", "open_tree failed", "brk"],
+            XCTAssertEqual(Array(fallback.prefix(9)), Self.entryChecks + ["statfs", "open_tree_attr failed", "open_tree failed", "brk"],
                            "the entry point gives up at the refusal: \(fallback.prefix(14))")
             // glibc started, then the constructor's path: the bind again, then the copy.
-            let afterEntry = fallback.dropFirst(7)
+            let afterEntry = fallback.dropFirst(8)
             let copy = afterEntry.firstIndex(of: "memfd_create")
             XCTAssertNotNil(copy, "the constructor made the sealed copy: \(fallback.prefix(60))")
             XCTAssertEqual(afterEntry.firstIndex(of: "open_tree failed").map { $0 < (copy ?? 0) }, true,

@@ -16,6 +16,13 @@ int cs_exe_protect(char *const argv[], char *const envp[]);
 void cs_exe_protect_failure(const char **bind_step, int *bind_errno, const char **memfd_step, int *memfd_errno);
 // 1 when /proc/self/exe cannot be written through (read-only mount or sealed memfd), 0 if it can.
 int cs_exe_is_protected(void);
+// 1 when the start-up constructor (cshim_startup.c) found this process protected (for create, run,
+// exec, restore): what cs_exe_is_protected would say again, without asking the kernel again.
+int cs_exe_protected_at_startup(void);
+// Removes from the environment what the entry point's re-exec added to it for the Swift runtime's
+// start-up (cshim_startup_internal.h, CS_BACKTRACE_ENV); nothing else. Called first thing in main,
+// before anything forks or executes a program that inherits the environment.
+void cs_startup_environment_restore(void);
 
 // The argument vector the process started with, as the start-up constructor received it. Swift's
 // CommandLine would give the same, but its lazy initialisers sit in a 64 KB stretch of the standard

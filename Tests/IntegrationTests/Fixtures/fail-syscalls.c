@@ -3,8 +3,8 @@
 // no_new_privs needed, so setuid and file capabilities keep working). Used by
 //  - CloneIntoCgroupTests: clone3 failing the way an older kernel (ENOSYS: no clone3) or one without
 //    CLONE_INTO_CGROUP (EINVAL, E2BIG) answers, for the fallback to a move;
-//  - HostFileSecurityTests: open_tree (the read-only bind) and/or memfd_create (the sealed copy)
-//    failing with EPERM, the two ways a runtime protects its binary against CVE-2019-5736;
+//  - HostFileSecurityTests: open_tree and open_tree_attr (the read-only bind) and/or memfd_create (the
+//    sealed copy) failing with EPERM, the two ways a runtime protects its binary against CVE-2019-5736;
 //  - RootfsRaceTests: open_tree or move_mount refused, for the rootfs bind's mount(2) fallback.
 #include <errno.h>
 #include <linux/audit.h>
@@ -31,10 +31,12 @@
 #define NR_OPEN_TREE 428
 #define NR_MOVE_MOUNT 429
 #define NR_CLONE3 435
+#define NR_OPEN_TREE_ATTR 467
 #define MAX_SYSCALLS 16
 
 static long syscallNumber(const char *word) {
     if (strcmp(word, "open_tree") == 0) return NR_OPEN_TREE;
+    if (strcmp(word, "open_tree_attr") == 0) return NR_OPEN_TREE_ATTR;
     if (strcmp(word, "move_mount") == 0) return NR_MOVE_MOUNT;
     if (strcmp(word, "clone3") == 0) return NR_CLONE3;
     if (strcmp(word, "memfd_create") == 0) return SYS_memfd_create;
