@@ -27,7 +27,7 @@ let swiftFlags: [SwiftSetting] = [.unsafeFlags([
 // instead of most of the 7 MB of text. Release builds only (a layout for the code being profiled, not for
 // debugging). The file name carries a hash of its content, and tools/hot-order rewrites it here: a new
 // layout changes the link command, so SwiftPM relinks.
-let hotTextScript = "tools/hot-text-55658c10ee4b.ld"
+let hotTextScript = "tools/hot-text-1d4766092fb0.ld"
 let hotText: LinkerSetting = .unsafeFlags(["-Xlinker", "-T", "-Xlinker", "\(Context.packageDirectory)/\(hotTextScript)"],
                                           .when(configuration: .release))
 
