@@ -134,15 +134,7 @@ public enum ExtendedAttribute {
 
     /// `value` of `path` itself, a symlink not followed (lgetxattr).
     public static func value(notFollowing path: String, _ name: String, maxBytes: Int) throws -> String? {
-        var failure: Int32 = 0
-        let bytes = bytesFilled(upTo: maxBytes) { buf in
-            let n = cs_lgetxattr(path, name, buf.baseAddress, maxBytes)
-            if n < 0 { failure = errno }
-            return max(0, n)
-        }
-        if failure == ENODATA { return nil }
-        if failure != 0 { throw SysError("lgetxattr", "\(name) on \(path)", errno: failure) }
-        return String(decoding: bytes, as: UTF8.self)
+        try read("lgetxattr", path, name, maxBytes: maxBytes) { cs_lgetxattr(path, name, $0, $1) }
     }
 
     /// The attribute's value, or nil when the file has none of that name (or it cannot be read).
@@ -154,14 +146,21 @@ public enum ExtendedAttribute {
     /// The attribute's value, nil when the file has none of that name (ENODATA); throws the other
     /// errors (ENOENT: the file is gone), which `get` cannot tell apart from no attribute.
     public static func value(_ path: String, _ name: String, maxBytes: Int = 4096) throws -> String? {
+        try read("getxattr", path, name, maxBytes: maxBytes) { cs_getxattr(path, name, $0, $1) }
+    }
+
+    /// One attribute read by `call` (getxattr or lgetxattr) into a buffer of `maxBytes`: nil for
+    /// ENODATA, the call's other errors thrown with the attribute and path named.
+    private static func read(_ call: String, _ path: String, _ name: String, maxBytes: Int,
+                             _ get: (UnsafeMutableRawPointer?, Int) -> Int) throws -> String? {
         var failure: Int32 = 0
         let bytes = bytesFilled(upTo: maxBytes) { buf in
-            let n = cs_getxattr(path, name, buf.baseAddress, maxBytes)
+            let n = get(buf.baseAddress, maxBytes)
             if n < 0 { failure = errno }
             return max(0, n)
         }
         if failure == ENODATA { return nil }
-        if failure != 0 { throw SysError("getxattr", "\(name) on \(path)", errno: failure) }
+        if failure != 0 { throw SysError(call, "\(name) on \(path)", errno: failure) }
         return String(decoding: bytes, as: UTF8.self)
     }
 }
