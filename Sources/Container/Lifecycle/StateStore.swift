@@ -309,28 +309,24 @@ public struct StateStore {
         return try LockedDirectory(path: dir, uid: uid)
     }
 
-    public func load(_ id: String) throws -> ContainerRecord { try load(id, as: ContainerRecord.self) }
+    public func load(_ id: String) throws -> ContainerRecord { try load(id, locked: nil) }
 
-    /// The same, for a caller that holds the folder's lock (`lock`): read through the folder's fd
-    /// that `lock` opened and checked, not opened and checked again by path.
-    func load(_ id: String, locked: LockedDirectory) throws -> ContainerRecord {
-        try load(id, as: ContainerRecord.self, locked: locked)
+    /// The same; `locked`, for a caller that holds the folder's lock (`lock`): read through the
+    /// folder's fd that `lock` opened and checked, not opened and checked again by path.
+    func load(_ id: String, locked: LockedDirectory?) throws -> ContainerRecord {
+        let bytes = try readStateBytes(id, locked: locked)
+        do {
+            return try StateStore.record(from: JSON.parse(bytes))
+        } catch {
+            let path = directory(id) + "/state.json"
+            throw RuntimeError(object: path, "\(path)", cause: error)
+        }
     }
 
     /// What `state` and `list` read (ContainerSummary has why it is not the whole record).
     public func loadSummary(_ id: String) throws -> ContainerSummary {
         let bytes = try readStateBytes(id)
         do { return try ContainerSummary(stateBytes: bytes) } catch {
-            let path = directory(id) + "/state.json"
-            throw RuntimeError(object: path, "\(path)", cause: error)
-        }
-    }
-
-    func load(_ id: String, as: ContainerRecord.Type, locked: LockedDirectory? = nil) throws -> ContainerRecord {
-        let bytes = try readStateBytes(id, locked: locked)
-        do {
-            return try StateStore.record(from: JSON.parse(bytes))
-        } catch {
             let path = directory(id) + "/state.json"
             throw RuntimeError(object: path, "\(path)", cause: error)
         }
