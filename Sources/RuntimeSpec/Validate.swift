@@ -50,13 +50,7 @@ public extension Process {
     /// nothing in `exec --process`'s file). The command line cannot carry a NUL byte (argv entries
     /// are C strings), so `exec`'s flags need no check.
     func nulByteProblems(prefix: String = "") -> [SpecProblem] {
-        var problems: [SpecProblem] = []
-        for (i, a) in (args ?? []).enumerated() where hasNULByte(a) {
-            problems.append(SpecProblem(path: "\(prefix)args[\(i)]", message: nulByteMessage))
-        }
-        for (i, e) in (env ?? []).enumerated() where hasNULByte(e) {
-            problems.append(SpecProblem(path: "\(prefix)env[\(i)]", message: nulByteMessage))
-        }
+        var problems = nulByteProblemsOf(args, at: "\(prefix)args") + nulByteProblemsOf(env, at: "\(prefix)env")
         if hasNULByte(cwd) { problems.append(SpecProblem(path: "\(prefix)cwd", message: nulByteMessage)) }
         if let a = apparmorProfile, hasNULByte(a) {
             problems.append(SpecProblem(path: "\(prefix)apparmorProfile", message: nulByteMessage))
@@ -77,6 +71,15 @@ public extension Process {
 func hasNULByte(_ s: String) -> Bool { s.utf8.contains(0) }
 
 let nulByteMessage = "contains a NUL byte"
+
+/// One problem per string of `list` that holds a NUL byte, at `path[i]`.
+func nulByteProblemsOf(_ list: [String]?, at path: String) -> [SpecProblem] {
+    var problems: [SpecProblem] = []
+    for (i, s) in (list ?? []).enumerated() where hasNULByte(s) {
+        problems.append(SpecProblem(path: "\(path)[\(i)]", message: nulByteMessage))
+    }
+    return problems
+}
 
 /// Quotes a value the way Go's %q does for printable ASCII (used in messages).
 public func quoted(_ s: String) -> String {
@@ -282,9 +285,7 @@ private struct Validator {
         if hasNULByte(m.destination) { add("\(path()).destination", nulByteMessage) }
         if let s = m.source, hasNULByte(s) { add("\(path()).source", nulByteMessage) }
         if let t = m.type, hasNULByte(t) { add("\(path()).type", nulByteMessage) }
-        for (i, o) in (m.options ?? []).enumerated() where hasNULByte(o) {
-            add("\(path()).options[\(i)]", nulByteMessage)
-        }
+        problems += nulByteProblemsOf(m.options, at: "\(path()).options")
         if (m.uidMappings == nil) != (m.gidMappings == nil) {
             add(path(), "uidMappings and gidMappings must be specified together")
         }
@@ -312,12 +313,7 @@ private struct Validator {
                 } else if hasNULByte(hook.path) {
                     add("\(path).path", nulByteMessage)
                 }
-                for (j, a) in (hook.args ?? []).enumerated() where hasNULByte(a) {
-                    add("\(path).args[\(j)]", nulByteMessage)
-                }
-                for (j, e) in (hook.env ?? []).enumerated() where hasNULByte(e) {
-                    add("\(path).env[\(j)]", nulByteMessage)
-                }
+                problems += nulByteProblemsOf(hook.args, at: "\(path).args") + nulByteProblemsOf(hook.env, at: "\(path).env")
                 if let t = hook.timeout, t <= 0 {
                     add("\(path).timeout", "must be greater than zero, got \(t)")
                 } else if let t = hook.timeout, t > Hook.maxTimeoutSeconds {
@@ -454,9 +450,7 @@ private struct Validator {
                     add("linux.intelRdt.closID", nulByteMessage)
                 }
             }
-            for (i, line) in (rdt.schemata ?? []).enumerated() where hasNULByte(line) {
-                add("linux.intelRdt.schemata[\(i)]", nulByteMessage)
-            }
+            problems += nulByteProblemsOf(rdt.schemata, at: "linux.intelRdt.schemata")
             if let s = rdt.l3CacheSchema, hasNULByte(s) { add("linux.intelRdt.l3CacheSchema", nulByteMessage) }
             if let s = rdt.memBwSchema, hasNULByte(s) { add("linux.intelRdt.memBwSchema", nulByteMessage) }
         }
